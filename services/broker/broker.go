@@ -1,0 +1,146 @@
+// Package broker runs the embedded NATS server: the real nats-server with
+// JetStream on local disk, in the ledger's own process. It is the default
+// for `ledger serve` and for every test that needs a broker.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Config configures the embedded server.
+type Config struct {
+	// Dir holds JetStream's files; it is created when missing.
+	Dir string
+	// Listen is host:port for NATS clients ("127.0.0.1:4222"). Empty or a
+	// port of 0 picks a free port. Port -1 accepts no network clients, only
+	// in-process connections.
+	Listen string
+	// NoSync lets the server fsync on an interval instead of before each
+	// acknowledgement. Only benchmarks that measure the difference set it: with
+	// it, an acknowledged append is not yet proof of durability.
+	NoSync bool
+	// Name of the server; "ledger" when empty.
+	Name string
+}
+
+// Server is a running embedded NATS server.
+type Server struct {
+	ns  *server.Server
+	cfg Config
+}
+
+// Start starts the server and waits until it accepts connections.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("start broker: no data directory")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("start broker: %w", err)
+	}
+	host, port, err := splitListen(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("start broker: listen %q: %w", cfg.Listen, err)
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "ledger"
+	}
+	opts := &server.Options{
+		ServerName: name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   filepath.Join(cfg.Dir, "jetstream"),
+		// An acknowledged append must survive a power cut on this one node.
+		SyncAlways: !cfg.NoSync,
+		NoSigs:     true,
+		NoLog:      true,
+		// A ledger event is small; this bounds a damaged or hostile publish.
+		MaxPayload: 1 << 20,
+	}
+	if port == -1 {
+		opts.DontListen = true
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("start broker: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("start broker: not ready for connections within 10s")
+	}
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		return nil, errors.New("start broker: JetStream did not start")
+	}
+	return &Server{ns: ns, cfg: cfg}, nil
+}
+
+func splitListen(listen string) (string, int, error) {
+	if listen == "" {
+		return "127.0.0.1", server.RANDOM_PORT, nil
+	}
+	host, p, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, err
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return host, port, nil
+}
+
+// ClientURL is the nats:// URL network clients connect to; empty when the
+// server listens for in-process connections only.
+func (s *Server) ClientURL() string {
+	if s.ns.Addr() == nil {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
+
+// Connect opens an in-process client connection (no TCP). Options are
+// applied after the defaults, so callers may override the name.
+func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	all := append([]nats.Option{
+		nats.InProcessServer(s.ns),
+		nats.Name("ledger"),
+		// The embedded server goes away only when the process stops or a test
+		// restarts it; keep trying rather than losing the connection.
+		nats.MaxReconnects(-1),
+	}, opts...)
+	nc, err := nats.Connect("", all...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded broker: %w", err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops the server and waits until it has.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// Config returns the configuration the server was started with.
+func (s *Server) Config() Config { return s.cfg }
+
+// NATS exposes the underlying server for tests that inspect it.
+func (s *Server) NATS() *server.Server { return s.ns }

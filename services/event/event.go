@@ -1,0 +1,146 @@
+// Package event encodes, decodes and checks ledger events: the one place that
+// knows an event's type name, its stream, its wire form and its hash link.
+package event
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// SchemaVersion is written into every new envelope.
+const SchemaVersion = 1
+
+// Event type names: the field names of Event's payload oneof. They appear in
+// bus subjects (ledger.events.<gemeente>.<type>) and in the store.
+const (
+	TypeAanmelding = "aanmelding"
+	TypeIntake     = "intake"
+	TypePlaatsing  = "plaatsing"
+	TypeUitval     = "uitval"
+	TypeVangnet    = "vangnet"
+	TypeUitstroom  = "uitstroom"
+	TypeVerhuizing = "verhuizing"
+	TypeCorrectie  = "correctie"
+)
+
+// ErrMalformed is wrapped by every decoding and validation error.
+var ErrMalformed = errors.New("malformed event")
+
+var gemeenteCode = regexp.MustCompile(`^GM[0-9]{4}$`)
+
+// ValidGemeenteCode reports whether code has the CBS form GMxxxx.
+func ValidGemeenteCode(code string) bool { return gemeenteCode.MatchString(code) }
+
+// Type returns the event's type name, or "" when it has no payload.
+func Type(ev *ledgerv1.Event) string {
+	m := ev.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("payload"))
+	if fd == nil {
+		return ""
+	}
+	return string(fd.Name())
+}
+
+// Stream is the store stream of a case.
+func Stream(caseID uuid.UUID) string { return "case-" + caseID.String() }
+
+// Marshal encodes an event deterministically, after checking it.
+func Marshal(ev *ledgerv1.Event) ([]byte, error) {
+	if err := Validate(ev); err != nil {
+		return nil, err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("marshal event %s: %w", ev.GetEnvelope().GetEventId(), err)
+	}
+	return b, nil
+}
+
+// Decode parses stored bytes into an event and checks its envelope. Bytes
+// from the store or the bus go through here, never straight to
+// proto.Unmarshal, so a damaged event is refused with a reason.
+func Decode(data []byte) (*ledgerv1.Event, error) {
+	ev := new(ledgerv1.Event)
+	if err := proto.Unmarshal(data, ev); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := Validate(ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// Validate checks what every event must have, whatever its type.
+func Validate(ev *ledgerv1.Event) error {
+	env := ev.GetEnvelope()
+	if env == nil {
+		return fmt.Errorf("%w: no envelope", ErrMalformed)
+	}
+	if _, err := uuid.Parse(env.GetEventId()); err != nil {
+		return fmt.Errorf("%w: event id %q is not a UUID", ErrMalformed, env.GetEventId())
+	}
+	if _, err := uuid.Parse(env.GetCaseId()); err != nil {
+		return fmt.Errorf("%w: event %s: case id %q is not a UUID", ErrMalformed, env.GetEventId(), env.GetCaseId())
+	}
+	if !ValidGemeenteCode(env.GetGemeente()) {
+		return fmt.Errorf("%w: event %s: gemeente %q is not a CBS code GMxxxx", ErrMalformed, env.GetEventId(), env.GetGemeente())
+	}
+	if err := CheckDate(env.GetOccurredOn()); err != nil {
+		return fmt.Errorf("%w: event %s: occurred_on: %v", ErrMalformed, env.GetEventId(), err)
+	}
+	if env.GetRecordedAt() == nil {
+		return fmt.Errorf("%w: event %s: no recorded_at", ErrMalformed, env.GetEventId())
+	}
+	if n := len(env.GetPrevHash()); n != 0 && n != sha256.Size {
+		return fmt.Errorf("%w: event %s: prev_hash has %d bytes, want %d", ErrMalformed, env.GetEventId(), n, sha256.Size)
+	}
+	if Type(ev) == "" {
+		return fmt.Errorf("%w: event %s has no payload", ErrMalformed, env.GetEventId())
+	}
+	return nil
+}
+
+// Hash is the link the next event of the same case carries in prev_hash.
+func Hash(stored []byte) []byte {
+	h := sha256.Sum256(stored)
+	return h[:]
+}
+
+// ChainBreak describes the first event whose prev_hash does not match.
+type ChainBreak struct {
+	Revision int    // revision of the event whose link is wrong
+	EventID  string // its id
+}
+
+func (b *ChainBreak) Error() string {
+	return fmt.Sprintf("hash chain broken at revision %d (event %s)", b.Revision, b.EventID)
+}
+
+// CheckChain verifies the hash links of one case's stored events, in
+// revision order. It returns a *ChainBreak for the first bad link.
+func CheckChain(stored [][]byte) error {
+	var prev []byte
+	for i, data := range stored {
+		ev, err := Decode(data)
+		if err != nil {
+			return fmt.Errorf("revision %d: %w", i, err)
+		}
+		want := []byte(nil)
+		if i > 0 {
+			want = prev
+		}
+		if !bytes.Equal(ev.GetEnvelope().GetPrevHash(), want) {
+			return &ChainBreak{Revision: i, EventID: ev.GetEnvelope().GetEventId()}
+		}
+		prev = Hash(data)
+	}
+	return nil
+}

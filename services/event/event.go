@@ -144,3 +144,14 @@ func CheckChain(stored [][]byte) error {
 	}
 	return nil
 }
+
+// Audience returns the gemeenten that receive ev on the bus: the gemeente
+// whose history it belongs to and, for a verhuizing, the gemeente that takes
+// the case over. Relay and replay both route with this one rule.
+func Audience(ev *ledgerv1.Event) []string {
+	own := ev.GetEnvelope().GetGemeente()
+	if v := ev.GetVerhuizing(); v != nil && v.GetNaarGemeente() != "" && v.GetNaarGemeente() != own {
+		return []string{own, v.GetNaarGemeente()}
+	}
+	return []string{own}
+}

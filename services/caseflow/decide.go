@@ -1,0 +1,275 @@
+package caseflow
+
+import (
+	"errors"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Check is the state machine: it judges whether ev may follow state s. It
+// looks only at the case and the event, so it gives the same answer live and
+// in a replay. Rules that need the calendar or the list of participants are
+// in Decide.
+func Check(s State, ev *ledgerv1.Event) error {
+	date := ev.GetEnvelope().GetOccurredOn()
+	if date == nil {
+		return refuse(s, RuleDatumVerplicht, "een datum is verplicht")
+	}
+	if _, ok := ev.GetPayload().(*ledgerv1.Event_Aanmelding); !ok {
+		if !s.Exists {
+			return refuse(s, RuleEersteIsAanmelding, "een zaak begint met een aanmelding; deze zaak heeft er geen")
+		}
+		if _, isCorrectie := ev.GetPayload().(*ledgerv1.Event_Correctie); !isCorrectie {
+			if !s.Open() {
+				return refuse(s, RuleZaakGesloten, "de zaak is gesloten: de klant is uitgestroomd op %s; meld de klant opnieuw aan voor een nieuwe zaak", event.FormatDate(s.Sinds))
+			}
+			if s.Sinds != nil && event.CompareDates(date, s.Sinds) < 0 {
+				return refuse(s, RuleDatumVolgorde, "de datum %s ligt vóór de vorige gebeurtenis in deze zaak (%s)", event.FormatDate(date), event.FormatDate(s.Sinds))
+			}
+		}
+	}
+
+	switch p := ev.GetPayload().(type) {
+	case *ledgerv1.Event_Aanmelding:
+		a := p.Aanmelding
+		switch {
+		case s.Exists:
+			return refuse(s, RuleAanmeldingNieuweZaak, "een aanmelding opent een nieuwe zaak; deze zaak bestaat al")
+		case a.GetResidentId() == "":
+			return refuse(s, RuleAanmeldingClient, "een aanmelding heeft een client nodig (BSN of client-id)")
+		case a.GetDoelgroep() == ledgerv1.Doelgroep_DOELGROEP_UNSPECIFIED:
+			return refuse(s, RuleAanmeldingDoelgroep, "een aanmelding heeft een doelgroep nodig")
+		case a.GetVerwijzer() == ledgerv1.Verwijzer_VERWIJZER_UNSPECIFIED:
+			return refuse(s, RuleAanmeldingVerwijzer, "een aanmelding heeft een verwijzer nodig")
+		}
+	case *ledgerv1.Event_Intake:
+		if p.Intake.GetTrede() == ledgerv1.Trede_TREDE_UNSPECIFIED {
+			return refuse(s, RuleIntakeTrede, "een intake legt de trede vast; die ontbreekt")
+		}
+		if p.Intake.GetLoonwaardeProcent() > 100 {
+			return refuse(s, RuleLoonwaarde, "loonwaarde %d%% is meer dan 100%%", p.Intake.GetLoonwaardeProcent())
+		}
+	case *ledgerv1.Event_Plaatsing:
+		return checkPlaatsing(s, date, p.Plaatsing)
+	case *ledgerv1.Event_Uitval:
+		if !s.Placed() {
+			return refuse(s, RuleUitvalGeplaatst, "uitval kan alleen als de klant geplaatst is; de klant is %s", ToestandNaam(s.Toestand))
+		}
+		if p.Uitval.GetReden() == ledgerv1.UitvalReden_UITVAL_REDEN_UNSPECIFIED {
+			return refuse(s, RuleUitvalReden, "geef de reden van de uitval")
+		}
+	case *ledgerv1.Event_Vangnet:
+		return checkVangnet(s, p.Vangnet)
+	case *ledgerv1.Event_Uitstroom:
+		if p.Uitstroom.GetReden() == ledgerv1.UitstroomReden_UITSTROOM_REDEN_UNSPECIFIED {
+			return refuse(s, RuleUitstroomReden, "geef de reden van de uitstroom")
+		}
+	case *ledgerv1.Event_Verhuizing:
+		naar := p.Verhuizing.GetNaarGemeente()
+		if naar == "" || naar == s.Gemeente {
+			return refuse(s, RuleVerhuizingNaar, "een verhuizing gaat naar een andere deelnemende gemeente dan %s", s.Gemeente)
+		}
+	case *ledgerv1.Event_Correctie:
+		// Judged against the whole history in Decide.
+	default:
+		return refuse(s, RuleTransitieOnbekend, "onbekende soort gebeurtenis")
+	}
+	return nil
+}
+
+func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
+	if !s.Intake {
+		return refuse(s, RulePlaatsingNaIntake, "een plaatsing kan pas na de intake; de klant is %s", ToestandNaam(s.Toestand))
+	}
+	if p.GetType() == ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED {
+		return refuse(s, RulePlaatsingType, "geef het soort plaatsing")
+	}
+	if p.GetLoonwaardeProcent() > 100 {
+		return refuse(s, RuleLoonwaarde, "loonwaarde %d%% is meer dan 100%%", p.GetLoonwaardeProcent())
+	}
+	if p.GetLksCentPerMaand() < 0 {
+		return refuse(s, RulePlaatsingLKS, "het LKS-bedrag kan niet negatief zijn")
+	}
+	end := p.GetGeplandeEinddatum()
+	if end != nil && event.CompareDates(end, date) <= 0 {
+		return refuse(s, RulePlaatsingEinddatum, "de geplande einddatum %s ligt niet na de start %s", event.FormatDate(end), event.FormatDate(date))
+	}
+	if p.GetType() == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING {
+		if end == nil {
+			return refuse(s, RuleDetacheringEinddatum, "een detachering heeft een geplande einddatum (in principe hooguit een jaar)")
+		}
+		if event.DateTime(end).After(event.DateTime(date).AddDate(1, 0, 0)) && p.GetRedenLanger() == "" {
+			return refuse(s, RuleDetacheringMax12, "een detachering duurt in principe hooguit 12 maanden; %s tot %s is langer: geef de reden (--reden-langer)", event.FormatDate(date), event.FormatDate(end))
+		}
+	}
+	return nil
+}
+
+func checkVangnet(s State, v *ledgerv1.TerugvalOpVangnet) error {
+	switch s.Toestand {
+	case ledgerv1.Toestand_TOESTAND_GEPLAATST, ledgerv1.Toestand_TOESTAND_UITGEVALLEN:
+	case ledgerv1.Toestand_TOESTAND_VANGNET:
+		return refuse(s, RuleVangnetVanuitPlaatsing, "de klant is al op het vangnet")
+	default:
+		return refuse(s, RuleVangnetVanuitPlaatsing, "terugval op het vangnet kan alleen vanuit een plaatsing; de klant is %s", ToestandNaam(s.Toestand))
+	}
+	if v.GetVangnetType() == ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED {
+		return refuse(s, RuleVangnetType, "geef het soort vangnetplaats")
+	}
+	if from := v.GetVanPlaatsing(); from != "" && from != s.LaatstePlaatsing {
+		return refuse(s, RuleVangnetVanPlaatsing, "de terugval moet uit de laatste plaatsing (%s) komen, niet uit %s", s.LaatstePlaatsing, from)
+	}
+	return nil
+}
+
+// Rules are the facts outside the case that a decision needs.
+type Rules struct {
+	Gemeenten *gemeente.Registry
+	Today     *ledgerv1.Date // in Europe/Amsterdam
+}
+
+// Decide judges a draft event (payload, occurred_on and, for an aanmelding,
+// gemeente in its envelope) against the case's stored history and returns
+// the event to append: the draft with the envelope's case and gemeente set
+// and derived fields filled in (the verhuizing's snapshot, the vangnet's
+// placement). It refuses with a *Refusal. The caller adds ids, hash link,
+// actor and timestamps.
+func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv1.Event, error) {
+	s, err := Replay(history)
+	if err != nil {
+		return nil, err
+	}
+	env := draft.GetEnvelope()
+	if env == nil || env.GetOccurredOn() == nil {
+		return nil, refuse(s, RuleDatumVerplicht, "een datum is verplicht")
+	}
+	if err := event.CheckDate(env.GetOccurredOn()); err != nil {
+		return nil, refuse(s, RuleDatumVerplicht, "ongeldige datum: %v", err)
+	}
+	if r.Today != nil && event.CompareDates(env.GetOccurredOn(), r.Today) > 0 {
+		return nil, refuse(s, RuleDatumToekomst, "de datum %s ligt in de toekomst (vandaag is %s)", event.FormatDate(env.GetOccurredOn()), event.FormatDate(r.Today))
+	}
+
+	out := &ledgerv1.Event{Envelope: proto.Clone(env).(*ledgerv1.Envelope), Payload: draft.GetPayload()}
+	if _, ok := draft.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
+		if err := participates(s, r, env.GetGemeente(), env.GetOccurredOn()); err != nil {
+			return nil, err
+		}
+	} else {
+		if !s.Exists {
+			return nil, &Refusal{Rule: RuleZaakOnbekend, CaseID: env.GetCaseId(), Reden: "deze zaak bestaat niet", Err: ErrCaseNotFound}
+		}
+		if g := env.GetGemeente(); g != "" && g != s.Gemeente {
+			return nil, refuse(s, RuleGemeenteVerantwoordelijk, "de zaak valt onder %s, niet onder %s", s.Gemeente, g)
+		}
+		out.Envelope.CaseId = s.CaseID
+		out.Envelope.Gemeente = s.Gemeente
+	}
+
+	switch p := draft.GetPayload().(type) {
+	case *ledgerv1.Event_Verhuizing:
+		naar := p.Verhuizing.GetNaarGemeente()
+		if naar != "" && naar != s.Gemeente {
+			if err := participates(s, r, naar, env.GetOccurredOn()); err != nil {
+				var ref *Refusal
+				if errors.As(err, &ref) {
+					ref.Reden += "; verhuist de klant buiten de regio, registreer dan een uitstroom met reden verhuizing-buiten-regio"
+				}
+				return nil, err
+			}
+		}
+		out.Payload = &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{
+			VanGemeente:  s.Gemeente,
+			NaarGemeente: naar,
+			Snapshot:     s.Snapshot(),
+		}}
+	case *ledgerv1.Event_Vangnet:
+		v := p.Vangnet
+		if v.GetVanPlaatsing() == "" {
+			out.Payload = &ledgerv1.Event_Vangnet{Vangnet: &ledgerv1.TerugvalOpVangnet{
+				VanPlaatsing: s.LaatstePlaatsing,
+				VangnetType:  v.GetVangnetType(),
+				Toelichting:  v.GetToelichting(),
+			}}
+		}
+	case *ledgerv1.Event_Correctie:
+		if err := decideCorrectie(history, s, out, p.Correctie, r); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+
+	if err := Check(s, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func participates(s State, r Rules, code string, d *ledgerv1.Date) error {
+	if r.Gemeenten == nil {
+		return nil
+	}
+	if err := r.Gemeenten.CheckParticipates(code, d); err != nil {
+		ref := refuse(s, RuleGemeenteDeelnemer, "%v", err)
+		ref.Err = err // unwraps to gemeente.ErrUnknownGemeente or ErrNotParticipating
+		return ref
+	}
+	return nil
+}
+
+// decideCorrectie accepts a correctie only if the corrected history would
+// still have been accepted, step by step.
+func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c *ledgerv1.Correctie, r Rules) error {
+	if c.GetReden() == "" {
+		return refuse(s, RuleCorrectieReden, "een correctie zegt waarom; geef de reden")
+	}
+	var orig *ledgerv1.Event
+	for _, ev := range history {
+		if ev.GetEnvelope().GetEventId() == c.GetCorrigeert() {
+			orig = ev
+		}
+	}
+	if orig == nil {
+		return refuse(s, RuleCorrectieOnbekend, "gebeurtenis %q hoort niet bij deze zaak", c.GetCorrigeert())
+	}
+	switch orig.GetPayload().(type) {
+	case *ledgerv1.Event_Verhuizing, *ledgerv1.Event_Correctie:
+		return refuse(s, RuleCorrectieNiet, "een %s kan niet gecorrigeerd worden; registreer een nieuwe gebeurtenis", event.Type(orig))
+	}
+	// A correctie belongs to the history of the gemeente whose event it
+	// corrects, also after a verhuizing: that gemeente's figures change.
+	out.Envelope.Gemeente = orig.GetEnvelope().GetGemeente()
+	// The correction's own date is the day it is recorded; the corrected
+	// fact keeps its date unless the correction gives another.
+	if c.GetDatum() == nil {
+		c = proto.Clone(c).(*ledgerv1.Correctie)
+		c.Datum = orig.GetEnvelope().GetOccurredOn()
+		out.Payload = &ledgerv1.Event_Correctie{Correctie: c}
+	}
+	fixed, err := Corrected(orig, c)
+	if err != nil {
+		return refuse(s, RuleCorrectieType, "de correctie %s", err)
+	}
+	if r.Today != nil && event.CompareDates(c.GetDatum(), r.Today) > 0 {
+		return refuse(s, RuleDatumToekomst, "de gecorrigeerde datum %s ligt in de toekomst", event.FormatDate(c.GetDatum()))
+	}
+	if a := fixed.GetAanmelding(); a != nil {
+		if err := participates(s, r, fixed.GetEnvelope().GetGemeente(), c.GetDatum()); err != nil {
+			return err
+		}
+	}
+	if _, err := Replay(append(append([]*ledgerv1.Event(nil), history...), out)); err != nil {
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			return &Refusal{Rule: RuleCorrectieGeschiedenis, CaseID: s.CaseID, Toestand: s.Toestand,
+				Reden: "na deze correctie klopt de geschiedenis niet meer: " + ref.Reden, Err: ref}
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package caseflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Command asks for one transition.
+type Command struct {
+	// Case is empty for an aanmelding, which opens a new case.
+	CaseID   uuid.UUID
+	Gemeente string // for an aanmelding the woonplaatsgemeente; else optional
+	Datum    *ledgerv1.Date
+	Actor    string
+	// ExpectedRevision, when set, is the revision the caller last saw; the
+	// command fails with store.ErrConflict if the case moved on since.
+	ExpectedRevision *uint64
+	// Transition carries the payload only.
+	Transition *ledgerv1.Event
+}
+
+// Result tells what was appended.
+type Result struct {
+	CaseID   uuid.UUID
+	EventID  uuid.UUID
+	Type     string
+	Revision uint64
+	Position store.Position
+	State    State
+}
+
+// Case is a case as loaded from the store.
+type Case struct {
+	State    State
+	Revision uint64
+	Records  []store.RecordedEvent
+	Events   []*ledgerv1.Event // decoded Records
+	// ChainErr is nil when every hash link holds.
+	ChainErr error
+}
+
+// Handler loads, decides and appends. It holds no state of its own: the
+// store is the truth, so any number of handlers may run side by side.
+type Handler struct {
+	Store     store.Store
+	Gemeenten *gemeente.Registry
+	// Now and Location make "today"; Location is Europe/Amsterdam.
+	Now      func() time.Time
+	Location *time.Location
+	// Retries bounds how often a command without ExpectedRevision is decided
+	// again after losing a race to another writer.
+	Retries int
+}
+
+// Load reads and decodes one case.
+func (h *Handler) Load(ctx context.Context, caseID uuid.UUID) (*Case, error) {
+	recs, err := h.Store.ReadStream(ctx, event.Stream(caseID))
+	if errors.Is(err, store.ErrStreamNotFound) {
+		return nil, fmt.Errorf("load case %s: %w", caseID, ErrCaseNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", caseID, err)
+	}
+	c := &Case{Records: recs, Revision: recs[len(recs)-1].Revision}
+	raw := make([][]byte, len(recs))
+	for i, rec := range recs {
+		ev, err := event.Decode(rec.Data)
+		if err != nil {
+			return nil, fmt.Errorf("load case %s: revision %d: %w", caseID, rec.Revision, err)
+		}
+		c.Events = append(c.Events, ev)
+		raw[i] = rec.Data
+	}
+	c.ChainErr = event.CheckChain(raw)
+	if c.State, err = Fold(c.Events); err != nil {
+		return nil, fmt.Errorf("load case %s: %w", caseID, err)
+	}
+	return c, nil
+}
+
+// Handle decides cmd and appends the resulting event.
+func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
+	if cmd.Transition == nil || event.Type(cmd.Transition) == "" {
+		return Result{}, &Refusal{Rule: RuleTransitieOnbekend, Reden: "geen transitie opgegeven"}
+	}
+	if _, ok := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
+		if cmd.CaseID != uuid.Nil {
+			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
+		}
+		return h.append(ctx, cmd, uuid.New(), nil)
+	}
+	if cmd.CaseID == uuid.Nil {
+		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
+	}
+	retries := h.Retries
+	if retries <= 0 {
+		retries = 5
+	}
+	for attempt := 0; ; attempt++ {
+		c, err := h.Load(ctx, cmd.CaseID)
+		if err != nil {
+			if errors.Is(err, ErrCaseNotFound) {
+				return Result{}, &Refusal{Rule: RuleZaakOnbekend, CaseID: cmd.CaseID.String(), Reden: "deze zaak bestaat niet", Err: ErrCaseNotFound}
+			}
+			return Result{}, err
+		}
+		if cmd.ExpectedRevision != nil && *cmd.ExpectedRevision != c.Revision {
+			return Result{}, &store.ConflictError{Stream: event.Stream(cmd.CaseID), Expected: store.Exactly(*cmd.ExpectedRevision), Actual: int64(c.Revision)}
+		}
+		res, err := h.append(ctx, cmd, cmd.CaseID, c)
+		// Another writer got there first: decide again on the new state,
+		// unless the caller pinned the revision it saw.
+		if errors.Is(err, store.ErrConflict) && cmd.ExpectedRevision == nil && attempt < retries {
+			continue
+		}
+		return res, err
+	}
+}
+
+func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case) (Result, error) {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	loc := h.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := now()
+	draft := &ledgerv1.Event{
+		Envelope: &ledgerv1.Envelope{CaseId: caseID.String(), Gemeente: cmd.Gemeente, OccurredOn: cmd.Datum},
+		Payload:  cmd.Transition.GetPayload(),
+	}
+	var history []*ledgerv1.Event
+	expected := store.NoStream()
+	var prevHash []byte
+	if c != nil {
+		history = c.Events
+		expected = store.Exactly(c.Revision)
+		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
+	}
+	if _, ok := draft.GetPayload().(*ledgerv1.Event_Correctie); ok {
+		// The correction's own date is the day it is recorded; the date of
+		// the corrected fact travels inside the correctie.
+		if corr := draft.GetCorrectie(); corr.GetDatum() == nil && cmd.Datum != nil {
+			draft.Payload = &ledgerv1.Event_Correctie{Correctie: withDatum(corr, cmd.Datum)}
+		}
+		draft.Envelope.OccurredOn = event.Date(t.In(loc))
+	}
+	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: event.Date(t.In(loc))})
+	if err != nil {
+		return Result{}, err
+	}
+	id := uuid.New()
+	ev.Envelope.EventId = id.String()
+	ev.Envelope.RecordedAt = timestamppb.New(t)
+	ev.Envelope.Actor = cmd.Actor
+	ev.Envelope.SchemaVersion = event.SchemaVersion
+	ev.Envelope.PrevHash = prevHash
+	data, err := event.Marshal(ev)
+	if err != nil {
+		return Result{}, err
+	}
+	typ := event.Type(ev)
+	res, err := h.Store.Append(ctx, event.Stream(caseID), expected, store.EventData{ID: id, Type: typ, Data: data})
+	if err != nil {
+		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+	}
+	state, err := Fold(append(append([]*ledgerv1.Event(nil), history...), ev))
+	if err != nil {
+		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+	}
+	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state}, nil
+}
+
+func withDatum(c *ledgerv1.Correctie, d *ledgerv1.Date) *ledgerv1.Correctie {
+	out := proto.Clone(c).(*ledgerv1.Correctie)
+	out.Datum = d
+	return out
+}

@@ -1,0 +1,235 @@
+// Package caseflow decides client transitions: it is the one place where the
+// client journey of a case (aanmelding, intake, plaatsing, uitval, terugval op
+// vangnet, uitstroom, verhuizing, correctie) is allowed or refused.
+//
+// The package has three layers, all plain functions of events:
+//
+//   - Evolve folds one event into a State without judging it. Projections use
+//     it, so the live views, the auditor's replay and the decision agree on
+//     what a case's state is.
+//   - Check judges one event against a State: the state machine. Decide runs
+//     it on a new command; Replay runs it over a whole history, which is how a
+//     correctie is refused when it would leave an impossible history.
+//   - Handler loads a case from the store, decides, and appends with the
+//     expected revision, so that of two concurrent writers one wins.
+package caseflow
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// State is what the ledger knows about one case now.
+type State struct {
+	Exists     bool
+	CaseID     string
+	Gemeente   string // responsible now
+	ResidentID string
+	Toestand   ledgerv1.Toestand
+	Doelgroep  ledgerv1.Doelgroep
+	Trede      ledgerv1.Trede
+	Loonwaarde uint32 // latest measured, percent
+	Intake     bool   // an intake was done
+	// Event id and type of the current placement (plaatsing or vangnet);
+	// empty when not placed.
+	Plaatsing     string
+	PlaatsingType ledgerv1.PlaatsingType
+	// Last placement ever, kept after an uitval for a later terugval op
+	// vangnet.
+	LaatstePlaatsing string
+	AanmeldDatum     *ledgerv1.Date
+	// Date of the last transition; a new one may not be dated earlier.
+	Sinds *ledgerv1.Date
+}
+
+// Open reports whether the case takes transitions.
+func (s State) Open() bool { return s.Exists && s.Toestand != ledgerv1.Toestand_TOESTAND_UITGESTROOMD }
+
+// Placed reports whether the resident is in a placement, vangnet included.
+func (s State) Placed() bool {
+	return s.Toestand == ledgerv1.Toestand_TOESTAND_GEPLAATST || s.Toestand == ledgerv1.Toestand_TOESTAND_VANGNET
+}
+
+// Evolve returns the state after ev. It does not judge ev: stored events are
+// facts. A correctie changes nothing here; Fold applies corrections by
+// folding the corrected history.
+func Evolve(s State, ev *ledgerv1.Event) State {
+	env := ev.GetEnvelope()
+	date := env.GetOccurredOn()
+	switch p := ev.GetPayload().(type) {
+	case *ledgerv1.Event_Aanmelding:
+		s = State{
+			Exists:       true,
+			CaseID:       env.GetCaseId(),
+			Gemeente:     env.GetGemeente(),
+			ResidentID:   p.Aanmelding.GetResidentId(),
+			Toestand:     ledgerv1.Toestand_TOESTAND_AANGEMELD,
+			Doelgroep:    p.Aanmelding.GetDoelgroep(),
+			AanmeldDatum: date,
+		}
+	case *ledgerv1.Event_Intake:
+		s.Intake = true
+		s.Trede = p.Intake.GetTrede()
+		s.Loonwaarde = p.Intake.GetLoonwaardeProcent()
+		if !s.Placed() {
+			s.Toestand = ledgerv1.Toestand_TOESTAND_IN_TRAJECT
+		}
+	case *ledgerv1.Event_Plaatsing:
+		s.Toestand = ledgerv1.Toestand_TOESTAND_GEPLAATST
+		s.Plaatsing = env.GetEventId()
+		s.LaatstePlaatsing = s.Plaatsing
+		s.PlaatsingType = p.Plaatsing.GetType()
+		if lw := p.Plaatsing.GetLoonwaardeProcent(); lw > 0 {
+			s.Loonwaarde = lw
+		}
+	case *ledgerv1.Event_Uitval:
+		s.Toestand = ledgerv1.Toestand_TOESTAND_UITGEVALLEN
+		s.Plaatsing, s.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
+	case *ledgerv1.Event_Vangnet:
+		s.Toestand = ledgerv1.Toestand_TOESTAND_VANGNET
+		s.Plaatsing = env.GetEventId()
+		s.LaatstePlaatsing = s.Plaatsing
+		s.PlaatsingType = p.Vangnet.GetVangnetType()
+	case *ledgerv1.Event_Uitstroom:
+		s.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
+		s.Plaatsing, s.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
+	case *ledgerv1.Event_Verhuizing:
+		if !s.Exists {
+			// The new gemeente's view starts here: it sees the case only
+			// from the verhuizing on, through the snapshot.
+			s = fromSnapshot(env.GetCaseId(), p.Verhuizing.GetSnapshot())
+		}
+		s.Gemeente = p.Verhuizing.GetNaarGemeente()
+	case *ledgerv1.Event_Correctie:
+		return s
+	}
+	s.Sinds = date
+	return s
+}
+
+func fromSnapshot(caseID string, snap *ledgerv1.CaseSnapshot) State {
+	s := State{
+		Exists:        true,
+		CaseID:        caseID,
+		ResidentID:    snap.GetResidentId(),
+		Toestand:      snap.GetToestand(),
+		Doelgroep:     snap.GetDoelgroep(),
+		Trede:         snap.GetTrede(),
+		Loonwaarde:    snap.GetLoonwaardeProcent(),
+		Intake:        snap.GetToestand() != ledgerv1.Toestand_TOESTAND_AANGEMELD,
+		Plaatsing:     snap.GetPlaatsing(),
+		PlaatsingType: snap.GetPlaatsingType(),
+		AanmeldDatum:  snap.GetAanmeldDatum(),
+	}
+	s.LaatstePlaatsing = s.Plaatsing
+	return s
+}
+
+// Snapshot is the state handed to the new gemeente at a verhuizing.
+func (s State) Snapshot() *ledgerv1.CaseSnapshot {
+	return &ledgerv1.CaseSnapshot{
+		ResidentId:        s.ResidentID,
+		Toestand:          s.Toestand,
+		Doelgroep:         s.Doelgroep,
+		Trede:             s.Trede,
+		LoonwaardeProcent: s.Loonwaarde,
+		PlaatsingType:     s.PlaatsingType,
+		Plaatsing:         s.Plaatsing,
+		AanmeldDatum:      s.AanmeldDatum,
+	}
+}
+
+// Effective returns the history as it should have been: every corrected
+// event replaced by its correction (same id and position, corrected payload
+// and date), and the correctie events themselves left out. Later corrections
+// of the same event win.
+func Effective(history []*ledgerv1.Event) ([]*ledgerv1.Event, error) {
+	index := make(map[string]int, len(history))
+	out := make([]*ledgerv1.Event, 0, len(history))
+	for _, ev := range history {
+		c := ev.GetCorrectie()
+		if c == nil {
+			index[ev.GetEnvelope().GetEventId()] = len(out)
+			out = append(out, ev)
+			continue
+		}
+		i, ok := index[c.GetCorrigeert()]
+		if !ok {
+			return nil, fmt.Errorf("correctie %s: corrects unknown event %s", ev.GetEnvelope().GetEventId(), c.GetCorrigeert())
+		}
+		fixed, err := Corrected(out[i], c)
+		if err != nil {
+			return nil, fmt.Errorf("correctie %s: %w", ev.GetEnvelope().GetEventId(), err)
+		}
+		out[i] = fixed
+	}
+	return out, nil
+}
+
+// Corrected returns a copy of orig with the fact of correctie c.
+func Corrected(orig *ledgerv1.Event, c *ledgerv1.Correctie) (*ledgerv1.Event, error) {
+	env := proto.Clone(orig.GetEnvelope()).(*ledgerv1.Envelope)
+	if c.GetDatum() != nil {
+		env.OccurredOn = c.GetDatum()
+	}
+	fixed := &ledgerv1.Event{Envelope: env}
+	switch v := c.GetVervanging().(type) {
+	case *ledgerv1.Correctie_Aanmelding:
+		fixed.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: v.Aanmelding}
+	case *ledgerv1.Correctie_Intake:
+		fixed.Payload = &ledgerv1.Event_Intake{Intake: v.Intake}
+	case *ledgerv1.Correctie_Plaatsing:
+		fixed.Payload = &ledgerv1.Event_Plaatsing{Plaatsing: v.Plaatsing}
+	case *ledgerv1.Correctie_Uitval:
+		fixed.Payload = &ledgerv1.Event_Uitval{Uitval: v.Uitval}
+	case *ledgerv1.Correctie_Vangnet:
+		fixed.Payload = &ledgerv1.Event_Vangnet{Vangnet: v.Vangnet}
+	case *ledgerv1.Correctie_Uitstroom:
+		fixed.Payload = &ledgerv1.Event_Uitstroom{Uitstroom: v.Uitstroom}
+	case nil:
+		// Only the date is corrected.
+		fixed.Payload = orig.GetPayload()
+	default:
+		return nil, fmt.Errorf("unknown vervanging %T", v)
+	}
+	if got, want := event.Type(fixed), event.Type(orig); got != want {
+		return nil, fmt.Errorf("replaces a %s with a %s", want, got)
+	}
+	return fixed, nil
+}
+
+// Fold returns the state after a stored history, corrections applied,
+// without judging it.
+func Fold(history []*ledgerv1.Event) (State, error) {
+	eff, err := Effective(history)
+	if err != nil {
+		return State{}, err
+	}
+	var s State
+	for _, ev := range eff {
+		s = Evolve(s, ev)
+	}
+	return s, nil
+}
+
+// Replay folds a history and judges every step with Check: it fails with the
+// first refusal, the way the history would have been refused live.
+func Replay(history []*ledgerv1.Event) (State, error) {
+	eff, err := Effective(history)
+	if err != nil {
+		return State{}, err
+	}
+	var s State
+	for _, ev := range eff {
+		if err := Check(s, ev); err != nil {
+			return s, err
+		}
+		s = Evolve(s, ev)
+	}
+	return s, nil
+}

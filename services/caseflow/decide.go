@@ -145,6 +145,17 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		return nil, err
 	}
 	env := draft.GetEnvelope()
+	if c := draft.GetCorrectie(); c != nil {
+		// A correctie is dated the day it is recorded; the date given with
+		// it is the corrected date of the fact.
+		c = proto.Clone(c).(*ledgerv1.Correctie)
+		if c.Datum == nil {
+			c.Datum = env.GetOccurredOn()
+		}
+		env = proto.Clone(env).(*ledgerv1.Envelope)
+		env.OccurredOn = r.Today
+		draft = &ledgerv1.Event{Envelope: env, Payload: &ledgerv1.Event_Correctie{Correctie: c}}
+	}
 	if env == nil || env.GetOccurredOn() == nil {
 		return nil, refuse(s, RuleDatumVerplicht, "een datum is verplicht")
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -151,14 +150,6 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 		expected = store.Exactly(c.Revision)
 		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
 	}
-	if _, ok := draft.GetPayload().(*ledgerv1.Event_Correctie); ok {
-		// The correction's own date is the day it is recorded; the date of
-		// the corrected fact travels inside the correctie.
-		if corr := draft.GetCorrectie(); corr.GetDatum() == nil && cmd.Datum != nil {
-			draft.Payload = &ledgerv1.Event_Correctie{Correctie: withDatum(corr, cmd.Datum)}
-		}
-		draft.Envelope.OccurredOn = event.Date(t.In(loc))
-	}
 	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: event.Date(t.In(loc))})
 	if err != nil {
 		return Result{}, err
@@ -183,10 +174,4 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
 	}
 	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state}, nil
-}
-
-func withDatum(c *ledgerv1.Correctie, d *ledgerv1.Date) *ledgerv1.Correctie {
-	out := proto.Clone(c).(*ledgerv1.Correctie)
-	out.Datum = d
-	return out
 }

@@ -1,0 +1,477 @@
+package caseflow
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+const testGemeenten = `{"gemeenten": [
+  {"code": "GM0402", "naam": "Hilversum",    "geldig_van": "2015-01-01"},
+  {"code": "GM1942", "naam": "Gooise Meren", "geldig_van": "2016-01-01"},
+  {"code": "GM0457", "naam": "Weesp",        "geldig_van": "2015-01-01", "geldig_tot": "2022-03-24", "opvolger": "GM0363"}
+]}`
+
+func testRules(t *testing.T) Rules {
+	t.Helper()
+	reg, err := gemeente.Parse(strings.NewReader(testGemeenten))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Rules{Gemeenten: reg, Today: event.YMD(2026, time.November, 24)}
+}
+
+// journey records drafts through Decide, as the Handler would, so that test
+// histories are histories the ledger could really hold.
+type journey struct {
+	t       *testing.T
+	rules   Rules
+	caseID  string
+	history []*ledgerv1.Event
+}
+
+func newJourney(t *testing.T) *journey {
+	return &journey{t: t, rules: testRules(t), caseID: uuid.NewString()}
+}
+
+func (j *journey) try(d *ledgerv1.Event) (*ledgerv1.Event, error) {
+	if d.Envelope == nil {
+		d.Envelope = &ledgerv1.Envelope{}
+	}
+	d.Envelope.CaseId = j.caseID
+	ev, err := Decide(j.history, d, j.rules)
+	if err != nil {
+		return nil, err
+	}
+	ev.Envelope.EventId = uuid.NewString()
+	ev.Envelope.RecordedAt = timestamppb.Now()
+	return ev, nil
+}
+
+func (j *journey) do(d *ledgerv1.Event) *ledgerv1.Event {
+	j.t.Helper()
+	ev, err := j.try(d)
+	if err != nil {
+		j.t.Fatalf("%s: %v", event.Type(d), err)
+	}
+	j.history = append(j.history, ev)
+	return ev
+}
+
+func (j *journey) state() State {
+	j.t.Helper()
+	s, err := Replay(j.history)
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	return s
+}
+
+func day(m time.Month, d int) *ledgerv1.Date { return event.YMD(2026, m, d) }
+
+func on(d *ledgerv1.Date, gm string) *ledgerv1.Envelope {
+	return &ledgerv1.Envelope{OccurredOn: d, Gemeente: gm}
+}
+
+func aanmelding(d *ledgerv1.Date, gm string) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, gm), Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+		ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+	}}}
+}
+
+func intake(d *ledgerv1.Date) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Intake{Intake: &ledgerv1.Intake{
+		Trede: ledgerv1.Trede_TREDE_BESCHUT, LoonwaardeProcent: 40,
+	}}}
+}
+
+func plaatsing(d *ledgerv1.Date, typ ledgerv1.PlaatsingType) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{
+		Type: typ, Werkgever: "Tomin", MinutenPerWeek: 32 * 60,
+	}}}
+}
+
+func uitval(d *ledgerv1.Date) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden_UITVAL_REDEN_ZIEKTE}}}
+}
+
+func vangnet(d *ledgerv1.Date) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Vangnet{Vangnet: &ledgerv1.TerugvalOpVangnet{
+		VangnetType: ledgerv1.PlaatsingType_PLAATSING_TYPE_WERKERVARINGSPLEK,
+	}}}
+}
+
+func uitstroom(d *ledgerv1.Date) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK}}}
+}
+
+func verhuizing(d *ledgerv1.Date, naar string) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{NaarGemeente: naar}}}
+}
+
+func correctie(d *ledgerv1.Date, of string, c *ledgerv1.Correctie) *ledgerv1.Event {
+	c.Corrigeert = of
+	if c.Reden == "" {
+		c.Reden = "verkeerde doelgroep ingevoerd"
+	}
+	return &ledgerv1.Event{Envelope: on(d, ""), Payload: &ledgerv1.Event_Correctie{Correctie: c}}
+}
+
+const (
+	aangemeld    = ledgerv1.Toestand_TOESTAND_AANGEMELD
+	inTraject    = ledgerv1.Toestand_TOESTAND_IN_TRAJECT
+	geplaatst    = ledgerv1.Toestand_TOESTAND_GEPLAATST
+	opVangnet    = ledgerv1.Toestand_TOESTAND_VANGNET
+	uitgevallen  = ledgerv1.Toestand_TOESTAND_UITGEVALLEN
+	uitgestroomd = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
+	beschut      = ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK
+	detachering  = ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING
+)
+
+// TestStateMachine is the whole table: every transition from every state,
+// allowed (with the state it leads to) or refused (with the rule).
+func TestStateMachine(t *testing.T) {
+	// Histories that bring a case into each state, dated in January.
+	states := []struct {
+		name  string
+		build func(j *journey)
+	}{
+		{"nieuw", func(j *journey) {}},
+		{"aangemeld", func(j *journey) { j.do(aanmelding(day(1, 5), "GM0402")) }},
+		{"in traject", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+		}},
+		{"geplaatst", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			j.do(plaatsing(day(1, 7), beschut))
+		}},
+		{"op vangnet", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			j.do(plaatsing(day(1, 7), beschut))
+			j.do(vangnet(day(1, 8)))
+		}},
+		{"uitgevallen", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			j.do(plaatsing(day(1, 7), beschut))
+			j.do(uitval(day(1, 8)))
+		}},
+		{"uitgestroomd", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			j.do(uitstroom(day(1, 7)))
+		}},
+	}
+	when := day(6, 1)
+	transitions := []struct {
+		name  string
+		draft func(j *journey) *ledgerv1.Event
+	}{
+		{"aanmelding", func(j *journey) *ledgerv1.Event { return aanmelding(when, "GM0402") }},
+		{"intake", func(j *journey) *ledgerv1.Event { return intake(when) }},
+		{"plaatsing", func(j *journey) *ledgerv1.Event { return plaatsing(when, beschut) }},
+		{"uitval", func(j *journey) *ledgerv1.Event { return uitval(when) }},
+		{"vangnet", func(j *journey) *ledgerv1.Event { return vangnet(when) }},
+		{"uitstroom", func(j *journey) *ledgerv1.Event { return uitstroom(when) }},
+		{"verhuizing", func(j *journey) *ledgerv1.Event { return verhuizing(when, "GM1942") }},
+		{"correctie", func(j *journey) *ledgerv1.Event {
+			var first string
+			if len(j.history) > 0 {
+				first = j.history[0].GetEnvelope().GetEventId()
+			}
+			// No date: the corrected fact keeps its own.
+			return correctie(nil, first, &ledgerv1.Correctie{Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+				ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+			}}})
+		}},
+	}
+	type outcome struct {
+		rule string            // refused by this rule, or "" when allowed
+		next ledgerv1.Toestand // state after an allowed transition
+	}
+	ok := func(next ledgerv1.Toestand) outcome { return outcome{next: next} }
+	no := func(rule string) outcome { return outcome{rule: rule} }
+	table := map[string][]outcome{
+		//               aanmelding                         intake         plaatsing                  uitval                   vangnet                          uitstroom         verhuizing        correctie
+		"nieuw":        {ok(aangemeld), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend)},
+		"aangemeld":    {no(RuleAanmeldingNieuweZaak), ok(inTraject), no(RulePlaatsingNaIntake), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(aangemeld), ok(aangemeld)},
+		"in traject":   {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(inTraject), ok(inTraject)},
+		"geplaatst":    {no(RuleAanmeldingNieuweZaak), ok(geplaatst), ok(geplaatst), ok(uitgevallen), ok(opVangnet), ok(uitgestroomd), ok(geplaatst), ok(geplaatst)},
+		"op vangnet":   {no(RuleAanmeldingNieuweZaak), ok(opVangnet), ok(geplaatst), ok(uitgevallen), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(opVangnet), ok(opVangnet)},
+		"uitgevallen":  {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), ok(opVangnet), ok(uitgestroomd), ok(uitgevallen), ok(uitgevallen)},
+		"uitgestroomd": {no(RuleAanmeldingNieuweZaak), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), ok(uitgestroomd)},
+	}
+	for _, st := range states {
+		row, found := table[st.name]
+		if !found || len(row) != len(transitions) {
+			t.Fatalf("table row %q missing or incomplete", st.name)
+		}
+		for i, tr := range transitions {
+			want := row[i]
+			t.Run(st.name+"/"+tr.name, func(t *testing.T) {
+				j := newJourney(t)
+				st.build(j)
+				before := len(j.history)
+				ev, err := j.try(tr.draft(j))
+				if want.rule != "" {
+					var ref *Refusal
+					if !errors.As(err, &ref) {
+						t.Fatalf("want refusal %s, got event %v, err %v", want.rule, ev, err)
+					}
+					if ref.Rule != want.rule {
+						t.Fatalf("refused by %s (%v), want %s", ref.Rule, err, want.rule)
+					}
+					if !errors.Is(err, ErrTransitionRefused) {
+						t.Errorf("refusal does not unwrap to ErrTransitionRefused: %v", err)
+					}
+					if len(j.history) != before {
+						t.Errorf("a refusal changed the history")
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("want allowed, got %v", err)
+				}
+				j.history = append(j.history, ev)
+				if got := j.state().Toestand; got != want.next {
+					t.Errorf("after %s from %s: toestand %v, want %v", tr.name, st.name, got, want.next)
+				}
+			})
+		}
+	}
+}
+
+// TestRules covers every rule that is not about the state the case is in.
+func TestRules(t *testing.T) {
+	placed := func(j *journey) {
+		j.do(aanmelding(day(1, 5), "GM0402"))
+		j.do(intake(day(1, 6)))
+		j.do(plaatsing(day(1, 7), beschut))
+	}
+	traject := func(j *journey) {
+		j.do(aanmelding(day(1, 5), "GM0402"))
+		j.do(intake(day(1, 6)))
+	}
+	detach := func(start, end *ledgerv1.Date, reason string) *ledgerv1.Event {
+		ev := plaatsing(start, detachering)
+		ev.GetPlaatsing().GeplandeEinddatum = end
+		ev.GetPlaatsing().RedenLanger = reason
+		return ev
+	}
+	cases := []struct {
+		name  string
+		setup func(j *journey)
+		draft func(j *journey) *ledgerv1.Event
+		rule  string // "" = allowed
+		cause error  // an extra sentinel the refusal must unwrap to
+	}{
+		{"datum in de toekomst", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(11, 25), beschut) }, RuleDatumToekomst, nil},
+		{"datum vandaag mag", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(11, 24), beschut) }, "", nil},
+		{"datum vóór vorige gebeurtenis", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(1, 5), beschut) }, RuleDatumVolgorde, nil},
+		{"datum gelijk aan vorige mag", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(1, 6), beschut) }, "", nil},
+		{"geen datum", traject, func(j *journey) *ledgerv1.Event { return plaatsing(nil, beschut) }, RuleDatumVerplicht, nil},
+		{"geen kalenderdatum", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 30), beschut) }, RuleDatumVerplicht, nil},
+		{"onbekende gemeente", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM9999") }, RuleGemeenteDeelnemer, gemeente.ErrUnknownGemeente},
+		{"gemeente niet meer deelnemer", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM0457") }, RuleGemeenteDeelnemer, gemeente.ErrNotParticipating},
+		{"gemeente deelnemer op die datum", nil, func(j *journey) *ledgerv1.Event { return aanmelding(event.YMD(2020, 3, 1), "GM0457") }, "", nil},
+		{"andere gemeente dan verantwoordelijk", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), beschut)
+			ev.Envelope.Gemeente = "GM1942"
+			return ev
+		}, RuleGemeenteVerantwoordelijk, nil},
+		{"aanmelding zonder client", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().ResidentId = ""
+			return ev
+		}, RuleAanmeldingClient, nil},
+		{"aanmelding zonder doelgroep", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().Doelgroep = 0
+			return ev
+		}, RuleAanmeldingDoelgroep, nil},
+		{"aanmelding zonder verwijzer", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().Verwijzer = 0
+			return ev
+		}, RuleAanmeldingVerwijzer, nil},
+		{"intake zonder trede", func(j *journey) { j.do(aanmelding(day(1, 5), "GM0402")) }, func(j *journey) *ledgerv1.Event {
+			ev := intake(day(2, 1))
+			ev.GetIntake().Trede = 0
+			return ev
+		}, RuleIntakeTrede, nil},
+		{"loonwaarde boven 100", func(j *journey) { j.do(aanmelding(day(1, 5), "GM0402")) }, func(j *journey) *ledgerv1.Event {
+			ev := intake(day(2, 1))
+			ev.GetIntake().LoonwaardeProcent = 101
+			return ev
+		}, RuleLoonwaarde, nil},
+		{"plaatsing zonder soort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 0) }, RulePlaatsingType, nil},
+		{"plaatsing negatief LKS", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN)
+			ev.GetPlaatsing().LksCentPerMaand = -1
+			return ev
+		}, RulePlaatsingLKS, nil},
+		{"einddatum vóór start", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), day(2, 1), "") }, RulePlaatsingEinddatum, nil},
+		{"detachering zonder einddatum", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), nil, "") }, RuleDetacheringEinddatum, nil},
+		{"detachering precies 12 maanden", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), event.YMD(2027, 2, 1), "") }, "", nil},
+		{"detachering langer dan 12 maanden", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), event.YMD(2027, 2, 2), "") }, RuleDetacheringMax12, nil},
+		{"detachering langer met reden", traject, func(j *journey) *ledgerv1.Event {
+			return detach(day(2, 1), event.YMD(2027, 8, 1), "werkgever neemt over na 18 maanden")
+		}, "", nil},
+		{"uitval zonder reden", placed, func(j *journey) *ledgerv1.Event {
+			ev := uitval(day(2, 1))
+			ev.GetUitval().Reden = 0
+			return ev
+		}, RuleUitvalReden, nil},
+		{"vangnet zonder soort", placed, func(j *journey) *ledgerv1.Event {
+			ev := vangnet(day(2, 1))
+			ev.GetVangnet().VangnetType = 0
+			return ev
+		}, RuleVangnetType, nil},
+		{"vangnet uit andere plaatsing", placed, func(j *journey) *ledgerv1.Event {
+			ev := vangnet(day(2, 1))
+			ev.GetVangnet().VanPlaatsing = uuid.NewString()
+			return ev
+		}, RuleVangnetVanPlaatsing, nil},
+		{"uitstroom zonder reden", placed, func(j *journey) *ledgerv1.Event {
+			ev := uitstroom(day(2, 1))
+			ev.GetUitstroom().Reden = 0
+			return ev
+		}, RuleUitstroomReden, nil},
+		{"verhuizing naar dezelfde gemeente", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0402") }, RuleVerhuizingNaar, nil},
+		{"verhuizing naar onbekende gemeente", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0363") }, RuleGemeenteDeelnemer, gemeente.ErrUnknownGemeente},
+		{"verhuizing naar oud-deelnemer", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0457") }, RuleGemeenteDeelnemer, gemeente.ErrNotParticipating},
+		{"correctie zonder reden", traject, func(j *journey) *ledgerv1.Event {
+			ev := correctie(day(2, 1), j.history[1].GetEnvelope().GetEventId(), &ledgerv1.Correctie{})
+			ev.GetCorrectie().Reden = ""
+			return ev
+		}, RuleCorrectieReden, nil},
+		{"correctie van onbekend event", traject, func(j *journey) *ledgerv1.Event {
+			return correctie(day(2, 1), uuid.NewString(), &ledgerv1.Correctie{})
+		}, RuleCorrectieOnbekend, nil},
+		{"correctie met andere soort", traject, func(j *journey) *ledgerv1.Event {
+			return correctie(day(2, 1), j.history[1].GetEnvelope().GetEventId(), &ledgerv1.Correctie{
+				Vervanging: &ledgerv1.Correctie_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden_UITVAL_REDEN_ZIEKTE}},
+			})
+		}, RuleCorrectieType, nil},
+		{"correctie van een verhuizing", func(j *journey) {
+			traject(j)
+			j.do(verhuizing(day(1, 9), "GM1942"))
+		}, func(j *journey) *ledgerv1.Event {
+			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{})
+		}, RuleCorrectieNiet, nil},
+		{"correctie die de volgorde breekt", placed, func(j *journey) *ledgerv1.Event {
+			// The intake would move after the plaatsing.
+			return correctie(day(2, 1), j.history[1].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 20)})
+		}, RuleCorrectieGeschiedenis, ErrTransitionRefused},
+		{"correctie datum in de toekomst", placed, func(j *journey) *ledgerv1.Event {
+			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(12, 1)})
+		}, RuleDatumToekomst, nil},
+		{"correctie van een datum", placed, func(j *journey) *ledgerv1.Event {
+			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 6)})
+		}, "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJourney(t)
+			if tc.setup != nil {
+				tc.setup(j)
+			}
+			ev, err := j.try(tc.draft(j))
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("want allowed, got %v", err)
+				}
+				return
+			}
+			var ref *Refusal
+			if !errors.As(err, &ref) || ref.Rule != tc.rule {
+				t.Fatalf("want refusal by %s, got event %v, err %v", tc.rule, ev, err)
+			}
+			if tc.cause != nil && !errors.Is(err, tc.cause) {
+				t.Errorf("refusal %v does not unwrap to %v", err, tc.cause)
+			}
+			if !strings.Contains(err.Error(), tc.rule) || ref.Reden == "" {
+				t.Errorf("refusal message %q does not name the rule and a reason", err)
+			}
+		})
+	}
+}
+
+func TestVerhuizingCarriesSnapshot(t *testing.T) {
+	j := newJourney(t)
+	j.do(aanmelding(day(1, 5), "GM0402"))
+	j.do(intake(day(1, 6)))
+	pl := j.do(plaatsing(day(1, 7), beschut))
+	v := j.do(verhuizing(day(3, 15), "GM1942"))
+
+	if got := v.GetEnvelope().GetGemeente(); got != "GM0402" {
+		t.Errorf("verhuizing envelope gemeente %s, want the gemeente moved from", got)
+	}
+	snap := v.GetVerhuizing().GetSnapshot()
+	if snap.GetToestand() != geplaatst || snap.GetPlaatsing() != pl.GetEnvelope().GetEventId() || snap.GetDoelgroep() != ledgerv1.Doelgroep_DOELGROEP_BIJSTAND {
+		t.Errorf("snapshot %v does not describe the case", snap)
+	}
+	if v.GetVerhuizing().GetVanGemeente() != "GM0402" {
+		t.Errorf("van_gemeente %q", v.GetVerhuizing().GetVanGemeente())
+	}
+	// From now on the case is Gooise Meren's.
+	u := j.do(uitval(day(4, 1)))
+	if u.GetEnvelope().GetGemeente() != "GM1942" {
+		t.Errorf("event after verhuizing recorded for %s, want GM1942", u.GetEnvelope().GetGemeente())
+	}
+	// A view that only sees the verhuizing on starts from the snapshot.
+	s, err := Fold([]*ledgerv1.Event{v, u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Gemeente != "GM1942" || s.Toestand != uitgevallen || s.Doelgroep != ledgerv1.Doelgroep_DOELGROEP_BIJSTAND {
+		t.Errorf("fold from snapshot: %+v", s)
+	}
+}
+
+func TestCorrectie(t *testing.T) {
+	j := newJourney(t)
+	a := j.do(aanmelding(day(1, 5), "GM0402"))
+	j.do(intake(day(1, 6)))
+	j.do(verhuizing(day(2, 1), "GM1942"))
+	c := j.do(correctie(day(3, 1), a.GetEnvelope().GetEventId(), &ledgerv1.Correctie{
+		Datum: day(1, 2),
+		Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+			ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+		}},
+	}))
+	if got := c.GetEnvelope().GetGemeente(); got != "GM0402" {
+		t.Errorf("correctie of a Hilversum event recorded for %s", got)
+	}
+	if got := c.GetEnvelope().GetOccurredOn(); event.CompareDates(got, j.rules.Today) != 0 {
+		t.Errorf("correctie dated %s, want the day it was recorded", event.FormatDate(got))
+	}
+	s := j.state()
+	if s.Doelgroep != ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK || event.FormatDate(s.AanmeldDatum) != "2026-01-02" {
+		t.Errorf("corrected state %+v", s)
+	}
+	// A second correction of the same event wins over the first.
+	j.do(correctie(day(3, 2), a.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 3)}))
+	if got := event.FormatDate(j.state().AanmeldDatum); got != "2026-01-03" {
+		t.Errorf("after second correction aanmelddatum %s", got)
+	}
+	eff, err := Effective(j.history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eff) != 3 || eff[0].GetEnvelope().GetEventId() != a.GetEnvelope().GetEventId() {
+		t.Errorf("effective history has %d events, want the 3 facts with corrections folded in", len(eff))
+	}
+}

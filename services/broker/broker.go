@@ -50,6 +50,10 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start broker: listen %q: %w", cfg.Listen, err)
 	}
+	dontListen := port == -1
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
 	name := cfg.Name
 	if name == "" {
 		name = "ledger"
@@ -67,9 +71,7 @@ func Start(cfg Config) (*Server, error) {
 		// A ledger event is small; this bounds a damaged or hostile publish.
 		MaxPayload: 1 << 20,
 	}
-	if port == -1 {
-		opts.DontListen = true
-	}
+	opts.DontListen = dontListen
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
@@ -88,7 +90,7 @@ func Start(cfg Config) (*Server, error) {
 
 func splitListen(listen string) (string, int, error) {
 	if listen == "" {
-		return "127.0.0.1", server.RANDOM_PORT, nil
+		return "127.0.0.1", 0, nil
 	}
 	host, p, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -97,9 +99,6 @@ func splitListen(listen string) (string, int, error) {
 	port, err := strconv.Atoi(p)
 	if err != nil {
 		return "", 0, err
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
 	}
 	if host == "" {
 		host = "0.0.0.0"

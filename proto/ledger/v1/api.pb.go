@@ -1338,6 +1338,77 @@ func (x *Gemeente) GetOpvolger() string {
 	return ""
 }
 
+// Refusal is attached as error detail when the ledger refuses a transition.
+type Refusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule that refused, e.g. "plaatsing.na-intake".
+	Rule     string   `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	CaseId   string   `protobuf:"bytes,2,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Toestand Toestand `protobuf:"varint,3,opt,name=toestand,proto3,enum=ledger.v1.Toestand" json:"toestand,omitempty"`
+	// The reason, for a klantmanager.
+	Reden         string `protobuf:"bytes,4,opt,name=reden,proto3" json:"reden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refusal) Reset() {
+	*x = Refusal{}
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refusal) ProtoMessage() {}
+
+func (x *Refusal) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
+func (*Refusal) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Refusal) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *Refusal) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *Refusal) GetToestand() Toestand {
+	if x != nil {
+		return x.Toestand
+	}
+	return Toestand_TOESTAND_UNSPECIFIED
+}
+
+func (x *Refusal) GetReden() string {
+	if x != nil {
+		return x.Reden
+	}
+	return ""
+}
+
 var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
@@ -1443,7 +1514,12 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"geldig_van\x18\x04 \x01(\v2\x0f.ledger.v1.DateR\tgeldigVan\x12.\n" +
 	"\n" +
 	"geldig_tot\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\tgeldigTot\x12\x1a\n" +
-	"\bopvolger\x18\x06 \x01(\tR\bopvolger2\xee\x02\n" +
+	"\bopvolger\x18\x06 \x01(\tR\bopvolger\"}\n" +
+	"\aRefusal\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x17\n" +
+	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12/\n" +
+	"\btoestand\x18\x03 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12\x14\n" +
+	"\x05reden\x18\x04 \x01(\tR\x05reden2\xee\x02\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -1463,7 +1539,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_api_proto_rawDescData
 }
 
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(*RecordRequest)(nil),         // 0: ledger.v1.RecordRequest
 	(*RecordResponse)(nil),        // 1: ledger.v1.RecordResponse
@@ -1483,68 +1559,70 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*ListGemeentenRequest)(nil),  // 15: ledger.v1.ListGemeentenRequest
 	(*ListGemeentenResponse)(nil), // 16: ledger.v1.ListGemeentenResponse
 	(*Gemeente)(nil),              // 17: ledger.v1.Gemeente
-	(*Date)(nil),                  // 18: ledger.v1.Date
-	(*Aanmelding)(nil),            // 19: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 20: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 21: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 22: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 23: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 24: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),            // 25: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 26: ledger.v1.Correctie
-	(Toestand)(0),                 // 27: ledger.v1.Toestand
-	(*Event)(nil),                 // 28: ledger.v1.Event
-	(Doelgroep)(0),                // 29: ledger.v1.Doelgroep
-	(Trede)(0),                    // 30: ledger.v1.Trede
-	(PlaatsingType)(0),            // 31: ledger.v1.PlaatsingType
+	(*Refusal)(nil),               // 18: ledger.v1.Refusal
+	(*Date)(nil),                  // 19: ledger.v1.Date
+	(*Aanmelding)(nil),            // 20: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 21: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 22: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 23: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 24: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 25: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),            // 26: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 27: ledger.v1.Correctie
+	(Toestand)(0),                 // 28: ledger.v1.Toestand
+	(*Event)(nil),                 // 29: ledger.v1.Event
+	(Doelgroep)(0),                // 30: ledger.v1.Doelgroep
+	(Trede)(0),                    // 31: ledger.v1.Trede
+	(PlaatsingType)(0),            // 32: ledger.v1.PlaatsingType
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	18, // 0: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	19, // 1: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	20, // 2: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	21, // 3: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	22, // 4: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	23, // 5: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	24, // 6: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	25, // 7: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	26, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	27, // 9: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	19, // 0: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	20, // 1: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	21, // 2: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	22, // 3: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	23, // 4: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	24, // 5: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	25, // 6: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	26, // 7: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	27, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	28, // 9: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
 	5,  // 10: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	4,  // 11: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	28, // 12: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	27, // 13: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	29, // 14: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	30, // 15: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	31, // 16: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	18, // 17: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	18, // 18: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	29, // 12: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	28, // 13: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	30, // 14: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	31, // 15: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	32, // 16: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	19, // 17: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	19, // 18: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
 	5,  // 19: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	10, // 20: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	11, // 21: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
 	12, // 22: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
 	13, // 23: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	27, // 24: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	29, // 25: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	28, // 24: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	30, // 25: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
 	14, // 26: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
 	14, // 27: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
 	17, // 28: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	18, // 29: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	18, // 30: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	0,  // 31: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	2,  // 32: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	6,  // 33: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	8,  // 34: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	15, // 35: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	1,  // 36: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	3,  // 37: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	7,  // 38: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	9,  // 39: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	16, // 40: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	36, // [36:41] is the sub-list for method output_type
-	31, // [31:36] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	19, // 29: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	19, // 30: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	28, // 31: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	0,  // 32: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	2,  // 33: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	6,  // 34: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	8,  // 35: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	15, // 36: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	1,  // 37: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	3,  // 38: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	7,  // 39: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	9,  // 40: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	16, // 41: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	37, // [37:42] is the sub-list for method output_type
+	32, // [32:37] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -1569,7 +1647,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

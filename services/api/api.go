@@ -1,0 +1,306 @@
+// Package api serves the ledger's LedgerService with Connect: one handler
+// answers gRPC, gRPC-Web and plain HTTP/JSON (curl) alike.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/resident"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
+)
+
+// Views is what the API reads from the live projections.
+type Views interface {
+	View(gemeente string) (*ledgerv1.CaseloadView, bool)
+	Cases(gemeente string, includeClosed bool) ([]*ledgerv1.CaseSummary, bool)
+}
+
+// Replayer rebuilds one gemeente's view from the store: the auditor's path.
+type Replayer func(ctx context.Context, gemeente string) (*ledgerv1.CaseloadView, error)
+
+// Server implements ledgerv1connect.LedgerServiceHandler.
+type Server struct {
+	Cases      *caseflow.Handler
+	Views      Views
+	Replay     Replayer
+	Gemeenten  *gemeente.Registry
+	Pseudonyms *resident.Pseudonymizer
+	Logger     *slog.Logger
+}
+
+var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
+
+// Handler returns the HTTP handler of the service and the path it serves.
+func (s *Server) Handler() (string, http.Handler) {
+	return ledgerv1connect.NewLedgerServiceHandler(s, connect.WithCodec(JSONCodec{}))
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Record decides and appends one transition.
+func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.RecordRequest]) (*connect.Response[ledgerv1.RecordResponse], error) {
+	start := time.Now()
+	m := req.Msg
+	cmd := caseflow.Command{Gemeente: m.GetGemeente(), Datum: m.GetDatum(), Actor: m.GetActor(), ExpectedRevision: m.ExpectedRevision}
+	if m.GetCaseId() != "" {
+		id, err := uuid.Parse(m.GetCaseId())
+		if err != nil {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("zaak %q is geen geldig zaak-id (UUID)", m.GetCaseId()))
+		}
+		cmd.CaseID = id
+	}
+	tr, err := s.transition(m)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Transition = tr
+	res, err := s.Cases.Handle(ctx, cmd)
+	typ := event.Type(tr)
+	if err != nil {
+		cerr := s.toConnect(err)
+		s.log().Info("transition not recorded", "type", typ, "case", m.GetCaseId(), "code", cerr.Code().String(), "err", err, "took", time.Since(start))
+		return nil, cerr
+	}
+	s.log().Info("transition recorded", "type", typ, "case", res.CaseID, "event", res.EventID, "revision", res.Revision, "took", time.Since(start))
+	return connect.NewResponse(&ledgerv1.RecordResponse{
+		CaseId:   res.CaseID.String(),
+		EventId:  res.EventID.String(),
+		Type:     res.Type,
+		Revision: res.Revision,
+		Toestand: res.State.Toestand,
+	}), nil
+}
+
+// transition turns the request's oneof into a draft event payload. For an
+// aanmelding with a BSN, the BSN becomes a resident id here and goes no
+// further.
+func (s *Server) transition(m *ledgerv1.RecordRequest) (*ledgerv1.Event, error) {
+	ev := &ledgerv1.Event{}
+	switch t := m.GetTransition().(type) {
+	case *ledgerv1.RecordRequest_Aanmelding:
+		a := proto.Clone(t.Aanmelding).(*ledgerv1.Aanmelding)
+		if m.GetBsn() != "" {
+			if s.Pseudonyms == nil {
+				return nil, connect.NewError(connect.CodeUnimplemented, errors.New("deze server kan geen BSN verwerken: geen pseudonimiseringssleutel"))
+			}
+			rid, err := s.Pseudonyms.ResidentID(m.GetBsn())
+			if err != nil {
+				return nil, connect.NewError(connect.CodeInvalidArgument, err)
+			}
+			if a.GetResidentId() != "" && a.GetResidentId() != rid {
+				return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef een BSN of een client-id, niet twee die niet bij elkaar horen"))
+			}
+			a.ResidentId = rid
+		}
+		ev.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: a}
+	case *ledgerv1.RecordRequest_Intake:
+		ev.Payload = &ledgerv1.Event_Intake{Intake: t.Intake}
+	case *ledgerv1.RecordRequest_Plaatsing:
+		ev.Payload = &ledgerv1.Event_Plaatsing{Plaatsing: t.Plaatsing}
+	case *ledgerv1.RecordRequest_Uitval:
+		ev.Payload = &ledgerv1.Event_Uitval{Uitval: t.Uitval}
+	case *ledgerv1.RecordRequest_Vangnet:
+		ev.Payload = &ledgerv1.Event_Vangnet{Vangnet: t.Vangnet}
+	case *ledgerv1.RecordRequest_Uitstroom:
+		ev.Payload = &ledgerv1.Event_Uitstroom{Uitstroom: t.Uitstroom}
+	case *ledgerv1.RecordRequest_Verhuizing:
+		ev.Payload = &ledgerv1.Event_Verhuizing{Verhuizing: t.Verhuizing}
+	case *ledgerv1.RecordRequest_Correctie:
+		ev.Payload = &ledgerv1.Event_Correctie{Correctie: t.Correctie}
+	default:
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geen transitie opgegeven (aanmelding, intake, plaatsing, uitval, vangnet, uitstroom, verhuizing of correctie)"))
+	}
+	if m.GetBsn() != "" && ev.GetAanmelding() == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("een BSN hoort alleen bij een aanmelding"))
+	}
+	return ev, nil
+}
+
+// toConnect maps the ledger's errors to codes a client can act on. Refusals
+// carry a Refusal detail with the rule.
+func (s *Server) toConnect(err error) *connect.Error {
+	var ref *caseflow.Refusal
+	var conflict *store.ConflictError
+	switch {
+	case errors.As(err, &ref):
+		code := connect.CodeFailedPrecondition
+		switch {
+		case errors.Is(err, caseflow.ErrCaseNotFound):
+			code = connect.CodeNotFound
+		case errors.Is(err, gemeente.ErrUnknownGemeente):
+			code = connect.CodeInvalidArgument
+		}
+		cerr := connect.NewError(code, errors.New(ref.Error()))
+		if detail, derr := connect.NewErrorDetail(&ledgerv1.Refusal{Rule: ref.Rule, CaseId: ref.CaseID, Toestand: ref.Toestand, Reden: ref.Reden}); derr == nil {
+			cerr.AddDetail(detail)
+		}
+		return cerr
+	case errors.As(err, &conflict):
+		return connect.NewError(connect.CodeAborted, fmt.Errorf("de zaak is intussen gewijzigd (nu revisie %d, verwacht %s); bekijk de zaak opnieuw en probeer het nog eens", conflict.Actual, conflict.Expected))
+	case errors.Is(err, store.ErrConflict):
+		return connect.NewError(connect.CodeAborted, errors.New("de zaak is intussen gewijzigd door een andere medewerker; probeer het nog eens"))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	}
+	s.log().Error("internal error", "err", err)
+	return connect.NewError(connect.CodeInternal, errors.New("interne fout in de ledger; de beheerder kan de details in het log vinden"))
+}
+
+// GetCase returns one case with its timeline.
+func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetCaseRequest]) (*connect.Response[ledgerv1.GetCaseResponse], error) {
+	id, err := uuid.Parse(req.Msg.GetCaseId())
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("zaak %q is geen geldig zaak-id (UUID)", req.Msg.GetCaseId()))
+	}
+	c, err := s.Cases.Load(ctx, id)
+	if errors.Is(err, caseflow.ErrCaseNotFound) {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("zaak %s bestaat niet", id))
+	}
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	correctedBy := map[string]string{}
+	for _, ev := range c.Events {
+		if corr := ev.GetCorrectie(); corr != nil {
+			correctedBy[corr.GetCorrigeert()] = ev.GetEnvelope().GetEventId()
+		}
+	}
+	resp := &ledgerv1.GetCaseResponse{Case: Summary(c.State, c.Revision), KetenIntact: c.ChainErr == nil}
+	for i, ev := range c.Events {
+		resp.Timeline = append(resp.Timeline, &ledgerv1.TimelineEntry{
+			Revision:         c.Records[i].Revision,
+			Type:             event.Type(ev),
+			Event:            ev,
+			GecorrigeerdDoor: correctedBy[ev.GetEnvelope().GetEventId()],
+		})
+	}
+	if c.ChainErr != nil {
+		s.log().Error("hash chain broken", "case", id, "err", c.ChainErr)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// Summary describes a case state for the API.
+func Summary(st caseflow.State, revision uint64) *ledgerv1.CaseSummary {
+	return &ledgerv1.CaseSummary{
+		CaseId:            st.CaseID,
+		Gemeente:          st.Gemeente,
+		ResidentId:        st.ResidentID,
+		Toestand:          st.Toestand,
+		Doelgroep:         st.Doelgroep,
+		Trede:             st.Trede,
+		LoonwaardeProcent: st.Loonwaarde,
+		PlaatsingType:     st.PlaatsingType,
+		AanmeldDatum:      st.AanmeldDatum,
+		Sinds:             st.Sinds,
+		Revision:          revision,
+	}
+}
+
+func (s *Server) checkGemeente(code string) error {
+	if _, ok := s.Gemeenten.Lookup(code); !ok {
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%w: %q staat niet in de lijst van deelnemers", gemeente.ErrUnknownGemeente, code))
+	}
+	return nil
+}
+
+// ListCases lists one gemeente's cases from its view.
+func (s *Server) ListCases(ctx context.Context, req *connect.Request[ledgerv1.ListCasesRequest]) (*connect.Response[ledgerv1.ListCasesResponse], error) {
+	if err := s.checkGemeente(req.Msg.GetGemeente()); err != nil {
+		return nil, err
+	}
+	cases, ok := s.Views.Cases(req.Msg.GetGemeente(), req.Msg.GetIncludeClosed())
+	if !ok {
+		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", req.Msg.GetGemeente()))
+	}
+	return connect.NewResponse(&ledgerv1.ListCasesResponse{Cases: cases}), nil
+}
+
+// GetView returns a gemeente's caseload, live or replayed from the store.
+func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetViewRequest]) (*connect.Response[ledgerv1.GetViewResponse], error) {
+	g := req.Msg.GetGemeente()
+	if err := s.checkGemeente(g); err != nil {
+		return nil, err
+	}
+	if req.Msg.GetReplay() {
+		if s.Replay == nil {
+			return nil, connect.NewError(connect.CodeUnimplemented, errors.New("replay is op deze server niet beschikbaar"))
+		}
+		v, err := s.Replay(ctx, g)
+		if err != nil {
+			return nil, s.toConnect(fmt.Errorf("replay %s: %w", g, err))
+		}
+		return connect.NewResponse(&ledgerv1.GetViewResponse{View: v}), nil
+	}
+	v, ok := s.Views.View(g)
+	if !ok {
+		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", g))
+	}
+	return connect.NewResponse(&ledgerv1.GetViewResponse{View: v}), nil
+}
+
+// ListGemeenten lists the participants from the data file.
+func (s *Server) ListGemeenten(ctx context.Context, req *connect.Request[ledgerv1.ListGemeentenRequest]) (*connect.Response[ledgerv1.ListGemeentenResponse], error) {
+	resp := &ledgerv1.ListGemeentenResponse{}
+	year := time.Now().Year()
+	for _, g := range s.Gemeenten.All() {
+		n, _ := g.InwonersOp(year)
+		resp.Gemeenten = append(resp.Gemeenten, &ledgerv1.Gemeente{
+			Code: g.Code, Naam: g.Naam, Inwoners: n, GeldigVan: g.GeldigVan, GeldigTot: g.GeldigTot, Opvolger: g.Opvolger,
+		})
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// JSONCodec is the proto3 JSON mapping with every field present, so that a
+// zero count reads 0 instead of missing, and unknown fields from newer
+// clients ignored.
+type JSONCodec struct{}
+
+// Name is the Connect codec name it replaces.
+func (JSONCodec) Name() string { return "json" }
+
+// Marshal encodes a message.
+func (JSONCodec) Marshal(v any) ([]byte, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("json codec: %T is not a proto message", v)
+	}
+	return MarshalJSON(m)
+}
+
+// Unmarshal decodes a message.
+func (JSONCodec) Unmarshal(b []byte, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return fmt.Errorf("json codec: %T is not a proto message", v)
+	}
+	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, m)
+}
+
+// MarshalJSON is the one JSON form of the API: the API's HTTP/JSON answers
+// and `ledger --json` print the same field names.
+func MarshalJSON(m proto.Message) ([]byte, error) {
+	return protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(m)
+}

@@ -1,0 +1,113 @@
+package natsstore
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+)
+
+// Both benchmarks run each mode on a server of its own, over an in-process
+// connection, so that ledger appends compare with the raw publish floor.
+var durability = []struct {
+	name   string
+	noSync bool
+}{
+	{"fsync", false}, // the default: fsync before every acknowledgement
+	{"nosync", true}, // for context only
+}
+
+const payloadSize = 300
+
+// BenchmarkAppend appends single events, one at a time, to new streams
+// (expected NoStream) and to existing ones (Exactly).
+func BenchmarkAppend(b *testing.B) {
+	ctx := context.Background()
+	payload := make([]byte, payloadSize)
+	for _, d := range durability {
+		b.Run(d.name, func(b *testing.B) {
+			s := open(b, startBroker(b, broker.Config{Dir: b.TempDir(), Listen: "127.0.0.1:-1", NoSync: d.noSync}))
+			b.Run("new-stream", func(b *testing.B) {
+				var lat []time.Duration
+				for b.Loop() {
+					ev := store.EventData{ID: uuid.New(), Type: "aanmelding", Data: payload}
+					start := time.Now()
+					if _, err := s.Append(ctx, "case-"+ev.ID.String(), store.NoStream(), ev); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				report(b, lat)
+			})
+			b.Run("existing-stream", func(b *testing.B) {
+				const streams = 256
+				// -count runs this again on the same server: new names each time.
+				names := make([]string, streams)
+				revs := make([]uint64, streams)
+				for i := range names {
+					names[i] = "case-" + uuid.NewString()
+					ev := store.EventData{ID: uuid.New(), Type: "aanmelding", Data: payload}
+					if _, err := s.Append(ctx, names[i], store.NoStream(), ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var lat []time.Duration
+				i := 0
+				for b.Loop() {
+					k := i % streams
+					i++
+					ev := store.EventData{ID: uuid.New(), Type: "intake", Data: payload}
+					start := time.Now()
+					res, err := s.Append(ctx, names[k], store.Exactly(revs[k]), ev)
+					if err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+					revs[k] = res.Revision
+				}
+				report(b, lat)
+			})
+		})
+	}
+}
+
+// BenchmarkRawPublish is the floor: a plain synchronous JetStream publish
+// into a stream configured as the store's, one message at a time.
+func BenchmarkRawPublish(b *testing.B) {
+	ctx := context.Background()
+	payload := make([]byte, payloadSize)
+	for _, d := range durability {
+		b.Run(d.name, func(b *testing.B) {
+			s := open(b, startBroker(b, broker.Config{Dir: b.TempDir(), Listen: "127.0.0.1:-1", NoSync: d.noSync}))
+			var lat []time.Duration
+			i := 0
+			for b.Loop() {
+				subj := s.prefix + "raw-" + strconv.Itoa(i%256)
+				i++
+				start := time.Now()
+				if _, err := s.js.Publish(ctx, subj, payload); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			report(b, lat)
+		})
+	}
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))]) / 1e3 }
+	b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}

@@ -1,0 +1,663 @@
+// Package natsstore is the default event store: one JetStream stream on
+// file storage, one subject per ledger stream.
+//
+// Every event is one message on <prefix>.<stream id>. Its revision is a
+// header, and every append is conditional on the subject's last stream
+// sequence (Nats-Expected-Last-Subject-Sequence), so the revision headers can
+// never disagree with the stream: a writer that saw an older revision is
+// refused by the server. An append of several events is one JetStream atomic
+// batch, so it lands whole or not at all. The stream sequence is the global
+// position.
+package natsstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/store"
+)
+
+const (
+	// DefaultStreamName is the JetStream stream that holds the events.
+	DefaultStreamName = "LEDGER_STORE"
+	// DefaultSubjectPrefix is put before a ledger stream id to make its subject.
+	DefaultSubjectPrefix = "ledger.store"
+	// MaxAppend is the most events one Append takes: the server's default
+	// limit on an atomic batch.
+	MaxAppend = 1000
+)
+
+// Headers the store writes next to Nats-Msg-Id (the event id).
+const (
+	hdrType     = "Ledger-Type"
+	hdrRevision = "Ledger-Revision"
+
+	hdrBatchID     = "Nats-Batch-Id"
+	hdrBatchSeq    = "Nats-Batch-Sequence"
+	hdrBatchCommit = "Nats-Batch-Commit"
+)
+
+// JetStream API error codes the append path tells apart.
+const (
+	errWrongLastSeq     jetstream.ErrorCode = 10071 // expected subject sequence is stale
+	errWrongLastSeqR    jetstream.ErrorCode = 10164 // the same, on a replicated stream
+	errBatchDuplicateID jetstream.ErrorCode = 10201 // an id of the batch is stored already
+	errBatchTooLarge    jetstream.ErrorCode = 10199 // the server allows smaller batches
+)
+
+// tipsMax bounds the cache of stream tips; past it the cache starts over.
+const tipsMax = 100_000
+
+// Option configures a Store.
+type Option func(*options) error
+
+type options struct {
+	stream   string
+	prefix   string
+	replicas int
+}
+
+// WithStreamName sets the JetStream stream name (default DefaultStreamName).
+func WithStreamName(name string) Option {
+	return func(o *options) error {
+		if name == "" || strings.ContainsAny(name, ".*> \t\r\n") {
+			return fmt.Errorf("invalid stream name %q", name)
+		}
+		o.stream = name
+		return nil
+	}
+}
+
+// WithSubjectPrefix sets the subject prefix (default DefaultSubjectPrefix).
+// The stream captures <prefix>.>, so no other publisher may use it.
+func WithSubjectPrefix(prefix string) Option {
+	return func(o *options) error {
+		for tok := range strings.SplitSeq(prefix, ".") {
+			if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
+				return fmt.Errorf("invalid subject prefix %q", prefix)
+			}
+		}
+		o.prefix = prefix
+		return nil
+	}
+}
+
+// WithReplicas sets the stream's replicas: 1 on a single server, 3 on a
+// cluster.
+func WithReplicas(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > 5 {
+			return fmt.Errorf("invalid replicas %d", n)
+		}
+		o.replicas = n
+		return nil
+	}
+}
+
+// Store is a store.Store on NATS JetStream. It is safe for concurrent use.
+type Store struct {
+	js     jetstream.JetStream
+	nc     *nats.Conn
+	stream jetstream.Stream
+	name   string
+	prefix string // with the trailing dot
+	direct string // direct get API subject of the stream
+
+	mu sync.Mutex
+	// tips caches the last known (revision, sequence) per subject, to save
+	// a lookup before an append. A revision's sequence never changes, so an
+	// entry is never wrong, only maybe old; the server's expected-sequence
+	// check refuses an append based on an old one.
+	tips map[string]tip
+}
+
+type tip struct{ rev, seq uint64 }
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store on js, creating the JetStream stream or updating its
+// configuration.
+func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, error) {
+	o := options{stream: DefaultStreamName, prefix: DefaultSubjectPrefix, replicas: 1}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("natsstore: %w", err)
+		}
+	}
+	cfg := jetstream.StreamConfig{
+		Name:        o.stream,
+		Description: "ledger event store",
+		Subjects:    []string{o.prefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.replicas,
+		Retention:   jetstream.LimitsPolicy,
+		// Should anyone set limits, refuse new events rather than drop old ones.
+		Discard:            jetstream.DiscardNew,
+		AllowAtomicPublish: true,
+		// Events are immutable; the revision headers rely on it.
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+	}
+	st, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: stream %s: %w", o.stream, err)
+	}
+	return &Store{
+		js:     js,
+		nc:     js.Conn(),
+		stream: st,
+		name:   o.stream,
+		prefix: o.prefix + ".",
+		direct: apiPrefix(js.Options()) + "DIRECT.GET." + o.stream,
+		tips:   make(map[string]tip),
+	}, nil
+}
+
+func apiPrefix(o jetstream.JetStreamOptions) string {
+	switch {
+	case o.APIPrefix != "":
+		return strings.TrimSuffix(o.APIPrefix, ".") + "."
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API."
+	}
+	return jetstream.DefaultAPIPrefix
+}
+
+// Append implements store.Store. Under store.Any a retry is recognised as
+// such only while the server remembers the event ids (the stream's
+// duplicate window, two minutes by default); under NoStream and Exactly
+// always.
+func (s *Store) Append(ctx context.Context, stream string, expected store.Expected, events ...store.EventData) (store.AppendResult, error) {
+	if err := store.ValidStreamID(stream); err != nil {
+		return store.AppendResult{}, fmt.Errorf("append: %w", err)
+	}
+	if err := store.CheckEvents(events); err != nil {
+		return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if len(events) > MaxAppend {
+		return store.AppendResult{}, fmt.Errorf("append to %s: %d events, at most %d: %w", stream, len(events), MaxAppend, store.ErrTooManyEvents)
+	}
+	subj := s.prefix + stream
+	for {
+		if err := ctx.Err(); err != nil {
+			return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		// next is the revision the first event gets; after is the sequence
+		// of the event before it (0: none), which the server must still
+		// find as the subject's last.
+		var next, after uint64
+		placed := true
+		if !expected.IsNoStream() {
+			t, ok := s.tip(subj)
+			want, exact := expected.Revision()
+			if !ok || exact && t.rev != want {
+				var err error
+				if t, ok, err = s.last(ctx, subj); err != nil {
+					return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+				}
+			}
+			if ok {
+				next, after = t.rev+1, t.seq
+			}
+			// Not where expected says: a conflict, or a retry of an append
+			// that succeeded.
+			placed = !exact || ok && t.rev == want
+		}
+		dup := false
+		if placed {
+			res, err := s.publish(ctx, subj, next, after, events)
+			if err == nil {
+				s.setTip(subj, tip{res.Revision, res.Position.Commit})
+				return res, nil
+			}
+			var refused bool
+			refused, dup = classify(err)
+			switch {
+			case !refused && !dup:
+				var apiErr *jetstream.APIError
+				if errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchTooLarge {
+					err = fmt.Errorf("%w: %w", store.ErrTooManyEvents, err)
+				}
+				return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+			case refused && expected.IsAny():
+				// Someone else appended first; Any takes the new end.
+				s.forget(subj)
+				continue
+			}
+		} else {
+			after = 0 // the sequence of another revision than expected
+		}
+		res, retry, err := s.settle(ctx, stream, expected, after, dup, events)
+		if !retry {
+			return res, err
+		}
+	}
+}
+
+// errDuplicate: the server already holds the id of a single event.
+var errDuplicate = errors.New("duplicate event id")
+
+// classify tells a refused expected sequence and a duplicate event id from
+// other errors of a publish.
+func classify(err error) (refused, dup bool) {
+	if errors.Is(err, errDuplicate) {
+		return false, true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errWrongLastSeq, errWrongLastSeqR:
+			return true, false
+		case errBatchDuplicateID:
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// settle decides an append the server did not take: it is an idempotent
+// retry when the stream holds exactly these events where expected puts
+// them, a conflict otherwise. after is the sequence of the event before the
+// expected place when known, else 0. retry reports that the stream is at
+// the expected revision after all, so the append should be tried again.
+func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (res store.AppendResult, retry bool, err error) {
+	subj := s.prefix + stream
+	t, ok, err := s.last(ctx, subj)
+	if err != nil {
+		return res, false, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	conflict := &store.ConflictError{Stream: stream, Expected: expected, Actual: -1}
+	if ok {
+		conflict.Actual = int64(t.rev)
+	}
+	n := uint64(len(events))
+	next, exact := expected.Next()
+	if !exact {
+		// Any: the ids are stored somewhere; find them.
+		recs, err := s.readSubject(ctx, subj, 1, 0)
+		if err != nil {
+			return res, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		for i := range recs {
+			if recs[i].ID == events[0].ID {
+				if res, ok := matches(recs[i:], recs[i].Revision, events); ok {
+					return res, false, nil
+				}
+				break
+			}
+		}
+		return res, false, fmt.Errorf("%w; its events are stored elsewhere", conflict)
+	}
+	if ok && t.rev >= next+n-1 {
+		var recs []store.RecordedEvent
+		if after > 0 {
+			recs, err = s.readSubject(ctx, subj, after+1, int(n))
+		} else {
+			recs, err = s.readSubject(ctx, subj, 1, int(next+n))
+			recs = recs[min(int(next), len(recs)):]
+		}
+		if err != nil {
+			return res, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		if res, ok := matches(recs, next, events); ok {
+			return res, false, nil
+		}
+	}
+	atExpected := !ok && next == 0 || ok && t.rev+1 == next
+	if atExpected && !dup {
+		return res, true, nil
+	}
+	if dup {
+		return res, false, fmt.Errorf("%w; its event ids are stored already", conflict)
+	}
+	return res, false, conflict
+}
+
+// matches reports whether recs start with events at revisions from next on.
+func matches(recs []store.RecordedEvent, next uint64, events []store.EventData) (store.AppendResult, bool) {
+	if len(recs) < len(events) {
+		return store.AppendResult{}, false
+	}
+	for i, ev := range events {
+		if recs[i].ID != ev.ID || recs[i].Revision != next+uint64(i) {
+			return store.AppendResult{}, false
+		}
+	}
+	last := recs[len(events)-1]
+	return store.AppendResult{Revision: last.Revision, Position: last.Position}, true
+}
+
+// publish writes events at revisions from next on, on condition that the
+// subject's last sequence is after.
+func (s *Store) publish(ctx context.Context, subj string, next, after uint64, events []store.EventData) (store.AppendResult, error) {
+	batch := ""
+	if len(events) > 1 {
+		batch = uuid.NewString()
+	}
+	msgs := s.messages(subj, next, after, events, batch)
+	// Parts before the commit need no reply: the server answers the commit
+	// for the whole batch, and stores nothing without it.
+	for _, m := range msgs[:len(msgs)-1] {
+		if err := s.nc.PublishMsg(m); err != nil {
+			return store.AppendResult{}, err
+		}
+	}
+	ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	if ack.Duplicate {
+		return store.AppendResult{}, errDuplicate
+	}
+	last := next + uint64(len(events)) - 1
+	return store.AppendResult{Revision: last, Position: store.Position{Commit: ack.Sequence, Prepare: ack.Sequence}}, nil
+}
+
+// messages builds the messages of one append; with a batch id they form an
+// atomic batch. Only the first carries the expected sequence: the server
+// refuses expectations on a subject the batch already wrote.
+func (s *Store) messages(subj string, next, after uint64, events []store.EventData, batch string) []*nats.Msg {
+	msgs := make([]*nats.Msg, len(events))
+	for i, ev := range events {
+		h := nats.Header{
+			jetstream.MsgIDHeader: {ev.ID.String()},
+			hdrType:               {ev.Type},
+			hdrRevision:           {strconv.FormatUint(next+uint64(i), 10)},
+		}
+		if i == 0 {
+			h[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(after, 10)}
+		}
+		if batch != "" {
+			h[hdrBatchID] = []string{batch}
+			h[hdrBatchSeq] = []string{strconv.Itoa(i + 1)}
+			if i == len(events)-1 {
+				h[hdrBatchCommit] = []string{"1"}
+			}
+		}
+		msgs[i] = &nats.Msg{Subject: subj, Header: h, Data: ev.Data}
+	}
+	return msgs
+}
+
+func (s *Store) tip(subj string) (tip, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tips[subj]
+	return t, ok
+}
+
+func (s *Store) setTip(subj string, t tip) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.tips[subj]; ok && old.rev > t.rev {
+		return
+	}
+	if len(s.tips) >= tipsMax {
+		clear(s.tips)
+	}
+	s.tips[subj] = t
+}
+
+func (s *Store) forget(subj string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tips, subj)
+}
+
+// last looks up the subject's last event.
+func (s *Store) last(ctx context.Context, subj string) (tip, bool, error) {
+	m, err := s.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return tip{}, false, nil
+	}
+	if err != nil {
+		return tip{}, false, fmt.Errorf("last event: %w", err)
+	}
+	rev, err := strconv.ParseUint(m.Header.Get(hdrRevision), 10, 64)
+	if err != nil {
+		return tip{}, false, fmt.Errorf("last event at %d: bad %s header: %w", m.Sequence, hdrRevision, err)
+	}
+	t := tip{rev, m.Sequence}
+	s.setTip(subj, t)
+	return t, true, nil
+}
+
+// ReadStream implements store.Store. On a replicated stream a direct get
+// may be answered by a replica that lags the leader by a moment, so a
+// stream read right after an append elsewhere can miss it; an append based
+// on such a read is refused and reports the stream's real revision.
+func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.RecordedEvent, error) {
+	if err := store.ValidStreamID(stream); err != nil {
+		return nil, fmt.Errorf("read stream: %w", err)
+	}
+	subj := s.prefix + stream
+	recs, err := s.readSubject(ctx, subj, 1, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("read stream %s: %w", stream, store.ErrStreamNotFound)
+	}
+	for i, r := range recs {
+		if r.Revision != uint64(i) {
+			return nil, fmt.Errorf("read stream %s: event %s at sequence %d has revision %d, want %d", stream, r.ID, r.Position.Commit, r.Revision, i)
+		}
+	}
+	last := recs[len(recs)-1]
+	s.setTip(subj, tip{last.Revision, last.Position.Commit})
+	return recs, nil
+}
+
+// directBatch is the direct get request for several messages of a subject.
+type directBatch struct {
+	Seq     uint64 `json:"seq"`
+	NextFor string `json:"next_by_subj"`
+	Batch   int    `json:"batch"`
+}
+
+// readSubject reads up to max events (0: all) of subj from sequence from on
+// with batched direct gets: no consumer to create, and the server reads in
+// isolation from atomic batch commits, so a batch is seen whole or not at all.
+func (s *Store) readSubject(ctx context.Context, subj string, from uint64, max int) ([]store.RecordedEvent, error) {
+	const page = 256
+	inbox := s.nc.NewInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	var recs []store.RecordedEvent
+	for max == 0 || len(recs) < max {
+		n := page
+		if max > 0 {
+			n = min(n, max-len(recs))
+		}
+		req, _ := json.Marshal(directBatch{Seq: from, NextFor: subj, Batch: n})
+		if err := s.nc.PublishRequest(s.direct, inbox, req); err != nil {
+			return nil, err
+		}
+		more := false
+	page:
+		for {
+			m, err := sub.NextMsgWithContext(ctx)
+			if err != nil {
+				return nil, err
+			}
+			switch status := m.Header.Get("Status"); status {
+			case "":
+				seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("direct get: bad sequence header: %w", err)
+				}
+				ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
+				if err != nil {
+					return nil, fmt.Errorf("direct get: bad time stamp header: %w", err)
+				}
+				r, err := s.decode(m.Header.Get(jetstream.SubjectHeader), seq, ts, m.Header, m.Data)
+				if err != nil {
+					return nil, err
+				}
+				recs = append(recs, r)
+				from = seq + 1
+			case "404":
+				break page
+			case "204": // end of batch
+				more = m.Header.Get("Nats-Num-Pending") != "0"
+				break page
+			default:
+				return nil, fmt.Errorf("direct get: %s %s", status, m.Header.Get("Description"))
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return recs, nil
+}
+
+func (s *Store) decode(subj string, seq uint64, ts time.Time, h nats.Header, data []byte) (store.RecordedEvent, error) {
+	stream, ok := strings.CutPrefix(subj, s.prefix)
+	if !ok {
+		return store.RecordedEvent{}, fmt.Errorf("message %d: subject %q is not in the store", seq, subj)
+	}
+	id, err := uuid.Parse(h.Get(jetstream.MsgIDHeader))
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("message %d: bad event id: %w", seq, err)
+	}
+	rev, err := strconv.ParseUint(h.Get(hdrRevision), 10, 64)
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("message %d: bad %s header: %w", seq, hdrRevision, err)
+	}
+	return store.RecordedEvent{
+		ID:       id,
+		Stream:   stream,
+		Type:     h.Get(hdrType),
+		Revision: rev,
+		Position: store.Position{Commit: seq, Prepare: seq},
+		Recorded: ts,
+		Data:     data,
+	}, nil
+}
+
+func (s *Store) decodeMsg(m jetstream.Msg) (store.RecordedEvent, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return store.RecordedEvent{}, err
+	}
+	return s.decode(m.Subject(), md.Sequence.Stream, md.Timestamp, m.Headers(), m.Data())
+}
+
+// consume opens an ordered consumer from the event after the position. An
+// ordered consumer recreates itself after a server restart or a lost
+// connection, resuming after the last message it delivered.
+func (s *Store) consume(ctx context.Context, after store.Position) (jetstream.Consumer, jetstream.MessagesContext, func() bool, error) {
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   after.Commit + 1,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// While the server is away the iterator keeps recreating its consumer
+	// and ignores the context of Next; stopping it ends that.
+	return cons, it, context.AfterFunc(ctx, it.Stop), nil
+}
+
+// release stops the iterator and deletes the consumer now rather than
+// leaving it to the server's inactivity timer.
+func (s *Store) release(ctx context.Context, cons jetstream.Consumer, it jetstream.MessagesContext, stop func() bool) {
+	stop()
+	it.Stop()
+	info := cons.CachedInfo()
+	if info == nil || !s.nc.IsConnected() {
+		return // the server drops it once inactive
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = s.js.DeleteConsumer(ctx, s.name, info.Name)
+}
+
+// ReadAll implements store.Store.
+func (s *Store) ReadAll(ctx context.Context, after store.Position) iter.Seq2[store.RecordedEvent, error] {
+	// The end is fixed now, when the call is made, not when iteration starts.
+	info, infoErr := s.stream.Info(ctx)
+	return func(yield func(store.RecordedEvent, error) bool) {
+		fail := func(err error) { yield(store.RecordedEvent{}, fmt.Errorf("read all after %s: %w", after, err)) }
+		if infoErr != nil {
+			fail(infoErr)
+			return
+		}
+		last := info.State.LastSeq
+		if last <= after.Commit {
+			return
+		}
+		cons, it, stop, err := s.consume(ctx, after)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer s.release(ctx, cons, it, stop)
+		for {
+			m, err := it.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				fail(err)
+				return
+			}
+			r, err := s.decodeMsg(m)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if r.Position.Commit > last {
+				return
+			}
+			if !yield(r, nil) || r.Position.Commit == last {
+				return
+			}
+		}
+	}
+}
+
+// Subscribe implements store.Store.
+func (s *Store) Subscribe(ctx context.Context, after store.Position, fn func(store.RecordedEvent) error) error {
+	cons, it, stop, err := s.consume(ctx, after)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("subscribe after %s: %w", after, err)
+	}
+	defer s.release(ctx, cons, it, stop)
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("subscribe after %s: %w", after, err)
+		}
+		r, err := s.decodeMsg(m)
+		if err != nil {
+			return fmt.Errorf("subscribe after %s: %w", after, err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+}

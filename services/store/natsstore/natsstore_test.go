@@ -1,0 +1,345 @@
+package natsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T) store.Store {
+			return open(t, startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"}))
+		},
+		Features: storetest.Features{
+			MaxAppend:       MaxAppend,
+			Reopen:          func(t *testing.T, s store.Store) store.Store { return open(t, serverOf(t, s)) },
+			InterruptAppend: interruptAppend,
+		},
+	})
+}
+
+// servers remembers the broker behind each store a test opened.
+var servers sync.Map // *Store → *broker.Server
+
+func startBroker(t testing.TB, cfg broker.Config) *broker.Server {
+	t.Helper()
+	srv, err := broker.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// open opens a store on its own in-process connection to srv.
+func open(t testing.TB, srv *broker.Server) *Store {
+	t.Helper()
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return openOn(t, nc, srv)
+}
+
+func openOn(t testing.TB, nc *nats.Conn, srv *broker.Server) *Store {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers.Store(s, srv)
+	t.Cleanup(func() { servers.Delete(s) })
+	return s
+}
+
+func serverOf(t *testing.T, s store.Store) *broker.Server {
+	srv, ok := servers.Load(s)
+	if !ok {
+		t.Fatalf("store %p was not opened by this test", s)
+	}
+	return srv.(*broker.Server)
+}
+
+// interruptAppend publishes the first parts of the atomic batch Append
+// would send, on a connection of its own, and closes that connection
+// without the commit: a writer killed mid-append.
+func interruptAppend(t *testing.T, st store.Store, stream string, expected store.Expected, events []store.EventData, after int) {
+	t.Helper()
+	s := st.(*Store)
+	subj := s.prefix + stream
+	var next, seq uint64
+	if !expected.IsNoStream() {
+		last, ok, err := s.last(t.Context(), subj)
+		if err != nil || !ok {
+			t.Fatalf("interrupt append to %s: no last event: %v", stream, err)
+		}
+		next, seq = last.rev+1, last.seq
+	}
+	msgs := s.messages(subj, next, seq, events, uuid.NewString())
+	nc, err := serverOf(t, st).Connect(nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for _, m := range msgs[:after] {
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The parts have reached the server once it answers a ping after them.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := nc.FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExpectedLastSubjectSequence pins the behaviour of nats-server issue
+// #7361 on the server version in go.mod: Nats-Expected-Last-Subject-Sequence
+// is compared with the last sequence of the subject, not of the stream. The
+// store's concurrency control rests on it.
+func TestExpectedLastSubjectSequence(t *testing.T) {
+	ctx := t.Context()
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	s := open(t, srv)
+	a, b := s.prefix+"probe-a", s.prefix+"probe-b"
+	pub := func(subj string, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+		return s.js.Publish(ctx, subj, []byte("probe"), opts...)
+	}
+	var seqs []uint64
+	for _, subj := range []string{a, b, a} {
+		ack, err := pub(subj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ack.Sequence)
+	}
+	streamLast, bLast := seqs[2], seqs[1]
+
+	_, err := pub(b, jetstream.WithExpectLastSequencePerSubject(streamLast))
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode != errWrongLastSeq ||
+		!strings.Contains(apiErr.Description, fmt.Sprintf("wrong last sequence: %d", bLast)) {
+		t.Fatalf("expecting the stream's last sequence %d on %s: %v; want error %d naming %d", streamLast, b, err, errWrongLastSeq, bLast)
+	}
+	ack, err := pub(b, jetstream.WithExpectLastSequencePerSubject(bLast))
+	if err != nil {
+		t.Fatalf("expecting %s's own last sequence %d: %v", b, bLast, err)
+	}
+	if ack.Sequence != streamLast+1 {
+		t.Fatalf("stored at %d, want %d", ack.Sequence, streamLast+1)
+	}
+
+	// The same through the store, from a handle with nothing cached.
+	mustAppend(t, s, "case-a", store.NoStream(), 1)
+	mustAppend(t, s, "case-b", store.NoStream(), 1)
+	mustAppend(t, s, "case-a", store.Exactly(0), 1)
+	if res := mustAppend(t, open(t, srv), "case-b", store.Exactly(0), 1); res.Revision != 1 {
+		t.Fatalf("case-b at revision %d, want 1", res.Revision)
+	}
+}
+
+// TestRestart restarts the server under a store and a running
+// subscription, with an interrupted batch pending: what was acknowledged is
+// there afterwards, the interrupted batch is not, and the subscription goes
+// on without skipping or repeating.
+func TestRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	// broker.Config{Listen: "127.0.0.1:0"} does not listen at all (port 0
+	// becomes the server's RANDOM_PORT, -1, which broker reads as "no
+	// network"), so take a free port here.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv := startBroker(t, broker.Config{Dir: dir, Listen: addr})
+	reconnected := make(chan struct{}, 1)
+	nc, err := nats.Connect(srv.ClientURL(),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(10*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	s := openOn(t, nc, srv)
+
+	var want []store.RecordedEvent
+	appendN := func(stream string, exp store.Expected, n int) {
+		t.Helper()
+		evs := testEvents(n)
+		res := mustAppendEvents(t, s, stream, exp, evs...)
+		for i, ev := range evs {
+			want = append(want, store.RecordedEvent{ID: ev.ID, Stream: stream, Revision: res.Revision - uint64(n-1-i)})
+		}
+	}
+	appendN("case-1", store.NoStream(), 3)
+	appendN("case-2", store.NoStream(), 1)
+	appendN("case-1", store.Exactly(2), 1)
+
+	got := make(chan store.RecordedEvent)
+	subDone := make(chan error, 1)
+	subCtx, stopSub := context.WithCancel(ctx)
+	defer func() { stopSub(); <-subDone }()
+	go func() {
+		subDone <- s.Subscribe(subCtx, store.Start, func(r store.RecordedEvent) error {
+			select {
+			case got <- r:
+				return nil
+			case <-subCtx.Done():
+				return subCtx.Err()
+			}
+		})
+	}()
+	next := func() store.RecordedEvent {
+		t.Helper()
+		select {
+		case r := <-got:
+			return r
+		case err := <-subDone:
+			subDone <- err
+			t.Fatalf("subscription ended: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("waiting for an event: %v", ctx.Err())
+		}
+		return store.RecordedEvent{}
+	}
+	check := func(from int) {
+		t.Helper()
+		for i := from; i < len(want); i++ {
+			r := next()
+			if r.ID != want[i].ID || r.Stream != want[i].Stream || r.Revision != want[i].Revision {
+				t.Fatalf("event %d: got %s %s/%d, want %s %s/%d", i, r.ID, r.Stream, r.Revision, want[i].ID, want[i].Stream, want[i].Revision)
+			}
+		}
+	}
+	check(0)
+	seen := len(want)
+
+	pending := testEvents(3)
+	interruptAppend(t, s, "case-2", store.Exactly(0), pending, 2)
+
+	srv.Shutdown()
+	srv = startBroker(t, broker.Config{Dir: dir, Listen: addr})
+	servers.Store(s, srv)
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatal("client did not reconnect")
+	}
+
+	recs, err := s.ReadStream(ctx, "case-1")
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("case-1 after restart: %d events, %v; want 4", len(recs), err)
+	}
+	if recs, err := s.ReadStream(ctx, "case-2"); err != nil || len(recs) != 1 {
+		t.Fatalf("case-2 after restart: %d events, %v; want only the acknowledged 1", len(recs), err)
+	}
+	res := mustAppendEvents(t, s, "case-2", store.Exactly(0), pending...)
+	for i, ev := range pending {
+		want = append(want, store.RecordedEvent{ID: ev.ID, Stream: "case-2", Revision: res.Revision - uint64(len(pending)-1-i)})
+	}
+	appendN("case-3", store.NoStream(), 2)
+	appendN("case-1", store.Exactly(3), 1)
+	check(seen)
+
+	var all []store.RecordedEvent
+	for r, err := range s.ReadAll(ctx, store.Start) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	if len(all) != len(want) {
+		t.Fatalf("ReadAll after restart: %d events, want %d", len(all), len(want))
+	}
+	for i := range all {
+		if all[i].ID != want[i].ID {
+			t.Fatalf("ReadAll event %d is %s, want %s", i, all[i].ID, want[i].ID)
+		}
+	}
+}
+
+func testEvents(n int) []store.EventData {
+	evs := make([]store.EventData, n)
+	for i := range evs {
+		evs[i] = store.EventData{ID: uuid.New(), Type: "intake", Data: []byte(fmt.Sprintf("event %d", i))}
+	}
+	return evs
+}
+
+func mustAppend(t *testing.T, s *Store, stream string, exp store.Expected, n int) store.AppendResult {
+	t.Helper()
+	return mustAppendEvents(t, s, stream, exp, testEvents(n)...)
+}
+
+func mustAppendEvents(t *testing.T, s *Store, stream string, exp store.Expected, evs ...store.EventData) store.AppendResult {
+	t.Helper()
+	res, err := s.Append(t.Context(), stream, exp, evs...)
+	if err != nil {
+		t.Fatalf("append %d events to %s under %s: %v", len(evs), stream, exp, err)
+	}
+	return res
+}
+
+// TestSubscribeCancelWhileServerDown: a subscription whose server went
+// away still ends when its context does.
+func TestSubscribeCancelWhileServerDown(t *testing.T) {
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	s := open(t, srv)
+	mustAppend(t, s, "case-1", store.NoStream(), 2)
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan struct{}, 2)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Subscribe(ctx, store.Start, func(store.RecordedEvent) error {
+			got <- struct{}{}
+			return nil
+		})
+	}()
+	for range 2 {
+		select {
+		case <-got:
+		case err := <-done:
+			t.Fatalf("subscription ended: %v", err)
+		}
+	}
+	srv.Shutdown()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Subscribe returned %v, want %v", err, context.Canceled)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Subscribe did not return after cancel while the server was down")
+	}
+}

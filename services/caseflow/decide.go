@@ -153,7 +153,9 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 			c.Datum = env.GetOccurredOn()
 		}
 		env = proto.Clone(env).(*ledgerv1.Envelope)
-		env.OccurredOn = r.Today
+		if r.Today != nil {
+			env.OccurredOn = r.Today
+		}
 		draft = &ledgerv1.Event{Envelope: env, Payload: &ledgerv1.Event_Correctie{Correctie: c}}
 	}
 	if env == nil || env.GetOccurredOn() == nil {

@@ -1,0 +1,181 @@
+package caseflow_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+func newHandler(t *testing.T) (*caseflow.Handler, store.Store) {
+	t.Helper()
+	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := natsstore.New(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := gemeente.Parse(strings.NewReader(`{"gemeenten": [
+		{"code": "GM0402", "naam": "Hilversum", "geldig_van": "2015-01-01"},
+		{"code": "GM1942", "naam": "Gooise Meren", "geldig_van": "2016-01-01"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }
+	return &caseflow.Handler{Store: st, Gemeenten: reg, Now: now}, st
+}
+
+func aanmelden(gm string) caseflow.Command {
+	return caseflow.Command{Gemeente: gm, Datum: event.YMD(2026, 3, 2), Actor: "km-1", Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+		ResidentId: "R-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+	}}}}
+}
+
+func intakeOn(id uuid.UUID, d int) caseflow.Command {
+	return caseflow.Command{CaseID: id, Datum: event.YMD(2026, 3, d), Actor: "km-1", Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Intake{Intake: &ledgerv1.Intake{
+		Trede: ledgerv1.Trede_TREDE_ONTWIKKELBAAR, LoonwaardeProcent: 55,
+	}}}}
+}
+
+func TestHandlerRecordsAndChains(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHandler(t)
+	res, err := h.Handle(ctx, aanmelden("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revision != 0 || res.Type != event.TypeAanmelding || res.State.Toestand != ledgerv1.Toestand_TOESTAND_AANGEMELD {
+		t.Fatalf("aanmelding result %+v", res)
+	}
+	if _, err := h.Handle(ctx, intakeOn(res.CaseID, 3)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Load(ctx, res.CaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Revision != 1 || c.ChainErr != nil || c.State.Trede != ledgerv1.Trede_TREDE_ONTWIKKELBAAR {
+		t.Fatalf("loaded case rev %d chain %v state %+v", c.Revision, c.ChainErr, c.State)
+	}
+	env := c.Events[1].GetEnvelope()
+	if env.GetActor() != "km-1" || env.GetSchemaVersion() != event.SchemaVersion || env.GetRecordedAt() == nil || len(env.GetPrevHash()) == 0 {
+		t.Errorf("envelope not complete: %v", env)
+	}
+}
+
+// TestRefusedCommandWritesNothing: a refusal leaves the stream as it was.
+func TestRefusedCommandWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t)
+	res, err := h.Handle(ctx, aanmelden("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plaatsing := caseflow.Command{CaseID: res.CaseID, Datum: event.YMD(2026, 3, 5), Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK}}}}
+	_, err = h.Handle(ctx, plaatsing)
+	var ref *caseflow.Refusal
+	if !errors.As(err, &ref) || ref.Rule != caseflow.RulePlaatsingNaIntake {
+		t.Fatalf("plaatsing before intake: %v", err)
+	}
+	if _, err := h.Handle(ctx, aanmelden("GM9999")); !errors.Is(err, gemeente.ErrUnknownGemeente) {
+		t.Fatalf("unknown gemeente: %v", err)
+	}
+	if _, err := h.Handle(ctx, intakeOn(uuid.New(), 3)); !errors.Is(err, caseflow.ErrCaseNotFound) {
+		t.Fatalf("unknown case: %v", err)
+	}
+	var n int
+	for _, err := range st.ReadAll(ctx, store.Start) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("store holds %d events after refusals, want only the aanmelding", n)
+	}
+}
+
+// TestConcurrentKlantmanagers: many writers record on one case at once.
+// With a pinned revision exactly one wins and the rest get ErrConflict;
+// without, each is decided again on the new state and all land, in order.
+func TestConcurrentKlantmanagers(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHandler(t)
+	res, err := h.Handle(ctx, aanmelden("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers = 8
+	run := func(pinned bool) (won, conflicts int) {
+		c, err := h.Load(ctx, res.CaseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev := c.Revision
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := intakeOn(res.CaseID, 4)
+				if pinned {
+					cmd.ExpectedRevision = &rev
+				}
+				_, err := h.Handle(ctx, cmd)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case errors.Is(err, store.ErrConflict):
+					conflicts++
+				default:
+					t.Errorf("writer: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		return won, conflicts
+	}
+	if won, conflicts := run(true); won != 1 || conflicts != writers-1 {
+		t.Errorf("pinned revision: %d won, %d conflicts; want 1 and %d", won, conflicts, writers-1)
+	}
+	h.Retries = 2 * writers
+	if won, _ := run(false); won != writers {
+		t.Errorf("unpinned: %d of %d recorded", won, writers)
+	}
+	c, err := h.Load(ctx, res.CaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Revision != uint64(1+1+writers-1) || c.ChainErr != nil {
+		t.Errorf("case at revision %d, chain %v; want %d and intact", c.Revision, c.ChainErr, 1+writers)
+	}
+}

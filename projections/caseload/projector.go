@@ -1,0 +1,609 @@
+package caseload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/bus"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Defaults of Config.
+const (
+	DefaultBatchSize = 1000
+	DefaultAckWait   = 30 * time.Second
+)
+
+// idleFlush bounds how long applied messages wait for their snapshot when
+// the bus goes quiet without having said so (NumPending is 0 on the last
+// message of a burst, which flushes at once; this is the safety net).
+const idleFlush = time.Second
+
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// Config configures a Projector.
+type Config struct {
+	// JS is the bus.
+	JS jetstream.JetStream
+	// Gemeenten to keep a view of, every one on file (also those that no
+	// longer take part: their history stays): one bus stream, one durable
+	// consumer and one snapshot file each.
+	Gemeenten *gemeente.Registry
+	// Dir holds the snapshot files; it is created when missing. Deleting a
+	// file makes its view rebuild from the start of its bus stream.
+	Dir string
+	// BatchSize: a snapshot is written, and the messages it holds
+	// acknowledged, after this many messages, or as soon as the consumer has
+	// nothing more pending. Default DefaultBatchSize.
+	BatchSize int
+	// AckWait is how long the broker waits for an acknowledgement before it
+	// redelivers. Default DefaultAckWait.
+	AckWait time.Duration
+	// Replicas of the bus streams, passed to bus.EnsureStream; default 1.
+	Replicas int
+	// Logger; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Projector keeps each gemeente's View up to date from the bus: the live
+// side of the caseload projection.
+//
+// Per gemeente G it reads the bus stream LEDGER_EVENTS_<G> through the
+// durable pull consumer "caseload-<G>", filtered to G's subjects only,
+// applies each message to G's View, and writes the view with the stream
+// sequence of its last message to a snapshot file. A message is
+// acknowledged (ack policy "all") only once a snapshot that holds it is on
+// disk, so a crash loses nothing and a restart resumes from the snapshot;
+// messages that come again at or below the snapshot's sequence are skipped.
+//
+// A message that can not be decoded is not dropped silently, nor does it
+// stall the view: it is counted in the view's Anomalies (with the last
+// error), logged, and acknowledged with its batch. The bus is derived from
+// the store, so the remedy is to repair the relay and rebuild the view;
+// Replay from the store, by contrast, fails on a malformed event.
+//
+// The views are safe to read while the projector runs.
+type Projector struct {
+	followers map[string]*follower
+	codes     []string
+	running   atomic.Bool
+}
+
+// Progress is how far a gemeente's view is along its bus stream, in stream
+// sequences.
+type Progress struct {
+	// Applied: last message taken into the view (served by View).
+	Applied uint64
+	// Persisted: last message in the snapshot on disk.
+	Persisted uint64
+	// Acked: the consumer's ack floor as this projector last knew it.
+	Acked uint64
+	// Redelivered counts messages skipped because the view already held
+	// them.
+	Redelivered uint64
+}
+
+// NewProjector checks cfg and loads the snapshots on disk, so that the
+// views serve their last known figures before Run has caught up.
+func NewProjector(cfg Config) (*Projector, error) {
+	if cfg.JS == nil {
+		return nil, errors.New("caseload projector: no JetStream")
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("caseload projector: no snapshot directory")
+	}
+	if cfg.Gemeenten == nil || len(cfg.Gemeenten.All()) == 0 {
+		return nil, errors.New("caseload projector: no gemeenten")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultAckWait
+	}
+	if cfg.Replicas < 1 {
+		cfg.Replicas = 1
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("caseload projector: %w", err)
+	}
+	all := cfg.Gemeenten.All()
+	p := &Projector{followers: make(map[string]*follower, len(all))}
+	for _, g := range all {
+		f := &follower{
+			js:       cfg.JS,
+			code:     g.Code,
+			naam:     g.Naam,
+			path:     snapshotPath(cfg.Dir, g.Code),
+			batch:    cfg.BatchSize,
+			ackWait:  cfg.AckWait,
+			replicas: cfg.Replicas,
+			log:      log.With("projection", "caseload", "gemeente", g.Code),
+		}
+		if err := f.load(); err != nil {
+			return nil, err
+		}
+		p.followers[g.Code] = f
+		p.codes = append(p.codes, g.Code)
+	}
+	return p, nil
+}
+
+// Gemeenten returns the codes the projector keeps views of.
+func (p *Projector) Gemeenten() []string { return append([]string(nil), p.codes...) }
+
+// Run follows every gemeente's bus stream until ctx ends, then writes what
+// it applied and returns ctx.Err(). Errors of one gemeente (the broker gone,
+// a consumer deleted) are logged and retried with backoff; they do not stop
+// the others.
+func (p *Projector) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("caseload projector: already running")
+	}
+	defer p.running.Store(false)
+	var wg sync.WaitGroup
+	for _, code := range p.codes {
+		f := p.followers[code]
+		wg.Go(func() { f.run(ctx) })
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// View returns the live caseload of a gemeente.
+func (p *Projector) View(code string) (*ledgerv1.CaseloadView, bool) {
+	f, ok := p.followers[code]
+	if !ok {
+		return nil, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.view.Proto(BronLive), true
+}
+
+// Cases lists a gemeente's cases from its live view; see View.Cases.
+func (p *Projector) Cases(code string, includeClosed bool) ([]*ledgerv1.CaseSummary, bool) {
+	f, ok := p.followers[code]
+	if !ok {
+		return nil, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.view.Cases(includeClosed), true
+}
+
+// Anomalies returns what a gemeente's live view could not use.
+func (p *Projector) Anomalies(code string) (Anomalies, bool) {
+	f, ok := p.followers[code]
+	if !ok {
+		return Anomalies{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.view.Anomalies(), true
+}
+
+// Progress returns how far a gemeente's view is.
+func (p *Projector) Progress(code string) (Progress, bool) {
+	f, ok := p.followers[code]
+	if !ok {
+		return Progress{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.progress, true
+}
+
+// Wait blocks until cond holds for a gemeente's progress, or ctx ends.
+func (p *Projector) Wait(ctx context.Context, code string, cond func(Progress) bool) error {
+	f, ok := p.followers[code]
+	if !ok {
+		return fmt.Errorf("caseload projector: no view of %s", code)
+	}
+	for {
+		f.mu.Lock()
+		if cond(f.progress) {
+			f.mu.Unlock()
+			return nil
+		}
+		if f.notify == nil {
+			f.notify = make(chan struct{})
+		}
+		ch, pr := f.notify, f.progress
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("caseload projector: wait for %s (applied %d, persisted %d, acked %d): %w",
+				code, pr.Applied, pr.Persisted, pr.Acked, ctx.Err())
+		}
+	}
+}
+
+// WaitApplied blocks until a gemeente's view holds bus stream sequence seq.
+func (p *Projector) WaitApplied(ctx context.Context, code string, seq uint64) error {
+	return p.Wait(ctx, code, func(pr Progress) bool { return pr.Applied >= seq })
+}
+
+// follower keeps one gemeente's view. Only its run goroutine changes the
+// fields below mu, and only while holding mu; other goroutines read them
+// holding mu. The run goroutine reads its own writes without the lock.
+type follower struct {
+	js       jetstream.JetStream
+	code     string
+	naam     string
+	path     string
+	batch    int
+	ackWait  time.Duration
+	replicas int
+	log      *slog.Logger
+
+	mu   sync.Mutex
+	view *View
+	// viewStream is the creation time of the bus stream the view's
+	// sequences belong to.
+	viewStream  time.Time
+	snapshotErr error // the snapshot could not be read; for the next plan
+	outOfOrder  bool  // a message arrived out of order; for the next plan
+	progress    Progress
+	notify      chan struct{} // closed on every progress change, if anyone waits
+}
+
+func (f *follower) durable() string { return "caseload-" + f.code }
+
+// changed wakes waiters; call with mu held.
+func (f *follower) changed() {
+	if f.notify != nil {
+		close(f.notify)
+		f.notify = nil
+	}
+}
+
+// load reads the snapshot, if any. An unreadable one is not an error here:
+// the view starts empty and the plan rebuilds it.
+func (f *follower) load() error {
+	f.view = NewView(f.code, f.naam)
+	if err := removeTemps(f.path); err != nil {
+		return fmt.Errorf("caseload projector %s: %w", f.code, err)
+	}
+	snap, err := readSnapshot(f.path, f.code)
+	switch {
+	case err != nil:
+		f.snapshotErr = err
+		f.log.Warn("caseload snapshot unreadable; the view will be rebuilt", "err", err)
+	case snap != nil:
+		f.view = snap.View
+		f.view.naam = f.naam // the data file, not the snapshot, names the gemeente
+		f.viewStream = snap.StreamCreated
+		f.progress.Applied, f.progress.Persisted = snap.Seq, snap.Seq
+	}
+	return nil
+}
+
+// run follows the bus until ctx ends, starting over after errors.
+func (f *follower) run(ctx context.Context) {
+	backoff := minBackoff
+	for {
+		before := f.progress.Applied
+		err := f.follow(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if f.progress.Applied != before {
+			backoff = minBackoff
+		}
+		f.log.Error("caseload projection interrupted; starting over", "err", err, "retry_in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+var errOutOfOrder = errors.New("bus message out of order")
+
+// pending is what has been taken from the bus since the last flush.
+type pending struct {
+	last jetstream.Msg // acknowledging it acknowledges all before it
+	seq  uint64
+	n    int
+}
+
+// follow opens the consumer and applies messages until ctx ends or an
+// error occurs.
+func (f *follower) follow(ctx context.Context) (err error) {
+	stream, cons, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("read bus %s: %w", bus.StreamName(f.code), err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+
+	var pend pending
+	defer func() {
+		// Keep what was applied: write it and, best effort, acknowledge it,
+		// also when ctx has ended.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if ferr := f.flush(fctx, &pend); ferr != nil {
+			if err == nil {
+				err = ferr
+			} else {
+				f.log.Warn("caseload projection could not write or acknowledge on stop", "err", ferr)
+			}
+		}
+	}()
+	for {
+		var msg jetstream.Msg
+		if pend.last != nil {
+			msg, err = it.Next(jetstream.NextMaxWait(idleFlush))
+		} else {
+			msg, err = it.Next()
+		}
+		if errors.Is(err, nats.ErrTimeout) {
+			if err := f.flush(ctx, &pend); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read bus %s: %w", bus.StreamName(f.code), err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("read bus %s: %w", bus.StreamName(f.code), err)
+		}
+		if err := f.take(ctx, stream, msg, meta.Sequence.Stream); err != nil {
+			return err
+		}
+		pend.last, pend.seq, pend.n = msg, meta.Sequence.Stream, pend.n+1
+		if pend.n >= f.batch || meta.NumPending == 0 {
+			if err := f.flush(ctx, &pend); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// open makes sure the stream and the durable consumer exist and are where
+// the view is, as planRebuild decides.
+func (f *follower) open(ctx context.Context) (jetstream.Stream, jetstream.Consumer, error) {
+	stream, err := bus.EnsureStream(ctx, f.js, f.code, f.replicas)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus stream %s: %w", bus.StreamName(f.code), err)
+	}
+	facts := startFacts{
+		Applied:     f.progress.Applied,
+		ViewStream:  f.viewStream,
+		SnapshotErr: f.snapshotErr,
+		Stream:      info.Created,
+		First:       info.State.FirstSeq,
+		Last:        info.State.LastSeq,
+		Msgs:        info.State.Msgs,
+		OutOfOrder:  f.outOfOrder,
+	}
+	cons, err := stream.Consumer(ctx, f.durable())
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		cons = nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("consumer %s on %s: %w", f.durable(), bus.StreamName(f.code), err)
+	default:
+		ci := cons.CachedInfo()
+		facts.Consumer = &consumerFacts{
+			AckFloor:  ci.AckFloor.Stream,
+			Delivered: ci.Delivered.Stream,
+			ConfigOK:  f.configOK(ci.Config),
+		}
+	}
+
+	plan, err := planRebuild(facts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("caseload %s: %w", f.code, err)
+	}
+	level := slog.LevelInfo
+	if plan.Rebuild || plan.Consumer == recreateConsumer {
+		level = slog.LevelWarn
+	}
+	f.log.Log(ctx, level, "caseload projection starting", "rebuild", plan.Rebuild, "consumer", plan.Consumer.String(),
+		"start_seq", plan.StartSeq, "why", plan.Why)
+
+	if plan.Consumer != keepConsumer {
+		if plan.Consumer == recreateConsumer {
+			if err := stream.DeleteConsumer(ctx, f.durable()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return nil, nil, fmt.Errorf("delete consumer %s: %w", f.durable(), err)
+			}
+		}
+		if cons, err = stream.CreateConsumer(ctx, f.consumerConfig(plan.StartSeq)); err != nil {
+			return nil, nil, fmt.Errorf("create consumer %s at %d: %w", f.durable(), plan.StartSeq, err)
+		}
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if plan.Rebuild {
+		f.view = NewView(f.code, f.naam)
+		f.progress.Applied, f.progress.Persisted = 0, 0
+	}
+	if f.progress.Applied == 0 {
+		f.viewStream = info.Created
+	}
+	f.snapshotErr, f.outOfOrder = nil, false
+	if plan.Consumer == keepConsumer {
+		f.progress.Acked = facts.Consumer.AckFloor
+	} else {
+		f.progress.Acked = plan.StartSeq - 1
+	}
+	f.changed()
+	return stream, cons, nil
+}
+
+func (f *follower) consumerConfig(start uint64) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       f.durable(),
+		Description:   "Caseload projection of gemeente " + f.code + "; acknowledged once in its snapshot.",
+		FilterSubject: bus.Filter(f.code),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       f.ackWait,
+		// Room for a whole batch and a redelivered one: the view
+		// acknowledges only after its snapshot, so it holds up to a batch
+		// unacknowledged.
+		MaxAckPending: 2 * f.batch,
+	}
+	if start > 1 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = start
+	}
+	return cfg
+}
+
+func (f *follower) configOK(c jetstream.ConsumerConfig) bool {
+	want := f.consumerConfig(1)
+	return c.FilterSubject == want.FilterSubject && len(c.FilterSubjects) == 0 &&
+		c.AckPolicy == want.AckPolicy && c.AckWait == want.AckWait && c.MaxAckPending == want.MaxAckPending
+}
+
+// take applies one message, or skips it when the view already holds it.
+func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstream.Msg, seq uint64) error {
+	applied := f.progress.Applied
+	if seq <= applied {
+		f.mu.Lock()
+		f.progress.Redelivered++
+		f.changed()
+		f.mu.Unlock()
+		return nil
+	}
+	if seq > applied+1 {
+		hole, err := f.isHole(ctx, stream, applied+1, seq)
+		if err != nil {
+			return err
+		}
+		if !hole {
+			// The missing messages exist: they would come back only after
+			// the ack wait, behind this one. Start again from the view.
+			f.mu.Lock()
+			f.outOfOrder = true
+			f.mu.Unlock()
+			return fmt.Errorf("%w: got sequence %d, the view needs %d", errOutOfOrder, seq, applied+1)
+		}
+		f.log.Warn("bus stream has no messages before this one", "from_seq", applied+1, "to_seq", seq-1)
+	}
+	ev, decErr := event.Decode(msg.Data())
+	f.mu.Lock()
+	if decErr != nil {
+		f.view.recordMalformed(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))
+	} else {
+		f.view.Apply(ev)
+	}
+	f.progress.Applied = seq
+	f.changed()
+	f.mu.Unlock()
+	if decErr != nil {
+		f.log.Error("undecodable bus message counted and passed over", "stream_seq", seq, "subject", msg.Subject(), "err", decErr)
+	}
+	return nil
+}
+
+// isHole reports whether stream sequences [from, to) are all absent from
+// the stream (deleted), rather than merely not delivered.
+func (f *follower) isHole(ctx context.Context, stream jetstream.Stream, from, to uint64) (bool, error) {
+	info, err := stream.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return false, fmt.Errorf("bus stream %s: %w", bus.StreamName(f.code), err)
+	}
+	deleted := make(map[uint64]bool, len(info.State.Deleted))
+	for _, s := range info.State.Deleted {
+		deleted[s] = true
+	}
+	for s := from; s < to; s++ {
+		if s >= info.State.FirstSeq && !deleted[s] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// flush writes the snapshot if the view moved, then acknowledges every
+// message taken so far: never the other way round.
+func (f *follower) flush(ctx context.Context, p *pending) error {
+	if p.last == nil {
+		return nil
+	}
+	if f.progress.Applied > f.progress.Persisted {
+		if err := f.persist(); err != nil {
+			return err
+		}
+	}
+	if err := p.last.DoubleAck(ctx); err != nil {
+		return fmt.Errorf("acknowledge %s up to %d: %w", bus.StreamName(f.code), p.seq, err)
+	}
+	f.mu.Lock()
+	f.progress.Acked = max(f.progress.Acked, p.seq)
+	f.changed()
+	f.mu.Unlock()
+	*p = pending{}
+	return nil
+}
+
+// persist writes the view and its sequence atomically. Only the run
+// goroutine changes the view, and it is here, so the view is read without
+// the lock; readers only read.
+func (f *follower) persist() error {
+	seq := f.progress.Applied
+	data, err := json.Marshal(&snapshot{
+		Format:        snapshotFormat,
+		Gemeente:      f.code,
+		Stream:        bus.StreamName(f.code),
+		StreamCreated: f.viewStream,
+		Seq:           seq,
+		View:          f.view,
+	})
+	if err != nil {
+		return fmt.Errorf("caseload snapshot %s: %w", f.code, err)
+	}
+	if err := writeFileAtomic(f.path, data); err != nil {
+		return fmt.Errorf("caseload snapshot %s: %w", f.code, err)
+	}
+	f.mu.Lock()
+	f.progress.Persisted = seq
+	f.changed()
+	f.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,551 @@
+// Package caseload is the first per-gemeente projection: what a gemeente's
+// beleidsmedewerker sees of its own caseload. Active cases by toestand and
+// by doelgroep, and instroom and uitstroom per month by reason.
+//
+// The figures are a plain function of events: View.Apply. The live Projector
+// feeds it from the bus, Replay feeds it from the store (the auditor's path),
+// and the tests feed it directly. All three run the same code, so the live
+// view and the auditor's replay agree by construction.
+//
+// Where a projection is rebuilt (snapshot lost, bus stream recreated,
+// consumer ahead of the snapshot) is decided in one place: planRebuild in
+// rebuild.go.
+package caseload
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Sources of a view, as the API reports them in CaseloadView.bron.
+const (
+	BronLive   = "live"
+	BronReplay = "replay"
+)
+
+// Reasons of instroom and uitstroom besides the uitstroom reden itself. They
+// are keys a beleidsmedewerker reads, so they are Dutch.
+const (
+	RedenAanmelding = "aanmelding"
+	RedenVerhuizing = "verhuizing"
+	// RedenOnbekend is an uitstroom without a (known) reden.
+	RedenOnbekend = "onbekend"
+)
+
+// View is the caseload of one gemeente G, built from the events G receives
+// (event.Audience contains G): its own events and the verhuizingen to G.
+//
+// Per case the view keeps segments: a segment starts at an aanmelding or at
+// a verhuizing to G and collects the case's later events that G receives,
+// the verhuizing away from G included. A case that moves A→B→A has two
+// segments in A: A's second period starts from the snapshot handed over by
+// B, as if A had never seen the case. Each segment is folded on its own with
+// caseflow.Fold, so corrections and the state machine are exactly the
+// command side's.
+//
+// Totals are kept incrementally: Apply refolds only the segment it touched
+// and swaps that case's old contribution for the new one.
+//
+// A View is not safe for concurrent use. Its JSON form (MarshalJSON) holds
+// the events per segment and the counters; the figures are derived again on
+// load, so a snapshot can not disagree with the events it holds.
+type View struct {
+	gemeente  string
+	naam      string
+	cases     map[string]*caseEntry
+	verwerkt  uint64
+	anomalies Anomalies
+	totals    totals
+}
+
+// Anomalies counts events a view received but could not use. They are not in
+// the figures; the figures are only as complete as these are zero.
+type Anomalies struct {
+	// Corrections of an event this gemeente never received, or that the
+	// corrected event does not accept (a different type, a correctie of a
+	// correctie).
+	SkippedCorrecties uint64 `json:"skipped_correcties,omitempty"`
+	// Events of a case whose start (aanmelding or verhuizing to this
+	// gemeente) the view never received.
+	Orphans uint64 `json:"orphans,omitempty"`
+	// Events whose id the view already holds: a republish outside the bus's
+	// de-duplication window.
+	Duplicates uint64 `json:"duplicates,omitempty"`
+	// Events not addressed to this gemeente: a routing error upstream.
+	NotAddressed uint64 `json:"not_addressed,omitempty"`
+	// Bus messages that could not be decoded. Only the live view records
+	// them; Replay fails on the first one, since the store is the truth.
+	Malformed     uint64 `json:"malformed,omitempty"`
+	LastMalformed string `json:"last_malformed,omitempty"`
+}
+
+type caseEntry struct {
+	segments []*segment
+}
+
+type segment struct {
+	// The events as G received them, minimised, in arrival order;
+	// corrections sit after the event they correct.
+	events []*ledgerv1.Event
+	// Derived from events by refold.
+	state caseflow.State
+	flows []flow
+}
+
+// flow is one instroom or uitstroom of a segment.
+type flow struct {
+	maand string // "YYYY-MM"
+	uit   bool
+	reden string
+}
+
+// NewView returns an empty view of gemeente code (GMxxxx) named naam.
+func NewView(code, naam string) *View {
+	return &View{gemeente: code, naam: naam, cases: make(map[string]*caseEntry), totals: newTotals()}
+}
+
+// Gemeente is the CBS code of the view's gemeente.
+func (v *View) Gemeente() string { return v.gemeente }
+
+// Naam is the gemeente's name.
+func (v *View) Naam() string { return v.naam }
+
+// Verwerkt is the number of events addressed to the gemeente that the view
+// has taken in, duplicates not counted.
+func (v *View) Verwerkt() uint64 { return v.verwerkt }
+
+// Anomalies returns what the view received but could not use.
+func (v *View) Anomalies() Anomalies { return v.anomalies }
+
+// Actief is the number of active cases.
+func (v *View) Actief() int64 { return v.totals.actief }
+
+// Apply takes in one event. Events not addressed to the view's gemeente are
+// counted as anomalies and otherwise ignored; so are events it can not place
+// (see Anomalies). Applying an event whose id the view already holds changes
+// nothing.
+func (v *View) Apply(ev *ledgerv1.Event) {
+	if v.cases == nil {
+		v.cases, v.totals = make(map[string]*caseEntry), newTotals()
+	}
+	if !slices.Contains(event.Audience(ev), v.gemeente) {
+		v.anomalies.NotAddressed++
+		return
+	}
+	env := ev.GetEnvelope()
+	c := v.cases[env.GetCaseId()]
+	if c != nil && c.holds(env.GetEventId()) {
+		v.anomalies.Duplicates++
+		return
+	}
+	v.verwerkt++
+
+	var seg *segment
+	switch {
+	case v.startsSegment(ev):
+		if c == nil {
+			c = &caseEntry{}
+		}
+		seg = &segment{}
+	case ev.GetCorrectie() != nil:
+		if seg = c.holding(ev.GetCorrectie().GetCorrigeert()); seg == nil {
+			v.anomalies.SkippedCorrecties++
+			return
+		}
+	default:
+		if c == nil || len(c.segments) == 0 {
+			v.anomalies.Orphans++
+			return
+		}
+		seg = c.segments[len(c.segments)-1]
+	}
+
+	before := v.activeOf(c)
+	n := len(seg.events)
+	seg.events = append(seg.events, minimise(ev))
+	state, flows, err := v.fold(seg.events)
+	if err != nil {
+		// Only a correctie can make a fold fail: it does not fit the event
+		// it names. Leave the segment as it was.
+		seg.events = seg.events[:n]
+		v.anomalies.SkippedCorrecties++
+		return
+	}
+	if n == 0 {
+		c.segments = append(c.segments, seg)
+		v.cases[env.GetCaseId()] = c
+	}
+	v.totals.flows(seg.flows, -1)
+	seg.state, seg.flows = state, flows
+	v.totals.flows(seg.flows, +1)
+	v.totals.active(before, -1)
+	v.totals.active(v.activeOf(c), +1)
+}
+
+// startsSegment reports whether ev opens a period of responsibility of G.
+func (v *View) startsSegment(ev *ledgerv1.Event) bool {
+	if ev.GetAanmelding() != nil {
+		return true
+	}
+	vh := ev.GetVerhuizing()
+	return vh != nil && vh.GetNaarGemeente() == v.gemeente && ev.GetEnvelope().GetGemeente() != v.gemeente
+}
+
+func (c *caseEntry) holds(eventID string) bool {
+	for _, s := range c.segments {
+		for _, ev := range s.events {
+			if ev.GetEnvelope().GetEventId() == eventID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holding returns the segment with the (non-correctie) event a correctie
+// names, or nil. A correctie of a correctie is not a thing Effective knows.
+func (c *caseEntry) holding(eventID string) *segment {
+	if c == nil {
+		return nil
+	}
+	for i := len(c.segments) - 1; i >= 0; i-- {
+		for _, ev := range c.segments[i].events {
+			if ev.GetEnvelope().GetEventId() == eventID && ev.GetCorrectie() == nil {
+				return c.segments[i]
+			}
+		}
+	}
+	return nil
+}
+
+// fold derives a segment's state and flows from its events.
+func (v *View) fold(events []*ledgerv1.Event) (caseflow.State, []flow, error) {
+	state, err := caseflow.Fold(events)
+	if err != nil {
+		return caseflow.State{}, nil, err
+	}
+	eff := events
+	if slices.ContainsFunc(events, func(ev *ledgerv1.Event) bool { return ev.GetCorrectie() != nil }) {
+		if eff, err = caseflow.Effective(events); err != nil {
+			return caseflow.State{}, nil, err
+		}
+	}
+	var flows []flow
+	maand := func(ev *ledgerv1.Event) string { return event.Month(ev.GetEnvelope().GetOccurredOn()) }
+	for _, ev := range eff {
+		switch p := ev.GetPayload().(type) {
+		case *ledgerv1.Event_Aanmelding:
+			flows = append(flows, flow{maand: maand(ev), reden: RedenAanmelding})
+		case *ledgerv1.Event_Verhuizing:
+			naar, van := p.Verhuizing.GetNaarGemeente(), ev.GetEnvelope().GetGemeente()
+			switch {
+			case naar == v.gemeente && van != v.gemeente:
+				flows = append(flows, flow{maand: maand(ev), reden: RedenVerhuizing})
+			case van == v.gemeente && naar != v.gemeente:
+				flows = append(flows, flow{maand: maand(ev), uit: true, reden: RedenVerhuizing})
+			}
+		case *ledgerv1.Event_Uitstroom:
+			flows = append(flows, flow{maand: maand(ev), uit: true, reden: UitstroomReden(p.Uitstroom.GetReden())})
+		}
+	}
+	return state, flows, nil
+}
+
+// UitstroomReden is the reason key of an uitstroom reden: the enum name
+// without its prefix, in lower case ("regulier_werk").
+func UitstroomReden(r ledgerv1.UitstroomReden) string {
+	name, ok := strings.CutPrefix(r.String(), "UITSTROOM_REDEN_")
+	if !ok || r == ledgerv1.UitstroomReden_UITSTROOM_REDEN_UNSPECIFIED {
+		return RedenOnbekend
+	}
+	return strings.ToLower(name)
+}
+
+// active is a case's contribution to the active caseload.
+type active struct {
+	ok        bool
+	toestand  ledgerv1.Toestand
+	doelgroep ledgerv1.Doelgroep
+}
+
+// activeOf: a case is active for G iff the state of its last segment says
+// G is responsible and the case is open. Earlier segments are G's history.
+func (v *View) activeOf(c *caseEntry) active {
+	if c == nil || len(c.segments) == 0 {
+		return active{}
+	}
+	s := c.segments[len(c.segments)-1].state
+	if !s.Exists || s.Gemeente != v.gemeente || s.Toestand == ledgerv1.Toestand_TOESTAND_UITGESTROOMD {
+		return active{}
+	}
+	return active{ok: true, toestand: s.Toestand, doelgroep: s.Doelgroep}
+}
+
+// minimise returns a copy of ev without what the caseload does not need and
+// should not copy into its snapshots: the encrypted personal data, free text
+// a medewerker typed (it may name a person), the actor and the hash link.
+// Evolve reads none of these, so states and counts are unchanged.
+func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
+	out := proto.Clone(ev).(*ledgerv1.Event)
+	out.Envelope.Actor = ""
+	out.Envelope.PrevHash = nil
+	switch p := out.GetPayload().(type) {
+	case *ledgerv1.Event_Aanmelding:
+		p.Aanmelding.Persoonsgegevens = nil
+	case *ledgerv1.Event_Intake:
+		p.Intake.Doel = ""
+	case *ledgerv1.Event_Plaatsing:
+		p.Plaatsing.RedenLanger = ""
+	case *ledgerv1.Event_Uitval:
+		p.Uitval.Toelichting = ""
+	case *ledgerv1.Event_Vangnet:
+		p.Vangnet.Toelichting = ""
+	case *ledgerv1.Event_Uitstroom:
+		p.Uitstroom.Toelichting = ""
+	case *ledgerv1.Event_Correctie:
+		c := p.Correctie
+		c.Reden = ""
+		switch f := c.GetVervanging().(type) {
+		case *ledgerv1.Correctie_Aanmelding:
+			f.Aanmelding.Persoonsgegevens = nil
+		case *ledgerv1.Correctie_Intake:
+			f.Intake.Doel = ""
+		case *ledgerv1.Correctie_Plaatsing:
+			f.Plaatsing.RedenLanger = ""
+		case *ledgerv1.Correctie_Uitval:
+			f.Uitval.Toelichting = ""
+		case *ledgerv1.Correctie_Vangnet:
+			f.Vangnet.Toelichting = ""
+		case *ledgerv1.Correctie_Uitstroom:
+			f.Uitstroom.Toelichting = ""
+		}
+	}
+	return out
+}
+
+// recordMalformed notes a bus message that could not be decoded.
+func (v *View) recordMalformed(desc string) {
+	v.anomalies.Malformed++
+	v.anomalies.LastMalformed = desc
+}
+
+// totals are the figures, kept incrementally. Entries that drop to zero are
+// deleted, so incremental totals equal totals built from scratch.
+type totals struct {
+	actief       int64
+	perToestand  map[ledgerv1.Toestand]int64
+	perDoelgroep map[ledgerv1.Doelgroep]int64
+	perMaand     map[string]*maandTotals
+}
+
+type maandTotals struct {
+	in, uit map[string]int64 // by reden
+}
+
+func newTotals() totals {
+	return totals{
+		perToestand:  make(map[ledgerv1.Toestand]int64),
+		perDoelgroep: make(map[ledgerv1.Doelgroep]int64),
+		perMaand:     make(map[string]*maandTotals),
+	}
+}
+
+func (t *totals) active(a active, sign int64) {
+	if !a.ok {
+		return
+	}
+	t.actief += sign
+	addTo(t.perToestand, a.toestand, sign)
+	addTo(t.perDoelgroep, a.doelgroep, sign)
+}
+
+func (t *totals) flows(fs []flow, sign int64) {
+	for _, f := range fs {
+		m := t.perMaand[f.maand]
+		if m == nil {
+			m = &maandTotals{in: map[string]int64{}, uit: map[string]int64{}}
+			t.perMaand[f.maand] = m
+		}
+		if f.uit {
+			addTo(m.uit, f.reden, sign)
+		} else {
+			addTo(m.in, f.reden, sign)
+		}
+		if len(m.in) == 0 && len(m.uit) == 0 {
+			delete(t.perMaand, f.maand)
+		}
+	}
+}
+
+func addTo[K comparable](m map[K]int64, k K, n int64) {
+	if m[k] += n; m[k] == 0 {
+		delete(m, k)
+	}
+}
+
+// Proto returns the view as the API serves it, with bron BronLive or
+// BronReplay. Toestanden and doelgroepen are in enum order, months
+// ascending, reasons alphabetical; zero counts are left out.
+func (v *View) Proto(bron string) *ledgerv1.CaseloadView {
+	out := &ledgerv1.CaseloadView{
+		Gemeente: v.gemeente,
+		Naam:     v.naam,
+		Actief:   v.totals.actief,
+		Bron:     bron,
+		Verwerkt: v.verwerkt,
+	}
+	for _, t := range sortedKeys(v.totals.perToestand) {
+		out.PerToestand = append(out.PerToestand, &ledgerv1.ToestandCount{Toestand: t, Aantal: v.totals.perToestand[t]})
+	}
+	for _, d := range sortedKeys(v.totals.perDoelgroep) {
+		out.PerDoelgroep = append(out.PerDoelgroep, &ledgerv1.DoelgroepCount{Doelgroep: d, Aantal: v.totals.perDoelgroep[d]})
+	}
+	for _, maand := range sortedKeys(v.totals.perMaand) {
+		m := v.totals.perMaand[maand]
+		ms := &ledgerv1.MaandStroom{Maand: maand}
+		for _, r := range sortedKeys(m.in) {
+			ms.Instroom += m.in[r]
+			ms.InstroomPerReden = append(ms.InstroomPerReden, &ledgerv1.RedenCount{Reden: r, Aantal: m.in[r]})
+		}
+		for _, r := range sortedKeys(m.uit) {
+			ms.Uitstroom += m.uit[r]
+			ms.UitstroomPerReden = append(ms.UitstroomPerReden, &ledgerv1.RedenCount{Reden: r, Aantal: m.uit[r]})
+		}
+		out.PerMaand = append(out.PerMaand, ms)
+	}
+	return out
+}
+
+func sortedKeys[K interface{ ~int32 | ~string }, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Cases lists the gemeente's cases by case id: the active ones, or with
+// includeClosed also those that flowed out or moved away. A case is shown
+// as G last saw it: a case that moved away has the new gemeente in its
+// gemeente field and the toestand it had on the day it moved. Revision is
+// left zero: it is the store's, which the view does not see.
+func (v *View) Cases(includeClosed bool) []*ledgerv1.CaseSummary {
+	ids := make([]string, 0, len(v.cases))
+	for id, c := range v.cases {
+		if includeClosed || v.activeOf(c).ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	out := make([]*ledgerv1.CaseSummary, 0, len(ids))
+	for _, id := range ids {
+		segs := v.cases[id].segments
+		s := segs[len(segs)-1].state
+		out = append(out, &ledgerv1.CaseSummary{
+			CaseId:            id,
+			Gemeente:          s.Gemeente,
+			ResidentId:        s.ResidentID,
+			Toestand:          s.Toestand,
+			Doelgroep:         s.Doelgroep,
+			Trede:             s.Trede,
+			LoonwaardeProcent: s.Loonwaarde,
+			PlaatsingType:     s.PlaatsingType,
+			AanmeldDatum:      copyDate(s.AanmeldDatum),
+			Sinds:             copyDate(s.Sinds),
+		})
+	}
+	return out
+}
+
+func copyDate(d *ledgerv1.Date) *ledgerv1.Date {
+	if d == nil {
+		return nil
+	}
+	return &ledgerv1.Date{Year: d.GetYear(), Month: d.GetMonth(), Day: d.GetDay()}
+}
+
+// viewJSON is the persisted form of a View: what it received, not what it
+// derived from it.
+type viewJSON struct {
+	Gemeente  string               `json:"gemeente"`
+	Naam      string               `json:"naam"`
+	Verwerkt  uint64               `json:"verwerkt"`
+	Anomalies Anomalies            `json:"anomalies"`
+	Cases     map[string][]segJSON `json:"cases"`
+}
+
+type segJSON struct {
+	// Deterministically marshalled ledger.v1.Event, base64 in JSON.
+	Events [][]byte `json:"events"`
+}
+
+// MarshalJSON writes the view deterministically: two views that took in the
+// same events give the same bytes.
+func (v *View) MarshalJSON() ([]byte, error) {
+	out := viewJSON{Gemeente: v.gemeente, Naam: v.naam, Verwerkt: v.verwerkt, Anomalies: v.anomalies,
+		Cases: make(map[string][]segJSON, len(v.cases))}
+	opts := proto.MarshalOptions{Deterministic: true}
+	for id, c := range v.cases {
+		segs := make([]segJSON, len(c.segments))
+		for i, s := range c.segments {
+			segs[i].Events = make([][]byte, len(s.events))
+			for j, ev := range s.events {
+				b, err := opts.Marshal(ev)
+				if err != nil {
+					return nil, fmt.Errorf("caseload view %s: case %s: %w", v.gemeente, id, err)
+				}
+				segs[i].Events[j] = b
+			}
+		}
+		out.Cases[id] = segs
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON restores a view written by MarshalJSON and derives its
+// figures again from the events.
+func (v *View) UnmarshalJSON(data []byte) error {
+	var in viewJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return fmt.Errorf("caseload view: %w", err)
+	}
+	w := NewView(in.Gemeente, in.Naam)
+	w.verwerkt, w.anomalies = in.Verwerkt, in.Anomalies
+	for id, segs := range in.Cases {
+		c := &caseEntry{}
+		for i, sj := range segs {
+			if len(sj.Events) == 0 {
+				return fmt.Errorf("caseload view %s: case %s: segment %d is empty", in.Gemeente, id, i)
+			}
+			seg := &segment{events: make([]*ledgerv1.Event, len(sj.Events))}
+			for j, b := range sj.Events {
+				ev, err := event.Decode(b)
+				if err != nil {
+					return fmt.Errorf("caseload view %s: case %s: segment %d event %d: %w", in.Gemeente, id, i, j, err)
+				}
+				seg.events[j] = ev
+			}
+			var err error
+			if seg.state, seg.flows, err = w.fold(seg.events); err != nil {
+				return fmt.Errorf("caseload view %s: case %s: segment %d: %w", in.Gemeente, id, i, err)
+			}
+			w.totals.flows(seg.flows, +1)
+			c.segments = append(c.segments, seg)
+		}
+		w.cases[id] = c
+		w.totals.active(w.activeOf(c), +1)
+	}
+	*v = *w
+	return nil
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
+)
+
+// startServer runs the whole ledger in this process (embedded NATS, store,
+// relay, projections, API on a free port) and returns its API address.
+func startServer(t *testing.T, data string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", store: "jetstream", replicas: 1}
+		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server did not start: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	addr, ok := strings.CutPrefix(strings.Fields(line)[3], "http://")
+	if !ok {
+		t.Fatalf("unexpected start line %q", line)
+	}
+	return addr
+}
+
+// cli runs one ledger command against addr.
+func cli(t *testing.T, addr string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	t.Setenv("LEDGER_SERVER", addr)
+	t.Setenv("LEDGER_ACTOR", "km-test")
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func mustCLI(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	code, out, errs := cli(t, addr, args...)
+	if code != exitOK {
+		t.Fatalf("ledger %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return strings.TrimSpace(out)
+}
+
+// eventually polls cond until it holds or 30 seconds pass: the projections
+// follow the store asynchronously, and this waits on their state, not a
+// fixed time.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func viewJSON(t *testing.T, addr, gm string, replay bool) map[string]any {
+	t.Helper()
+	args := []string{"view", gm, "--json"}
+	if replay {
+		args = append(args, "--replay")
+	}
+	var v struct {
+		View map[string]any `json:"view"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, args...)), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.View
+}
+
+// TestJourneyThroughTheCLI walks one resident through the ledger with the
+// operators' commands, against the real server.
+func TestJourneyThroughTheCLI(t *testing.T) {
+	addr := startServer(t, t.TempDir())
+
+	caseID := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "integrale-toegang", "--bsn", "111222333", "--datum", "2026-09-01")
+	if len(caseID) != 36 {
+		t.Fatalf("aanmelden printed %q, want the case id", caseID)
+	}
+	// A plaatsing before the intake is refused with the rule, exit 1.
+	code, _, errs := cli(t, addr, "case", "plaatsen", caseID, "--type", "beschut-werk", "--datum", "2026-09-02")
+	if code != exitFailed || !strings.Contains(errs, "plaatsing.na-intake") || !strings.Contains(errs, "intake") {
+		t.Fatalf("plaatsing before intake: exit %d, %q", code, errs)
+	}
+	if got := mustCLI(t, addr, "case", "intake", caseID, "--trede", "beschut", "--loonwaarde", "30", "--datum", "2026-09-03"); got != caseID {
+		t.Errorf("intake printed %q", got)
+	}
+	mustCLI(t, addr, "case", "plaatsen", caseID, "--type", "beschut-werk", "--werkgever", "Tomin", "--uren", "28", "--datum", "2026-09-10")
+	mustCLI(t, addr, "case", "verhuizen", caseID, "--naar", "GM1942", "--datum", "2026-10-15")
+	mustCLI(t, addr, "case", "vangnet", caseID, "--type", "werkervaringsplek", "--datum", "2026-11-01")
+
+	var shown struct {
+		Case     map[string]any   `json:"case"`
+		Timeline []map[string]any `json:"timeline"`
+		Keten    bool             `json:"keten_intact"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, "case", "show", caseID, "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if len(shown.Timeline) != 5 || !shown.Keten || shown.Case["gemeente"] != "GM1942" || shown.Case["toestand"] != "TOESTAND_VANGNET" {
+		t.Fatalf("case show: %d events, keten %v, case %v", len(shown.Timeline), shown.Keten, shown.Case)
+	}
+	if strings.Contains(mustCLI(t, addr, "case", "show", caseID, "--json"), "111222333") {
+		t.Fatal("the BSN appears in the case")
+	}
+
+	// Correct the doelgroep of the aanmelding, as recorded in GM0402.
+	aanmeldingID := shown.Timeline[0]["event"].(map[string]any)["envelope"].(map[string]any)["event_id"].(string)
+	mustCLI(t, addr, "case", "corrigeren", caseID, "--event", aanmeldingID, "--reden", "verkeerde doelgroep gekozen", "--doelgroep", "banenafspraak")
+	code, _, errs = cli(t, addr, "case", "corrigeren", caseID, "--event", aanmeldingID, "--reden", "x", "--trede", "beschut")
+	if code != exitUsage || !strings.Contains(errs, "--trede hoort niet bij een aanmelding") {
+		t.Errorf("correction with a foreign field: exit %d %q", code, errs)
+	}
+
+	// Each gemeente sees its own part; live equals replay.
+	eventually(t, "views of GM0402 and GM1942", func() bool {
+		old, nw := viewJSON(t, addr, "GM0402", false), viewJSON(t, addr, "GM1942", false)
+		return old["verwerkt"] == "5" && nw["verwerkt"] == "2"
+	})
+	for _, gm := range []string{"GM0402", "GM1942"} {
+		live, replay := viewJSON(t, addr, gm, false), viewJSON(t, addr, gm, true)
+		delete(live, "bron")
+		delete(replay, "bron")
+		lb, _ := json.Marshal(live)
+		rb, _ := json.Marshal(replay)
+		if !bytes.Equal(lb, rb) {
+			t.Errorf("%s live view %s differs from replay %s", gm, lb, rb)
+		}
+	}
+	if v := viewJSON(t, addr, "GM0402", false); v["actief"] != "0" {
+		t.Errorf("GM0402 still counts the case after the verhuizing: %v", v)
+	}
+	if v := viewJSON(t, addr, "GM1942", false); v["actief"] != "1" {
+		t.Errorf("GM1942 does not count the case: %v", v)
+	}
+	if out := mustCLI(t, addr, "case", "list", "--gemeente", "GM1942"); !strings.Contains(out, caseID) || !strings.Contains(out, "vangnet") {
+		t.Errorf("case list GM1942:\n%s", out)
+	}
+	if out := mustCLI(t, addr, "case", "list", "--gemeente", "GM0402"); strings.Contains(out, caseID) {
+		t.Errorf("case list GM0402 still shows the moved case:\n%s", out)
+	}
+	if out := mustCLI(t, addr, "gemeenten"); !strings.Contains(out, "GM1696") || !strings.Contains(out, "2027-01-01") {
+		t.Errorf("gemeenten does not show Wijdemeren's end date:\n%s", out)
+	}
+}
+
+func TestCLIRefusesBadInput(t *testing.T) {
+	addr := startServer(t, t.TempDir())
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown gemeente", []string{"case", "aanmelden", "--gemeente", "GM9999", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x"}, exitFailed, "gemeente.deelnemer"},
+		{"invalid bsn", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--bsn", "123456781"}, exitFailed, "elfproef"},
+		{"unknown doelgroep", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "iedereen", "--verwijzer", "uwv", "--client-id", "R-x"}, exitUsage, "kies uit wsw, beschut-werk"},
+		{"future date", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x", "--datum", "2999-01-01"}, exitFailed, "datum.niet-in-toekomst"},
+		{"bad date", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x", "--datum", "1-2-2026"}, exitUsage, "JJJJ-MM-DD"},
+		{"unknown case", []string{"case", "intake", "6b3f1a52-8c55-4a5e-9a43-1f7f0d6c9e10", "--trede", "beschut"}, exitFailed, "zaak.onbekend"},
+		{"not a case id", []string{"case", "show", "abc"}, exitFailed, "geen geldig zaak-id"},
+		{"view of unknown gemeente", []string{"view", "GM9999"}, exitFailed, "onbekende gemeente"},
+		{"no subcommand", []string{"case"}, exitUsage, "geef een opdracht"},
+		{"unknown command", []string{"zaak"}, exitUsage, "onbekende opdracht"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := cli(t, addr, tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errs, tc.want)
+			}
+			if strings.Contains(errs, "111222333") || strings.Contains(errs, "123456781") {
+				t.Errorf("a BSN appears in the error output")
+			}
+		})
+	}
+}
+
+func TestHelpListsAllowedValues(t *testing.T) {
+	cases := map[string][]string{
+		"aanmelden": {"beschut-werk", "banenafspraak", "integrale-toegang", "--bsn", "--datum"},
+		"plaatsen":  {"lks-baan", "detachering", "werkervaringsplek", "--reden-langer", "--einddatum"},
+		"uitval":    {"ziekte", "werkgever-beeindigd"},
+		"uitstroom": {"regulier-werk", "verhuizing-buiten-regio"},
+		"intake":    {"direct-bemiddelbaar", "dagbesteding"},
+	}
+	for verb, wants := range cases {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"case", verb, "--help"}, &out, &errb); code != exitOK {
+			t.Fatalf("%s --help: exit %d", verb, code)
+		}
+		for _, w := range wants {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("ledger case %s --help does not mention %q", verb, w)
+			}
+		}
+	}
+}
+
+// TestAPIServesGRPCAndJSON: one handler answers a gRPC client and curl.
+func TestAPIServesGRPCAndJSON(t *testing.T) {
+	addr := startServer(t, t.TempDir())
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	grpc := ledgerv1connect.NewLedgerServiceClient(&http.Client{Transport: tr}, "http://"+addr, connect.WithGRPC())
+	resp, err := grpc.ListGemeenten(context.Background(), connect.NewRequest(&ledgerv1.ListGemeentenRequest{}))
+	if err != nil {
+		t.Fatalf("gRPC: %v", err)
+	}
+	if len(resp.Msg.GetGemeenten()) < 8 {
+		t.Errorf("gRPC: %d gemeenten", len(resp.Msg.GetGemeenten()))
+	}
+	_, err = grpc.GetCase(context.Background(), connect.NewRequest(&ledgerv1.GetCaseRequest{CaseId: "6b3f1a52-8c55-4a5e-9a43-1f7f0d6c9e10"}))
+	if connect.CodeOf(err) != connect.CodeNotFound {
+		t.Errorf("gRPC unknown case: %v", err)
+	}
+
+	// Plain HTTP/JSON, as curl sends it.
+	body := `{"gemeente":"GM0402","datum":{"year":2026,"month":3,"day":2},"actor":"curl","aanmelding":{"resident_id":"R-curl","doelgroep":"DOELGROEP_WSW","verwijzer":"VERWIJZER_SCHOOL"}}`
+	r, err := http.Post("http://"+addr+"/ledger.v1.LedgerService/Record", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var rec map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&rec); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("curl Record: %d %v %v", r.StatusCode, rec, err)
+	}
+	if rec["type"] != "aanmelding" || rec["revision"] != "0" || rec["toestand"] != "TOESTAND_AANGEMELD" {
+		t.Errorf("curl Record answer %v", rec)
+	}
+	// A refusal over HTTP/JSON names the rule.
+	body = `{"case_id":"` + rec["case_id"].(string) + `","datum":{"year":2026,"month":3,"day":3},"uitval":{"reden":"UITVAL_REDEN_ZIEKTE"}}`
+	r2, err := http.Post("http://"+addr+"/ledger.v1.LedgerService/Record", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Body.Close()
+	b, _ := io.ReadAll(r2.Body)
+	if r2.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "uitval.alleen-geplaatst") || !strings.Contains(string(b), "failed_precondition") {
+		t.Errorf("curl refusal: %d %s", r2.StatusCode, b)
+	}
+}

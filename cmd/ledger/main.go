@@ -1,0 +1,120 @@
+// Command ledger is the regional case ledger: `ledger serve` runs the whole
+// system in one process; every other subcommand is a client of its API for
+// operators (klantmanagers, beleidsmedewerkers, auditors).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	// The ledger's calendar is Europe/Amsterdam, also on a machine without
+	// a zoneinfo database.
+	_ "time/tzdata"
+
+	"connectrpc.com/connect"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+const usage = `ledger: het regionale zaakregister van de centrumregeling Gooi en Vechtstreek.
+
+Gebruik:
+  ledger serve [flags]                       start het hele systeem (NATS, store, relay, projecties, API)
+  ledger case aanmelden --gemeente GM.. ...  meld een inwoner aan; opent een nieuwe zaak
+  ledger case intake     <zaak> ...          leg de (verlengde) intake vast
+  ledger case plaatsen   <zaak> ...          start een plaatsing
+  ledger case uitval     <zaak> ...          de plaatsing of het traject breekt af
+  ledger case vangnet    <zaak> ...          terugval op het vangnet
+  ledger case uitstroom  <zaak> ...          de inwoner stroomt uit; de zaak sluit
+  ledger case verhuizen  <zaak> --naar GM..  verhuizing naar een andere deelnemende gemeente
+  ledger case corrigeren <zaak> --event ID --reden ...   corrigeer een eerdere gebeurtenis
+  ledger case show <zaak>                    de tijdlijn van één zaak
+  ledger case list --gemeente GM..           de zaken van een gemeente
+  ledger view <GM..>                         het overzicht (caseload, in- en uitstroom) van een gemeente
+  ledger gemeenten                           de deelnemende gemeenten
+
+Elke opdracht heeft --help met de toegestane waarden. De server is --server of
+LEDGER_SERVER (standaard http://127.0.0.1:8080). Opvragingen kennen --json.
+`
+
+// exit codes
+const (
+	exitOK     = 0
+	exitFailed = 1 // refused, not found, server error
+	exitUsage  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "case":
+		err = caseCommand(ctx, args[1:], stdout, stderr)
+	case "view":
+		err = viewCommand(ctx, args[1:], stdout, stderr)
+	case "gemeenten":
+		err = gemeentenCommand(ctx, args[1:], stdout, stderr)
+	default:
+		err = usageErrorf("onbekende opdracht %q", args[0])
+	}
+	return report(err, stderr)
+}
+
+// report prints err for a person and picks the exit code.
+func report(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "ledger: %s\n(zie --help)\n", ue.msg)
+		return exitUsage
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		for _, d := range ce.Details() {
+			if v, derr := d.Value(); derr == nil {
+				if ref, ok := v.(*ledgerv1.Refusal); ok {
+					fmt.Fprintf(stderr, "geweigerd: %s\nregel: %s\n", ref.GetReden(), ref.GetRule())
+					return exitFailed
+				}
+			}
+		}
+		if ce.Code() == connect.CodeUnavailable && ce.Message() == "" {
+			fmt.Fprintf(stderr, "ledger: de server is niet bereikbaar: %v\n", ce.Unwrap())
+			return exitFailed
+		}
+		fmt.Fprintf(stderr, "ledger: %s\n", ce.Message())
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "ledger: %v\n", err)
+	return exitFailed
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/projections/caseload"
+	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/relay"
+	"github.com/gooi-vechtstreek/ledger/services/resident"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+type serveConfig struct {
+	data      string
+	http      string
+	natsAddr  string
+	natsURL   string
+	gemeenten string
+	store     string
+	replicas  int
+	logJSON   bool
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger serve", "ledger serve [--data DIR] [--http ADRES] [--nats ADRES | --nats-url URL] [--gemeenten BESTAND]", stderr)
+	var cfg serveConfig
+	fs.StringVar(&cfg.data, "data", "./data", "map voor alle gegevens: JetStream-bestanden, projecties, sleutels")
+	fs.StringVar(&cfg.http, "http", "127.0.0.1:8080", "adres van de API (Connect: gRPC en HTTP/JSON); poort 0 kiest een vrije poort")
+	fs.StringVar(&cfg.natsAddr, "nats", "127.0.0.1:4222", "adres waarop de ingebouwde NATS-server luistert (poort 0: vrije poort, -1: alleen intern)")
+	fs.StringVar(&cfg.natsURL, "nats-url", "", "gebruik een extern NATS-cluster in plaats van de ingebouwde server (bijv. nats://n1:4222,nats://n2:4222)")
+	fs.StringVar(&cfg.gemeenten, "gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten")
+	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
+	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
+	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.store != "jetstream" {
+		return usageErrorf("--store %q: alleen jetstream is beschikbaar; de KurrentDB-store is het volgende issue", cfg.store)
+	}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.logJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	return runServer(ctx, cfg, slog.New(h), stdout)
+}
+
+// runServer wires the parts: broker, store, decision, relay, projections,
+// API. It returns when ctx ends, after a clean stop of each part.
+func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
+	reg, err := gemeente.Load(cfg.gemeenten)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	var nc *nats.Conn
+	var natsInfo string
+	if cfg.natsURL != "" {
+		nc, err = nats.Connect(cfg.natsURL, nats.Name("ledger"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("connect to NATS %s: %w", cfg.natsURL, err)
+		}
+		natsInfo = cfg.natsURL
+	} else {
+		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr})
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		if nc, err = srv.Connect(); err != nil {
+			return err
+		}
+		natsInfo = "ingebouwd"
+		if u := srv.ClientURL(); u != "" {
+			natsInfo += ", " + u
+		}
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+
+	st, err := natsstore.New(ctx, js, natsstore.WithReplicas(cfg.replicas))
+	if err != nil {
+		return err
+	}
+	key, err := resident.LoadOrCreateKey(filepath.Join(cfg.data, "keys", "pseudoniem.key"))
+	if err != nil {
+		return err
+	}
+	pseudonyms, err := resident.NewPseudonymizer(key)
+	if err != nil {
+		return err
+	}
+	rl, err := relay.New(ctx, relay.Config{Store: st, JS: js, Gemeenten: reg.Codes(), Replicas: cfg.replicas, Logger: log})
+	if err != nil {
+		return err
+	}
+	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Location: amsterdam()}
+	srv := &api.Server{
+		Cases:      handler,
+		Views:      views,
+		Gemeenten:  reg,
+		Pseudonyms: pseudonyms,
+		Logger:     log,
+		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
+			all, err := caseload.Replay(ctx, st, reg)
+			if err != nil {
+				return nil, err
+			}
+			v, ok := all[g]
+			if !ok {
+				return nil, fmt.Errorf("no replayed view for %s", g)
+			}
+			return v.Proto(caseload.BronReplay), nil
+		},
+	}
+	mux := http.NewServeMux()
+	path, h := srv.Handler()
+	mux.Handle(path, h)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+
+	ln, err := net.Listen("tcp", cfg.http)
+	if err != nil {
+		return fmt.Errorf("API listen %s: %w", cfg.http, err)
+	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	// gRPC clients speak HTTP/2 without TLS on a trusted network; put TLS in
+	// front (a reverse proxy) anywhere else.
+	protocols.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(3)
+	go func() { defer wg.Done(); errs <- rl.Run(runCtx) }()
+	go func() { defer wg.Done(); errs <- views.Run(runCtx) }()
+	go func() {
+		defer wg.Done()
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("API: %w", err)
+			return
+		}
+		errs <- nil
+	}()
+	fmt.Fprintf(stdout, "ledger luistert op http://%s (NATS: %s, data: %s)\n", ln.Addr(), natsInfo, cfg.data)
+	log.Info("ledger started", "api", ln.Addr().String(), "nats", natsInfo, "data", cfg.data, "gemeenten", len(reg.Codes()))
+
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errs:
+	}
+	cancel()
+	shutCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	_ = hs.Shutdown(shutCtx)
+	wg.Wait()
+	log.Info("ledger stopped")
+	if first != nil && !errors.Is(first, context.Canceled) {
+		return first
+	}
+	return nil
+}

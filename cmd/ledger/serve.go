@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
+	"github.com/gooi-vechtstreek/ledger/services/secret"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -83,7 +85,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		}
 		natsInfo = cfg.natsURL
 	} else {
-		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr})
+		auth, err := natsAuth(cfg.data, reg.Codes())
+		if err != nil {
+			return err
+		}
+		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth})
 		if err != nil {
 			return err
 		}
@@ -191,4 +197,31 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return first
 	}
 	return nil
+}
+
+// natsAuth gives the embedded server a user for the ledger itself and one per
+// gemeente, each limited to its own bus stream. Passwords are created once
+// under data/keys/nats-<user>.pass; hand a gemeente its own file to let its
+// systems read its events.
+func natsAuth(data string, gemeenten []string) (*broker.Auth, error) {
+	password := func(name string) (string, error) {
+		b, err := secret.LoadOrCreate(filepath.Join(data, "keys", "nats-"+name+".pass"), 24)
+		if err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	}
+	pw, err := password("ledger")
+	if err != nil {
+		return nil, err
+	}
+	auth := &broker.Auth{Service: broker.User{Name: "ledger", Password: pw}}
+	for _, g := range gemeenten {
+		pw, err := password(g)
+		if err != nil {
+			return nil, err
+		}
+		auth.Gemeenten = append(auth.Gemeenten, broker.User{Name: g, Password: pw})
+	}
+	return auth, nil
 }

@@ -30,6 +30,10 @@ type Config struct {
 	NoSync bool
 	// Name of the server; "ledger" when empty.
 	Name string
+	// Auth, when set, requires credentials and limits each gemeente to its
+	// own bus stream. Without it every client may do everything, which is
+	// fine only when nothing but the ledger itself can connect.
+	Auth *Auth
 }
 
 // Server is a running embedded NATS server.
@@ -72,6 +76,9 @@ func Start(cfg Config) (*Server, error) {
 		MaxPayload: 1 << 20,
 	}
 	opts.DontListen = dontListen
+	if cfg.Auth != nil {
+		opts.Users = cfg.Auth.users()
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
@@ -115,16 +122,21 @@ func (s *Server) ClientURL() string {
 	return s.ns.ClientURL()
 }
 
-// Connect opens an in-process client connection (no TCP). Options are
-// applied after the defaults, so callers may override the name.
+// Connect opens an in-process client connection (no TCP) as the ledger's
+// own user. Options are applied after the defaults, so callers may override
+// the name or the user.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	all := append([]nats.Option{
+	all := []nats.Option{
 		nats.InProcessServer(s.ns),
 		nats.Name("ledger"),
 		// The embedded server goes away only when the process stops or a test
 		// restarts it; keep trying rather than losing the connection.
 		nats.MaxReconnects(-1),
-	}, opts...)
+	}
+	if s.cfg.Auth != nil {
+		all = append(all, nats.UserInfo(s.cfg.Auth.Service.Name, s.cfg.Auth.Service.Password))
+	}
+	all = append(all, opts...)
 	nc, err := nats.Connect("", all...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to embedded broker: %w", err)

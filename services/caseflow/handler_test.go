@@ -21,7 +21,7 @@ import (
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
-func newHandler(t *testing.T) (*caseflow.Handler, store.Store) {
+func newHandler(t testing.TB) (*caseflow.Handler, store.Store) {
 	t.Helper()
 	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
 	if err != nil {
@@ -178,4 +178,23 @@ func TestConcurrentKlantmanagers(t *testing.T) {
 	if c.Revision != uint64(1+1+writers-1) || c.ChainErr != nil {
 		t.Errorf("case at revision %d, chain %v; want %d and intact", c.Revision, c.ChainErr, 1+writers)
 	}
+}
+
+// BenchmarkHandle is klantmanager commands end to end below the API: read
+// the case, decide, append with fsync. Each op is an aanmelding (a new case,
+// nothing to read) and an intake on it (read one event, decide, append):
+// two commands.
+func BenchmarkHandle(b *testing.B) {
+	ctx := context.Background()
+	h, _ := newHandler(b)
+	for b.Loop() {
+		res, err := h.Handle(ctx, aanmelden("GM0402"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.Handle(ctx, intakeOn(res.CaseID, 3)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(2*float64(b.N)/b.Elapsed().Seconds(), "commands/s")
 }

@@ -5,15 +5,13 @@ package resident
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/gooi-vechtstreek/ledger/services/secret"
 )
 
 // ErrInvalidBSN is returned for a BSN that fails the elfproef. The error
@@ -83,35 +81,9 @@ func (p *Pseudonymizer) ResidentID(bsn string) (string, error) {
 // the first time. Losing it means the same BSN gets a new resident id, so
 // back it up with the data.
 func LoadOrCreateKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(key) != KeySize {
-			return nil, fmt.Errorf("pseudonymisation key %s: not %d hex-encoded bytes", path, KeySize)
-		}
-		return key, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("pseudonymisation key: %w", err)
-	}
-	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("pseudonymisation key: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("pseudonymisation key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	key, err := secret.LoadOrCreate(path, KeySize)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonymisation key: %w", err)
 	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("pseudonymisation key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("pseudonymisation key: %w", err)
-	}
-	return key, f.Close()
+	return key, nil
 }

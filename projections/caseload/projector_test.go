@@ -94,7 +94,7 @@ func (tb *testbed) publish(h *history, events []*ledgerv1.Event) {
 	}
 	for _, ev := range events {
 		pos := slices.Index(h.events, ev) + 1
-		for _, g := range event.Audience(ev) {
+		for _, g := range event.Audience(ev, nil) {
 			msg := nats.NewMsg(bus.Subject(g, event.Type(ev)))
 			msg.Data = h.raw[ev.GetEnvelope().GetEventId()]
 			msg.Header.Set(jetstream.MsgIDHeader, ev.GetEnvelope().GetEventId())

@@ -44,7 +44,10 @@ func Replay(ctx context.Context, s store.Store, gemeenten *gemeente.Registry) (m
 
 // route applies ev to the view of every gemeente that receives it.
 func route(views map[string]*View, ev *ledgerv1.Event) {
-	for _, g := range event.Audience(ev) {
+	if !event.IsCaseEvent(ev) {
+		return // policy and regional agreements are not caseload
+	}
+	for _, g := range event.Audience(ev, nil) {
 		if v, ok := views[g]; ok {
 			v.Apply(ev)
 		}

@@ -138,7 +138,12 @@ func (v *View) Apply(ev *ledgerv1.Event) {
 	if v.cases == nil {
 		v.cases, v.totals = make(map[string]*caseEntry), newTotals()
 	}
-	if !slices.Contains(event.Audience(ev), v.gemeente) {
+	if !event.IsCaseEvent(ev) {
+		// A policy or regional agreement on the bus: the beleidsview's
+		// business, not the caseload's.
+		return
+	}
+	if !slices.Contains(event.Audience(ev, nil), v.gemeente) {
 		v.anomalies.NotAddressed++
 		return
 	}

@@ -36,6 +36,9 @@ type Replayer func(ctx context.Context, gemeente string) (*ledgerv1.CaseloadView
 
 // Server implements ledgerv1connect.LedgerServiceHandler.
 type Server struct {
+	// Not yet implemented RPCs answer CodeUnimplemented.
+	ledgerv1connect.UnimplementedLedgerServiceHandler
+
 	Cases      *caseflow.Handler
 	Views      Views
 	Replay     Replayer

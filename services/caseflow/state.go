@@ -105,7 +105,9 @@ func Evolve(s State, ev *ledgerv1.Event) State {
 			s = fromSnapshot(env.GetCaseId(), p.Verhuizing.GetSnapshot())
 		}
 		s.Gemeente = p.Verhuizing.GetNaarGemeente()
-	case *ledgerv1.Event_Correctie:
+	case *ledgerv1.Event_Correctie, *ledgerv1.Event_Uren:
+		// Neither changes what the case is; hours are often recorded after
+		// the fact, so they do not move Sinds either.
 		return s
 	}
 	s.Sinds = date
@@ -191,6 +193,8 @@ func Corrected(orig *ledgerv1.Event, c *ledgerv1.Correctie) (*ledgerv1.Event, er
 		fixed.Payload = &ledgerv1.Event_Vangnet{Vangnet: v.Vangnet}
 	case *ledgerv1.Correctie_Uitstroom:
 		fixed.Payload = &ledgerv1.Event_Uitstroom{Uitstroom: v.Uitstroom}
+	case *ledgerv1.Correctie_Uren:
+		fixed.Payload = &ledgerv1.Event_Uren{Uren: v.Uren}
 	case nil:
 		// Only the date is corrected.
 		fixed.Payload = orig.GetPayload()

@@ -29,7 +29,38 @@ const (
 	TypeUitstroom  = "uitstroom"
 	TypeVerhuizing = "verhuizing"
 	TypeCorrectie  = "correctie"
+	TypeUren       = "uren"
+
+	// Events outside cases.
+	TypeBeleid         = "beleid"
+	TypeVerdeelsleutel = "verdeelsleutel"
+	TypeGedeeldeKosten = "gedeelde_kosten"
 )
+
+// RegionStream holds the regional agreements: verdeelsleutels and the
+// shared costs the centrumgemeente books.
+const RegionStream = "regio"
+
+// PolicyStream holds the policy versions of one gemeente.
+func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
+
+// IsCaseEvent reports whether ev belongs to a case stream.
+func IsCaseEvent(ev *ledgerv1.Event) bool {
+	switch ev.GetPayload().(type) {
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+		return false
+	}
+	return true
+}
+
+// IsRegional reports whether ev concerns every participant.
+func IsRegional(ev *ledgerv1.Event) bool {
+	switch ev.GetPayload().(type) {
+	case *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+		return true
+	}
+	return false
+}
 
 // ErrMalformed is wrapped by every decoding and validation error.
 var ErrMalformed = errors.New("malformed event")
@@ -87,8 +118,12 @@ func Validate(ev *ledgerv1.Event) error {
 	if _, err := uuid.Parse(env.GetEventId()); err != nil {
 		return fmt.Errorf("%w: event id %q is not a UUID", ErrMalformed, env.GetEventId())
 	}
-	if _, err := uuid.Parse(env.GetCaseId()); err != nil {
-		return fmt.Errorf("%w: event %s: case id %q is not a UUID", ErrMalformed, env.GetEventId(), env.GetCaseId())
+	if IsCaseEvent(ev) {
+		if _, err := uuid.Parse(env.GetCaseId()); err != nil {
+			return fmt.Errorf("%w: event %s: case id %q is not a UUID", ErrMalformed, env.GetEventId(), env.GetCaseId())
+		}
+	} else if env.GetCaseId() != "" {
+		return fmt.Errorf("%w: event %s: a %s belongs to no case, but has case id %q", ErrMalformed, env.GetEventId(), Type(ev), env.GetCaseId())
 	}
 	if !ValidGemeenteCode(env.GetGemeente()) {
 		return fmt.Errorf("%w: event %s: gemeente %q is not a CBS code GMxxxx", ErrMalformed, env.GetEventId(), env.GetGemeente())
@@ -147,8 +182,12 @@ func CheckChain(stored [][]byte) error {
 
 // Audience returns the gemeenten that receive ev on the bus: the gemeente
 // whose history it belongs to and, for a verhuizing, the gemeente that takes
-// the case over. Relay and replay both route with this one rule.
-func Audience(ev *ledgerv1.Event) []string {
+// the case over; a regional agreement goes to every participant. Relay and
+// replay both route with this one rule.
+func Audience(ev *ledgerv1.Event, participants []string) []string {
+	if IsRegional(ev) {
+		return participants
+	}
 	own := ev.GetEnvelope().GetGemeente()
 	if v := ev.GetVerhuizing(); v != nil && v.GetNaarGemeente() != "" && v.GetNaarGemeente() != own {
 		return []string{own, v.GetNaarGemeente()}

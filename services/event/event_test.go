@@ -110,12 +110,17 @@ func TestCheckChain(t *testing.T) {
 
 func TestAudience(t *testing.T) {
 	ev := sample(nil)
-	if got := Audience(ev); len(got) != 1 || got[0] != "GM0402" {
+	all := []string{"GM0402", "GM1942", "GM0406"}
+	if got := Audience(ev, all); len(got) != 1 || got[0] != "GM0402" {
 		t.Errorf("intake audience %v", got)
 	}
 	ev.Payload = &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{VanGemeente: "GM0402", NaarGemeente: "GM1942"}}
-	if got := Audience(ev); len(got) != 2 || got[1] != "GM1942" {
+	if got := Audience(ev, all); len(got) != 2 || got[1] != "GM1942" {
 		t.Errorf("verhuizing audience %v", got)
+	}
+	ev.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}
+	if got := Audience(ev, all); len(got) != 3 {
+		t.Errorf("verdeelsleutel audience %v, want every participant", got)
 	}
 }
 

@@ -261,7 +261,7 @@ func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already ma
 		return p, nil
 	}
 	typ := event.Type(ev)
-	for _, g := range event.Audience(ev) {
+	for _, g := range event.Audience(ev, r.cfg.Gemeenten) {
 		if already[g+"/"+rec.ID.String()] {
 			continue
 		}

@@ -160,7 +160,7 @@ func (e *env) expected(ctx context.Context) map[string]map[string]bool {
 		if err != nil {
 			continue // quarantined, not on the bus
 		}
-		for _, g := range event.Audience(ev) {
+		for _, g := range event.Audience(ev, e.reg.Codes()) {
 			if want[g] == nil {
 				want[g] = map[string]bool{}
 			}

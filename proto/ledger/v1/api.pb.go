@@ -50,6 +50,7 @@ type RecordRequest struct {
 	//	*RecordRequest_Uitstroom
 	//	*RecordRequest_Verhuizing
 	//	*RecordRequest_Correctie
+	//	*RecordRequest_Uren
 	Transition    isRecordRequest_Transition `protobuf_oneof:"transition"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -206,6 +207,15 @@ func (x *RecordRequest) GetCorrectie() *Correctie {
 	return nil
 }
 
+func (x *RecordRequest) GetUren() *Uren {
+	if x != nil {
+		if x, ok := x.Transition.(*RecordRequest_Uren); ok {
+			return x.Uren
+		}
+	}
+	return nil
+}
+
 type isRecordRequest_Transition interface {
 	isRecordRequest_Transition()
 }
@@ -242,6 +252,10 @@ type RecordRequest_Correctie struct {
 	Correctie *Correctie `protobuf:"bytes,17,opt,name=correctie,proto3,oneof"`
 }
 
+type RecordRequest_Uren struct {
+	Uren *Uren `protobuf:"bytes,18,opt,name=uren,proto3,oneof"`
+}
+
 func (*RecordRequest_Aanmelding) isRecordRequest_Transition() {}
 
 func (*RecordRequest_Intake) isRecordRequest_Transition() {}
@@ -257,6 +271,8 @@ func (*RecordRequest_Uitstroom) isRecordRequest_Transition() {}
 func (*RecordRequest_Verhuizing) isRecordRequest_Transition() {}
 
 func (*RecordRequest_Correctie) isRecordRequest_Transition() {}
+
+func (*RecordRequest_Uren) isRecordRequest_Transition() {}
 
 type RecordResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1409,11 +1425,1955 @@ func (x *Refusal) GetReden() string {
 	return ""
 }
 
+type RecordBeleidRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gemeente whose policy this is (CBS code).
+	Gemeente      string  `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Actor         string  `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	Beleid        *Beleid `protobuf:"bytes,3,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBeleidRequest) Reset() {
+	*x = RecordBeleidRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBeleidRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBeleidRequest) ProtoMessage() {}
+
+func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
+func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RecordBeleidRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *RecordBeleidRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *RecordBeleidRequest) GetBeleid() *Beleid {
+	if x != nil {
+		return x.Beleid
+	}
+	return nil
+}
+
+type RecordBeleidResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Version number of this policy: 1 for the first.
+	Versie        uint64 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBeleidResponse) Reset() {
+	*x = RecordBeleidResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBeleidResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBeleidResponse) ProtoMessage() {}
+
+func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
+func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RecordBeleidResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RecordBeleidResponse) GetVersie() uint64 {
+	if x != nil {
+		return x.Versie
+	}
+	return 0
+}
+
+type GetBeleidRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBeleidRequest) Reset() {
+	*x = GetBeleidRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBeleidRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBeleidRequest) ProtoMessage() {}
+
+func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
+func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetBeleidRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+type GetBeleidResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Versies       []*BeleidVersie        `protobuf:"bytes,1,rep,name=versies,proto3" json:"versies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBeleidResponse) Reset() {
+	*x = GetBeleidResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBeleidResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBeleidResponse) ProtoMessage() {}
+
+func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
+func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
+	if x != nil {
+		return x.Versies
+	}
+	return nil
+}
+
+// BeleidVersie is one recorded version of a gemeente's policy.
+type BeleidVersie struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Versie        uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	EventId       string                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Beleid        *Beleid                `protobuf:"bytes,4,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	VastgelegdOp  *Date                  `protobuf:"bytes,5,opt,name=vastgelegd_op,json=vastgelegdOp,proto3" json:"vastgelegd_op,omitempty"`
+	Actor         string                 `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeleidVersie) Reset() {
+	*x = BeleidVersie{}
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeleidVersie) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeleidVersie) ProtoMessage() {}
+
+func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
+func (*BeleidVersie) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BeleidVersie) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *BeleidVersie) GetVersie() uint64 {
+	if x != nil {
+		return x.Versie
+	}
+	return 0
+}
+
+func (x *BeleidVersie) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BeleidVersie) GetBeleid() *Beleid {
+	if x != nil {
+		return x.Beleid
+	}
+	return nil
+}
+
+func (x *BeleidVersie) GetVastgelegdOp() *Date {
+	if x != nil {
+		return x.VastgelegdOp
+	}
+	return nil
+}
+
+func (x *BeleidVersie) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+type RecordRegioRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Actor string                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	// For gedeelde kosten: the last day of the period.
+	Datum *Date `protobuf:"bytes,2,opt,name=datum,proto3" json:"datum,omitempty"`
+	// Types that are valid to be assigned to Afspraak:
+	//
+	//	*RecordRegioRequest_Verdeelsleutel
+	//	*RecordRegioRequest_GedeeldeKosten
+	Afspraak      isRecordRegioRequest_Afspraak `protobuf_oneof:"afspraak"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordRegioRequest) Reset() {
+	*x = RecordRegioRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordRegioRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordRegioRequest) ProtoMessage() {}
+
+func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
+func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RecordRegioRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *RecordRegioRequest) GetDatum() *Date {
+	if x != nil {
+		return x.Datum
+	}
+	return nil
+}
+
+func (x *RecordRegioRequest) GetAfspraak() isRecordRegioRequest_Afspraak {
+	if x != nil {
+		return x.Afspraak
+	}
+	return nil
+}
+
+func (x *RecordRegioRequest) GetVerdeelsleutel() *Verdeelsleutel {
+	if x != nil {
+		if x, ok := x.Afspraak.(*RecordRegioRequest_Verdeelsleutel); ok {
+			return x.Verdeelsleutel
+		}
+	}
+	return nil
+}
+
+func (x *RecordRegioRequest) GetGedeeldeKosten() *GedeeldeKosten {
+	if x != nil {
+		if x, ok := x.Afspraak.(*RecordRegioRequest_GedeeldeKosten); ok {
+			return x.GedeeldeKosten
+		}
+	}
+	return nil
+}
+
+type isRecordRegioRequest_Afspraak interface {
+	isRecordRegioRequest_Afspraak()
+}
+
+type RecordRegioRequest_Verdeelsleutel struct {
+	Verdeelsleutel *Verdeelsleutel `protobuf:"bytes,10,opt,name=verdeelsleutel,proto3,oneof"`
+}
+
+type RecordRegioRequest_GedeeldeKosten struct {
+	GedeeldeKosten *GedeeldeKosten `protobuf:"bytes,11,opt,name=gedeelde_kosten,json=gedeeldeKosten,proto3,oneof"`
+}
+
+func (*RecordRegioRequest_Verdeelsleutel) isRecordRegioRequest_Afspraak() {}
+
+func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
+
+type RecordRegioResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Versie        uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordRegioResponse) Reset() {
+	*x = RecordRegioResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordRegioResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordRegioResponse) ProtoMessage() {}
+
+func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
+func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RecordRegioResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RecordRegioResponse) GetVersie() uint64 {
+	if x != nil {
+		return x.Versie
+	}
+	return 0
+}
+
+type GetRegioRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRegioRequest) Reset() {
+	*x = GetRegioRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegioRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegioRequest) ProtoMessage() {}
+
+func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
+func (*GetRegioRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+}
+
+type GetRegioResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Verdeelsleutels []*RegioAfspraak       `protobuf:"bytes,1,rep,name=verdeelsleutels,proto3" json:"verdeelsleutels,omitempty"`
+	Boekingen       []*RegioAfspraak       `protobuf:"bytes,2,rep,name=boekingen,proto3" json:"boekingen,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetRegioResponse) Reset() {
+	*x = GetRegioResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegioResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegioResponse) ProtoMessage() {}
+
+func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
+func (*GetRegioResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
+	if x != nil {
+		return x.Verdeelsleutels
+	}
+	return nil
+}
+
+func (x *GetRegioResponse) GetBoekingen() []*RegioAfspraak {
+	if x != nil {
+		return x.Boekingen
+	}
+	return nil
+}
+
+type RegioAfspraak struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Versie        uint64                 `protobuf:"varint,1,opt,name=versie,proto3" json:"versie,omitempty"`
+	EventId       string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Event         *Event                 `protobuf:"bytes,3,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegioAfspraak) Reset() {
+	*x = RegioAfspraak{}
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegioAfspraak) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegioAfspraak) ProtoMessage() {}
+
+func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
+func (*RegioAfspraak) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RegioAfspraak) GetVersie() uint64 {
+	if x != nil {
+		return x.Versie
+	}
+	return 0
+}
+
+func (x *RegioAfspraak) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RegioAfspraak) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+type GetBeleidsviewRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Jaar     int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	// 1..12 for one month; 0 for the whole year.
+	Maand int32 `protobuf:"varint,3,opt,name=maand,proto3" json:"maand,omitempty"`
+	// Rebuild from the store instead of the live model.
+	Replay        bool `protobuf:"varint,4,opt,name=replay,proto3" json:"replay,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBeleidsviewRequest) Reset() {
+	*x = GetBeleidsviewRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBeleidsviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBeleidsviewRequest) ProtoMessage() {}
+
+func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
+func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetBeleidsviewRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *GetBeleidsviewRequest) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *GetBeleidsviewRequest) GetMaand() int32 {
+	if x != nil {
+		return x.Maand
+	}
+	return 0
+}
+
+func (x *GetBeleidsviewRequest) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
+type GetBeleidsviewResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	View          *Beleidsview           `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBeleidsviewResponse) Reset() {
+	*x = GetBeleidsviewResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBeleidsviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBeleidsviewResponse) ProtoMessage() {}
+
+func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
+func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
+	if x != nil {
+		return x.View
+	}
+	return nil
+}
+
+// Beleidsview is what a gemeente's beleidsmedewerker and controller steer
+// with: its own residents and its own costs only.
+type Beleidsview struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Naam     string                 `protobuf:"bytes,2,opt,name=naam,proto3" json:"naam,omitempty"`
+	// "2026" or "2026-03".
+	Periode string `protobuf:"bytes,3,opt,name=periode,proto3" json:"periode,omitempty"`
+	// The last day the figures cover: the end of the period, or today.
+	Peildatum *Date `protobuf:"bytes,4,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
+	// The figures of the whole period.
+	Totaal *Periodecijfers `protobuf:"bytes,5,opt,name=totaal,proto3" json:"totaal,omitempty"`
+	// The same per calendar month (for a year view).
+	PerMaand     []*Periodecijfers `protobuf:"bytes,6,rep,name=per_maand,json=perMaand,proto3" json:"per_maand,omitempty"`
+	Kosten       []*Kostenpost     `protobuf:"bytes,7,rep,name=kosten,proto3" json:"kosten,omitempty"`
+	KostenTotaal *Kostenpost       `protobuf:"bytes,8,opt,name=kosten_totaal,json=kostenTotaal,proto3" json:"kosten_totaal,omitempty"`
+	// "live" or "replay".
+	Bron string `protobuf:"bytes,9,opt,name=bron,proto3" json:"bron,omitempty"`
+	// Position in the store the figures include, "commit/prepare".
+	BijgewerktTot string `protobuf:"bytes,10,opt,name=bijgewerkt_tot,json=bijgewerktTot,proto3" json:"bijgewerkt_tot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Beleidsview) Reset() {
+	*x = Beleidsview{}
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Beleidsview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Beleidsview) ProtoMessage() {}
+
+func (x *Beleidsview) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
+func (*Beleidsview) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *Beleidsview) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *Beleidsview) GetNaam() string {
+	if x != nil {
+		return x.Naam
+	}
+	return ""
+}
+
+func (x *Beleidsview) GetPeriode() string {
+	if x != nil {
+		return x.Periode
+	}
+	return ""
+}
+
+func (x *Beleidsview) GetPeildatum() *Date {
+	if x != nil {
+		return x.Peildatum
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetTotaal() *Periodecijfers {
+	if x != nil {
+		return x.Totaal
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetPerMaand() []*Periodecijfers {
+	if x != nil {
+		return x.PerMaand
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetKosten() []*Kostenpost {
+	if x != nil {
+		return x.Kosten
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetKostenTotaal() *Kostenpost {
+	if x != nil {
+		return x.KostenTotaal
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetBron() string {
+	if x != nil {
+		return x.Bron
+	}
+	return ""
+}
+
+func (x *Beleidsview) GetBijgewerktTot() string {
+	if x != nil {
+		return x.BijgewerktTot
+	}
+	return ""
+}
+
+type Periodecijfers struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Periode   string                 `protobuf:"bytes,1,opt,name=periode,proto3" json:"periode,omitempty"`
+	Peildatum *Date                  `protobuf:"bytes,2,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
+	// Caseload on peildatum.
+	Caseload             int64               `protobuf:"varint,3,opt,name=caseload,proto3" json:"caseload,omitempty"`
+	CaseloadPerTrede     []*Telling          `protobuf:"bytes,4,rep,name=caseload_per_trede,json=caseloadPerTrede,proto3" json:"caseload_per_trede,omitempty"`
+	CaseloadPerDoelgroep []*Telling          `protobuf:"bytes,5,rep,name=caseload_per_doelgroep,json=caseloadPerDoelgroep,proto3" json:"caseload_per_doelgroep,omitempty"`
+	Instroom             int64               `protobuf:"varint,6,opt,name=instroom,proto3" json:"instroom,omitempty"`
+	InstroomPerReden     []*Telling          `protobuf:"bytes,7,rep,name=instroom_per_reden,json=instroomPerReden,proto3" json:"instroom_per_reden,omitempty"`
+	Uitstroom            int64               `protobuf:"varint,8,opt,name=uitstroom,proto3" json:"uitstroom,omitempty"`
+	UitstroomPerReden    []*Telling          `protobuf:"bytes,9,rep,name=uitstroom_per_reden,json=uitstroomPerReden,proto3" json:"uitstroom_per_reden,omitempty"`
+	Plaatsingen          []*PlaatsingCijfers `protobuf:"bytes,10,rep,name=plaatsingen,proto3" json:"plaatsingen,omitempty"`
+	Loonwaarde           *Loonwaarde         `protobuf:"bytes,11,opt,name=loonwaarde,proto3" json:"loonwaarde,omitempty"`
+	Lks                  *LksCijfers         `protobuf:"bytes,12,opt,name=lks,proto3" json:"lks,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *Periodecijfers) Reset() {
+	*x = Periodecijfers{}
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Periodecijfers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Periodecijfers) ProtoMessage() {}
+
+func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
+func (*Periodecijfers) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Periodecijfers) GetPeriode() string {
+	if x != nil {
+		return x.Periode
+	}
+	return ""
+}
+
+func (x *Periodecijfers) GetPeildatum() *Date {
+	if x != nil {
+		return x.Peildatum
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetCaseload() int64 {
+	if x != nil {
+		return x.Caseload
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetCaseloadPerTrede() []*Telling {
+	if x != nil {
+		return x.CaseloadPerTrede
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetCaseloadPerDoelgroep() []*Telling {
+	if x != nil {
+		return x.CaseloadPerDoelgroep
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetInstroom() int64 {
+	if x != nil {
+		return x.Instroom
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetInstroomPerReden() []*Telling {
+	if x != nil {
+		return x.InstroomPerReden
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetUitstroom() int64 {
+	if x != nil {
+		return x.Uitstroom
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetUitstroomPerReden() []*Telling {
+	if x != nil {
+		return x.UitstroomPerReden
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetPlaatsingen() []*PlaatsingCijfers {
+	if x != nil {
+		return x.Plaatsingen
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetLoonwaarde() *Loonwaarde {
+	if x != nil {
+		return x.Loonwaarde
+	}
+	return nil
+}
+
+func (x *Periodecijfers) GetLks() *LksCijfers {
+	if x != nil {
+		return x.Lks
+	}
+	return nil
+}
+
+// Telling is a count under a key in the users' words ("beschut", "bijstand",
+// "regulier_werk").
+type Telling struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sleutel       string                 `protobuf:"bytes,1,opt,name=sleutel,proto3" json:"sleutel,omitempty"`
+	Aantal        int64                  `protobuf:"varint,2,opt,name=aantal,proto3" json:"aantal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Telling) Reset() {
+	*x = Telling{}
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Telling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Telling) ProtoMessage() {}
+
+func (x *Telling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Telling.ProtoReflect.Descriptor instead.
+func (*Telling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *Telling) GetSleutel() string {
+	if x != nil {
+		return x.Sleutel
+	}
+	return ""
+}
+
+func (x *Telling) GetAantal() int64 {
+	if x != nil {
+		return x.Aantal
+	}
+	return 0
+}
+
+// PlaatsingCijfers are the placements of one type in the period.
+type PlaatsingCijfers struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Placement type in the users' words, e.g. "beschut-werk"; "vangnet" for
+	// the vangnet placements.
+	Soort     string `protobuf:"bytes,1,opt,name=soort,proto3" json:"soort,omitempty"`
+	Gestart   int64  `protobuf:"varint,2,opt,name=gestart,proto3" json:"gestart,omitempty"`
+	Beeindigd int64  `protobuf:"varint,3,opt,name=beeindigd,proto3" json:"beeindigd,omitempty"`
+	// Ended by uitval.
+	Uitval int64 `protobuf:"varint,4,opt,name=uitval,proto3" json:"uitval,omitempty"`
+	// Ended by terugval op vangnet.
+	TerugvalVangnet int64 `protobuf:"varint,5,opt,name=terugval_vangnet,json=terugvalVangnet,proto3" json:"terugval_vangnet,omitempty"`
+	// Active on peildatum.
+	Actief int64 `protobuf:"varint,6,opt,name=actief,proto3" json:"actief,omitempty"`
+	// uitval / beeindigd, percent with one decimal; 0 when none ended.
+	UitvalPercentage float64 `protobuf:"fixed64,7,opt,name=uitval_percentage,json=uitvalPercentage,proto3" json:"uitval_percentage,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PlaatsingCijfers) Reset() {
+	*x = PlaatsingCijfers{}
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlaatsingCijfers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlaatsingCijfers) ProtoMessage() {}
+
+func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
+func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *PlaatsingCijfers) GetSoort() string {
+	if x != nil {
+		return x.Soort
+	}
+	return ""
+}
+
+func (x *PlaatsingCijfers) GetGestart() int64 {
+	if x != nil {
+		return x.Gestart
+	}
+	return 0
+}
+
+func (x *PlaatsingCijfers) GetBeeindigd() int64 {
+	if x != nil {
+		return x.Beeindigd
+	}
+	return 0
+}
+
+func (x *PlaatsingCijfers) GetUitval() int64 {
+	if x != nil {
+		return x.Uitval
+	}
+	return 0
+}
+
+func (x *PlaatsingCijfers) GetTerugvalVangnet() int64 {
+	if x != nil {
+		return x.TerugvalVangnet
+	}
+	return 0
+}
+
+func (x *PlaatsingCijfers) GetActief() int64 {
+	if x != nil {
+		return x.Actief
+	}
+	return 0
+}
+
+func (x *PlaatsingCijfers) GetUitvalPercentage() float64 {
+	if x != nil {
+		return x.UitvalPercentage
+	}
+	return 0
+}
+
+type Loonwaarde struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Mean latest measured loonwaarde of the active cases on peildatum.
+	GemiddeldProcent float64 `protobuf:"fixed64,1,opt,name=gemiddeld_procent,json=gemiddeldProcent,proto3" json:"gemiddeld_procent,omitempty"`
+	Gemeten          int64   `protobuf:"varint,2,opt,name=gemeten,proto3" json:"gemeten,omitempty"`
+	// Mean change from first to latest measurement, over residents with at
+	// least two measurements, in percent points.
+	GemiddeldeOntwikkeling float64                   `protobuf:"fixed64,3,opt,name=gemiddelde_ontwikkeling,json=gemiddeldeOntwikkeling,proto3" json:"gemiddelde_ontwikkeling,omitempty"`
+	PerClient              []*LoonwaardeOntwikkeling `protobuf:"bytes,4,rep,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *Loonwaarde) Reset() {
+	*x = Loonwaarde{}
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Loonwaarde) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Loonwaarde) ProtoMessage() {}
+
+func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
+func (*Loonwaarde) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *Loonwaarde) GetGemiddeldProcent() float64 {
+	if x != nil {
+		return x.GemiddeldProcent
+	}
+	return 0
+}
+
+func (x *Loonwaarde) GetGemeten() int64 {
+	if x != nil {
+		return x.Gemeten
+	}
+	return 0
+}
+
+func (x *Loonwaarde) GetGemiddeldeOntwikkeling() float64 {
+	if x != nil {
+		return x.GemiddeldeOntwikkeling
+	}
+	return 0
+}
+
+func (x *Loonwaarde) GetPerClient() []*LoonwaardeOntwikkeling {
+	if x != nil {
+		return x.PerClient
+	}
+	return nil
+}
+
+type LoonwaardeOntwikkeling struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId     string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	EersteProcent  uint32                 `protobuf:"varint,2,opt,name=eerste_procent,json=eersteProcent,proto3" json:"eerste_procent,omitempty"`
+	LaatsteProcent uint32                 `protobuf:"varint,3,opt,name=laatste_procent,json=laatsteProcent,proto3" json:"laatste_procent,omitempty"`
+	Verschil       int32                  `protobuf:"varint,4,opt,name=verschil,proto3" json:"verschil,omitempty"`
+	EersteMeting   *Date                  `protobuf:"bytes,5,opt,name=eerste_meting,json=eersteMeting,proto3" json:"eerste_meting,omitempty"`
+	LaatsteMeting  *Date                  `protobuf:"bytes,6,opt,name=laatste_meting,json=laatsteMeting,proto3" json:"laatste_meting,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LoonwaardeOntwikkeling) Reset() {
+	*x = LoonwaardeOntwikkeling{}
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoonwaardeOntwikkeling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoonwaardeOntwikkeling) ProtoMessage() {}
+
+func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
+func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *LoonwaardeOntwikkeling) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *LoonwaardeOntwikkeling) GetEersteProcent() uint32 {
+	if x != nil {
+		return x.EersteProcent
+	}
+	return 0
+}
+
+func (x *LoonwaardeOntwikkeling) GetLaatsteProcent() uint32 {
+	if x != nil {
+		return x.LaatsteProcent
+	}
+	return 0
+}
+
+func (x *LoonwaardeOntwikkeling) GetVerschil() int32 {
+	if x != nil {
+		return x.Verschil
+	}
+	return 0
+}
+
+func (x *LoonwaardeOntwikkeling) GetEersteMeting() *Date {
+	if x != nil {
+		return x.EersteMeting
+	}
+	return nil
+}
+
+func (x *LoonwaardeOntwikkeling) GetLaatsteMeting() *Date {
+	if x != nil {
+		return x.LaatsteMeting
+	}
+	return nil
+}
+
+type LksCijfers struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Active LKS placements on peildatum.
+	Actief int64 `protobuf:"varint,1,opt,name=actief,proto3" json:"actief,omitempty"`
+	// The norm of the policy in force on peildatum.
+	Norm int64 `protobuf:"varint,2,opt,name=norm,proto3" json:"norm,omitempty"`
+	// actief / norm, percent with one decimal.
+	Percentage    float64 `protobuf:"fixed64,3,opt,name=percentage,proto3" json:"percentage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LksCijfers) Reset() {
+	*x = LksCijfers{}
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LksCijfers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LksCijfers) ProtoMessage() {}
+
+func (x *LksCijfers) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
+func (*LksCijfers) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *LksCijfers) GetActief() int64 {
+	if x != nil {
+		return x.Actief
+	}
+	return 0
+}
+
+func (x *LksCijfers) GetNorm() int64 {
+	if x != nil {
+		return x.Norm
+	}
+	return 0
+}
+
+func (x *LksCijfers) GetPercentage() float64 {
+	if x != nil {
+		return x.Percentage
+	}
+	return 0
+}
+
+// Kostenpost is the costs of one budget stream and taakveld.
+type Kostenpost struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Budgetstroom Budgetstroom           `protobuf:"varint,1,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	// Iv3 taakveld, e.g. "6.4".
+	Taakveld string `protobuf:"bytes,2,opt,name=taakveld,proto3" json:"taakveld,omitempty"`
+	// Charged one-to-one for the gemeente's own residents, euro cents.
+	DirectCent int64 `protobuf:"varint,3,opt,name=direct_cent,json=directCent,proto3" json:"direct_cent,omitempty"`
+	// Its share of the centrumgemeente's shared costs, euro cents.
+	GedeeldCent int64 `protobuf:"varint,4,opt,name=gedeeld_cent,json=gedeeldCent,proto3" json:"gedeeld_cent,omitempty"`
+	TotaalCent  int64 `protobuf:"varint,5,opt,name=totaal_cent,json=totaalCent,proto3" json:"totaal_cent,omitempty"`
+	// The budget of the policy in force on peildatum for this year.
+	BudgetCent int64 `protobuf:"varint,6,opt,name=budget_cent,json=budgetCent,proto3" json:"budget_cent,omitempty"`
+	// Year view only: the costs to year end at the current run rate.
+	PrognoseCent int64 `protobuf:"varint,7,opt,name=prognose_cent,json=prognoseCent,proto3" json:"prognose_cent,omitempty"`
+	// Placement days that could not be priced (product not bought).
+	OngeprijsdeDagen int64 `protobuf:"varint,8,opt,name=ongeprijsde_dagen,json=ongeprijsdeDagen,proto3" json:"ongeprijsde_dagen,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Kostenpost) Reset() {
+	*x = Kostenpost{}
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Kostenpost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Kostenpost) ProtoMessage() {}
+
+func (x *Kostenpost) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
+func (*Kostenpost) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Kostenpost) GetTaakveld() string {
+	if x != nil {
+		return x.Taakveld
+	}
+	return ""
+}
+
+func (x *Kostenpost) GetDirectCent() int64 {
+	if x != nil {
+		return x.DirectCent
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetGedeeldCent() int64 {
+	if x != nil {
+		return x.GedeeldCent
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetTotaalCent() int64 {
+	if x != nil {
+		return x.TotaalCent
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetBudgetCent() int64 {
+	if x != nil {
+		return x.BudgetCent
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetPrognoseCent() int64 {
+	if x != nil {
+		return x.PrognoseCent
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetOngeprijsdeDagen() int64 {
+	if x != nil {
+		return x.OngeprijsdeDagen
+	}
+	return 0
+}
+
+type ExportKostenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Jaar          int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Replay        bool                   `protobuf:"varint,3,opt,name=replay,proto3" json:"replay,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportKostenRequest) Reset() {
+	*x = ExportKostenRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportKostenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportKostenRequest) ProtoMessage() {}
+
+func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
+func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ExportKostenRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *ExportKostenRequest) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *ExportKostenRequest) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
+type ExportKostenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Regels        []*Kostenregel         `protobuf:"bytes,1,rep,name=regels,proto3" json:"regels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportKostenResponse) Reset() {
+	*x = ExportKostenResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportKostenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportKostenResponse) ProtoMessage() {}
+
+func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
+func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
+	if x != nil {
+		return x.Regels
+	}
+	return nil
+}
+
+// Kostenregel is one cost line, traceable to the events and the policy or
+// agreement version that produced it.
+type Kostenregel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "plaatsing", "uren" or "gedeeld".
+	Soort    string `protobuf:"bytes,1,opt,name=soort,proto3" json:"soort,omitempty"`
+	Gemeente string `protobuf:"bytes,2,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	// "YYYY-MM".
+	Maand string `protobuf:"bytes,3,opt,name=maand,proto3" json:"maand,omitempty"`
+	Zaak  string `protobuf:"bytes,4,opt,name=zaak,proto3" json:"zaak,omitempty"`
+	// Event id of the plaatsing (or terugval op vangnet) priced.
+	Plaatsing    string       `protobuf:"bytes,5,opt,name=plaatsing,proto3" json:"plaatsing,omitempty"`
+	Product      string       `protobuf:"bytes,6,opt,name=product,proto3" json:"product,omitempty"`
+	Budgetstroom Budgetstroom `protobuf:"varint,7,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	Taakveld     string       `protobuf:"bytes,8,opt,name=taakveld,proto3" json:"taakveld,omitempty"`
+	// Policy version that priced it: "GMxxxx/v<versie>", and its event.
+	Beleidsversie string `protobuf:"bytes,9,opt,name=beleidsversie,proto3" json:"beleidsversie,omitempty"`
+	BeleidEvent   string `protobuf:"bytes,10,opt,name=beleid_event,json=beleidEvent,proto3" json:"beleid_event,omitempty"`
+	Van           *Date  `protobuf:"bytes,11,opt,name=van,proto3" json:"van,omitempty"`
+	TotEnMet      *Date  `protobuf:"bytes,12,opt,name=tot_en_met,json=totEnMet,proto3" json:"tot_en_met,omitempty"`
+	Dagen         int64  `protobuf:"varint,13,opt,name=dagen,proto3" json:"dagen,omitempty"`
+	Minuten       int64  `protobuf:"varint,14,opt,name=minuten,proto3" json:"minuten,omitempty"`
+	// Cents per year (placement) or per hour (uren).
+	TariefCent int64 `protobuf:"varint,15,opt,name=tarief_cent,json=tariefCent,proto3" json:"tarief_cent,omitempty"`
+	BedragCent int64 `protobuf:"varint,16,opt,name=bedrag_cent,json=bedragCent,proto3" json:"bedrag_cent,omitempty"`
+	// The events that produced the line.
+	Events []string `protobuf:"bytes,17,rep,name=events,proto3" json:"events,omitempty"`
+	// Shared costs: the booking, the verdeelsleutel version and the weights.
+	Boeking        string         `protobuf:"bytes,18,opt,name=boeking,proto3" json:"boeking,omitempty"`
+	Verdeelsleutel string         `protobuf:"bytes,19,opt,name=verdeelsleutel,proto3" json:"verdeelsleutel,omitempty"`
+	Methode        Verdeelmethode `protobuf:"varint,20,opt,name=methode,proto3,enum=ledger.v1.Verdeelmethode" json:"methode,omitempty"`
+	Gewicht        int64          `protobuf:"varint,21,opt,name=gewicht,proto3" json:"gewicht,omitempty"`
+	TotaalGewicht  int64          `protobuf:"varint,22,opt,name=totaal_gewicht,json=totaalGewicht,proto3" json:"totaal_gewicht,omitempty"`
+	// Why a line has no amount, e.g. "product niet ingekocht".
+	Opmerking     string `protobuf:"bytes,23,opt,name=opmerking,proto3" json:"opmerking,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Kostenregel) Reset() {
+	*x = Kostenregel{}
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Kostenregel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Kostenregel) ProtoMessage() {}
+
+func (x *Kostenregel) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
+func (*Kostenregel) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *Kostenregel) GetSoort() string {
+	if x != nil {
+		return x.Soort
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetMaand() string {
+	if x != nil {
+		return x.Maand
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetZaak() string {
+	if x != nil {
+		return x.Zaak
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetPlaatsing() string {
+	if x != nil {
+		return x.Plaatsing
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Kostenregel) GetTaakveld() string {
+	if x != nil {
+		return x.Taakveld
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetBeleidsversie() string {
+	if x != nil {
+		return x.Beleidsversie
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetBeleidEvent() string {
+	if x != nil {
+		return x.BeleidEvent
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetVan() *Date {
+	if x != nil {
+		return x.Van
+	}
+	return nil
+}
+
+func (x *Kostenregel) GetTotEnMet() *Date {
+	if x != nil {
+		return x.TotEnMet
+	}
+	return nil
+}
+
+func (x *Kostenregel) GetDagen() int64 {
+	if x != nil {
+		return x.Dagen
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetMinuten() int64 {
+	if x != nil {
+		return x.Minuten
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetTariefCent() int64 {
+	if x != nil {
+		return x.TariefCent
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetBedragCent() int64 {
+	if x != nil {
+		return x.BedragCent
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetEvents() []string {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *Kostenregel) GetBoeking() string {
+	if x != nil {
+		return x.Boeking
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetVerdeelsleutel() string {
+	if x != nil {
+		return x.Verdeelsleutel
+	}
+	return ""
+}
+
+func (x *Kostenregel) GetMethode() Verdeelmethode {
+	if x != nil {
+		return x.Methode
+	}
+	return Verdeelmethode_VERDEELMETHODE_UNSPECIFIED
+}
+
+func (x *Kostenregel) GetGewicht() int64 {
+	if x != nil {
+		return x.Gewicht
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetTotaalGewicht() int64 {
+	if x != nil {
+		return x.TotaalGewicht
+	}
+	return 0
+}
+
+func (x *Kostenregel) GetOpmerking() string {
+	if x != nil {
+		return x.Opmerking
+	}
+	return ""
+}
+
+type ExportSrgRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	// "2025H1" or "2025H2".
+	Half          string `protobuf:"bytes,2,opt,name=half,proto3" json:"half,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSrgRequest) Reset() {
+	*x = ExportSrgRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSrgRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSrgRequest) ProtoMessage() {}
+
+func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
+func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ExportSrgRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *ExportSrgRequest) GetHalf() string {
+	if x != nil {
+		return x.Half
+	}
+	return ""
+}
+
+type ExportSrgResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tellingen     []*SrgTelling          `protobuf:"bytes,1,rep,name=tellingen,proto3" json:"tellingen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSrgResponse) Reset() {
+	*x = ExportSrgResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSrgResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSrgResponse) ProtoMessage() {}
+
+func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
+func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
+	if x != nil {
+		return x.Tellingen
+	}
+	return nil
+}
+
+// SrgTelling counts placements of one CBS SRG voorziening in a half year.
+type SrgTelling struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Code         string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Omschrijving string                 `protobuf:"bytes,2,opt,name=omschrijving,proto3" json:"omschrijving,omitempty"`
+	Gestart      int64                  `protobuf:"varint,3,opt,name=gestart,proto3" json:"gestart,omitempty"`
+	Beeindigd    int64                  `protobuf:"varint,4,opt,name=beeindigd,proto3" json:"beeindigd,omitempty"`
+	// Active on the last day of the half year.
+	Lopend        int64 `protobuf:"varint,5,opt,name=lopend,proto3" json:"lopend,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SrgTelling) Reset() {
+	*x = SrgTelling{}
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SrgTelling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SrgTelling) ProtoMessage() {}
+
+func (x *SrgTelling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
+func (*SrgTelling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SrgTelling) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *SrgTelling) GetOmschrijving() string {
+	if x != nil {
+		return x.Omschrijving
+	}
+	return ""
+}
+
+func (x *SrgTelling) GetGestart() int64 {
+	if x != nil {
+		return x.Gestart
+	}
+	return 0
+}
+
+func (x *SrgTelling) GetBeeindigd() int64 {
+	if x != nil {
+		return x.Beeindigd
+	}
+	return 0
+}
+
+func (x *SrgTelling) GetLopend() int64 {
+	if x != nil {
+		return x.Lopend
+	}
+	return 0
+}
+
 var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\x91\x05\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xb8\x05\n" +
 	"\rRecordRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12%\n" +
@@ -1433,7 +3393,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"verhuizing\x18\x10 \x01(\v2\x15.ledger.v1.VerhuizingH\x00R\n" +
 	"verhuizing\x124\n" +
-	"\tcorrectie\x18\x11 \x01(\v2\x14.ledger.v1.CorrectieH\x00R\tcorrectieB\f\n" +
+	"\tcorrectie\x18\x11 \x01(\v2\x14.ledger.v1.CorrectieH\x00R\tcorrectie\x12%\n" +
+	"\x04uren\x18\x12 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04urenB\f\n" +
 	"\n" +
 	"transitionB\x14\n" +
 	"\x12_expected_revision\"\xa5\x01\n" +
@@ -1519,13 +3480,184 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12/\n" +
 	"\btoestand\x18\x03 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12\x14\n" +
-	"\x05reden\x18\x04 \x01(\tR\x05reden2\xee\x02\n" +
+	"\x05reden\x18\x04 \x01(\tR\x05reden\"r\n" +
+	"\x13RecordBeleidRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12)\n" +
+	"\x06beleid\x18\x03 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\"I\n" +
+	"\x14RecordBeleidResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06versie\x18\x02 \x01(\x04R\x06versie\".\n" +
+	"\x10GetBeleidRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\"F\n" +
+	"\x11GetBeleidResponse\x121\n" +
+	"\aversies\x18\x01 \x03(\v2\x17.ledger.v1.BeleidVersieR\aversies\"\xd4\x01\n" +
+	"\fBeleidVersie\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x16\n" +
+	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x19\n" +
+	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12)\n" +
+	"\x06beleid\x18\x04 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x124\n" +
+	"\rvastgelegd_op\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\fvastgelegdOp\x12\x14\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xe8\x01\n" +
+	"\x12RecordRegioRequest\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12%\n" +
+	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12C\n" +
+	"\x0everdeelsleutel\x18\n" +
+	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
+	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\n" +
+	"\n" +
+	"\bafspraak\"H\n" +
+	"\x13RecordRegioResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06versie\x18\x02 \x01(\x04R\x06versie\"\x11\n" +
+	"\x0fGetRegioRequest\"\x8e\x01\n" +
+	"\x10GetRegioResponse\x12B\n" +
+	"\x0fverdeelsleutels\x18\x01 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x0fverdeelsleutels\x126\n" +
+	"\tboekingen\x18\x02 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tboekingen\"j\n" +
+	"\rRegioAfspraak\x12\x16\n" +
+	"\x06versie\x18\x01 \x01(\x04R\x06versie\x12\x19\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12&\n" +
+	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\"u\n" +
+	"\x15GetBeleidsviewRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x14\n" +
+	"\x05maand\x18\x03 \x01(\x05R\x05maand\x12\x16\n" +
+	"\x06replay\x18\x04 \x01(\bR\x06replay\"D\n" +
+	"\x16GetBeleidsviewResponse\x12*\n" +
+	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\"\x97\x03\n" +
+	"\vBeleidsview\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
+	"\aperiode\x18\x03 \x01(\tR\aperiode\x12-\n" +
+	"\tpeildatum\x18\x04 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x121\n" +
+	"\x06totaal\x18\x05 \x01(\v2\x19.ledger.v1.PeriodecijfersR\x06totaal\x126\n" +
+	"\tper_maand\x18\x06 \x03(\v2\x19.ledger.v1.PeriodecijfersR\bperMaand\x12-\n" +
+	"\x06kosten\x18\a \x03(\v2\x15.ledger.v1.KostenpostR\x06kosten\x12:\n" +
+	"\rkosten_totaal\x18\b \x01(\v2\x15.ledger.v1.KostenpostR\fkostenTotaal\x12\x12\n" +
+	"\x04bron\x18\t \x01(\tR\x04bron\x12%\n" +
+	"\x0ebijgewerkt_tot\x18\n" +
+	" \x01(\tR\rbijgewerktTot\"\xe0\x04\n" +
+	"\x0ePeriodecijfers\x12\x18\n" +
+	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
+	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
+	"\bcaseload\x18\x03 \x01(\x03R\bcaseload\x12@\n" +
+	"\x12caseload_per_trede\x18\x04 \x03(\v2\x12.ledger.v1.TellingR\x10caseloadPerTrede\x12H\n" +
+	"\x16caseload_per_doelgroep\x18\x05 \x03(\v2\x12.ledger.v1.TellingR\x14caseloadPerDoelgroep\x12\x1a\n" +
+	"\binstroom\x18\x06 \x01(\x03R\binstroom\x12@\n" +
+	"\x12instroom_per_reden\x18\a \x03(\v2\x12.ledger.v1.TellingR\x10instroomPerReden\x12\x1c\n" +
+	"\tuitstroom\x18\b \x01(\x03R\tuitstroom\x12B\n" +
+	"\x13uitstroom_per_reden\x18\t \x03(\v2\x12.ledger.v1.TellingR\x11uitstroomPerReden\x12=\n" +
+	"\vplaatsingen\x18\n" +
+	" \x03(\v2\x1b.ledger.v1.PlaatsingCijfersR\vplaatsingen\x125\n" +
+	"\n" +
+	"loonwaarde\x18\v \x01(\v2\x15.ledger.v1.LoonwaardeR\n" +
+	"loonwaarde\x12'\n" +
+	"\x03lks\x18\f \x01(\v2\x15.ledger.v1.LksCijfersR\x03lks\";\n" +
+	"\aTelling\x12\x18\n" +
+	"\asleutel\x18\x01 \x01(\tR\asleutel\x12\x16\n" +
+	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\xe8\x01\n" +
+	"\x10PlaatsingCijfers\x12\x14\n" +
+	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x18\n" +
+	"\agestart\x18\x02 \x01(\x03R\agestart\x12\x1c\n" +
+	"\tbeeindigd\x18\x03 \x01(\x03R\tbeeindigd\x12\x16\n" +
+	"\x06uitval\x18\x04 \x01(\x03R\x06uitval\x12)\n" +
+	"\x10terugval_vangnet\x18\x05 \x01(\x03R\x0fterugvalVangnet\x12\x16\n" +
+	"\x06actief\x18\x06 \x01(\x03R\x06actief\x12+\n" +
+	"\x11uitval_percentage\x18\a \x01(\x01R\x10uitvalPercentage\"\xce\x01\n" +
+	"\n" +
+	"Loonwaarde\x12+\n" +
+	"\x11gemiddeld_procent\x18\x01 \x01(\x01R\x10gemiddeldProcent\x12\x18\n" +
+	"\agemeten\x18\x02 \x01(\x03R\agemeten\x127\n" +
+	"\x17gemiddelde_ontwikkeling\x18\x03 \x01(\x01R\x16gemiddeldeOntwikkeling\x12@\n" +
+	"\n" +
+	"per_client\x18\x04 \x03(\v2!.ledger.v1.LoonwaardeOntwikkelingR\tperClient\"\x93\x02\n" +
+	"\x16LoonwaardeOntwikkeling\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12%\n" +
+	"\x0eeerste_procent\x18\x02 \x01(\rR\reersteProcent\x12'\n" +
+	"\x0flaatste_procent\x18\x03 \x01(\rR\x0elaatsteProcent\x12\x1a\n" +
+	"\bverschil\x18\x04 \x01(\x05R\bverschil\x124\n" +
+	"\reerste_meting\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\feersteMeting\x126\n" +
+	"\x0elaatste_meting\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\rlaatsteMeting\"X\n" +
+	"\n" +
+	"LksCijfers\x12\x16\n" +
+	"\x06actief\x18\x01 \x01(\x03R\x06actief\x12\x12\n" +
+	"\x04norm\x18\x02 \x01(\x03R\x04norm\x12\x1e\n" +
+	"\n" +
+	"percentage\x18\x03 \x01(\x01R\n" +
+	"percentage\"\xbd\x02\n" +
+	"\n" +
+	"Kostenpost\x12;\n" +
+	"\fbudgetstroom\x18\x01 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x1a\n" +
+	"\btaakveld\x18\x02 \x01(\tR\btaakveld\x12\x1f\n" +
+	"\vdirect_cent\x18\x03 \x01(\x03R\n" +
+	"directCent\x12!\n" +
+	"\fgedeeld_cent\x18\x04 \x01(\x03R\vgedeeldCent\x12\x1f\n" +
+	"\vtotaal_cent\x18\x05 \x01(\x03R\n" +
+	"totaalCent\x12\x1f\n" +
+	"\vbudget_cent\x18\x06 \x01(\x03R\n" +
+	"budgetCent\x12#\n" +
+	"\rprognose_cent\x18\a \x01(\x03R\fprognoseCent\x12+\n" +
+	"\x11ongeprijsde_dagen\x18\b \x01(\x03R\x10ongeprijsdeDagen\"]\n" +
+	"\x13ExportKostenRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x16\n" +
+	"\x06replay\x18\x03 \x01(\bR\x06replay\"F\n" +
+	"\x14ExportKostenResponse\x12.\n" +
+	"\x06regels\x18\x01 \x03(\v2\x16.ledger.v1.KostenregelR\x06regels\"\xf5\x05\n" +
+	"\vKostenregel\x12\x14\n" +
+	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x1a\n" +
+	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12\x14\n" +
+	"\x05maand\x18\x03 \x01(\tR\x05maand\x12\x12\n" +
+	"\x04zaak\x18\x04 \x01(\tR\x04zaak\x12\x1c\n" +
+	"\tplaatsing\x18\x05 \x01(\tR\tplaatsing\x12\x18\n" +
+	"\aproduct\x18\x06 \x01(\tR\aproduct\x12;\n" +
+	"\fbudgetstroom\x18\a \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x1a\n" +
+	"\btaakveld\x18\b \x01(\tR\btaakveld\x12$\n" +
+	"\rbeleidsversie\x18\t \x01(\tR\rbeleidsversie\x12!\n" +
+	"\fbeleid_event\x18\n" +
+	" \x01(\tR\vbeleidEvent\x12!\n" +
+	"\x03van\x18\v \x01(\v2\x0f.ledger.v1.DateR\x03van\x12-\n" +
+	"\n" +
+	"tot_en_met\x18\f \x01(\v2\x0f.ledger.v1.DateR\btotEnMet\x12\x14\n" +
+	"\x05dagen\x18\r \x01(\x03R\x05dagen\x12\x18\n" +
+	"\aminuten\x18\x0e \x01(\x03R\aminuten\x12\x1f\n" +
+	"\vtarief_cent\x18\x0f \x01(\x03R\n" +
+	"tariefCent\x12\x1f\n" +
+	"\vbedrag_cent\x18\x10 \x01(\x03R\n" +
+	"bedragCent\x12\x16\n" +
+	"\x06events\x18\x11 \x03(\tR\x06events\x12\x18\n" +
+	"\aboeking\x18\x12 \x01(\tR\aboeking\x12&\n" +
+	"\x0everdeelsleutel\x18\x13 \x01(\tR\x0everdeelsleutel\x123\n" +
+	"\amethode\x18\x14 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12\x18\n" +
+	"\agewicht\x18\x15 \x01(\x03R\agewicht\x12%\n" +
+	"\x0etotaal_gewicht\x18\x16 \x01(\x03R\rtotaalGewicht\x12\x1c\n" +
+	"\topmerking\x18\x17 \x01(\tR\topmerking\"B\n" +
+	"\x10ExportSrgRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04half\x18\x02 \x01(\tR\x04half\"H\n" +
+	"\x11ExportSrgResponse\x123\n" +
+	"\ttellingen\x18\x01 \x03(\v2\x15.ledger.v1.SrgTellingR\ttellingen\"\x94\x01\n" +
+	"\n" +
+	"SrgTelling\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\"\n" +
+	"\fomschrijving\x18\x02 \x01(\tR\fomschrijving\x12\x18\n" +
+	"\agestart\x18\x03 \x01(\x03R\agestart\x12\x1c\n" +
+	"\tbeeindigd\x18\x04 \x01(\x03R\tbeeindigd\x12\x16\n" +
+	"\x06lopend\x18\x05 \x01(\x03R\x06lopend2\x8a\a\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
 	"\tListCases\x12\x1b.ledger.v1.ListCasesRequest\x1a\x1c.ledger.v1.ListCasesResponse\x12@\n" +
 	"\aGetView\x12\x19.ledger.v1.GetViewRequest\x1a\x1a.ledger.v1.GetViewResponse\x12R\n" +
-	"\rListGemeenten\x12\x1f.ledger.v1.ListGemeentenRequest\x1a .ledger.v1.ListGemeentenResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\rListGemeenten\x12\x1f.ledger.v1.ListGemeentenRequest\x1a .ledger.v1.ListGemeentenResponse\x12O\n" +
+	"\fRecordBeleid\x12\x1e.ledger.v1.RecordBeleidRequest\x1a\x1f.ledger.v1.RecordBeleidResponse\x12F\n" +
+	"\tGetBeleid\x12\x1b.ledger.v1.GetBeleidRequest\x1a\x1c.ledger.v1.GetBeleidResponse\x12L\n" +
+	"\vRecordRegio\x12\x1d.ledger.v1.RecordRegioRequest\x1a\x1e.ledger.v1.RecordRegioResponse\x12C\n" +
+	"\bGetRegio\x12\x1a.ledger.v1.GetRegioRequest\x1a\x1b.ledger.v1.GetRegioResponse\x12U\n" +
+	"\x0eGetBeleidsview\x12 .ledger.v1.GetBeleidsviewRequest\x1a!.ledger.v1.GetBeleidsviewResponse\x12O\n" +
+	"\fExportKosten\x12\x1e.ledger.v1.ExportKostenRequest\x1a\x1f.ledger.v1.ExportKostenResponse\x12F\n" +
+	"\tExportSrg\x12\x1b.ledger.v1.ExportSrgRequest\x1a\x1c.ledger.v1.ExportSrgResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -1539,90 +3671,171 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_api_proto_rawDescData
 }
 
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_ledger_v1_api_proto_goTypes = []any{
-	(*RecordRequest)(nil),         // 0: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),        // 1: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),        // 2: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),       // 3: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),         // 4: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),           // 5: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),      // 6: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),     // 7: ledger.v1.ListCasesResponse
-	(*GetViewRequest)(nil),        // 8: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),       // 9: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),          // 10: ledger.v1.CaseloadView
-	(*ToestandCount)(nil),         // 11: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),        // 12: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),           // 13: ledger.v1.MaandStroom
-	(*RedenCount)(nil),            // 14: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),  // 15: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil), // 16: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),              // 17: ledger.v1.Gemeente
-	(*Refusal)(nil),               // 18: ledger.v1.Refusal
-	(*Date)(nil),                  // 19: ledger.v1.Date
-	(*Aanmelding)(nil),            // 20: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 21: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 22: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 23: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 24: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 25: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),            // 26: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 27: ledger.v1.Correctie
-	(Toestand)(0),                 // 28: ledger.v1.Toestand
-	(*Event)(nil),                 // 29: ledger.v1.Event
-	(Doelgroep)(0),                // 30: ledger.v1.Doelgroep
-	(Trede)(0),                    // 31: ledger.v1.Trede
-	(PlaatsingType)(0),            // 32: ledger.v1.PlaatsingType
+	(*RecordRequest)(nil),          // 0: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),         // 1: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),         // 2: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 3: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),          // 4: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),            // 5: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),       // 6: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 7: ledger.v1.ListCasesResponse
+	(*GetViewRequest)(nil),         // 8: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 9: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 10: ledger.v1.CaseloadView
+	(*ToestandCount)(nil),          // 11: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 12: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 13: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 14: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 15: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 16: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 17: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 18: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 19: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 20: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 21: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 22: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 23: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 24: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 25: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 26: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 27: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 28: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 29: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 30: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 31: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 32: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 33: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 34: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 35: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 36: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 37: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 38: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 39: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 40: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 41: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 42: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 43: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 44: ledger.v1.SrgTelling
+	(*Date)(nil),                   // 45: ledger.v1.Date
+	(*Aanmelding)(nil),             // 46: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 47: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 48: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 49: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 50: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 51: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 52: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 53: ledger.v1.Correctie
+	(*Uren)(nil),                   // 54: ledger.v1.Uren
+	(Toestand)(0),                  // 55: ledger.v1.Toestand
+	(*Event)(nil),                  // 56: ledger.v1.Event
+	(Doelgroep)(0),                 // 57: ledger.v1.Doelgroep
+	(Trede)(0),                     // 58: ledger.v1.Trede
+	(PlaatsingType)(0),             // 59: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 60: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 61: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 62: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 63: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 64: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	19, // 0: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	20, // 1: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	21, // 2: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	22, // 3: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	23, // 4: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	24, // 5: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	25, // 6: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	26, // 7: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	27, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	28, // 9: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	5,  // 10: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	4,  // 11: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	29, // 12: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	28, // 13: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	30, // 14: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	31, // 15: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	32, // 16: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	19, // 17: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	19, // 18: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	5,  // 19: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	10, // 20: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	11, // 21: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	12, // 22: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	13, // 23: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	28, // 24: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	30, // 25: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	14, // 26: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	14, // 27: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	17, // 28: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	19, // 29: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	19, // 30: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	28, // 31: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	0,  // 32: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	2,  // 33: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	6,  // 34: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	8,  // 35: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	15, // 36: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	1,  // 37: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	3,  // 38: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	7,  // 39: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	9,  // 40: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	16, // 41: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	37, // [37:42] is the sub-list for method output_type
-	32, // [32:37] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	45, // 0: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	46, // 1: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	47, // 2: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	48, // 3: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	49, // 4: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	50, // 5: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	51, // 6: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	52, // 7: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	53, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	54, // 9: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	55, // 10: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	5,  // 11: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	4,  // 12: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	56, // 13: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	55, // 14: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	57, // 15: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	58, // 16: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	59, // 17: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	45, // 18: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	45, // 19: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	5,  // 20: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	10, // 21: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	11, // 22: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	12, // 23: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	13, // 24: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	55, // 25: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	57, // 26: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	14, // 27: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	14, // 28: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	17, // 29: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	45, // 30: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	45, // 31: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	55, // 32: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	60, // 33: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	23, // 34: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	60, // 35: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	45, // 36: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	45, // 37: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	61, // 38: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	62, // 39: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	28, // 40: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	28, // 41: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	56, // 42: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	31, // 43: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	45, // 44: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	32, // 45: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	32, // 46: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	38, // 47: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	38, // 48: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	45, // 49: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	33, // 50: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	33, // 51: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	33, // 52: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	33, // 53: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	34, // 54: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	35, // 55: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	37, // 56: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	36, // 57: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	45, // 58: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	45, // 59: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	63, // 60: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	41, // 61: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	63, // 62: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	45, // 63: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	45, // 64: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	64, // 65: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	44, // 66: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	0,  // 67: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	2,  // 68: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	6,  // 69: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	8,  // 70: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	15, // 71: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	19, // 72: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	21, // 73: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	24, // 74: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	26, // 75: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	29, // 76: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	39, // 77: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	42, // 78: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	1,  // 79: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	3,  // 80: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	7,  // 81: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	9,  // 82: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	16, // 83: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	20, // 84: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	22, // 85: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	25, // 86: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	27, // 87: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	30, // 88: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	40, // 89: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	43, // 90: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	79, // [79:91] is the sub-list for method output_type
+	67, // [67:79] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -1640,6 +3853,11 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Uitstroom)(nil),
 		(*RecordRequest_Verhuizing)(nil),
 		(*RecordRequest_Correctie)(nil),
+		(*RecordRequest_Uren)(nil),
+	}
+	file_ledger_v1_api_proto_msgTypes[24].OneofWrappers = []any{
+		(*RecordRegioRequest_Verdeelsleutel)(nil),
+		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1647,7 +3865,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

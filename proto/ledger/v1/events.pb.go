@@ -456,6 +456,119 @@ func (Toestand) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
+// Budgetstroom is the budget a cost is paid from.
+type Budgetstroom int32
+
+const (
+	Budgetstroom_BUDGETSTROOM_UNSPECIFIED Budgetstroom = 0
+	// Bundeling uitkeringen inkomensvoorziening gemeenten: uitkeringen and
+	// loonkostensubsidie (Iv3 taakveld 6.3).
+	Budgetstroom_BUDGETSTROOM_BUIG Budgetstroom = 1
+	// Re-integration instruments, begeleiding, jobcoaching (taakveld 6.5).
+	Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET Budgetstroom = 2
+	// Integratie-uitkering Wsw/beschut werk (taakveld 6.4).
+	Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT Budgetstroom = 3
+)
+
+// Enum value maps for Budgetstroom.
+var (
+	Budgetstroom_name = map[int32]string{
+		0: "BUDGETSTROOM_UNSPECIFIED",
+		1: "BUDGETSTROOM_BUIG",
+		2: "BUDGETSTROOM_PARTICIPATIEBUDGET",
+		3: "BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT",
+	}
+	Budgetstroom_value = map[string]int32{
+		"BUDGETSTROOM_UNSPECIFIED":                      0,
+		"BUDGETSTROOM_BUIG":                             1,
+		"BUDGETSTROOM_PARTICIPATIEBUDGET":               2,
+		"BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT": 3,
+	}
+)
+
+func (x Budgetstroom) Enum() *Budgetstroom {
+	p := new(Budgetstroom)
+	*p = x
+	return p
+}
+
+func (x Budgetstroom) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Budgetstroom) Descriptor() protoreflect.EnumDescriptor {
+	return file_ledger_v1_events_proto_enumTypes[7].Descriptor()
+}
+
+func (Budgetstroom) Type() protoreflect.EnumType {
+	return &file_ledger_v1_events_proto_enumTypes[7]
+}
+
+func (x Budgetstroom) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Budgetstroom.Descriptor instead.
+func (Budgetstroom) EnumDescriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+// Verdeelmethode is how shared costs are divided over the participants.
+type Verdeelmethode int32
+
+const (
+	Verdeelmethode_VERDEELMETHODE_UNSPECIFIED Verdeelmethode = 0
+	// Inhabitants on 1 January of the year.
+	Verdeelmethode_VERDEELMETHODE_INWONERS Verdeelmethode = 1
+	// Days with an active case, summed over the period.
+	Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN Verdeelmethode = 2
+	// Days with an active placement, summed over the period.
+	Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN Verdeelmethode = 3
+)
+
+// Enum value maps for Verdeelmethode.
+var (
+	Verdeelmethode_name = map[int32]string{
+		0: "VERDEELMETHODE_UNSPECIFIED",
+		1: "VERDEELMETHODE_INWONERS",
+		2: "VERDEELMETHODE_CASELOAD_DAGEN",
+		3: "VERDEELMETHODE_PLAATSING_DAGEN",
+	}
+	Verdeelmethode_value = map[string]int32{
+		"VERDEELMETHODE_UNSPECIFIED":     0,
+		"VERDEELMETHODE_INWONERS":        1,
+		"VERDEELMETHODE_CASELOAD_DAGEN":  2,
+		"VERDEELMETHODE_PLAATSING_DAGEN": 3,
+	}
+)
+
+func (x Verdeelmethode) Enum() *Verdeelmethode {
+	p := new(Verdeelmethode)
+	*p = x
+	return p
+}
+
+func (x Verdeelmethode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Verdeelmethode) Descriptor() protoreflect.EnumDescriptor {
+	return file_ledger_v1_events_proto_enumTypes[8].Descriptor()
+}
+
+func (Verdeelmethode) Type() protoreflect.EnumType {
+	return &file_ledger_v1_events_proto_enumTypes[8]
+}
+
+func (x Verdeelmethode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Verdeelmethode.Descriptor instead.
+func (Verdeelmethode) EnumDescriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
 // Date is a calendar date in Europe/Amsterdam. Transitions are dated by day:
 // the working day a plaatsing started matters, not the second it was typed in.
 type Date struct {
@@ -658,6 +771,10 @@ type Event struct {
 	//	*Event_Uitstroom
 	//	*Event_Verhuizing
 	//	*Event_Correctie
+	//	*Event_Uren
+	//	*Event_Beleid
+	//	*Event_Verdeelsleutel
+	//	*Event_GedeeldeKosten
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -779,6 +896,42 @@ func (x *Event) GetCorrectie() *Correctie {
 	return nil
 }
 
+func (x *Event) GetUren() *Uren {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Uren); ok {
+			return x.Uren
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBeleid() *Beleid {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Beleid); ok {
+			return x.Beleid
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetVerdeelsleutel() *Verdeelsleutel {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Verdeelsleutel); ok {
+			return x.Verdeelsleutel
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetGedeeldeKosten() *GedeeldeKosten {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_GedeeldeKosten); ok {
+			return x.GedeeldeKosten
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -815,6 +968,24 @@ type Event_Correctie struct {
 	Correctie *Correctie `protobuf:"bytes,17,opt,name=correctie,proto3,oneof"`
 }
 
+type Event_Uren struct {
+	Uren *Uren `protobuf:"bytes,18,opt,name=uren,proto3,oneof"`
+}
+
+type Event_Beleid struct {
+	// Events outside any case: a gemeente's policy, and the regional
+	// agreements. Their envelope has no case_id.
+	Beleid *Beleid `protobuf:"bytes,20,opt,name=beleid,proto3,oneof"`
+}
+
+type Event_Verdeelsleutel struct {
+	Verdeelsleutel *Verdeelsleutel `protobuf:"bytes,21,opt,name=verdeelsleutel,proto3,oneof"`
+}
+
+type Event_GedeeldeKosten struct {
+	GedeeldeKosten *GedeeldeKosten `protobuf:"bytes,22,opt,name=gedeelde_kosten,json=gedeeldeKosten,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -830,6 +1001,14 @@ func (*Event_Uitstroom) isEvent_Payload() {}
 func (*Event_Verhuizing) isEvent_Payload() {}
 
 func (*Event_Correctie) isEvent_Payload() {}
+
+func (*Event_Uren) isEvent_Payload() {}
+
+func (*Event_Beleid) isEvent_Payload() {}
+
+func (*Event_Verdeelsleutel) isEvent_Payload() {}
+
+func (*Event_GedeeldeKosten) isEvent_Payload() {}
 
 // EncryptedPersonalData holds BSN, name and date of birth, encrypted with a
 // key of this resident alone. Deleting that key erases the person from every
@@ -1563,6 +1742,7 @@ type Correctie struct {
 	//	*Correctie_Uitval
 	//	*Correctie_Vangnet
 	//	*Correctie_Uitstroom
+	//	*Correctie_Uren
 	Vervanging    isCorrectie_Vervanging `protobuf_oneof:"vervanging"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1680,6 +1860,15 @@ func (x *Correctie) GetUitstroom() *Uitstroom {
 	return nil
 }
 
+func (x *Correctie) GetUren() *Uren {
+	if x != nil {
+		if x, ok := x.Vervanging.(*Correctie_Uren); ok {
+			return x.Uren
+		}
+	}
+	return nil
+}
+
 type isCorrectie_Vervanging interface {
 	isCorrectie_Vervanging()
 }
@@ -1708,6 +1897,10 @@ type Correctie_Uitstroom struct {
 	Uitstroom *Uitstroom `protobuf:"bytes,15,opt,name=uitstroom,proto3,oneof"`
 }
 
+type Correctie_Uren struct {
+	Uren *Uren `protobuf:"bytes,16,opt,name=uren,proto3,oneof"`
+}
+
 func (*Correctie_Aanmelding) isCorrectie_Vervanging() {}
 
 func (*Correctie_Intake) isCorrectie_Vervanging() {}
@@ -1719,6 +1912,422 @@ func (*Correctie_Uitval) isCorrectie_Vervanging() {}
 func (*Correctie_Vangnet) isCorrectie_Vervanging() {}
 
 func (*Correctie_Uitstroom) isCorrectie_Vervanging() {}
+
+func (*Correctie_Uren) isCorrectie_Vervanging() {}
+
+// Uren: hours of begeleiding or jobcoaching delivered to a case in a period.
+// They cost hours × the hourly tariff in force on the last day of the period,
+// charged to the gemeente responsible on that day. The envelope's date is the
+// last day of the period.
+type Uren struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Product code of an hourly product, e.g. "jobcoaching" or "begeleiding".
+	Product string `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	// First day of the period; the envelope's occurred_on is the last.
+	Van           *Date  `protobuf:"bytes,2,opt,name=van,proto3" json:"van,omitempty"`
+	Minuten       uint32 `protobuf:"varint,3,opt,name=minuten,proto3" json:"minuten,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Uren) Reset() {
+	*x = Uren{}
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Uren) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Uren) ProtoMessage() {}
+
+func (x *Uren) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Uren.ProtoReflect.Descriptor instead.
+func (*Uren) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Uren) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *Uren) GetVan() *Date {
+	if x != nil {
+		return x.Van
+	}
+	return nil
+}
+
+func (x *Uren) GetMinuten() uint32 {
+	if x != nil {
+		return x.Minuten
+	}
+	return 0
+}
+
+// ProductTarief is one product a gemeente buys from the centrumgemeente, at
+// a tariff per year of placement or per hour of begeleiding.
+type ProductTarief struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Product code, e.g. "beschut-werk", "jobcoaching", "vangnet".
+	Product string `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	// Euro cents per year of placement (placement products).
+	CentPerJaar int64 `protobuf:"varint,2,opt,name=cent_per_jaar,json=centPerJaar,proto3" json:"cent_per_jaar,omitempty"`
+	// Euro cents per hour (begeleiding, jobcoaching).
+	CentPerUur    int64        `protobuf:"varint,3,opt,name=cent_per_uur,json=centPerUur,proto3" json:"cent_per_uur,omitempty"`
+	Budgetstroom  Budgetstroom `protobuf:"varint,4,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProductTarief) Reset() {
+	*x = ProductTarief{}
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProductTarief) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProductTarief) ProtoMessage() {}
+
+func (x *ProductTarief) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProductTarief.ProtoReflect.Descriptor instead.
+func (*ProductTarief) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ProductTarief) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *ProductTarief) GetCentPerJaar() int64 {
+	if x != nil {
+		return x.CentPerJaar
+	}
+	return 0
+}
+
+func (x *ProductTarief) GetCentPerUur() int64 {
+	if x != nil {
+		return x.CentPerUur
+	}
+	return 0
+}
+
+func (x *ProductTarief) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+// Budget is a gemeente's budget for one stream in one year.
+type Budget struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jaar          int32                  `protobuf:"varint,1,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Budgetstroom  Budgetstroom           `protobuf:"varint,2,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	Cent          int64                  `protobuf:"varint,3,opt,name=cent,proto3" json:"cent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Budget) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Budget) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Budget) GetCent() int64 {
+	if x != nil {
+		return x.Cent
+	}
+	return 0
+}
+
+// Beleid is one version of a gemeente's policy, authored by that gemeente
+// (envelope gemeente) and in force from geldig_vanaf until a later version.
+// Each version is complete: it lists every product bought. Days before
+// geldig_vanaf are never re-priced by it.
+type Beleid struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	GeldigVanaf *Date                  `protobuf:"bytes,1,opt,name=geldig_vanaf,json=geldigVanaf,proto3" json:"geldig_vanaf,omitempty"`
+	Producten   []*ProductTarief       `protobuf:"bytes,2,rep,name=producten,proto3" json:"producten,omitempty"`
+	Budgetten   []*Budget              `protobuf:"bytes,3,rep,name=budgetten,proto3" json:"budgetten,omitempty"`
+	// LKS norm: the number of LKS placements the gemeente aims for.
+	LksNorm       int64  `protobuf:"varint,4,opt,name=lks_norm,json=lksNorm,proto3" json:"lks_norm,omitempty"`
+	Toelichting   string `protobuf:"bytes,5,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Beleid) Reset() {
+	*x = Beleid{}
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Beleid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Beleid) ProtoMessage() {}
+
+func (x *Beleid) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Beleid.ProtoReflect.Descriptor instead.
+func (*Beleid) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Beleid) GetGeldigVanaf() *Date {
+	if x != nil {
+		return x.GeldigVanaf
+	}
+	return nil
+}
+
+func (x *Beleid) GetProducten() []*ProductTarief {
+	if x != nil {
+		return x.Producten
+	}
+	return nil
+}
+
+func (x *Beleid) GetBudgetten() []*Budget {
+	if x != nil {
+		return x.Budgetten
+	}
+	return nil
+}
+
+func (x *Beleid) GetLksNorm() int64 {
+	if x != nil {
+		return x.LksNorm
+	}
+	return 0
+}
+
+func (x *Beleid) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
+// Verdeelsleutel is the regional agreement on dividing shared costs for one
+// year. A later event for the same year is a new version and replaces it.
+type Verdeelsleutel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jaar          int32                  `protobuf:"varint,1,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Methode       Verdeelmethode         `protobuf:"varint,2,opt,name=methode,proto3,enum=ledger.v1.Verdeelmethode" json:"methode,omitempty"`
+	Toelichting   string                 `protobuf:"bytes,3,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdeelsleutel) Reset() {
+	*x = Verdeelsleutel{}
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdeelsleutel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdeelsleutel) ProtoMessage() {}
+
+func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
+func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Verdeelsleutel) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Verdeelsleutel) GetMethode() Verdeelmethode {
+	if x != nil {
+		return x.Methode
+	}
+	return Verdeelmethode_VERDEELMETHODE_UNSPECIFIED
+}
+
+func (x *Verdeelsleutel) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
+// GedeeldeKosten are shared costs of the centrumgemeente for a period within
+// one year, divided over the participants by the verdeelsleutel of that
+// year. The envelope's date is the last day of the period.
+type GedeeldeKosten struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Van           *Date                  `protobuf:"bytes,1,opt,name=van,proto3" json:"van,omitempty"`
+	Cent          int64                  `protobuf:"varint,2,opt,name=cent,proto3" json:"cent,omitempty"`
+	Budgetstroom  Budgetstroom           `protobuf:"varint,3,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	Omschrijving  string                 `protobuf:"bytes,4,opt,name=omschrijving,proto3" json:"omschrijving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GedeeldeKosten) Reset() {
+	*x = GedeeldeKosten{}
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GedeeldeKosten) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GedeeldeKosten) ProtoMessage() {}
+
+func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
+func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GedeeldeKosten) GetVan() *Date {
+	if x != nil {
+		return x.Van
+	}
+	return nil
+}
+
+func (x *GedeeldeKosten) GetCent() int64 {
+	if x != nil {
+		return x.Cent
+	}
+	return 0
+}
+
+func (x *GedeeldeKosten) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *GedeeldeKosten) GetOmschrijving() string {
+	if x != nil {
+		return x.Omschrijving
+	}
+	return ""
+}
 
 var File_ledger_v1_events_proto protoreflect.FileDescriptor
 
@@ -1740,7 +2349,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x05actor\x18\x06 \x01(\tR\x05actor\x12%\n" +
 	"\x0eschema_version\x18\a \x01(\rR\rschemaVersion\x12\x1b\n" +
 	"\tprev_hash\x18\b \x01(\fR\bprevHash\x12%\n" +
-	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\"\xeb\x03\n" +
+	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\"\xca\x05\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -1755,7 +2364,11 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"verhuizing\x18\x10 \x01(\v2\x15.ledger.v1.VerhuizingH\x00R\n" +
 	"verhuizing\x124\n" +
-	"\tcorrectie\x18\x11 \x01(\v2\x14.ledger.v1.CorrectieH\x00R\tcorrectieB\t\n" +
+	"\tcorrectie\x18\x11 \x01(\v2\x14.ledger.v1.CorrectieH\x00R\tcorrectie\x12%\n" +
+	"\x04uren\x18\x12 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04uren\x12+\n" +
+	"\x06beleid\x18\x14 \x01(\v2\x11.ledger.v1.BeleidH\x00R\x06beleid\x12C\n" +
+	"\x0everdeelsleutel\x18\x15 \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
+	"\x0fgedeelde_kosten\x18\x16 \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\t\n" +
 	"\apayload\"\x82\x01\n" +
 	"\x15EncryptedPersonalData\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
@@ -1812,7 +2425,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"Verhuizing\x12!\n" +
 	"\fvan_gemeente\x18\x01 \x01(\tR\vvanGemeente\x12#\n" +
 	"\rnaar_gemeente\x18\x02 \x01(\tR\fnaarGemeente\x123\n" +
-	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\xaf\x03\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\xd6\x03\n" +
 	"\tCorrectie\x12\x1e\n" +
 	"\n" +
 	"corrigeert\x18\x01 \x01(\tR\n" +
@@ -1827,9 +2440,39 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\tplaatsing\x18\f \x01(\v2\x14.ledger.v1.PlaatsingH\x00R\tplaatsing\x12+\n" +
 	"\x06uitval\x18\r \x01(\v2\x11.ledger.v1.UitvalH\x00R\x06uitval\x128\n" +
 	"\avangnet\x18\x0e \x01(\v2\x1c.ledger.v1.TerugvalOpVangnetH\x00R\avangnet\x124\n" +
-	"\tuitstroom\x18\x0f \x01(\v2\x14.ledger.v1.UitstroomH\x00R\tuitstroomB\f\n" +
+	"\tuitstroom\x18\x0f \x01(\v2\x14.ledger.v1.UitstroomH\x00R\tuitstroom\x12%\n" +
+	"\x04uren\x18\x10 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04urenB\f\n" +
 	"\n" +
-	"vervanging*\x9d\x01\n" +
+	"vervanging\"]\n" +
+	"\x04Uren\x12\x18\n" +
+	"\aproduct\x18\x01 \x01(\tR\aproduct\x12!\n" +
+	"\x03van\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x18\n" +
+	"\aminuten\x18\x03 \x01(\rR\aminuten\"\xac\x01\n" +
+	"\rProductTarief\x12\x18\n" +
+	"\aproduct\x18\x01 \x01(\tR\aproduct\x12\"\n" +
+	"\rcent_per_jaar\x18\x02 \x01(\x03R\vcentPerJaar\x12 \n" +
+	"\fcent_per_uur\x18\x03 \x01(\x03R\n" +
+	"centPerUur\x12;\n" +
+	"\fbudgetstroom\x18\x04 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\"m\n" +
+	"\x06Budget\x12\x12\n" +
+	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x12;\n" +
+	"\fbudgetstroom\x18\x02 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x12\n" +
+	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\xe2\x01\n" +
+	"\x06Beleid\x122\n" +
+	"\fgeldig_vanaf\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\vgeldigVanaf\x126\n" +
+	"\tproducten\x18\x02 \x03(\v2\x18.ledger.v1.ProductTariefR\tproducten\x12/\n" +
+	"\tbudgetten\x18\x03 \x03(\v2\x11.ledger.v1.BudgetR\tbudgetten\x12\x19\n" +
+	"\blks_norm\x18\x04 \x01(\x03R\alksNorm\x12 \n" +
+	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\"{\n" +
+	"\x0eVerdeelsleutel\x12\x12\n" +
+	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x123\n" +
+	"\amethode\x18\x02 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12 \n" +
+	"\vtoelichting\x18\x03 \x01(\tR\vtoelichting\"\xa8\x01\n" +
+	"\x0eGedeeldeKosten\x12!\n" +
+	"\x03van\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x12\n" +
+	"\x04cent\x18\x02 \x01(\x03R\x04cent\x12;\n" +
+	"\fbudgetstroom\x18\x03 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\"\n" +
+	"\fomschrijving\x18\x04 \x01(\tR\fomschrijving*\x9d\x01\n" +
 	"\tDoelgroep\x12\x19\n" +
 	"\x15DOELGROEP_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rDOELGROEP_WSW\x10\x01\x12\x1a\n" +
@@ -1880,7 +2523,17 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x12TOESTAND_GEPLAATST\x10\x03\x12\x14\n" +
 	"\x10TOESTAND_VANGNET\x10\x04\x12\x18\n" +
 	"\x14TOESTAND_UITGEVALLEN\x10\x05\x12\x19\n" +
-	"\x15TOESTAND_UITGESTROOMD\x10\x06B=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\x15TOESTAND_UITGESTROOMD\x10\x06*\x9b\x01\n" +
+	"\fBudgetstroom\x12\x1c\n" +
+	"\x18BUDGETSTROOM_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11BUDGETSTROOM_BUIG\x10\x01\x12#\n" +
+	"\x1fBUDGETSTROOM_PARTICIPATIEBUDGET\x10\x02\x121\n" +
+	"-BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT\x10\x03*\x94\x01\n" +
+	"\x0eVerdeelmethode\x12\x1e\n" +
+	"\x1aVERDEELMETHODE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17VERDEELMETHODE_INWONERS\x10\x01\x12!\n" +
+	"\x1dVERDEELMETHODE_CASELOAD_DAGEN\x10\x02\x12\"\n" +
+	"\x1eVERDEELMETHODE_PLAATSING_DAGEN\x10\x03B=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_events_proto_rawDescOnce sync.Once
@@ -1894,8 +2547,8 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_events_proto_rawDescData
 }
 
-var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(Doelgroep)(0),                // 0: ledger.v1.Doelgroep
 	(Verwijzer)(0),                // 1: ledger.v1.Verwijzer
@@ -1904,62 +2557,84 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(UitvalReden)(0),              // 4: ledger.v1.UitvalReden
 	(UitstroomReden)(0),           // 5: ledger.v1.UitstroomReden
 	(Toestand)(0),                 // 6: ledger.v1.Toestand
-	(*Date)(nil),                  // 7: ledger.v1.Date
-	(*Envelope)(nil),              // 8: ledger.v1.Envelope
-	(*Event)(nil),                 // 9: ledger.v1.Event
-	(*EncryptedPersonalData)(nil), // 10: ledger.v1.EncryptedPersonalData
-	(*PersonalData)(nil),          // 11: ledger.v1.PersonalData
-	(*Aanmelding)(nil),            // 12: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 13: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 14: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 15: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 16: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 17: ledger.v1.Uitstroom
-	(*CaseSnapshot)(nil),          // 18: ledger.v1.CaseSnapshot
-	(*Verhuizing)(nil),            // 19: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 20: ledger.v1.Correctie
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(Budgetstroom)(0),             // 7: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),           // 8: ledger.v1.Verdeelmethode
+	(*Date)(nil),                  // 9: ledger.v1.Date
+	(*Envelope)(nil),              // 10: ledger.v1.Envelope
+	(*Event)(nil),                 // 11: ledger.v1.Event
+	(*EncryptedPersonalData)(nil), // 12: ledger.v1.EncryptedPersonalData
+	(*PersonalData)(nil),          // 13: ledger.v1.PersonalData
+	(*Aanmelding)(nil),            // 14: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 15: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 16: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 17: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 18: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 19: ledger.v1.Uitstroom
+	(*CaseSnapshot)(nil),          // 20: ledger.v1.CaseSnapshot
+	(*Verhuizing)(nil),            // 21: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 22: ledger.v1.Correctie
+	(*Uren)(nil),                  // 23: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 24: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 25: ledger.v1.Budget
+	(*Beleid)(nil),                // 26: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),        // 27: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 28: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
-	7,  // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	21, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
-	8,  // 2: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
-	12, // 3: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
-	13, // 4: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
-	14, // 5: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
-	15, // 6: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
-	16, // 7: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	17, // 8: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
-	19, // 9: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
-	20, // 10: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	7,  // 11: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	0,  // 12: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	1,  // 13: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	10, // 14: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	2,  // 15: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	3,  // 16: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	7,  // 17: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	4,  // 18: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	3,  // 19: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	5,  // 20: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	6,  // 21: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	0,  // 22: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 23: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	3,  // 24: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	7,  // 25: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	18, // 26: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	7,  // 27: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	12, // 28: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	13, // 29: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	14, // 30: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	15, // 31: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	16, // 32: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	17, // 33: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	9,  // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
+	29, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	10, // 2: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
+	14, // 3: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
+	15, // 4: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
+	16, // 5: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
+	17, // 6: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
+	18, // 7: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	19, // 8: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
+	21, // 9: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
+	22, // 10: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
+	23, // 11: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	26, // 12: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	27, // 13: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	28, // 14: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	9,  // 15: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	0,  // 16: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	1,  // 17: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	12, // 18: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	2,  // 19: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	3,  // 20: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	9,  // 21: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	4,  // 22: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	3,  // 23: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	5,  // 24: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	6,  // 25: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	0,  // 26: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 27: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	3,  // 28: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	9,  // 29: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	20, // 30: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	9,  // 31: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	14, // 32: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	15, // 33: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	16, // 34: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	17, // 35: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	18, // 36: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	19, // 37: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	23, // 38: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	9,  // 39: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	7,  // 40: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	7,  // 41: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	9,  // 42: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	24, // 43: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	25, // 44: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	8,  // 45: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	9,  // 46: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	7,  // 47: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -1976,6 +2651,10 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Uitstroom)(nil),
 		(*Event_Verhuizing)(nil),
 		(*Event_Correctie)(nil),
+		(*Event_Uren)(nil),
+		(*Event_Beleid)(nil),
+		(*Event_Verdeelsleutel)(nil),
+		(*Event_GedeeldeKosten)(nil),
 	}
 	file_ledger_v1_events_proto_msgTypes[13].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
@@ -1984,14 +2663,15 @@ func file_ledger_v1_events_proto_init() {
 		(*Correctie_Uitval)(nil),
 		(*Correctie_Vangnet)(nil),
 		(*Correctie_Uitstroom)(nil),
+		(*Correctie_Uren)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   14,
+			NumEnums:      9,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -44,6 +44,24 @@ const (
 	// LedgerServiceListGemeentenProcedure is the fully-qualified name of the LedgerService's
 	// ListGemeenten RPC.
 	LedgerServiceListGemeentenProcedure = "/ledger.v1.LedgerService/ListGemeenten"
+	// LedgerServiceRecordBeleidProcedure is the fully-qualified name of the LedgerService's
+	// RecordBeleid RPC.
+	LedgerServiceRecordBeleidProcedure = "/ledger.v1.LedgerService/RecordBeleid"
+	// LedgerServiceGetBeleidProcedure is the fully-qualified name of the LedgerService's GetBeleid RPC.
+	LedgerServiceGetBeleidProcedure = "/ledger.v1.LedgerService/GetBeleid"
+	// LedgerServiceRecordRegioProcedure is the fully-qualified name of the LedgerService's RecordRegio
+	// RPC.
+	LedgerServiceRecordRegioProcedure = "/ledger.v1.LedgerService/RecordRegio"
+	// LedgerServiceGetRegioProcedure is the fully-qualified name of the LedgerService's GetRegio RPC.
+	LedgerServiceGetRegioProcedure = "/ledger.v1.LedgerService/GetRegio"
+	// LedgerServiceGetBeleidsviewProcedure is the fully-qualified name of the LedgerService's
+	// GetBeleidsview RPC.
+	LedgerServiceGetBeleidsviewProcedure = "/ledger.v1.LedgerService/GetBeleidsview"
+	// LedgerServiceExportKostenProcedure is the fully-qualified name of the LedgerService's
+	// ExportKosten RPC.
+	LedgerServiceExportKostenProcedure = "/ledger.v1.LedgerService/ExportKosten"
+	// LedgerServiceExportSrgProcedure is the fully-qualified name of the LedgerService's ExportSrg RPC.
+	LedgerServiceExportSrgProcedure = "/ledger.v1.LedgerService/ExportSrg"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -60,6 +78,22 @@ type LedgerServiceClient interface {
 	GetView(context.Context, *connect.Request[v1.GetViewRequest]) (*connect.Response[v1.GetViewResponse], error)
 	// ListGemeenten lists the participants of the arrangement, from the data file.
 	ListGemeenten(context.Context, *connect.Request[v1.ListGemeentenRequest]) (*connect.Response[v1.ListGemeentenResponse], error)
+	// RecordBeleid records a new version of a gemeente's policy.
+	RecordBeleid(context.Context, *connect.Request[v1.RecordBeleidRequest]) (*connect.Response[v1.RecordBeleidResponse], error)
+	// GetBeleid returns every version of a gemeente's policy.
+	GetBeleid(context.Context, *connect.Request[v1.GetBeleidRequest]) (*connect.Response[v1.GetBeleidResponse], error)
+	// RecordRegio records a regional agreement (verdeelsleutel) or shared
+	// costs booked by the centrumgemeente.
+	RecordRegio(context.Context, *connect.Request[v1.RecordRegioRequest]) (*connect.Response[v1.RecordRegioResponse], error)
+	// GetRegio lists the verdeelsleutels and shared-cost bookings.
+	GetRegio(context.Context, *connect.Request[v1.GetRegioRequest]) (*connect.Response[v1.GetRegioResponse], error)
+	// GetBeleidsview returns one gemeente's beleidsview for a year or month.
+	GetBeleidsview(context.Context, *connect.Request[v1.GetBeleidsviewRequest]) (*connect.Response[v1.GetBeleidsviewResponse], error)
+	// ExportKosten returns every cost line of a gemeente in a year.
+	ExportKosten(context.Context, *connect.Request[v1.ExportKostenRequest]) (*connect.Response[v1.ExportKostenResponse], error)
+	// ExportSrg counts a gemeente's placements by CBS SRG voorziening for a
+	// half year.
+	ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -103,16 +137,65 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("ListGemeenten")),
 			connect.WithClientOptions(opts...),
 		),
+		recordBeleid: connect.NewClient[v1.RecordBeleidRequest, v1.RecordBeleidResponse](
+			httpClient,
+			baseURL+LedgerServiceRecordBeleidProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("RecordBeleid")),
+			connect.WithClientOptions(opts...),
+		),
+		getBeleid: connect.NewClient[v1.GetBeleidRequest, v1.GetBeleidResponse](
+			httpClient,
+			baseURL+LedgerServiceGetBeleidProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("GetBeleid")),
+			connect.WithClientOptions(opts...),
+		),
+		recordRegio: connect.NewClient[v1.RecordRegioRequest, v1.RecordRegioResponse](
+			httpClient,
+			baseURL+LedgerServiceRecordRegioProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("RecordRegio")),
+			connect.WithClientOptions(opts...),
+		),
+		getRegio: connect.NewClient[v1.GetRegioRequest, v1.GetRegioResponse](
+			httpClient,
+			baseURL+LedgerServiceGetRegioProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("GetRegio")),
+			connect.WithClientOptions(opts...),
+		),
+		getBeleidsview: connect.NewClient[v1.GetBeleidsviewRequest, v1.GetBeleidsviewResponse](
+			httpClient,
+			baseURL+LedgerServiceGetBeleidsviewProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("GetBeleidsview")),
+			connect.WithClientOptions(opts...),
+		),
+		exportKosten: connect.NewClient[v1.ExportKostenRequest, v1.ExportKostenResponse](
+			httpClient,
+			baseURL+LedgerServiceExportKostenProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("ExportKosten")),
+			connect.WithClientOptions(opts...),
+		),
+		exportSrg: connect.NewClient[v1.ExportSrgRequest, v1.ExportSrgResponse](
+			httpClient,
+			baseURL+LedgerServiceExportSrgProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("ExportSrg")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // ledgerServiceClient implements LedgerServiceClient.
 type ledgerServiceClient struct {
-	record        *connect.Client[v1.RecordRequest, v1.RecordResponse]
-	getCase       *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
-	listCases     *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
-	getView       *connect.Client[v1.GetViewRequest, v1.GetViewResponse]
-	listGemeenten *connect.Client[v1.ListGemeentenRequest, v1.ListGemeentenResponse]
+	record         *connect.Client[v1.RecordRequest, v1.RecordResponse]
+	getCase        *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
+	listCases      *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
+	getView        *connect.Client[v1.GetViewRequest, v1.GetViewResponse]
+	listGemeenten  *connect.Client[v1.ListGemeentenRequest, v1.ListGemeentenResponse]
+	recordBeleid   *connect.Client[v1.RecordBeleidRequest, v1.RecordBeleidResponse]
+	getBeleid      *connect.Client[v1.GetBeleidRequest, v1.GetBeleidResponse]
+	recordRegio    *connect.Client[v1.RecordRegioRequest, v1.RecordRegioResponse]
+	getRegio       *connect.Client[v1.GetRegioRequest, v1.GetRegioResponse]
+	getBeleidsview *connect.Client[v1.GetBeleidsviewRequest, v1.GetBeleidsviewResponse]
+	exportKosten   *connect.Client[v1.ExportKostenRequest, v1.ExportKostenResponse]
+	exportSrg      *connect.Client[v1.ExportSrgRequest, v1.ExportSrgResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -140,6 +223,41 @@ func (c *ledgerServiceClient) ListGemeenten(ctx context.Context, req *connect.Re
 	return c.listGemeenten.CallUnary(ctx, req)
 }
 
+// RecordBeleid calls ledger.v1.LedgerService.RecordBeleid.
+func (c *ledgerServiceClient) RecordBeleid(ctx context.Context, req *connect.Request[v1.RecordBeleidRequest]) (*connect.Response[v1.RecordBeleidResponse], error) {
+	return c.recordBeleid.CallUnary(ctx, req)
+}
+
+// GetBeleid calls ledger.v1.LedgerService.GetBeleid.
+func (c *ledgerServiceClient) GetBeleid(ctx context.Context, req *connect.Request[v1.GetBeleidRequest]) (*connect.Response[v1.GetBeleidResponse], error) {
+	return c.getBeleid.CallUnary(ctx, req)
+}
+
+// RecordRegio calls ledger.v1.LedgerService.RecordRegio.
+func (c *ledgerServiceClient) RecordRegio(ctx context.Context, req *connect.Request[v1.RecordRegioRequest]) (*connect.Response[v1.RecordRegioResponse], error) {
+	return c.recordRegio.CallUnary(ctx, req)
+}
+
+// GetRegio calls ledger.v1.LedgerService.GetRegio.
+func (c *ledgerServiceClient) GetRegio(ctx context.Context, req *connect.Request[v1.GetRegioRequest]) (*connect.Response[v1.GetRegioResponse], error) {
+	return c.getRegio.CallUnary(ctx, req)
+}
+
+// GetBeleidsview calls ledger.v1.LedgerService.GetBeleidsview.
+func (c *ledgerServiceClient) GetBeleidsview(ctx context.Context, req *connect.Request[v1.GetBeleidsviewRequest]) (*connect.Response[v1.GetBeleidsviewResponse], error) {
+	return c.getBeleidsview.CallUnary(ctx, req)
+}
+
+// ExportKosten calls ledger.v1.LedgerService.ExportKosten.
+func (c *ledgerServiceClient) ExportKosten(ctx context.Context, req *connect.Request[v1.ExportKostenRequest]) (*connect.Response[v1.ExportKostenResponse], error) {
+	return c.exportKosten.CallUnary(ctx, req)
+}
+
+// ExportSrg calls ledger.v1.LedgerService.ExportSrg.
+func (c *ledgerServiceClient) ExportSrg(ctx context.Context, req *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error) {
+	return c.exportSrg.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -154,6 +272,22 @@ type LedgerServiceHandler interface {
 	GetView(context.Context, *connect.Request[v1.GetViewRequest]) (*connect.Response[v1.GetViewResponse], error)
 	// ListGemeenten lists the participants of the arrangement, from the data file.
 	ListGemeenten(context.Context, *connect.Request[v1.ListGemeentenRequest]) (*connect.Response[v1.ListGemeentenResponse], error)
+	// RecordBeleid records a new version of a gemeente's policy.
+	RecordBeleid(context.Context, *connect.Request[v1.RecordBeleidRequest]) (*connect.Response[v1.RecordBeleidResponse], error)
+	// GetBeleid returns every version of a gemeente's policy.
+	GetBeleid(context.Context, *connect.Request[v1.GetBeleidRequest]) (*connect.Response[v1.GetBeleidResponse], error)
+	// RecordRegio records a regional agreement (verdeelsleutel) or shared
+	// costs booked by the centrumgemeente.
+	RecordRegio(context.Context, *connect.Request[v1.RecordRegioRequest]) (*connect.Response[v1.RecordRegioResponse], error)
+	// GetRegio lists the verdeelsleutels and shared-cost bookings.
+	GetRegio(context.Context, *connect.Request[v1.GetRegioRequest]) (*connect.Response[v1.GetRegioResponse], error)
+	// GetBeleidsview returns one gemeente's beleidsview for a year or month.
+	GetBeleidsview(context.Context, *connect.Request[v1.GetBeleidsviewRequest]) (*connect.Response[v1.GetBeleidsviewResponse], error)
+	// ExportKosten returns every cost line of a gemeente in a year.
+	ExportKosten(context.Context, *connect.Request[v1.ExportKostenRequest]) (*connect.Response[v1.ExportKostenResponse], error)
+	// ExportSrg counts a gemeente's placements by CBS SRG voorziening for a
+	// half year.
+	ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -193,6 +327,48 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("ListGemeenten")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceRecordBeleidHandler := connect.NewUnaryHandler(
+		LedgerServiceRecordBeleidProcedure,
+		svc.RecordBeleid,
+		connect.WithSchema(ledgerServiceMethods.ByName("RecordBeleid")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceGetBeleidHandler := connect.NewUnaryHandler(
+		LedgerServiceGetBeleidProcedure,
+		svc.GetBeleid,
+		connect.WithSchema(ledgerServiceMethods.ByName("GetBeleid")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceRecordRegioHandler := connect.NewUnaryHandler(
+		LedgerServiceRecordRegioProcedure,
+		svc.RecordRegio,
+		connect.WithSchema(ledgerServiceMethods.ByName("RecordRegio")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceGetRegioHandler := connect.NewUnaryHandler(
+		LedgerServiceGetRegioProcedure,
+		svc.GetRegio,
+		connect.WithSchema(ledgerServiceMethods.ByName("GetRegio")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceGetBeleidsviewHandler := connect.NewUnaryHandler(
+		LedgerServiceGetBeleidsviewProcedure,
+		svc.GetBeleidsview,
+		connect.WithSchema(ledgerServiceMethods.ByName("GetBeleidsview")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceExportKostenHandler := connect.NewUnaryHandler(
+		LedgerServiceExportKostenProcedure,
+		svc.ExportKosten,
+		connect.WithSchema(ledgerServiceMethods.ByName("ExportKosten")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceExportSrgHandler := connect.NewUnaryHandler(
+		LedgerServiceExportSrgProcedure,
+		svc.ExportSrg,
+		connect.WithSchema(ledgerServiceMethods.ByName("ExportSrg")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -205,6 +381,20 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceGetViewHandler.ServeHTTP(w, r)
 		case LedgerServiceListGemeentenProcedure:
 			ledgerServiceListGemeentenHandler.ServeHTTP(w, r)
+		case LedgerServiceRecordBeleidProcedure:
+			ledgerServiceRecordBeleidHandler.ServeHTTP(w, r)
+		case LedgerServiceGetBeleidProcedure:
+			ledgerServiceGetBeleidHandler.ServeHTTP(w, r)
+		case LedgerServiceRecordRegioProcedure:
+			ledgerServiceRecordRegioHandler.ServeHTTP(w, r)
+		case LedgerServiceGetRegioProcedure:
+			ledgerServiceGetRegioHandler.ServeHTTP(w, r)
+		case LedgerServiceGetBeleidsviewProcedure:
+			ledgerServiceGetBeleidsviewHandler.ServeHTTP(w, r)
+		case LedgerServiceExportKostenProcedure:
+			ledgerServiceExportKostenHandler.ServeHTTP(w, r)
+		case LedgerServiceExportSrgProcedure:
+			ledgerServiceExportSrgHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -232,4 +422,32 @@ func (UnimplementedLedgerServiceHandler) GetView(context.Context, *connect.Reque
 
 func (UnimplementedLedgerServiceHandler) ListGemeenten(context.Context, *connect.Request[v1.ListGemeentenRequest]) (*connect.Response[v1.ListGemeentenResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ListGemeenten is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) RecordBeleid(context.Context, *connect.Request[v1.RecordBeleidRequest]) (*connect.Response[v1.RecordBeleidResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.RecordBeleid is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) GetBeleid(context.Context, *connect.Request[v1.GetBeleidRequest]) (*connect.Response[v1.GetBeleidResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.GetBeleid is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) RecordRegio(context.Context, *connect.Request[v1.RecordRegioRequest]) (*connect.Response[v1.RecordRegioResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.RecordRegio is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) GetRegio(context.Context, *connect.Request[v1.GetRegioRequest]) (*connect.Response[v1.GetRegioResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.GetRegio is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) GetBeleidsview(context.Context, *connect.Request[v1.GetBeleidsviewRequest]) (*connect.Response[v1.GetBeleidsviewResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.GetBeleidsview is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) ExportKosten(context.Context, *connect.Request[v1.ExportKostenRequest]) (*connect.Response[v1.ExportKostenResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ExportKosten is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ExportSrg is not implemented"))
 }

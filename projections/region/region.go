@@ -1,0 +1,199 @@
+// Package region is the regional model: everything the store holds, folded
+// in global order into cases (with their spells and placements), each
+// gemeente's policy history, the verdeelsleutels and the shared-cost
+// bookings. Cost allocation and the beleidsview are computed from it.
+//
+// It is regional on purpose: dividing shared costs by caseload-days needs
+// every gemeente's caseload. Each gemeente is still shown only its own
+// figures and its own share.
+//
+// The live model follows the store (Subscribe); an auditor's replay builds
+// a new one from the store (ReadAll). Both apply the same events with the
+// same code, so they give the same figures.
+package region
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// KeyVersion is one recorded verdeelsleutel.
+type KeyVersion struct {
+	Jaar    int32
+	Methode ledgerv1.Verdeelmethode
+	// Versie counts the versions of this year from 1.
+	Versie  uint64
+	EventID string
+}
+
+// Ref names the version in cost lines: "2026/v2".
+func (k *KeyVersion) Ref() string { return fmt.Sprintf("%d/v%d", k.Jaar, k.Versie) }
+
+// Booking is shared costs booked by the centrumgemeente.
+type Booking struct {
+	EventID      string
+	Van, Tot     Day // inclusive period: Tot is the last day
+	Cent         int64
+	Budgetstroom ledgerv1.Budgetstroom
+	Omschrijving string
+}
+
+// Model is the regional model. It is not safe for concurrent use; the live
+// owner guards it.
+type Model struct {
+	cases    map[string]*Case
+	policies map[string]beleid.History
+	keys     map[int32][]*KeyVersion
+	bookings []*Booking
+	position store.Position
+	events   uint64
+}
+
+// New returns an empty model.
+func New() *Model {
+	return &Model{cases: map[string]*Case{}, policies: map[string]beleid.History{}, keys: map[int32][]*KeyVersion{}}
+}
+
+// Build reads the whole store into a new model: the auditor's replay.
+func Build(ctx context.Context, s store.Store) (*Model, error) {
+	m := New()
+	for rec, err := range s.ReadAll(ctx, store.Start) {
+		if err != nil {
+			return nil, fmt.Errorf("build regional model: %w", err)
+		}
+		if err := m.ApplyRecord(rec); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// ApplyRecord decodes and applies one stored event. A stored event that does
+// not decode is an error naming it: figures that silently skip an event
+// would not be auditable.
+func (m *Model) ApplyRecord(rec store.RecordedEvent) error {
+	ev := new(ledgerv1.Event)
+	if err := proto.Unmarshal(rec.Data, ev); err != nil {
+		return fmt.Errorf("regional model: event %s at %s (stream %s): %w: %v", rec.ID, rec.Position, rec.Stream, event.ErrMalformed, err)
+	}
+	if err := event.Validate(ev); err != nil {
+		return fmt.Errorf("regional model: event %s at %s (stream %s): %w", rec.ID, rec.Position, rec.Stream, err)
+	}
+	m.Apply(rec, ev)
+	return nil
+}
+
+// Apply adds one decoded event. Events must come in global order; one that
+// is not after the last applied position is ignored, so replaying a
+// stretch twice changes nothing.
+func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
+	if !m.position.Less(rec.Position) && m.events > 0 {
+		return
+	}
+	m.position = rec.Position
+	m.events++
+	env := ev.GetEnvelope()
+	switch p := ev.GetPayload().(type) {
+	case *ledgerv1.Event_Beleid:
+		g := env.GetGemeente()
+		m.policies[g] = m.policies[g].Add(&beleid.Version{
+			Gemeente: g,
+			Versie:   rec.Revision + 1,
+			EventID:  env.GetEventId(),
+			Recorded: env.GetRecordedAt().AsTime(),
+			Actor:    env.GetActor(),
+			Beleid:   p.Beleid,
+		})
+	case *ledgerv1.Event_Verdeelsleutel:
+		y := p.Verdeelsleutel.GetJaar()
+		m.keys[y] = append(m.keys[y], &KeyVersion{Jaar: y, Methode: p.Verdeelsleutel.GetMethode(), Versie: uint64(len(m.keys[y]) + 1), EventID: env.GetEventId()})
+	case *ledgerv1.Event_GedeeldeKosten:
+		m.bookings = append(m.bookings, &Booking{
+			EventID:      env.GetEventId(),
+			Van:          DayOf(p.GedeeldeKosten.GetVan()),
+			Tot:          DayOf(env.GetOccurredOn()),
+			Cent:         p.GedeeldeKosten.GetCent(),
+			Budgetstroom: p.GedeeldeKosten.GetBudgetstroom(),
+			Omschrijving: p.GedeeldeKosten.GetOmschrijving(),
+		})
+	default:
+		id := env.GetCaseId()
+		c := m.cases[id]
+		if c == nil {
+			c = &Case{ID: id}
+			m.cases[id] = c
+		}
+		c.add(minimise(ev))
+	}
+}
+
+// Position is the store position of the last event applied.
+func (m *Model) Position() store.Position { return m.position }
+
+// Events counts the events applied.
+func (m *Model) Events() uint64 { return m.events }
+
+// Cases returns every case, ordered by id, so that every computation over
+// them is deterministic.
+func (m *Model) Cases() []*Case {
+	out := make([]*Case, 0, len(m.cases))
+	for _, c := range m.cases {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Case returns one case.
+func (m *Model) Case(id string) (*Case, bool) {
+	c, ok := m.cases[id]
+	return c, ok
+}
+
+// Policy returns a gemeente's policy versions.
+func (m *Model) Policy(gemeente string) beleid.History { return m.policies[gemeente] }
+
+// Key returns the verdeelsleutel in force for a year: its latest version.
+func (m *Model) Key(year int32) (*KeyVersion, bool) {
+	ks := m.keys[year]
+	if len(ks) == 0 {
+		return nil, false
+	}
+	return ks[len(ks)-1], true
+}
+
+// Keys returns every verdeelsleutel version of a year.
+func (m *Model) Keys(year int32) []*KeyVersion { return m.keys[year] }
+
+// Bookings returns the shared-cost bookings in the order recorded.
+func (m *Model) Bookings() []*Booking { return m.bookings }
+
+// minimise drops from a case event what no figure needs and what should not
+// be copied around: encrypted personal data, free text, actor, hash link.
+func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
+	env := ev.GetEnvelope()
+	out := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{
+		EventId:    env.GetEventId(),
+		CaseId:     env.GetCaseId(),
+		Gemeente:   env.GetGemeente(),
+		OccurredOn: env.GetOccurredOn(),
+	}, Payload: ev.GetPayload()}
+	switch p := ev.GetPayload().(type) {
+	case *ledgerv1.Event_Aanmelding:
+		if p.Aanmelding.GetPersoonsgegevens() != nil {
+			a := proto.Clone(p.Aanmelding).(*ledgerv1.Aanmelding)
+			a.Persoonsgegevens = nil
+			out.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: a}
+		}
+	}
+	return out
+}

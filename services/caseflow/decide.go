@@ -2,9 +2,11 @@ package caseflow
 
 import (
 	"errors"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
@@ -23,6 +25,11 @@ func Check(s State, ev *ledgerv1.Event) error {
 	if _, ok := ev.GetPayload().(*ledgerv1.Event_Aanmelding); !ok {
 		if !s.Exists {
 			return refuse(s, RuleEersteIsAanmelding, "een zaak begint met een aanmelding; deze zaak heeft er geen")
+		}
+		if u := ev.GetUren(); u != nil {
+			// Hours are recorded after the fact: not bound to the order of
+			// transitions, only to the case's life.
+			return checkUren(s, date, u)
 		}
 		if _, isCorrectie := ev.GetPayload().(*ledgerv1.Event_Correctie); !isCorrectie {
 			if !s.Open() {
@@ -110,6 +117,36 @@ func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
 	return nil
 }
 
+func checkUren(s State, last *ledgerv1.Date, u *ledgerv1.Uren) error {
+	p, ok := beleid.LookupProduct(u.GetProduct())
+	if !ok || p.Eenheid != beleid.PerUur {
+		return refuse(s, RuleUrenProduct, "uren horen bij een uurproduct (%s), niet bij %q", hourProducts(), u.GetProduct())
+	}
+	if u.GetMinuten() == 0 {
+		return refuse(s, RuleUrenAantal, "geef het aantal uren")
+	}
+	if u.GetVan() == nil || event.CheckDate(u.GetVan()) != nil || event.CompareDates(u.GetVan(), last) > 0 {
+		return refuse(s, RuleUrenPeriode, "de periode loopt van een geldige datum tot en met de datum (%s)", event.FormatDate(last))
+	}
+	if s.AanmeldDatum != nil && event.CompareDates(u.GetVan(), s.AanmeldDatum) < 0 {
+		return refuse(s, RuleUrenPeriode, "de periode begint vóór de aanmelding (%s)", event.FormatDate(s.AanmeldDatum))
+	}
+	if !s.Open() && event.CompareDates(last, s.Sinds) > 0 {
+		return refuse(s, RuleZaakGesloten, "de zaak is gesloten op %s; uren na die dag kunnen niet", event.FormatDate(s.Sinds))
+	}
+	return nil
+}
+
+func hourProducts() string {
+	var out []string
+	for _, p := range beleid.Products {
+		if p.Eenheid == beleid.PerUur {
+			out = append(out, p.Code)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 func checkVangnet(s State, v *ledgerv1.TerugvalOpVangnet) error {
 	switch s.Toestand {
 	case ledgerv1.Toestand_TOESTAND_GEPLAATST, ledgerv1.Toestand_TOESTAND_UITGEVALLEN:
@@ -131,6 +168,11 @@ func checkVangnet(s State, v *ledgerv1.TerugvalOpVangnet) error {
 type Rules struct {
 	Gemeenten *gemeente.Registry
 	Today     *ledgerv1.Date // in Europe/Amsterdam
+	// Policy returns a gemeente's policy versions. When set, a placement,
+	// terugval op vangnet or hours are refused unless the responsible
+	// gemeente's policy in force that day buys the product: what is not
+	// bought can not be priced. Nil skips the check.
+	Policy func(gemeente string) beleid.History
 }
 
 // Decide judges a draft event (payload, occurred_on and, for an aanmelding,
@@ -185,6 +227,28 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 	}
 
 	switch p := draft.GetPayload().(type) {
+	case *ledgerv1.Event_Plaatsing:
+		pl := p.Plaatsing
+		if pl.GetProduct() == "" && beleid.DefaultProduct(pl.GetType()) != "" {
+			// The event names the product it is priced as, so the price
+			// can be traced without knowing today's default.
+			pl = proto.Clone(pl).(*ledgerv1.Plaatsing)
+			pl.Product = beleid.DefaultProduct(pl.GetType())
+			out.Payload = &ledgerv1.Event_Plaatsing{Plaatsing: pl}
+		}
+		if err := Check(s, out); err != nil {
+			return nil, err
+		}
+		if err := bought(s, r, s.Gemeente, pl.GetProduct(), env.GetOccurredOn(), beleid.PerJaar, RulePlaatsingProduct); err != nil {
+			return nil, err
+		}
+	case *ledgerv1.Event_Uren:
+		if err := Check(s, out); err != nil {
+			return nil, err
+		}
+		if err := bought(s, r, s.Gemeente, p.Uren.GetProduct(), env.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
+			return nil, err
+		}
 	case *ledgerv1.Event_Verhuizing:
 		naar := p.Verhuizing.GetNaarGemeente()
 		if naar != "" && naar != s.Gemeente {
@@ -203,6 +267,12 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		}}
 	case *ledgerv1.Event_Vangnet:
 		v := p.Vangnet
+		if err := Check(s, out); err != nil {
+			return nil, err
+		}
+		if err := bought(s, r, s.Gemeente, beleid.ProductVangnet, env.GetOccurredOn(), beleid.PerJaar, RuleVangnetProduct); err != nil {
+			return nil, err
+		}
 		if v.GetVanPlaatsing() == "" {
 			out.Payload = &ledgerv1.Event_Vangnet{Vangnet: &ledgerv1.TerugvalOpVangnet{
 				VanPlaatsing: s.LaatstePlaatsing,
@@ -221,6 +291,26 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		return nil, err
 	}
 	return out, nil
+}
+
+// bought refuses a product the responsible gemeente's policy in force on d
+// does not buy at a tariff in the right unit.
+func bought(s State, r Rules, gemeente, product string, d *ledgerv1.Date, unit beleid.Eenheid, rule string) error {
+	if r.Policy == nil {
+		return nil
+	}
+	if _, ok := beleid.LookupProduct(product); !ok {
+		return refuse(s, rule, "onbekend product %q", product)
+	}
+	v := r.Policy(gemeente).InForce(d)
+	if v == nil {
+		return refuse(s, RuleBeleidOntbreekt, "%s heeft op %s geen beleid van kracht; zonder beleid kan niets geprijsd worden: leg eerst het beleid vast (ledger policy set)", gemeente, event.FormatDate(d))
+	}
+	t, ok := v.Tarief(product)
+	if !ok || (unit == beleid.PerJaar && t.GetCentPerJaar() <= 0) || (unit == beleid.PerUur && t.GetCentPerUur() <= 0) {
+		return refuse(s, rule, "%s koopt het product %q niet in volgens beleid %s (geldig vanaf %s)", gemeente, product, v.Ref(), event.FormatDate(v.Beleid.GetGeldigVanaf()))
+	}
+	return nil
 }
 
 func participates(s State, r Rules, code string, d *ledgerv1.Date) error {
@@ -270,6 +360,19 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 	}
 	if r.Today != nil && event.CompareDates(c.GetDatum(), r.Today) > 0 {
 		return refuse(s, RuleDatumToekomst, "de gecorrigeerde datum %s ligt in de toekomst", event.FormatDate(c.GetDatum()))
+	}
+	fenv := fixed.GetEnvelope()
+	switch f := fixed.GetPayload().(type) {
+	case *ledgerv1.Event_Plaatsing:
+		if f.Plaatsing.GetProduct() != orig.GetPlaatsing().GetProduct() || event.CompareDates(fenv.GetOccurredOn(), orig.GetEnvelope().GetOccurredOn()) != 0 {
+			if err := bought(s, r, fenv.GetGemeente(), f.Plaatsing.GetProduct(), fenv.GetOccurredOn(), beleid.PerJaar, RulePlaatsingProduct); err != nil {
+				return err
+			}
+		}
+	case *ledgerv1.Event_Uren:
+		if err := bought(s, r, fenv.GetGemeente(), f.Uren.GetProduct(), fenv.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
+			return err
+		}
 	}
 	if a := fixed.GetAanmelding(); a != nil {
 		if err := participates(s, r, fixed.GetEnvelope().GetGemeente(), c.GetDatum()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
@@ -473,5 +474,113 @@ func TestCorrectie(t *testing.T) {
 	}
 	if len(eff) != 3 || eff[0].GetEnvelope().GetEventId() != a.GetEnvelope().GetEventId() {
 		t.Errorf("effective history has %d events, want the 3 facts with corrections folded in", len(eff))
+	}
+}
+
+func policyOf(gm string, versie uint64, from *ledgerv1.Date, producten ...*ledgerv1.ProductTarief) *beleid.Version {
+	return &beleid.Version{Gemeente: gm, Versie: versie, EventID: uuid.NewString(), Beleid: &ledgerv1.Beleid{GeldigVanaf: from, Producten: producten}}
+}
+
+func perJaar(product string, cent int64) *ledgerv1.ProductTarief {
+	return &ledgerv1.ProductTarief{Product: product, CentPerJaar: cent}
+}
+
+func perUur(product string, cent int64) *ledgerv1.ProductTarief {
+	return &ledgerv1.ProductTarief{Product: product, CentPerUur: cent}
+}
+
+func uren(last, van *ledgerv1.Date, product string, minuten uint32) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: on(last, ""), Payload: &ledgerv1.Event_Uren{Uren: &ledgerv1.Uren{Product: product, Van: van, Minuten: minuten}}}
+}
+
+// TestPolicyRules: what a gemeente does not buy can not be placed, and
+// hours are bound to the case's life, not to the order of transitions.
+func TestPolicyRules(t *testing.T) {
+	hilversum := beleid.History{
+		policyOf("GM0402", 1, day(1, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00), perUur(beleid.ProductJobcoaching, 85_00)),
+		policyOf("GM0402", 2, day(7, 1), perJaar(beleid.ProductBeschutWerk, 12_500_00), perJaar(beleid.ProductVangnet, 9_000_00), perUur(beleid.ProductJobcoaching, 90_00)),
+	}
+	traject := func(j *journey) {
+		j.do(aanmelding(day(1, 5), "GM0402"))
+		j.do(intake(day(1, 6)))
+	}
+	placed := func(j *journey) {
+		traject(j)
+		j.do(plaatsing(day(1, 7), beschut))
+	}
+	cases := []struct {
+		name  string
+		setup func(j *journey)
+		draft func(j *journey) *ledgerv1.Event
+		rule  string
+	}{
+		{"product ingekocht", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), beschut) }, ""},
+		{"product niet ingekocht", traject, func(j *journey) *ledgerv1.Event {
+			return plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_WERKERVARINGSPLEK)
+		}, RulePlaatsingProduct},
+		{"onbekend product", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), beschut)
+			ev.GetPlaatsing().Product = "zwembad"
+			return ev
+		}, RulePlaatsingProduct},
+		{"geen beleid van kracht", func(j *journey) {
+			j.do(aanmelding(event.YMD(2025, 11, 3), "GM0402"))
+			j.do(intake(event.YMD(2025, 11, 4)))
+		}, func(j *journey) *ledgerv1.Event { return plaatsing(event.YMD(2025, 12, 1), beschut) }, RuleBeleidOntbreekt},
+		{"vangnet vóór het beleid het inkoopt", placed, func(j *journey) *ledgerv1.Event { return vangnet(day(6, 30)) }, RuleVangnetProduct},
+		{"vangnet als het beleid het inkoopt", placed, func(j *journey) *ledgerv1.Event { return vangnet(day(7, 1)) }, ""},
+		{"uren jobcoaching", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 31), day(1, 7), beleid.ProductJobcoaching, 240) }, ""},
+		{"uren van een product per jaar", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 31), day(1, 7), beleid.ProductBeschutWerk, 240) }, RuleUrenProduct},
+		{"uren niet ingekocht", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 31), day(1, 7), beleid.ProductBegeleiding, 240) }, RuleUrenProduct},
+		{"geen uren", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 31), day(1, 7), beleid.ProductJobcoaching, 0) }, RuleUrenAantal},
+		{"periode omgekeerd", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 10), day(1, 20), beleid.ProductJobcoaching, 60) }, RuleUrenPeriode},
+		{"periode vóór aanmelding", placed, func(j *journey) *ledgerv1.Event { return uren(day(1, 31), day(1, 1), beleid.ProductJobcoaching, 60) }, RuleUrenPeriode},
+		{"uren achteraf, na een latere transitie", func(j *journey) {
+			placed(j)
+			j.do(uitval(day(3, 1)))
+		}, func(j *journey) *ledgerv1.Event { return uren(day(2, 28), day(2, 1), beleid.ProductJobcoaching, 60) }, ""},
+		{"uren na sluiting", func(j *journey) {
+			placed(j)
+			j.do(uitstroom(day(3, 1)))
+		}, func(j *journey) *ledgerv1.Event { return uren(day(3, 31), day(3, 2), beleid.ProductJobcoaching, 60) }, RuleZaakGesloten},
+		{"uren tot de sluiting", func(j *journey) {
+			placed(j)
+			j.do(uitstroom(day(3, 1)))
+		}, func(j *journey) *ledgerv1.Event { return uren(day(3, 1), day(2, 1), beleid.ProductJobcoaching, 60) }, ""},
+		{"correctie naar een product dat niet ingekocht is", placed, func(j *journey) *ledgerv1.Event {
+			return correctie(nil, j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Vervanging: &ledgerv1.Correctie_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{
+				Type: detachering, Product: beleid.ProductDetachering, GeplandeEinddatum: day(6, 1),
+			}}})
+		}, RulePlaatsingProduct},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJourney(t)
+			j.rules.Policy = func(gm string) beleid.History {
+				if gm == "GM0402" {
+					return hilversum
+				}
+				return nil
+			}
+			tc.setup(j)
+			ev, err := j.try(tc.draft(j))
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("want allowed, got %v", err)
+				}
+				return
+			}
+			var ref *Refusal
+			if !errors.As(err, &ref) || ref.Rule != tc.rule {
+				t.Fatalf("want refusal by %s, got event %v, err %v", tc.rule, ev, err)
+			}
+		})
+	}
+	// The decided plaatsing names the product it is priced as.
+	j := newJourney(t)
+	traject(j)
+	pl := j.do(plaatsing(day(2, 1), beschut))
+	if pl.GetPlaatsing().GetProduct() != beleid.ProductBeschutWerk {
+		t.Errorf("plaatsing product %q, want the default product of its type", pl.GetPlaatsing().GetProduct())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -61,6 +62,48 @@ type Handler struct {
 	// Retries bounds how often a command without ExpectedRevision is decided
 	// again after losing a race to another writer.
 	Retries int
+	// Policies, when set, makes placements, terugval op vangnet and hours
+	// depend on the responsible gemeente buying the product.
+	Policies Policies
+}
+
+// Policies reads a gemeente's policy versions (beleid.Handler does).
+type Policies interface {
+	History(ctx context.Context, gemeente string) (beleid.History, error)
+}
+
+// policies loads the policy histories a decision on case c may need: those
+// of every gemeente in its history.
+func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event) (func(string) beleid.History, error) {
+	if h.Policies == nil || c == nil {
+		return nil, nil
+	}
+	switch tr.GetPayload().(type) {
+	case *ledgerv1.Event_Plaatsing, *ledgerv1.Event_Vangnet, *ledgerv1.Event_Uren, *ledgerv1.Event_Correctie:
+	default:
+		return nil, nil
+	}
+	hist := map[string]beleid.History{}
+	load := func(g string) error {
+		if _, done := hist[g]; done || g == "" {
+			return nil
+		}
+		hs, err := h.Policies.History(ctx, g)
+		if err != nil {
+			return fmt.Errorf("policy of %s: %w", g, err)
+		}
+		hist[g] = hs
+		return nil
+	}
+	if err := load(c.State.Gemeente); err != nil {
+		return nil, err
+	}
+	for _, ev := range c.Events {
+		if err := load(ev.GetEnvelope().GetGemeente()); err != nil {
+			return nil, err
+		}
+	}
+	return func(g string) beleid.History { return hist[g] }, nil
 }
 
 // Load reads and decodes one case.
@@ -150,7 +193,11 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 		expected = store.Exactly(c.Revision)
 		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
 	}
-	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: event.Date(t.In(loc))})
+	policy, err := h.policies(ctx, c, cmd.Transition)
+	if err != nil {
+		return Result{}, err
+	}
+	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: event.Date(t.In(loc)), Policy: policy})
 	if err != nil {
 		return Result{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -197,4 +198,42 @@ func BenchmarkHandle(b *testing.B) {
 		}
 	}
 	b.ReportMetric(2*float64(b.N)/b.Elapsed().Seconds(), "commands/s")
+}
+
+// TestPlacementNeedsPolicy: with policies wired in, a plaatsing is refused
+// until the resident's gemeente buys the product, and allowed after.
+func TestPlacementNeedsPolicy(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t)
+	pol := &beleid.Handler{Store: st, Gemeenten: h.Gemeenten, Now: h.Now}
+	h.Policies = pol
+	res, err := h.Handle(ctx, aanmelden("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(ctx, intakeOn(res.CaseID, 3)); err != nil {
+		t.Fatal(err)
+	}
+	plaats := caseflow.Command{CaseID: res.CaseID, Datum: event.YMD(2026, 11, 24), Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK}}}}
+	var ref *caseflow.Refusal
+	if _, err := h.Handle(ctx, plaats); !errors.As(err, &ref) || ref.Rule != caseflow.RuleBeleidOntbreekt {
+		t.Fatalf("plaatsing without policy: %v", err)
+	}
+	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductWsw, CentPerJaar: 30_000_00}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(ctx, plaats); !errors.As(err, &ref) || ref.Rule != caseflow.RulePlaatsingProduct {
+		t.Fatalf("plaatsing of a product not bought: %v", err)
+	}
+	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductBeschutWerk, CentPerJaar: 12_000_00}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.Handle(ctx, plaats)
+	if err != nil {
+		t.Fatalf("plaatsing once bought: %v", err)
+	}
+	c, _ := h.Load(ctx, r.CaseID)
+	if got := c.Events[len(c.Events)-1].GetPlaatsing().GetProduct(); got != beleid.ProductBeschutWerk {
+		t.Errorf("plaatsing recorded with product %q", got)
+	}
 }

@@ -36,6 +36,9 @@ func (r *Refusal) Error() string {
 	return msg + ": " + r.Reden
 }
 
+// Refused returns the rule and reason, as every refusal of the ledger does.
+func (r *Refusal) Refused() (rule, reden string) { return r.Rule, r.Reden }
+
 // Unwrap lets errors.Is match ErrTransitionRefused and the underlying cause.
 func (r *Refusal) Unwrap() []error {
 	if r.Err != nil {
@@ -84,6 +87,12 @@ const (
 	RuleCorrectieNiet            = "correctie.niet-corrigeerbaar"
 	RuleCorrectieGeschiedenis    = "correctie.geldige-geschiedenis"
 	RuleTransitieOnbekend        = "transitie.onbekend"
+	RuleBeleidOntbreekt          = "beleid.van-kracht"
+	RulePlaatsingProduct         = "plaatsing.product-ingekocht"
+	RuleVangnetProduct           = "vangnet.product-ingekocht"
+	RuleUrenProduct              = "uren.product-ingekocht"
+	RuleUrenAantal               = "uren.aantal"
+	RuleUrenPeriode              = "uren.periode"
 )
 
 // ToestandNaam is the klantmanager's word for a state.

@@ -61,8 +61,9 @@ func (g Gemeente) InwonersOp(year int) (int64, bool) {
 
 // Registry is the set of participants, read-only after Load.
 type Registry struct {
-	list   []Gemeente
-	byCode map[string]int
+	list    []Gemeente
+	byCode  map[string]int
+	centrum string
 }
 
 // Load reads the data file at path.
@@ -91,6 +92,7 @@ type fileGemeente struct {
 // Parse reads the JSON form of the data file.
 func Parse(r io.Reader) (*Registry, error) {
 	var file struct {
+		Centrum   string         `json:"centrum"`
 		Gemeenten []fileGemeente `json:"gemeenten"`
 	}
 	dec := json.NewDecoder(r)
@@ -105,8 +107,22 @@ func Parse(r io.Reader) (*Registry, error) {
 		}
 		list = append(list, g)
 	}
-	return New(list)
+	reg, err := New(list)
+	if err != nil {
+		return nil, err
+	}
+	if file.Centrum != "" {
+		if _, ok := reg.Lookup(file.Centrum); !ok {
+			return nil, fmt.Errorf("centrum %q is not one of the gemeenten", file.Centrum)
+		}
+		reg.centrum = file.Centrum
+	}
+	return reg, nil
 }
+
+// Centrum is the centrumgemeente: it executes the work and books the shared
+// costs. Empty when the data file names none.
+func (r *Registry) Centrum() string { return r.centrum }
 
 func (fg fileGemeente) gemeente() (Gemeente, error) {
 	g := Gemeente{Code: fg.Code, Naam: fg.Naam, Opvolger: fg.Opvolger, Inwoners: map[int]int64{}}

@@ -1,0 +1,186 @@
+package beleid_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+const data = `{"centrum": "GM0402", "gemeenten": [
+  {"code": "GM0402", "naam": "Hilversum", "geldig_van": "2015-01-01"},
+  {"code": "GM1942", "naam": "Gooise Meren", "geldig_van": "2016-01-01"},
+  {"code": "GM0457", "naam": "Weesp", "geldig_van": "2015-01-01", "geldig_tot": "2022-03-24"}]}`
+
+func registry(t testing.TB) *gemeente.Registry {
+	t.Helper()
+	reg, err := gemeente.Parse(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func policy(from *ledgerv1.Date, tarieven ...*ledgerv1.ProductTarief) *ledgerv1.Beleid {
+	return &ledgerv1.Beleid{GeldigVanaf: from, Producten: tarieven}
+}
+
+func jaar(product string, cent int64) *ledgerv1.ProductTarief {
+	return &ledgerv1.ProductTarief{Product: product, CentPerJaar: cent}
+}
+
+func TestDecideBeleid(t *testing.T) {
+	reg := registry(t)
+	today := event.YMD(2026, 11, 24)
+	existing := beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 12, 1))}}
+	cases := []struct {
+		name string
+		code string
+		b    *ledgerv1.Beleid
+		hist beleid.History
+		rule string
+	}{
+		{"valid", "GM0402", policy(today, jaar(beleid.ProductBeschutWerk, 12_000_00), &ledgerv1.ProductTarief{Product: beleid.ProductJobcoaching, CentPerUur: 85_00}), nil, ""},
+		{"no date", "GM0402", policy(nil), nil, beleid.RuleGeldigVanaf},
+		{"retroactive", "GM0402", policy(event.YMD(2026, 11, 23)), nil, beleid.RuleTerugwerkend},
+		{"before latest version", "GM0402", policy(event.YMD(2026, 11, 30)), existing, beleid.RuleVolgorde},
+		{"same day as latest version", "GM0402", policy(event.YMD(2026, 12, 1)), existing, ""},
+		{"unknown gemeente", "GM9999", policy(today), nil, beleid.RuleGemeente},
+		{"former participant", "GM0457", policy(today), nil, beleid.RuleGemeente},
+		{"unknown product", "GM0402", policy(today, jaar("zwembad", 1)), nil, beleid.RuleProduct},
+		{"product twice", "GM0402", policy(today, jaar(beleid.ProductWsw, 1), jaar(beleid.ProductWsw, 2)), nil, beleid.RuleProduct},
+		{"zero tariff", "GM0402", policy(today, jaar(beleid.ProductWsw, 0)), nil, beleid.RuleProduct},
+		{"hourly tariff for a placement", "GM0402", policy(today, &ledgerv1.ProductTarief{Product: beleid.ProductWsw, CentPerUur: 10}), nil, beleid.RuleProduct},
+		{"yearly tariff for hours", "GM0402", policy(today, jaar(beleid.ProductJobcoaching, 10)), nil, beleid.RuleProduct},
+		{"budget without stream", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Cent: 1}}}, nil, beleid.RuleBudget},
+		{"budget twice", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{
+			{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 1},
+			{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 2}}}, nil, beleid.RuleBudget},
+		{"negative LKS norm", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, LksNorm: -1}, nil, beleid.RuleLKSNorm},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := beleid.DecideBeleid(tc.hist, reg, tc.code, tc.b, today)
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("want allowed: %v", err)
+				}
+				return
+			}
+			var ref *beleid.Refusal
+			if !errors.As(err, &ref) || ref.Rule != tc.rule || !errors.Is(err, beleid.ErrRefused) {
+				t.Fatalf("want refusal by %s, got %v", tc.rule, err)
+			}
+		})
+	}
+}
+
+func TestDecideRegio(t *testing.T) {
+	today := event.YMD(2026, 11, 24)
+	kosten := func(van, last *ledgerv1.Date, cent int64) error {
+		return beleid.DecideGedeeldeKosten(&ledgerv1.GedeeldeKosten{Van: van, Cent: cent, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}, last, today)
+	}
+	cases := []struct {
+		name string
+		err  error
+		rule string
+	}{
+		{"quarter booked afterwards", kosten(event.YMD(2026, 7, 1), event.YMD(2026, 9, 30), 1), ""},
+		{"period not over", kosten(event.YMD(2026, 10, 1), event.YMD(2026, 12, 31), 1), beleid.RuleKostenPeriode},
+		{"across a year", kosten(event.YMD(2025, 12, 1), event.YMD(2026, 1, 31), 1), beleid.RuleKostenPeriode},
+		{"reversed", kosten(event.YMD(2026, 3, 1), event.YMD(2026, 2, 1), 1), beleid.RuleKostenPeriode},
+		{"nothing", kosten(event.YMD(2026, 1, 1), event.YMD(2026, 1, 31), 0), beleid.RuleKostenBedrag},
+		{"no stream", beleid.DecideGedeeldeKosten(&ledgerv1.GedeeldeKosten{Van: event.YMD(2026, 1, 1), Cent: 5}, event.YMD(2026, 1, 31), today), beleid.RuleKostenStroom},
+		{"key", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2027, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}, today), ""},
+		{"key too far ahead", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2028, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}, today), beleid.RuleSleutelJaar},
+		{"key without method", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2026}, today), beleid.RuleSleutelMethode},
+	}
+	for _, tc := range cases {
+		var ref *beleid.Refusal
+		if tc.rule == "" && tc.err != nil || tc.rule != "" && (!errors.As(tc.err, &ref) || ref.Rule != tc.rule) {
+			t.Errorf("%s: got %v, want rule %q", tc.name, tc.err, tc.rule)
+		}
+	}
+}
+
+func newHandler(t *testing.T, now time.Time) (*beleid.Handler, store.Store) {
+	t.Helper()
+	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	st, err := natsstore.New(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &beleid.Handler{Store: st, Gemeenten: registry(t), Now: func() time.Time { return now }}, st
+}
+
+func TestHandlerRecordsVersions(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	v1, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 1, 1), jaar(beleid.ProductBeschutWerk, 12_000_00)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 7, 1), jaar(beleid.ProductBeschutWerk, 12_500_00)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.Versie != 1 || v2.Versie != 2 || v2.Ref() != "GM0402/v2" {
+		t.Fatalf("versions %d, %d (%s)", v1.Versie, v2.Versie, v2.Ref())
+	}
+	if _, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 6, 1))); !errors.Is(err, beleid.ErrRefused) {
+		t.Fatalf("a version before the latest: %v", err)
+	}
+	hist, err := h.History(ctx, "GM0402")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist.InForce(event.YMD(2026, 6, 30)).EventID != v1.EventID || hist.InForce(event.YMD(2026, 7, 1)).EventID != v2.EventID {
+		t.Errorf("history %+v", hist)
+	}
+	if other, _ := h.History(ctx, "GM1942"); len(other) != 0 {
+		t.Errorf("Gooise Meren has %d versions", len(other))
+	}
+	// The policy stream is hash-linked like a case.
+	recs, err := st.ReadStream(ctx, event.PolicyStream("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := event.CheckChain([][]byte{recs[0].Data, recs[1].Data}); err != nil {
+		t.Errorf("policy chain: %v", err)
+	}
+
+	key := &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}}
+	ev, versie, err := h.RecordRegio(ctx, "ctrl-1", nil, key)
+	if err != nil || versie != 1 || ev.GetEnvelope().GetGemeente() != "GM0402" {
+		t.Fatalf("first key: versie %d, %v", versie, err)
+	}
+	if _, versie, _ = h.RecordRegio(ctx, "ctrl-1", nil, key); versie != 2 {
+		t.Errorf("second key of 2026 has versie %d", versie)
+	}
+	regio, err := h.Regio(ctx)
+	if err != nil || len(regio) != 2 {
+		t.Fatalf("regio: %d, %v", len(regio), err)
+	}
+}

@@ -1,0 +1,144 @@
+package beleid
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// ErrRefused is wrapped by every *Refusal.
+var ErrRefused = errors.New("policy refused")
+
+// Refusal is a policy, agreement or booking the rules do not allow.
+type Refusal struct {
+	Rule  string
+	Reden string
+	Err   error // an underlying sentinel, e.g. gemeente.ErrUnknownGemeente
+}
+
+func (r *Refusal) Error() string { return "geweigerd [" + r.Rule + "]: " + r.Reden }
+
+// Unwrap lets errors.Is match ErrRefused and the underlying cause.
+func (r *Refusal) Unwrap() []error {
+	if r.Err != nil {
+		return []error{ErrRefused, r.Err}
+	}
+	return []error{ErrRefused}
+}
+
+// Refused returns the rule and reason, as every refusal of the ledger does.
+func (r *Refusal) Refused() (rule, reden string) { return r.Rule, r.Reden }
+
+func refuse(rule, format string, args ...any) *Refusal {
+	return &Refusal{Rule: rule, Reden: fmt.Sprintf(format, args...)}
+}
+
+// Rule names.
+const (
+	RuleGemeente       = "beleid.gemeente"
+	RuleGeldigVanaf    = "beleid.geldig-vanaf"
+	RuleTerugwerkend   = "beleid.geen-terugwerkende-kracht"
+	RuleVolgorde       = "beleid.volgorde"
+	RuleProduct        = "beleid.product"
+	RuleBudget         = "beleid.budget"
+	RuleLKSNorm        = "beleid.lks-norm"
+	RuleSleutelJaar    = "verdeelsleutel.jaar"
+	RuleSleutelMethode = "verdeelsleutel.methode"
+	RuleKostenPeriode  = "gedeelde-kosten.periode"
+	RuleKostenBedrag   = "gedeelde-kosten.bedrag"
+	RuleKostenStroom   = "gedeelde-kosten.budgetstroom"
+)
+
+// DecideBeleid judges a new policy version of a gemeente against its
+// history. A version starts today or later and never before the latest
+// version: days already priced are never priced again.
+func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Beleid, today *ledgerv1.Date) error {
+	from := b.GetGeldigVanaf()
+	if from == nil || event.CheckDate(from) != nil {
+		return refuse(RuleGeldigVanaf, "geef de datum vanaf wanneer het beleid geldt (--geldig-vanaf JJJJ-MM-DD)")
+	}
+	if reg != nil {
+		if err := reg.CheckParticipates(code, from); err != nil {
+			return &Refusal{Rule: RuleGemeente, Reden: err.Error(), Err: err}
+		}
+	}
+	if today != nil && event.CompareDates(from, today) < 0 {
+		return refuse(RuleTerugwerkend, "beleid geldt niet met terugwerkende kracht: %s ligt vóór vandaag (%s); dagen die al geprijsd zijn blijven dat", event.FormatDate(from), event.FormatDate(today))
+	}
+	for _, v := range h {
+		if event.CompareDates(from, v.Beleid.GetGeldigVanaf()) < 0 {
+			return refuse(RuleVolgorde, "versie %s geldt al vanaf %s; een nieuwe versie kan niet eerder ingaan (%s)", v.Ref(), event.FormatDate(v.Beleid.GetGeldigVanaf()), event.FormatDate(from))
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range b.GetProducten() {
+		p, ok := LookupProduct(t.GetProduct())
+		switch {
+		case !ok:
+			return refuse(RuleProduct, "onbekend product %q", t.GetProduct())
+		case seen[p.Code]:
+			return refuse(RuleProduct, "product %q staat er twee keer in", p.Code)
+		case p.Eenheid == PerJaar && (t.GetCentPerJaar() <= 0 || t.GetCentPerUur() != 0):
+			return refuse(RuleProduct, "%s heeft een tarief per jaar (groter dan 0), geen uurtarief", p.Code)
+		case p.Eenheid == PerUur && (t.GetCentPerUur() <= 0 || t.GetCentPerJaar() != 0):
+			return refuse(RuleProduct, "%s heeft een uurtarief (groter dan 0), geen tarief per jaar", p.Code)
+		}
+		seen[p.Code] = true
+	}
+	budgets := map[string]bool{}
+	for _, bu := range b.GetBudgetten() {
+		key := fmt.Sprintf("%d/%d", bu.GetJaar(), bu.GetBudgetstroom())
+		switch {
+		case bu.GetJaar() < 2000 || bu.GetJaar() > 2999:
+			return refuse(RuleBudget, "budgetjaar %d valt buiten 2000-2999", bu.GetJaar())
+		case bu.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED:
+			return refuse(RuleBudget, "een budget hoort bij een budgetstroom")
+		case bu.GetCent() < 0:
+			return refuse(RuleBudget, "een budget kan niet negatief zijn")
+		case budgets[key]:
+			return refuse(RuleBudget, "het budget voor %d en deze budgetstroom staat er twee keer in", bu.GetJaar())
+		}
+		budgets[key] = true
+	}
+	if b.GetLksNorm() < 0 {
+		return refuse(RuleLKSNorm, "de LKS-norm kan niet negatief zijn")
+	}
+	return nil
+}
+
+// DecideVerdeelsleutel judges a verdeelsleutel for a year.
+func DecideVerdeelsleutel(v *ledgerv1.Verdeelsleutel, today *ledgerv1.Date) error {
+	if v.GetJaar() < 2000 || (today != nil && v.GetJaar() > today.GetYear()+1) {
+		return refuse(RuleSleutelJaar, "een verdeelsleutel geldt voor een jaar tot en met volgend jaar, niet %d", v.GetJaar())
+	}
+	if v.GetMethode() == ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED {
+		return refuse(RuleSleutelMethode, "kies de verdeling: inwoners, caseload-dagen of plaatsing-dagen")
+	}
+	return nil
+}
+
+// DecideGedeeldeKosten judges a booking of shared costs for the period from
+// g.van through last. The period lies within one year and is over, so that
+// the division by caseload or placements is final when it is booked.
+func DecideGedeeldeKosten(g *ledgerv1.GedeeldeKosten, last, today *ledgerv1.Date) error {
+	van := g.GetVan()
+	switch {
+	case van == nil || last == nil || event.CheckDate(van) != nil || event.CheckDate(last) != nil:
+		return refuse(RuleKostenPeriode, "geef de periode: van en tot en met")
+	case event.CompareDates(van, last) > 0:
+		return refuse(RuleKostenPeriode, "de periode begint (%s) na het einde (%s)", event.FormatDate(van), event.FormatDate(last))
+	case van.GetYear() != last.GetYear():
+		return refuse(RuleKostenPeriode, "een boeking ligt binnen één kalenderjaar (de verdeelsleutel geldt per jaar); splits %s – %s", event.FormatDate(van), event.FormatDate(last))
+	case today != nil && event.CompareDates(last, today) >= 0:
+		return refuse(RuleKostenPeriode, "boek gedeelde kosten na afloop van de periode; %s is nog niet voorbij", event.FormatDate(last))
+	case g.GetCent() <= 0:
+		return refuse(RuleKostenBedrag, "het bedrag moet groter dan 0 zijn")
+	case g.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED:
+		return refuse(RuleKostenStroom, "geef de budgetstroom")
+	}
+	return nil
+}

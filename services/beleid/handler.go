@@ -1,0 +1,213 @@
+package beleid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Handler records policy versions and regional agreements in the store, and
+// reads them back.
+type Handler struct {
+	Store     store.Store
+	Gemeenten *gemeente.Registry
+	Now       func() time.Time
+	Location  *time.Location // Europe/Amsterdam
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) today() *ledgerv1.Date {
+	loc := h.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return event.Date(h.now().In(loc))
+}
+
+// Recorded is a stored policy or regional event.
+type Recorded struct {
+	Revision uint64
+	Event    *ledgerv1.Event
+	Data     []byte // as stored; the next event's hash link is over these bytes
+}
+
+func (h *Handler) read(ctx context.Context, stream string) ([]Recorded, error) {
+	recs, err := h.Store.ReadStream(ctx, stream)
+	if errors.Is(err, store.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	out := make([]Recorded, len(recs))
+	for i, rec := range recs {
+		ev, err := event.Decode(rec.Data)
+		if err != nil {
+			return nil, fmt.Errorf("read %s revision %d: %w", stream, rec.Revision, err)
+		}
+		out[i] = Recorded{Revision: rec.Revision, Event: ev, Data: rec.Data}
+	}
+	return out, nil
+}
+
+// History reads a gemeente's policy versions.
+func (h *Handler) History(ctx context.Context, code string) (History, error) {
+	recs, err := h.read(ctx, event.PolicyStream(code))
+	if err != nil {
+		return nil, err
+	}
+	var hist History
+	for _, r := range recs {
+		hist = hist.Add(versionOf(r))
+	}
+	return hist, nil
+}
+
+func versionOf(r Recorded) *Version {
+	env := r.Event.GetEnvelope()
+	return &Version{
+		Gemeente: env.GetGemeente(),
+		Versie:   r.Revision + 1,
+		EventID:  env.GetEventId(),
+		Recorded: env.GetRecordedAt().AsTime(),
+		Actor:    env.GetActor(),
+		Beleid:   r.Event.GetBeleid(),
+	}
+}
+
+// RecordBeleid decides and appends a new policy version of a gemeente.
+func (h *Handler) RecordBeleid(ctx context.Context, code, actor string, b *ledgerv1.Beleid) (*Version, error) {
+	if b == nil {
+		return nil, refuse(RuleGeldigVanaf, "geen beleid opgegeven")
+	}
+	if _, ok := h.Gemeenten.Lookup(code); !ok {
+		return nil, &Refusal{Rule: RuleGemeente, Reden: fmt.Sprintf("%q staat niet in de lijst van deelnemers", code), Err: gemeente.ErrUnknownGemeente}
+	}
+	stream := event.PolicyStream(code)
+	for attempt := 0; ; attempt++ {
+		recs, err := h.read(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		var hist History
+		for _, r := range recs {
+			hist = hist.Add(versionOf(r))
+		}
+		if err := DecideBeleid(hist, h.Gemeenten, code, b, h.today()); err != nil {
+			return nil, err
+		}
+		ev := h.envelope(code, actor, h.today())
+		ev.Payload = &ledgerv1.Event_Beleid{Beleid: b}
+		res, err := h.append(ctx, stream, recs, ev)
+		if errors.Is(err, store.ErrConflict) && attempt < 5 {
+			continue // another version landed first: decide again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("record beleid %s: %w", code, err)
+		}
+		return &Version{Gemeente: code, Versie: res.Revision + 1, EventID: ev.GetEnvelope().GetEventId(),
+			Recorded: ev.GetEnvelope().GetRecordedAt().AsTime(), Actor: actor, Beleid: b}, nil
+	}
+}
+
+// Regio reads the regional agreements and bookings in the order recorded.
+func (h *Handler) Regio(ctx context.Context) ([]Recorded, error) {
+	return h.read(ctx, event.RegionStream)
+}
+
+// RecordRegio decides and appends a verdeelsleutel or a shared-cost booking,
+// authored by the centrumgemeente. For a booking, last is the last day of
+// its period. It returns the event and its version number: for a
+// verdeelsleutel the version of that year, for a booking its number.
+func (h *Handler) RecordRegio(ctx context.Context, actor string, last *ledgerv1.Date, payload *ledgerv1.Event) (*ledgerv1.Event, uint64, error) {
+	centrum := h.Gemeenten.Centrum()
+	if centrum == "" {
+		return nil, 0, errors.New("record regio: the gemeenten data file names no centrum")
+	}
+	today := h.today()
+	for attempt := 0; ; attempt++ {
+		recs, err := h.read(ctx, event.RegionStream)
+		if err != nil {
+			return nil, 0, err
+		}
+		var ev *ledgerv1.Event
+		var versie uint64 = 1
+		switch p := payload.GetPayload().(type) {
+		case *ledgerv1.Event_Verdeelsleutel:
+			if err := DecideVerdeelsleutel(p.Verdeelsleutel, today); err != nil {
+				return nil, 0, err
+			}
+			for _, r := range recs {
+				if k := r.Event.GetVerdeelsleutel(); k != nil && k.GetJaar() == p.Verdeelsleutel.GetJaar() {
+					versie++
+				}
+			}
+			ev = h.envelope(centrum, actor, today)
+		case *ledgerv1.Event_GedeeldeKosten:
+			if err := DecideGedeeldeKosten(p.GedeeldeKosten, last, today); err != nil {
+				return nil, 0, err
+			}
+			for _, r := range recs {
+				if r.Event.GetGedeeldeKosten() != nil {
+					versie++
+				}
+			}
+			ev = h.envelope(centrum, actor, last)
+		default:
+			return nil, 0, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
+		}
+		ev.Payload = payload.GetPayload()
+		_, err = h.append(ctx, event.RegionStream, recs, ev)
+		if errors.Is(err, store.ErrConflict) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("record regio: %w", err)
+		}
+		return ev, versie, nil
+	}
+}
+
+func (h *Handler) envelope(code, actor string, on *ledgerv1.Date) *ledgerv1.Event {
+	return &ledgerv1.Event{Envelope: &ledgerv1.Envelope{
+		EventId:       uuid.NewString(),
+		Gemeente:      code,
+		OccurredOn:    on,
+		RecordedAt:    timestamppb.New(h.now()),
+		Actor:         actor,
+		SchemaVersion: event.SchemaVersion,
+	}}
+}
+
+// append writes ev after recs, linking it to the last stored event by hash
+// and expecting the stream to be where recs left it.
+func (h *Handler) append(ctx context.Context, stream string, recs []Recorded, ev *ledgerv1.Event) (store.AppendResult, error) {
+	expected := store.NoStream()
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		expected = store.Exactly(last.Revision)
+		ev.Envelope.PrevHash = event.Hash(last.Data)
+	}
+	data, err := event.Marshal(ev)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	id, _ := uuid.Parse(ev.GetEnvelope().GetEventId())
+	return h.Store.Append(ctx, stream, expected, store.EventData{ID: id, Type: event.Type(ev), Data: data})
+}

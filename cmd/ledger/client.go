@@ -89,14 +89,14 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func caseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger case: geef een opdracht: aanmelden, intake, plaatsen, uitval, vangnet, uitstroom, verhuizen, corrigeren, show, list")
+		return usageErrorf("ledger case: geef een opdracht: aanmelden, intake, plaatsen, uitval, vangnet, uitstroom, verhuizen, corrigeren, uren, show, list")
 	}
 	switch args[0] {
 	case "show":
 		return caseShow(ctx, args[1:], stdout, stderr)
 	case "list":
 		return caseList(ctx, args[1:], stdout, stderr)
-	case "aanmelden", "intake", "plaatsen", "uitval", "vangnet", "uitstroom", "verhuizen", "corrigeren":
+	case "aanmelden", "intake", "plaatsen", "uitval", "vangnet", "uitstroom", "verhuizen", "corrigeren", "uren":
 		return caseRecord(ctx, args[0], args[1:], stdout, stderr)
 	}
 	return usageErrorf("ledger case: onbekende opdracht %q", args[0])
@@ -107,7 +107,7 @@ type fields struct {
 	gemeente, datum, actor, bsn, clientID                                   string
 	doelgroep, verwijzer, trede, typ, werkgever, doel, product, einddatum   string
 	redenLanger, reden, toelichting, vanPlaatsing, naar, eventID, lks, uren string
-	uitvalReden, uitstroomReden                                             string
+	uitvalReden, uitstroomReden, van                                        string
 	loonwaarde, revisie                                                     int
 	set                                                                     map[string]bool
 }
@@ -122,6 +122,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 		"uitstroom":  "ledger case uitstroom <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
 		"verhuizen":  "ledger case verhuizen <zaak> --naar GMxxxx [--datum JJJJ-MM-DD]",
 		"corrigeren": "ledger case corrigeren <zaak> --event EVENT-ID --reden WAAROM [--datum JJJJ-MM-DD] [nieuwe waarden, bijv. --doelgroep wsw]",
+		"uren":       "ledger case uren <zaak> --product jobcoaching|begeleiding --van JJJJ-MM-DD --tot JJJJ-MM-DD --uren U",
 	}[verb]
 	fs := newFlags("ledger case "+verb, synopsis, stderr)
 	var c conn
@@ -187,6 +188,12 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	}
 	if verb == "verhuizen" {
 		fs.StringVar(&f.naar, "naar", "", "CBS-code van de nieuwe woonplaatsgemeente (een deelnemer)")
+	}
+	if verb == "uren" {
+		fs.StringVar(&f.product, "product", "", "uurproduct: jobcoaching of begeleiding")
+		fs.StringVar(&f.van, "van", "", "eerste dag van de periode, JJJJ-MM-DD")
+		fs.StringVar(&f.datum, "tot", "", "laatste dag van de periode (tot en met), JJJJ-MM-DD; de kosten gelden het uurtarief van die dag")
+		fs.StringVar(&f.uren, "uren", "", "geleverde uren in de periode, bijv. 12.5")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -289,6 +296,19 @@ func (f *fields) fill(ctx context.Context, verb string, req *ledgerv1.RecordRequ
 		req.Transition = &ledgerv1.RecordRequest_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{NaarGemeente: f.naar}}
 	case "corrigeren":
 		return f.fillCorrectie(ctx, req, cl)
+	case "uren":
+		if f.van == "" || f.datum == "" || f.uren == "" || f.product == "" {
+			return usageErrorf("--product, --van, --tot en --uren zijn verplicht")
+		}
+		van, err := event.ParseDate(f.van)
+		if err != nil {
+			return usageErrorf("--van: %v", err)
+		}
+		h, err := strconv.ParseFloat(strings.ReplaceAll(f.uren, ",", "."), 64)
+		if err != nil || h <= 0 || h > 10000 {
+			return usageErrorf("--uren %q: geef een aantal uren groter dan 0", f.uren)
+		}
+		req.Transition = &ledgerv1.RecordRequest_Uren{Uren: &ledgerv1.Uren{Product: f.product, Van: van, Minuten: uint32(math.Round(h * 60))}}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +19,35 @@ import (
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
 
+// clock is a settable test clock: scenarios run years of operation in
+// seconds, and no test depends on the day it runs.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock(y int, m time.Month, d int) *clock {
+	return &clock{t: time.Date(y, m, d, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Set(y int, m time.Month, d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = time.Date(y, m, d, 9, 0, 0, 0, time.UTC)
+}
+
 // startServer runs the whole ledger in this process (embedded NATS, store,
-// relay, projections, API on a free port) and returns its API address.
-func startServer(t *testing.T, data string) string {
+// relay, projections, API on a free port) on clk and returns its API
+// address.
+func startServer(t *testing.T, data string, clk *clock) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", store: "jetstream", replicas: 1}
+		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", store: "jetstream", replicas: 1, now: clk.Now}
 		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
 		pw.Close()
 	}()
@@ -83,7 +104,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func viewJSON(t *testing.T, addr, gm string, replay bool) map[string]any {
 	t.Helper()
-	args := []string{"view", gm, "--json"}
+	args := []string{"view", gm, "--caseload", "--json"}
 	if replay {
 		args = append(args, "--replay")
 	}
@@ -99,7 +120,14 @@ func viewJSON(t *testing.T, addr, gm string, replay bool) map[string]any {
 // TestJourneyThroughTheCLI walks one resident through the ledger with the
 // operators' commands, against the real server.
 func TestJourneyThroughTheCLI(t *testing.T) {
-	addr := startServer(t, t.TempDir())
+	clk := newClock(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	// Hilversum's and Gooise Meren's policies for 2026, decided in advance.
+	for _, gm := range []string{"GM0402", "GM1942"} {
+		mustCLI(t, addr, "policy", "set", "--gemeente", gm, "--geldig-vanaf", "2026-01-01",
+			"--product", "beschut-werk=12000", "--product", "vangnet=9000", "--product", "jobcoaching=85")
+	}
+	clk.Set(2026, time.November, 24)
 
 	caseID := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "integrale-toegang", "--bsn", "111222333", "--datum", "2026-09-01")
 	if len(caseID) != 36 {
@@ -173,7 +201,7 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 }
 
 func TestCLIRefusesBadInput(t *testing.T) {
-	addr := startServer(t, t.TempDir())
+	addr := startServer(t, t.TempDir(), newClock(2026, time.November, 24))
 	cases := []struct {
 		name string
 		args []string
@@ -187,7 +215,7 @@ func TestCLIRefusesBadInput(t *testing.T) {
 		{"bad date", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x", "--datum", "1-2-2026"}, exitUsage, "JJJJ-MM-DD"},
 		{"unknown case", []string{"case", "intake", "6b3f1a52-8c55-4a5e-9a43-1f7f0d6c9e10", "--trede", "beschut"}, exitFailed, "zaak.onbekend"},
 		{"not a case id", []string{"case", "show", "abc"}, exitFailed, "geen geldig zaak-id"},
-		{"view of unknown gemeente", []string{"view", "GM9999"}, exitFailed, "onbekende gemeente"},
+		{"view of unknown gemeente", []string{"view", "GM9999", "--caseload"}, exitFailed, "onbekende gemeente"},
 		{"no subcommand", []string{"case"}, exitUsage, "geef een opdracht"},
 		{"unknown command", []string{"zaak"}, exitUsage, "onbekende opdracht"},
 	}
@@ -227,7 +255,7 @@ func TestHelpListsAllowedValues(t *testing.T) {
 
 // TestAPIServesGRPCAndJSON: one handler answers a gRPC client and curl.
 func TestAPIServesGRPCAndJSON(t *testing.T) {
-	addr := startServer(t, t.TempDir())
+	addr := startServer(t, t.TempDir(), newClock(2026, time.November, 24))
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	grpc := ledgerv1connect.NewLedgerServiceClient(&http.Client{Transport: tr}, "http://"+addr, connect.WithGRPC())

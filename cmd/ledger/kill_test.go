@@ -17,6 +17,8 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
@@ -86,6 +88,18 @@ func TestKillMidStream(t *testing.T) {
 
 	// Writers walk residents through the journey until the server dies.
 	gemeenten := []string{"GM0402", "GM1942", "GM0406", "GM0376", "GM0417", "GM1696", "GM0317", "GM0034"}
+	// The binary runs on the real clock: policies start today and every
+	// transition is dated today.
+	today := event.Date(time.Now().In(amsterdam()))
+	for _, gm := range gemeenten {
+		_, err := client.RecordBeleid(context.Background(), connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: gm, Actor: "kill-test", Beleid: &ledgerv1.Beleid{
+			GeldigVanaf: today,
+			Producten:   []*ledgerv1.ProductTarief{{Product: "lks-baan", CentPerJaar: 20_000_00}, {Product: "vangnet", CentPerJaar: 9_000_00}},
+		}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, stopWriters := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for w := range 6 {
@@ -93,7 +107,7 @@ func TestKillMidStream(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				if err := journey(ctx, client, gemeenten[(w+i)%len(gemeenten)], gemeenten[(w+i+1)%len(gemeenten)], ack); err != nil {
+				if err := journey(ctx, client, today, gemeenten[(w+i)%len(gemeenten)], gemeenten[(w+i+1)%len(gemeenten)], ack); err != nil {
 					return
 				}
 			}
@@ -173,8 +187,8 @@ func TestKillMidStream(t *testing.T) {
 // journey records one resident's path: aanmelding, intake, plaatsing, a
 // verhuizing, uitval, terugval op vangnet, uitstroom. It stops at the first
 // error, which is the server going away.
-func journey(ctx context.Context, c ledgerv1connect.LedgerServiceClient, gm, naar string, ack func(*ledgerv1.RecordResponse)) error {
-	d := func(day int) *ledgerv1.Date { return &ledgerv1.Date{Year: 2026, Month: 6, Day: int32(day)} }
+func journey(ctx context.Context, c ledgerv1connect.LedgerServiceClient, today *ledgerv1.Date, gm, naar string, ack func(*ledgerv1.RecordResponse)) error {
+	d := func(int) *ledgerv1.Date { return today }
 	r, err := c.Record(ctx, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: d(1), Actor: "kill-test",
 		Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: fmt.Sprintf("R-kill-%d", time.Now().UnixNano()), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM}}}))
 	if err != nil {

@@ -33,9 +33,16 @@ Gebruik:
   ledger case uitstroom  <zaak> ...          de inwoner stroomt uit; de zaak sluit
   ledger case verhuizen  <zaak> --naar GM..  verhuizing naar een andere deelnemende gemeente
   ledger case corrigeren <zaak> --event ID --reden ...   corrigeer een eerdere gebeurtenis
+  ledger case uren       <zaak> ...          geleverde uren begeleiding of jobcoaching
   ledger case show <zaak>                    de tijdlijn van één zaak
   ledger case list --gemeente GM..           de zaken van een gemeente
-  ledger view <GM..>                         het overzicht (caseload, in- en uitstroom) van een gemeente
+  ledger view <GM..> [--year J] [--month M]  de beleidsview van een gemeente (caseload, stromen, plaatsingen, kosten)
+  ledger view <GM..> --caseload              het live caseload-overzicht van een gemeente
+  ledger policy set --gemeente GM.. ...      leg een nieuwe versie van het beleid van een gemeente vast
+  ledger policy show <GM..>                  alle versies van het beleid van een gemeente
+  ledger regio verdeelsleutel|kosten|show    verdeelsleutel en gedeelde kosten van de regio
+  ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen
+  ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)
   ledger gemeenten                           de deelnemende gemeenten
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
@@ -74,6 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = viewCommand(ctx, args[1:], stdout, stderr)
 	case "gemeenten":
 		err = gemeentenCommand(ctx, args[1:], stdout, stderr)
+	case "policy":
+		err = policyCommand(ctx, args[1:], stdout, stderr)
+	case "regio":
+		err = regioCommand(ctx, args[1:], stdout, stderr)
+	case "export":
+		err = exportCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}

@@ -137,44 +137,6 @@ func caseList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger view", "ledger view <GMxxxx> [--replay] [--json]", stderr)
-	var c conn
-	c.register(fs)
-	replay := fs.Bool("replay", false, "herbouw het overzicht uit de store (de controle van de auditor) in plaats van het live overzicht")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErrorf("geef precies één gemeente op (CBS-code, zie ledger gemeenten)")
-	}
-	resp, err := c.client().GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: pos[0], Replay: *replay}))
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return printJSON(stdout, resp.Msg)
-	}
-	v := resp.Msg.GetView()
-	fmt.Fprintf(stdout, "%s (%s) — caseload (%s, %d gebeurtenissen verwerkt)\n\n", v.GetNaam(), v.GetGemeente(), v.GetBron(), v.GetVerwerkt())
-	fmt.Fprintf(stdout, "actieve zaken: %d\n", v.GetActief())
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nTOESTAND\tAANTAL")
-	for _, t := range v.GetPerToestand() {
-		fmt.Fprintf(tw, "%s\t%d\n", toestanden.word(t.GetToestand().Number()), t.GetAantal())
-	}
-	fmt.Fprintln(tw, "\nDOELGROEP\tAANTAL")
-	for _, d := range v.GetPerDoelgroep() {
-		fmt.Fprintf(tw, "%s\t%d\n", doelgroepen.word(d.GetDoelgroep().Number()), d.GetAantal())
-	}
-	fmt.Fprintln(tw, "\nMAAND\tINSTROOM\tUITSTROOM\tREDENEN")
-	for _, m := range v.GetPerMaand() {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", m.GetMaand(), m.GetInstroom(), m.GetUitstroom(), reasons(m))
-	}
-	return tw.Flush()
-}
-
 func reasons(m *ledgerv1.MaandStroom) string {
 	var parts []string
 	for _, r := range m.GetInstroomPerReden() {

@@ -18,7 +18,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gooi-vechtstreek/ledger/projections/caseload"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -39,6 +41,9 @@ type serveConfig struct {
 	store     string
 	replicas  int
 	logJSON   bool
+	// now is the clock; nil is the real one. Tests that simulate years of
+	// operation set it.
+	now func() time.Time
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -129,8 +134,15 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
-	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Location: amsterdam()}
+	pol := &beleid.Handler{Store: st, Gemeenten: reg, Location: amsterdam(), Now: cfg.now}
+	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Location: amsterdam(), Now: cfg.now, Policies: pol}
+	live := region.NewLive(st, log)
 	srv := &api.Server{
+		Beleid:     pol,
+		Location:   amsterdam(),
+		Now:        cfg.now,
+		Region:     live,
+		Store:      st,
 		Cases:      handler,
 		Views:      views,
 		Gemeenten:  reg,
@@ -167,9 +179,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	wg.Add(3)
+	errs := make(chan error, 4)
+	wg.Add(4)
 	go func() { defer wg.Done(); errs <- rl.Run(runCtx) }()
+	go func() { defer wg.Done(); errs <- live.Run(runCtx) }()
 	go func() { defer wg.Done(); errs <- views.Run(runCtx) }()
 	go func() {
 		defer wg.Done()

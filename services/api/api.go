@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -45,6 +47,29 @@ type Server struct {
 	Gemeenten  *gemeente.Registry
 	Pseudonyms *resident.Pseudonymizer
 	Logger     *slog.Logger
+	Beleid     *beleid.Handler
+	// Location is the ledger's calendar, Europe/Amsterdam.
+	Location *time.Location
+	// Now is the clock; nil is the real one.
+	Now func() time.Time
+	// Region is the live regional model the beleidsview and the costs are
+	// computed from; Store is read for an auditor's replay.
+	Region *region.Live
+	Store  store.Store
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) location() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.UTC
 }
 
 var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
@@ -131,6 +156,8 @@ func (s *Server) transition(m *ledgerv1.RecordRequest) (*ledgerv1.Event, error) 
 		ev.Payload = &ledgerv1.Event_Verhuizing{Verhuizing: t.Verhuizing}
 	case *ledgerv1.RecordRequest_Correctie:
 		ev.Payload = &ledgerv1.Event_Correctie{Correctie: t.Correctie}
+	case *ledgerv1.RecordRequest_Uren:
+		ev.Payload = &ledgerv1.Event_Uren{Uren: t.Uren}
 	default:
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geen transitie opgegeven (aanmelding, intake, plaatsing, uitval, vangnet, uitstroom, verhuizing of correctie)"))
 	}
@@ -140,10 +167,17 @@ func (s *Server) transition(m *ledgerv1.RecordRequest) (*ledgerv1.Event, error) 
 	return ev, nil
 }
 
+// refused is every refusal of the ledger: a transition (caseflow) or a
+// policy, agreement or booking (beleid).
+type refused interface {
+	error
+	Refused() (rule, reden string)
+}
+
 // toConnect maps the ledger's errors to codes a client can act on. Refusals
 // carry a Refusal detail with the rule.
 func (s *Server) toConnect(err error) *connect.Error {
-	var ref *caseflow.Refusal
+	var ref refused
 	var conflict *store.ConflictError
 	switch {
 	case errors.As(err, &ref):
@@ -154,9 +188,15 @@ func (s *Server) toConnect(err error) *connect.Error {
 		case errors.Is(err, gemeente.ErrUnknownGemeente):
 			code = connect.CodeInvalidArgument
 		}
+		rule, reden := ref.Refused()
+		detail := &ledgerv1.Refusal{Rule: rule, Reden: reden}
+		var cref *caseflow.Refusal
+		if errors.As(err, &cref) {
+			detail.CaseId, detail.Toestand = cref.CaseID, cref.Toestand
+		}
 		cerr := connect.NewError(code, errors.New(ref.Error()))
-		if detail, derr := connect.NewErrorDetail(&ledgerv1.Refusal{Rule: ref.Rule, CaseId: ref.CaseID, Toestand: ref.Toestand, Reden: ref.Reden}); derr == nil {
-			cerr.AddDetail(detail)
+		if d, derr := connect.NewErrorDetail(detail); derr == nil {
+			cerr.AddDetail(d)
 		}
 		return cerr
 	case errors.As(err, &conflict):

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"connectrpc.com/connect"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+var (
+	budgetstromen = choice{ledgerv1.Budgetstroom(0).Descriptor(), "BUDGETSTROOM_"}
+	methoden      = choice{ledgerv1.Verdeelmethode(0).Descriptor(), "VERDEELMETHODE_"}
+)
+
+// list is a repeatable flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func productHelp() string {
+	var b strings.Builder
+	for _, p := range beleid.Products {
+		fmt.Fprintf(&b, "\n    %-18s %s, tarief per %s", p.Code, p.Omschrijving, p.Eenheid)
+	}
+	return b.String()
+}
+
+func policyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("ledger policy: geef een opdracht: set of show")
+	}
+	switch args[0] {
+	case "set":
+		return policySet(ctx, args[1:], stdout, stderr)
+	case "show":
+		return policyShow(ctx, args[1:], stdout, stderr)
+	}
+	return usageErrorf("ledger policy: onbekende opdracht %q", args[0])
+}
+
+func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger policy set", "ledger policy set --gemeente GMxxxx --geldig-vanaf JJJJ-MM-DD --product CODE=EURO[:BUDGETSTROOM] ... [--budget JAAR:BUDGETSTROOM=EURO ...] [--lks-norm N]\n\n"+
+		"Legt een nieuwe, volledige versie van het beleid van een gemeente vast: elk product dat zij inkoopt,\n"+
+		"met tarief. De versie geldt vanaf --geldig-vanaf (vandaag of later, nooit vóór de vorige versie);\n"+
+		"eerdere dagen worden niet opnieuw geprijsd.", stderr)
+	var c conn
+	c.register(fs)
+	var products, budgets list
+	g := fs.String("gemeente", "", "CBS-code van de gemeente wier beleid dit is (verplicht)")
+	from := fs.String("geldig-vanaf", "", "eerste dag waarop deze versie geldt, JJJJ-MM-DD (verplicht)")
+	fs.Var(&products, "product", "een ingekocht product met tarief in euro (per jaar of per uur), herhaalbaar; optioneel :budgetstroom. Producten:"+productHelp())
+	fs.Var(&budgets, "budget", "budget per jaar en budgetstroom, herhaalbaar, bijv. 2026:participatiebudget=1500000; budgetstromen: "+budgetstromen.help())
+	norm := fs.Int64("lks-norm", 0, "LKS-norm: het aantal plaatsingen met loonkostensubsidie dat de gemeente nastreeft")
+	note := fs.String("toelichting", "", "toelichting bij deze versie")
+	actor := fs.String("actor", defaultActor(), "medewerker die het beleid vastlegt (of LEDGER_ACTOR)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *g == "" || *from == "" {
+		return usageErrorf("--gemeente en --geldig-vanaf zijn verplicht")
+	}
+	d, err := event.ParseDate(*from)
+	if err != nil {
+		return usageErrorf("--geldig-vanaf: %v", err)
+	}
+	b := &ledgerv1.Beleid{GeldigVanaf: d, LksNorm: *norm, Toelichting: *note}
+	for _, p := range products {
+		t, err := parseProduct(p)
+		if err != nil {
+			return err
+		}
+		b.Producten = append(b.Producten, t)
+	}
+	for _, s := range budgets {
+		bu, err := parseBudget(s)
+		if err != nil {
+			return err
+		}
+		b.Budgetten = append(b.Budgetten, bu)
+	}
+	resp, err := c.client().RecordBeleid(ctx, connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: *g, Actor: *actor, Beleid: b}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	fmt.Fprintf(stdout, "%s/v%d\n", *g, resp.Msg.GetVersie())
+	fmt.Fprintf(stderr, "beleid vastgelegd: %s versie %d, geldig vanaf %s, event %s\n", *g, resp.Msg.GetVersie(), *from, resp.Msg.GetEventId())
+	return nil
+}
+
+// parseProduct reads CODE=EURO[:BUDGETSTROOM].
+func parseProduct(s string) (*ledgerv1.ProductTarief, error) {
+	code, rest, ok := strings.Cut(s, "=")
+	if !ok {
+		return nil, usageErrorf("--product %q: schrijf CODE=EURO, bijv. beschut-werk=12000", s)
+	}
+	p, known := beleid.LookupProduct(code)
+	if !known {
+		return nil, usageErrorf("--product %q: onbekend product; kies uit%s", code, productHelp())
+	}
+	amount, stream, _ := strings.Cut(rest, ":")
+	cents, err := euroCents(amount)
+	if err != nil {
+		return nil, err
+	}
+	t := &ledgerv1.ProductTarief{Product: p.Code}
+	if p.Eenheid == beleid.PerUur {
+		t.CentPerUur = cents
+	} else {
+		t.CentPerJaar = cents
+	}
+	if stream != "" {
+		n, err := budgetstromen.parse("product", stream)
+		if err != nil {
+			return nil, err
+		}
+		t.Budgetstroom = ledgerv1.Budgetstroom(n)
+	}
+	return t, nil
+}
+
+// parseBudget reads JAAR:BUDGETSTROOM=EURO.
+func parseBudget(s string) (*ledgerv1.Budget, error) {
+	key, amount, ok := strings.Cut(s, "=")
+	year, stream, ok2 := strings.Cut(key, ":")
+	if !ok || !ok2 {
+		return nil, usageErrorf("--budget %q: schrijf JAAR:BUDGETSTROOM=EURO, bijv. 2026:participatiebudget=1500000", s)
+	}
+	y, err := strconv.Atoi(year)
+	if err != nil {
+		return nil, usageErrorf("--budget %q: %q is geen jaar", s, year)
+	}
+	n, err := budgetstromen.parse("budget", stream)
+	if err != nil {
+		return nil, err
+	}
+	cents, err := euroCents(amount)
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.Budget{Jaar: int32(y), Budgetstroom: ledgerv1.Budgetstroom(n), Cent: cents}, nil
+}
+
+func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger policy show", "ledger policy show <GMxxxx> [--json]", stderr)
+	var c conn
+	c.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("geef precies één gemeente op")
+	}
+	resp, err := c.client().GetBeleid(ctx, connect.NewRequest(&ledgerv1.GetBeleidRequest{Gemeente: pos[0]}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	if len(resp.Msg.GetVersies()) == 0 {
+		fmt.Fprintf(stdout, "%s heeft nog geen beleid vastgelegd\n", pos[0])
+		return nil
+	}
+	for _, v := range resp.Msg.GetVersies() {
+		b := v.GetBeleid()
+		fmt.Fprintf(stdout, "%s/v%d  geldig vanaf %s  (vastgelegd %s door %s, event %s)\n", v.GetGemeente(), v.GetVersie(),
+			event.FormatDate(b.GetGeldigVanaf()), event.FormatDate(v.GetVastgelegdOp()), v.GetActor(), v.GetEventId())
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PRODUCT\tTARIEF\tBUDGETSTROOM\tTAAKVELD")
+		for _, t := range b.GetProducten() {
+			tarief := euro(t.GetCentPerJaar()) + " per jaar"
+			if t.GetCentPerUur() > 0 {
+				tarief = euro(t.GetCentPerUur()) + " per uur"
+			}
+			stroom := beleid.Budgetstroom(t)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.GetProduct(), tarief, budgetstromen.word(stroom.Number()), beleid.Taakveld(stroom))
+		}
+		for _, bu := range b.GetBudgetten() {
+			fmt.Fprintf(tw, "  budget %d\t%s\t%s\t%s\n", bu.GetJaar(), euro(bu.GetCent()), budgetstromen.word(bu.GetBudgetstroom().Number()), beleid.Taakveld(bu.GetBudgetstroom()))
+		}
+		if b.GetLksNorm() > 0 {
+			fmt.Fprintf(tw, "  LKS-norm\t%d\t\t\n", b.GetLksNorm())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten of show")
+	}
+	fs := newFlags("ledger regio "+args[0], map[string]string{
+		"verdeelsleutel": "ledger regio verdeelsleutel --jaar JJJJ --methode M [--toelichting T]\n\nLegt de verdeelsleutel voor gedeelde kosten van een jaar vast; een latere voor hetzelfde jaar is een nieuwe versie.",
+		"kosten":         "ledger regio kosten --van JJJJ-MM-DD --tot JJJJ-MM-DD --bedrag EURO --budgetstroom B --omschrijving T\n\nBoekt gedeelde kosten van de centrumgemeente over een afgelopen periode binnen één jaar;\nze worden verdeeld met de verdeelsleutel van dat jaar.",
+		"show":           "ledger regio show [--json]",
+	}[args[0]], stderr)
+	var c conn
+	c.register(fs)
+	actor := fs.String("actor", defaultActor(), "medewerker die vastlegt (of LEDGER_ACTOR)")
+	req := &ledgerv1.RecordRegioRequest{}
+	switch args[0] {
+	case "verdeelsleutel":
+		year := fs.Int("jaar", 0, "het jaar waarvoor de sleutel geldt (verplicht)")
+		method := fs.String("methode", "", "verdeling: "+methoden.help())
+		note := fs.String("toelichting", "", "toelichting")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		n, err := methoden.parse("methode", *method)
+		if err != nil {
+			return err
+		}
+		req.Afspraak = &ledgerv1.RecordRegioRequest_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: int32(*year), Methode: ledgerv1.Verdeelmethode(n), Toelichting: *note}}
+	case "kosten":
+		van := fs.String("van", "", "eerste dag van de periode, JJJJ-MM-DD")
+		tot := fs.String("tot", "", "laatste dag van de periode (tot en met), JJJJ-MM-DD")
+		amount := fs.String("bedrag", "", "bedrag in euro, bijv. 125000.00")
+		stream := fs.String("budgetstroom", "", "budgetstroom: "+budgetstromen.help())
+		desc := fs.String("omschrijving", "", "omschrijving van de kosten")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		from, err1 := event.ParseDate(*van)
+		last, err2 := event.ParseDate(*tot)
+		if err1 != nil || err2 != nil {
+			return usageErrorf("--van en --tot zijn datums JJJJ-MM-DD")
+		}
+		cents, err := euroCents(*amount)
+		if err != nil {
+			return err
+		}
+		n, err := budgetstromen.parse("budgetstroom", *stream)
+		if err != nil {
+			return err
+		}
+		req.Datum = last
+		req.Afspraak = &ledgerv1.RecordRegioRequest_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{Van: from, Cent: cents, Budgetstroom: ledgerv1.Budgetstroom(n), Omschrijving: *desc}}
+	case "show":
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		return regioShow(ctx, c, stdout)
+	default:
+		return usageErrorf("ledger regio: onbekende opdracht %q", args[0])
+	}
+	req.Actor = *actor
+	resp, err := c.client().RecordRegio(ctx, connect.NewRequest(req))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	fmt.Fprintln(stdout, resp.Msg.GetEventId())
+	fmt.Fprintf(stderr, "%s vastgelegd: versie %d, event %s\n", args[0], resp.Msg.GetVersie(), resp.Msg.GetEventId())
+	return nil
+}
+
+func regioShow(ctx context.Context, c conn, stdout io.Writer) error {
+	resp, err := c.client().GetRegio(ctx, connect.NewRequest(&ledgerv1.GetRegioRequest{}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERDEELSLEUTEL\tVERSIE\tMETHODE\tEVENT")
+	for _, a := range resp.Msg.GetVerdeelsleutels() {
+		k := a.GetEvent().GetVerdeelsleutel()
+		fmt.Fprintf(tw, "%d\tv%d\t%s\t%s\n", k.GetJaar(), a.GetVersie(), methoden.word(k.GetMethode().Number()), a.GetEventId())
+	}
+	fmt.Fprintln(tw, "\nBOEKING\tPERIODE\tBEDRAG\tBUDGETSTROOM\tOMSCHRIJVING")
+	for _, a := range resp.Msg.GetBoekingen() {
+		k := a.GetEvent().GetGedeeldeKosten()
+		fmt.Fprintf(tw, "%d\t%s – %s\t%s\t%s\t%s\n", a.GetVersie(), event.FormatDate(k.GetVan()), event.FormatDate(a.GetEvent().GetEnvelope().GetOccurredOn()),
+			euro(k.GetCent()), budgetstromen.word(k.GetBudgetstroom().Number()), k.GetOmschrijving())
+	}
+	return tw.Flush()
+}
+
+// euro writes cents as "€ 12.345,67", the way a controller reads money.
+func euro(cents int64) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
+	}
+	whole := strconv.FormatInt(cents/100, 10)
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return fmt.Sprintf("€ %s%s,%02d", sign, b.String(), cents%100)
+}
+
+func defaultActor() string {
+	if a := os.Getenv("LEDGER_ACTOR"); a != "" {
+		return a
+	}
+	return os.Getenv("USER")
+}

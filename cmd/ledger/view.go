@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger view", "ledger view <GMxxxx> [--year JJJJ] [--month M] [--replay] [--json]\n       ledger view <GMxxxx> --caseload [--replay] [--json]\n\n"+
+		"De beleidsview van één gemeente, alleen haar eigen inwoners en kosten: caseload per trede en doelgroep,\n"+
+		"in- en uitstroom per reden, plaatsingen per soort met uitval en terugval op het vangnet, loonwaarde,\n"+
+		"LKS tegen de norm, en kosten per budgetstroom en taakveld tegen het budget met prognose tot jaareinde.", stderr)
+	var c conn
+	c.register(fs)
+	year := fs.Int("year", 0, "jaar (standaard het huidige)")
+	month := fs.Int("month", 0, "maand 1-12 voor één maand; leeg voor het hele jaar")
+	replay := fs.Bool("replay", false, "herbouw uit de store (de controle van de auditor) in plaats van het live overzicht")
+	caseload := fs.Bool("caseload", false, "het live caseload-overzicht uit de bus (per toestand, doelgroep en maand)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("geef precies één gemeente op (CBS-code, zie ledger gemeenten)")
+	}
+	if *caseload {
+		return caseloadView(ctx, c, pos[0], *replay, stdout)
+	}
+	if *month < 0 || *month > 12 {
+		return usageErrorf("--month %d: geef 1 tot en met 12", *month)
+	}
+	if *year == 0 {
+		*year = time.Now().In(amsterdam()).Year()
+	}
+	resp, err := c.client().GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: pos[0], Jaar: int32(*year), Maand: int32(*month), Replay: *replay}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	return printBeleidsview(stdout, resp.Msg.GetView())
+}
+
+func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
+	t := v.GetTotaal()
+	fmt.Fprintf(w, "%s (%s) — beleidsview %s, peildatum %s (%s, tot %s)\n\n", v.GetNaam(), v.GetGemeente(), v.GetPeriode(), event.FormatDate(v.GetPeildatum()), v.GetBron(), v.GetBijgewerktTot())
+	fmt.Fprintf(w, "Caseload op peildatum: %d\n", t.GetCaseload())
+	fmt.Fprintf(w, "  per trede:     %s\n", tellingen(t.GetCaseloadPerTrede()))
+	fmt.Fprintf(w, "  per doelgroep: %s\n", tellingen(t.GetCaseloadPerDoelgroep()))
+	fmt.Fprintf(w, "Instroom:  %d (%s)\n", t.GetInstroom(), tellingen(t.GetInstroomPerReden()))
+	fmt.Fprintf(w, "Uitstroom: %d (%s)\n\n", t.GetUitstroom(), tellingen(t.GetUitstroomPerReden()))
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PLAATSINGEN\tGESTART\tBEËINDIGD\tUITVAL\tTERUGVAL VANGNET\tACTIEF\tUITVAL %\t")
+	for _, p := range t.GetPlaatsingen() {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", p.GetSoort(), p.GetGestart(), p.GetBeeindigd(), p.GetUitval(), p.GetTerugvalVangnet(), p.GetActief(), procent(p.GetUitvalPercentage()))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lw := t.GetLoonwaarde()
+	fmt.Fprintf(w, "\nLoonwaarde: gemiddeld %s (%d gemeten), ontwikkeling gemiddeld %+.1f procentpunt\n", procent(lw.GetGemiddeldProcent()), lw.GetGemeten(), lw.GetGemiddeldeOntwikkeling())
+	lks := t.GetLks()
+	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s)\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()))
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "KOSTEN\tTAAKVELD\tDIRECT\tGEDEELD\tTOTAAL\tBUDGET\tPROGNOSE JAAREINDE\tONGEPRIJSDE DAGEN\t")
+	for _, k := range append(v.GetKosten(), v.GetKostenTotaal()) {
+		name := budgetstromen.word(k.GetBudgetstroom().Number())
+		if k == v.GetKostenTotaal() {
+			name = "totaal"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", name, k.GetTaakveld(), euro(k.GetDirectCent()), euro(k.GetGedeeldCent()), euro(k.GetTotaalCent()),
+			euro(k.GetBudgetCent()), euro(k.GetPrognoseCent()), k.GetOngeprijsdeDagen())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(v.GetPerMaand()) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "\nMAAND\tCASELOAD\tINSTROOM\tUITSTROOM\tPLAATSINGEN GESTART\tBEËINDIGD\t")
+		for _, m := range v.GetPerMaand() {
+			var started, ended int64
+			for _, p := range m.GetPlaatsingen() {
+				started += p.GetGestart()
+				ended += p.GetBeeindigd()
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", m.GetPeriode(), m.GetCaseload(), m.GetInstroom(), m.GetUitstroom(), started, ended)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+func tellingen(ts []*ledgerv1.Telling) string {
+	if len(ts) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%s %d", t.GetSleutel(), t.GetAantal())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func procent(p float64) string {
+	return strings.Replace(strconv.FormatFloat(p, 'f', 1, 64), ".", ",", 1) + "%"
+}
+
+func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io.Writer) error {
+	resp, err := c.client().GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: gm, Replay: replay}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	v := resp.Msg.GetView()
+	fmt.Fprintf(stdout, "%s (%s) — caseload (%s, %d gebeurtenissen verwerkt)\n\n", v.GetNaam(), v.GetGemeente(), v.GetBron(), v.GetVerwerkt())
+	fmt.Fprintf(stdout, "actieve zaken: %d\n", v.GetActief())
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nTOESTAND\tAANTAL")
+	for _, t := range v.GetPerToestand() {
+		fmt.Fprintf(tw, "%s\t%d\n", toestanden.word(t.GetToestand().Number()), t.GetAantal())
+	}
+	fmt.Fprintln(tw, "\nDOELGROEP\tAANTAL")
+	for _, d := range v.GetPerDoelgroep() {
+		fmt.Fprintf(tw, "%s\t%d\n", doelgroepen.word(d.GetDoelgroep().Number()), d.GetAantal())
+	}
+	fmt.Fprintln(tw, "\nMAAND\tINSTROOM\tUITSTROOM\tREDENEN")
+	for _, m := range v.GetPerMaand() {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", m.GetMaand(), m.GetInstroom(), m.GetUitstroom(), reasons(m))
+	}
+	return tw.Flush()
+}
+
+// CostHeader is the header of `ledger export costs`: the column names a
+// gemeente's financial system maps once and relies on.
+var CostHeader = []string{"soort", "gemeente", "maand", "zaak", "plaatsing", "product", "budgetstroom", "taakveld",
+	"beleidsversie", "beleid_event", "van", "tot_en_met", "dagen", "minuten", "tarief_cent", "bedrag_cent", "bedrag_euro",
+	"boeking", "verdeelsleutel", "methode", "gewicht", "totaal_gewicht", "events", "opmerking"}
+
+func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("ledger export: geef costs of srg")
+	}
+	switch args[0] {
+	case "costs", "kosten":
+		return exportCosts(ctx, args[1:], stdout, stderr)
+	case "srg":
+		return exportSRG(ctx, args[1:], stdout, stderr)
+	}
+	return usageErrorf("ledger export: onbekende opdracht %q", args[0])
+}
+
+func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger export costs", "ledger export costs --gemeente GMxxxx --year JJJJ [--replay]\n\n"+
+		"Alle kostenregels van een gemeente in een jaar als CSV (scheidingsteken ';', UTF-8): per plaatsing,\n"+
+		"gemeente, beleidsversie en kalendermaand; uren begeleiding; en het aandeel in gedeelde kosten. bedrag_cent is\n"+
+		"exact; bedrag_euro is hetzelfde met decimale komma. Elke regel noemt de events en de beleids- of\n"+
+		"verdeelsleutelversie die hem veroorzaakten.", stderr)
+	var c conn
+	c.register(fs)
+	g := fs.String("gemeente", "", "CBS-code (verplicht)")
+	year := fs.Int("year", 0, "jaar (verplicht)")
+	replay := fs.Bool("replay", false, "reken uit de store in plaats van het live model")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *g == "" || *year == 0 {
+		return usageErrorf("--gemeente en --year zijn verplicht")
+	}
+	resp, err := c.client().ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: *g, Jaar: int32(*year), Replay: *replay}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	w := csv.NewWriter(stdout)
+	w.Comma = ';'
+	if err := w.Write(CostHeader); err != nil {
+		return err
+	}
+	var total int64
+	for _, r := range resp.Msg.GetRegels() {
+		total += r.GetBedragCent()
+		row := []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
+			budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
+			event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
+			itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
+			r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
+			strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
+		if err := w.Write(row); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
+	return nil
+}
+
+func methodWord(m ledgerv1.Verdeelmethode) string {
+	if m == 0 {
+		return ""
+	}
+	return methoden.word(m.Number())
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// euroPlain writes cents as "1234,56".
+func euroPlain(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d,%02d", sign, cents/100, cents%100)
+}
+
+func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger export srg", "ledger export srg --gemeente GMxxxx --half JJJJH1|JJJJH2\n\n"+
+		"Plaatsingen van een gemeente per CBS SRG-voorziening in een half jaar (CSV, ';'): gestart, beëindigd\n"+
+		"en lopend op de laatste dag. De koppeling van plaatsingssoort naar SRG-voorziening staat in deploy/srg.json.", stderr)
+	var c conn
+	c.register(fs)
+	g := fs.String("gemeente", "", "CBS-code (verplicht)")
+	half := fs.String("half", "", "half jaar, bijv. 2025H1 (verplicht)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *g == "" || *half == "" {
+		return usageErrorf("--gemeente en --half zijn verplicht")
+	}
+	resp, err := c.client().ExportSrg(ctx, connect.NewRequest(&ledgerv1.ExportSrgRequest{Gemeente: *g, Half: *half}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	w := csv.NewWriter(stdout)
+	w.Comma = ';'
+	_ = w.Write([]string{"code", "omschrijving", "gestart", "beeindigd", "lopend"})
+	for _, t := range resp.Msg.GetTellingen() {
+		_ = w.Write([]string{t.GetCode(), t.GetOmschrijving(), itoa(t.GetGestart()), itoa(t.GetBeeindigd()), itoa(t.GetLopend())})
+	}
+	w.Flush()
+	return w.Error()
+}

@@ -1,0 +1,99 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// RecordBeleid records a new policy version of a gemeente.
+func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1.RecordBeleidRequest]) (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
+	m := req.Msg
+	v, err := s.Beleid.RecordBeleid(ctx, m.GetGemeente(), m.GetActor(), m.GetBeleid())
+	if err != nil {
+		cerr := s.toConnect(err)
+		s.log().Info("beleid not recorded", "gemeente", m.GetGemeente(), "code", cerr.Code().String(), "err", err)
+		return nil, cerr
+	}
+	s.log().Info("beleid recorded", "gemeente", m.GetGemeente(), "versie", v.Versie, "event", v.EventID)
+	return connect.NewResponse(&ledgerv1.RecordBeleidResponse{EventId: v.EventID, Versie: v.Versie}), nil
+}
+
+// GetBeleid returns every policy version of a gemeente.
+func (s *Server) GetBeleid(ctx context.Context, req *connect.Request[ledgerv1.GetBeleidRequest]) (*connect.Response[ledgerv1.GetBeleidResponse], error) {
+	if err := s.checkGemeente(req.Msg.GetGemeente()); err != nil {
+		return nil, err
+	}
+	hist, err := s.Beleid.History(ctx, req.Msg.GetGemeente())
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	resp := &ledgerv1.GetBeleidResponse{}
+	for _, v := range hist {
+		resp.Versies = append(resp.Versies, &ledgerv1.BeleidVersie{
+			Gemeente: v.Gemeente, Versie: v.Versie, EventId: v.EventID, Beleid: v.Beleid,
+			VastgelegdOp: event.Date(v.Recorded.In(s.location())), Actor: v.Actor,
+		})
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// RecordRegio records a verdeelsleutel or a shared-cost booking.
+func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.RecordRegioRequest]) (*connect.Response[ledgerv1.RecordRegioResponse], error) {
+	m := req.Msg
+	payload := &ledgerv1.Event{}
+	switch a := m.GetAfspraak().(type) {
+	case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
+		payload.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: a.Verdeelsleutel}
+	case *ledgerv1.RecordRegioRequest_GedeeldeKosten:
+		payload.Payload = &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}
+	default:
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef een verdeelsleutel of gedeelde kosten"))
+	}
+	ev, versie, err := s.Beleid.RecordRegio(ctx, m.GetActor(), m.GetDatum(), payload)
+	if err != nil {
+		cerr := s.toConnect(err)
+		s.log().Info("regio not recorded", "type", event.Type(payload), "code", cerr.Code().String(), "err", err)
+		return nil, cerr
+	}
+	s.log().Info("regio recorded", "type", event.Type(ev), "versie", versie, "event", ev.GetEnvelope().GetEventId())
+	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: ev.GetEnvelope().GetEventId(), Versie: versie}), nil
+}
+
+// GetRegio lists the verdeelsleutels and bookings.
+func (s *Server) GetRegio(ctx context.Context, req *connect.Request[ledgerv1.GetRegioRequest]) (*connect.Response[ledgerv1.GetRegioResponse], error) {
+	recs, err := s.Beleid.Regio(ctx)
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	resp := &ledgerv1.GetRegioResponse{}
+	keys := map[int32]uint64{}
+	var bookings uint64
+	for _, r := range recs {
+		switch {
+		case r.Event.GetVerdeelsleutel() != nil:
+			y := r.Event.GetVerdeelsleutel().GetJaar()
+			keys[y]++
+			resp.Verdeelsleutels = append(resp.Verdeelsleutels, &ledgerv1.RegioAfspraak{Versie: keys[y], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+		case r.Event.GetGedeeldeKosten() != nil:
+			bookings++
+			resp.Boekingen = append(resp.Boekingen, &ledgerv1.RegioAfspraak{Versie: bookings, EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+		default:
+			return nil, s.toConnect(fmt.Errorf("regio stream holds a %s", event.Type(r.Event)))
+		}
+	}
+	return connect.NewResponse(resp), nil
+}
+
+var (
+	_ refused = (*beleid.Refusal)(nil)
+	_ refused = (*caseflow.Refusal)(nil)
+)

@@ -27,10 +27,9 @@ const (
 	DefaultAckWait   = 30 * time.Second
 )
 
-// idleFlush bounds how long applied messages wait for their snapshot when
-// the bus goes quiet without having said so (NumPending is 0 on the last
-// message of a burst, which flushes at once; this is the safety net).
-const idleFlush = time.Second
+// DefaultFlushEvery is how often, at most, a quiet bus makes a view write
+// its snapshot.
+const DefaultFlushEvery = time.Second
 
 const (
 	minBackoff = 100 * time.Millisecond
@@ -55,6 +54,11 @@ type Config struct {
 	// AckWait is how long the broker waits for an acknowledgement before it
 	// redelivers. Default DefaultAckWait.
 	AckWait time.Duration
+	// FlushEvery bounds how often a trickle of events writes the snapshot
+	// (which holds the whole view), and so how long an applied message may
+	// wait for its acknowledgement when the bus goes quiet. Default
+	// DefaultFlushEvery.
+	FlushEvery time.Duration
 	// Replicas of the bus streams, passed to bus.EnsureStream; default 1.
 	Replicas int
 	// Logger; slog.Default() when nil.
@@ -120,6 +124,9 @@ func NewProjector(cfg Config) (*Projector, error) {
 	if cfg.Replicas < 1 {
 		cfg.Replicas = 1
 	}
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = DefaultFlushEvery
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -137,6 +144,7 @@ func NewProjector(cfg Config) (*Projector, error) {
 			path:     snapshotPath(cfg.Dir, g.Code),
 			batch:    cfg.BatchSize,
 			ackWait:  cfg.AckWait,
+			every:    cfg.FlushEvery,
 			replicas: cfg.Replicas,
 			log:      log.With("projection", "caseload", "gemeente", g.Code),
 		}
@@ -255,8 +263,12 @@ type follower struct {
 	path     string
 	batch    int
 	ackWait  time.Duration
+	every    time.Duration
 	replicas int
 	log      *slog.Logger
+	// lastFlush is when the view was last written; only the run goroutine
+	// uses it.
+	lastFlush time.Time
 
 	mu   sync.Mutex
 	view *View
@@ -365,7 +377,7 @@ func (f *follower) follow(ctx context.Context) (err error) {
 	for {
 		var msg jetstream.Msg
 		if pend.last != nil {
-			msg, err = it.Next(jetstream.NextMaxWait(idleFlush))
+			msg, err = it.Next(jetstream.NextMaxWait(f.every))
 		} else {
 			msg, err = it.Next()
 		}
@@ -389,7 +401,11 @@ func (f *follower) follow(ctx context.Context) (err error) {
 			return err
 		}
 		pend.last, pend.seq, pend.n = msg, meta.Sequence.Stream, pend.n+1
-		if pend.n >= f.batch || meta.NumPending == 0 {
+		// A snapshot holds the whole view, so a trickle of single events
+		// must not write one per event: flush a full batch at once, a quiet
+		// bus at most once per FlushEvery (the timeout above catches the
+		// rest).
+		if pend.n >= f.batch || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.every) {
 			if err := f.flush(ctx, &pend); err != nil {
 				return err
 			}
@@ -574,6 +590,7 @@ func (f *follower) flush(ctx context.Context, p *pending) error {
 	if err := p.last.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("acknowledge %s up to %d: %w", bus.StreamName(f.code), p.seq, err)
 	}
+	f.lastFlush = time.Now()
 	f.mu.Lock()
 	f.progress.Acked = max(f.progress.Acked, p.seq)
 	f.changed()

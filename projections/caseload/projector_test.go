@@ -131,6 +131,9 @@ type running struct {
 func (tb *testbed) start(cfg Config) *running {
 	tb.t.Helper()
 	cfg.JS, cfg.Gemeenten, cfg.Dir = tb.js, tb.reg, tb.dir
+	if cfg.FlushEvery == 0 {
+		cfg.FlushEvery = 10 * time.Millisecond
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(tb.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

@@ -1,0 +1,288 @@
+// Package scenario generates a seeded regional scenario: years of policy,
+// regional agreements and client journeys across the participating
+// gemeenten, as the API requests an operator would send, in the order and
+// on the days they would be sent. Tests run it end to end through the API
+// on a simulated clock; benchmarks use it for realistic volumes.
+//
+// The same seed always gives the same scenario.
+package scenario
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Config shapes a scenario.
+type Config struct {
+	Seed      uint64
+	Residents int
+	// From is the first day; policies and the first verdeelsleutel are
+	// recorded on it. Until is the last day anything happens.
+	From, Until time.Time
+	// Gemeenten take part with weights by inhabitants; the centrumgemeente
+	// books the shared costs.
+	Gemeenten *gemeente.Registry
+}
+
+// Step is one request on one day. Exactly one of the request fields is set.
+// A Record for an existing case has CaseID empty and Resident set: the
+// runner fills in the case id the resident's aanmelding was given.
+type Step struct {
+	Day      time.Time
+	Resident int // index of the resident, for Record
+	Record   *ledgerv1.RecordRequest
+	Beleid   *ledgerv1.RecordBeleidRequest
+	Regio    *ledgerv1.RecordRegioRequest
+}
+
+// Tariffs of the first year, euro cents per year or per hour. A beschut
+// werk place costs about €12,000 a year (DESIGN.md §2).
+var baseTariffs = map[string]int64{
+	beleid.ProductBeschutWerk:       12_000_00,
+	beleid.ProductWsw:               31_000_00,
+	beleid.ProductDetachering:       6_500_00,
+	beleid.ProductLKSBaan:           9_800_00,
+	beleid.ProductWerkervaringsplek: 4_200_00,
+	beleid.ProductLeerwerktraject:   5_600_00,
+	beleid.ProductDagbesteding:      8_400_00,
+	beleid.ProductVangnet:           10_500_00,
+	beleid.ProductJobcoaching:       87_50,
+	beleid.ProductBegeleiding:       64_00,
+}
+
+type gen struct {
+	cfg   Config
+	rnd   *rand.Rand
+	steps []Step
+	codes []string
+	cum   []int64 // cumulative inhabitants, to pick a gemeente
+}
+
+func day(t time.Time) *ledgerv1.Date { return event.Date(t) }
+
+// Generate builds the scenario. Steps are sorted by day; within a day,
+// policy and agreements come before case work.
+func Generate(cfg Config) ([]Step, error) {
+	if cfg.Gemeenten == nil || cfg.Gemeenten.Centrum() == "" {
+		return nil, fmt.Errorf("scenario: a gemeenten registry with a centrum is required")
+	}
+	if !cfg.Until.After(cfg.From) {
+		return nil, fmt.Errorf("scenario: Until %s is not after From %s", cfg.Until, cfg.From)
+	}
+	g := &gen{cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	var total int64
+	for _, gm := range cfg.Gemeenten.Participating(day(cfg.Until)) {
+		n, _ := gm.InwonersOp(cfg.Until.Year())
+		if n <= 0 || !gm.ParticipatesOn(day(cfg.From)) {
+			continue
+		}
+		total += n
+		g.codes = append(g.codes, gm.Code)
+		g.cum = append(g.cum, total)
+	}
+	if len(g.codes) < 2 {
+		return nil, fmt.Errorf("scenario: fewer than two gemeenten take part from %s to %s", cfg.From.Format(time.DateOnly), cfg.Until.Format(time.DateOnly))
+	}
+	g.policies()
+	g.agreements()
+	for r := 0; r < cfg.Residents; r++ {
+		g.resident(r)
+	}
+	sort.SliceStable(g.steps, func(i, j int) bool {
+		a, b := g.steps[i], g.steps[j]
+		if !a.Day.Equal(b.Day) {
+			return a.Day.Before(b.Day)
+		}
+		return a.Record == nil && b.Record != nil
+	})
+	return g.steps, nil
+}
+
+func (g *gen) add(s Step) {
+	if !s.Day.After(g.cfg.Until) {
+		g.steps = append(g.steps, s)
+	}
+}
+
+func (g *gen) pickGemeente() string {
+	n := g.rnd.Int64N(g.cum[len(g.cum)-1])
+	for i, c := range g.cum {
+		if n < c {
+			return g.codes[i]
+		}
+	}
+	return g.codes[len(g.codes)-1]
+}
+
+// policies: every gemeente sets its policy on the first day, then each
+// December for the next year with tariffs up 2–4%; some change tariffs
+// mid-year too.
+func (g *gen) policies() {
+	for i, code := range g.codes {
+		factor := int64(1000)
+		for y := g.cfg.From.Year(); y <= g.cfg.Until.Year(); y++ {
+			from := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+			recorded := time.Date(y-1, 12, 1, 0, 0, 0, 0, time.UTC)
+			if y == g.cfg.From.Year() {
+				from, recorded = g.cfg.From, g.cfg.From
+			}
+			g.add(Step{Day: recorded, Beleid: g.policy(code, from, factor, y)})
+			if i%3 == 0 {
+				// A mid-year change: recorded two weeks ahead of 1 July.
+				mid := time.Date(y, 7, 1, 0, 0, 0, 0, time.UTC)
+				if mid.After(g.cfg.From) {
+					g.add(Step{Day: mid.AddDate(0, 0, -14), Beleid: g.policy(code, mid, factor+15, y)})
+				}
+			}
+			factor += 20 + g.rnd.Int64N(21)
+		}
+	}
+}
+
+func (g *gen) policy(code string, from time.Time, factor int64, year int) *ledgerv1.RecordBeleidRequest {
+	b := &ledgerv1.Beleid{GeldigVanaf: day(from), LksNorm: 20 + g.rnd.Int64N(40), Toelichting: fmt.Sprintf("beleid %d", year)}
+	for _, p := range beleid.Products {
+		t := &ledgerv1.ProductTarief{Product: p.Code}
+		cents := baseTariffs[p.Code] * factor / 1000
+		if p.Eenheid == beleid.PerUur {
+			t.CentPerUur = cents
+		} else {
+			t.CentPerJaar = cents
+		}
+		b.Producten = append(b.Producten, t)
+	}
+	for _, s := range []ledgerv1.Budgetstroom{ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, ledgerv1.Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT} {
+		b.Budgetten = append(b.Budgetten, &ledgerv1.Budget{Jaar: int32(year), Budgetstroom: s, Cent: (200_000 + g.rnd.Int64N(800_000)) * 100})
+	}
+	return &ledgerv1.RecordBeleidRequest{Gemeente: code, Actor: "beleid-" + code, Beleid: b}
+}
+
+// agreements: a verdeelsleutel per year (recorded on the first day, then
+// each December), and shared costs booked per quarter after it ends.
+func (g *gen) agreements() {
+	methods := []ledgerv1.Verdeelmethode{ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS, ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN, ledgerv1.Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN}
+	for y := g.cfg.From.Year(); y <= g.cfg.Until.Year(); y++ {
+		recorded := time.Date(y-1, 12, 1, 0, 0, 0, 0, time.UTC)
+		if y == g.cfg.From.Year() {
+			recorded = g.cfg.From
+		}
+		g.add(Step{Day: recorded, Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Verdeelsleutel{
+			Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: int32(y), Methode: methods[(y-g.cfg.From.Year())%len(methods)]}}}})
+		for q := 0; q < 4; q++ {
+			start := time.Date(y, time.Month(3*q+1), 1, 0, 0, 0, 0, time.UTC)
+			end := start.AddDate(0, 3, -1)
+			if start.Before(g.cfg.From) {
+				continue
+			}
+			g.add(Step{Day: end.AddDate(0, 0, 5), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Datum: day(end),
+				Afspraak: &ledgerv1.RecordRegioRequest_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{
+					Van: day(start), Cent: (150_000+g.rnd.Int64N(100_000))*100 + g.rnd.Int64N(100), Omschrijving: fmt.Sprintf("overhead ontwikkelbedrijf %dK%d", y, q+1),
+					Budgetstroom: ledgerv1.Budgetstroom(1 + g.rnd.IntN(3)),
+				}}}})
+		}
+	}
+}
+
+// resident walks one resident through a plausible journey.
+func (g *gen) resident(r int) {
+	span := int(g.cfg.Until.Sub(g.cfg.From).Hours() / 24)
+	t := g.cfg.From.AddDate(0, 0, g.rnd.IntN(span))
+	gm := g.pickGemeente()
+	doelgroep := ledgerv1.Doelgroep(1 + g.rnd.IntN(5))
+	rec := func(tr *ledgerv1.RecordRequest) {
+		tr.Datum, tr.Actor = day(t), "km-"+gm
+		g.add(Step{Day: t, Resident: r, Record: tr})
+	}
+	rec(&ledgerv1.RecordRequest{Gemeente: gm, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+		ResidentId: fmt.Sprintf("R-scenario-%06d", r), Doelgroep: doelgroep, Verwijzer: ledgerv1.Verwijzer(1 + g.rnd.IntN(5)),
+	}}})
+	if g.rnd.IntN(10) == 0 {
+		t = t.AddDate(0, 0, 5+g.rnd.IntN(30))
+		rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG}}})
+		return
+	}
+	t = t.AddDate(0, 0, 5+g.rnd.IntN(25))
+	loonwaarde := uint32(10 + g.rnd.IntN(60))
+	rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede(1 + g.rnd.IntN(5)), LoonwaardeProcent: loonwaarde}}})
+	var placedSince time.Time
+	for spell := 0; spell < 4; spell++ {
+		t = t.AddDate(0, 0, 7+g.rnd.IntN(60))
+		typ := placementFor(doelgroep, g.rnd)
+		p := &ledgerv1.Plaatsing{Type: typ, Werkgever: "werkgever", MinutenPerWeek: uint32(16+g.rnd.IntN(21)) * 60, LoonwaardeProcent: min(100, loonwaarde+uint32(g.rnd.IntN(10)))}
+		if typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING {
+			p.GeplandeEinddatum = day(t.AddDate(1, 0, 0))
+		}
+		if typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN {
+			p.LksCentPerMaand = int64(80_000 + g.rnd.IntN(60_000))
+		}
+		rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Plaatsing{Plaatsing: p}})
+		placedSince = t
+		// Jobcoaching per quarter for LKS jobs and detacheringen.
+		coached := typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN || typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING
+		stay := 60 + g.rnd.IntN(700)
+		if coached {
+			for q := placedSince; q.AddDate(0, 3, 0).Before(placedSince.AddDate(0, 0, stay)); q = q.AddDate(0, 3, 0) {
+				last := q.AddDate(0, 3, -1)
+				g.add(Step{Day: last, Resident: r, Record: &ledgerv1.RecordRequest{Datum: day(last), Actor: "jobcoach",
+					Transition: &ledgerv1.RecordRequest_Uren{Uren: &ledgerv1.Uren{Product: beleid.ProductJobcoaching, Van: day(q), Minuten: uint32(300 + g.rnd.IntN(1500))}}}})
+			}
+		}
+		t = t.AddDate(0, 0, stay)
+		if g.rnd.IntN(12) == 0 {
+			// A move within the region during the placement.
+			moveAt := placedSince.AddDate(0, 0, 1+stay/2)
+			naar := g.pickGemeente()
+			if naar != gm {
+				g.add(Step{Day: moveAt, Resident: r, Record: &ledgerv1.RecordRequest{Datum: day(moveAt), Actor: "km-" + gm,
+					Transition: &ledgerv1.RecordRequest_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{NaarGemeente: naar}}}})
+				gm = naar
+			}
+		}
+		switch n := g.rnd.IntN(10); {
+		case n < 3: // uitval, sometimes caught by the vangnet
+			rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden(1 + g.rnd.IntN(5))}}})
+			if g.rnd.IntN(2) == 0 {
+				t = t.AddDate(0, 0, 1+g.rnd.IntN(10))
+				rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Vangnet{Vangnet: &ledgerv1.TerugvalOpVangnet{VangnetType: ledgerv1.PlaatsingType_PLAATSING_TYPE_WERKERVARINGSPLEK}}})
+				t = t.AddDate(0, 0, 30+g.rnd.IntN(200))
+			}
+			if g.rnd.IntN(3) == 0 {
+				t = t.AddDate(0, 0, 5+g.rnd.IntN(30))
+				loonwaarde = min(100, loonwaarde+uint32(g.rnd.IntN(15)))
+				rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede(1 + g.rnd.IntN(5)), LoonwaardeProcent: loonwaarde}}})
+			}
+		case n < 6: // out to regular work or school
+			rec(&ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden(1 + g.rnd.IntN(4))}}})
+			return
+		default: // the next placement follows directly
+		}
+	}
+}
+
+func placementFor(d ledgerv1.Doelgroep, rnd *rand.Rand) ledgerv1.PlaatsingType {
+	switch d {
+	case ledgerv1.Doelgroep_DOELGROEP_WSW:
+		if rnd.IntN(3) == 0 {
+			return ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING
+		}
+		return ledgerv1.PlaatsingType_PLAATSING_TYPE_WSW_DIENSTVERBAND
+	case ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK:
+		return ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK
+	case ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK:
+		return ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN
+	}
+	return []ledgerv1.PlaatsingType{
+		ledgerv1.PlaatsingType_PLAATSING_TYPE_WERKERVARINGSPLEK,
+		ledgerv1.PlaatsingType_PLAATSING_TYPE_LEERWERKTRAJECT,
+		ledgerv1.PlaatsingType_PLAATSING_TYPE_DAGBESTEDING,
+		ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN,
+	}[rnd.IntN(4)]
+}

@@ -45,6 +45,9 @@ type Booking struct {
 	Cent         int64
 	Budgetstroom ledgerv1.Budgetstroom
 	Omschrijving string
+	// keyAt is the verdeelsleutel of the booking's year that was in force
+	// when the booking was recorded.
+	keyAt *KeyVersion
 }
 
 // Model is the regional model. It is not safe for concurrent use; the live
@@ -117,14 +120,16 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		y := p.Verdeelsleutel.GetJaar()
 		m.keys[y] = append(m.keys[y], &KeyVersion{Jaar: y, Methode: p.Verdeelsleutel.GetMethode(), Versie: uint64(len(m.keys[y]) + 1), EventID: env.GetEventId()})
 	case *ledgerv1.Event_GedeeldeKosten:
-		m.bookings = append(m.bookings, &Booking{
+		b := &Booking{
 			EventID:      env.GetEventId(),
 			Van:          DayOf(p.GedeeldeKosten.GetVan()),
 			Tot:          DayOf(env.GetOccurredOn()),
 			Cent:         p.GedeeldeKosten.GetCent(),
 			Budgetstroom: p.GedeeldeKosten.GetBudgetstroom(),
 			Omschrijving: p.GedeeldeKosten.GetOmschrijving(),
-		})
+		}
+		b.keyAt, _ = m.Key(int32(b.Van.Year()))
+		m.bookings = append(m.bookings, b)
 	default:
 		id := env.GetCaseId()
 		c := m.cases[id]
@@ -169,6 +174,17 @@ func (m *Model) Key(year int32) (*KeyVersion, bool) {
 		return nil, false
 	}
 	return ks[len(ks)-1], true
+}
+
+// BookingKey returns the verdeelsleutel that divides a booking: the version
+// of its year in force when it was booked, so that a later version does not
+// divide again what was divided and exported; the latest version when none
+// was in force then.
+func (m *Model) BookingKey(b *Booking) (*KeyVersion, bool) {
+	if b.keyAt != nil {
+		return b.keyAt, true
+	}
+	return m.Key(int32(b.Van.Year()))
 }
 
 // Keys returns every verdeelsleutel version of a year.

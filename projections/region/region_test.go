@@ -108,6 +108,20 @@ func TestPolicyAndAgreements(t *testing.T) {
 	if len(b) != 1 || b[0].Van != YMD(2026, 1, 1) || b[0].Tot != YMD(2026, 3, 31) {
 		t.Errorf("bookings %+v", b)
 	}
+	// The booking is divided by the key in force when it was booked, not by
+	// one recorded later; a booking made before any key waits for one.
+	f.add("GM0402", "", event.YMD(2026, 4, 2), &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN}}})
+	if k, _ := f.m.BookingKey(b[0]); k.Versie != 2 {
+		t.Errorf("booking divided by key v%d, want v2 (in force when booked)", k.Versie)
+	}
+	f.add("GM0402", "", event.YMD(2027, 1, 31), &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{Van: event.YMD(2027, 1, 1), Cent: 5, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG}}})
+	if _, ok := f.m.BookingKey(f.m.Bookings()[1]); ok {
+		t.Error("a 2027 booking found a key before one was recorded")
+	}
+	f.add("GM0402", "", event.YMD(2027, 2, 1), &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2027, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}})
+	if k, ok := f.m.BookingKey(f.m.Bookings()[1]); !ok || k.Jaar != 2027 {
+		t.Error("a booking made before any key is not divided by the key recorded later")
+	}
 	if DaysInYear(2024) != 366 || DaysInYear(2026) != 365 {
 		t.Error("days in year")
 	}

@@ -32,7 +32,9 @@
 //
 // Shared costs ("gedeeld"). A booking of the centrumgemeente for Van..Tot is
 // divided over the gemeenten that participate on Van, by the verdeelsleutel
-// in force for the year of Van (its latest version), with integer weights:
+// for the year of Van that was in force when the booking was recorded (the
+// latest version when none was then; a later version never re-divides an
+// earlier booking), with integer weights:
 //
 //	INWONERS         inhabitants on 1 January of that year
 //	CASELOAD_DAGEN   days in Van..Tot with an open case, summed over cases,

@@ -1,0 +1,434 @@
+package beleidsview
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Keys of the counters besides enum numbers: a verhuizing as uitstroom
+// reason, and the vangnet placements as a soort.
+const (
+	keyVerhuizing int32 = -1
+	keyVangnet    int32 = -1
+)
+
+// engine gathers the figures of some gemeenten over some periods in one
+// pass over the cases. Every count goes to the gemeente responsible at the
+// moment that decides it, and only when that gemeente is one asked for: a
+// gemeente's figures are built from its own stretches of its residents'
+// cases, never from another's.
+type engine struct {
+	ps []period
+	gs map[string]*gacc
+	// The current case's resident number in the last gemeente asked: a
+	// case has one resident, and mostly one gemeente.
+	lastAcc *gacc
+	lastNum int32
+}
+
+// residentOf returns the current case's resident's number in a; the case
+// must not change between calls without addCase resetting lastAcc.
+func (e *engine) residentOf(a *gacc, id string) int32 {
+	if a != e.lastAcc {
+		e.lastAcc, e.lastNum = a, a.resident(id)
+	}
+	return e.lastNum
+}
+
+// gacc is one gemeente's accumulator.
+type gacc struct {
+	fig []figures // by period
+	// Residents G saw, numbered in the order met: the figures refer to
+	// them by number, which is cheaper to keep and sort than the id.
+	number map[string]int32
+	names  []string
+	// Loonwaarde measurements G saw, by resident number, in walk order
+	// (cases by id, each in effective order) until cijfers first sorts
+	// them by day, stably: of two on one day the later in the walk is the
+	// latest.
+	meas [][]measurement
+	// rank[n] is resident n's place in id order; nil until cijfers.
+	rank []int32
+}
+
+// resident returns the number of a resident id, numbering it when new.
+func (a *gacc) resident(id string) int32 {
+	n, ok := a.number[id]
+	if !ok {
+		n = int32(len(a.names))
+		a.number[id] = n
+		a.names = append(a.names, id)
+		a.meas = append(a.meas, nil)
+	}
+	return n
+}
+
+// figures are one gemeente's counts in one period.
+type figures struct {
+	caseload     int64
+	perTrede     map[int32]int64
+	perDoelgroep map[int32]int64
+	inAanmelding int64
+	inVerhuizing int64
+	uitstroom    map[int32]int64 // by UitstroomReden; keyVerhuizing for a verhuizing away
+	plaatsingen  map[int32]*ledgerv1.PlaatsingCijfers
+	lwSum, lwN   int64
+	lks          int64
+	// Residents (numbers) in the caseload on the peildatum, for the
+	// loonwaarde development.
+	residents []int32
+}
+
+type measurement struct {
+	day   region.Day
+	value uint32
+}
+
+func newEngine(ps []period, gs []gemeente.Gemeente) *engine {
+	e := &engine{ps: ps, gs: make(map[string]*gacc, len(gs))}
+	for _, g := range gs {
+		a := &gacc{fig: make([]figures, len(ps)), number: map[string]int32{}}
+		for i := range a.fig {
+			a.fig[i] = figures{
+				perTrede:     map[int32]int64{},
+				perDoelgroep: map[int32]int64{},
+				uitstroom:    map[int32]int64{},
+				plaatsingen:  map[int32]*ledgerv1.PlaatsingCijfers{},
+			}
+		}
+		e.gs[g.Code] = a
+	}
+	return e
+}
+
+// spellAt returns the spell covering day d, nil before the case existed.
+func spellAt(spells []region.Spell, d region.Day) *region.Spell {
+	i := sort.Search(len(spells), func(i int) bool { return spells[i].To > d })
+	if i < len(spells) && spells[i].From <= d {
+		return &spells[i]
+	}
+	return nil
+}
+
+func gemeenteAt(spells []region.Spell, d region.Day) string {
+	if sp := spellAt(spells, d); sp != nil {
+		return sp.Gemeente
+	}
+	return ""
+}
+
+// soortKey is the counter key of a placement's soort.
+func soortKey(p *region.Placement) int32 {
+	if p.Vangnet {
+		return keyVangnet
+	}
+	return int32(p.Type)
+}
+
+func (f *figures) plaatsing(key int32) *ledgerv1.PlaatsingCijfers {
+	pc := f.plaatsingen[key]
+	if pc == nil {
+		pc = &ledgerv1.PlaatsingCijfers{}
+		f.plaatsingen[key] = pc
+	}
+	return pc
+}
+
+// addCase adds one case's contributions to the gemeenten responsible.
+func (e *engine) addCase(c *region.Case) {
+	spells := c.Spells()
+	if len(spells) == 0 {
+		return
+	}
+	e.lastAcc = nil
+	e.stock(spells)
+	e.flows(c)
+	e.placements(c, spells)
+}
+
+// stock counts what the case is on each peildatum: caseload, placement
+// active, LKS, loonwaarde.
+func (e *engine) stock(spells []region.Spell) {
+	for i, p := range e.ps {
+		sp := spellAt(spells, p.peil)
+		if sp == nil {
+			continue
+		}
+		a := e.gs[sp.Gemeente]
+		if a == nil {
+			continue
+		}
+		f := &a.fig[i]
+		if sp.State.Open() {
+			f.caseload++
+			f.perTrede[int32(sp.State.Trede)]++
+			f.perDoelgroep[int32(sp.State.Doelgroep)]++
+			if lw := sp.State.Loonwaarde; lw > 0 {
+				f.lwSum += int64(lw)
+				f.lwN++
+			}
+			f.residents = append(f.residents, e.residentOf(a, sp.State.ResidentID))
+		}
+		if pl := sp.Placement; pl != nil {
+			f.plaatsing(soortKey(pl)).Actief++
+			if !pl.Vangnet && pl.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN {
+				f.lks++
+			}
+		}
+	}
+}
+
+// flows walks the effective history with the case state, counting instroom
+// and uitstroom by the gemeente responsible just before and after each
+// event, and gathering the loonwaarde measurements each gemeente saw.
+func (e *engine) flows(c *region.Case) {
+	var s caseflow.State
+	for _, ev := range c.Effective() {
+		before := s
+		s = caseflow.Evolve(s, ev)
+		var d region.Day
+		switch p := ev.GetPayload().(type) {
+		case *ledgerv1.Event_Aanmelding:
+			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
+			if a := e.gs[s.Gemeente]; a != nil {
+				for i, per := range e.ps {
+					if per.start <= d && d <= per.peil {
+						a.fig[i].inAanmelding++
+					}
+				}
+			}
+		case *ledgerv1.Event_Verhuizing:
+			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
+			van, naar := before.Gemeente, p.Verhuizing.GetNaarGemeente()
+			if van == "" {
+				van = ev.GetEnvelope().GetGemeente()
+			}
+			if van == naar {
+				continue
+			}
+			from, to := e.gs[van], e.gs[naar]
+			for i, per := range e.ps {
+				if per.start <= d && d <= per.peil {
+					if from != nil {
+						from.fig[i].uitstroom[keyVerhuizing]++
+					}
+					if to != nil {
+						to.fig[i].inVerhuizing++
+					}
+				}
+			}
+			// What G receives at a verhuizing to it is the snapshot: its
+			// loonwaarde is G's first measurement of the resident.
+			if lw := p.Verhuizing.GetSnapshot().GetLoonwaardeProcent(); lw > 0 && to != nil {
+				e.measure(to, s.ResidentID, d, lw)
+			}
+		case *ledgerv1.Event_Uitstroom:
+			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
+			if a := e.gs[before.Gemeente]; a != nil {
+				r := int32(p.Uitstroom.GetReden())
+				for i, per := range e.ps {
+					if per.start <= d && d <= per.peil {
+						a.fig[i].uitstroom[r]++
+					}
+				}
+			}
+		case *ledgerv1.Event_Intake:
+			if lw := p.Intake.GetLoonwaardeProcent(); lw > 0 {
+				if a := e.gs[s.Gemeente]; a != nil {
+					e.measure(a, s.ResidentID, region.DayOf(ev.GetEnvelope().GetOccurredOn()), lw)
+				}
+			}
+		case *ledgerv1.Event_Plaatsing:
+			if lw := p.Plaatsing.GetLoonwaardeProcent(); lw > 0 {
+				if a := e.gs[s.Gemeente]; a != nil {
+					e.measure(a, s.ResidentID, region.DayOf(ev.GetEnvelope().GetOccurredOn()), lw)
+				}
+			}
+		}
+	}
+}
+
+func (e *engine) measure(a *gacc, resident string, d region.Day, lw uint32) {
+	n := e.residentOf(a, resident)
+	a.meas[n] = append(a.meas[n], measurement{day: d, value: lw})
+}
+
+// placements counts starts and ends: a start for the gemeente responsible
+// on the first day, an end for the one responsible on the last active day,
+// dated by the event that ended it.
+func (e *engine) placements(c *region.Case, spells []region.Spell) {
+	for _, pl := range c.Placements() {
+		key := soortKey(pl)
+		if a := e.gs[gemeenteAt(spells, pl.Start)]; a != nil {
+			for i, per := range e.ps {
+				if per.start <= pl.Start && pl.Start <= per.peil {
+					a.fig[i].plaatsing(key).Gestart++
+				}
+			}
+		}
+		if pl.End == region.Open {
+			continue
+		}
+		// A placement ended on the day it started had no active day; it is
+		// the start day's gemeente's.
+		last := max(pl.Start, pl.End-1)
+		a := e.gs[gemeenteAt(spells, last)]
+		if a == nil {
+			continue
+		}
+		for i, per := range e.ps {
+			if per.start <= pl.End && pl.End <= per.peil {
+				pc := a.fig[i].plaatsing(key)
+				pc.Beeindigd++
+				switch pl.EndKind {
+				case "uitval":
+					pc.Uitval++
+				case "vangnet":
+					pc.TerugvalVangnet++
+				}
+			}
+		}
+	}
+}
+
+// cijfers turns period i of a gemeente's accumulator into its figures.
+func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodecijfers {
+	p, f := e.ps[i], &a.fig[i]
+	out := &ledgerv1.Periodecijfers{
+		Periode:              p.label,
+		Peildatum:            p.peil.Date(),
+		Caseload:             f.caseload,
+		CaseloadPerTrede:     enumTellingen(f.perTrede, func(k int32) string { return TredeWord(ledgerv1.Trede(k)) }),
+		CaseloadPerDoelgroep: enumTellingen(f.perDoelgroep, func(k int32) string { return DoelgroepWord(ledgerv1.Doelgroep(k)) }),
+		Instroom:             f.inAanmelding + f.inVerhuizing,
+		InstroomPerReden:     wordTellingen(map[string]int64{RedenAanmelding: f.inAanmelding, RedenVerhuizing: f.inVerhuizing}),
+	}
+	uit := map[string]int64{}
+	for r, n := range f.uitstroom {
+		out.Uitstroom += n
+		if r == keyVerhuizing {
+			uit[RedenVerhuizing] += n
+		} else {
+			uit[UitstroomReden(ledgerv1.UitstroomReden(r))] += n
+		}
+	}
+	out.UitstroomPerReden = wordTellingen(uit)
+
+	keys := make([]int32, 0, len(f.plaatsingen))
+	for k := range f.plaatsingen {
+		keys = append(keys, k)
+	}
+	// Types in enum order, unspecified after them, vangnet last.
+	sort.Slice(keys, func(x, y int) bool {
+		a, b := keys[x], keys[y]
+		if (a == keyVangnet) != (b == keyVangnet) {
+			return b == keyVangnet
+		}
+		return enumLess(a, b)
+	})
+	for _, k := range keys {
+		pc := f.plaatsingen[k]
+		c := &ledgerv1.PlaatsingCijfers{
+			Gestart: pc.Gestart, Beeindigd: pc.Beeindigd, Uitval: pc.Uitval,
+			TerugvalVangnet: pc.TerugvalVangnet, Actief: pc.Actief,
+			UitvalPercentage: percent1(pc.Uitval, pc.Beeindigd),
+		}
+		if k == keyVangnet {
+			c.Soort = SoortVangnet
+		} else {
+			c.Soort = TypeWord(ledgerv1.PlaatsingType(k))
+		}
+		out.Plaatsingen = append(out.Plaatsingen, c)
+	}
+
+	out.Loonwaarde = a.loonwaarde(f, p.peil)
+
+	out.Lks = &ledgerv1.LksCijfers{Actief: f.lks}
+	if v := pol.InForce(p.peil.Date()); v != nil {
+		out.Lks.Norm = v.Beleid.GetLksNorm()
+	}
+	out.Lks.Percentage = percent1(out.Lks.Actief, out.Lks.Norm)
+	return out
+}
+
+// loonwaarde is the mean latest loonwaarde of the caseload and, per
+// resident in it, the development over the measurements G saw up to the
+// peildatum.
+func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
+	if a.rank == nil {
+		a.finish()
+	}
+	lw := &ledgerv1.Loonwaarde{GemiddeldProcent: mean1(f.lwSum, f.lwN), Gemeten: f.lwN}
+	residents := append([]int32(nil), f.residents...)
+	slices.SortFunc(residents, func(x, y int32) int { return cmp.Compare(a.rank[x], a.rank[y]) })
+	var devSum, devN int64
+	for i, r := range residents {
+		if i > 0 && residents[i-1] == r {
+			continue // two open cases of one resident: one development
+		}
+		ms := a.meas[r]
+		n := sort.Search(len(ms), func(i int) bool { return ms[i].day > peil })
+		if n == 0 {
+			continue
+		}
+		first, last := ms[0], ms[n-1]
+		d := int32(last.value) - int32(first.value)
+		lw.PerClient = append(lw.PerClient, &ledgerv1.LoonwaardeOntwikkeling{
+			ResidentId:     a.names[r],
+			EersteProcent:  first.value,
+			LaatsteProcent: last.value,
+			Verschil:       d,
+			EersteMeting:   dateOf(first.day),
+			LaatsteMeting:  dateOf(last.day),
+		})
+		if n >= 2 {
+			devSum += int64(d)
+			devN++
+		}
+	}
+	lw.GemiddeldeOntwikkeling = mean1(devSum, devN)
+	return lw
+}
+
+// finish orders each resident's measurements by day and ranks the residents by id, once all cases are in.
+func (a *gacc) finish() {
+	for _, ms := range a.meas {
+		slices.SortStableFunc(ms, func(x, y measurement) int { return cmp.Compare(x.day, y.day) })
+	}
+	order := make([]int32, len(a.names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(a.names[x], a.names[y]) })
+	a.rank = make([]int32, len(order))
+	for place, n := range order {
+		a.rank[n] = int32(place)
+	}
+}
+
+// percent1 is 100 × part / whole with one decimal, half to even; 0 when
+// whole is 0.
+func percent1(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return float64(costs.RoundHalfEven(part*1000, whole)) / 10
+}
+
+// mean1 is sum / n with one decimal, half to even; 0 when n is 0.
+func mean1(sum, n int64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(costs.RoundHalfEven(sum*10, n)) / 10
+}

@@ -1,0 +1,96 @@
+package beleidsview
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+type postKey struct {
+	stroom   ledgerv1.Budgetstroom
+	taakveld string
+}
+
+// kostenposten sums a gemeente's cost lines of the period per budget stream
+// and taakveld and sets each against the budget of policy version v (the
+// one in force on the peildatum) for year. With forecast (a year view) each
+// post gets the costs to year end at the run rate from 1 January through
+// peil. The total is the sum of the posts, field by field, so that a
+// controller adding up the rows gets the total row.
+func kostenposten(lines []costs.Line, v *beleid.Version, year int, peil region.Day, forecast bool) ([]*ledgerv1.Kostenpost, *ledgerv1.Kostenpost, error) {
+	posts := map[postKey]*ledgerv1.Kostenpost{}
+	post := func(k postKey) *ledgerv1.Kostenpost {
+		p := posts[k]
+		if p == nil {
+			p = &ledgerv1.Kostenpost{Budgetstroom: k.stroom, Taakveld: k.taakveld}
+			posts[k] = p
+		}
+		return p
+	}
+	for _, l := range lines {
+		p := post(postKey{l.Budgetstroom, l.Taakveld})
+		switch l.Kind {
+		case costs.Gedeeld:
+			p.GedeeldCent += l.Cents
+		default:
+			p.DirectCent += l.Cents
+		}
+		// A placement line without amount and with a remark was not priced
+		// (no policy, product not bought, no yearly tariff); a tariff of 0
+		// in the policy is a price and leaves no remark.
+		if l.Kind == costs.Plaatsing && l.Cents == 0 && l.Remark != "" {
+			p.OngeprijsdeDagen += l.Days
+		}
+	}
+	if v != nil {
+		streams := ledgerv1.Budgetstroom(0).Descriptor().Values()
+		for i := 0; i < streams.Len(); i++ {
+			b := ledgerv1.Budgetstroom(streams.Get(i).Number())
+			if b == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED {
+				continue
+			}
+			if cents, ok := v.Budget(int32(year), b); ok {
+				post(postKey{b, beleid.Taakveld(b)}).BudgetCent = cents
+			}
+		}
+	}
+
+	keys := make([]postKey, 0, len(posts))
+	for k := range posts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].stroom != keys[j].stroom {
+			return keys[i].stroom < keys[j].stroom
+		}
+		return keys[i].taakveld < keys[j].taakveld
+	})
+	daysInYear := int64(region.DaysInYear(year))
+	elapsed := int64(peil-region.YearStart(year)) + 1
+	total := &ledgerv1.Kostenpost{}
+	out := make([]*ledgerv1.Kostenpost, len(keys))
+	for i, k := range keys {
+		p := posts[k]
+		p.TotaalCent = p.DirectCent + p.GedeeldCent
+		if forecast {
+			f, err := costs.MulDiv(p.TotaalCent, daysInYear, elapsed)
+			if err != nil {
+				return nil, nil, fmt.Errorf("prognose %s %s: %w", k.stroom, k.taakveld, err)
+			}
+			p.PrognoseCent = f
+		}
+		total.DirectCent += p.DirectCent
+		total.GedeeldCent += p.GedeeldCent
+		total.TotaalCent += p.TotaalCent
+		total.BudgetCent += p.BudgetCent
+		total.PrognoseCent += p.PrognoseCent
+		total.OngeprijsdeDagen += p.OngeprijsdeDagen
+		out[i] = p
+	}
+	return out, total, nil
+}

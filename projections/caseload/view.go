@@ -267,13 +267,14 @@ func (v *View) fold(events []*ledgerv1.Event) (caseflow.State, []flow, error) {
 }
 
 // UitstroomReden is the reason key of an uitstroom reden: the enum name
-// without its prefix, in lower case ("regulier_werk").
+// without its prefix, in lower case ("regulier-werk").
 func UitstroomReden(r ledgerv1.UitstroomReden) string {
 	name, ok := strings.CutPrefix(r.String(), "UITSTROOM_REDEN_")
 	if !ok || r == ledgerv1.UitstroomReden_UITSTROOM_REDEN_UNSPECIFIED {
 		return RedenOnbekend
 	}
-	return strings.ToLower(name)
+	// The same words as the command line's --reden.
+	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
 }
 
 // active is a case's contribution to the active caseload.

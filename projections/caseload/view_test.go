@@ -128,7 +128,7 @@ func TestJourneyByToestand(t *testing.T) {
 			figures{actief: 1, toestanden: "in traject=1", doelgroepen: "wsw=1", maanden: map[string]string{
 				"2025-01": "in aanmelding=1 | uit ",
 				"2025-02": "in aanmelding=1 | uit ",
-				"2025-09": "in  | uit regulier_werk=1",
+				"2025-09": "in  | uit regulier-werk=1",
 			}}},
 	}
 	for _, st := range steps {
@@ -175,7 +175,7 @@ func TestFlowsPerMonth(t *testing.T) {
 	checkFigures(t, "huizen", got, figures{actief: 0, maanden: map[string]string{
 		"2025-01": "in aanmelding=1 | uit ",
 		"2025-02": "in aanmelding=3 | uit ",
-		"2025-03": "in  | uit onderwijs=1 regulier_werk=1 verhuizing_buiten_regio=1",
+		"2025-03": "in  | uit onderwijs=1 regulier-werk=1 verhuizing-buiten-regio=1",
 		"2025-04": "in  | uit overig=1",
 	}})
 
@@ -195,9 +195,9 @@ func TestFlowsPerMonth(t *testing.T) {
 func TestUitstroomReden(t *testing.T) {
 	for r, want := range map[ledgerv1.UitstroomReden]string{
 		ledgerv1.UitstroomReden_UITSTROOM_REDEN_UNSPECIFIED:             RedenOnbekend,
-		ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK:           "regulier_werk",
+		ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK:           "regulier-werk",
 		ledgerv1.UitstroomReden_UITSTROOM_REDEN_ONDERWIJS:               "onderwijs",
-		ledgerv1.UitstroomReden_UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO: "verhuizing_buiten_regio",
+		ledgerv1.UitstroomReden_UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO: "verhuizing-buiten-regio",
 		ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG:                  "overig",
 		ledgerv1.UitstroomReden(99):                                     RedenOnbekend,
 	} {
@@ -302,7 +302,7 @@ func TestVerhuizingHeenEnWeer(t *testing.T) {
 			"2025-01": "in aanmelding=1 | uit ",
 			"2025-02": "in  | uit verhuizing=1",
 			"2025-06": "in verhuizing=1 | uit ",
-			"2025-08": "in  | uit regulier_werk=1",
+			"2025-08": "in  | uit regulier-werk=1",
 		}})
 }
 
@@ -332,7 +332,7 @@ func TestCorrecties(t *testing.T) {
 	checkFigures(t, "uitstroom corrected", figuresOf(v), figures{
 		maanden: map[string]string{
 			"2025-01": "in aanmelding=1 | uit ",
-			"2025-05": "in  | uit regulier_werk=1",
+			"2025-05": "in  | uit regulier-werk=1",
 		}})
 	if a := v.Anomalies(); a != (Anomalies{}) {
 		t.Errorf("anomalies %+v, want none", a)
@@ -359,7 +359,7 @@ func TestCorrecties(t *testing.T) {
 	checkFigures(t, "hilversum after bad corrections", figuresOf(views[hilversum]), figures{
 		maanden: map[string]string{
 			"2025-01": "in aanmelding=1 | uit ",
-			"2025-05": "in  | uit regulier_werk=1",
+			"2025-05": "in  | uit regulier-werk=1",
 		}})
 	if a := views[hilversum].Anomalies(); a.SkippedCorrecties != 2 {
 		t.Errorf("hilversum anomalies %+v, want 2 skipped corrections", a)

@@ -54,6 +54,7 @@ type Booking struct {
 // owner guards it.
 type Model struct {
 	cases    map[string]*Case
+	sorted   []*Case // cases by id; nil when a case was added since
 	policies map[string]beleid.History
 	keys     map[int32][]*KeyVersion
 	bookings []*Booking
@@ -67,15 +68,60 @@ func New() *Model {
 }
 
 // Build reads the whole store into a new model: the auditor's replay.
+// Reading and decoding run beside applying, so a rebuild uses both cores.
 func Build(ctx context.Context, s store.Store) (*Model, error) {
+	type item struct {
+		rec store.RecordedEvent
+		ev  *ledgerv1.Event
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []item, 8)
+	go func() {
+		defer close(batches)
+		buf := make([]item, 0, 512)
+		for rec, err := range s.ReadAll(ctx, store.Start) {
+			it := item{rec: rec, err: err}
+			if err == nil {
+				it.ev, it.err = decode(rec)
+			} else {
+				it.err = fmt.Errorf("build regional model: %w", err)
+			}
+			buf = append(buf, it)
+			if it.err != nil || len(buf) == cap(buf) {
+				select {
+				case batches <- buf:
+				case <-ctx.Done():
+					return
+				}
+				if it.err != nil {
+					return
+				}
+				buf = make([]item, 0, 512)
+			}
+		}
+		if len(buf) > 0 {
+			select {
+			case batches <- buf:
+			case <-ctx.Done():
+			}
+		}
+	}()
 	m := New()
-	for rec, err := range s.ReadAll(ctx, store.Start) {
-		if err != nil {
-			return nil, fmt.Errorf("build regional model: %w", err)
+	for batch := range batches {
+		for _, it := range batch {
+			if it.err != nil {
+				cancel()
+				for range batches {
+				}
+				return nil, it.err
+			}
+			m.Apply(it.rec, it.ev)
 		}
-		if err := m.ApplyRecord(rec); err != nil {
-			return nil, err
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -84,15 +130,23 @@ func Build(ctx context.Context, s store.Store) (*Model, error) {
 // not decode is an error naming it: figures that silently skip an event
 // would not be auditable.
 func (m *Model) ApplyRecord(rec store.RecordedEvent) error {
-	ev := new(ledgerv1.Event)
-	if err := proto.Unmarshal(rec.Data, ev); err != nil {
-		return fmt.Errorf("regional model: event %s at %s (stream %s): %w: %v", rec.ID, rec.Position, rec.Stream, event.ErrMalformed, err)
-	}
-	if err := event.Validate(ev); err != nil {
-		return fmt.Errorf("regional model: event %s at %s (stream %s): %w", rec.ID, rec.Position, rec.Stream, err)
+	ev, err := decode(rec)
+	if err != nil {
+		return err
 	}
 	m.Apply(rec, ev)
 	return nil
+}
+
+func decode(rec store.RecordedEvent) (*ledgerv1.Event, error) {
+	ev := new(ledgerv1.Event)
+	if err := proto.Unmarshal(rec.Data, ev); err != nil {
+		return nil, fmt.Errorf("regional model: event %s at %s (stream %s): %w: %v", rec.ID, rec.Position, rec.Stream, event.ErrMalformed, err)
+	}
+	if err := event.Validate(ev); err != nil {
+		return nil, fmt.Errorf("regional model: event %s at %s (stream %s): %w", rec.ID, rec.Position, rec.Stream, err)
+	}
+	return ev, nil
 }
 
 // Apply adds one decoded event. Events must come in global order; one that
@@ -136,6 +190,7 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		if c == nil {
 			c = &Case{ID: id}
 			m.cases[id] = c
+			m.sorted = nil
 		}
 		c.add(minimise(ev))
 	}
@@ -148,14 +203,16 @@ func (m *Model) Position() store.Position { return m.position }
 func (m *Model) Events() uint64 { return m.events }
 
 // Cases returns every case, ordered by id, so that every computation over
-// them is deterministic.
+// them is deterministic. The slice is shared: do not modify it.
 func (m *Model) Cases() []*Case {
-	out := make([]*Case, 0, len(m.cases))
-	for _, c := range m.cases {
-		out = append(out, c)
+	if m.sorted == nil {
+		m.sorted = make([]*Case, 0, len(m.cases))
+		for _, c := range m.cases {
+			m.sorted = append(m.sorted, c)
+		}
+		sort.Slice(m.sorted, func(i, j int) bool { return m.sorted[i].ID < m.sorted[j].ID })
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return m.sorted
 }
 
 // Case returns one case.

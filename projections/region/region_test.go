@@ -126,3 +126,15 @@ func TestPolicyAndAgreements(t *testing.T) {
 		t.Error("days in year")
 	}
 }
+
+func TestDayOf(t *testing.T) {
+	for d := time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2200; d = d.AddDate(0, 0, 1) {
+		want := Day(d.Unix() / 86400)
+		if got := DayOf(event.Date(d)); got != want {
+			t.Fatalf("DayOf(%s) = %d, want %d", d.Format(time.DateOnly), got, want)
+		}
+		if got := want.Date(); event.CompareDates(got, event.Date(d)) != 0 {
+			t.Fatalf("Day(%d).Date() = %v", want, got)
+		}
+	}
+}

@@ -16,6 +16,7 @@ package caseflow
 
 import (
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -151,6 +152,11 @@ func (s State) Snapshot() *ledgerv1.CaseSnapshot {
 // and date), and the correctie events themselves left out. Later corrections
 // of the same event win.
 func Effective(history []*ledgerv1.Event) ([]*ledgerv1.Event, error) {
+	if !slices.ContainsFunc(history, func(ev *ledgerv1.Event) bool { return ev.GetCorrectie() != nil }) {
+		// Nearly every case: nothing to fold in. The caller must not
+		// modify the slice it gets back.
+		return history, nil
+	}
 	index := make(map[string]int, len(history))
 	out := make([]*ledgerv1.Event, 0, len(history))
 	for _, ev := range history {

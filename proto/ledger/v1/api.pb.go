@@ -1065,7 +1065,7 @@ type MaandStroom struct {
 	Uitstroom int64  `protobuf:"varint,3,opt,name=uitstroom,proto3" json:"uitstroom,omitempty"`
 	// Instroom by reason: "aanmelding" or "verhuizing".
 	InstroomPerReden []*RedenCount `protobuf:"bytes,4,rep,name=instroom_per_reden,json=instroomPerReden,proto3" json:"instroom_per_reden,omitempty"`
-	// Uitstroom by reason: the uitstroom reden ("regulier_werk", ...) or
+	// Uitstroom by reason: the uitstroom reden ("regulier-werk", ...) or
 	// "verhuizing".
 	UitstroomPerReden []*RedenCount `protobuf:"bytes,5,rep,name=uitstroom_per_reden,json=uitstroomPerReden,proto3" json:"uitstroom_per_reden,omitempty"`
 	unknownFields     protoimpl.UnknownFields
@@ -2383,7 +2383,7 @@ func (x *Periodecijfers) GetLks() *LksCijfers {
 }
 
 // Telling is a count under a key in the users' words ("beschut", "bijstand",
-// "regulier_werk").
+// "regulier-werk").
 type Telling struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Sleutel       string                 `protobuf:"bytes,1,opt,name=sleutel,proto3" json:"sleutel,omitempty"`

@@ -1,0 +1,91 @@
+package region_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	st, err := natsstore.New(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestBuildFromStore: the pipelined rebuild gives the model that following
+// the store event by event gives, and refuses a damaged event by name.
+func TestBuildFromStore(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	live := region.NewLive(st, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go live.Run(runCtx)
+
+	var last store.Position
+	for i := range 1500 {
+		id := uuid.New()
+		ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
+			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.Now()},
+			Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+		data, err := proto.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Append(ctx, event.Stream(id), store.NoStream(), store.EventData{ID: uuid.MustParse(ev.GetEnvelope().GetEventId()), Type: "aanmelding", Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Position
+	}
+	m, err := region.Build(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := live.WaitFor(wctx, last); err != nil {
+		t.Fatal(err)
+	}
+	_ = live.Read(func(lm *region.Model) {
+		if lm.Events() != m.Events() || len(lm.Cases()) != len(m.Cases()) || lm.Position() != m.Position() || m.Events() != 1500 {
+			t.Errorf("built %d events / %d cases at %s; live %d / %d at %s", m.Events(), len(m.Cases()), m.Position(), lm.Events(), len(lm.Cases()), lm.Position())
+		}
+	})
+
+	bad := uuid.New()
+	if _, err := st.Append(ctx, "case-"+uuid.NewString(), store.NoStream(), store.EventData{ID: bad, Type: "intake", Data: []byte{0xff, 0x01}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := region.Build(ctx, st); !errors.Is(err, event.ErrMalformed) {
+		t.Fatalf("Build over a damaged event: %v, want ErrMalformed", err)
+	}
+}

@@ -16,6 +16,7 @@ GO_DIRS  := cmd services projections proto
 DATA      ?= ./data
 HTTP      ?= 127.0.0.1:8080
 GEMEENTEN ?= deploy/gemeenten.json
+SRG       ?= deploy/srg.json
 # Packages whose benchmarks `make bench` runs.
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
@@ -24,7 +25,7 @@ BENCHTIME  ?= 2s
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
-	go run ./cmd/ledger serve --data $(DATA) --http $(HTTP) --gemeenten $(GEMEENTEN)
+	go run ./cmd/ledger serve --data $(DATA) --http $(HTTP) --gemeenten $(GEMEENTEN) --srg $(SRG)
 
 ## test: formatting, vet, buf lint, buf breaking, stale generated code, then all tests
 test: lint breaking check-generated gotest

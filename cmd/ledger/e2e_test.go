@@ -47,7 +47,7 @@ func startServer(t *testing.T, data string, clk *clock) string {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", store: "jetstream", replicas: 1, now: clk.Now}
+		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, now: clk.Now}
 		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
 		pw.Close()
 	}()

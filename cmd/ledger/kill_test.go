@@ -39,7 +39,7 @@ func buildLedger(t *testing.T) string {
 // API address.
 func spawn(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1", "--gemeenten", "../../deploy/gemeenten.json")
+	cmd := exec.Command(bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

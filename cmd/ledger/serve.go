@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/caseload"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/api"
@@ -38,6 +39,7 @@ type serveConfig struct {
 	natsAddr  string
 	natsURL   string
 	gemeenten string
+	srg       string
 	store     string
 	replicas  int
 	logJSON   bool
@@ -54,6 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.natsAddr, "nats", "127.0.0.1:4222", "adres waarop de ingebouwde NATS-server luistert (poort 0: vrije poort, -1: alleen intern)")
 	fs.StringVar(&cfg.natsURL, "nats-url", "", "gebruik een extern NATS-cluster in plaats van de ingebouwde server (bijv. nats://n1:4222,nats://n2:4222)")
 	fs.StringVar(&cfg.gemeenten, "gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten")
+	fs.StringVar(&cfg.srg, "srg", "deploy/srg.json", "databestand met de koppeling van plaatsingssoort naar CBS SRG-voorziening")
 	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
@@ -74,6 +77,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // API. It returns when ctx ends, after a clean stop of each part.
 func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
 	reg, err := gemeente.Load(cfg.gemeenten)
+	if err != nil {
+		return err
+	}
+	srg, err := beleidsview.LoadSRG(cfg.srg)
 	if err != nil {
 		return err
 	}
@@ -143,6 +150,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Now:        cfg.now,
 		Region:     live,
 		Store:      st,
+		SRG:        &srg,
 		Cases:      handler,
 		Views:      views,
 		Gemeenten:  reg,

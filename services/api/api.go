@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -38,9 +39,6 @@ type Replayer func(ctx context.Context, gemeente string) (*ledgerv1.CaseloadView
 
 // Server implements ledgerv1connect.LedgerServiceHandler.
 type Server struct {
-	// Not yet implemented RPCs answer CodeUnimplemented.
-	ledgerv1connect.UnimplementedLedgerServiceHandler
-
 	Cases      *caseflow.Handler
 	Views      Views
 	Replay     Replayer
@@ -56,6 +54,8 @@ type Server struct {
 	// computed from; Store is read for an auditor's replay.
 	Region *region.Live
 	Store  store.Store
+	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
+	SRG *beleidsview.SRGMapping
 }
 
 func (s *Server) now() time.Time {

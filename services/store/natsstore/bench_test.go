@@ -111,3 +111,35 @@ func report(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 }
+
+// BenchmarkReadAll reads the whole store in global order, as a rebuild of
+// the regional model or an auditor's replay does. The store is filled
+// without fsync, in batches; reading does not depend on how it was written.
+func BenchmarkReadAll(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, startBroker(b, broker.Config{Dir: b.TempDir(), Listen: "127.0.0.1:-1", NoSync: true}))
+	const events, perCase = 200_000, 40
+	payload := make([]byte, payloadSize)
+	for c := 0; c < events/perCase; c++ {
+		batch := make([]store.EventData, perCase)
+		for i := range batch {
+			batch[i] = store.EventData{ID: uuid.New(), Type: "uren", Data: payload}
+		}
+		if _, err := s.Append(ctx, "case-"+uuid.NewString(), store.NoStream(), batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		n := 0
+		for _, err := range s.ReadAll(ctx, store.Start) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != events {
+			b.Fatalf("read %d events, want %d", n, events)
+		}
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

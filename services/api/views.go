@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// today is the ledger's today as a region.Day.
+func (s *Server) today() region.Day {
+	return region.DayOf(event.Date(s.now().In(s.location())))
+}
+
+// withModel runs fn on the live regional model, or on one rebuilt from the
+// store when replay is asked: the auditor's check that both agree.
+func (s *Server) withModel(ctx context.Context, replay bool, fn func(m *region.Model) error) (bron string, err error) {
+	if replay {
+		m, err := region.Build(ctx, s.Store)
+		if err != nil {
+			return "", err
+		}
+		return BronReplay, fn(m)
+	}
+	if s.Region == nil {
+		return "", connect.NewError(connect.CodeUnavailable, errors.New("het regionale model is op deze server niet beschikbaar"))
+	}
+	var ferr error
+	if err := s.Region.Read(func(m *region.Model) { ferr = fn(m) }); err != nil {
+		return "", connect.NewError(connect.CodeDataLoss, fmt.Errorf("het regionale model is gestopt bij een gebeurtenis die het niet kan verwerken; de cijfers zijn onvolledig: %v", err))
+	}
+	return BronLive, ferr
+}
+
+// Where the figures come from.
+const (
+	BronLive   = "live"
+	BronReplay = "replay"
+)
+
+func (s *Server) centrum() string { return s.Gemeenten.Centrum() }
+
+// GetBeleidsview computes a gemeente's beleidsview for a year or month.
+func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledgerv1.GetBeleidsviewRequest]) (*connect.Response[ledgerv1.GetBeleidsviewResponse], error) {
+	m := req.Msg
+	if err := s.checkGemeente(m.GetGemeente()); err != nil {
+		return nil, err
+	}
+	if m.GetJaar() < 2000 || m.GetJaar() > 2999 || m.GetMaand() < 0 || m.GetMaand() > 12 {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("periode %d-%d: geef een jaar (2000-2999) en eventueel een maand 1-12", m.GetJaar(), m.GetMaand()))
+	}
+	var view *ledgerv1.Beleidsview
+	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
+		v, err := beleidsview.Compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(m.GetJaar()), int(m.GetMaand()), s.today())
+		if err != nil {
+			return err
+		}
+		v.Bron, v.BijgewerktTot = "", rm.Position().String()
+		view = v
+		return nil
+	})
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	view.Bron = bron
+	return connect.NewResponse(&ledgerv1.GetBeleidsviewResponse{View: view}), nil
+}
+
+// ExportKosten returns every cost line of a gemeente in a year, up to today.
+func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1.ExportKostenRequest]) (*connect.Response[ledgerv1.ExportKostenResponse], error) {
+	m := req.Msg
+	if err := s.checkGemeente(m.GetGemeente()); err != nil {
+		return nil, err
+	}
+	if m.GetJaar() < 2000 || m.GetJaar() > 2999 {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("jaar %d: geef een jaar 2000-2999", m.GetJaar()))
+	}
+	from := region.YearStart(int(m.GetJaar()))
+	to := min(region.YearStart(int(m.GetJaar())+1), s.today()+1)
+	resp := &ledgerv1.ExportKostenResponse{}
+	_, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
+		if to <= from {
+			return nil // the year has not begun
+		}
+		lines, err := costs.Lines(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), from, to)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			resp.Regels = append(resp.Regels, l.Proto())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// ExportSrg counts a gemeente's placements by SRG voorziening in a half year.
+func (s *Server) ExportSrg(ctx context.Context, req *connect.Request[ledgerv1.ExportSrgRequest]) (*connect.Response[ledgerv1.ExportSrgResponse], error) {
+	m := req.Msg
+	if err := s.checkGemeente(m.GetGemeente()); err != nil {
+		return nil, err
+	}
+	if s.SRG == nil {
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("deze server heeft geen SRG-koppeling (deploy/srg.json)"))
+	}
+	year, half, err := beleidsview.ParseHalf(m.GetHalf())
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, err)
+	}
+	resp := &ledgerv1.ExportSrgResponse{}
+	_, err = s.withModel(ctx, false, func(rm *region.Model) error {
+		t, err := beleidsview.SRG(rm, s.Gemeenten, *s.SRG, m.GetGemeente(), year, half)
+		resp.Tellingen = t
+		return err
+	})
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	return connect.NewResponse(resp), nil
+}

@@ -297,3 +297,90 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 		t.Errorf("curl refusal: %d %s", r2.StatusCode, b)
 	}
 }
+
+// TestBeleidThroughTheCLI: a beleidsmedewerker's and a controller's commands,
+// from policy to CSV export.
+func TestBeleidThroughTheCLI(t *testing.T) {
+	clk := newClock(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-01-01",
+		"--product", "beschut-werk=12000", "--product", "jobcoaching=85.50",
+		"--budget", "2026:integratie-uitkering-wsw-beschut=250000", "--lks-norm", "12")
+	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
+	clk.Set(2026, time.March, 2)
+	code, _, errs := cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-02-01", "--product", "beschut-werk=13000")
+	if code != exitFailed || !strings.Contains(errs, "beleid.geen-terugwerkende-kracht") {
+		t.Errorf("retroactive policy: exit %d %q", code, errs)
+	}
+	code, _, errs = cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-04-01", "--product", "zwembad=1")
+	if code != exitUsage || !strings.Contains(errs, "onbekend product") {
+		t.Errorf("unknown product: exit %d %q", code, errs)
+	}
+
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0406", "--doelgroep", "beschut-werk", "--verwijzer", "werkcentrum", "--client-id", "R-huizen-1", "--datum", "2026-01-05")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--loonwaarde", "25", "--datum", "2026-01-06")
+	code, _, errs = cli(t, addr, "case", "plaatsen", c, "--type", "lks-baan", "--datum", "2026-01-07")
+	if code != exitFailed || !strings.Contains(errs, "plaatsing.product-ingekocht") {
+		t.Errorf("product not bought: exit %d %q", code, errs)
+	}
+	mustCLI(t, addr, "case", "plaatsen", c, "--type", "beschut-werk", "--datum", "2026-01-07")
+	mustCLI(t, addr, "case", "uren", c, "--product", "jobcoaching", "--van", "2026-01-07", "--tot", "2026-01-31", "--uren", "10")
+	clk.Set(2026, time.April, 10)
+	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "1000.01", "--budgetstroom", "participatiebudget", "--omschrijving", "overhead Q1")
+
+	// The export: January is 25 days of 12,000/365 per day and 10 hours at
+	// 85.50; February 28 and March 31 days; then the Q1 share.
+	var csvOut string
+	eventually(t, "the regional model", func() bool {
+		code, out, _ := cli(t, addr, "export", "costs", "--gemeente", "GM0406", "--year", "2026")
+		csvOut = out
+		return code == exitOK && strings.Contains(out, "gedeeld;")
+	})
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if lines[0] != strings.Join(CostHeader, ";") {
+		t.Fatalf("CSV header %q", lines[0])
+	}
+	want := map[string]string{
+		"plaatsing;GM0406;2026-01": ";25;0;1200000;82192;821,92;",   // 1,200,000 × 25 / 365 = 82,191.78
+		"plaatsing;GM0406;2026-02": ";28;0;1200000;92055;920,55;",   // × 28 / 365 = 92,054.79
+		"plaatsing;GM0406;2026-03": ";31;0;1200000;101918;1019,18;", // × 31 / 365 = 101,917.81
+		"uren;GM0406;2026-01":      ";0;600;8550;85500;855,00;",     // 600 min × 8,550 / 60
+	}
+	for prefix, frag := range want {
+		found := false
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, prefix) {
+				found = true
+				if !strings.Contains(l, frag) {
+					t.Errorf("line %q lacks %q", l, frag)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no line %s", prefix)
+		}
+	}
+
+	var view struct {
+		View struct {
+			Kosten []map[string]any `json:"kosten"`
+			Totaal map[string]any   `json:"totaal"`
+		} `json:"view"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--json")), &view); err != nil {
+		t.Fatal(err)
+	}
+	if len(view.View.Kosten) == 0 || view.View.Totaal["caseload"] != "1" {
+		t.Errorf("beleidsview: %+v", view.View)
+	}
+	if out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--month", "2"); !strings.Contains(out, "2026-02") || !strings.Contains(out, "€ 920,55") {
+		t.Errorf("month view:\n%s", out)
+	}
+	if out := mustCLI(t, addr, "export", "srg", "--gemeente", "GM0406", "--half", "2026H1"); !strings.Contains(out, "22;Beschut werk (art. 10b Participatiewet);1;0;1") {
+		t.Errorf("srg export:\n%s", out)
+	}
+	code, _, errs = cli(t, addr, "export", "srg", "--gemeente", "GM0406", "--half", "2026H3")
+	if code != exitFailed || errs == "" {
+		t.Errorf("bad half: exit %d %q", code, errs)
+	}
+}

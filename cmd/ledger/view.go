@@ -72,7 +72,11 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 		return err
 	}
 	lw := t.GetLoonwaarde()
-	fmt.Fprintf(w, "\nLoonwaarde: gemiddeld %s (%d gemeten), ontwikkeling gemiddeld %+.1f procentpunt\n", procent(lw.GetGemiddeldProcent()), lw.GetGemeten(), lw.GetGemiddeldeOntwikkeling())
+	sign := "+"
+	if lw.GetGemiddeldeOntwikkeling() < 0 {
+		sign = ""
+	}
+	fmt.Fprintf(w, "\nLoonwaarde: gemiddeld %s (%d gemeten), ontwikkeling gemiddeld %s%s procentpunt\n", procent(lw.GetGemiddeldProcent()), lw.GetGemeten(), sign, strings.TrimSuffix(procent(lw.GetGemiddeldeOntwikkeling()), "%"))
 	lks := t.GetLks()
 	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s)\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()))
 

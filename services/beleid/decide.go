@@ -53,6 +53,11 @@ const (
 	RuleKostenStroom   = "gedeelde-kosten.budgetstroom"
 )
 
+// MaxCent bounds any amount in the ledger: €100 billion, far above any real
+// tariff, budget or booking, and far enough below the int64 limit that sums
+// of many lines cannot overflow.
+const MaxCent = 10_000_000_000_000
+
 // DecideBeleid judges a new policy version of a gemeente against its
 // history. A version starts today or later and never before the latest
 // version: days already priced are never priced again.
@@ -68,6 +73,14 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 	}
 	if today != nil && event.CompareDates(from, today) < 0 {
 		return refuse(RuleTerugwerkend, "beleid geldt niet met terugwerkende kracht: %s ligt vóór vandaag (%s); dagen die al geprijsd zijn blijven dat", event.FormatDate(from), event.FormatDate(today))
+	}
+	if today != nil && event.CompareDates(from, today) == 0 {
+		// Today may already be priced by the version in force; a new one
+		// starts tomorrow at the earliest. Only a gemeente without a version
+		// in force today can start today: nothing of it is priced yet.
+		if v := h.InForce(today); v != nil {
+			return refuse(RuleTerugwerkend, "vandaag geldt al versie %s en is daarmee al geprijsd; een nieuwe versie gaat op zijn vroegst morgen in", v.Ref())
+		}
 	}
 	for _, v := range h {
 		if event.CompareDates(from, v.Beleid.GetGeldigVanaf()) < 0 {
@@ -86,6 +99,10 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 			return refuse(RuleProduct, "%s heeft een tarief per jaar (groter dan 0), geen uurtarief", p.Code)
 		case p.Eenheid == PerUur && (t.GetCentPerUur() <= 0 || t.GetCentPerJaar() != 0):
 			return refuse(RuleProduct, "%s heeft een uurtarief (groter dan 0), geen tarief per jaar", p.Code)
+		case t.GetCentPerJaar() > MaxCent || t.GetCentPerUur() > MaxCent:
+			return refuse(RuleProduct, "het tarief van %s is onwaarschijnlijk hoog", p.Code)
+		case t.GetBudgetstroom() != ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED && t.GetBudgetstroom().Descriptor().Values().ByNumber(t.GetBudgetstroom().Number()) == nil:
+			return refuse(RuleProduct, "onbekende budgetstroom %d bij %s", t.GetBudgetstroom(), p.Code)
 		}
 		seen[p.Code] = true
 	}
@@ -97,14 +114,16 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 			return refuse(RuleBudget, "budgetjaar %d valt buiten 2000-2999", bu.GetJaar())
 		case bu.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED:
 			return refuse(RuleBudget, "een budget hoort bij een budgetstroom")
-		case bu.GetCent() < 0:
-			return refuse(RuleBudget, "een budget kan niet negatief zijn")
+		case bu.GetCent() < 0 || bu.GetCent() > MaxCent:
+			return refuse(RuleBudget, "een budget ligt tussen 0 en € 100 miljard")
+		case bu.GetBudgetstroom().Descriptor().Values().ByNumber(bu.GetBudgetstroom().Number()) == nil:
+			return refuse(RuleBudget, "onbekende budgetstroom %d", bu.GetBudgetstroom())
 		case budgets[key]:
 			return refuse(RuleBudget, "het budget voor %d en deze budgetstroom staat er twee keer in", bu.GetJaar())
 		}
 		budgets[key] = true
 	}
-	if b.GetLksNorm() < 0 {
+	if b.GetLksNorm() < 0 || b.GetLksNorm() > 1_000_000 {
 		return refuse(RuleLKSNorm, "de LKS-norm kan niet negatief zijn")
 	}
 	return nil
@@ -115,7 +134,7 @@ func DecideVerdeelsleutel(v *ledgerv1.Verdeelsleutel, today *ledgerv1.Date) erro
 	if v.GetJaar() < 2000 || (today != nil && v.GetJaar() > today.GetYear()+1) {
 		return refuse(RuleSleutelJaar, "een verdeelsleutel geldt voor een jaar tot en met volgend jaar, niet %d", v.GetJaar())
 	}
-	if v.GetMethode() == ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED {
+	if v.GetMethode() == ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED || v.GetMethode().Descriptor().Values().ByNumber(v.GetMethode().Number()) == nil {
 		return refuse(RuleSleutelMethode, "kies de verdeling: inwoners, caseload-dagen of plaatsing-dagen")
 	}
 	return nil
@@ -135,9 +154,9 @@ func DecideGedeeldeKosten(g *ledgerv1.GedeeldeKosten, last, today *ledgerv1.Date
 		return refuse(RuleKostenPeriode, "een boeking ligt binnen één kalenderjaar (de verdeelsleutel geldt per jaar); splits %s – %s", event.FormatDate(van), event.FormatDate(last))
 	case today != nil && event.CompareDates(last, today) >= 0:
 		return refuse(RuleKostenPeriode, "boek gedeelde kosten na afloop van de periode; %s is nog niet voorbij", event.FormatDate(last))
-	case g.GetCent() <= 0:
-		return refuse(RuleKostenBedrag, "het bedrag moet groter dan 0 zijn")
-	case g.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED:
+	case g.GetCent() <= 0 || g.GetCent() > MaxCent:
+		return refuse(RuleKostenBedrag, "het bedrag ligt tussen 0 en € 100 miljard")
+	case g.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED || g.GetBudgetstroom().Descriptor().Values().ByNumber(g.GetBudgetstroom().Number()) == nil:
 		return refuse(RuleKostenStroom, "geef de budgetstroom")
 	}
 	return nil

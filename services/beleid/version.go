@@ -74,23 +74,6 @@ func (h History) InForce(d *ledgerv1.Date) *Version {
 	return best
 }
 
-// Changes returns the distinct geldig_vanaf dates of the history, ascending:
-// the days on which the version in force can change.
-func (h History) Changes() []*ledgerv1.Date {
-	var out []*ledgerv1.Date
-	for _, v := range h {
-		out = append(out, v.Beleid.GetGeldigVanaf())
-	}
-	sort.Slice(out, func(i, j int) bool { return event.CompareDates(out[i], out[j]) < 0 })
-	uniq := out[:0]
-	for _, d := range out {
-		if len(uniq) == 0 || event.CompareDates(uniq[len(uniq)-1], d) != 0 {
-			uniq = append(uniq, d)
-		}
-	}
-	return uniq
-}
-
 // Add appends a recorded version, keeping Versie order.
 func (h History) Add(v *Version) History {
 	h = append(h, v)

@@ -205,6 +205,8 @@ func BenchmarkHandle(b *testing.B) {
 func TestPlacementNeedsPolicy(t *testing.T) {
 	ctx := context.Background()
 	h, st := newHandler(t)
+	now := h.Now()
+	h.Now = func() time.Time { return now }
 	pol := &beleid.Handler{Store: st, Gemeenten: h.Gemeenten, Now: h.Now}
 	h.Policies = pol
 	res, err := h.Handle(ctx, aanmelden("GM0402"))
@@ -225,9 +227,17 @@ func TestPlacementNeedsPolicy(t *testing.T) {
 	if _, err := h.Handle(ctx, plaats); !errors.As(err, &ref) || ref.Rule != caseflow.RulePlaatsingProduct {
 		t.Fatalf("plaatsing of a product not bought: %v", err)
 	}
-	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductBeschutWerk, CentPerJaar: 12_000_00}}}); err != nil {
+	// Today is priced by v1 now; v2 can start tomorrow at the earliest.
+	v2 := &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductBeschutWerk, CentPerJaar: 12_000_00}}}
+	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", v2); !errors.Is(err, beleid.ErrRefused) {
+		t.Fatalf("a second version starting today: %v", err)
+	}
+	v2.GeldigVanaf = event.YMD(2026, 11, 25)
+	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", v2); err != nil {
 		t.Fatal(err)
 	}
+	now = now.Add(24 * time.Hour)
+	plaats.Datum = event.YMD(2026, 11, 25)
 	r, err := h.Handle(ctx, plaats)
 	if err != nil {
 		t.Fatalf("plaatsing once bought: %v", err)

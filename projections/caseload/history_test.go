@@ -97,7 +97,9 @@ func (h *history) record(caseID string, date *ledgerv1.Date, draft *ledgerv1.Eve
 // aanmelden opens a case in gm and returns its id.
 func (h *history) aanmelden(gm string, date *ledgerv1.Date, dg ledgerv1.Doelgroep) string {
 	h.tb.Helper()
-	ev, err := h.try("", gm, date, aanmelding("r-"+h.newID()[:8], dg))
+	id := h.newID()
+	// Split so that no run of digits could be taken for a BSN.
+	ev, err := h.try("", gm, date, aanmelding("r-"+id[:4]+"-"+id[4:8], dg))
 	if err != nil {
 		h.tb.Fatalf("aanmelding: %v", err)
 	}

@@ -2,13 +2,16 @@ package caseflow
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/resident"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -41,6 +44,9 @@ func Check(s State, ev *ledgerv1.Event) error {
 		}
 	}
 
+	if err := checkValues(s, ev); err != nil {
+		return err
+	}
 	switch p := ev.GetPayload().(type) {
 	case *ledgerv1.Event_Aanmelding:
 		a := p.Aanmelding
@@ -49,6 +55,9 @@ func Check(s State, ev *ledgerv1.Event) error {
 			return refuse(s, RuleAanmeldingNieuweZaak, "een aanmelding opent een nieuwe zaak; deze zaak bestaat al")
 		case a.GetResidentId() == "":
 			return refuse(s, RuleAanmeldingClient, "een aanmelding heeft een client nodig (BSN of client-id)")
+		case resident.LooksLikeBSN(a.GetResidentId()):
+			// An event is immutable: a BSN in it could never be erased.
+			return refuse(s, RuleAanmeldingClient, "een client-id mag geen BSN bevatten; geef het BSN met --bsn, dan wordt het gepseudonimiseerd")
 		case a.GetDoelgroep() == ledgerv1.Doelgroep_DOELGROEP_UNSPECIFIED:
 			return refuse(s, RuleAanmeldingDoelgroep, "een aanmelding heeft een doelgroep nodig")
 		case a.GetVerwijzer() == ledgerv1.Verwijzer_VERWIJZER_UNSPECIFIED:
@@ -87,6 +96,48 @@ func Check(s State, ev *ledgerv1.Event) error {
 		return refuse(s, RuleTransitieOnbekend, "onbekende soort gebeurtenis")
 	}
 	return nil
+}
+
+// checkValues refuses enum numbers this version does not know and dates that
+// are not calendar dates, wherever they sit in the event.
+func checkValues(s State, ev *ledgerv1.Event) error {
+	var bad string
+	ev.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		bad = badValue(fd, v)
+		return bad == ""
+	})
+	if bad != "" {
+		return refuse(s, RuleWaarde, "%s", bad)
+	}
+	return nil
+}
+
+func badValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
+	switch {
+	case fd.Kind() == protoreflect.EnumKind && !fd.IsList():
+		if fd.Enum().Values().ByNumber(v.Enum()) == nil {
+			return fmt.Sprintf("onbekende waarde %d voor %s", v.Enum(), fd.Name())
+		}
+	case fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap():
+		m := v.Message()
+		if d, ok := m.Interface().(*ledgerv1.Date); ok {
+			if err := event.CheckDate(d); err != nil {
+				return fmt.Sprintf("%s: %v", fd.Name(), err)
+			}
+			return ""
+		}
+		var bad string
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			bad = badValue(fd, v)
+			return bad == ""
+		})
+		return bad
+	case fd.Kind() == protoreflect.Int64Kind && !fd.IsList():
+		if n := v.Int(); n > beleid.MaxCent || n < -beleid.MaxCent {
+			return fmt.Sprintf("%s %d valt buiten het toegestane bereik", fd.Name(), n)
+		}
+	}
+	return ""
 }
 
 func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
@@ -246,7 +297,12 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		if err := Check(s, out); err != nil {
 			return nil, err
 		}
-		if err := bought(s, r, s.Gemeente, p.Uren.GetProduct(), env.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
+		// Hours are often recorded after the fact: they belong to, and are
+		// paid by, the gemeente responsible on the last day of the period,
+		// which after a verhuizing is not the one responsible now.
+		g := responsibleOn(history, env.GetOccurredOn(), s.Gemeente)
+		out.Envelope.Gemeente = g
+		if err := bought(s, r, g, p.Uren.GetProduct(), env.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
 			return nil, err
 		}
 	case *ledgerv1.Event_Verhuizing:
@@ -291,6 +347,28 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		return nil, err
 	}
 	return out, nil
+}
+
+// responsibleOn is the gemeente responsible for the case on day d: the one
+// after the last verhuizing dated on or before d.
+func responsibleOn(history []*ledgerv1.Event, d *ledgerv1.Date, fallback string) string {
+	eff, err := Effective(history)
+	if err != nil {
+		return fallback
+	}
+	g := fallback
+	for _, ev := range eff {
+		if event.CompareDates(ev.GetEnvelope().GetOccurredOn(), d) > 0 {
+			break
+		}
+		switch {
+		case ev.GetAanmelding() != nil:
+			g = ev.GetEnvelope().GetGemeente()
+		case ev.GetVerhuizing() != nil:
+			g = ev.GetVerhuizing().GetNaarGemeente()
+		}
+	}
+	return g
 }
 
 // bought refuses a product the responsible gemeente's policy in force on d
@@ -354,6 +432,18 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 		c.Datum = orig.GetEnvelope().GetOccurredOn()
 		out.Payload = &ledgerv1.Event_Correctie{Correctie: c}
 	}
+	if pl := c.GetPlaatsing(); pl != nil && orig.GetPlaatsing() != nil {
+		// A corrected type is priced as its own product, unless the
+		// correction names one: the old type's default would price an LKS
+		// job as beschut werk.
+		old := orig.GetPlaatsing()
+		if pl.GetProduct() == "" || (pl.GetType() != old.GetType() && pl.GetProduct() == beleid.DefaultProduct(old.GetType())) {
+			pl.Product = beleid.DefaultProduct(pl.GetType())
+		}
+	}
+	if err := event.CheckDate(c.GetDatum()); err != nil {
+		return refuse(s, RuleDatumVerplicht, "de gecorrigeerde datum is ongeldig: %v", err)
+	}
 	fixed, err := Corrected(orig, c)
 	if err != nil {
 		return refuse(s, RuleCorrectieType, "de correctie %s", err)
@@ -362,15 +452,23 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 		return refuse(s, RuleDatumToekomst, "de gecorrigeerde datum %s ligt in de toekomst", event.FormatDate(c.GetDatum()))
 	}
 	fenv := fixed.GetEnvelope()
+	moved := event.CompareDates(fenv.GetOccurredOn(), orig.GetEnvelope().GetOccurredOn()) != 0
 	switch f := fixed.GetPayload().(type) {
 	case *ledgerv1.Event_Plaatsing:
-		if f.Plaatsing.GetProduct() != orig.GetPlaatsing().GetProduct() || event.CompareDates(fenv.GetOccurredOn(), orig.GetEnvelope().GetOccurredOn()) != 0 {
+		if f.Plaatsing.GetProduct() != orig.GetPlaatsing().GetProduct() || f.Plaatsing.GetType() != orig.GetPlaatsing().GetType() || moved {
 			if err := bought(s, r, fenv.GetGemeente(), f.Plaatsing.GetProduct(), fenv.GetOccurredOn(), beleid.PerJaar, RulePlaatsingProduct); err != nil {
 				return err
 			}
 		}
+	case *ledgerv1.Event_Vangnet:
+		if moved {
+			if err := bought(s, r, fenv.GetGemeente(), beleid.ProductVangnet, fenv.GetOccurredOn(), beleid.PerJaar, RuleVangnetProduct); err != nil {
+				return err
+			}
+		}
 	case *ledgerv1.Event_Uren:
-		if err := bought(s, r, fenv.GetGemeente(), f.Uren.GetProduct(), fenv.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
+		g := responsibleOn(history, fenv.GetOccurredOn(), fenv.GetGemeente())
+		if err := bought(s, r, g, f.Uren.GetProduct(), fenv.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
 			return err
 		}
 	}

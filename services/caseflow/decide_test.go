@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
@@ -318,6 +319,25 @@ func TestRules(t *testing.T) {
 			return ev
 		}, RuleLoonwaarde, nil},
 		{"plaatsing zonder soort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 0) }, RulePlaatsingType, nil},
+		{"onbekende plaatsingssoort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 55) }, RuleWaarde, nil},
+		{"onbekende doelgroep", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().Doelgroep = 99
+			return ev
+		}, RuleWaarde, nil},
+		{"client-id is een BSN", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().ResidentId = "111222333"
+			return ev
+		}, RuleAanmeldingClient, nil},
+		{"einddatum geen kalenderdatum", traject, func(j *journey) *ledgerv1.Event {
+			return detach(day(2, 1), &ledgerv1.Date{Year: 2026, Month: 14, Day: 99}, "")
+		}, RuleWaarde, nil},
+		{"LKS-bedrag buiten bereik", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN)
+			ev.GetPlaatsing().LksCentPerMaand = 5_000_000_000_000_000_000
+			return ev
+		}, RuleWaarde, nil},
 		{"plaatsing negatief LKS", traject, func(j *journey) *ledgerv1.Event {
 			ev := plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN)
 			ev.GetPlaatsing().LksCentPerMaand = -1
@@ -379,6 +399,9 @@ func TestRules(t *testing.T) {
 		{"correctie datum in de toekomst", placed, func(j *journey) *ledgerv1.Event {
 			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(12, 1)})
 		}, RuleDatumToekomst, nil},
+		{"correctie naar geen kalenderdatum", placed, func(j *journey) *ledgerv1.Event {
+			return correctie(nil, j.history[0].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: &ledgerv1.Date{Year: 2026, Month: 2, Day: 31}})
+		}, RuleDatumVerplicht, nil},
 		{"correctie van een datum", placed, func(j *journey) *ledgerv1.Event {
 			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 6)})
 		}, "", nil},
@@ -576,6 +599,42 @@ func TestPolicyRules(t *testing.T) {
 			}
 		})
 	}
+	// Hours recorded after a verhuizing belong to the gemeente responsible
+	// on their last day, and are judged against its policy.
+	t.Run("uren na een verhuizing", func(t *testing.T) {
+		j := newJourney(t)
+		j.rules.Policy = func(gm string) beleid.History {
+			if gm == "GM0402" {
+				return hilversum
+			}
+			return beleid.History{policyOf("GM1942", 1, day(1, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00))}
+		}
+		placed(j)
+		j.do(verhuizing(day(6, 1), "GM1942"))
+		ev := j.do(uren(day(5, 31), day(5, 1), beleid.ProductJobcoaching, 120))
+		if g := ev.GetEnvelope().GetGemeente(); g != "GM0402" {
+			t.Errorf("hours of May recorded for %s, want GM0402 (responsible on 31 May)", g)
+		}
+		if _, err := j.try(uren(day(6, 30), day(6, 1), beleid.ProductJobcoaching, 120)); err == nil {
+			t.Error("hours of June accepted, but Gooise Meren does not buy jobcoaching")
+		}
+	})
+	// A correction of the type is priced as the new type.
+	t.Run("correctie van de soort", func(t *testing.T) {
+		j := newJourney(t)
+		j.rules.Policy = func(string) beleid.History {
+			return beleid.History{policyOf("GM0402", 1, day(1, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00), perJaar(beleid.ProductLKSBaan, 9_800_00))}
+		}
+		placed(j)
+		orig := j.history[2]
+		fixed := proto.Clone(orig.GetPlaatsing()).(*ledgerv1.Plaatsing)
+		fixed.Type = ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN
+		c := j.do(correctie(nil, orig.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Vervanging: &ledgerv1.Correctie_Plaatsing{Plaatsing: fixed}}))
+		if got := c.GetCorrectie().GetPlaatsing().GetProduct(); got != beleid.ProductLKSBaan {
+			t.Errorf("corrected plaatsing priced as %q, want lks-baan", got)
+		}
+	})
+
 	// The decided plaatsing names the product it is priced as.
 	j := newJourney(t)
 	traject(j)

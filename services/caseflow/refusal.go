@@ -93,6 +93,7 @@ const (
 	RuleUrenProduct              = "uren.product-ingekocht"
 	RuleUrenAantal               = "uren.aantal"
 	RuleUrenPeriode              = "uren.periode"
+	RuleWaarde                   = "waarde.geldig"
 )
 
 // ToestandNaam is the klantmanager's word for a state.

@@ -87,3 +87,22 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// LooksLikeBSN reports whether s holds a run of 8 or 9 digits that passes
+// the elfproef: a client-id like that may be a BSN, and must not be stored.
+func LooksLikeBSN(s string) bool {
+	run := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		if run == 8 || run == 9 {
+			if CheckBSN(s[i-run:i]) == nil {
+				return true
+			}
+		}
+		run = 0
+	}
+	return false
+}

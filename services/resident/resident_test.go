@@ -87,3 +87,21 @@ func mustID(t *testing.T, p *Pseudonymizer, bsn string) string {
 	}
 	return id
 }
+
+func TestLooksLikeBSN(t *testing.T) {
+	cases := map[string]bool{
+		"111222333":                    true,
+		"client-111222333":             true,
+		"R-12345672":                   true, // 8 digits, with the implied leading zero
+		"123456781":                    false,
+		"R-scenario-000042":            false,
+		"R-kill-1795012345678901234":   false, // a long number is not a BSN
+		"R-c32kh2es2z4h4bxcop3zrxfd2a": false,
+		"":                             false,
+	}
+	for s, want := range cases {
+		if got := LooksLikeBSN(s); got != want {
+			t.Errorf("LooksLikeBSN(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -8,11 +8,13 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/api"
@@ -228,7 +230,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	if err := f.fill(ctx, verb, req, cl); err != nil {
 		return err
 	}
-	resp, err := cl.Record(ctx, connect.NewRequest(req))
+	resp, err := recordOnce(ctx, cl, req)
 	if err != nil {
 		return err
 	}
@@ -305,7 +307,7 @@ func (f *fields) fill(ctx context.Context, verb string, req *ledgerv1.RecordRequ
 			return usageErrorf("--van: %v", err)
 		}
 		h, err := strconv.ParseFloat(strings.ReplaceAll(f.uren, ",", "."), 64)
-		if err != nil || h <= 0 || h > 10000 {
+		if err != nil || !(h > 0 && h <= 10000) {
 			return usageErrorf("--uren %q: geef een aantal uren groter dan 0", f.uren)
 		}
 		req.Transition = &ledgerv1.RecordRequest_Uren{Uren: &ledgerv1.Uren{Product: f.product, Van: van, Minuten: uint32(math.Round(h * 60))}}
@@ -466,7 +468,7 @@ func (f *fields) applyPlaatsing(p *ledgerv1.Plaatsing, required bool) error {
 	}
 	if f.set["uren"] {
 		h, err := strconv.ParseFloat(strings.ReplaceAll(f.uren, ",", "."), 64)
-		if err != nil || h < 0 || h > 80 {
+		if err != nil || !(h >= 0 && h <= 80) {
 			return usageErrorf("--uren %q: geef een aantal uren per week tussen 0 en 80", f.uren)
 		}
 		p.MinutenPerWeek = uint32(math.Round(h * 60))
@@ -553,20 +555,21 @@ func percent(n int) (uint32, error) {
 	return uint32(n), nil
 }
 
-// euroCents reads an amount in euro ("1250", "1250.50", "1250,50") as cents
+// euroAmount is how an amount is typed: euros, optionally a decimal point
+// or comma and one or two cent digits.
+var euroAmount = regexp.MustCompile(`^[0-9]{1,11}([.,][0-9]{1,2})?$`)
+
+// euroCents reads an amount in euro ("1250", "1250.50", "1250,5") as cents
 // without going through floating point.
 func euroCents(s string) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
-	whole, frac, _ := strings.Cut(s, ".")
-	if len(frac) > 2 {
-		return 0, usageErrorf("bedrag %q: hooguit twee decimalen", s)
+	s = strings.TrimSpace(s)
+	if !euroAmount.MatchString(s) {
+		return 0, usageErrorf("bedrag %q: geef euro's, bijv. 1250 of 1250,50", s)
 	}
+	whole, frac, _ := strings.Cut(strings.ReplaceAll(s, ",", "."), ".")
 	frac = (frac + "00")[:2]
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	c, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || w > math.MaxInt64/100-1 {
-		return 0, usageErrorf("bedrag %q: geef euro's, bijv. 1250.00", s)
-	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	c, _ := strconv.ParseInt(frac, 10, 64)
 	return w*100 + c, nil
 }
 
@@ -576,4 +579,28 @@ func amsterdam() *time.Location {
 		return time.Local
 	}
 	return loc
+}
+
+// recordOnce sends a transition with an event id of its own and sends it
+// again when the answer got lost (server unreachable or too slow): the
+// ledger recognises the id, so the transition is recorded once.
+func recordOnce(ctx context.Context, cl ledgerv1connect.LedgerServiceClient, req *ledgerv1.RecordRequest) (*connect.Response[ledgerv1.RecordResponse], error) {
+	req.EventId = uuid.NewString()
+	wait := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		resp, err := cl.Record(ctx, connect.NewRequest(req))
+		switch connect.CodeOf(err) {
+		case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
+			if attempt < 4 && ctx.Err() == nil {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return nil, err
+				}
+				wait *= 2
+				continue
+			}
+		}
+		return resp, err
+	}
 }

@@ -98,6 +98,13 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 		}
 		cmd.CaseID = id
 	}
+	if m.GetEventId() != "" {
+		id, err := uuid.Parse(m.GetEventId())
+		if err != nil || id == uuid.Nil {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("event_id %q is geen geldige UUID", m.GetEventId()))
+		}
+		cmd.EventID = id
+	}
 	tr, err := s.transition(m)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,15 @@ type Command struct {
 	ExpectedRevision *uint64
 	// Transition carries the payload only.
 	Transition *ledgerv1.Event
+	// EventID, when set, is the id the event gets, so that the caller can
+	// retry safely: a command whose event is already recorded succeeds
+	// again without writing. For an aanmelding it also fixes the case id.
+	EventID uuid.UUID
 }
+
+// caseNamespace derives a case id from the event id of its aanmelding, so a
+// retried aanmelding lands in the same case instead of opening a second.
+var caseNamespace = uuid.MustParse("5f0c1c8e-2b1e-4d5a-9a43-6c2d7f1e0b19")
 
 // Result tells what was appended.
 type Result struct {
@@ -141,7 +149,11 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		if cmd.CaseID != uuid.Nil {
 			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
 		}
-		return h.append(ctx, cmd, uuid.New(), nil)
+		caseID := uuid.New()
+		if cmd.EventID != uuid.Nil {
+			caseID = uuid.NewSHA1(caseNamespace, cmd.EventID[:])
+		}
+		return h.append(ctx, cmd, caseID, nil)
 	}
 	if cmd.CaseID == uuid.Nil {
 		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
@@ -157,6 +169,11 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 				return Result{}, &Refusal{Rule: RuleZaakOnbekend, CaseID: cmd.CaseID.String(), Reden: "deze zaak bestaat niet", Err: ErrCaseNotFound}
 			}
 			return Result{}, err
+		}
+		if cmd.EventID != uuid.Nil {
+			if res, done := c.recorded(cmd.EventID); done {
+				return res, nil // a retry of a command that already landed
+			}
 		}
 		if cmd.ExpectedRevision != nil && *cmd.ExpectedRevision != c.Revision {
 			return Result{}, &store.ConflictError{Stream: event.Stream(cmd.CaseID), Expected: store.Exactly(*cmd.ExpectedRevision), Actual: int64(c.Revision)}
@@ -201,7 +218,10 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	if err != nil {
 		return Result{}, err
 	}
-	id := uuid.New()
+	id := cmd.EventID
+	if id == uuid.Nil {
+		id = uuid.New()
+	}
 	ev.Envelope.EventId = id.String()
 	ev.Envelope.RecordedAt = timestamppb.New(t)
 	ev.Envelope.Actor = cmd.Actor
@@ -221,4 +241,19 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
 	}
 	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state}, nil
+}
+
+// recorded returns the result of the event with id if the case holds it.
+func (c *Case) recorded(id uuid.UUID) (Result, bool) {
+	for i, rec := range c.Records {
+		if rec.ID == id {
+			caseID, _ := uuid.Parse(c.State.CaseID)
+			state, err := Fold(c.Events[:i+1])
+			if err != nil {
+				state = c.State
+			}
+			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state}, true
+		}
+	}
+	return Result{}, false
 }

@@ -247,3 +247,38 @@ func TestPlacementNeedsPolicy(t *testing.T) {
 		t.Errorf("plaatsing recorded with product %q", got)
 	}
 }
+
+// TestRetryWithEventID: a command sent again with the same event id, after
+// its answer got lost, is recorded once; an aanmelding stays one case.
+func TestRetryWithEventID(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t)
+	cmd := aanmelden("GM0402")
+	cmd.EventID = uuid.New()
+	first, err := h.Handle(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.Handle(ctx, cmd)
+	if err != nil || again.CaseID != first.CaseID || again.Revision != 0 || again.EventID != cmd.EventID {
+		t.Fatalf("retried aanmelding: %+v, %v; first %+v", again, err, first)
+	}
+	in := intakeOn(first.CaseID, 3)
+	in.EventID = uuid.New()
+	for range 3 {
+		r, err := h.Handle(ctx, in)
+		if err != nil || r.Revision != 1 || r.EventID != in.EventID {
+			t.Fatalf("retried intake: %+v, %v", r, err)
+		}
+	}
+	n := 0
+	for _, err := range st.ReadAll(ctx, store.Start) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("store holds %d events after retries, want 2", n)
+	}
+}

@@ -40,6 +40,11 @@ type RecordRequest struct {
 	// checks (elfproef) and turns into a pseudonymous resident id. It is never
 	// stored or logged.
 	Bsn string `protobuf:"bytes,6,opt,name=bsn,proto3" json:"bsn,omitempty"`
+	// Optional: the id (UUID) the new event gets. A client that sets it may
+	// send the same request again after a timeout or a lost answer: if the
+	// event is already recorded, the answer is the same and nothing is
+	// written twice. For an aanmelding it also fixes the case id.
+	EventId string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// Types that are valid to be assigned to Transition:
 	//
 	//	*RecordRequest_Aanmelding
@@ -124,6 +129,13 @@ func (x *RecordRequest) GetExpectedRevision() uint64 {
 func (x *RecordRequest) GetBsn() string {
 	if x != nil {
 		return x.Bsn
+	}
+	return ""
+}
+
+func (x *RecordRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
 	}
 	return ""
 }
@@ -3373,14 +3385,15 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xb8\x05\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xd3\x05\n" +
 	"\rRecordRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12%\n" +
 	"\x05datum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x120\n" +
 	"\x11expected_revision\x18\x05 \x01(\x04H\x01R\x10expectedRevision\x88\x01\x01\x12\x10\n" +
-	"\x03bsn\x18\x06 \x01(\tR\x03bsn\x127\n" +
+	"\x03bsn\x18\x06 \x01(\tR\x03bsn\x12\x19\n" +
+	"\bevent_id\x18\a \x01(\tR\aeventId\x127\n" +
 	"\n" +
 	"aanmelding\x18\n" +
 	" \x01(\v2\x15.ledger.v1.AanmeldingH\x00R\n" +

@@ -281,7 +281,7 @@ type follower struct {
 	notify      chan struct{} // closed on every progress change, if anyone waits
 }
 
-func (f *follower) durable() string { return "caseload-" + f.code }
+func (f *follower) durable() string { return bus.LedgerConsumer(f.code) }
 
 // changed wakes waiters; call with mu held.
 func (f *follower) changed() {

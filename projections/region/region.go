@@ -244,14 +244,13 @@ func (m *Model) BookingKey(b *Booking) (*KeyVersion, bool) {
 	return m.Key(int32(b.Van.Year()))
 }
 
-// Keys returns every verdeelsleutel version of a year.
-func (m *Model) Keys(year int32) []*KeyVersion { return m.keys[year] }
-
 // Bookings returns the shared-cost bookings in the order recorded.
 func (m *Model) Bookings() []*Booking { return m.bookings }
 
 // minimise drops from a case event what no figure needs and what should not
-// be copied around: encrypted personal data, free text, actor, hash link.
+// be kept in memory beside every figure: the encrypted personal data of an
+// aanmelding, the actor, the hash link and the timestamps. Free text stays:
+// it is in the payloads the figures read.
 func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
 	env := ev.GetEnvelope()
 	out := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{

@@ -210,6 +210,8 @@ func (s *Server) toConnect(err error) *connect.Error {
 		return connect.NewError(connect.CodeAborted, fmt.Errorf("de zaak is intussen gewijzigd (nu revisie %d, verwacht %s); bekijk de zaak opnieuw en probeer het nog eens", conflict.Actual, conflict.Expected))
 	case errors.Is(err, store.ErrConflict):
 		return connect.NewError(connect.CodeAborted, errors.New("de zaak is intussen gewijzigd door een andere medewerker; probeer het nog eens"))
+	case errors.Is(err, beleidsview.ErrPeriode):
+		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, err)
 	}
@@ -313,7 +315,7 @@ func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetV
 // ListGemeenten lists the participants from the data file.
 func (s *Server) ListGemeenten(ctx context.Context, req *connect.Request[ledgerv1.ListGemeentenRequest]) (*connect.Response[ledgerv1.ListGemeentenResponse], error) {
 	resp := &ledgerv1.ListGemeentenResponse{}
-	year := time.Now().Year()
+	year := s.now().In(s.location()).Year()
 	for _, g := range s.Gemeenten.All() {
 		n, _ := g.InwonersOp(year)
 		resp.Gemeenten = append(resp.Gemeenten, &ledgerv1.Gemeente{

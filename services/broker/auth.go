@@ -29,10 +29,11 @@ func InboxPrefix(gemeente string) string { return "_INBOX_" + gemeente }
 
 // GemeentePermissions are the rights of a gemeente's user: JetStream API
 // calls on its own bus stream (info, its consumers, fetching and acking
-// messages) and replies on its own inbox. Nothing else, no publishing on
-// ledger subjects.
+// messages) and replies on its own inbox. Nothing else: no publishing on
+// ledger subjects, and hands off the ledger's own consumer on the stream.
 func GemeentePermissions(gemeente string) *server.Permissions {
 	s := bus.StreamName(gemeente)
+	own := bus.LedgerConsumer(gemeente)
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
 			"$JS.API.INFO",
@@ -47,6 +48,11 @@ func GemeentePermissions(gemeente string) *server.Permissions {
 			"$JS.API.CONSUMER.MSG.NEXT." + s + ".>",
 			"$JS.ACK." + s + ".>",
 			"$JS.FC." + s + ".>",
+		}, Deny: []string{
+			"$JS.API.CONSUMER.*." + s + "." + own,
+			"$JS.API.CONSUMER.*." + s + "." + own + ".>",
+			"$JS.API.CONSUMER.*.*." + s + "." + own,
+			"$JS.ACK." + s + "." + own + ".>",
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{InboxPrefix(gemeente) + ".>"}},
 	}

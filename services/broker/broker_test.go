@@ -124,6 +124,18 @@ func TestGemeenteReadsOnlyItsOwnStream(t *testing.T) {
 	}
 	perm.waitFor(t, "$JS.API.CONSUMER.CREATE."+bus.StreamName("GM1942"))
 
+	// The ledger's own consumer on Hilversum's stream is not Hilversum's to
+	// delete or to read from.
+	if _, err := sjs.CreateOrUpdateConsumer(ctx, bus.StreamName("GM0402"), jetstream.ConsumerConfig{Durable: bus.LedgerConsumer("GM0402"), AckPolicy: jetstream.AckAllPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	short2, cancel2 := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel2()
+	if err := js.DeleteConsumer(short2, bus.StreamName("GM0402"), bus.LedgerConsumer("GM0402")); err == nil {
+		t.Fatal("Hilversum deleted the ledger's own consumer")
+	}
+	perm.waitFor(t, "$JS.API.CONSUMER.DELETE."+bus.StreamName("GM0402")+"."+bus.LedgerConsumer("GM0402"))
+
 	// Core subscriptions to event subjects, its own or another's, and to
 	// other inboxes are refused too; so is publishing an event.
 	for _, subj := range []string{bus.Filter("GM1942"), "_INBOX.>", bus.Filter("GM0402")} {

@@ -12,7 +12,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,15 +42,9 @@ func Subject(gemeente, typ string) string { return SubjectPrefix + "." + gemeent
 // Filter matches every event subject of one gemeente.
 func Filter(gemeente string) string { return SubjectPrefix + "." + gemeente + ".>" }
 
-// GemeenteOf returns the gemeente token of a bus subject.
-func GemeenteOf(subject string) (string, bool) {
-	rest, ok := strings.CutPrefix(subject, SubjectPrefix+".")
-	if !ok {
-		return "", false
-	}
-	g, _, ok := strings.Cut(rest, ".")
-	return g, ok
-}
+// LedgerConsumer is the durable consumer the ledger's own projection keeps
+// on a gemeente's stream. The gemeente's credentials may not touch it.
+func LedgerConsumer(gemeente string) string { return "caseload-" + gemeente }
 
 // EnsureStream creates or updates the stream of one gemeente.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, gemeente string, replicas int) (jetstream.Stream, error) {

@@ -49,8 +49,6 @@ type Config struct {
 	// other gemeente an event names is created when first needed.
 	Gemeenten []string
 	Replicas  int
-	// Window bounds publishes awaiting their acknowledgement (default 256).
-	Window int
 	// CheckpointEvery is how often the checkpoint is saved (default 250ms).
 	CheckpointEvery time.Duration
 	Logger          *slog.Logger
@@ -74,9 +72,6 @@ type Relay struct {
 func New(ctx context.Context, cfg Config) (*Relay, error) {
 	if cfg.Store == nil || cfg.JS == nil {
 		return nil, errors.New("relay: store and JetStream are required")
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = 256
 	}
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = 250 * time.Millisecond
@@ -188,12 +183,6 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// pending is one acknowledged-later publication.
-type pending struct {
-	pos  store.Position
-	acks []jetstream.PubAckFuture
-}
-
 func (r *Relay) runOnce(ctx context.Context) error {
 	cp, err := r.loadCheckpoint(ctx)
 	if err != nil {
@@ -206,31 +195,23 @@ func (r *Relay) runOnce(ctx context.Context) error {
 	r.advance(cp)
 	r.log.Info("relay following the store", "after", cp.String(), "already_on_bus", len(already))
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	inflight := make(chan pending, r.cfg.Window)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); r.awaitAcks(ctx, cancel, inflight) }()
-	go func() { defer wg.Done(); r.saveCheckpoints(ctx, cp) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	saved := make(chan struct{})
+	go func() { defer close(saved); r.saveCheckpoints(ctx, cp) }()
 
+	// One publication at a time, each acknowledged before the next: if one
+	// fails, nothing after it is on the bus, so a gemeente's stream never
+	// holds a case's events out of order.
 	err = r.cfg.Store.Subscribe(ctx, cp, func(rec store.RecordedEvent) error {
-		p, err := r.publish(ctx, rec, already)
-		if err != nil {
+		if err := r.publish(ctx, rec, already); err != nil {
 			return err
 		}
-		select {
-		case inflight <- p:
-			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+		r.advance(rec.Position)
+		return nil
 	})
-	cancel(err)
-	wg.Wait()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause
-	}
+	cancel()
+	<-saved
 	// Save what was acknowledged, so a clean stop resumes exactly.
 	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer done()
@@ -240,9 +221,9 @@ func (r *Relay) runOnce(ctx context.Context) error {
 	return err
 }
 
-// publish sends one store event to every gemeente in its audience.
-func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already map[string]bool) (pending, error) {
-	p := pending{pos: rec.Position}
+// publish sends one store event to every gemeente in its audience and
+// waits for each acknowledgement.
+func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already map[string]bool) error {
 	ev, err := event.Decode(rec.Data)
 	if err != nil {
 		// Nothing is dropped: the raw bytes go to quarantine and the bus
@@ -253,12 +234,10 @@ func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already ma
 		msg.Header.Set(jetstream.MsgIDHeader, rec.ID.String())
 		msg.Header.Set(bus.HeaderPosition, rec.Position.String())
 		msg.Header.Set("Ledger-Error", err.Error())
-		f, err := r.cfg.JS.PublishMsgAsync(msg)
-		if err != nil {
-			return p, fmt.Errorf("quarantine %s: %w", rec.ID, err)
+		if _, err := r.cfg.JS.PublishMsg(ctx, msg); err != nil {
+			return fmt.Errorf("quarantine %s: %w", rec.ID, err)
 		}
-		p.acks = append(p.acks, f)
-		return p, nil
+		return nil
 	}
 	typ := event.Type(ev)
 	for _, g := range event.Audience(ev, r.cfg.Gemeenten) {
@@ -266,7 +245,7 @@ func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already ma
 			continue
 		}
 		if err := r.ensureStream(ctx, g); err != nil {
-			return p, err
+			return err
 		}
 		msg := nats.NewMsg(bus.Subject(g, typ))
 		msg.Data = rec.Data
@@ -274,37 +253,11 @@ func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already ma
 		msg.Header.Set(bus.HeaderPosition, rec.Position.String())
 		msg.Header.Set(bus.HeaderCaseID, ev.GetEnvelope().GetCaseId())
 		msg.Header.Set(bus.HeaderType, typ)
-		f, err := r.cfg.JS.PublishMsgAsync(msg, jetstream.WithExpectStream(bus.StreamName(g)))
-		if err != nil {
-			return p, fmt.Errorf("publish %s to %s: %w", rec.ID, g, err)
+		if _, err := r.cfg.JS.PublishMsg(ctx, msg, jetstream.WithExpectStream(bus.StreamName(g))); err != nil {
+			return fmt.Errorf("publish %s (store position %s) to %s: %w", rec.ID, rec.Position, g, err)
 		}
-		p.acks = append(p.acks, f)
 	}
-	return p, nil
-}
-
-// awaitAcks takes publications in store order and moves the published
-// position once all of an event's acknowledgements are in.
-func (r *Relay) awaitAcks(ctx context.Context, cancel context.CancelCauseFunc, inflight <-chan pending) {
-	for {
-		var p pending
-		select {
-		case p = <-inflight:
-		case <-ctx.Done():
-			return
-		}
-		for _, f := range p.acks {
-			select {
-			case <-f.Ok():
-			case err := <-f.Err():
-				cancel(fmt.Errorf("publish of store position %s not acknowledged: %w", p.pos, err))
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-		r.advance(p.pos)
-	}
+	return nil
 }
 
 func (r *Relay) saveCheckpoints(ctx context.Context, saved store.Position) {

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -325,34 +326,24 @@ func (f *fields) fillCorrectie(ctx context.Context, req *ledgerv1.RecordRequest,
 	if err != nil {
 		return err
 	}
-	var orig *ledgerv1.Event
+	// Start from the fact as it stands now, earlier corrections included:
+	// the same fold the ledger decides with.
+	var history []*ledgerv1.Event
 	for _, e := range resp.Msg.GetTimeline() {
-		if e.GetEvent().GetEnvelope().GetEventId() == f.eventID {
-			orig = e.GetEvent()
+		history = append(history, e.GetEvent())
+	}
+	effective, err := caseflow.Effective(history)
+	if err != nil {
+		return err
+	}
+	var orig *ledgerv1.Event
+	for _, ev := range effective {
+		if ev.GetEnvelope().GetEventId() == f.eventID {
+			orig = ev
 		}
 	}
 	if orig == nil {
-		return usageErrorf("gebeurtenis %s hoort niet bij zaak %s (zie ledger case show)", f.eventID, req.GetCaseId())
-	}
-	// Start from the fact as it stands now, earlier corrections included.
-	for _, e := range resp.Msg.GetTimeline() {
-		if c := e.GetEvent().GetCorrectie(); c != nil && c.GetCorrigeert() == f.eventID && c.GetVervanging() != nil {
-			orig = proto.Clone(orig).(*ledgerv1.Event)
-			switch v := c.GetVervanging().(type) {
-			case *ledgerv1.Correctie_Aanmelding:
-				orig.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: v.Aanmelding}
-			case *ledgerv1.Correctie_Intake:
-				orig.Payload = &ledgerv1.Event_Intake{Intake: v.Intake}
-			case *ledgerv1.Correctie_Plaatsing:
-				orig.Payload = &ledgerv1.Event_Plaatsing{Plaatsing: v.Plaatsing}
-			case *ledgerv1.Correctie_Uitval:
-				orig.Payload = &ledgerv1.Event_Uitval{Uitval: v.Uitval}
-			case *ledgerv1.Correctie_Vangnet:
-				orig.Payload = &ledgerv1.Event_Vangnet{Vangnet: v.Vangnet}
-			case *ledgerv1.Correctie_Uitstroom:
-				orig.Payload = &ledgerv1.Event_Uitstroom{Uitstroom: v.Uitstroom}
-			}
-		}
+		return usageErrorf("gebeurtenis %s is geen feit van zaak %s dat gecorrigeerd kan worden (zie ledger case show)", f.eventID, req.GetCaseId())
 	}
 	c := &ledgerv1.Correctie{Corrigeert: f.eventID, Reden: f.reden, Datum: req.GetDatum()}
 	req.Datum = nil

@@ -163,6 +163,11 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 	// Correct the doelgroep of the aanmelding, as recorded in GM0402.
 	aanmeldingID := shown.Timeline[0]["event"].(map[string]any)["envelope"].(map[string]any)["event_id"].(string)
 	mustCLI(t, addr, "case", "corrigeren", caseID, "--event", aanmeldingID, "--reden", "verkeerde doelgroep gekozen", "--doelgroep", "banenafspraak")
+	// A second correction of the same fact starts from the corrected fact.
+	mustCLI(t, addr, "case", "corrigeren", caseID, "--event", aanmeldingID, "--reden", "verwijzer was UWV", "--verwijzer", "uwv")
+	if out := mustCLI(t, addr, "case", "show", caseID, "--json"); !strings.Contains(out, `"doelgroep":"DOELGROEP_BANENAFSPRAAK"`) {
+		t.Errorf("after a second correction the first one is lost:\n%s", out)
+	}
 	code, _, errs = cli(t, addr, "case", "corrigeren", caseID, "--event", aanmeldingID, "--reden", "x", "--trede", "beschut")
 	if code != exitUsage || !strings.Contains(errs, "--trede hoort niet bij een aanmelding") {
 		t.Errorf("correction with a foreign field: exit %d %q", code, errs)
@@ -171,7 +176,7 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 	// Each gemeente sees its own part; live equals replay.
 	eventually(t, "views of GM0402 and GM1942", func() bool {
 		old, nw := viewJSON(t, addr, "GM0402", false), viewJSON(t, addr, "GM1942", false)
-		return old["verwerkt"] == "5" && nw["verwerkt"] == "2"
+		return old["verwerkt"] == "6" && nw["verwerkt"] == "2"
 	})
 	for _, gm := range []string{"GM0402", "GM1942"} {
 		live, replay := viewJSON(t, addr, gm, false), viewJSON(t, addr, gm, true)

@@ -2,15 +2,16 @@ package costs
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 )
 
 // Calendar arithmetic on region.Day without time.Time: the cost loop splits
 // every placement at month boundaries, and going through time.Time for each
-// split is measurably slower. The algorithms are Howard Hinnant's
-// days_from_civil and civil_from_days (proleptic Gregorian calendar), checked
-// against region.YMD in the tests.
+// split is measurably slower. civil is Howard Hinnant's civil_from_days
+// (proleptic Gregorian calendar), the inverse of region.YMD; the tests check
+// both against time.
 
 // civil returns the year, month (1..12) and day of d.
 func civil(d region.Day) (y, m, day int) {
@@ -37,20 +38,7 @@ func civil(d region.Day) (y, m, day int) {
 }
 
 // dayOf is the inverse of civil.
-func dayOf(y, m, d int) region.Day {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return region.Day(era*146097 + doe - 719468)
-}
+func dayOf(y, m, d int) region.Day { return region.YMD(y, time.Month(m), d) }
 
 // A month is numbered year×12 + (month−1), so that the next month is +1.
 type month int

@@ -13,12 +13,17 @@ type Day int32
 // Open is the end of a period that has not ended.
 const Open Day = 1<<31 - 1
 
-// DayOf converts a date. It runs for every event of a rebuild, so it counts
-// days directly (the days-from-civil algorithm) instead of going through
-// time.Date; TestDayOf checks it against time for every day of four
-// centuries.
+// DayOf converts a date.
 func DayOf(d *ledgerv1.Date) Day {
-	y, m, dd := int64(d.GetYear()), int64(d.GetMonth()), int64(d.GetDay())
+	return YMD(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()))
+}
+
+// YMD builds a Day. It runs for every event of a rebuild and every cost
+// line, so it counts days directly (the days-from-civil algorithm) instead
+// of going through time.Date; TestDayOf checks it against time for every
+// day of four centuries.
+func YMD(year int, month time.Month, day int) Day {
+	y, m, d := int64(year), int64(month), int64(day)
 	if m <= 2 {
 		y--
 	}
@@ -28,14 +33,9 @@ func DayOf(d *ledgerv1.Date) Day {
 	}
 	yoe := y - era*400
 	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + dd - 1
+	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return Day(era*146097 + doe - 719468)
-}
-
-// YMD builds a Day.
-func YMD(y int, m time.Month, d int) Day {
-	return Day(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
 // Time is midnight UTC of the day.

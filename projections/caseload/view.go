@@ -458,27 +458,10 @@ func (v *View) Cases(includeClosed bool) []*ledgerv1.CaseSummary {
 	for _, id := range ids {
 		segs := v.cases[id].segments
 		s := segs[len(segs)-1].state
-		out = append(out, &ledgerv1.CaseSummary{
-			CaseId:            id,
-			Gemeente:          s.Gemeente,
-			ResidentId:        s.ResidentID,
-			Toestand:          s.Toestand,
-			Doelgroep:         s.Doelgroep,
-			Trede:             s.Trede,
-			LoonwaardeProcent: s.Loonwaarde,
-			PlaatsingType:     s.PlaatsingType,
-			AanmeldDatum:      copyDate(s.AanmeldDatum),
-			Sinds:             copyDate(s.Sinds),
-		})
+		// The bus carries no store revisions: the view's summaries have 0.
+		out = append(out, s.Summary(0))
 	}
 	return out
-}
-
-func copyDate(d *ledgerv1.Date) *ledgerv1.Date {
-	if d == nil {
-		return nil
-	}
-	return &ledgerv1.Date{Year: d.GetYear(), Month: d.GetMonth(), Day: d.GetDay()}
 }
 
 // viewJSON is the persisted form of a View: what it received, not what it

@@ -238,7 +238,7 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 			correctedBy[corr.GetCorrigeert()] = ev.GetEnvelope().GetEventId()
 		}
 	}
-	resp := &ledgerv1.GetCaseResponse{Case: Summary(c.State, c.Revision), KetenIntact: c.ChainErr == nil}
+	resp := &ledgerv1.GetCaseResponse{Case: c.State.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
 	for i, ev := range c.Events {
 		resp.Timeline = append(resp.Timeline, &ledgerv1.TimelineEntry{
 			Revision:         c.Records[i].Revision,
@@ -251,23 +251,6 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 		s.log().Error("hash chain broken", "case", id, "err", c.ChainErr)
 	}
 	return connect.NewResponse(resp), nil
-}
-
-// Summary describes a case state for the API.
-func Summary(st caseflow.State, revision uint64) *ledgerv1.CaseSummary {
-	return &ledgerv1.CaseSummary{
-		CaseId:            st.CaseID,
-		Gemeente:          st.Gemeente,
-		ResidentId:        st.ResidentID,
-		Toestand:          st.Toestand,
-		Doelgroep:         st.Doelgroep,
-		Trede:             st.Trede,
-		LoonwaardeProcent: st.Loonwaarde,
-		PlaatsingType:     st.PlaatsingType,
-		AanmeldDatum:      st.AanmeldDatum,
-		Sinds:             st.Sinds,
-		Revision:          revision,
-	}
 }
 
 func (s *Server) checkGemeente(code string) error {

@@ -133,6 +133,30 @@ func fromSnapshot(caseID string, snap *ledgerv1.CaseSnapshot) State {
 	return s
 }
 
+// Summary describes the state for the API and the views. Its dates are
+// copies, so a caller may hand it out while the state lives on.
+func (s State) Summary(revision uint64) *ledgerv1.CaseSummary {
+	date := func(d *ledgerv1.Date) *ledgerv1.Date {
+		if d == nil {
+			return nil
+		}
+		return proto.Clone(d).(*ledgerv1.Date)
+	}
+	return &ledgerv1.CaseSummary{
+		CaseId:            s.CaseID,
+		Gemeente:          s.Gemeente,
+		ResidentId:        s.ResidentID,
+		Toestand:          s.Toestand,
+		Doelgroep:         s.Doelgroep,
+		Trede:             s.Trede,
+		LoonwaardeProcent: s.Loonwaarde,
+		PlaatsingType:     s.PlaatsingType,
+		AanmeldDatum:      date(s.AanmeldDatum),
+		Sinds:             date(s.Sinds),
+		Revision:          revision,
+	}
+}
+
 // Snapshot is the state handed to the new gemeente at a verhuizing.
 func (s State) Snapshot() *ledgerv1.CaseSnapshot {
 	return &ledgerv1.CaseSnapshot{

@@ -7,44 +7,22 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
-	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
-	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore/natsstoretest"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
-
-func openStore(t *testing.T) store.Store {
-	t.Helper()
-	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	st, err := natsstore.New(context.Background(), js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // TestBuildFromStore: the pipelined rebuild gives the model that following
 // the store event by event gives, and refuses a damaged event by name.
 func TestBuildFromStore(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := natsstoretest.New(t)
 	live := region.NewLive(st, nil)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

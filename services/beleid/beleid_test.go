@@ -7,14 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
-	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
-	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore/natsstoretest"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -122,21 +119,7 @@ func TestDecideRegio(t *testing.T) {
 
 func newHandler(t *testing.T, now time.Time) (*beleid.Handler, store.Store) {
 	t.Helper()
-	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	st, err := natsstore.New(context.Background(), js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := natsstoretest.New(t)
 	return &beleid.Handler{Store: st, Gemeenten: registry(t), Now: func() time.Time { return now }}, st
 }
 

@@ -9,39 +9,20 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
-	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
-	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore/natsstoretest"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 func newHandler(t testing.TB) (*caseflow.Handler, store.Store) {
 	t.Helper()
-	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := natsstore.New(context.Background(), js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := natsstoretest.New(t)
 	reg, err := gemeente.Parse(strings.NewReader(`{"gemeenten": [
 		{"code": "GM0402", "naam": "Hilversum", "geldig_van": "2015-01-01"},
 		{"code": "GM1942", "naam": "Gooise Meren", "geldig_van": "2016-01-01"}]}`))

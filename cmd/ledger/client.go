@@ -140,7 +140,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	if verb == "corrigeren" {
 		fs.StringVar(&f.datum, "datum", "", "gecorrigeerde datum van de gebeurtenis, JJJJ-MM-DD (leeg: ongewijzigd)")
 	} else {
-		fs.StringVar(&f.datum, "datum", "", "datum waarop het gebeurde, JJJJ-MM-DD (standaard vandaag)")
+		fs.StringVar(&f.datum, "datum", "", "datum waarop het gebeurde, JJJJ-MM-DD (standaard vandaag volgens de server)")
 	}
 	all := verb == "corrigeren"
 	if verb == "aanmelden" {
@@ -224,9 +224,9 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 		if req.Datum, err = event.ParseDate(f.datum); err != nil {
 			return usageErrorf("--datum: %v", err)
 		}
-	} else if verb != "corrigeren" {
-		req.Datum = event.Date(time.Now().In(amsterdam()))
 	}
+	// Without --datum the server dates the transition today by its own
+	// clock: this machine's clock may be wrong or in another day.
 	cl := c.client()
 	if err := f.fill(ctx, verb, req, cl); err != nil {
 		return err
@@ -240,7 +240,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 		return printJSON(stdout, r)
 	}
 	fmt.Fprintln(stdout, r.GetCaseId())
-	fmt.Fprintf(stderr, "%s vastgelegd: zaak %s, revisie %d, toestand %s, event %s\n", r.GetType(), r.GetCaseId(), r.GetRevision(), toestanden.word(r.GetToestand().Number()), r.GetEventId())
+	fmt.Fprintf(stderr, "%s vastgelegd: zaak %s, datum %s, revisie %d, toestand %s, event %s\n", r.GetType(), r.GetCaseId(), event.FormatDate(r.GetDatum()), r.GetRevision(), toestanden.word(r.GetToestand().Number()), r.GetEventId())
 	return nil
 }
 
@@ -562,14 +562,6 @@ func euroCents(s string) (int64, error) {
 	w, _ := strconv.ParseInt(whole, 10, 64)
 	c, _ := strconv.ParseInt(frac, 10, 64)
 	return w*100 + c, nil
-}
-
-func amsterdam() *time.Location {
-	loc, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		return time.Local
-	}
-	return loc
 }
 
 // recordOnce sends a transition with an event id of its own and sends it

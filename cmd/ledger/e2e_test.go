@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,37 +16,20 @@ import (
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 )
-
-// clock is a settable test clock: scenarios run years of operation in
-// seconds, and no test depends on the day it runs.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(y int, m time.Month, d int) *clock {
-	return &clock{t: time.Date(y, m, d, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Set(y int, m time.Month, d int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = time.Date(y, m, d, 9, 0, 0, 0, time.UTC)
-}
 
 // startServer runs the whole ledger in this process (embedded NATS, store,
 // relay, projections, API on a free port) on clk and returns its API
-// address.
-func startServer(t *testing.T, data string, clk *clock) string {
+// address. Every test server runs on a clock the test sets, so no test
+// depends on the day it runs.
+func startServer(t *testing.T, data string, clk *clock.Manual) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, now: clk.Now}
+		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
 		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
 		pw.Close()
 	}()
@@ -120,7 +102,7 @@ func viewJSON(t *testing.T, addr, gm string, replay bool) map[string]any {
 // TestJourneyThroughTheCLI walks one resident through the ledger with the
 // operators' commands, against the real server.
 func TestJourneyThroughTheCLI(t *testing.T) {
-	clk := newClock(2025, time.December, 1)
+	clk := clock.NewManual(2025, time.December, 1)
 	addr := startServer(t, t.TempDir(), clk)
 	// Hilversum's and Gooise Meren's policies for 2026, decided in advance.
 	for _, gm := range []string{"GM0402", "GM1942"} {
@@ -206,7 +188,7 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 }
 
 func TestCLIRefusesBadInput(t *testing.T) {
-	addr := startServer(t, t.TempDir(), newClock(2026, time.November, 24))
+	addr := startServer(t, t.TempDir(), clock.NewManual(2026, time.November, 24))
 	cases := []struct {
 		name string
 		args []string
@@ -260,7 +242,7 @@ func TestHelpListsAllowedValues(t *testing.T) {
 
 // TestAPIServesGRPCAndJSON: one handler answers a gRPC client and curl.
 func TestAPIServesGRPCAndJSON(t *testing.T) {
-	addr := startServer(t, t.TempDir(), newClock(2026, time.November, 24))
+	addr := startServer(t, t.TempDir(), clock.NewManual(2026, time.November, 24))
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	grpc := ledgerv1connect.NewLedgerServiceClient(&http.Client{Transport: tr}, "http://"+addr, connect.WithGRPC())
@@ -306,7 +288,7 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 // TestBeleidThroughTheCLI: a beleidsmedewerker's and a controller's commands,
 // from policy to CSV export.
 func TestBeleidThroughTheCLI(t *testing.T) {
-	clk := newClock(2025, time.December, 1)
+	clk := clock.NewManual(2025, time.December, 1)
 	addr := startServer(t, t.TempDir(), clk)
 	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-01-01",
 		"--product", "beschut-werk=12000", "--product", "jobcoaching=85.50",

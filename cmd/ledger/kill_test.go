@@ -23,23 +23,51 @@ import (
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
 
-// buildLedger compiles the real binary once per test run.
+// The binary that tests spawn is built once per test run, with the build
+// tag that lets a test set its "today" (LEDGER_TEST_TODAY): the process must
+// not run on the day the test happens to run. It is otherwise the binary
+// `go build` makes.
+var ledgerBinary = struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}{}
+
 func buildLedger(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ledger")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
+	ledgerBinary.once.Do(func() {
+		ledgerBinary.dir, ledgerBinary.err = os.MkdirTemp("", "ledger-bin-")
+		if ledgerBinary.err != nil {
+			return
+		}
+		ledgerBinary.path = filepath.Join(ledgerBinary.dir, "ledger")
+		cmd := exec.Command("go", "build", "-tags", "ledger_testclock", "-o", ledgerBinary.path, ".")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			ledgerBinary.err = fmt.Errorf("go build: %w", err)
+		}
+	})
+	if ledgerBinary.err != nil {
+		t.Fatal(ledgerBinary.err)
 	}
-	return bin
+	return ledgerBinary.path
 }
 
-// spawn starts `ledger serve` as its own process and returns it with its
-// API address.
-func spawn(t *testing.T, bin, data string) (*exec.Cmd, string) {
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ledgerBinary.dir != "" {
+		os.RemoveAll(ledgerBinary.dir)
+	}
+	os.Exit(code)
+}
+
+// spawn starts `ledger serve` as its own process, on 09:00 of today (a
+// date the test chooses), and returns it with its API address.
+func spawn(t *testing.T, bin, data string, today *ledgerv1.Date) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json")
+	cmd.Env = append(os.Environ(), "LEDGER_TEST_TODAY="+event.FormatDate(today))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +102,10 @@ func TestKillMidStream(t *testing.T) {
 	}
 	bin := buildLedger(t)
 	data := t.TempDir()
-	proc, addr := spawn(t, bin, data)
+	// The server's today: policies start on it and every transition is
+	// dated on it.
+	today := event.YMD(2026, time.November, 24)
+	proc, addr := spawn(t, bin, data, today)
 	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 10 * time.Second}, "http://"+addr)
 
 	var mu sync.Mutex
@@ -88,9 +119,6 @@ func TestKillMidStream(t *testing.T) {
 
 	// Writers walk residents through the journey until the server dies.
 	gemeenten := []string{"GM0402", "GM1942", "GM0406", "GM0376", "GM0417", "GM1696", "GM0317", "GM0034"}
-	// The binary runs on the real clock: policies start today and every
-	// transition is dated today.
-	today := event.Date(time.Now().In(amsterdam()))
 	for _, gm := range gemeenten {
 		_, err := client.RecordBeleid(context.Background(), connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: gm, Actor: "kill-test", Beleid: &ledgerv1.Beleid{
 			GeldigVanaf: today,
@@ -129,7 +157,7 @@ func TestKillMidStream(t *testing.T) {
 	}
 	t.Logf("%d commands acknowledged before SIGKILL", count())
 
-	_, addr = spawn(t, bin, data)
+	_, addr = spawn(t, bin, data, today)
 	client = ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 30 * time.Second}, "http://"+addr)
 	bg := context.Background()
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
 	// The ledger's calendar is Europe/Amsterdam, also on a machine without
 	// a zoneinfo database.
 	_ "time/tzdata"

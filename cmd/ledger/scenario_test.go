@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/scenario"
@@ -35,15 +36,11 @@ func TestRegionalScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock(2023, time.January, 1)
+	clk := clock.NewManual(2023, time.January, 1)
 	addr := startServer(t, t.TempDir(), clk)
 	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
 	start := time.Now()
-	res, err := scenario.Run(context.Background(), client, steps, func(d time.Time) {
-		clk.mu.Lock()
-		clk.t = d
-		clk.mu.Unlock()
-	}, nil)
+	res, err := scenario.Run(context.Background(), client, steps, clk.SetTime, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
@@ -43,9 +44,9 @@ type serveConfig struct {
 	store     string
 	replicas  int
 	logJSON   bool
-	// now is the clock; nil is the real one. Tests that simulate years of
-	// operation set it.
-	now func() time.Time
+	// clock makes "today"; nil is the system clock. Tests that simulate
+	// years of operation set it; there is no flag for it.
+	clock clock.Clock
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -141,13 +142,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
-	pol := &beleid.Handler{Store: st, Gemeenten: reg, Location: amsterdam(), Now: cfg.now}
-	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Location: amsterdam(), Now: cfg.now, Policies: pol}
+	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock}
+	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol}
 	live := region.NewLive(st, log)
 	srv := &api.Server{
 		Beleid:     pol,
-		Location:   amsterdam(),
-		Now:        cfg.now,
+		Clock:      cfg.clock,
 		Region:     live,
 		Store:      st,
 		SRG:        &srg,

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"connectrpc.com/connect"
 
@@ -24,7 +23,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"LKS tegen de norm, en kosten per budgetstroom en taakveld tegen het budget met prognose tot jaareinde.", stderr)
 	var c conn
 	c.register(fs)
-	year := fs.Int("year", 0, "jaar (standaard het huidige)")
+	year := fs.Int("year", 0, "jaar (standaard het huidige jaar volgens de server)")
 	month := fs.Int("month", 0, "maand 1-12 voor één maand; leeg voor het hele jaar")
 	replay := fs.Bool("replay", false, "herbouw uit de store (de controle van de auditor) in plaats van het live overzicht")
 	caseload := fs.Bool("caseload", false, "het live caseload-overzicht uit de bus (per toestand, doelgroep en maand)")
@@ -41,9 +40,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *month < 0 || *month > 12 {
 		return usageErrorf("--month %d: geef 1 tot en met 12", *month)
 	}
-	if *year == 0 {
-		*year = time.Now().In(amsterdam()).Year()
-	}
+	// Without --year the server picks its current year.
 	resp, err := c.client().GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: pos[0], Jaar: int32(*year), Maand: int32(*month), Replay: *replay}))
 	if err != nil {
 		return err

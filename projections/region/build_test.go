@@ -32,7 +32,7 @@ func TestBuildFromStore(t *testing.T) {
 	for i := range 1500 {
 		id := uuid.New()
 		ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
-			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.Now()},
+			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.New(time.Date(2026, 1, 1+i%28, 9, 0, 0, 0, time.UTC))},
 			Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
 		data, err := proto.Marshal(ev)
 		if err != nil {

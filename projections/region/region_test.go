@@ -25,7 +25,7 @@ func newFeed() *feed { return &feed{m: New(), revs: map[string]uint64{}} }
 
 func (f *feed) add(gm, caseID string, d *ledgerv1.Date, ev *ledgerv1.Event) *ledgerv1.Event {
 	f.seq++
-	ev.Envelope = &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: caseID, Gemeente: gm, OccurredOn: d, RecordedAt: timestamppb.Now()}
+	ev.Envelope = &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: caseID, Gemeente: gm, OccurredOn: d, RecordedAt: timestamppb.New(recordedAt)}
 	stream := caseID
 	if stream == "" {
 		stream = gm
@@ -138,3 +138,7 @@ func TestDayOf(t *testing.T) {
 		}
 	}
 }
+
+// recordedAt is when the test events were recorded: a fixed instant, not
+// the machine's clock.
+var recordedAt = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

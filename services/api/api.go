@@ -19,6 +19,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
@@ -46,30 +47,15 @@ type Server struct {
 	Pseudonyms *resident.Pseudonymizer
 	Logger     *slog.Logger
 	Beleid     *beleid.Handler
-	// Location is the ledger's calendar, Europe/Amsterdam.
-	Location *time.Location
-	// Now is the clock; nil is the real one.
-	Now func() time.Time
+	// Clock makes "today" (a view's peildatum, the default year); nil is
+	// the system clock.
+	Clock clock.Clock
 	// Region is the live regional model the beleidsview and the costs are
 	// computed from; Store is read for an auditor's replay.
 	Region *region.Live
 	Store  store.Store
 	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
 	SRG *beleidsview.SRGMapping
-}
-
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Server) location() *time.Location {
-	if s.Location != nil {
-		return s.Location
-	}
-	return time.UTC
 }
 
 var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
@@ -124,6 +110,7 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 		Type:     res.Type,
 		Revision: res.Revision,
 		Toestand: res.State.Toestand,
+		Datum:    res.Datum,
 	}), nil
 }
 
@@ -298,7 +285,7 @@ func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetV
 // ListGemeenten lists the participants from the data file.
 func (s *Server) ListGemeenten(ctx context.Context, req *connect.Request[ledgerv1.ListGemeentenRequest]) (*connect.Response[ledgerv1.ListGemeentenResponse], error) {
 	resp := &ledgerv1.ListGemeentenResponse{}
-	year := s.now().In(s.location()).Year()
+	year := s.Clock.Year()
 	for _, g := range s.Gemeenten.All() {
 		n, _ := g.InwonersOp(year)
 		resp.Gemeenten = append(resp.Gemeenten, &ledgerv1.Gemeente{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -40,7 +41,7 @@ func (s *Server) GetBeleid(ctx context.Context, req *connect.Request[ledgerv1.Ge
 	for _, v := range hist {
 		resp.Versies = append(resp.Versies, &ledgerv1.BeleidVersie{
 			Gemeente: v.Gemeente, Versie: v.Versie, EventId: v.EventID, Beleid: v.Beleid,
-			VastgelegdOp: event.Date(v.Recorded.In(s.location())), Actor: v.Actor,
+			VastgelegdOp: event.Date(v.Recorded.In(clock.Location())), Actor: v.Actor,
 		})
 	}
 	return connect.NewResponse(resp), nil

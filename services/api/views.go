@@ -10,14 +10,13 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
-	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // today is the ledger's today as a region.Day.
 func (s *Server) today() region.Day {
-	return region.DayOf(event.Date(s.now().In(s.location())))
+	return region.DayOf(s.Clock.Today())
 }
 
 // withModel runs fn on the live regional model, or on one rebuilt from the
@@ -54,12 +53,16 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 	if err := s.checkGemeente(m.GetGemeente()); err != nil {
 		return nil, err
 	}
-	if m.GetJaar() < 2000 || m.GetJaar() > 2999 || m.GetMaand() < 0 || m.GetMaand() > 12 {
+	jaar := m.GetJaar()
+	if jaar == 0 {
+		jaar = int32(s.Clock.Year())
+	}
+	if jaar < 2000 || jaar > 2999 || m.GetMaand() < 0 || m.GetMaand() > 12 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("periode %d-%d: geef een jaar (2000-2999) en eventueel een maand 1-12", m.GetJaar(), m.GetMaand()))
 	}
 	var view *ledgerv1.Beleidsview
 	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
-		v, err := beleidsview.Compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(m.GetJaar()), int(m.GetMaand()), s.today())
+		v, err := beleidsview.Compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today())
 		if err != nil {
 			return err
 		}

@@ -120,7 +120,7 @@ func TestDecideRegio(t *testing.T) {
 func newHandler(t *testing.T, now time.Time) (*beleid.Handler, store.Store) {
 	t.Helper()
 	st := natsstoretest.New(t)
-	return &beleid.Handler{Store: st, Gemeenten: registry(t), Now: func() time.Time { return now }}, st
+	return &beleid.Handler{Store: st, Gemeenten: registry(t), Clock: func() time.Time { return now }}, st
 }
 
 func TestHandlerRecordsVersions(t *testing.T) {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -21,24 +21,11 @@ import (
 type Handler struct {
 	Store     store.Store
 	Gemeenten *gemeente.Registry
-	Now       func() time.Time
-	Location  *time.Location // Europe/Amsterdam
+	// Clock makes "today" and recorded_at; nil is the system clock.
+	Clock clock.Clock
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
-
-func (h *Handler) today() *ledgerv1.Date {
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	return event.Date(h.now().In(loc))
-}
+func (h *Handler) today() *ledgerv1.Date { return h.Clock.Today() }
 
 // Recorded is a stored policy or regional event.
 type Recorded struct {
@@ -189,7 +176,7 @@ func (h *Handler) envelope(code, actor string, on *ledgerv1.Date) *ledgerv1.Even
 		EventId:       uuid.NewString(),
 		Gemeente:      code,
 		OccurredOn:    on,
-		RecordedAt:    timestamppb.New(h.now()),
+		RecordedAt:    timestamppb.New(h.Clock.Now()),
 		Actor:         actor,
 		SchemaVersion: event.SchemaVersion,
 	}}

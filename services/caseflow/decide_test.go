@@ -55,7 +55,7 @@ func (j *journey) try(d *ledgerv1.Event) (*ledgerv1.Event, error) {
 		return nil, err
 	}
 	ev.Envelope.EventId = uuid.NewString()
-	ev.Envelope.RecordedAt = timestamppb.Now()
+	ev.Envelope.RecordedAt = timestamppb.New(recordedAt)
 	return ev, nil
 }
 
@@ -643,3 +643,7 @@ func TestPolicyRules(t *testing.T) {
 		t.Errorf("plaatsing product %q, want the default product of its type", pl.GetPlaatsing().GetProduct())
 	}
 }
+
+// recordedAt is when the test events were recorded: a fixed instant, not
+// the machine's clock.
+var recordedAt = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -47,6 +47,8 @@ type Result struct {
 	Revision uint64
 	Position store.Position
 	State    State
+	// Datum is the day the event is dated (occurred_on).
+	Datum *ledgerv1.Date
 }
 
 // Case is a case as loaded from the store.
@@ -64,9 +66,8 @@ type Case struct {
 type Handler struct {
 	Store     store.Store
 	Gemeenten *gemeente.Registry
-	// Now and Location make "today"; Location is Europe/Amsterdam.
-	Now      func() time.Time
-	Location *time.Location
+	// Clock makes "today" and recorded_at; nil is the system clock.
+	Clock clock.Clock
 	// Retries bounds how often a command without ExpectedRevision is decided
 	// again after losing a race to another writer.
 	Retries int
@@ -189,17 +190,16 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 }
 
 func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case) (Result, error) {
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
+	t := h.Clock.Now()
+	today := event.Date(t.In(clock.Location()))
+	datum := cmd.Datum
+	if datum == nil && cmd.Transition.GetCorrectie() == nil {
+		// Without a date the transition happened today, as the server
+		// knows it: never the caller's clock.
+		datum = today
 	}
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t := now()
 	draft := &ledgerv1.Event{
-		Envelope: &ledgerv1.Envelope{CaseId: caseID.String(), Gemeente: cmd.Gemeente, OccurredOn: cmd.Datum},
+		Envelope: &ledgerv1.Envelope{CaseId: caseID.String(), Gemeente: cmd.Gemeente, OccurredOn: datum},
 		Payload:  cmd.Transition.GetPayload(),
 	}
 	var history []*ledgerv1.Event
@@ -214,7 +214,7 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	if err != nil {
 		return Result{}, err
 	}
-	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: event.Date(t.In(loc)), Policy: policy})
+	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy})
 	if err != nil {
 		return Result{}, err
 	}
@@ -240,7 +240,7 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	if err != nil {
 		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
 	}
-	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state}, nil
+	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state, Datum: ev.GetEnvelope().GetOccurredOn()}, nil
 }
 
 // recorded returns the result of the event with id if the case holds it.
@@ -252,7 +252,7 @@ func (c *Case) recorded(id uuid.UUID) (Result, bool) {
 			if err != nil {
 				state = c.State
 			}
-			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state}, true
+			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state, Datum: c.Events[i].GetEnvelope().GetOccurredOn()}, true
 		}
 	}
 	return Result{}, false

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -30,7 +31,7 @@ func newHandler(t testing.TB) (*caseflow.Handler, store.Store) {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }
-	return &caseflow.Handler{Store: st, Gemeenten: reg, Now: now}, st
+	return &caseflow.Handler{Store: st, Gemeenten: reg, Clock: now}, st
 }
 
 func aanmelden(gm string) caseflow.Command {
@@ -186,9 +187,9 @@ func BenchmarkHandle(b *testing.B) {
 func TestPlacementNeedsPolicy(t *testing.T) {
 	ctx := context.Background()
 	h, st := newHandler(t)
-	now := h.Now()
-	h.Now = func() time.Time { return now }
-	pol := &beleid.Handler{Store: st, Gemeenten: h.Gemeenten, Now: h.Now}
+	clk := clock.NewManual(2026, time.November, 24)
+	h.Clock = clk.Clock()
+	pol := &beleid.Handler{Store: st, Gemeenten: h.Gemeenten, Clock: h.Clock}
 	h.Policies = pol
 	res, err := h.Handle(ctx, aanmelden("GM0402"))
 	if err != nil {
@@ -217,7 +218,7 @@ func TestPlacementNeedsPolicy(t *testing.T) {
 	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", v2); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(24 * time.Hour)
+	clk.Set(2026, time.November, 25)
 	plaats.Datum = event.YMD(2026, 11, 25)
 	r, err := h.Handle(ctx, plaats)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
@@ -75,7 +76,9 @@ func newEnv(t *testing.T) *env {
 	if e.reg, err = gemeente.Parse(strings.NewReader(gemeentenJSON)); err != nil {
 		t.Fatal(err)
 	}
-	e.cases = &caseflow.Handler{Store: e.store, Gemeenten: e.reg}
+	// The journeys are dated in March 2026: the handler's today is a fixed
+	// day after them, never the day the test runs.
+	e.cases = &caseflow.Handler{Store: e.store, Gemeenten: e.reg, Clock: clock.At(2026, time.April, 1)}
 	return e
 }
 

@@ -29,7 +29,9 @@ type RecordRequest struct {
 	// transitions it may be left empty; when set it must be the gemeente
 	// responsible for the case.
 	Gemeente string `protobuf:"bytes,2,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	// The day the transition took effect.
+	// The day the transition took effect. Absent: today as the server's
+	// clock gives it (Europe/Amsterdam), never the caller's. For a correctie:
+	// the corrected date of the fact, absent when the date stays.
 	Datum *Date `protobuf:"bytes,3,opt,name=datum,proto3" json:"datum,omitempty"`
 	// Who records it (medewerker id).
 	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
@@ -293,8 +295,11 @@ type RecordResponse struct {
 	// Event type, e.g. "plaatsing".
 	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	// Revision of the case stream after the append (0 for the first event).
-	Revision      uint64   `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
-	Toestand      Toestand `protobuf:"varint,5,opt,name=toestand,proto3,enum=ledger.v1.Toestand" json:"toestand,omitempty"`
+	Revision uint64   `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	Toestand Toestand `protobuf:"varint,5,opt,name=toestand,proto3,enum=ledger.v1.Toestand" json:"toestand,omitempty"`
+	// The day the transition is dated (occurred_on): the request's datum, or
+	// the server's today when the request gave none.
+	Datum         *Date `protobuf:"bytes,6,opt,name=datum,proto3" json:"datum,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,6 +367,13 @@ func (x *RecordResponse) GetToestand() Toestand {
 		return x.Toestand
 	}
 	return Toestand_TOESTAND_UNSPECIFIED
+}
+
+func (x *RecordResponse) GetDatum() *Date {
+	if x != nil {
+		return x.Datum
+	}
+	return nil
 }
 
 type GetCaseRequest struct {
@@ -2026,7 +2038,8 @@ func (x *RegioAfspraak) GetEvent() *Event {
 type GetBeleidsviewRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	Jaar     int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	// 0: the current year as the server's clock gives it.
+	Jaar int32 `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
 	// 1..12 for one month; 0 for the whole year.
 	Maand int32 `protobuf:"varint,3,opt,name=maand,proto3" json:"maand,omitempty"`
 	// Rebuild from the store instead of the live model.
@@ -3410,13 +3423,14 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04uren\x18\x12 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04urenB\f\n" +
 	"\n" +
 	"transitionB\x14\n" +
-	"\x12_expected_revision\"\xa5\x01\n" +
+	"\x12_expected_revision\"\xcc\x01\n" +
 	"\x0eRecordResponse\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x03 \x01(\tR\x04type\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12/\n" +
-	"\btoestand\x18\x05 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\")\n" +
+	"\btoestand\x18\x05 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12%\n" +
+	"\x05datum\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\x05datum\")\n" +
 	"\x0eGetCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\"\x96\x01\n" +
 	"\x0fGetCaseResponse\x12*\n" +
@@ -3764,91 +3778,92 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	53, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
 	54, // 9: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
 	55, // 10: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	5,  // 11: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	4,  // 12: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	56, // 13: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	55, // 14: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	57, // 15: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	58, // 16: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	59, // 17: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	45, // 18: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	45, // 19: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	5,  // 20: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	10, // 21: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	11, // 22: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	12, // 23: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	13, // 24: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	55, // 25: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	57, // 26: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	14, // 27: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	14, // 28: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	17, // 29: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	45, // 30: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	45, // 31: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	55, // 32: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	60, // 33: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	23, // 34: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	60, // 35: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	45, // 36: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	45, // 37: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	61, // 38: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	62, // 39: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	28, // 40: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	28, // 41: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	56, // 42: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	31, // 43: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	45, // 44: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	32, // 45: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	32, // 46: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	38, // 47: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	38, // 48: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	45, // 49: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	33, // 50: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	33, // 51: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	33, // 52: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	33, // 53: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	34, // 54: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	35, // 55: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	37, // 56: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	36, // 57: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	45, // 58: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	45, // 59: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	63, // 60: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	41, // 61: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	63, // 62: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	45, // 63: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	45, // 64: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	64, // 65: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	44, // 66: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	0,  // 67: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	2,  // 68: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	6,  // 69: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	8,  // 70: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	15, // 71: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	19, // 72: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	21, // 73: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	24, // 74: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	26, // 75: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	29, // 76: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	39, // 77: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	42, // 78: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	1,  // 79: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	3,  // 80: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	7,  // 81: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	9,  // 82: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	16, // 83: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	20, // 84: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	22, // 85: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	25, // 86: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	27, // 87: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	30, // 88: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	40, // 89: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	43, // 90: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	79, // [79:91] is the sub-list for method output_type
-	67, // [67:79] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	45, // 11: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	5,  // 12: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	4,  // 13: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	56, // 14: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	55, // 15: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	57, // 16: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	58, // 17: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	59, // 18: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	45, // 19: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	45, // 20: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	5,  // 21: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	10, // 22: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	11, // 23: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	12, // 24: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	13, // 25: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	55, // 26: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	57, // 27: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	14, // 28: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	14, // 29: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	17, // 30: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	45, // 31: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	45, // 32: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	55, // 33: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	60, // 34: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	23, // 35: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	60, // 36: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	45, // 37: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	45, // 38: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	61, // 39: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	62, // 40: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	28, // 41: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	28, // 42: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	56, // 43: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	31, // 44: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	45, // 45: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	32, // 46: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	32, // 47: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	38, // 48: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	38, // 49: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	45, // 50: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	33, // 51: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	33, // 52: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	33, // 53: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	33, // 54: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	34, // 55: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	35, // 56: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	37, // 57: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	36, // 58: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	45, // 59: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	45, // 60: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	63, // 61: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	41, // 62: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	63, // 63: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	45, // 64: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	45, // 65: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	64, // 66: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	44, // 67: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	0,  // 68: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	2,  // 69: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	6,  // 70: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	8,  // 71: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	15, // 72: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	19, // 73: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	21, // 74: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	24, // 75: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	26, // 76: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	29, // 77: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	39, // 78: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	42, // 79: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	1,  // 80: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	3,  // 81: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	7,  // 82: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	9,  // 83: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	16, // 84: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	20, // 85: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	22, // 86: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	25, // 87: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	27, // 88: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	30, // 89: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	40, // 90: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	43, // 91: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	80, // [80:92] is the sub-list for method output_type
+	68, // [68:80] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }

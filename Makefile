@@ -21,17 +21,31 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run test bench generate lint breaking check-generated gotest fuzz tools clean-tools
+.PHONY: run test bench generate lint breaking check-generated gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
 	go run ./cmd/ledger serve --data $(DATA) --http $(HTTP) --gemeenten $(GEMEENTEN) --srg $(SRG)
 
-## test: formatting, vet, buf lint, buf breaking, stale generated code, then all tests
-test: lint breaking check-generated gotest
+## test: formatting, vet, buf lint, buf breaking, stale generated code, all tests under the race detector, then the date guard
+test: lint breaking check-generated gotest guard
 
+# Every test under the race detector. -short runs the regional scenario at
+# its small size: the race detector makes the large one take minutes, and it
+# runs at full size in `guard` below.
 gotest:
-	go test -race -count=1 -timeout 20m ./...
+	go test -race -short -count=1 -timeout 20m ./...
+
+# The date guard: every test again, built with the movable clock (tag
+# ledger_testclock, see services/clock) and run with "today" moved to a day
+# more than a year ahead and to one years back. A test that depends on the
+# day it runs on fails in one of the two. Production builds have no such tag,
+# so nothing outside a test can move the ledger's today.
+GUARD_AHEAD ?= $(shell date -u -d '+400 days' +%F)
+GUARD_BACK  ?= $(shell date -u -d '-1200 days' +%F)
+guard:
+	LEDGER_TEST_TODAY=$(GUARD_AHEAD) go test -tags ledger_testclock -count=1 -timeout 20m ./...
+	LEDGER_TEST_TODAY=$(GUARD_BACK) go test -tags ledger_testclock -short -count=1 -timeout 20m ./...
 
 ## bench: throughput and latency, with the machine noted
 bench:

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -89,7 +90,10 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		b.Budgetten = append(b.Budgetten, bu)
 	}
-	resp, err := c.client().RecordBeleid(ctx, connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: *g, Actor: *actor, Beleid: b}))
+	req := &ledgerv1.RecordBeleidRequest{Gemeente: *g, Actor: *actor, Beleid: b, EventId: uuid.NewString()}
+	resp, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
+		return c.client().RecordBeleid(ctx, connect.NewRequest(req))
+	})
 	if err != nil {
 		return err
 	}
@@ -262,7 +266,12 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageErrorf("ledger regio: onbekende opdracht %q", args[0])
 	}
 	req.Actor = *actor
-	resp, err := c.client().RecordRegio(ctx, connect.NewRequest(req))
+	// A booking whose answer got lost is sent again with the same id, so it
+	// is booked once.
+	req.EventId = uuid.NewString()
+	resp, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordRegioResponse], error) {
+		return c.client().RecordRegio(ctx, connect.NewRequest(req))
+	})
 	if err != nil {
 		return err
 	}

@@ -569,9 +569,19 @@ func euroCents(s string) (int64, error) {
 // ledger recognises the id, so the transition is recorded once.
 func recordOnce(ctx context.Context, cl ledgerv1connect.LedgerServiceClient, req *ledgerv1.RecordRequest) (*connect.Response[ledgerv1.RecordResponse], error) {
 	req.EventId = uuid.NewString()
+	return sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordResponse], error) {
+		return cl.Record(ctx, connect.NewRequest(req))
+	})
+}
+
+// sendOnce sends a request that carries its own event id, and sends it
+// again, a few times with growing pauses, while the server can not be
+// reached or answers too late. Because the id is the same every time, the
+// ledger records the fact once however often it arrives.
+func sendOnce[T any](ctx context.Context, send func() (*connect.Response[T], error)) (*connect.Response[T], error) {
 	wait := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		resp, err := cl.Record(ctx, connect.NewRequest(req))
+		resp, err := send()
 		switch connect.CodeOf(err) {
 		case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
 			if attempt < 4 && ctx.Err() == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -18,7 +19,11 @@ import (
 // RecordBeleid records a new policy version of a gemeente.
 func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1.RecordBeleidRequest]) (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
 	m := req.Msg
-	v, err := s.Beleid.RecordBeleid(ctx, m.GetGemeente(), m.GetActor(), m.GetBeleid())
+	meta, err := beleidMeta(m.GetActor(), m.GetEventId())
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Beleid.RecordBeleid(ctx, m.GetGemeente(), meta, m.GetBeleid())
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("beleid not recorded", "gemeente", m.GetGemeente(), "code", cerr.Code().String(), "err", err)
@@ -26,6 +31,18 @@ func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1
 	}
 	s.log().Info("beleid recorded", "gemeente", m.GetGemeente(), "versie", v.Versie, "event", v.EventID)
 	return connect.NewResponse(&ledgerv1.RecordBeleidResponse{EventId: v.EventID, Versie: v.Versie}), nil
+}
+
+func beleidMeta(actor, eventID string) (beleid.Meta, error) {
+	m := beleid.Meta{Actor: actor}
+	if eventID != "" {
+		id, err := uuid.Parse(eventID)
+		if err != nil || id == uuid.Nil {
+			return m, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("event_id %q is geen geldige UUID", eventID))
+		}
+		m.EventID = id
+	}
+	return m, nil
 }
 
 // GetBeleid returns every policy version of a gemeente.
@@ -59,7 +76,11 @@ func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.
 	default:
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef een verdeelsleutel of gedeelde kosten"))
 	}
-	ev, versie, err := s.Beleid.RecordRegio(ctx, m.GetActor(), m.GetDatum(), payload)
+	meta, err := beleidMeta(m.GetActor(), m.GetEventId())
+	if err != nil {
+		return nil, err
+	}
+	ev, versie, err := s.Beleid.RecordRegio(ctx, meta, m.GetDatum(), payload)
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("regio not recorded", "type", event.Type(payload), "code", cerr.Code().String(), "err", err)

@@ -1,6 +1,8 @@
 package beleid_test
 
 import (
+	"github.com/google/uuid"
+
 	"context"
 	"errors"
 	"strings"
@@ -126,18 +128,18 @@ func newHandler(t *testing.T, now time.Time) (*beleid.Handler, store.Store) {
 func TestHandlerRecordsVersions(t *testing.T) {
 	ctx := context.Background()
 	h, st := newHandler(t, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
-	v1, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 1, 1), jaar(beleid.ProductBeschutWerk, 12_000_00)))
+	v1, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1"}, policy(event.YMD(2026, 1, 1), jaar(beleid.ProductBeschutWerk, 12_000_00)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 7, 1), jaar(beleid.ProductBeschutWerk, 12_500_00)))
+	v2, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1"}, policy(event.YMD(2026, 7, 1), jaar(beleid.ProductBeschutWerk, 12_500_00)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v1.Versie != 1 || v2.Versie != 2 || v2.Ref() != "GM0402/v2" {
 		t.Fatalf("versions %d, %d (%s)", v1.Versie, v2.Versie, v2.Ref())
 	}
-	if _, err := h.RecordBeleid(ctx, "GM0402", "bm-1", policy(event.YMD(2026, 6, 1))); !errors.Is(err, beleid.ErrRefused) {
+	if _, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1"}, policy(event.YMD(2026, 6, 1))); !errors.Is(err, beleid.ErrRefused) {
 		t.Fatalf("a version before the latest: %v", err)
 	}
 	hist, err := h.History(ctx, "GM0402")
@@ -160,15 +162,54 @@ func TestHandlerRecordsVersions(t *testing.T) {
 	}
 
 	key := &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}}
-	ev, versie, err := h.RecordRegio(ctx, "ctrl-1", nil, key)
+	ev, versie, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key)
 	if err != nil || versie != 1 || ev.GetEnvelope().GetGemeente() != "GM0402" {
 		t.Fatalf("first key: versie %d, %v", versie, err)
 	}
-	if _, versie, _ = h.RecordRegio(ctx, "ctrl-1", nil, key); versie != 2 {
+	if _, versie, _ = h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key); versie != 2 {
 		t.Errorf("second key of 2026 has versie %d", versie)
 	}
 	regio, err := h.Regio(ctx)
 	if err != nil || len(regio) != 2 {
 		t.Fatalf("regio: %d, %v", len(regio), err)
+	}
+}
+
+// TestRetryByEventID: a policy or booking sent again with its event id
+// (the answer got lost) is recorded once and answered as the first time;
+// the same id with another content is refused.
+func TestRetryByEventID(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	id := uuid.MustParse("0b8f5a52-3c8e-4bb1-9d0e-6f1f2a3b4c5d")
+	p := policy(event.YMD(2026, 11, 2), jaar(beleid.ProductBeschutWerk, 12_000_00))
+	first, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id}, p)
+	if err != nil || again.Versie != first.Versie || again.EventID != id.String() {
+		t.Fatalf("retry: %+v, %v (first %+v)", again, err, first)
+	}
+	other := policy(event.YMD(2026, 11, 3), jaar(beleid.ProductBeschutWerk, 13_000_00))
+	var ref *beleid.Refusal
+	if _, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id}, other); !errors.As(err, &ref) || ref.Rule != beleid.RuleEventID {
+		t.Fatalf("same id, other policy: %v", err)
+	}
+	if recs, _ := st.ReadStream(ctx, event.PolicyStream("GM0402")); len(recs) != 1 {
+		t.Fatalf("policy stream holds %d events, want 1", len(recs))
+	}
+
+	booking := &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{
+		Van: event.YMD(2026, 7, 1), Cent: 185_000_00, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}}}
+	bid := uuid.MustParse("6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d")
+	for i := range 3 {
+		ev, versie, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1", EventID: bid}, event.YMD(2026, 9, 30), booking)
+		if err != nil || versie != 1 || ev.GetEnvelope().GetEventId() != bid.String() {
+			t.Fatalf("send %d: versie %d, %v", i+1, versie, err)
+		}
+	}
+	if regio, _ := h.Regio(ctx); len(regio) != 1 {
+		t.Fatalf("the booking sent three times is booked %d times", len(regio))
 	}
 }

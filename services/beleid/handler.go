@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
@@ -78,8 +79,39 @@ func versionOf(r Recorded) *Version {
 	}
 }
 
+// Meta is who records an event and, optionally, the id it gets.
+type Meta struct {
+	Actor string
+	// EventID, when set, is the id of the new event. A request sent again
+	// with the same id after a lost answer is answered as the first time
+	// and writes nothing; the same id with other content is refused.
+	EventID uuid.UUID
+}
+
+// RuleEventID refuses an event id already used for another fact.
+const RuleEventID = "event.id-hergebruikt"
+
+// again finds an event with the id of m among recs: a retry. It refuses
+// when that event holds another fact than payload.
+func again(recs []Recorded, m Meta, payload *ledgerv1.Event) (int, bool, error) {
+	if m.EventID == uuid.Nil {
+		return 0, false, nil
+	}
+	id := m.EventID.String()
+	for i, r := range recs {
+		if r.Event.GetEnvelope().GetEventId() != id {
+			continue
+		}
+		if !proto.Equal(&ledgerv1.Event{Payload: r.Event.GetPayload()}, &ledgerv1.Event{Payload: payload.GetPayload()}) {
+			return 0, false, refuse(RuleEventID, "event-id %s is al gebruikt voor een ander feit (%s, revisie %d); een nieuw feit krijgt een nieuw event-id", id, event.Type(r.Event), r.Revision)
+		}
+		return i, true, nil
+	}
+	return 0, false, nil
+}
+
 // RecordBeleid decides and appends a new policy version of a gemeente.
-func (h *Handler) RecordBeleid(ctx context.Context, code, actor string, b *ledgerv1.Beleid) (*Version, error) {
+func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledgerv1.Beleid) (*Version, error) {
 	if b == nil {
 		return nil, refuse(RuleGeldigVanaf, "geen beleid opgegeven")
 	}
@@ -92,6 +124,12 @@ func (h *Handler) RecordBeleid(ctx context.Context, code, actor string, b *ledge
 		if err != nil {
 			return nil, err
 		}
+		if i, done, err := again(recs, m, &ledgerv1.Event{Payload: &ledgerv1.Event_Beleid{Beleid: b}}); err != nil || done {
+			if err != nil {
+				return nil, err
+			}
+			return versionOf(recs[i]), nil
+		}
 		var hist History
 		for _, r := range recs {
 			hist = hist.Add(versionOf(r))
@@ -99,7 +137,7 @@ func (h *Handler) RecordBeleid(ctx context.Context, code, actor string, b *ledge
 		if err := DecideBeleid(hist, h.Gemeenten, code, b, h.today()); err != nil {
 			return nil, err
 		}
-		ev := h.envelope(code, actor, h.today())
+		ev := h.envelope(code, m, h.today())
 		ev.Payload = &ledgerv1.Event_Beleid{Beleid: b}
 		res, err := h.append(ctx, stream, recs, ev)
 		if errors.Is(err, store.ErrConflict) && attempt < 5 {
@@ -109,7 +147,7 @@ func (h *Handler) RecordBeleid(ctx context.Context, code, actor string, b *ledge
 			return nil, fmt.Errorf("record beleid %s: %w", code, err)
 		}
 		return &Version{Gemeente: code, Versie: res.Revision + 1, EventID: ev.GetEnvelope().GetEventId(),
-			Recorded: ev.GetEnvelope().GetRecordedAt().AsTime(), Actor: actor, Beleid: b}, nil
+			Recorded: ev.GetEnvelope().GetRecordedAt().AsTime(), Actor: m.Actor, Beleid: b}, nil
 	}
 }
 
@@ -122,7 +160,7 @@ func (h *Handler) Regio(ctx context.Context) ([]Recorded, error) {
 // authored by the centrumgemeente. For a booking, last is the last day of
 // its period. It returns the event and its version number: for a
 // verdeelsleutel the version of that year, for a booking its number.
-func (h *Handler) RecordRegio(ctx context.Context, actor string, last *ledgerv1.Date, payload *ledgerv1.Event) (*ledgerv1.Event, uint64, error) {
+func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, payload *ledgerv1.Event) (*ledgerv1.Event, uint64, error) {
 	centrum := h.Gemeenten.Centrum()
 	if centrum == "" {
 		return nil, 0, errors.New("record regio: the gemeenten data file names no centrum")
@@ -133,29 +171,24 @@ func (h *Handler) RecordRegio(ctx context.Context, actor string, last *ledgerv1.
 		if err != nil {
 			return nil, 0, err
 		}
+		if i, done, err := again(recs, m, payload); err != nil || done {
+			if err != nil {
+				return nil, 0, err
+			}
+			return recs[i].Event, regioVersie(recs[:i], recs[i].Event), nil
+		}
 		var ev *ledgerv1.Event
-		var versie uint64 = 1
 		switch p := payload.GetPayload().(type) {
 		case *ledgerv1.Event_Verdeelsleutel:
 			if err := DecideVerdeelsleutel(p.Verdeelsleutel, today); err != nil {
 				return nil, 0, err
 			}
-			for _, r := range recs {
-				if k := r.Event.GetVerdeelsleutel(); k != nil && k.GetJaar() == p.Verdeelsleutel.GetJaar() {
-					versie++
-				}
-			}
-			ev = h.envelope(centrum, actor, today)
+			ev = h.envelope(centrum, m, today)
 		case *ledgerv1.Event_GedeeldeKosten:
 			if err := DecideGedeeldeKosten(p.GedeeldeKosten, last, today); err != nil {
 				return nil, 0, err
 			}
-			for _, r := range recs {
-				if r.Event.GetGedeeldeKosten() != nil {
-					versie++
-				}
-			}
-			ev = h.envelope(centrum, actor, last)
+			ev = h.envelope(centrum, m, last)
 		default:
 			return nil, 0, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
 		}
@@ -167,17 +200,36 @@ func (h *Handler) RecordRegio(ctx context.Context, actor string, last *ledgerv1.
 		if err != nil {
 			return nil, 0, fmt.Errorf("record regio: %w", err)
 		}
-		return ev, versie, nil
+		return ev, regioVersie(recs, ev), nil
 	}
 }
 
-func (h *Handler) envelope(code, actor string, on *ledgerv1.Date) *ledgerv1.Event {
+// regioVersie numbers ev after the events before it: for a verdeelsleutel
+// the version of its year, for a booking its number.
+func regioVersie(before []Recorded, ev *ledgerv1.Event) uint64 {
+	var n uint64 = 1
+	for _, r := range before {
+		switch k := r.Event.GetVerdeelsleutel(); {
+		case ev.GetVerdeelsleutel() != nil && k != nil && k.GetJaar() == ev.GetVerdeelsleutel().GetJaar():
+			n++
+		case ev.GetGedeeldeKosten() != nil && r.Event.GetGedeeldeKosten() != nil:
+			n++
+		}
+	}
+	return n
+}
+
+func (h *Handler) envelope(code string, m Meta, on *ledgerv1.Date) *ledgerv1.Event {
+	id := m.EventID
+	if id == uuid.Nil {
+		id = uuid.New()
+	}
 	return &ledgerv1.Event{Envelope: &ledgerv1.Envelope{
-		EventId:       uuid.NewString(),
+		EventId:       id.String(),
 		Gemeente:      code,
 		OccurredOn:    on,
 		RecordedAt:    timestamppb.New(h.Clock.Now()),
-		Actor:         actor,
+		Actor:         m.Actor,
 		SchemaVersion: event.SchemaVersion,
 	}}
 }

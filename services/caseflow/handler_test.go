@@ -203,7 +203,7 @@ func TestPlacementNeedsPolicy(t *testing.T) {
 	if _, err := h.Handle(ctx, plaats); !errors.As(err, &ref) || ref.Rule != caseflow.RuleBeleidOntbreekt {
 		t.Fatalf("plaatsing without policy: %v", err)
 	}
-	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductWsw, CentPerJaar: 30_000_00}}}); err != nil {
+	if _, err := pol.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm"}, &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductWsw, CentPerJaar: 30_000_00}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Handle(ctx, plaats); !errors.As(err, &ref) || ref.Rule != caseflow.RulePlaatsingProduct {
@@ -211,11 +211,11 @@ func TestPlacementNeedsPolicy(t *testing.T) {
 	}
 	// Today is priced by v1 now; v2 can start tomorrow at the earliest.
 	v2 := &ledgerv1.Beleid{GeldigVanaf: event.YMD(2026, 11, 24), Producten: []*ledgerv1.ProductTarief{{Product: beleid.ProductBeschutWerk, CentPerJaar: 12_000_00}}}
-	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", v2); !errors.Is(err, beleid.ErrRefused) {
+	if _, err := pol.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm"}, v2); !errors.Is(err, beleid.ErrRefused) {
 		t.Fatalf("a second version starting today: %v", err)
 	}
 	v2.GeldigVanaf = event.YMD(2026, 11, 25)
-	if _, err := pol.RecordBeleid(ctx, "GM0402", "bm", v2); err != nil {
+	if _, err := pol.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm"}, v2); err != nil {
 		t.Fatal(err)
 	}
 	clk.Set(2026, time.November, 25)

@@ -1452,9 +1452,14 @@ func (x *Refusal) GetReden() string {
 type RecordBeleidRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The gemeente whose policy this is (CBS code).
-	Gemeente      string  `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	Actor         string  `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
-	Beleid        *Beleid `protobuf:"bytes,3,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	Gemeente string  `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Actor    string  `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	Beleid   *Beleid `protobuf:"bytes,3,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	// Optional: the id (UUID) the new event gets, as in RecordRequest: the
+	// same request sent again after a lost answer is answered as the first
+	// time and writes nothing; the same id with another policy is refused
+	// (rule event.id-hergebruikt).
+	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1508,6 +1513,13 @@ func (x *RecordBeleidRequest) GetBeleid() *Beleid {
 		return x.Beleid
 	}
 	return nil
+}
+
+func (x *RecordBeleidRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
 }
 
 type RecordBeleidResponse struct {
@@ -1741,6 +1753,9 @@ type RecordRegioRequest struct {
 	Actor string                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
 	// For gedeelde kosten: the last day of the period.
 	Datum *Date `protobuf:"bytes,2,opt,name=datum,proto3" json:"datum,omitempty"`
+	// Optional: the id (UUID) the new event gets, as in RecordBeleidRequest.
+	// A booking sent again with its id is booked once.
+	EventId string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// Types that are valid to be assigned to Afspraak:
 	//
 	//	*RecordRegioRequest_Verdeelsleutel
@@ -1792,6 +1807,13 @@ func (x *RecordRegioRequest) GetDatum() *Date {
 		return x.Datum
 	}
 	return nil
+}
+
+func (x *RecordRegioRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
 }
 
 func (x *RecordRegioRequest) GetAfspraak() isRecordRegioRequest_Afspraak {
@@ -3507,11 +3529,12 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12/\n" +
 	"\btoestand\x18\x03 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12\x14\n" +
-	"\x05reden\x18\x04 \x01(\tR\x05reden\"r\n" +
+	"\x05reden\x18\x04 \x01(\tR\x05reden\"\x8d\x01\n" +
 	"\x13RecordBeleidRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12)\n" +
-	"\x06beleid\x18\x03 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\"I\n" +
+	"\x06beleid\x18\x03 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\"I\n" +
 	"\x14RecordBeleidResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06versie\x18\x02 \x01(\x04R\x06versie\".\n" +
@@ -3525,10 +3548,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12)\n" +
 	"\x06beleid\x18\x04 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x124\n" +
 	"\rvastgelegd_op\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\fvastgelegdOp\x12\x14\n" +
-	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xe8\x01\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\x83\x02\n" +
 	"\x12RecordRegioRequest\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12%\n" +
-	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12C\n" +
+	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x19\n" +
+	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12C\n" +
 	"\x0everdeelsleutel\x18\n" +
 	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
 	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\n" +

@@ -295,11 +295,7 @@ func TestBeleidThroughTheCLI(t *testing.T) {
 		"--budget", "2026:integratie-uitkering-wsw-beschut=250000", "--lks-norm", "12")
 	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
 	clk.Set(2026, time.March, 2)
-	code, _, errs := cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-02-01", "--product", "beschut-werk=13000")
-	if code != exitFailed || !strings.Contains(errs, "beleid.geen-terugwerkende-kracht") {
-		t.Errorf("retroactive policy: exit %d %q", code, errs)
-	}
-	code, _, errs = cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-04-01", "--product", "zwembad=1")
+	code, _, errs := cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-04-01", "--product", "zwembad=1")
 	if code != exitUsage || !strings.Contains(errs, "onbekend product") {
 		t.Errorf("unknown product: exit %d %q", code, errs)
 	}
@@ -311,6 +307,12 @@ func TestBeleidThroughTheCLI(t *testing.T) {
 		t.Errorf("product not bought: exit %d %q", code, errs)
 	}
 	mustCLI(t, addr, "case", "plaatsen", c, "--type", "beschut-werk", "--datum", "2026-01-07")
+	// The placement is priced from 7 January on: a version from 1 February
+	// would price those days again.
+	code, _, errs = cli(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-02-01", "--product", "beschut-werk=13000")
+	if code != exitFailed || !strings.Contains(errs, "beleid.geen-terugwerkende-kracht") {
+		t.Errorf("retroactive policy over priced days: exit %d %q", code, errs)
+	}
 	mustCLI(t, addr, "case", "uren", c, "--product", "jobcoaching", "--van", "2026-01-07", "--tot", "2026-01-31", "--uren", "10")
 	clk.Set(2026, time.April, 10)
 	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "1000.01", "--budgetstroom", "participatiebudget", "--omschrijving", "overhead Q1")

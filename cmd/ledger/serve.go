@@ -142,9 +142,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
-	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock}
-	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol}
 	live := region.NewLive(st, log)
+	// A policy may start in the past where the regional model shows nothing
+	// of the gemeente priced yet.
+	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
+	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol}
 	srv := &api.Server{
 		Beleid:     pol,
 		Clock:      cfg.clock,

@@ -50,33 +50,40 @@ func TestDecideBeleid(t *testing.T) {
 		b    *ledgerv1.Beleid
 		hist beleid.History
 		rule string
+		// priced is how far the gemeente has been priced; nil: unknown.
+		priced *beleid.Priced
 	}{
-		{"valid", "GM0402", policy(today, jaar(beleid.ProductBeschutWerk, 12_000_00), &ledgerv1.ProductTarief{Product: beleid.ProductJobcoaching, CentPerUur: 85_00}), nil, ""},
-		{"no date", "GM0402", policy(nil), nil, beleid.RuleGeldigVanaf},
-		{"retroactive", "GM0402", policy(event.YMD(2026, 11, 23)), nil, beleid.RuleTerugwerkend},
-		{"before latest version", "GM0402", policy(event.YMD(2026, 11, 30)), existing, beleid.RuleVolgorde},
-		{"same day as latest version", "GM0402", policy(event.YMD(2026, 12, 1)), existing, ""},
-		{"today, when a version is in force today", "GM0402", policy(today), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, beleid.RuleTerugwerkend},
-		{"tomorrow, when a version is in force today", "GM0402", policy(event.YMD(2026, 11, 25)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, ""},
-		{"huge tariff", "GM0402", policy(today, jaar(beleid.ProductWsw, beleid.MaxCent+1)), nil, beleid.RuleProduct},
-		{"unknown budget stream", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Budgetstroom: 9, Cent: 1}}}, nil, beleid.RuleBudget},
-		{"huge budget", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 5_000_000_000_000_000_000}}}, nil, beleid.RuleBudget},
-		{"unknown gemeente", "GM9999", policy(today), nil, beleid.RuleGemeente},
-		{"former participant", "GM0457", policy(today), nil, beleid.RuleGemeente},
-		{"unknown product", "GM0402", policy(today, jaar("zwembad", 1)), nil, beleid.RuleProduct},
-		{"product twice", "GM0402", policy(today, jaar(beleid.ProductWsw, 1), jaar(beleid.ProductWsw, 2)), nil, beleid.RuleProduct},
-		{"zero tariff", "GM0402", policy(today, jaar(beleid.ProductWsw, 0)), nil, beleid.RuleProduct},
-		{"hourly tariff for a placement", "GM0402", policy(today, &ledgerv1.ProductTarief{Product: beleid.ProductWsw, CentPerUur: 10}), nil, beleid.RuleProduct},
-		{"yearly tariff for hours", "GM0402", policy(today, jaar(beleid.ProductJobcoaching, 10)), nil, beleid.RuleProduct},
-		{"budget without stream", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Cent: 1}}}, nil, beleid.RuleBudget},
+		{"valid", "GM0402", policy(today, jaar(beleid.ProductBeschutWerk, 12_000_00), &ledgerv1.ProductTarief{Product: beleid.ProductJobcoaching, CentPerUur: 85_00}), nil, "", nil},
+		{"no date", "GM0402", policy(nil), nil, beleid.RuleGeldigVanaf, nil},
+		{"retroactive", "GM0402", policy(event.YMD(2026, 11, 23)), nil, beleid.RuleTerugwerkend, nil},
+		{"before latest version", "GM0402", policy(event.YMD(2026, 11, 30)), existing, beleid.RuleVolgorde, nil},
+		{"same day as latest version", "GM0402", policy(event.YMD(2026, 12, 1)), existing, "", nil},
+		{"today, when a version is in force today", "GM0402", policy(today), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, beleid.RuleTerugwerkend, nil},
+		{"tomorrow, when a version is in force today", "GM0402", policy(event.YMD(2026, 11, 25)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, "", nil},
+		{"huge tariff", "GM0402", policy(today, jaar(beleid.ProductWsw, beleid.MaxCent+1)), nil, beleid.RuleProduct, nil},
+		{"unknown budget stream", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Budgetstroom: 9, Cent: 1}}}, nil, beleid.RuleBudget, nil},
+		{"huge budget", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 5_000_000_000_000_000_000}}}, nil, beleid.RuleBudget, nil},
+		{"unknown gemeente", "GM9999", policy(today), nil, beleid.RuleGemeente, nil},
+		{"former participant", "GM0457", policy(today), nil, beleid.RuleGemeente, nil},
+		{"unknown product", "GM0402", policy(today, jaar("zwembad", 1)), nil, beleid.RuleProduct, nil},
+		{"product twice", "GM0402", policy(today, jaar(beleid.ProductWsw, 1), jaar(beleid.ProductWsw, 2)), nil, beleid.RuleProduct, nil},
+		{"zero tariff", "GM0402", policy(today, jaar(beleid.ProductWsw, 0)), nil, beleid.RuleProduct, nil},
+		{"hourly tariff for a placement", "GM0402", policy(today, &ledgerv1.ProductTarief{Product: beleid.ProductWsw, CentPerUur: 10}), nil, beleid.RuleProduct, nil},
+		{"yearly tariff for hours", "GM0402", policy(today, jaar(beleid.ProductJobcoaching, 10)), nil, beleid.RuleProduct, nil},
+		{"budget without stream", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{{Jaar: 2027, Cent: 1}}}, nil, beleid.RuleBudget, nil},
 		{"budget twice", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, Budgetten: []*ledgerv1.Budget{
 			{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 1},
-			{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 2}}}, nil, beleid.RuleBudget},
-		{"negative LKS norm", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, LksNorm: -1}, nil, beleid.RuleLKSNorm},
+			{Jaar: 2027, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: 2}}}, nil, beleid.RuleBudget, nil},
+		{"backdated first policy, nothing priced yet", "GM0402", policy(event.YMD(2026, 1, 1)), nil, "", &beleid.Priced{}},
+		{"backdated over days already priced", "GM0402", policy(event.YMD(2026, 11, 1)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, beleid.RuleTerugwerkend, &beleid.Priced{Last: event.YMD(2026, 11, 20)}},
+		{"backdated to the day after the last priced day", "GM0402", policy(event.YMD(2026, 11, 21)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, "", &beleid.Priced{Last: event.YMD(2026, 11, 20)}},
+		{"backdated, still not before the latest version", "GM0402", policy(event.YMD(2026, 3, 1)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 6, 1))}}, beleid.RuleVolgorde, &beleid.Priced{}},
+		{"today, already priced today", "GM0402", policy(today), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, beleid.RuleTerugwerkend, &beleid.Priced{Last: today}},
+		{"negative LKS norm", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, LksNorm: -1}, nil, beleid.RuleLKSNorm, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := beleid.DecideBeleid(tc.hist, reg, tc.code, tc.b, today)
+			err := beleid.DecideBeleid(tc.hist, reg, tc.code, tc.b, today, tc.priced)
 			if tc.rule == "" {
 				if err != nil {
 					t.Fatalf("want allowed: %v", err)

@@ -58,10 +58,22 @@ const (
 // of many lines cannot overflow.
 const MaxCent = 10_000_000_000_000
 
+// Priced is how far a gemeente has been priced: every day up to and
+// including Last (a placement day, hours, a booking), or nothing when Last
+// is nil.
+type Priced struct {
+	Last *ledgerv1.Date
+}
+
 // DecideBeleid judges a new policy version of a gemeente against its
-// history. A version starts today or later and never before the latest
-// version: days already priced are never priced again.
-func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Beleid, today *ledgerv1.Date) error {
+// history. A version never starts before the latest version, and never on
+// a day already priced: what was priced stays priced at the tariff it got.
+// When priced tells how far the gemeente has been priced, a version may
+// start in the past after that day (a region that brings in its history, a
+// gemeente that joins later); when priced is nil it is not known, and a
+// version starts today at the earliest (or tomorrow, when a version is in
+// force today).
+func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Beleid, today *ledgerv1.Date, priced *Priced) error {
 	from := b.GetGeldigVanaf()
 	if from == nil || event.CheckDate(from) != nil {
 		return refuse(RuleGeldigVanaf, "geef de datum vanaf wanneer het beleid geldt (--geldig-vanaf JJJJ-MM-DD)")
@@ -71,10 +83,16 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 			return &Refusal{Rule: RuleGemeente, Reden: err.Error(), Err: err}
 		}
 	}
-	if today != nil && event.CompareDates(from, today) < 0 {
+	switch {
+	case today == nil || event.CompareDates(from, today) > 0:
+		// A version for the future prices nothing yet.
+	case priced != nil:
+		if priced.Last != nil && event.CompareDates(from, priced.Last) <= 0 {
+			return refuse(RuleTerugwerkend, "beleid geldt niet met terugwerkende kracht over dagen die al geprijsd zijn: voor %s is tot en met %s al geprijsd (plaatsingen, uren of gedeelde kosten); een nieuwe versie kan ingaan vanaf %s", code, event.FormatDate(priced.Last), event.FormatDate(event.AddDays(priced.Last, 1)))
+		}
+	case event.CompareDates(from, today) < 0:
 		return refuse(RuleTerugwerkend, "beleid geldt niet met terugwerkende kracht: %s ligt vóór vandaag (%s); dagen die al geprijsd zijn blijven dat", event.FormatDate(from), event.FormatDate(today))
-	}
-	if today != nil && event.CompareDates(from, today) == 0 {
+	default:
 		// Today may already be priced by the version in force; a new one
 		// starts tomorrow at the earliest. Only a gemeente without a version
 		// in force today can start today: nothing of it is priced yet.

@@ -24,6 +24,16 @@ type Handler struct {
 	Gemeenten *gemeente.Registry
 	// Clock makes "today" and recorded_at; nil is the system clock.
 	Clock clock.Clock
+	// Priced, when set, tells how far a gemeente has been priced, so that
+	// a version may start in the past where nothing is priced yet. Nil:
+	// versions start today at the earliest.
+	Priced PricedDays
+}
+
+// PricedDays tells the last day of a gemeente already priced up to today,
+// nil when nothing is (region.Live does).
+type PricedDays interface {
+	LastPriced(ctx context.Context, gemeente string, today *ledgerv1.Date) (*ledgerv1.Date, error)
 }
 
 func (h *Handler) today() *ledgerv1.Date { return h.Clock.Today() }
@@ -134,7 +144,16 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 		for _, r := range recs {
 			hist = hist.Add(versionOf(r))
 		}
-		if err := DecideBeleid(hist, h.Gemeenten, code, b, h.today()); err != nil {
+		today := h.today()
+		var priced *Priced
+		if h.Priced != nil && event.CompareDates(b.GetGeldigVanaf(), today) <= 0 {
+			last, err := h.Priced.LastPriced(ctx, code, today)
+			if err != nil {
+				return nil, fmt.Errorf("record beleid %s: %w", code, err)
+			}
+			priced = &Priced{Last: last}
+		}
+		if err := DecideBeleid(hist, h.Gemeenten, code, b, today, priced); err != nil {
 			return nil, err
 		}
 		ev := h.envelope(code, m, h.today())

@@ -69,3 +69,8 @@ func CheckDate(d *ledgerv1.Date) error {
 	}
 	return nil
 }
+
+// AddDays returns the day n days after d (before it for negative n).
+func AddDays(d *ledgerv1.Date, n int) *ledgerv1.Date {
+	return Date(DateTime(d).AddDate(0, 0, n))
+}

@@ -661,3 +661,15 @@ func (s *Store) Subscribe(ctx context.Context, after store.Position, fn func(sto
 		}
 	}
 }
+
+// Head returns the position of the last event in the store (Start when it
+// is empty): a reader that has applied up to Head has seen every event
+// acknowledged before the call.
+func (s *Store) Head(ctx context.Context) (store.Position, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return store.Position{}, fmt.Errorf("store head: %w", err)
+	}
+	seq := info.State.LastSeq
+	return store.Position{Commit: seq, Prepare: seq}, nil
+}

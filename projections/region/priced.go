@@ -1,0 +1,77 @@
+package region
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// LastPriced is the last day on which anything of gemeente g has been
+// priced up to today: a day of a placement it was responsible for, the
+// last day of hours charged to it, or the last day of a booking of shared
+// costs (which is divided over every participant). ok is false when
+// nothing of g has been priced yet.
+//
+// A policy version may start before today only after this day: days
+// already priced are never priced again (beleid.DecideBeleid).
+func (m *Model) LastPriced(g string, today Day) (last Day, ok bool) {
+	see := func(d Day) {
+		if d > today {
+			d = today
+		}
+		if !ok || d > last {
+			last, ok = d, true
+		}
+	}
+	for _, c := range m.cases {
+		for _, s := range c.Spells() {
+			if s.Gemeente == g && s.Placement != nil && s.From <= today {
+				see(s.To - 1)
+			}
+		}
+		for _, h := range c.Hours() {
+			if h.Gemeente == g {
+				see(h.Tot)
+			}
+		}
+	}
+	for _, b := range m.bookings {
+		see(b.Tot)
+	}
+	return last, ok
+}
+
+// header is a store that tells the position of its last event
+// (natsstore.Store does).
+type header interface {
+	Head(ctx context.Context) (store.Position, error)
+}
+
+// LastPriced answers Model.LastPriced on the model once it has applied
+// every event the store held when the call began, so that a placement
+// acknowledged a moment ago counts. With a store that can not tell its
+// head it answers on the model as it is.
+func (l *Live) LastPriced(ctx context.Context, g string, today *ledgerv1.Date) (*ledgerv1.Date, error) {
+	if h, ok := l.st.(header); ok {
+		head, err := h.Head(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("last priced day of %s: %w", g, err)
+		}
+		if err := l.WaitFor(ctx, head); err != nil {
+			return nil, fmt.Errorf("last priced day of %s: %w", g, err)
+		}
+	}
+	var last Day
+	var ok bool
+	err := l.Read(func(m *Model) { last, ok = m.LastPriced(g, DayOf(today)) })
+	if err != nil {
+		return nil, fmt.Errorf("last priced day of %s: %w", g, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return last.Date(), nil
+}

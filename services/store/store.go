@@ -218,3 +218,21 @@ func CheckEvents(events []EventData) error {
 	}
 	return nil
 }
+
+// Write is one stream's part of an AppendMulti.
+type Write struct {
+	Stream   string
+	Expected Expected
+	Events   []EventData
+}
+
+// MultiAppender is a Store that can append to several streams in one
+// atomic step: every write's expectation holds and all events land, in the
+// order given, or nothing is written. A bulk load (the import) uses it to
+// make one durable commit of many cases instead of one per case. It is
+// optional: a caller falls back to Append per write. Because the step is
+// all-or-nothing, a refusal does not say which write was refused; Append
+// per write tells.
+type MultiAppender interface {
+	AppendMulti(ctx context.Context, writes []Write) ([]AppendResult, error)
+}

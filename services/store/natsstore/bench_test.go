@@ -143,3 +143,33 @@ func BenchmarkReadAll(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkAppendMulti appends 100 new streams of 5 events each in one
+// atomic step, as the import does: with fsync the server commits the whole
+// step with one fsync. Compare its events/s with BenchmarkAppend/fsync.
+func BenchmarkAppendMulti(b *testing.B) {
+	ctx := context.Background()
+	payload := make([]byte, payloadSize)
+	const streams, perStream = 100, 5
+	for _, d := range durability {
+		b.Run(d.name, func(b *testing.B) {
+			s := open(b, startBroker(b, broker.Config{Dir: b.TempDir(), Listen: "127.0.0.1:-1", NoSync: d.noSync}))
+			n := 0
+			for b.Loop() {
+				writes := make([]store.Write, streams)
+				for i := range writes {
+					evs := make([]store.EventData, perStream)
+					for j := range evs {
+						evs[j] = store.EventData{ID: uuid.New(), Type: "intake", Data: payload}
+					}
+					writes[i] = store.Write{Stream: "case-" + uuid.NewString(), Expected: store.NoStream(), Events: evs}
+				}
+				if _, err := s.AppendMulti(ctx, writes); err != nil {
+					b.Fatal(err)
+				}
+				n += streams * perStream
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -124,7 +124,10 @@ type Store struct {
 
 type tip struct{ rev, seq uint64 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.MultiAppender = (*Store)(nil)
+)
 
 // New returns a Store on js, creating the JetStream stream or updating its
 // configuration.
@@ -672,4 +675,107 @@ func (s *Store) Head(ctx context.Context) (store.Position, error) {
 	}
 	seq := info.State.LastSeq
 	return store.Position{Commit: seq, Prepare: seq}, nil
+}
+
+// AppendMulti implements store.MultiAppender with one JetStream atomic
+// batch over all the writes' subjects: the server checks each subject's
+// expected last sequence and, with fsync on every write, commits the whole
+// batch with one fsync. At most MaxAppend events in all.
+func (s *Store) AppendMulti(ctx context.Context, writes []store.Write) ([]store.AppendResult, error) {
+	total := 0
+	seen := make(map[string]bool, len(writes))
+	for _, w := range writes {
+		if err := store.ValidStreamID(w.Stream); err != nil {
+			return nil, fmt.Errorf("append multi: %w", err)
+		}
+		if err := store.CheckEvents(w.Events); err != nil {
+			return nil, fmt.Errorf("append multi to %s: %w", w.Stream, err)
+		}
+		if seen[w.Stream] {
+			return nil, fmt.Errorf("append multi: %w: stream %s written twice", store.ErrInvalidEvent, w.Stream)
+		}
+		if w.Expected.IsAny() {
+			return nil, fmt.Errorf("append multi to %s: %w: a multi-stream append needs an exact expectation", w.Stream, store.ErrInvalidEvent)
+		}
+		seen[w.Stream] = true
+		total += len(w.Events)
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	if total > MaxAppend {
+		return nil, fmt.Errorf("append multi: %d events, at most %d: %w", total, MaxAppend, store.ErrTooManyEvents)
+	}
+	batch := ""
+	if total > 1 {
+		batch = uuid.NewString()
+	}
+	var msgs []*nats.Msg
+	nexts := make([]uint64, len(writes))
+	for i, w := range writes {
+		subj := s.prefix + w.Stream
+		var next, after uint64
+		if rev, ok := w.Expected.Revision(); ok {
+			t, known := s.tip(subj)
+			if !known || t.rev != rev {
+				var err error
+				if t, known, err = s.last(ctx, subj); err != nil {
+					return nil, fmt.Errorf("append multi to %s: %w", w.Stream, err)
+				}
+			}
+			if !known || t.rev != rev {
+				return nil, &store.ConflictError{Stream: w.Stream, Expected: w.Expected, Actual: actual(t, known)}
+			}
+			next, after = rev+1, t.seq
+		}
+		nexts[i] = next
+		part := s.messages(subj, next, after, w.Events, batch)
+		if batch != "" {
+			for j, m := range part {
+				m.Header[hdrBatchSeq] = []string{strconv.Itoa(len(msgs) + j + 1)}
+				if len(msgs)+j+1 != total {
+					m.Header.Del(hdrBatchCommit)
+				} else {
+					m.Header[hdrBatchCommit] = []string{"1"}
+				}
+			}
+		}
+		msgs = append(msgs, part...)
+	}
+	for _, m := range msgs[:len(msgs)-1] {
+		if err := s.nc.PublishMsg(m); err != nil {
+			return nil, fmt.Errorf("append multi: %w", err)
+		}
+	}
+	ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+	if err == nil && ack.Duplicate {
+		err = errDuplicate
+	}
+	if err != nil {
+		for _, w := range writes {
+			s.forget(s.prefix + w.Stream)
+		}
+		if refused, dup := classify(err); refused || dup {
+			return nil, fmt.Errorf("append multi: refused (an expectation failed or an id is stored already): %w: %w", store.ErrConflict, err)
+		}
+		return nil, fmt.Errorf("append multi: %w", err)
+	}
+	// A batch is committed in one piece: its messages have consecutive
+	// sequences ending at the acknowledged one.
+	seq := ack.Sequence - uint64(total)
+	res := make([]store.AppendResult, len(writes))
+	for i, w := range writes {
+		seq += uint64(len(w.Events))
+		last := nexts[i] + uint64(len(w.Events)) - 1
+		res[i] = store.AppendResult{Revision: last, Position: store.Position{Commit: seq, Prepare: seq}}
+		s.setTip(s.prefix+w.Stream, tip{last, seq})
+	}
+	return res, nil
+}
+
+func actual(t tip, known bool) int64 {
+	if !known {
+		return -1
+	}
+	return int64(t.rev)
 }

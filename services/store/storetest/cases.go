@@ -34,6 +34,8 @@ var cases = []struct {
 	{"RetryElsewhereConflicts", testRetryElsewhereConflicts},
 	{"BatchAllOrNothing", testBatchAllOrNothing},
 	{"BatchAdjacent", testBatchAdjacent},
+	{"MultiAppend", testMultiAppend},
+	{"MultiAppendAllOrNothing", testMultiAppendAllOrNothing},
 	{"TooManyEvents", testTooManyEvents},
 	{"InterruptedAppend", testInterruptedAppend},
 	{"GlobalOrder", testGlobalOrder},
@@ -806,4 +808,69 @@ func testSubscribeCancel(t *testing.T, h Harness) {
 	if err := s.Subscribe(done, store.Start, func(store.RecordedEvent) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Subscribe with a cancelled context returned %v", err)
 	}
+}
+
+func multi(t *testing.T, s store.Store) store.MultiAppender {
+	t.Helper()
+	m, ok := s.(store.MultiAppender)
+	if !ok {
+		t.Skip("the store does not implement store.MultiAppender")
+	}
+	return m
+}
+
+// testMultiAppend: one step appends to new and existing streams; each write
+// gets its revisions, and the results' positions are those read back.
+func testMultiAppend(t *testing.T, h Harness) {
+	ctx, s := testContext(t), h.New(t)
+	m := multi(t, s)
+	first := events(2, "aanmelding")
+	mustAppend(t, ctx, s, "case-1", store.NoStream(), first...)
+	a, b, c := events(3, "intake"), events(1, "aanmelding"), events(2, "aanmelding")
+	res, err := m.AppendMulti(ctx, []store.Write{
+		{Stream: "case-2", Expected: store.NoStream(), Events: b},
+		{Stream: "case-1", Expected: store.Exactly(1), Events: a},
+		{Stream: "case-3", Expected: store.NoStream(), Events: c},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two, three := readStream(t, ctx, s, "case-1"), readStream(t, ctx, s, "case-2"), readStream(t, ctx, s, "case-3")
+	wantStream(t, one, "case-1", append(first, a...))
+	wantStream(t, two, "case-2", b)
+	wantStream(t, three, "case-3", c)
+	want := []store.AppendResult{
+		{Revision: 0, Position: two[0].Position},
+		{Revision: 4, Position: one[4].Position},
+		{Revision: 1, Position: three[1].Position},
+	}
+	for i := range want {
+		if res[i] != want[i] {
+			t.Errorf("write %d: result %+v, want %+v", i, res[i], want[i])
+		}
+	}
+	// The next plain append builds on what the multi-append wrote.
+	mustAppend(t, ctx, s, "case-3", store.Exactly(1), events(1, "intake")...)
+	wantCount(t, ctx, s, 9)
+}
+
+// testMultiAppendAllOrNothing: one write whose expectation fails refuses
+// the whole step with ErrConflict; nothing of the others is written.
+func testMultiAppendAllOrNothing(t *testing.T, h Harness) {
+	ctx, s := testContext(t), h.New(t)
+	m := multi(t, s)
+	mustAppend(t, ctx, s, "case-1", store.NoStream(), events(2, "aanmelding")...)
+	for _, exp := range []store.Expected{store.NoStream(), store.Exactly(0), store.Exactly(5)} {
+		_, err := m.AppendMulti(ctx, []store.Write{
+			{Stream: "case-2", Expected: store.NoStream(), Events: events(2, "aanmelding")},
+			{Stream: "case-1", Expected: exp, Events: events(1, "intake")},
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("expected %s on case-1 (at revision 1): %v, want %v", exp, err, store.ErrConflict)
+		}
+	}
+	if _, err := s.ReadStream(ctx, "case-2"); !errors.Is(err, store.ErrStreamNotFound) {
+		t.Fatalf("case-2 after refused multi-appends: %v, want %v", err, store.ErrStreamNotFound)
+	}
+	wantCount(t, ctx, s, 2)
 }

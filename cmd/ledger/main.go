@@ -45,6 +45,7 @@ Gebruik:
   ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen
   ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)
   ledger gemeenten                           de deelnemende gemeenten
+  ledger import FILE [--systeem NAAM]        laad de geschiedenis van de regio (JSON Lines of een CSV-beginstand)
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080). Opvragingen kennen --json.
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = regioCommand(ctx, args[1:], stdout, stderr)
 	case "export":
 		err = exportCommand(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = importCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}

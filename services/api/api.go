@@ -76,28 +76,12 @@ func (s *Server) log() *slog.Logger {
 func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.RecordRequest]) (*connect.Response[ledgerv1.RecordResponse], error) {
 	start := time.Now()
 	m := req.Msg
-	cmd := caseflow.Command{Gemeente: m.GetGemeente(), Datum: m.GetDatum(), Actor: m.GetActor(), ExpectedRevision: m.ExpectedRevision}
-	if m.GetCaseId() != "" {
-		id, err := uuid.Parse(m.GetCaseId())
-		if err != nil {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("zaak %q is geen geldig zaak-id (UUID)", m.GetCaseId()))
-		}
-		cmd.CaseID = id
-	}
-	if m.GetEventId() != "" {
-		id, err := uuid.Parse(m.GetEventId())
-		if err != nil || id == uuid.Nil {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("event_id %q is geen geldige UUID", m.GetEventId()))
-		}
-		cmd.EventID = id
-	}
-	tr, err := s.transition(m)
+	cmd, err := s.command(m)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Transition = tr
 	res, err := s.Cases.Handle(ctx, cmd)
-	typ := event.Type(tr)
+	typ := event.Type(cmd.Transition)
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("transition not recorded", "type", typ, "case", m.GetCaseId(), "code", cerr.Code().String(), "err", err, "took", time.Since(start))
@@ -112,6 +96,31 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 		Toestand: res.State.Toestand,
 		Datum:    res.Datum,
 	}), nil
+}
+
+// command reads a RecordRequest; a malformed one is INVALID_ARGUMENT.
+func (s *Server) command(m *ledgerv1.RecordRequest) (caseflow.Command, error) {
+	cmd := caseflow.Command{Gemeente: m.GetGemeente(), Datum: m.GetDatum(), Actor: m.GetActor(), ExpectedRevision: m.ExpectedRevision}
+	if m.GetCaseId() != "" {
+		id, err := uuid.Parse(m.GetCaseId())
+		if err != nil {
+			return cmd, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("zaak %q is geen geldig zaak-id (UUID)", m.GetCaseId()))
+		}
+		cmd.CaseID = id
+	}
+	if m.GetEventId() != "" {
+		id, err := uuid.Parse(m.GetEventId())
+		if err != nil || id == uuid.Nil {
+			return cmd, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("event_id %q is geen geldige UUID", m.GetEventId()))
+		}
+		cmd.EventID = id
+	}
+	tr, err := s.transition(m)
+	if err != nil {
+		return cmd, err
+	}
+	cmd.Transition = tr
+	return cmd, nil
 }
 
 // transition turns the request's oneof into a draft event payload. For an

@@ -80,14 +80,14 @@ func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.
 	if err != nil {
 		return nil, err
 	}
-	ev, versie, err := s.Beleid.RecordRegio(ctx, meta, m.GetDatum(), payload)
+	r, err := s.Beleid.RecordRegio(ctx, meta, m.GetDatum(), payload)
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("regio not recorded", "type", event.Type(payload), "code", cerr.Code().String(), "err", err)
 		return nil, cerr
 	}
-	s.log().Info("regio recorded", "type", event.Type(ev), "versie", versie, "event", ev.GetEnvelope().GetEventId())
-	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: ev.GetEnvelope().GetEventId(), Versie: versie}), nil
+	s.log().Info("regio recorded", "type", event.Type(r.Event), "versie", r.Versie, "event", r.Event.GetEnvelope().GetEventId())
+	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: r.Event.GetEnvelope().GetEventId(), Versie: r.Versie}), nil
 }
 
 // GetRegio lists the verdeelsleutels and bookings.

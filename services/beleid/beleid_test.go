@@ -169,12 +169,12 @@ func TestHandlerRecordsVersions(t *testing.T) {
 	}
 
 	key := &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}}
-	ev, versie, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key)
-	if err != nil || versie != 1 || ev.GetEnvelope().GetGemeente() != "GM0402" {
-		t.Fatalf("first key: versie %d, %v", versie, err)
+	r, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key)
+	if err != nil || r.Versie != 1 || r.Event.GetEnvelope().GetGemeente() != "GM0402" {
+		t.Fatalf("first key: versie %d, %v", r.Versie, err)
 	}
-	if _, versie, _ = h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key); versie != 2 {
-		t.Errorf("second key of 2026 has versie %d", versie)
+	if r, _ = h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1"}, nil, key); r.Versie != 2 {
+		t.Errorf("second key of 2026 has versie %d", r.Versie)
 	}
 	regio, err := h.Regio(ctx)
 	if err != nil || len(regio) != 2 {
@@ -195,7 +195,7 @@ func TestRetryByEventID(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id}, p)
-	if err != nil || again.Versie != first.Versie || again.EventID != id.String() {
+	if err != nil || again.Versie != first.Versie || again.EventID != id.String() || !again.Present || first.Present {
 		t.Fatalf("retry: %+v, %v (first %+v)", again, err, first)
 	}
 	other := policy(event.YMD(2026, 11, 3), jaar(beleid.ProductBeschutWerk, 13_000_00))
@@ -211,9 +211,9 @@ func TestRetryByEventID(t *testing.T) {
 		Van: event.YMD(2026, 7, 1), Cent: 185_000_00, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}}}
 	bid := uuid.MustParse("6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d")
 	for i := range 3 {
-		ev, versie, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1", EventID: bid}, event.YMD(2026, 9, 30), booking)
-		if err != nil || versie != 1 || ev.GetEnvelope().GetEventId() != bid.String() {
-			t.Fatalf("send %d: versie %d, %v", i+1, versie, err)
+		r, err := h.RecordRegio(ctx, beleid.Meta{Actor: "ctrl-1", EventID: bid}, event.YMD(2026, 9, 30), booking)
+		if err != nil || r.Versie != 1 || r.Event.GetEnvelope().GetEventId() != bid.String() || r.Present != (i > 0) {
+			t.Fatalf("send %d: %+v, %v", i+1, r, err)
 		}
 	}
 	if regio, _ := h.Regio(ctx); len(regio) != 1 {

@@ -96,6 +96,18 @@ type Meta struct {
 	// with the same id after a lost answer is answered as the first time
 	// and writes nothing; the same id with other content is refused.
 	EventID uuid.UUID
+	// Bron is the source record of an imported event.
+	Bron *ledgerv1.Bron
+}
+
+// Regio is a recorded verdeelsleutel or booking.
+type Regio struct {
+	Event *ledgerv1.Event
+	// Versie is, for a verdeelsleutel, the version of its year; for a
+	// booking, its number.
+	Versie uint64
+	// Present: recorded before (a retry); nothing written.
+	Present bool
 }
 
 // RuleEventID refuses an event id already used for another fact.
@@ -138,7 +150,9 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 			if err != nil {
 				return nil, err
 			}
-			return versionOf(recs[i]), nil
+			v := versionOf(recs[i])
+			v.Present = true
+			return v, nil
 		}
 		var hist History
 		for _, r := range recs {
@@ -179,37 +193,37 @@ func (h *Handler) Regio(ctx context.Context) ([]Recorded, error) {
 // authored by the centrumgemeente. For a booking, last is the last day of
 // its period. It returns the event and its version number: for a
 // verdeelsleutel the version of that year, for a booking its number.
-func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, payload *ledgerv1.Event) (*ledgerv1.Event, uint64, error) {
+func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, payload *ledgerv1.Event) (Regio, error) {
 	centrum := h.Gemeenten.Centrum()
 	if centrum == "" {
-		return nil, 0, errors.New("record regio: the gemeenten data file names no centrum")
+		return Regio{}, errors.New("record regio: the gemeenten data file names no centrum")
 	}
 	today := h.today()
 	for attempt := 0; ; attempt++ {
 		recs, err := h.read(ctx, event.RegionStream)
 		if err != nil {
-			return nil, 0, err
+			return Regio{}, err
 		}
 		if i, done, err := again(recs, m, payload); err != nil || done {
 			if err != nil {
-				return nil, 0, err
+				return Regio{}, err
 			}
-			return recs[i].Event, regioVersie(recs[:i], recs[i].Event), nil
+			return Regio{Event: recs[i].Event, Versie: regioVersie(recs[:i], recs[i].Event), Present: true}, nil
 		}
 		var ev *ledgerv1.Event
 		switch p := payload.GetPayload().(type) {
 		case *ledgerv1.Event_Verdeelsleutel:
 			if err := DecideVerdeelsleutel(p.Verdeelsleutel, today); err != nil {
-				return nil, 0, err
+				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, today)
 		case *ledgerv1.Event_GedeeldeKosten:
 			if err := DecideGedeeldeKosten(p.GedeeldeKosten, last, today); err != nil {
-				return nil, 0, err
+				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, last)
 		default:
-			return nil, 0, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
+			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
 		}
 		ev.Payload = payload.GetPayload()
 		_, err = h.append(ctx, event.RegionStream, recs, ev)
@@ -217,9 +231,9 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("record regio: %w", err)
+			return Regio{}, fmt.Errorf("record regio: %w", err)
 		}
-		return ev, regioVersie(recs, ev), nil
+		return Regio{Event: ev, Versie: regioVersie(recs, ev)}, nil
 	}
 }
 
@@ -250,6 +264,7 @@ func (h *Handler) envelope(code string, m Meta, on *ledgerv1.Date) *ledgerv1.Eve
 		RecordedAt:    timestamppb.New(h.Clock.Now()),
 		Actor:         m.Actor,
 		SchemaVersion: event.SchemaVersion,
+		Bron:          m.Bron,
 	}}
 }
 

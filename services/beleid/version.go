@@ -19,6 +19,9 @@ type Version struct {
 	Recorded time.Time
 	Actor    string
 	Beleid   *ledgerv1.Beleid
+	// Present: the call that returned it found the version recorded before
+	// (a retry) and wrote nothing.
+	Present bool
 }
 
 // Ref names the version in cost lines: "GM0402/v3".

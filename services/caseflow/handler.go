@@ -33,6 +33,12 @@ type Command struct {
 	// retry safely: a command whose event is already recorded succeeds
 	// again without writing. For an aanmelding it also fixes the case id.
 	EventID uuid.UUID
+	// NewCaseID, for an aanmelding, is the id of the case it opens (the
+	// import derives it from the case's id in the source system); else the
+	// case id derives from EventID, or is new.
+	NewCaseID uuid.UUID
+	// Bron is the source record of an imported event.
+	Bron *ledgerv1.Bron
 }
 
 // caseNamespace derives a case id from the event id of its aanmelding, so a
@@ -49,6 +55,8 @@ type Result struct {
 	State    State
 	// Datum is the day the event is dated (occurred_on).
 	Datum *ledgerv1.Date
+	// Present: the event was recorded before (a retry), nothing written.
+	Present bool
 }
 
 // Case is a case as loaded from the store.
@@ -82,8 +90,9 @@ type Policies interface {
 }
 
 // policies loads the policy histories a decision on case c may need: those
-// of every gemeente in its history.
-func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event) (func(string) beleid.History, error) {
+// of every gemeente in its history. It keeps them in hist, which a batch
+// keeps from one command to the next.
+func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event, hist map[string]beleid.History) (func(string) beleid.History, error) {
 	if h.Policies == nil || c == nil {
 		return nil, nil
 	}
@@ -92,7 +101,6 @@ func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event) (fu
 	default:
 		return nil, nil
 	}
-	hist := map[string]beleid.History{}
 	load := func(g string) error {
 		if _, done := hist[g]; done || g == "" {
 			return nil
@@ -150,11 +158,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		if cmd.CaseID != uuid.Nil {
 			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
 		}
-		caseID := uuid.New()
-		if cmd.EventID != uuid.Nil {
-			caseID = uuid.NewSHA1(caseNamespace, cmd.EventID[:])
-		}
-		return h.append(ctx, cmd, caseID, nil)
+		return h.append(ctx, cmd, newCaseID(cmd), nil)
 	}
 	if cmd.CaseID == uuid.Nil {
 		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
@@ -189,7 +193,46 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	}
 }
 
+// newCaseID is the id of the case an aanmelding opens.
+func newCaseID(cmd Command) uuid.UUID {
+	switch {
+	case cmd.NewCaseID != uuid.Nil:
+		return cmd.NewCaseID
+	case cmd.EventID != uuid.Nil:
+		return uuid.NewSHA1(caseNamespace, cmd.EventID[:])
+	}
+	return uuid.New()
+}
+
 func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case) (Result, error) {
+	policy, err := h.policies(ctx, c, cmd.Transition, map[string]beleid.History{})
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := h.prepare(cmd, caseID, c, policy)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := h.Store.Append(ctx, event.Stream(caseID), p.expected, p.data)
+	if err != nil {
+		return Result{}, fmt.Errorf("record %s on case %s: %w", p.data.Type, caseID, err)
+	}
+	p.result.Revision, p.result.Position = res.Revision, res.Position
+	return p.result, nil
+}
+
+// prepared is a decided event, ready to append.
+type prepared struct {
+	ev       *ledgerv1.Event
+	data     store.EventData
+	expected store.Expected
+	result   Result // without Position, known only once stored
+}
+
+// prepare decides cmd on case c (nil for a new case) and makes the event
+// to append: the one place where a command becomes an event, for a single
+// command and for a batch alike.
+func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(string) beleid.History) (prepared, error) {
 	t := h.Clock.Now()
 	today := event.Date(t.In(clock.Location()))
 	datum := cmd.Datum
@@ -205,18 +248,16 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	var history []*ledgerv1.Event
 	expected := store.NoStream()
 	var prevHash []byte
+	var rev uint64
 	if c != nil {
 		history = c.Events
 		expected = store.Exactly(c.Revision)
 		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
-	}
-	policy, err := h.policies(ctx, c, cmd.Transition)
-	if err != nil {
-		return Result{}, err
+		rev = c.Revision + 1
 	}
 	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy})
 	if err != nil {
-		return Result{}, err
+		return prepared{}, err
 	}
 	id := cmd.EventID
 	if id == uuid.Nil {
@@ -227,20 +268,22 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	ev.Envelope.Actor = cmd.Actor
 	ev.Envelope.SchemaVersion = event.SchemaVersion
 	ev.Envelope.PrevHash = prevHash
+	ev.Envelope.Bron = cmd.Bron
 	data, err := event.Marshal(ev)
 	if err != nil {
-		return Result{}, err
+		return prepared{}, err
 	}
 	typ := event.Type(ev)
-	res, err := h.Store.Append(ctx, event.Stream(caseID), expected, store.EventData{ID: id, Type: typ, Data: data})
-	if err != nil {
-		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
-	}
 	state, err := Fold(append(append([]*ledgerv1.Event(nil), history...), ev))
 	if err != nil {
-		return Result{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+		return prepared{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
 	}
-	return Result{CaseID: caseID, EventID: id, Type: typ, Revision: res.Revision, Position: res.Position, State: state, Datum: ev.GetEnvelope().GetOccurredOn()}, nil
+	return prepared{
+		ev:       ev,
+		data:     store.EventData{ID: id, Type: typ, Data: data},
+		expected: expected,
+		result:   Result{CaseID: caseID, EventID: id, Type: typ, Revision: rev, State: state, Datum: ev.GetEnvelope().GetOccurredOn()},
+	}, nil
 }
 
 // recorded returns the result of the event with id if the case holds it.
@@ -252,7 +295,7 @@ func (c *Case) recorded(id uuid.UUID) (Result, bool) {
 			if err != nil {
 				state = c.State
 			}
-			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state, Datum: c.Events[i].GetEnvelope().GetOccurredOn()}, true
+			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state, Datum: c.Events[i].GetEnvelope().GetOccurredOn(), Present: true}, true
 		}
 	}
 	return Result{}, false

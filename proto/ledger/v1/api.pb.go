@@ -21,6 +21,395 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ImportStatus int32
+
+const (
+	ImportStatus_IMPORT_STATUS_UNSPECIFIED ImportStatus = 0
+	// Recorded now.
+	ImportStatus_IMPORT_STATUS_VASTGELEGD ImportStatus = 1
+	// Recorded by an earlier import of the same line.
+	ImportStatus_IMPORT_STATUS_AL_AANWEZIG ImportStatus = 2
+	// Refused by a rule, or not stored; nothing written.
+	ImportStatus_IMPORT_STATUS_GEWEIGERD ImportStatus = 3
+	// Not tried: an earlier line of its case was refused.
+	ImportStatus_IMPORT_STATUS_OVERGESLAGEN ImportStatus = 4
+)
+
+// Enum value maps for ImportStatus.
+var (
+	ImportStatus_name = map[int32]string{
+		0: "IMPORT_STATUS_UNSPECIFIED",
+		1: "IMPORT_STATUS_VASTGELEGD",
+		2: "IMPORT_STATUS_AL_AANWEZIG",
+		3: "IMPORT_STATUS_GEWEIGERD",
+		4: "IMPORT_STATUS_OVERGESLAGEN",
+	}
+	ImportStatus_value = map[string]int32{
+		"IMPORT_STATUS_UNSPECIFIED":  0,
+		"IMPORT_STATUS_VASTGELEGD":   1,
+		"IMPORT_STATUS_AL_AANWEZIG":  2,
+		"IMPORT_STATUS_GEWEIGERD":    3,
+		"IMPORT_STATUS_OVERGESLAGEN": 4,
+	}
+)
+
+func (x ImportStatus) Enum() *ImportStatus {
+	p := new(ImportStatus)
+	*p = x
+	return p
+}
+
+func (x ImportStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_ledger_v1_api_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportStatus) Type() protoreflect.EnumType {
+	return &file_ledger_v1_api_proto_enumTypes[0]
+}
+
+func (x ImportStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportStatus.Descriptor instead.
+func (ImportStatus) EnumDescriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+// ImportRegel is one line of an import file (JSON Lines): a source id and
+// exactly one request, in the shape the API takes.
+type ImportRegel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The record's id in the source system (required).
+	Bron string `protobuf:"bytes,1,opt,name=bron,proto3" json:"bron,omitempty"`
+	// The case's id in the source system: instead of record.case_id, it
+	// names the case, and an aanmelding with it opens the case whose id is
+	// derived from it.
+	Zaak string `protobuf:"bytes,2,opt,name=zaak,proto3" json:"zaak,omitempty"`
+	// Types that are valid to be assigned to Verzoek:
+	//
+	//	*ImportRegel_Record
+	//	*ImportRegel_Beleid
+	//	*ImportRegel_Regio
+	Verzoek       isImportRegel_Verzoek `protobuf_oneof:"verzoek"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRegel) Reset() {
+	*x = ImportRegel{}
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRegel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRegel) ProtoMessage() {}
+
+func (x *ImportRegel) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRegel.ProtoReflect.Descriptor instead.
+func (*ImportRegel) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ImportRegel) GetBron() string {
+	if x != nil {
+		return x.Bron
+	}
+	return ""
+}
+
+func (x *ImportRegel) GetZaak() string {
+	if x != nil {
+		return x.Zaak
+	}
+	return ""
+}
+
+func (x *ImportRegel) GetVerzoek() isImportRegel_Verzoek {
+	if x != nil {
+		return x.Verzoek
+	}
+	return nil
+}
+
+func (x *ImportRegel) GetRecord() *RecordRequest {
+	if x != nil {
+		if x, ok := x.Verzoek.(*ImportRegel_Record); ok {
+			return x.Record
+		}
+	}
+	return nil
+}
+
+func (x *ImportRegel) GetBeleid() *RecordBeleidRequest {
+	if x != nil {
+		if x, ok := x.Verzoek.(*ImportRegel_Beleid); ok {
+			return x.Beleid
+		}
+	}
+	return nil
+}
+
+func (x *ImportRegel) GetRegio() *RecordRegioRequest {
+	if x != nil {
+		if x, ok := x.Verzoek.(*ImportRegel_Regio); ok {
+			return x.Regio
+		}
+	}
+	return nil
+}
+
+type isImportRegel_Verzoek interface {
+	isImportRegel_Verzoek()
+}
+
+type ImportRegel_Record struct {
+	Record *RecordRequest `protobuf:"bytes,10,opt,name=record,proto3,oneof"`
+}
+
+type ImportRegel_Beleid struct {
+	Beleid *RecordBeleidRequest `protobuf:"bytes,11,opt,name=beleid,proto3,oneof"`
+}
+
+type ImportRegel_Regio struct {
+	Regio *RecordRegioRequest `protobuf:"bytes,12,opt,name=regio,proto3,oneof"`
+}
+
+func (*ImportRegel_Record) isImportRegel_Verzoek() {}
+
+func (*ImportRegel_Beleid) isImportRegel_Verzoek() {}
+
+func (*ImportRegel_Regio) isImportRegel_Verzoek() {}
+
+type ImportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source system (required): with each line's bron it fixes the
+	// event id.
+	Systeem string `protobuf:"bytes,1,opt,name=systeem,proto3" json:"systeem,omitempty"`
+	// Who imports: the actor of every event.
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Line number of the first line, for the report.
+	EersteRegel   uint64         `protobuf:"varint,3,opt,name=eerste_regel,json=eersteRegel,proto3" json:"eerste_regel,omitempty"`
+	Regels        []*ImportRegel `protobuf:"bytes,4,rep,name=regels,proto3" json:"regels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRequest) Reset() {
+	*x = ImportRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRequest) ProtoMessage() {}
+
+func (x *ImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
+func (*ImportRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ImportRequest) GetSysteem() string {
+	if x != nil {
+		return x.Systeem
+	}
+	return ""
+}
+
+func (x *ImportRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *ImportRequest) GetEersteRegel() uint64 {
+	if x != nil {
+		return x.EersteRegel
+	}
+	return 0
+}
+
+func (x *ImportRequest) GetRegels() []*ImportRegel {
+	if x != nil {
+		return x.Regels
+	}
+	return nil
+}
+
+type ImportUitkomst struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Regel   uint64                 `protobuf:"varint,1,opt,name=regel,proto3" json:"regel,omitempty"`
+	Bron    string                 `protobuf:"bytes,2,opt,name=bron,proto3" json:"bron,omitempty"`
+	Status  ImportStatus           `protobuf:"varint,3,opt,name=status,proto3,enum=ledger.v1.ImportStatus" json:"status,omitempty"`
+	CaseId  string                 `protobuf:"bytes,4,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	EventId string                 `protobuf:"bytes,5,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// For a refused line: the rule and the reason.
+	Rule          string `protobuf:"bytes,6,opt,name=rule,proto3" json:"rule,omitempty"`
+	Reden         string `protobuf:"bytes,7,opt,name=reden,proto3" json:"reden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportUitkomst) Reset() {
+	*x = ImportUitkomst{}
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportUitkomst) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportUitkomst) ProtoMessage() {}
+
+func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportUitkomst.ProtoReflect.Descriptor instead.
+func (*ImportUitkomst) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ImportUitkomst) GetRegel() uint64 {
+	if x != nil {
+		return x.Regel
+	}
+	return 0
+}
+
+func (x *ImportUitkomst) GetBron() string {
+	if x != nil {
+		return x.Bron
+	}
+	return ""
+}
+
+func (x *ImportUitkomst) GetStatus() ImportStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ImportStatus_IMPORT_STATUS_UNSPECIFIED
+}
+
+func (x *ImportUitkomst) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *ImportUitkomst) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ImportUitkomst) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *ImportUitkomst) GetReden() string {
+	if x != nil {
+		return x.Reden
+	}
+	return ""
+}
+
+type ImportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per line, in order.
+	Uitkomsten    []*ImportUitkomst `protobuf:"bytes,1,rep,name=uitkomsten,proto3" json:"uitkomsten,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResponse) Reset() {
+	*x = ImportResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResponse) ProtoMessage() {}
+
+func (x *ImportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
+func (*ImportResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
+	if x != nil {
+		return x.Uitkomsten
+	}
+	return nil
+}
+
 type RecordRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case; empty for an aanmelding, which opens a new case.
@@ -65,7 +454,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -77,7 +466,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -90,7 +479,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RecordRequest) GetCaseId() string {
@@ -306,7 +695,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +707,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +720,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RecordResponse) GetCaseId() string {
@@ -385,7 +774,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +786,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +799,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -433,7 +822,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +834,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +847,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetCaseResponse) GetCase() *CaseSummary {
@@ -495,7 +884,7 @@ type TimelineEntry struct {
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +896,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +909,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TimelineEntry) GetRevision() uint64 {
@@ -572,7 +961,7 @@ type CaseSummary struct {
 
 func (x *CaseSummary) Reset() {
 	*x = CaseSummary{}
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +973,7 @@ func (x *CaseSummary) String() string {
 func (*CaseSummary) ProtoMessage() {}
 
 func (x *CaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +986,7 @@ func (x *CaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSummary.ProtoReflect.Descriptor instead.
 func (*CaseSummary) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CaseSummary) GetCaseId() string {
@@ -688,7 +1077,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +1089,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +1102,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListCasesRequest) GetGemeente() string {
@@ -739,7 +1128,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +1140,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +1153,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCasesResponse) GetCases() []*CaseSummary {
@@ -786,7 +1175,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +1187,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +1200,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -837,7 +1226,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1238,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1251,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -892,7 +1281,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +1293,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +1306,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -986,7 +1375,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1387,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1400,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -1038,7 +1427,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1439,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1452,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -1098,7 +1487,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1499,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1512,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -1171,7 +1560,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1572,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1585,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -1221,7 +1610,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1622,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1635,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 type ListGemeentenResponse struct {
@@ -1258,7 +1647,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1659,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1672,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -1308,7 +1697,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1709,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1722,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -1393,7 +1782,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1794,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1807,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Refusal) GetRule() string {
@@ -1466,7 +1855,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1867,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1880,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -1533,7 +1922,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1934,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1947,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -1584,7 +1973,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1985,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1998,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -1628,7 +2017,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +2029,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +2042,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -1678,7 +2067,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +2079,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +2092,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -1767,7 +2156,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +2168,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +2181,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -1867,7 +2256,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +2268,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +2281,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -1917,7 +2306,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2318,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2331,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 type GetRegioResponse struct {
@@ -1955,7 +2344,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2356,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2369,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -2008,7 +2397,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2409,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2422,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -2072,7 +2461,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +2473,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +2486,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -2137,7 +2526,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2538,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2551,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -2198,7 +2587,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2599,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2612,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -2317,7 +2706,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2718,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2731,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -2441,7 +2830,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2453,7 +2842,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2466,7 +2855,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -2505,7 +2894,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2517,7 +2906,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2530,7 +2919,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -2597,7 +2986,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2609,7 +2998,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,7 +3011,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -2667,7 +3056,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +3068,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +3081,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -2751,7 +3140,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2763,7 +3152,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2776,7 +3165,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -2823,7 +3212,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2835,7 +3224,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2848,7 +3237,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -2918,7 +3307,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2930,7 +3319,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2943,7 +3332,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -2976,7 +3365,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3377,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3390,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -3052,7 +3441,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3064,7 +3453,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3077,7 +3466,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -3252,7 +3641,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3264,7 +3653,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3277,7 +3666,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -3303,7 +3692,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3315,7 +3704,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3328,7 +3717,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -3353,7 +3742,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3365,7 +3754,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3378,7 +3767,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -3420,7 +3809,32 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xd3\x05\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xe5\x01\n" +
+	"\vImportRegel\x12\x12\n" +
+	"\x04bron\x18\x01 \x01(\tR\x04bron\x12\x12\n" +
+	"\x04zaak\x18\x02 \x01(\tR\x04zaak\x122\n" +
+	"\x06record\x18\n" +
+	" \x01(\v2\x18.ledger.v1.RecordRequestH\x00R\x06record\x128\n" +
+	"\x06beleid\x18\v \x01(\v2\x1e.ledger.v1.RecordBeleidRequestH\x00R\x06beleid\x125\n" +
+	"\x05regio\x18\f \x01(\v2\x1d.ledger.v1.RecordRegioRequestH\x00R\x05regioB\t\n" +
+	"\averzoek\"\x92\x01\n" +
+	"\rImportRequest\x12\x18\n" +
+	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12!\n" +
+	"\feerste_regel\x18\x03 \x01(\x04R\veersteRegel\x12.\n" +
+	"\x06regels\x18\x04 \x03(\v2\x16.ledger.v1.ImportRegelR\x06regels\"\xc9\x01\n" +
+	"\x0eImportUitkomst\x12\x14\n" +
+	"\x05regel\x18\x01 \x01(\x04R\x05regel\x12\x12\n" +
+	"\x04bron\x18\x02 \x01(\tR\x04bron\x12/\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x17.ledger.v1.ImportStatusR\x06status\x12\x17\n" +
+	"\acase_id\x18\x04 \x01(\tR\x06caseId\x12\x19\n" +
+	"\bevent_id\x18\x05 \x01(\tR\aeventId\x12\x12\n" +
+	"\x04rule\x18\x06 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05reden\x18\a \x01(\tR\x05reden\"K\n" +
+	"\x0eImportResponse\x129\n" +
+	"\n" +
+	"uitkomsten\x18\x01 \x03(\v2\x19.ledger.v1.ImportUitkomstR\n" +
+	"uitkomsten\"\xd3\x05\n" +
 	"\rRecordRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12%\n" +
@@ -3695,7 +4109,13 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\fomschrijving\x18\x02 \x01(\tR\fomschrijving\x12\x18\n" +
 	"\agestart\x18\x03 \x01(\x03R\agestart\x12\x1c\n" +
 	"\tbeeindigd\x18\x04 \x01(\x03R\tbeeindigd\x12\x16\n" +
-	"\x06lopend\x18\x05 \x01(\x03R\x06lopend2\x8a\a\n" +
+	"\x06lopend\x18\x05 \x01(\x03R\x06lopend*\xa7\x01\n" +
+	"\fImportStatus\x12\x1d\n" +
+	"\x19IMPORT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18IMPORT_STATUS_VASTGELEGD\x10\x01\x12\x1d\n" +
+	"\x19IMPORT_STATUS_AL_AANWEZIG\x10\x02\x12\x1b\n" +
+	"\x17IMPORT_STATUS_GEWEIGERD\x10\x03\x12\x1e\n" +
+	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xc9\a\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -3708,7 +4128,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bGetRegio\x12\x1a.ledger.v1.GetRegioRequest\x1a\x1b.ledger.v1.GetRegioResponse\x12U\n" +
 	"\x0eGetBeleidsview\x12 .ledger.v1.GetBeleidsviewRequest\x1a!.ledger.v1.GetBeleidsviewResponse\x12O\n" +
 	"\fExportKosten\x12\x1e.ledger.v1.ExportKostenRequest\x1a\x1f.ledger.v1.ExportKostenResponse\x12F\n" +
-	"\tExportSrg\x12\x1b.ledger.v1.ExportSrgRequest\x1a\x1c.ledger.v1.ExportSrgResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\tExportSrg\x12\x1b.ledger.v1.ExportSrgRequest\x1a\x1c.ledger.v1.ExportSrgResponse\x12=\n" +
+	"\x06Import\x12\x18.ledger.v1.ImportRequest\x1a\x19.ledger.v1.ImportResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -3722,172 +4143,186 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_api_proto_rawDescData
 }
 
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_ledger_v1_api_proto_goTypes = []any{
-	(*RecordRequest)(nil),          // 0: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),         // 1: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),         // 2: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 3: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),          // 4: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),            // 5: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),       // 6: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 7: ledger.v1.ListCasesResponse
-	(*GetViewRequest)(nil),         // 8: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 9: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 10: ledger.v1.CaseloadView
-	(*ToestandCount)(nil),          // 11: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 12: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 13: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 14: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 15: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 16: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 17: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 18: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 19: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 20: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 21: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 22: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 23: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 24: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 25: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 26: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 27: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 28: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 29: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 30: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 31: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 32: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 33: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 34: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 35: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 36: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 37: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 38: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 39: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 40: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 41: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 42: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 43: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 44: ledger.v1.SrgTelling
-	(*Date)(nil),                   // 45: ledger.v1.Date
-	(*Aanmelding)(nil),             // 46: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 47: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 48: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 49: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 50: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 51: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 52: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 53: ledger.v1.Correctie
-	(*Uren)(nil),                   // 54: ledger.v1.Uren
-	(Toestand)(0),                  // 55: ledger.v1.Toestand
-	(*Event)(nil),                  // 56: ledger.v1.Event
-	(Doelgroep)(0),                 // 57: ledger.v1.Doelgroep
-	(Trede)(0),                     // 58: ledger.v1.Trede
-	(PlaatsingType)(0),             // 59: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 60: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 61: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 62: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 63: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 64: ledger.v1.Verdeelmethode
+	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
+	(*ImportRegel)(nil),            // 1: ledger.v1.ImportRegel
+	(*ImportRequest)(nil),          // 2: ledger.v1.ImportRequest
+	(*ImportUitkomst)(nil),         // 3: ledger.v1.ImportUitkomst
+	(*ImportResponse)(nil),         // 4: ledger.v1.ImportResponse
+	(*RecordRequest)(nil),          // 5: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),         // 6: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),         // 7: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 8: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),          // 9: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),            // 10: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),       // 11: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 12: ledger.v1.ListCasesResponse
+	(*GetViewRequest)(nil),         // 13: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 14: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 15: ledger.v1.CaseloadView
+	(*ToestandCount)(nil),          // 16: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 17: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 18: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 19: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 20: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 21: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 22: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 23: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 24: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 25: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 26: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 27: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 28: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 29: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 30: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 31: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 32: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 33: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 34: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 35: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 36: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 37: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 38: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 39: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 40: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 41: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 42: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 43: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 44: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 45: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 46: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 47: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 48: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 49: ledger.v1.SrgTelling
+	(*Date)(nil),                   // 50: ledger.v1.Date
+	(*Aanmelding)(nil),             // 51: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 52: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 53: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 54: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 55: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 56: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 57: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 58: ledger.v1.Correctie
+	(*Uren)(nil),                   // 59: ledger.v1.Uren
+	(Toestand)(0),                  // 60: ledger.v1.Toestand
+	(*Event)(nil),                  // 61: ledger.v1.Event
+	(Doelgroep)(0),                 // 62: ledger.v1.Doelgroep
+	(Trede)(0),                     // 63: ledger.v1.Trede
+	(PlaatsingType)(0),             // 64: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 65: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 66: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 67: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 68: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 69: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	45, // 0: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	46, // 1: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	47, // 2: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	48, // 3: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	49, // 4: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	50, // 5: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	51, // 6: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	52, // 7: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	53, // 8: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	54, // 9: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	55, // 10: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	45, // 11: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
-	5,  // 12: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	4,  // 13: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	56, // 14: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	55, // 15: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	57, // 16: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	58, // 17: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	59, // 18: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	45, // 19: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	45, // 20: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	5,  // 21: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	10, // 22: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	11, // 23: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	12, // 24: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	13, // 25: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	55, // 26: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	57, // 27: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	14, // 28: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	14, // 29: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	17, // 30: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	45, // 31: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	45, // 32: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	55, // 33: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	60, // 34: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	23, // 35: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	60, // 36: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	45, // 37: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	45, // 38: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	61, // 39: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	62, // 40: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	28, // 41: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	28, // 42: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	56, // 43: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	31, // 44: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	45, // 45: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	32, // 46: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	32, // 47: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	38, // 48: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	38, // 49: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	45, // 50: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	33, // 51: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	33, // 52: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	33, // 53: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	33, // 54: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	34, // 55: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	35, // 56: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	37, // 57: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	36, // 58: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	45, // 59: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	45, // 60: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	63, // 61: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	41, // 62: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	63, // 63: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	45, // 64: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	45, // 65: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	64, // 66: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	44, // 67: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	0,  // 68: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	2,  // 69: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	6,  // 70: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	8,  // 71: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	15, // 72: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	19, // 73: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	21, // 74: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	24, // 75: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	26, // 76: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	29, // 77: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	39, // 78: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	42, // 79: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	1,  // 80: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	3,  // 81: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	7,  // 82: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	9,  // 83: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	16, // 84: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	20, // 85: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	22, // 86: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	25, // 87: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	27, // 88: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	30, // 89: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	40, // 90: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	43, // 91: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	80, // [80:92] is the sub-list for method output_type
-	68, // [68:80] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	5,  // 0: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
+	24, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	29, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	1,  // 3: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
+	0,  // 4: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
+	3,  // 5: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
+	50, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	51, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	52, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	53, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	54, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	55, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	56, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	57, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	58, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	59, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	60, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	50, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	10, // 18: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	9,  // 19: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	61, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	60, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	62, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	63, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	64, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	50, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	50, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	10, // 27: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	15, // 28: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	16, // 29: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	17, // 30: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	18, // 31: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	60, // 32: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	62, // 33: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	19, // 34: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	19, // 35: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	22, // 36: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	50, // 37: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	50, // 38: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	60, // 39: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	65, // 40: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	28, // 41: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	65, // 42: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	50, // 43: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	50, // 44: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	66, // 45: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	67, // 46: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	33, // 47: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	33, // 48: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	61, // 49: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	36, // 50: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	50, // 51: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	37, // 52: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	37, // 53: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	43, // 54: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	43, // 55: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	50, // 56: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	38, // 57: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	38, // 58: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	38, // 59: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	38, // 60: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	39, // 61: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	40, // 62: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	42, // 63: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	41, // 64: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	50, // 65: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	50, // 66: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	68, // 67: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	46, // 68: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	68, // 69: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	50, // 70: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	50, // 71: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	69, // 72: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	49, // 73: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	5,  // 74: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	7,  // 75: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	11, // 76: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	13, // 77: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	20, // 78: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	24, // 79: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	26, // 80: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	29, // 81: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	31, // 82: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	34, // 83: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	44, // 84: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	47, // 85: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	2,  // 86: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	6,  // 87: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	8,  // 88: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	12, // 89: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	14, // 90: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	21, // 91: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	25, // 92: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	27, // 93: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	30, // 94: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	32, // 95: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	35, // 96: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	45, // 97: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	48, // 98: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	4,  // 99: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	87, // [87:100] is the sub-list for method output_type
+	74, // [74:87] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -3897,6 +4332,11 @@ func file_ledger_v1_api_proto_init() {
 	}
 	file_ledger_v1_events_proto_init()
 	file_ledger_v1_api_proto_msgTypes[0].OneofWrappers = []any{
+		(*ImportRegel_Record)(nil),
+		(*ImportRegel_Beleid)(nil),
+		(*ImportRegel_Regio)(nil),
+	}
+	file_ledger_v1_api_proto_msgTypes[4].OneofWrappers = []any{
 		(*RecordRequest_Aanmelding)(nil),
 		(*RecordRequest_Intake)(nil),
 		(*RecordRequest_Plaatsing)(nil),
@@ -3907,7 +4347,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[24].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[28].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -3916,13 +4356,14 @@ func file_ledger_v1_api_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   45,
+			NumEnums:      1,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_ledger_v1_api_proto_goTypes,
 		DependencyIndexes: file_ledger_v1_api_proto_depIdxs,
+		EnumInfos:         file_ledger_v1_api_proto_enumTypes,
 		MessageInfos:      file_ledger_v1_api_proto_msgTypes,
 	}.Build()
 	File_ledger_v1_api_proto = out.File

@@ -657,6 +657,8 @@ type Envelope struct {
 	PrevHash []byte `protobuf:"bytes,8,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	// Policy version that applied when the event was decided, where relevant.
 	PolicyVersion string `protobuf:"bytes,9,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// Where an imported event came from; absent for events recorded live.
+	Bron          *Bron `protobuf:"bytes,10,opt,name=bron,proto3" json:"bron,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -754,6 +756,70 @@ func (x *Envelope) GetPolicyVersion() string {
 	return ""
 }
 
+func (x *Envelope) GetBron() *Bron {
+	if x != nil {
+		return x.Bron
+	}
+	return nil
+}
+
+// Bron is the record in an earlier system that an imported event was made
+// from. Its event id is derived from systeem and record, so importing the
+// same record again writes nothing.
+type Bron struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source system, as the import names it (e.g. "suite4-2026").
+	Systeem string `protobuf:"bytes,1,opt,name=systeem,proto3" json:"systeem,omitempty"`
+	// The record's id in that system.
+	Record        string `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Bron) Reset() {
+	*x = Bron{}
+	mi := &file_ledger_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Bron) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Bron) ProtoMessage() {}
+
+func (x *Bron) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Bron.ProtoReflect.Descriptor instead.
+func (*Bron) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Bron) GetSysteem() string {
+	if x != nil {
+		return x.Systeem
+	}
+	return ""
+}
+
+func (x *Bron) GetRecord() string {
+	if x != nil {
+		return x.Record
+	}
+	return ""
+}
+
 // Event is one immutable fact in a case stream.
 type Event struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -782,7 +848,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_ledger_v1_events_proto_msgTypes[2]
+	mi := &file_ledger_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +860,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[2]
+	mi := &file_ledger_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +873,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Event) GetEnvelope() *Envelope {
@@ -1028,7 +1094,7 @@ type EncryptedPersonalData struct {
 
 func (x *EncryptedPersonalData) Reset() {
 	*x = EncryptedPersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[3]
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1106,7 @@ func (x *EncryptedPersonalData) String() string {
 func (*EncryptedPersonalData) ProtoMessage() {}
 
 func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[3]
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1119,7 @@ func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EncryptedPersonalData.ProtoReflect.Descriptor instead.
 func (*EncryptedPersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *EncryptedPersonalData) GetKeyId() string {
@@ -1097,7 +1163,7 @@ type PersonalData struct {
 
 func (x *PersonalData) Reset() {
 	*x = PersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1175,7 @@ func (x *PersonalData) String() string {
 func (*PersonalData) ProtoMessage() {}
 
 func (x *PersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1188,7 @@ func (x *PersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonalData.ProtoReflect.Descriptor instead.
 func (*PersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PersonalData) GetBsn() string {
@@ -1161,7 +1227,7 @@ type Aanmelding struct {
 
 func (x *Aanmelding) Reset() {
 	*x = Aanmelding{}
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1239,7 @@ func (x *Aanmelding) String() string {
 func (*Aanmelding) ProtoMessage() {}
 
 func (x *Aanmelding) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1252,7 @@ func (x *Aanmelding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aanmelding.ProtoReflect.Descriptor instead.
 func (*Aanmelding) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Aanmelding) GetResidentId() string {
@@ -1232,7 +1298,7 @@ type Intake struct {
 
 func (x *Intake) Reset() {
 	*x = Intake{}
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1310,7 @@ func (x *Intake) String() string {
 func (*Intake) ProtoMessage() {}
 
 func (x *Intake) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1323,7 @@ func (x *Intake) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intake.ProtoReflect.Descriptor instead.
 func (*Intake) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Intake) GetTrede() Trede {
@@ -1303,7 +1369,7 @@ type Plaatsing struct {
 
 func (x *Plaatsing) Reset() {
 	*x = Plaatsing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1381,7 @@ func (x *Plaatsing) String() string {
 func (*Plaatsing) ProtoMessage() {}
 
 func (x *Plaatsing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1394,7 @@ func (x *Plaatsing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plaatsing.ProtoReflect.Descriptor instead.
 func (*Plaatsing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Plaatsing) GetType() PlaatsingType {
@@ -1398,7 +1464,7 @@ type Uitval struct {
 
 func (x *Uitval) Reset() {
 	*x = Uitval{}
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1476,7 @@ func (x *Uitval) String() string {
 func (*Uitval) ProtoMessage() {}
 
 func (x *Uitval) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1489,7 @@ func (x *Uitval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitval.ProtoReflect.Descriptor instead.
 func (*Uitval) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Uitval) GetReden() UitvalReden {
@@ -1455,7 +1521,7 @@ type TerugvalOpVangnet struct {
 
 func (x *TerugvalOpVangnet) Reset() {
 	*x = TerugvalOpVangnet{}
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1467,7 +1533,7 @@ func (x *TerugvalOpVangnet) String() string {
 func (*TerugvalOpVangnet) ProtoMessage() {}
 
 func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1480,7 +1546,7 @@ func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerugvalOpVangnet.ProtoReflect.Descriptor instead.
 func (*TerugvalOpVangnet) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TerugvalOpVangnet) GetVanPlaatsing() string {
@@ -1515,7 +1581,7 @@ type Uitstroom struct {
 
 func (x *Uitstroom) Reset() {
 	*x = Uitstroom{}
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1593,7 @@ func (x *Uitstroom) String() string {
 func (*Uitstroom) ProtoMessage() {}
 
 func (x *Uitstroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1606,7 @@ func (x *Uitstroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitstroom.ProtoReflect.Descriptor instead.
 func (*Uitstroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Uitstroom) GetReden() UitstroomReden {
@@ -1576,7 +1642,7 @@ type CaseSnapshot struct {
 
 func (x *CaseSnapshot) Reset() {
 	*x = CaseSnapshot{}
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1654,7 @@ func (x *CaseSnapshot) String() string {
 func (*CaseSnapshot) ProtoMessage() {}
 
 func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1667,7 @@ func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSnapshot.ProtoReflect.Descriptor instead.
 func (*CaseSnapshot) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CaseSnapshot) GetResidentId() string {
@@ -1674,7 +1740,7 @@ type Verhuizing struct {
 
 func (x *Verhuizing) Reset() {
 	*x = Verhuizing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1752,7 @@ func (x *Verhuizing) String() string {
 func (*Verhuizing) ProtoMessage() {}
 
 func (x *Verhuizing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1765,7 @@ func (x *Verhuizing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verhuizing.ProtoReflect.Descriptor instead.
 func (*Verhuizing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Verhuizing) GetVanGemeente() string {
@@ -1750,7 +1816,7 @@ type Correctie struct {
 
 func (x *Correctie) Reset() {
 	*x = Correctie{}
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1762,7 +1828,7 @@ func (x *Correctie) String() string {
 func (*Correctie) ProtoMessage() {}
 
 func (x *Correctie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1775,7 +1841,7 @@ func (x *Correctie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correctie.ProtoReflect.Descriptor instead.
 func (*Correctie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Correctie) GetCorrigeert() string {
@@ -1932,7 +1998,7 @@ type Uren struct {
 
 func (x *Uren) Reset() {
 	*x = Uren{}
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2010,7 @@ func (x *Uren) String() string {
 func (*Uren) ProtoMessage() {}
 
 func (x *Uren) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2023,7 @@ func (x *Uren) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uren.ProtoReflect.Descriptor instead.
 func (*Uren) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Uren) GetProduct() string {
@@ -1998,7 +2064,7 @@ type ProductTarief struct {
 
 func (x *ProductTarief) Reset() {
 	*x = ProductTarief{}
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2076,7 @@ func (x *ProductTarief) String() string {
 func (*ProductTarief) ProtoMessage() {}
 
 func (x *ProductTarief) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2089,7 @@ func (x *ProductTarief) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductTarief.ProtoReflect.Descriptor instead.
 func (*ProductTarief) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProductTarief) GetProduct() string {
@@ -2066,7 +2132,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2144,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2157,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Budget) GetJaar() int32 {
@@ -2133,7 +2199,7 @@ type Beleid struct {
 
 func (x *Beleid) Reset() {
 	*x = Beleid{}
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2211,7 @@ func (x *Beleid) String() string {
 func (*Beleid) ProtoMessage() {}
 
 func (x *Beleid) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2224,7 @@ func (x *Beleid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleid.ProtoReflect.Descriptor instead.
 func (*Beleid) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Beleid) GetGeldigVanaf() *Date {
@@ -2209,7 +2275,7 @@ type Verdeelsleutel struct {
 
 func (x *Verdeelsleutel) Reset() {
 	*x = Verdeelsleutel{}
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2287,7 @@ func (x *Verdeelsleutel) String() string {
 func (*Verdeelsleutel) ProtoMessage() {}
 
 func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2300,7 @@ func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
 func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Verdeelsleutel) GetJaar() int32 {
@@ -2273,7 +2339,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2351,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2364,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2337,7 +2403,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x04Date\x12\x12\n" +
 	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\x05R\x05month\x12\x10\n" +
-	"\x03day\x18\x03 \x01(\x05R\x03day\"\xca\x02\n" +
+	"\x03day\x18\x03 \x01(\x05R\x03day\"\xef\x02\n" +
 	"\bEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x1a\n" +
@@ -2349,7 +2415,12 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x05actor\x18\x06 \x01(\tR\x05actor\x12%\n" +
 	"\x0eschema_version\x18\a \x01(\rR\rschemaVersion\x12\x1b\n" +
 	"\tprev_hash\x18\b \x01(\fR\bprevHash\x12%\n" +
-	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\"\xca\x05\n" +
+	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\x12#\n" +
+	"\x04bron\x18\n" +
+	" \x01(\v2\x0f.ledger.v1.BronR\x04bron\"8\n" +
+	"\x04Bron\x12\x18\n" +
+	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xca\x05\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -2548,7 +2619,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(Doelgroep)(0),                // 0: ledger.v1.Doelgroep
 	(Verwijzer)(0),                // 1: ledger.v1.Verwijzer
@@ -2561,80 +2632,82 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(Verdeelmethode)(0),           // 8: ledger.v1.Verdeelmethode
 	(*Date)(nil),                  // 9: ledger.v1.Date
 	(*Envelope)(nil),              // 10: ledger.v1.Envelope
-	(*Event)(nil),                 // 11: ledger.v1.Event
-	(*EncryptedPersonalData)(nil), // 12: ledger.v1.EncryptedPersonalData
-	(*PersonalData)(nil),          // 13: ledger.v1.PersonalData
-	(*Aanmelding)(nil),            // 14: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 15: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 16: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 17: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 18: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 19: ledger.v1.Uitstroom
-	(*CaseSnapshot)(nil),          // 20: ledger.v1.CaseSnapshot
-	(*Verhuizing)(nil),            // 21: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 22: ledger.v1.Correctie
-	(*Uren)(nil),                  // 23: ledger.v1.Uren
-	(*ProductTarief)(nil),         // 24: ledger.v1.ProductTarief
-	(*Budget)(nil),                // 25: ledger.v1.Budget
-	(*Beleid)(nil),                // 26: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),        // 27: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 28: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*Bron)(nil),                  // 11: ledger.v1.Bron
+	(*Event)(nil),                 // 12: ledger.v1.Event
+	(*EncryptedPersonalData)(nil), // 13: ledger.v1.EncryptedPersonalData
+	(*PersonalData)(nil),          // 14: ledger.v1.PersonalData
+	(*Aanmelding)(nil),            // 15: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 16: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 17: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 18: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 19: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 20: ledger.v1.Uitstroom
+	(*CaseSnapshot)(nil),          // 21: ledger.v1.CaseSnapshot
+	(*Verhuizing)(nil),            // 22: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 23: ledger.v1.Correctie
+	(*Uren)(nil),                  // 24: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 25: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 26: ledger.v1.Budget
+	(*Beleid)(nil),                // 27: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),        // 28: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 29: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	9,  // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	29, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
-	10, // 2: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
-	14, // 3: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
-	15, // 4: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
-	16, // 5: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
-	17, // 6: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
-	18, // 7: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	19, // 8: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
-	21, // 9: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
-	22, // 10: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	23, // 11: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
-	26, // 12: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	27, // 13: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	28, // 14: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	9,  // 15: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	0,  // 16: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	1,  // 17: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	12, // 18: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	2,  // 19: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	3,  // 20: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	9,  // 21: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	4,  // 22: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	3,  // 23: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	5,  // 24: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	6,  // 25: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	0,  // 26: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 27: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	3,  // 28: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	9,  // 29: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	20, // 30: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	9,  // 31: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	14, // 32: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	15, // 33: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	16, // 34: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	17, // 35: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	18, // 36: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	19, // 37: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	23, // 38: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	9,  // 39: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	7,  // 40: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	7,  // 41: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	9,  // 42: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	24, // 43: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	25, // 44: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	8,  // 45: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	9,  // 46: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	7,  // 47: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	30, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	11, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
+	10, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
+	15, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
+	16, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
+	17, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
+	18, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
+	19, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	20, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
+	22, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
+	23, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
+	24, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	27, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	28, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	29, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	9,  // 16: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	0,  // 17: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	1,  // 18: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	13, // 19: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	2,  // 20: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	3,  // 21: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	9,  // 22: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	4,  // 23: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	3,  // 24: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	5,  // 25: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	6,  // 26: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	0,  // 27: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 28: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	3,  // 29: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	9,  // 30: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	21, // 31: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	9,  // 32: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	15, // 33: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	16, // 34: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	17, // 35: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	18, // 36: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	19, // 37: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	20, // 38: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	24, // 39: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	9,  // 40: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	7,  // 41: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	7,  // 42: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	9,  // 43: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	25, // 44: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	26, // 45: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	8,  // 46: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	9,  // 47: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	7,  // 48: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -2642,7 +2715,7 @@ func file_ledger_v1_events_proto_init() {
 	if File_ledger_v1_events_proto != nil {
 		return
 	}
-	file_ledger_v1_events_proto_msgTypes[2].OneofWrappers = []any{
+	file_ledger_v1_events_proto_msgTypes[3].OneofWrappers = []any{
 		(*Event_Aanmelding)(nil),
 		(*Event_Intake)(nil),
 		(*Event_Plaatsing)(nil),
@@ -2656,7 +2729,7 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Verdeelsleutel)(nil),
 		(*Event_GedeeldeKosten)(nil),
 	}
-	file_ledger_v1_events_proto_msgTypes[13].OneofWrappers = []any{
+	file_ledger_v1_events_proto_msgTypes[14].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
 		(*Correctie_Intake)(nil),
 		(*Correctie_Plaatsing)(nil),
@@ -2671,7 +2744,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

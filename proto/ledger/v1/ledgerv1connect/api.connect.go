@@ -62,6 +62,8 @@ const (
 	LedgerServiceExportKostenProcedure = "/ledger.v1.LedgerService/ExportKosten"
 	// LedgerServiceExportSrgProcedure is the fully-qualified name of the LedgerService's ExportSrg RPC.
 	LedgerServiceExportSrgProcedure = "/ledger.v1.LedgerService/ExportSrg"
+	// LedgerServiceImportProcedure is the fully-qualified name of the LedgerService's Import RPC.
+	LedgerServiceImportProcedure = "/ledger.v1.LedgerService/Import"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -94,6 +96,12 @@ type LedgerServiceClient interface {
 	// ExportSrg counts a gemeente's placements by CBS SRG voorziening for a
 	// half year.
 	ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error)
+	// Import applies lines of a region's history in order, each decided by
+	// the same rules as a live request, with its historical date. Event ids
+	// derive from the source ids, so a line imported before is reported as
+	// present and written again never. A refused line writes nothing, and the
+	// later lines of its case are skipped.
+	Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -179,6 +187,12 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("ExportSrg")),
 			connect.WithClientOptions(opts...),
 		),
+		_import: connect.NewClient[v1.ImportRequest, v1.ImportResponse](
+			httpClient,
+			baseURL+LedgerServiceImportProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("Import")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -196,6 +210,7 @@ type ledgerServiceClient struct {
 	getBeleidsview *connect.Client[v1.GetBeleidsviewRequest, v1.GetBeleidsviewResponse]
 	exportKosten   *connect.Client[v1.ExportKostenRequest, v1.ExportKostenResponse]
 	exportSrg      *connect.Client[v1.ExportSrgRequest, v1.ExportSrgResponse]
+	_import        *connect.Client[v1.ImportRequest, v1.ImportResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -258,6 +273,11 @@ func (c *ledgerServiceClient) ExportSrg(ctx context.Context, req *connect.Reques
 	return c.exportSrg.CallUnary(ctx, req)
 }
 
+// Import calls ledger.v1.LedgerService.Import.
+func (c *ledgerServiceClient) Import(ctx context.Context, req *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error) {
+	return c._import.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -288,6 +308,12 @@ type LedgerServiceHandler interface {
 	// ExportSrg counts a gemeente's placements by CBS SRG voorziening for a
 	// half year.
 	ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error)
+	// Import applies lines of a region's history in order, each decided by
+	// the same rules as a live request, with its historical date. Event ids
+	// derive from the source ids, so a line imported before is reported as
+	// present and written again never. A refused line writes nothing, and the
+	// later lines of its case are skipped.
+	Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -369,6 +395,12 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("ExportSrg")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceImportHandler := connect.NewUnaryHandler(
+		LedgerServiceImportProcedure,
+		svc.Import,
+		connect.WithSchema(ledgerServiceMethods.ByName("Import")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -395,6 +427,8 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceExportKostenHandler.ServeHTTP(w, r)
 		case LedgerServiceExportSrgProcedure:
 			ledgerServiceExportSrgHandler.ServeHTTP(w, r)
+		case LedgerServiceImportProcedure:
+			ledgerServiceImportHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -450,4 +484,8 @@ func (UnimplementedLedgerServiceHandler) ExportKosten(context.Context, *connect.
 
 func (UnimplementedLedgerServiceHandler) ExportSrg(context.Context, *connect.Request[v1.ExportSrgRequest]) (*connect.Response[v1.ExportSrgResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ExportSrg is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.Import is not implemented"))
 }

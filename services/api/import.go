@@ -1,0 +1,235 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Namespaces of the ids an import derives from source ids: the same source
+// record always becomes the same event, the same source case the same case.
+var (
+	importEventNamespace = uuid.MustParse("8d3c0f6e-1b7a-4c52-9e1d-2a6f4b8c0d13")
+	importCaseNamespace  = uuid.MustParse("c41e9a27-5d3b-4f80-8b6c-7e2d1f0a9b35")
+)
+
+// ImportEventID is the event id of source record bron of systeem.
+func ImportEventID(systeem, bron string) uuid.UUID {
+	return uuid.NewSHA1(importEventNamespace, []byte(systeem+"\x00"+bron))
+}
+
+// ImportCaseID is the case id of source case zaak of systeem.
+func ImportCaseID(systeem, zaak string) uuid.UUID {
+	return uuid.NewSHA1(importCaseNamespace, []byte(systeem+"\x00"+zaak))
+}
+
+// Rules of the import itself, next to those of the transitions.
+const (
+	RuleImportBron    = "import.bron"
+	RuleImportZaak    = "import.zaak"
+	RuleImportVerzoek = "import.verzoek"
+	RuleImportOpslag  = "import.opslag"
+)
+
+// importFlush is how many events wait before they are written: one durable
+// commit for this many events instead of one each.
+const importFlush = 500
+
+// MaxImportLines bounds the lines of one Import call.
+const MaxImportLines = 5000
+
+// Import applies lines of a region's history in order (see api.proto).
+func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.ImportRequest]) (*connect.Response[ledgerv1.ImportResponse], error) {
+	start := time.Now()
+	m := req.Msg
+	if m.GetSysteem() == "" {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef het bronsysteem (systeem): met de bron van elke regel bepaalt het de event-id's"))
+	}
+	if len(m.GetRegels()) > MaxImportLines {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%d regels in één verzoek; ten hoogste %d", len(m.GetRegels()), MaxImportLines))
+	}
+	imp := &importRun{s: s, systeem: m.GetSysteem(), actor: m.GetActor(), batch: s.Cases.NewBatch(), refused: map[string]bool{}}
+	resp := &ledgerv1.ImportResponse{}
+	for i, r := range m.GetRegels() {
+		u := &ledgerv1.ImportUitkomst{Regel: m.GetEersteRegel() + uint64(i), Bron: r.GetBron()}
+		resp.Uitkomsten = append(resp.Uitkomsten, u)
+		if err := imp.line(ctx, r, u); err != nil {
+			// Not a refusal: the store or a policy read failed. What is
+			// decided so far is written; the caller may run the import
+			// again, which resumes where this one stopped.
+			imp.flush(ctx)
+			s.log().Error("import stopped", "regel", u.Regel, "err", err)
+			return nil, s.toConnect(fmt.Errorf("import line %d: %w", u.Regel, err))
+		}
+	}
+	imp.flush(ctx)
+	s.log().Info("import", "systeem", imp.systeem, "regels", len(m.GetRegels()), "took", time.Since(start))
+	return connect.NewResponse(resp), nil
+}
+
+// importRun is one Import call.
+type importRun struct {
+	s       *Server
+	systeem string
+	actor   string
+	batch   *caseflow.Batch
+	// refused holds the cases (by source case id or case id) with a refused
+	// line: their later lines are skipped.
+	refused map[string]bool
+	// queued are the lines whose events wait in the batch, with their case.
+	queued []queuedLine
+}
+
+type queuedLine struct {
+	u      *ledgerv1.ImportUitkomst
+	key    string
+	caseID uuid.UUID
+}
+
+func refuseLine(u *ledgerv1.ImportUitkomst, rule, reden string) {
+	u.Status, u.Rule, u.Reden = ledgerv1.ImportStatus_IMPORT_STATUS_GEWEIGERD, rule, reden
+}
+
+// line applies one line. It returns an error only for a failure that is not
+// the line's fault; a refusal is the line's outcome.
+func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledgerv1.ImportUitkomst) error {
+	if r.GetBron() == "" {
+		refuseLine(u, RuleImportBron, "geef de bron: het id van het record in het bronsysteem")
+		return nil
+	}
+	meta := beleid.Meta{Actor: imp.actor, EventID: ImportEventID(imp.systeem, r.GetBron()), Bron: &ledgerv1.Bron{Systeem: imp.systeem, Record: r.GetBron()}}
+	u.EventId = meta.EventID.String()
+	switch v := r.GetVerzoek().(type) {
+	case *ledgerv1.ImportRegel_Record:
+		return imp.record(ctx, r, v.Record, meta, u)
+	case *ledgerv1.ImportRegel_Beleid:
+		// Cases decided later must see this policy, and a backdated policy
+		// must see every case decided before it: write what waits first.
+		imp.flush(ctx)
+		ver, err := imp.s.Beleid.RecordBeleid(ctx, v.Beleid.GetGemeente(), meta, v.Beleid.GetBeleid())
+		imp.batch.ForgetPolicies()
+		return imp.outcome(u, err, ver != nil && ver.Present)
+	case *ledgerv1.ImportRegel_Regio:
+		imp.flush(ctx)
+		ev := &ledgerv1.Event{}
+		switch a := v.Regio.GetAfspraak().(type) {
+		case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
+			ev.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: a.Verdeelsleutel}
+		case *ledgerv1.RecordRegioRequest_GedeeldeKosten:
+			ev.Payload = &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}
+		default:
+			refuseLine(u, RuleImportVerzoek, "een regio-regel heeft een verdeelsleutel of gedeelde kosten")
+			return nil
+		}
+		res, err := imp.s.Beleid.RecordRegio(ctx, meta, v.Regio.GetDatum(), ev)
+		return imp.outcome(u, err, res.Present)
+	}
+	refuseLine(u, RuleImportVerzoek, "een regel heeft precies één verzoek: record, beleid of regio")
+	return nil
+}
+
+// outcome records the outcome of a policy or regional line.
+func (imp *importRun) outcome(u *ledgerv1.ImportUitkomst, err error, present bool) error {
+	var ref refused
+	switch {
+	case errors.As(err, &ref):
+		rule, reden := ref.Refused()
+		refuseLine(u, rule, reden)
+	case err != nil:
+		return err
+	case present:
+		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_AL_AANWEZIG
+	default:
+		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_VASTGELEGD
+	}
+	return nil
+}
+
+func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *ledgerv1.RecordRequest, meta beleid.Meta, u *ledgerv1.ImportUitkomst) error {
+	cmd, err := imp.s.command(rec)
+	if err != nil {
+		refuseLine(u, RuleImportVerzoek, connect.CodeOf(err).String()+": "+errMessage(err))
+		return nil
+	}
+	_, aanmelding := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding)
+	key := cmd.CaseID.String()
+	if z := r.GetZaak(); z != "" {
+		key = "zaak:" + z
+		zaakID := ImportCaseID(imp.systeem, z)
+		switch {
+		case aanmelding:
+			cmd.NewCaseID = zaakID
+		case cmd.CaseID != uuid.Nil && cmd.CaseID != zaakID:
+			refuseLine(u, RuleImportZaak, fmt.Sprintf("de regel noemt zaak %q en case_id %s, die niet bij elkaar horen; noem er één", z, cmd.CaseID))
+			return nil
+		default:
+			cmd.CaseID = zaakID
+		}
+	}
+	if imp.refused[key] && key != uuid.Nil.String() {
+		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_OVERGESLAGEN
+		u.Reden = "een eerdere regel van deze zaak is geweigerd; de zaak is geïmporteerd tot en met de regel daarvoor"
+		return nil
+	}
+	// The importing user is the actor, the historical date the date, and
+	// the id follows from the source: never what the line says of itself.
+	cmd.Actor, cmd.EventID, cmd.Bron, cmd.ExpectedRevision = imp.actor, meta.EventID, meta.Bron, nil
+	res, err := imp.batch.Handle(ctx, cmd)
+	var ref refused
+	switch {
+	case errors.As(err, &ref):
+		rule, reden := ref.Refused()
+		refuseLine(u, rule, reden)
+		imp.refused[key] = true
+		return nil
+	case err != nil:
+		return err
+	}
+	u.CaseId = res.CaseID.String()
+	if res.Present {
+		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_AL_AANWEZIG
+		return nil
+	}
+	u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_VASTGELEGD
+	imp.queued = append(imp.queued, queuedLine{u: u, key: key, caseID: res.CaseID})
+	if imp.batch.Pending() >= importFlush {
+		imp.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the waiting events; the lines of a case whose events could
+// not be stored are refused, and its later lines skipped.
+func (imp *importRun) flush(ctx context.Context) {
+	if imp.batch.Pending() == 0 {
+		return
+	}
+	failed := imp.batch.Commit(ctx)
+	for _, q := range imp.queued {
+		if err, ok := failed[q.caseID]; ok {
+			refuseLine(q.u, RuleImportOpslag, "niet opgeslagen: "+err.Error())
+			imp.refused[q.key] = true
+		}
+	}
+	if len(failed) > 0 {
+		imp.s.log().Error("import: events not stored", "cases", len(failed))
+	}
+	imp.queued = imp.queued[:0]
+}
+
+func errMessage(err error) string {
+	var cerr *connect.Error
+	if errors.As(err, &cerr) {
+		return cerr.Message()
+	}
+	return err.Error()
+}

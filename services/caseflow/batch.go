@@ -1,0 +1,167 @@
+package caseflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Batch decides many commands in order, as Handle would one by one, and
+// writes their events together: the import's path. Each case is read from
+// the store once; later commands on it are decided against the events the
+// batch already holds for it. Commit writes everything in one atomic step
+// where the store can (store.MultiAppender), so that a bulk load makes one
+// durable commit instead of one per event.
+//
+// A Batch is used by one goroutine. Nothing is written before Commit; a
+// command it refuses leaves the batch as it was.
+type Batch struct {
+	h        *Handler
+	cases    map[uuid.UUID]*Case // nil value: known not to exist
+	pending  []*pendingWrite
+	byCase   map[uuid.UUID]*pendingWrite
+	events   int
+	policies map[string]beleid.History
+}
+
+type pendingWrite struct {
+	caseID uuid.UUID
+	write  store.Write
+}
+
+// NewBatch starts an empty batch.
+func (h *Handler) NewBatch() *Batch {
+	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}}
+}
+
+// Pending is the number of events waiting for Commit.
+func (b *Batch) Pending() int { return b.events }
+
+// ForgetPolicies drops the policy histories the batch read: after a new
+// policy version is recorded, later commands must see it.
+func (b *Batch) ForgetPolicies() { clear(b.policies) }
+
+// Handle decides cmd against the case as the store holds it plus what the
+// batch added, and queues its event. A command whose event id the case
+// already holds is answered with Present set and queues nothing.
+func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
+	if cmd.Transition == nil || event.Type(cmd.Transition) == "" {
+		return Result{}, &Refusal{Rule: RuleTransitieOnbekend, Reden: "geen transitie opgegeven"}
+	}
+	caseID := cmd.CaseID
+	_, aanmelding := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding)
+	if aanmelding {
+		if cmd.CaseID != uuid.Nil {
+			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
+		}
+		caseID = newCaseID(cmd)
+	} else if caseID == uuid.Nil {
+		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
+	}
+	c, err := b.load(ctx, caseID)
+	if err != nil {
+		return Result{}, err
+	}
+	if c != nil && cmd.EventID != uuid.Nil {
+		if res, done := c.recorded(cmd.EventID); done {
+			return res, nil
+		}
+	}
+	switch {
+	case aanmelding && c != nil:
+		return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: caseID.String(), Reden: "de zaak van deze aanmelding bestaat al, met andere feiten; een aanmelding opent een nieuwe zaak"}
+	case !aanmelding && c == nil:
+		return Result{}, &Refusal{Rule: RuleZaakOnbekend, CaseID: caseID.String(), Reden: "deze zaak bestaat niet", Err: ErrCaseNotFound}
+	}
+	policy, err := b.h.policies(ctx, c, cmd.Transition, b.policies)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := b.h.prepare(cmd, caseID, c, policy)
+	if err != nil {
+		return Result{}, err
+	}
+	if c == nil {
+		c = &Case{}
+		b.cases[caseID] = c
+	}
+	c.Records = append(c.Records, store.RecordedEvent{ID: p.data.ID, Stream: event.Stream(caseID), Type: p.data.Type, Revision: p.result.Revision, Data: p.data.Data})
+	c.Events = append(c.Events, p.ev)
+	c.Revision = p.result.Revision
+	c.State = p.result.State
+	w, ok := b.byCase[caseID]
+	if !ok {
+		w = &pendingWrite{caseID: caseID, write: store.Write{Stream: event.Stream(caseID), Expected: p.expected}}
+		b.byCase[caseID] = w
+		b.pending = append(b.pending, w)
+	}
+	w.write.Events = append(w.write.Events, p.data)
+	b.events++
+	return p.result, nil
+}
+
+// load returns the case as the batch knows it, reading it from the store
+// the first time; nil when it does not exist.
+func (b *Batch) load(ctx context.Context, id uuid.UUID) (*Case, error) {
+	if c, ok := b.cases[id]; ok {
+		return c, nil
+	}
+	c, err := b.h.Load(ctx, id)
+	if errors.Is(err, ErrCaseNotFound) {
+		b.cases[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.cases[id] = c
+	return c, nil
+}
+
+// maxStep bounds the events of one atomic step (natsstore.MaxAppend).
+const maxStep = 1000
+
+// Commit writes the queued events. It returns, per case whose events could
+// not be stored, the error; the other cases' events are stored. The batch
+// forgets a failed case, so that it is read from the store again.
+func (b *Batch) Commit(ctx context.Context) map[uuid.UUID]error {
+	failed := map[uuid.UUID]error{}
+	multi, _ := b.h.Store.(store.MultiAppender)
+	for len(b.pending) > 0 {
+		n, events := 0, 0
+		for n < len(b.pending) && (n == 0 || events+len(b.pending[n].write.Events) <= maxStep) {
+			events += len(b.pending[n].write.Events)
+			n++
+		}
+		step := b.pending[:n]
+		b.pending = b.pending[n:]
+		if multi != nil && events <= maxStep {
+			writes := make([]store.Write, len(step))
+			for i, w := range step {
+				writes[i] = w.write
+			}
+			if _, err := multi.AppendMulti(ctx, writes); err == nil {
+				continue
+			}
+			// The step as a whole was refused or failed; case by case
+			// tells which (Append recognises what did land as a retry).
+		}
+		for _, w := range step {
+			if _, err := b.h.Store.Append(ctx, w.write.Stream, w.write.Expected, w.write.Events...); err != nil {
+				failed[w.caseID] = fmt.Errorf("record %d events on case %s: %w", len(w.write.Events), w.caseID, err)
+				delete(b.cases, w.caseID)
+			}
+		}
+	}
+	clear(b.byCase)
+	b.events = 0
+	return failed
+}

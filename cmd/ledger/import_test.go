@@ -1,15 +1,29 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/scenario"
 )
 
 // TestImportJSONLines imports a small history with a refused line in the
@@ -103,4 +117,94 @@ func TestImportBeginstand(t *testing.T) {
 	eventually(t, "the caseload of GM0402", func() bool {
 		return viewJSON(t, addr, "GM0402", false)["actief"] == "2"
 	})
+}
+
+// TestImportEqualsLive: a generated multi-year history imported in one go
+// gives the same beleidsviews and cost lines, cent for cent, as the same
+// history recorded live day by day on a simulated clock.
+func TestImportEqualsLive(t *testing.T) {
+	residents := 400
+	if testing.Short() {
+		residents = 120
+	}
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := scenario.Config{Seed: 7, Residents: residents, Gemeenten: reg,
+		From: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)}
+	steps, err := scenario.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The import file is made before the live run, which fills in case ids.
+	file := filepath.Join(t.TempDir(), "geschiedenis.jsonl")
+	var buf bytes.Buffer
+	for _, l := range scenario.ImportLines(steps) {
+		b, err := protojson.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	liveClock := clock.NewManual(2023, time.January, 1)
+	liveAddr := startServer(t, t.TempDir(), liveClock)
+	live := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+liveAddr)
+	if _, err := scenario.Run(context.Background(), live, steps, liveClock.SetTime, nil); err != nil {
+		t.Fatal(err)
+	}
+	liveClock.Set(2026, time.January, 15)
+
+	impAddr := startServer(t, t.TempDir(), clock.NewManual(2026, time.January, 15))
+	out := mustCLI(t, impAddr, "import", file)
+	if want := fmt.Sprintf("gelezen %d regels: vastgelegd %d, al aanwezig 0, geweigerd 0, overgeslagen 0", len(steps), len(steps)); !strings.Contains(out, want) {
+		t.Fatalf("import: %q, want %q", out, want)
+	}
+	imported := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+impAddr)
+
+	for _, g := range reg.Participating(event.YMD(2025, 12, 31)) {
+		for year := 2023; year <= 2025; year++ {
+			var a, b *ledgerv1.Beleidsview
+			eventually(t, fmt.Sprintf("both beleidsviews of %s %d", g.Code, year), func() bool {
+				a, b = getView(t, live, g.Code, year, false), getView(t, imported, g.Code, year, false)
+				return a.GetBijgewerktTot() == getView(t, live, g.Code, year, true).GetBijgewerktTot() &&
+					b.GetBijgewerktTot() == getView(t, imported, g.Code, year, true).GetBijgewerktTot()
+			})
+			a.BijgewerktTot, b.BijgewerktTot = "", ""
+			if !proto.Equal(a, b) {
+				t.Fatalf("%s %d: the imported beleidsview differs from the live one", g.Code, year)
+			}
+			la, lb := costLines(t, live, g.Code, year), costLines(t, imported, g.Code, year)
+			if len(la) == 0 && year > 2023 {
+				t.Errorf("%s %d: no cost lines at all", g.Code, year)
+			}
+			if strings.Join(la, "\n") != strings.Join(lb, "\n") {
+				t.Fatalf("%s %d: %d live cost lines, %d imported, or other amounts", g.Code, year, len(la), len(lb))
+			}
+		}
+	}
+}
+
+// costLines is the export as comparable lines: every field but the ids,
+// which differ between a live run and an import.
+func costLines(t *testing.T, c ledgerv1connect.LedgerServiceClient, gm string, year int) []string {
+	t.Helper()
+	r, err := c.ExportKosten(context.Background(), connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: gm, Jaar: int32(year)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range r.Msg.GetRegels() {
+		out = append(out, fmt.Sprintf("%s %s %s %s %v %s %s %s %s %d %d %d %d %s %v %d %d",
+			l.GetSoort(), l.GetGemeente(), l.GetMaand(), l.GetProduct(), l.GetBudgetstroom(), l.GetTaakveld(), l.GetBeleidsversie(),
+			event.FormatDate(l.GetVan()), event.FormatDate(l.GetTotEnMet()), l.GetDagen(), l.GetMinuten(), l.GetTariefCent(), l.GetBedragCent(),
+			l.GetVerdeelsleutel(), l.GetMethode(), l.GetGewicht(), l.GetTotaalGewicht()))
+	}
+	slices.Sort(out)
+	return out
 }

@@ -55,14 +55,8 @@ type header interface {
 // acknowledged a moment ago counts. With a store that can not tell its
 // head it answers on the model as it is.
 func (l *Live) LastPriced(ctx context.Context, g string, today *ledgerv1.Date) (*ledgerv1.Date, error) {
-	if h, ok := l.st.(header); ok {
-		head, err := h.Head(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("last priced day of %s: %w", g, err)
-		}
-		if err := l.WaitFor(ctx, head); err != nil {
-			return nil, fmt.Errorf("last priced day of %s: %w", g, err)
-		}
+	if err := l.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("last priced day of %s: %w", g, err)
 	}
 	var last Day
 	var ok bool
@@ -74,4 +68,35 @@ func (l *Live) LastPriced(ctx context.Context, g string, today *ledgerv1.Date) (
 		return nil, nil
 	}
 	return last.Date(), nil
+}
+
+// catchUp waits until the model holds every event the store holds now.
+func (l *Live) catchUp(ctx context.Context) error {
+	h, ok := l.st.(header)
+	if !ok {
+		return nil
+	}
+	head, err := h.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return l.WaitFor(ctx, head)
+}
+
+// Latest is Model.Latest once the model holds every event the store holds
+// now: the day the recorded history has reached, nil when there is none.
+// An import decides its policy lines as of that day.
+func (l *Live) Latest(ctx context.Context) (*ledgerv1.Date, error) {
+	if err := l.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("latest day of the history: %w", err)
+	}
+	var d Day
+	var ok bool
+	if err := l.Read(func(m *Model) { d, ok = m.Latest() }); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	return d.Date(), nil
 }

@@ -60,6 +60,9 @@ type Model struct {
 	bookings []*Booking
 	position store.Position
 	events   uint64
+	// latest is the latest date a case fact took effect (corrections,
+	// dated when recorded, aside): how far the recorded history reaches.
+	latest Day
 }
 
 // New returns an empty model.
@@ -185,6 +188,9 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		b.keyAt, _ = m.Key(int32(b.Van.Year()))
 		m.bookings = append(m.bookings, b)
 	default:
+		if d := DayOf(env.GetOccurredOn()); ev.GetCorrectie() == nil && d > m.latest {
+			m.latest = d
+		}
 		id := env.GetCaseId()
 		c := m.cases[id]
 		if c == nil {
@@ -195,6 +201,10 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		c.add(minimise(ev))
 	}
 }
+
+// Latest is the latest day on which a recorded case fact took effect;
+// ok is false before any.
+func (m *Model) Latest() (Day, bool) { return m.latest, m.latest != 0 }
 
 // Position is the store position of the last event applied.
 func (m *Model) Position() store.Position { return m.position }

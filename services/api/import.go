@@ -115,6 +115,13 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 		// Cases decided later must see this policy, and a backdated policy
 		// must see every case decided before it: write what waits first.
 		imp.flush(ctx)
+		if imp.s.Region != nil {
+			asOf, err := imp.s.Region.Latest(ctx)
+			if err != nil {
+				return err
+			}
+			meta.AsOf = asOf
+		}
 		ver, err := imp.s.Beleid.RecordBeleid(ctx, v.Beleid.GetGemeente(), meta, v.Beleid.GetBeleid())
 		imp.batch.ForgetPolicies()
 		return imp.outcome(u, err, ver != nil && ver.Present)

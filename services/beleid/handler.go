@@ -98,6 +98,12 @@ type Meta struct {
 	EventID uuid.UUID
 	// Bron is the source record of an imported event.
 	Bron *ledgerv1.Bron
+	// AsOf, for a policy line of an import, is the day the history had
+	// reached when the line was written: the version is judged as of then
+	// (a new tariff from next January, recorded in December), not as of
+	// the day of the import. Never later than today. Live requests leave
+	// it nil.
+	AsOf *ledgerv1.Date
 }
 
 // Regio is a recorded verdeelsleutel or booking.
@@ -159,6 +165,9 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 			hist = hist.Add(versionOf(r))
 		}
 		today := h.today()
+		if m.AsOf != nil && event.CompareDates(m.AsOf, today) < 0 {
+			today = m.AsOf
+		}
 		var priced *Priced
 		if h.Priced != nil && event.CompareDates(b.GetGeldigVanaf(), today) <= 0 {
 			last, err := h.Priced.LastPriced(ctx, code, today)

@@ -23,7 +23,7 @@ import (
 // relay, projections, API on a free port) on clk and returns its API
 // address. Every test server runs on a clock the test sets, so no test
 // depends on the day it runs.
-func startServer(t *testing.T, data string, clk *clock.Manual) string {
+func startServer(t testing.TB, data string, clk *clock.Manual) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

@@ -33,7 +33,7 @@ dezelfde regels als een live opdracht, met zijn historische datum. Opnieuw
 importeren, of verder gaan na een afgebroken import, schrijft niets dubbel.`
 
 // importChunk is how many lines go in one Import call.
-const importChunk = 1000
+const importChunk = 5000
 
 func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c conn

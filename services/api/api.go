@@ -56,6 +56,8 @@ type Server struct {
 	Store  store.Store
 	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
 	SRG *beleidsview.SRGMapping
+
+	imports importBatches
 }
 
 var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -57,7 +58,9 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 	if len(m.GetRegels()) > MaxImportLines {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%d regels in één verzoek; ten hoogste %d", len(m.GetRegels()), MaxImportLines))
 	}
-	imp := &importRun{s: s, systeem: m.GetSysteem(), actor: m.GetActor(), batch: s.Cases.NewBatch(), refused: map[string]bool{}}
+	batch, release := s.importBatch(m.GetSysteem())
+	defer release()
+	imp := &importRun{s: s, systeem: m.GetSysteem(), actor: m.GetActor(), batch: batch, refused: map[string]bool{}}
 	resp := &ledgerv1.ImportResponse{}
 	for i, r := range m.GetRegels() {
 		u := &ledgerv1.ImportUitkomst{Regel: m.GetEersteRegel() + uint64(i), Bron: r.GetBron()}
@@ -74,6 +77,43 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 	imp.flush(ctx)
 	s.log().Info("import", "systeem", imp.systeem, "regels", len(m.GetRegels()), "took", time.Since(start))
 	return connect.NewResponse(resp), nil
+}
+
+// importCases bounds the cases an import keeps in memory between calls.
+const importCases = 50_000
+
+// importBatches keeps, per source system, the batch of the import running
+// from it: an import file comes in many calls, and a case's lines are
+// spread over them; keeping its events saves reading it from the store in
+// every call. Calls for one source system take turns.
+type importBatches struct {
+	mu      sync.Mutex
+	batches map[string]*importSlot
+}
+
+type importSlot struct {
+	mu    sync.Mutex
+	batch *caseflow.Batch
+}
+
+func (s *Server) importBatch(systeem string) (*caseflow.Batch, func()) {
+	s.imports.mu.Lock()
+	if s.imports.batches == nil {
+		s.imports.batches = map[string]*importSlot{}
+	}
+	slot, ok := s.imports.batches[systeem]
+	if !ok {
+		slot = &importSlot{batch: s.Cases.NewBatch()}
+		s.imports.batches[systeem] = slot
+	}
+	s.imports.mu.Unlock()
+	slot.mu.Lock()
+	// Policies may have changed since the last call.
+	slot.batch.ForgetPolicies()
+	if slot.batch.Cases() > importCases {
+		slot.batch.Forget()
+	}
+	return slot.batch, slot.mu.Unlock
 }
 
 // importRun is one Import call.

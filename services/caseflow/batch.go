@@ -21,8 +21,11 @@ import (
 // where the store can (store.MultiAppender), so that a bulk load makes one
 // durable commit instead of one per event.
 //
-// A Batch is used by one goroutine. Nothing is written before Commit; a
-// command it refuses leaves the batch as it was.
+// A Batch is used by one goroutine at a time. Nothing is written before
+// Commit; a command it refuses leaves the batch as it was. A batch may be
+// kept after Commit to go on with the same cases: should another writer
+// change one of them meanwhile, its next write is refused by the store's
+// expected revision, never written over, and the case is read again.
 type Batch struct {
 	h        *Handler
 	cases    map[uuid.UUID]*Case // nil value: known not to exist
@@ -41,6 +44,13 @@ type pendingWrite struct {
 func (h *Handler) NewBatch() *Batch {
 	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}}
 }
+
+// Cases is the number of cases the batch holds in memory.
+func (b *Batch) Cases() int { return len(b.cases) }
+
+// Forget drops every case the batch holds (after Commit): they are read
+// from the store again when needed.
+func (b *Batch) Forget() { clear(b.cases) }
 
 // Pending is the number of events waiting for Commit.
 func (b *Batch) Pending() int { return b.events }

@@ -446,6 +446,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 		return nil, fmt.Errorf("read stream: %w", err)
 	}
 	subj := s.prefix + stream
+	if _, known := s.tip(subj); !known {
+		// The server finds a subject's last message through its subject
+		// index, while a read from the start of a subject it does not hold
+		// walks the stored blocks: on a large store an aanmelding (a new
+		// case) would cost time in proportion to the whole history.
+		if _, exists, err := s.last(ctx, subj); err != nil {
+			return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		} else if !exists {
+			return nil, fmt.Errorf("read stream %s: %w", stream, store.ErrStreamNotFound)
+		}
+	}
 	recs, err := s.readSubject(ctx, subj, 1, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)

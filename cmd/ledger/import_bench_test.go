@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/scenario"
+)
+
+// BenchmarkImport imports a generated history of about BENCH_EVENTS events
+// (default 1,000,000) with `ledger import` into a fresh ledger over HTTP,
+// with the same durability as live appends (fsync before an append is
+// acknowledged; one fsync per multi-case step), and reports events/s.
+func BenchmarkImport(b *testing.B) {
+	events := 1_000_000
+	if s := os.Getenv("BENCH_EVENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			b.Fatalf("BENCH_EVENTS=%q", s)
+		}
+		events = n
+	}
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// About 5.2 requests per resident over three years.
+	steps, err := scenario.Generate(scenario.Config{Seed: 11, Residents: max(1, events*10/52), Gemeenten: reg,
+		From: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "geschiedenis.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for _, l := range scenario.ImportLines(steps) {
+		line, err := protojson.Marshal(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Write(line)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.Setenv("LEDGER_ACTOR", "bench")
+	for b.Loop() {
+		b.StopTimer()
+		addr := startServer(b, b.TempDir(), clock.NewManual(2026, time.January, 15))
+		b.StartTimer()
+		start := time.Now()
+		if code := run(context.Background(), []string{"import", "--server", addr, file}, io.Discard, io.Discard); code != exitOK {
+			b.Fatalf("import: exit %d", code)
+		}
+		b.ReportMetric(float64(len(steps))/time.Since(start).Seconds(), "events/s")
+	}
+	b.ReportMetric(float64(len(steps)), "events")
+}

@@ -81,8 +81,8 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		size:     info.Size(),
 		read:     counter,
 		refused:  map[string]bool{},
-		start:    time.Now(),
 	}
+	imp.start = time.Now() // a stopwatch for the rate, not a date
 	if err := imp.run(ctx, src); err != nil {
 		return err
 	}

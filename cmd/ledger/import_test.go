@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,4 +208,100 @@ func costLines(t *testing.T, c ledgerv1connect.LedgerServiceClient, gm string, y
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestImportKilledAndResumed kills `ledger serve` with SIGKILL while an
+// import streams in, restarts it and runs the same import again: it
+// completes, and the ledger then holds exactly the history a clean import
+// gives — nothing lost, nothing twice.
+func TestImportKilledAndResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := scenario.Generate(scenario.Config{Seed: 3, Residents: 300, Gemeenten: reg,
+		From: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := scenario.ImportLines(steps)
+	file := filepath.Join(t.TempDir(), "geschiedenis.jsonl")
+	var buf bytes.Buffer
+	for _, l := range lines {
+		b, _ := protojson.Marshal(l)
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The zaak of an aanmelding about half way: once its case exists the
+	// import is well under way.
+	var halfway string
+	for _, l := range lines[len(lines)/2:] {
+		if l.GetRecord().GetAanmelding() != nil {
+			halfway = api.ImportCaseID("geschiedenis", l.GetZaak()).String()
+			break
+		}
+	}
+
+	bin := buildLedger(t)
+	data := t.TempDir()
+	today := event.YMD(2026, time.January, 15)
+	proc, addr := spawn(t, bin, data, today)
+	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 10 * time.Second}, "http://"+addr)
+	done := make(chan int, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- run(context.Background(), []string{"import", "--server", addr, "--actor", "import-test", "--regels-per-verzoek", "50", file}, &out, &errb)
+	}()
+	eventually(t, "the import half way", func() bool {
+		_, err := client.GetCase(context.Background(), connect.NewRequest(&ledgerv1.GetCaseRequest{CaseId: halfway}))
+		return err == nil
+	})
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = proc.Wait()
+	if code := <-done; code == exitOK {
+		t.Fatal("the import reported success although its server was killed")
+	}
+
+	_, addr = spawn(t, bin, data, today)
+	code, out, errs := cli(t, addr, "import", "--actor", "import-test", file)
+	if code != exitOK {
+		t.Fatalf("resumed import: exit %d\n%s%s", code, out, errs)
+	}
+	var recorded, present int
+	if _, err := fmt.Sscanf(out, fmt.Sprintf("gelezen %d regels: vastgelegd %%d, al aanwezig %%d,", len(lines)), &recorded, &present); err != nil || recorded == 0 || present == 0 || recorded+present != len(lines) {
+		t.Fatalf("resumed import: %q (want some lines recorded before the kill and the rest now)", out)
+	}
+
+	clean := startServer(t, t.TempDir(), clock.NewManual(2026, time.January, 15))
+	mustCLI(t, clean, "import", "--actor", "import-test", file)
+	resumed := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+	reference := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+clean)
+	for _, gm := range []string{"GM0402", "GM0034"} {
+		for year := 2023; year <= 2025; year++ {
+			var a, b *ledgerv1.Beleidsview
+			eventually(t, fmt.Sprintf("beleidsviews %s %d", gm, year), func() bool {
+				a, b = getView(t, resumed, gm, year, false), getView(t, reference, gm, year, false)
+				return a.GetBijgewerktTot() == getView(t, resumed, gm, year, true).GetBijgewerktTot() &&
+					b.GetBijgewerktTot() == getView(t, reference, gm, year, true).GetBijgewerktTot()
+			})
+			if a.GetBijgewerktTot() != b.GetBijgewerktTot() {
+				t.Errorf("%s %d: the resumed ledger holds events up to %s, a clean import up to %s", gm, year, a.GetBijgewerktTot(), b.GetBijgewerktTot())
+			}
+			a.BijgewerktTot, b.BijgewerktTot = "", ""
+			if !proto.Equal(a, b) {
+				t.Errorf("%s %d: the resumed import differs from a clean one", gm, year)
+			}
+			if la, lb := costLines(t, resumed, gm, year), costLines(t, reference, gm, year); strings.Join(la, "\n") != strings.Join(lb, "\n") {
+				t.Errorf("%s %d: cost lines differ after the resumed import", gm, year)
+			}
+		}
+	}
 }

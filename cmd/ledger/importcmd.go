@@ -16,6 +16,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -42,12 +43,16 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	systeem := fs.String("systeem", "", "naam van het bronsysteem; bepaalt met de bron van elke regel de event-id's (standaard de bestandsnaam zonder extensie)")
 	asCSV := fs.Bool("csv", false, "FILE is een beginstand in CSV (standaard bij een bestand op .csv)")
 	actor := fs.String("actor", defaultActor(), "medewerker die importeert: de actor van elke gebeurtenis (of LEDGER_ACTOR)")
+	chunk := fs.Int("regels-per-verzoek", importChunk, fmt.Sprintf("regels per verzoek aan de server (1 tot en met %d)", api.MaxImportLines))
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
 		return usageErrorf("geef één bestand: %s", strings.SplitN(importSynopsis, "\n", 2)[0])
+	}
+	if *chunk < 1 || *chunk > api.MaxImportLines {
+		return usageErrorf("--regels-per-verzoek %d: kies 1 tot en met %d", *chunk, api.MaxImportLines)
 	}
 	path := rest[0]
 	if *systeem == "" {
@@ -81,6 +86,7 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		size:     info.Size(),
 		read:     counter,
 		refused:  map[string]bool{},
+		chunk:    *chunk,
 	}
 	imp.start = time.Now() // a stopwatch for the rate, not a date
 	if err := imp.run(ctx, src); err != nil {
@@ -158,6 +164,7 @@ type importer struct {
 	start          time.Time
 	sum            importSummary
 	lastShown      time.Time
+	chunk          int
 }
 
 func caseKey(r *ledgerv1.ImportRegel) string {
@@ -188,7 +195,7 @@ func (imp *importer) run(ctx context.Context, src lineSource) error {
 				chunk = append(chunk, l)
 			}
 		}
-		if len(chunk) >= importChunk || err == io.EOF && len(chunk) > 0 {
+		if len(chunk) >= imp.chunk || err == io.EOF && len(chunk) > 0 {
 			if err := imp.send(ctx, chunk); err != nil {
 				return err
 			}

@@ -21,11 +21,16 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run test bench generate lint breaking check-generated gotest guard fuzz tools clean-tools
+.PHONY: run demo test bench generate lint breaking check-generated gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
 	go run ./cmd/ledger serve --data $(DATA) --http $(HTTP) --gemeenten $(GEMEENTEN) --srg $(SRG)
+
+## demo: start the ledger on ./demo-data (never ./data), loaded on its first start with a seeded demo region through the import
+DEMO_DATA ?= ./demo-data
+demo:
+	go run ./cmd/ledger serve --data $(DEMO_DATA) --http $(HTTP) --gemeenten $(GEMEENTEN) --srg $(SRG) --demo
 
 ## test: formatting, vet, buf lint, buf breaking, stale generated code, all tests under the race detector, then the date guard
 test: lint breaking check-generated gotest guard

@@ -25,11 +25,18 @@ import (
 // depends on the day it runs.
 func startServer(t testing.TB, data string, clk *clock.Manual) string {
 	t.Helper()
+	return startServerWith(t, data, clk, func(*serveConfig) {})
+}
+
+// startServerWith is startServer with a configuration the test changes.
+func startServerWith(t testing.TB, data string, clk *clock.Manual, change func(*serveConfig)) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
+		change(&cfg)
 		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
 		pw.Close()
 	}()

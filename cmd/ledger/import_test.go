@@ -305,3 +305,27 @@ func TestImportKilledAndResumed(t *testing.T) {
 		}
 	}
 }
+
+// TestDemo: `make demo` (serve --demo) loads a region through the import on
+// the first start, and every participant's beleidsview has figures.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads three years of a demo region")
+	}
+	clk := clock.NewManual(2026, time.December, 2)
+	addr := startServerWith(t, t.TempDir(), clk, func(c *serveConfig) { c.demo = true })
+	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range reg.Participating(event.YMD(2025, 12, 31)) {
+		eventually(t, "the demo beleidsview of "+g.Code, func() bool {
+			v := getView(t, client, g.Code, 2025, false)
+			return v.GetTotaal().GetCaseload() > 0 && v.GetKostenTotaal().GetTotaalCent() > 0
+		})
+	}
+	if code, _, errs := cli(t, addr, "view", "GM0402", "--year", "2025"); code != exitOK {
+		t.Fatalf("the tour's view: %s", errs)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -175,13 +176,46 @@ func caseKey(r *ledgerv1.ImportRegel) string {
 }
 
 func (imp *importer) run(ctx context.Context, src lineSource) error {
-	var chunk []sourceLine
-	for {
-		lines, err := src.next()
-		if err != nil && err != io.EOF {
-			return err
+	// The file is read and parsed one chunk ahead while the server works
+	// on the previous one.
+	type chunkOf struct {
+		lines []sourceLine
+		err   error
+	}
+	chunks := make(chan chunkOf, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		var chunk []sourceLine
+		for {
+			lines, err := src.next()
+			chunk = append(chunk, lines...)
+			if err != nil && err != io.EOF {
+				chunks <- chunkOf{err: err}
+				return
+			}
+			if len(chunk) >= imp.chunk || err == io.EOF && len(chunk) > 0 {
+				select {
+				case chunks <- chunkOf{lines: chunk}:
+				case <-ctx.Done():
+					return
+				}
+				chunk = nil
+			}
+			if err == io.EOF {
+				return
+			}
 		}
-		for _, l := range lines {
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		// Which lines to send is decided only now: a refusal in the previous
+		// chunk skips the later lines of its case.
+		var send []sourceLine
+		for _, l := range c.lines {
 			imp.sum.read++
 			switch {
 			case l.err != nil:
@@ -192,20 +226,17 @@ func (imp *importer) run(ctx context.Context, src lineSource) error {
 			case imp.refused[caseKey(l.regel)] && caseKey(l.regel) != "":
 				imp.sum.skipped++
 			default:
-				chunk = append(chunk, l)
+				send = append(send, l)
 			}
 		}
-		if len(chunk) >= imp.chunk || err == io.EOF && len(chunk) > 0 {
-			if err := imp.send(ctx, chunk); err != nil {
+		if len(send) > 0 {
+			if err := imp.send(ctx, send); err != nil {
 				return err
 			}
-			chunk = chunk[:0]
-		}
-		if err == io.EOF {
-			imp.showProgress(true)
-			return nil
 		}
 	}
+	imp.showProgress(true)
+	return nil
 }
 
 func lineZaak(l sourceLine) string {
@@ -275,23 +306,26 @@ func (imp *importer) showProgress(final bool) {
 	took := time.Since(imp.start).Seconds()
 	rate := float64(imp.sum.read) / math.Max(took, 1e-3)
 	left := "?"
-	if done := float64(imp.read.n) / float64(max(imp.size, 1)); done > 0 {
+	read := imp.read.n.Load()
+	if done := float64(read) / float64(max(imp.size, 1)); done > 0 {
 		left = (time.Duration(took*(1-done)/done) * time.Second).Round(time.Second).String()
 	}
-	fmt.Fprintf(imp.stderr, "\r\033[Kregel %d, %.0f regels/s, %d%%, nog ongeveer %s", imp.sum.read, rate, 100*imp.read.n/max(imp.size, 1), left)
+	fmt.Fprintf(imp.stderr, "\r\033[Kregel %d, %.0f regels/s, %d%%, nog ongeveer %s", imp.sum.read, rate, 100*read/max(imp.size, 1), left)
 	if final {
 		fmt.Fprintln(imp.stderr)
 	}
 }
 
+// countingReader counts the bytes read, for the progress line (read on
+// another goroutine than the one that reads the file).
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 

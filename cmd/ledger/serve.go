@@ -44,6 +44,8 @@ type serveConfig struct {
 	store     string
 	replicas  int
 	logJSON   bool
+	// demo loads a seeded demo region into an empty ledger (make demo).
+	demo bool
 	// clock makes "today"; nil is the system clock. Tests that simulate
 	// years of operation set it; there is no flag for it.
 	clock clock.Clock
@@ -58,11 +60,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.natsURL, "nats-url", "", "gebruik een extern NATS-cluster in plaats van de ingebouwde server (bijv. nats://n1:4222,nats://n2:4222)")
 	fs.StringVar(&cfg.gemeenten, "gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten")
 	fs.StringVar(&cfg.srg, "srg", "deploy/srg.json", "databestand met de koppeling van plaatsingssoort naar CBS SRG-voorziening")
+	fs.BoolVar(&cfg.demo, "demo", false, "laad bij de eerste start een gegenereerde voorbeeldregio (drie jaar, acht deelnemers) via de import; alleen voor een eigen map zoals ./demo-data (make demo), nooit ./data")
 	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if cfg.demo && filepath.Clean(cfg.data) == "data" {
+		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
 	}
 	if cfg.store != "jetstream" {
 		return usageErrorf("--store %q: alleen jetstream is beschikbaar; de KurrentDB-store is het volgende issue", cfg.store)
@@ -189,7 +195,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	wg.Add(4)
 	go func() { defer wg.Done(); errs <- rl.Run(runCtx) }()
 	go func() { defer wg.Done(); errs <- live.Run(runCtx) }()
@@ -203,6 +209,13 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		errs <- nil
 	}()
 	fmt.Fprintf(stdout, "ledger luistert op http://%s (NATS: %s, data: %s)\n", ln.Addr(), natsInfo, cfg.data)
+	if cfg.demo {
+		go func() {
+			if err := loadDemo(runCtx, st, srv, reg, cfg.clock, stdout); err != nil && runCtx.Err() == nil {
+				errs <- err
+			}
+		}()
+	}
 	log.Info("ledger started", "api", ln.Addr().String(), "nats", natsInfo, "data", cfg.data, "gemeenten", len(reg.Codes()))
 
 	var first error

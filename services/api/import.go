@@ -43,7 +43,7 @@ const (
 
 // importFlush is how many events wait before they are written: one durable
 // commit for this many events instead of one each.
-const importFlush = 500
+const importFlush = 1000
 
 // MaxImportLines bounds the lines of one Import call.
 const MaxImportLines = 5000
@@ -69,12 +69,12 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 			// Not a refusal: the store or a policy read failed. What is
 			// decided so far is written; the caller may run the import
 			// again, which resumes where this one stopped.
-			imp.flush(ctx)
+			imp.finish(ctx)
 			s.log().Error("import stopped", "regel", u.Regel, "err", err)
 			return nil, s.toConnect(fmt.Errorf("import line %d: %w", u.Regel, err))
 		}
 	}
-	imp.flush(ctx)
+	imp.finish(ctx)
 	s.log().Info("import", "systeem", imp.systeem, "regels", len(m.GetRegels()), "took", time.Since(start))
 	return connect.NewResponse(resp), nil
 }
@@ -127,6 +127,10 @@ type importRun struct {
 	refused map[string]bool
 	// queued are the lines whose events wait in the batch, with their case.
 	queued []queuedLine
+	// inflight is closed when the events handed over last are stored;
+	// settle then applies the outcome on the import's goroutine.
+	inflight chan struct{}
+	settle   func()
 }
 
 type queuedLine struct {
@@ -154,7 +158,7 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 	case *ledgerv1.ImportRegel_Beleid:
 		// Cases decided later must see this policy, and a backdated policy
 		// must see every case decided before it: write what waits first.
-		imp.flush(ctx)
+		imp.finish(ctx)
 		if imp.s.Region != nil {
 			asOf, err := imp.s.Region.Latest(ctx)
 			if err != nil {
@@ -166,7 +170,7 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 		imp.batch.ForgetPolicies()
 		return imp.outcome(u, err, ver != nil && ver.Present)
 	case *ledgerv1.ImportRegel_Regio:
-		imp.flush(ctx)
+		imp.finish(ctx)
 		ev := &ledgerv1.Event{}
 		switch a := v.Regio.GetAfspraak().(type) {
 		case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
@@ -254,23 +258,53 @@ func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *
 	return nil
 }
 
-// flush writes the waiting events; the lines of a case whose events could
-// not be stored are refused, and its later lines skipped.
+// flush hands the waiting events to be stored while the next lines are
+// decided: it first waits for the previous hand-over, whose failed cases'
+// lines are refused and their later lines skipped.
 func (imp *importRun) flush(ctx context.Context) {
+	imp.wait()
 	if imp.batch.Pending() == 0 {
 		return
 	}
-	failed := imp.batch.Commit(ctx)
-	for _, q := range imp.queued {
-		if err, ok := failed[q.caseID]; ok {
-			refuseLine(q.u, RuleImportOpslag, "niet opgeslagen: "+err.Error())
-			imp.refused[q.key] = true
+	w, queued := imp.batch.Take(), imp.queued
+	imp.queued = nil
+	done := make(chan struct{})
+	imp.inflight = done
+	go func() {
+		defer close(done)
+		failed := w.Store(ctx)
+		imp.settle = func() {
+			imp.batch.Drop(failed)
+			for _, q := range queued {
+				if err, ok := failed[q.caseID]; ok {
+					refuseLine(q.u, RuleImportOpslag, "niet opgeslagen: "+err.Error())
+					imp.refused[q.key] = true
+				}
+			}
+			if len(failed) > 0 {
+				imp.s.log().Error("import: events not stored", "cases", len(failed))
+			}
 		}
+	}()
+}
+
+// wait waits until the events handed over are stored and settles their
+// lines.
+func (imp *importRun) wait() {
+	if imp.inflight == nil {
+		return
 	}
-	if len(failed) > 0 {
-		imp.s.log().Error("import: events not stored", "cases", len(failed))
-	}
-	imp.queued = imp.queued[:0]
+	<-imp.inflight
+	imp.inflight = nil
+	imp.settle()
+	imp.settle = nil
+}
+
+// finish stores everything decided: before a policy or regional line, and
+// before the answer.
+func (imp *importRun) finish(ctx context.Context) {
+	imp.flush(ctx)
+	imp.wait()
 }
 
 func errMessage(err error) string {

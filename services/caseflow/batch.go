@@ -143,20 +143,59 @@ const maxStep = 1000
 // not be stored, the error; the other cases' events are stored. The batch
 // forgets a failed case, so that it is read from the store again.
 func (b *Batch) Commit(ctx context.Context) map[uuid.UUID]error {
+	failed := b.Take().Store(ctx)
+	b.Drop(failed)
+	return failed
+}
+
+// Writes are queued events taken out of a batch to be stored.
+type Writes struct {
+	store   store.Store
+	pending []*pendingWrite
+	events  int
+}
+
+// Events is the number of events in w.
+func (w *Writes) Events() int { return w.events }
+
+// Take removes the queued events from the batch, which goes on deciding
+// while they are stored (w.Store on another goroutine, if need be). Should
+// a case's events fail to store, its later events in the batch fail too:
+// they expect the revision the failed ones would have made.
+func (b *Batch) Take() *Writes {
+	w := &Writes{store: b.h.Store, pending: b.pending, events: b.events}
+	b.pending = nil
+	clear(b.byCase)
+	b.events = 0
+	return w
+}
+
+// Drop forgets the cases whose events failed to store, on the batch's own
+// goroutine.
+func (b *Batch) Drop(failed map[uuid.UUID]error) {
+	for id := range failed {
+		delete(b.cases, id)
+	}
+}
+
+// Store writes w in atomic multi-case steps where the store can, case by
+// case otherwise, and returns the error per case that was not stored.
+func (w *Writes) Store(ctx context.Context) map[uuid.UUID]error {
 	failed := map[uuid.UUID]error{}
-	multi, _ := b.h.Store.(store.MultiAppender)
-	for len(b.pending) > 0 {
+	multi, _ := w.store.(store.MultiAppender)
+	pending := w.pending
+	for len(pending) > 0 {
 		n, events := 0, 0
-		for n < len(b.pending) && (n == 0 || events+len(b.pending[n].write.Events) <= maxStep) {
-			events += len(b.pending[n].write.Events)
+		for n < len(pending) && (n == 0 || events+len(pending[n].write.Events) <= maxStep) {
+			events += len(pending[n].write.Events)
 			n++
 		}
-		step := b.pending[:n]
-		b.pending = b.pending[n:]
+		step := pending[:n]
+		pending = pending[n:]
 		if multi != nil && events <= maxStep {
 			writes := make([]store.Write, len(step))
-			for i, w := range step {
-				writes[i] = w.write
+			for i, p := range step {
+				writes[i] = p.write
 			}
 			if _, err := multi.AppendMulti(ctx, writes); err == nil {
 				continue
@@ -164,14 +203,11 @@ func (b *Batch) Commit(ctx context.Context) map[uuid.UUID]error {
 			// The step as a whole was refused or failed; case by case
 			// tells which (Append recognises what did land as a retry).
 		}
-		for _, w := range step {
-			if _, err := b.h.Store.Append(ctx, w.write.Stream, w.write.Expected, w.write.Events...); err != nil {
-				failed[w.caseID] = fmt.Errorf("record %d events on case %s: %w", len(w.write.Events), w.caseID, err)
-				delete(b.cases, w.caseID)
+		for _, p := range step {
+			if _, err := w.store.Append(ctx, p.write.Stream, p.write.Expected, p.write.Events...); err != nil {
+				failed[p.caseID] = fmt.Errorf("record %d events on case %s: %w", len(p.write.Events), p.caseID, err)
 			}
 		}
 	}
-	clear(b.byCase)
-	b.events = 0
 	return failed
 }

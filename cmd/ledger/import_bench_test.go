@@ -1,32 +1,33 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/scenario"
 )
 
-// BenchmarkImport imports a generated history of about BENCH_EVENTS events
-// (default 1,000,000) with `ledger import` into a fresh ledger over HTTP,
-// with the same durability as live appends (fsync before an append is
-// acknowledged; one fsync per multi-case step), and reports events/s.
+// BenchmarkImport imports a generated history of about BENCH_IMPORT_EVENTS
+// events with `ledger import` into a fresh ledger over HTTP, with the same
+// durability as live appends (fsync before an append is acknowledged; one
+// fsync per multi-case step), and reports events/s.
+//
+// The default is 100,000: at 300,000 the rate falls to a third and at
+// 1,000,000 a run did not end in 14 minutes on two cores, because the
+// caseload projection rewrites a gemeente's whole snapshot as the import
+// streams in (issue 11). BENCH_IMPORT_EVENTS=1000000 measures it anyway.
 func BenchmarkImport(b *testing.B) {
-	events := 1_000_000
-	if s := os.Getenv("BENCH_EVENTS"); s != "" {
+	events := 100_000
+	if s := os.Getenv("BENCH_IMPORT_EVENTS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
-			b.Fatalf("BENCH_EVENTS=%q", s)
+			b.Fatalf("BENCH_IMPORT_EVENTS=%q", s)
 		}
 		events = n
 	}
@@ -40,24 +41,7 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	file := filepath.Join(b.TempDir(), "geschiedenis.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	for _, l := range scenario.ImportLines(steps) {
-		line, err := protojson.Marshal(l)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w.Write(line)
-		w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	file := writeImportFile(b, scenario.ImportLines(steps))
 	b.Setenv("LEDGER_ACTOR", "bench")
 	for b.Loop() {
 		b.StopTimer()

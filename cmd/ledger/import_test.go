@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -139,19 +140,7 @@ func TestImportEqualsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The import file is made before the live run, which fills in case ids.
-	file := filepath.Join(t.TempDir(), "geschiedenis.jsonl")
-	var buf bytes.Buffer
-	for _, l := range scenario.ImportLines(steps) {
-		b, err := protojson.Marshal(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeImportFile(t, scenario.ImportLines(steps))
 
 	liveClock := clock.NewManual(2023, time.January, 1)
 	liveAddr := startServer(t, t.TempDir(), liveClock)
@@ -228,16 +217,7 @@ func TestImportKilledAndResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := scenario.ImportLines(steps)
-	file := filepath.Join(t.TempDir(), "geschiedenis.jsonl")
-	var buf bytes.Buffer
-	for _, l := range lines {
-		b, _ := protojson.Marshal(l)
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeImportFile(t, lines)
 	// The zaak of an aanmelding about half way: once its case exists the
 	// import is well under way.
 	var halfway string
@@ -328,4 +308,31 @@ func TestDemo(t *testing.T) {
 	if code, _, errs := cli(t, addr, "view", "GM0402", "--year", "2025"); code != exitOK {
 		t.Fatalf("the tour's view: %s", errs)
 	}
+}
+
+// writeImportFile writes lines as an import file (JSON Lines) named
+// geschiedenis.jsonl, so that its source system is "geschiedenis".
+func writeImportFile(t testing.TB, lines []*ledgerv1.ImportRegel) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "geschiedenis.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for _, l := range lines {
+		b, err := protojson.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

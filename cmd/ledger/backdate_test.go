@@ -42,3 +42,22 @@ func TestBackdatedPolicy(t *testing.T) {
 		t.Errorf("policy show GM0402:\n%s", out)
 	}
 }
+
+// TestHerindelingRefusesEndedGemeente: Wijdemeren is added to Hilversum on
+// 2027-01-01. Up to its last day it takes aanmeldingen; from then on a
+// command naming it is refused by a rule that names the successor.
+func TestHerindelingRefusesEndedGemeente(t *testing.T) {
+	clk := clock.NewManual(2027, time.January, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	aanmelden := func(datum string) (int, string) {
+		code, _, errs := cli(t, addr, "case", "aanmelden", "--gemeente", "GM1696", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-w", "--datum", datum)
+		return code, errs
+	}
+	if code, errs := aanmelden("2026-12-31"); code != exitOK {
+		t.Fatalf("an aanmelding on Wijdemeren's last day: exit %d: %s", code, errs)
+	}
+	code, errs := aanmelden("2027-01-02")
+	if code != exitFailed || !strings.Contains(errs, "gemeente.herindeling") || !strings.Contains(errs, "Hilversum (GM0402)") || !strings.Contains(errs, "registreer onder GM0402") {
+		t.Fatalf("an aanmelding for Wijdemeren after the herindeling: exit %d, %q", code, errs)
+	}
+}

@@ -396,7 +396,11 @@ func participates(s State, r Rules, code string, d *ledgerv1.Date) error {
 		return nil
 	}
 	if err := r.Gemeenten.CheckParticipates(code, d); err != nil {
-		ref := refuse(s, RuleGemeenteDeelnemer, "%v", err)
+		rule := RuleGemeenteDeelnemer
+		if errors.Is(err, gemeente.ErrMerged) {
+			rule = RuleGemeenteHerindeling
+		}
+		ref := refuse(s, rule, "%v", err)
 		ref.Err = err // unwraps to gemeente.ErrUnknownGemeente or ErrNotParticipating
 		return ref
 	}

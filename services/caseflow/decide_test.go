@@ -286,7 +286,7 @@ func TestRules(t *testing.T) {
 		{"geen datum", traject, func(j *journey) *ledgerv1.Event { return plaatsing(nil, beschut) }, RuleDatumVerplicht, nil},
 		{"geen kalenderdatum", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 30), beschut) }, RuleDatumVerplicht, nil},
 		{"onbekende gemeente", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM9999") }, RuleGemeenteDeelnemer, gemeente.ErrUnknownGemeente},
-		{"gemeente niet meer deelnemer", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM0457") }, RuleGemeenteDeelnemer, gemeente.ErrNotParticipating},
+		{"gemeente niet meer deelnemer", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM0457") }, RuleGemeenteHerindeling, gemeente.ErrMerged},
 		{"gemeente deelnemer op die datum", nil, func(j *journey) *ledgerv1.Event { return aanmelding(event.YMD(2020, 3, 1), "GM0457") }, "", nil},
 		{"andere gemeente dan verantwoordelijk", traject, func(j *journey) *ledgerv1.Event {
 			ev := plaatsing(day(2, 1), beschut)
@@ -372,7 +372,7 @@ func TestRules(t *testing.T) {
 		}, RuleUitstroomReden, nil},
 		{"verhuizing naar dezelfde gemeente", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0402") }, RuleVerhuizingNaar, nil},
 		{"verhuizing naar onbekende gemeente", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0363") }, RuleGemeenteDeelnemer, gemeente.ErrUnknownGemeente},
-		{"verhuizing naar oud-deelnemer", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0457") }, RuleGemeenteDeelnemer, gemeente.ErrNotParticipating},
+		{"verhuizing naar oud-deelnemer", placed, func(j *journey) *ledgerv1.Event { return verhuizing(day(2, 1), "GM0457") }, RuleGemeenteHerindeling, gemeente.ErrMerged},
 		{"correctie zonder reden", traject, func(j *journey) *ledgerv1.Event {
 			ev := correctie(day(2, 1), j.history[1].GetEnvelope().GetEventId(), &ledgerv1.Correctie{})
 			ev.GetCorrectie().Reden = ""

@@ -58,6 +58,7 @@ const (
 	RuleDatumToekomst            = "datum.niet-in-toekomst"
 	RuleDatumVolgorde            = "datum.niet-voor-vorige"
 	RuleGemeenteDeelnemer        = "gemeente.deelnemer"
+	RuleGemeenteHerindeling      = "gemeente.herindeling"
 	RuleGemeenteVerantwoordelijk = "gemeente.verantwoordelijk"
 	RuleZaakOnbekend             = "zaak.onbekend"
 	RuleZaakGesloten             = "zaak.gesloten"

@@ -23,6 +23,9 @@ var (
 	// ErrNotParticipating: the gemeente is known but does not take part in
 	// the arrangement on the given date.
 	ErrNotParticipating = errors.New("gemeente neemt niet deel")
+	// ErrMerged: the gemeente has ended and has a successor (herindeling);
+	// it also unwraps to ErrNotParticipating.
+	ErrMerged = errors.New("gemeente is opgegaan in een opvolger")
 )
 
 // Gemeente is one participant.
@@ -210,7 +213,8 @@ func (r *Registry) Participating(d *ledgerv1.Date) []Gemeente {
 }
 
 // CheckParticipates returns nil when code takes part on day d, otherwise an
-// error wrapping ErrUnknownGemeente or ErrNotParticipating.
+// error wrapping ErrUnknownGemeente or ErrNotParticipating (and ErrMerged
+// after a herindeling, naming the successor).
 func (r *Registry) CheckParticipates(code string, d *ledgerv1.Date) error {
 	g, ok := r.Lookup(code)
 	if !ok {
@@ -221,7 +225,25 @@ func (r *Registry) CheckParticipates(code string, d *ledgerv1.Date) error {
 		if g.GeldigTot != nil {
 			period += " tot " + event.FormatDate(g.GeldigTot)
 		}
+		if g.GeldigTot != nil && g.Opvolger != "" && event.CompareDates(d, g.GeldigTot) >= 0 {
+			// After a herindeling the successor carries the cases: say
+			// whom to name instead, or that it is outside the arrangement.
+			next := g.Opvolger
+			if o, ok := r.Lookup(g.Opvolger); ok {
+				next = o.Naam + " (" + o.Code + ")"
+			}
+			where := "registreer onder " + g.Opvolger
+			if !r.participates(g.Opvolger, d) {
+				where = next + " neemt op die dag niet deel aan de regeling"
+			}
+			return fmt.Errorf("%w: %w: %s (%s) is per %s opgegaan in %s; %s", ErrNotParticipating, ErrMerged, g.Naam, g.Code, event.FormatDate(g.GeldigTot), next, where)
+		}
 		return fmt.Errorf("%w: %s (%s) neemt op %s niet deel (deelname %s)", ErrNotParticipating, g.Naam, g.Code, event.FormatDate(d), period)
 	}
 	return nil
+}
+
+func (r *Registry) participates(code string, d *ledgerv1.Date) bool {
+	g, ok := r.Lookup(code)
+	return ok && g.ParticipatesOn(d)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -61,7 +60,7 @@ func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeent
 		fmt.Fprintf(out, "demo: %d van %d regels geladen\n", i+len(part), len(lines))
 	}
 	if refused > 0 {
-		return errors.New("demo: " + fmt.Sprint(refused) + " regels geweigerd; de gegenereerde regio hoort alleen toegestane overgangen te bevatten")
+		return fmt.Errorf("demo: %d regels geweigerd; de gegenereerde regio hoort alleen toegestane overgangen te bevatten", refused)
 	}
 	fmt.Fprintf(out, "demo: voorbeeldregio geladen: %d gebeurtenissen van %s tot en met %s in %s; probeer: ledger view GM0402 --year %d\n",
 		recorded, from.Format(time.DateOnly), until.Format(time.DateOnly), time.Since(start).Round(time.Millisecond), now.Year()-1)

@@ -168,6 +168,8 @@ type importer struct {
 	chunk          int
 }
 
+// caseKey names the case of a line (nil for a line that did not parse):
+// its source case, else its case id.
 func caseKey(r *ledgerv1.ImportRegel) string {
 	if z := r.GetZaak(); z != "" {
 		return "zaak:" + z
@@ -220,8 +222,8 @@ func (imp *importer) run(ctx context.Context, src lineSource) error {
 			switch {
 			case l.err != nil:
 				imp.refuse(l.n, "", "import.formaat", l.err.Error())
-				if z := lineZaak(l); z != "" {
-					imp.refused[z] = true
+				if k := caseKey(l.regel); k != "" {
+					imp.refused[k] = true
 				}
 			case imp.refused[caseKey(l.regel)] && caseKey(l.regel) != "":
 				imp.sum.skipped++
@@ -237,13 +239,6 @@ func (imp *importer) run(ctx context.Context, src lineSource) error {
 	}
 	imp.showProgress(true)
 	return nil
-}
-
-func lineZaak(l sourceLine) string {
-	if l.regel != nil {
-		return caseKey(l.regel)
-	}
-	return ""
 }
 
 // send imports one chunk; after a lost answer it sends the chunk again,

@@ -33,6 +33,18 @@ func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1
 	return connect.NewResponse(&ledgerv1.RecordBeleidResponse{EventId: v.EventID, Versie: v.Versie}), nil
 }
 
+// regioPayload is the event payload a RecordRegioRequest asks for; false
+// when it asks for none.
+func regioPayload(m *ledgerv1.RecordRegioRequest) (*ledgerv1.Event, bool) {
+	switch a := m.GetAfspraak().(type) {
+	case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
+		return &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: a.Verdeelsleutel}}, true
+	case *ledgerv1.RecordRegioRequest_GedeeldeKosten:
+		return &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}}, true
+	}
+	return nil, false
+}
+
 func beleidMeta(actor, eventID string) (beleid.Meta, error) {
 	m := beleid.Meta{Actor: actor}
 	if eventID != "" {
@@ -67,13 +79,8 @@ func (s *Server) GetBeleid(ctx context.Context, req *connect.Request[ledgerv1.Ge
 // RecordRegio records a verdeelsleutel or a shared-cost booking.
 func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.RecordRegioRequest]) (*connect.Response[ledgerv1.RecordRegioResponse], error) {
 	m := req.Msg
-	payload := &ledgerv1.Event{}
-	switch a := m.GetAfspraak().(type) {
-	case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
-		payload.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: a.Verdeelsleutel}
-	case *ledgerv1.RecordRegioRequest_GedeeldeKosten:
-		payload.Payload = &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}
-	default:
+	payload, ok := regioPayload(m)
+	if !ok {
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef een verdeelsleutel of gedeelde kosten"))
 	}
 	meta, err := beleidMeta(m.GetActor(), m.GetEventId())

@@ -171,13 +171,8 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 		return imp.outcome(u, err, ver != nil && ver.Present)
 	case *ledgerv1.ImportRegel_Regio:
 		imp.finish(ctx)
-		ev := &ledgerv1.Event{}
-		switch a := v.Regio.GetAfspraak().(type) {
-		case *ledgerv1.RecordRegioRequest_Verdeelsleutel:
-			ev.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: a.Verdeelsleutel}
-		case *ledgerv1.RecordRegioRequest_GedeeldeKosten:
-			ev.Payload = &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}
-		default:
+		ev, ok := regioPayload(v.Regio)
+		if !ok {
 			refuseLine(u, RuleImportVerzoek, "een regio-regel heeft een verdeelsleutel of gedeelde kosten")
 			return nil
 		}

@@ -10,8 +10,6 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
-
-	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // Batch decides many commands in order, as Handle would one by one, and
@@ -63,18 +61,9 @@ func (b *Batch) ForgetPolicies() { clear(b.policies) }
 // batch added, and queues its event. A command whose event id the case
 // already holds is answered with Present set and queues nothing.
 func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
-	if cmd.Transition == nil || event.Type(cmd.Transition) == "" {
-		return Result{}, &Refusal{Rule: RuleTransitieOnbekend, Reden: "geen transitie opgegeven"}
-	}
-	caseID := cmd.CaseID
-	_, aanmelding := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding)
-	if aanmelding {
-		if cmd.CaseID != uuid.Nil {
-			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
-		}
-		caseID = newCaseID(cmd)
-	} else if caseID == uuid.Nil {
-		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
+	caseID, aanmelding, err := target(cmd)
+	if err != nil {
+		return Result{}, err
 	}
 	c, err := b.load(ctx, caseID)
 	if err != nil {

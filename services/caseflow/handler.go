@@ -151,17 +151,12 @@ func (h *Handler) Load(ctx context.Context, caseID uuid.UUID) (*Case, error) {
 
 // Handle decides cmd and appends the resulting event.
 func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
-	if cmd.Transition == nil || event.Type(cmd.Transition) == "" {
-		return Result{}, &Refusal{Rule: RuleTransitieOnbekend, Reden: "geen transitie opgegeven"}
+	caseID, aanmelding, err := target(cmd)
+	if err != nil {
+		return Result{}, err
 	}
-	if _, ok := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
-		if cmd.CaseID != uuid.Nil {
-			return Result{}, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
-		}
-		return h.append(ctx, cmd, newCaseID(cmd), nil)
-	}
-	if cmd.CaseID == uuid.Nil {
-		return Result{}, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
+	if aanmelding {
+		return h.append(ctx, cmd, caseID, nil)
 	}
 	retries := h.Retries
 	if retries <= 0 {
@@ -191,6 +186,24 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		}
 		return res, err
 	}
+}
+
+// target is the case cmd acts on, and whether it opens it (an aanmelding),
+// or the refusal of a command that names no transition or no fitting case.
+func target(cmd Command) (caseID uuid.UUID, aanmelding bool, err error) {
+	if cmd.Transition == nil || event.Type(cmd.Transition) == "" {
+		return uuid.Nil, false, &Refusal{Rule: RuleTransitieOnbekend, Reden: "geen transitie opgegeven"}
+	}
+	if _, ok := cmd.Transition.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
+		if cmd.CaseID != uuid.Nil {
+			return uuid.Nil, true, &Refusal{Rule: RuleAanmeldingNieuweZaak, CaseID: cmd.CaseID.String(), Reden: "een aanmelding opent een nieuwe zaak; laat de zaak leeg"}
+		}
+		return newCaseID(cmd), true, nil
+	}
+	if cmd.CaseID == uuid.Nil {
+		return uuid.Nil, false, &Refusal{Rule: RuleZaakOnbekend, Reden: "geef de zaak (case id)", Err: ErrCaseNotFound}
+	}
+	return cmd.CaseID, false, nil
 }
 
 // newCaseID is the id of the case an aanmelding opens.

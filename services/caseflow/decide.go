@@ -270,7 +270,17 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		if !s.Exists {
 			return nil, &Refusal{Rule: RuleZaakOnbekend, CaseID: env.GetCaseId(), Reden: "deze zaak bestaat niet", Err: ErrCaseNotFound}
 		}
+		if draft.GetCorrectie() == nil {
+			if err := carry(&s, r, env.GetOccurredOn()); err != nil {
+				return nil, err
+			}
+		}
 		if g := env.GetGemeente(); g != "" && g != s.Gemeente {
+			if err := participates(s, r, g, env.GetOccurredOn()); err != nil {
+				// Naming the ended gemeente after a herindeling: say
+				// which one carries the case now.
+				return nil, err
+			}
 			return nil, refuse(s, RuleGemeenteVerantwoordelijk, "de zaak valt onder %s, niet onder %s", s.Gemeente, g)
 		}
 		out.Envelope.CaseId = s.CaseID
@@ -300,7 +310,7 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		// Hours are often recorded after the fact: they belong to, and are
 		// paid by, the gemeente responsible on the last day of the period,
 		// which after a verhuizing is not the one responsible now.
-		g := responsibleOn(history, env.GetOccurredOn(), s.Gemeente)
+		g := r.drager(responsibleOn(history, env.GetOccurredOn(), s.Gemeente), env.GetOccurredOn())
 		out.Envelope.Gemeente = g
 		if err := bought(s, r, g, p.Uren.GetProduct(), env.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
 			return nil, err
@@ -391,6 +401,43 @@ func bought(s State, r Rules, gemeente, product string, d *ledgerv1.Date, unit b
 	return nil
 }
 
+// carry hands the case to the gemeente that carries it on day d after a
+// herindeling (gemeente.Registry.Drager): a command on a carried case goes
+// on under the successor, priced at the successor's policy. An open case
+// whose gemeente went out of the arrangement has ended on that day and
+// takes no new transitions; hours of the days before still count.
+func carry(s *State, r Rules, d *ledgerv1.Date) error {
+	if r.Gemeenten == nil || s.Gemeente == "" {
+		return nil
+	}
+	g, h := r.Gemeenten.Drager(s.Gemeente, d)
+	if h == nil {
+		s.Gemeente = g
+		return nil
+	}
+	if !s.Open() {
+		return nil // the state machine says why a closed case takes nothing
+	}
+	naam := h.Van
+	if g, ok := r.Gemeenten.Lookup(h.Van); ok {
+		naam = g.Naam + " (" + g.Code + ")"
+	}
+	return refuse(*s, RuleGemeenteHerindeling, "de zaak is per %s beëindigd: %s is opgegaan in %s, dat niet deelneemt aan de regeling", event.FormatDate(h.Op), naam, h.Naar)
+}
+
+// drager is the gemeente carrying g's cases on day d; g itself without a
+// registry, or when the herindeling led out of the arrangement (the
+// refusal is carry's to give).
+func (r Rules) drager(g string, d *ledgerv1.Date) string {
+	if r.Gemeenten == nil {
+		return g
+	}
+	if c, _ := r.Gemeenten.Drager(g, d); c != "" {
+		return c
+	}
+	return g
+}
+
 func participates(s State, r Rules, code string, d *ledgerv1.Date) error {
 	if r.Gemeenten == nil {
 		return nil
@@ -460,18 +507,18 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 	switch f := fixed.GetPayload().(type) {
 	case *ledgerv1.Event_Plaatsing:
 		if f.Plaatsing.GetProduct() != orig.GetPlaatsing().GetProduct() || f.Plaatsing.GetType() != orig.GetPlaatsing().GetType() || moved {
-			if err := bought(s, r, fenv.GetGemeente(), f.Plaatsing.GetProduct(), fenv.GetOccurredOn(), beleid.PerJaar, RulePlaatsingProduct); err != nil {
+			if err := bought(s, r, r.drager(fenv.GetGemeente(), fenv.GetOccurredOn()), f.Plaatsing.GetProduct(), fenv.GetOccurredOn(), beleid.PerJaar, RulePlaatsingProduct); err != nil {
 				return err
 			}
 		}
 	case *ledgerv1.Event_Vangnet:
 		if moved {
-			if err := bought(s, r, fenv.GetGemeente(), beleid.ProductVangnet, fenv.GetOccurredOn(), beleid.PerJaar, RuleVangnetProduct); err != nil {
+			if err := bought(s, r, r.drager(fenv.GetGemeente(), fenv.GetOccurredOn()), beleid.ProductVangnet, fenv.GetOccurredOn(), beleid.PerJaar, RuleVangnetProduct); err != nil {
 				return err
 			}
 		}
 	case *ledgerv1.Event_Uren:
-		g := responsibleOn(history, fenv.GetOccurredOn(), fenv.GetGemeente())
+		g := r.drager(responsibleOn(history, fenv.GetOccurredOn(), fenv.GetGemeente()), fenv.GetOccurredOn())
 		if err := bought(s, r, g, f.Uren.GetProduct(), fenv.GetOccurredOn(), beleid.PerUur, RuleUrenProduct); err != nil {
 			return err
 		}

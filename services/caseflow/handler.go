@@ -101,7 +101,8 @@ func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event, his
 	default:
 		return nil, nil
 	}
-	load := func(g string) error {
+	var load func(g string) error
+	load = func(g string) error {
 		if _, done := hist[g]; done || g == "" {
 			return nil
 		}
@@ -110,6 +111,12 @@ func (h *Handler) policies(ctx context.Context, c *Case, tr *ledgerv1.Event, his
 			return fmt.Errorf("policy of %s: %w", g, err)
 		}
 		hist[g] = hs
+		if h.Gemeenten != nil {
+			// After a herindeling the successor's policy prices the case.
+			if hr, ok := h.Gemeenten.HerindelingVan(g); ok && !hr.Buiten {
+				return load(hr.Naar)
+			}
+		}
 		return nil
 	}
 	if err := load(c.State.Gemeente); err != nil {

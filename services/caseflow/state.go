@@ -108,8 +108,15 @@ func Evolve(s State, ev *ledgerv1.Event) State {
 		s.Gemeente = p.Verhuizing.GetNaarGemeente()
 	case *ledgerv1.Event_Correctie, *ledgerv1.Event_Uren:
 		// Neither changes what the case is; hours are often recorded after
-		// the fact, so they do not move Sinds either.
+		// the fact, so they do not move Sinds either. Neither says who is
+		// responsible now: a correctie is the corrected event's gemeente's,
+		// hours the gemeente's of their last day.
 		return s
+	}
+	if g := env.GetGemeente(); g != "" && ev.GetAanmelding() == nil && ev.GetVerhuizing() == nil {
+		// A transition is recorded under the gemeente responsible when it
+		// happened; after a herindeling that is the successor.
+		s.Gemeente = g
 	}
 	s.Sinds = date
 	return s

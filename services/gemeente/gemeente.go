@@ -177,6 +177,9 @@ func New(list []Gemeente) (*Registry, error) {
 	for i, g := range r.list {
 		r.byCode[g.Code] = i
 	}
+	if err := r.checkHerindelingen(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

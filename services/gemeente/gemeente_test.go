@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/gooi-vechtstreek/ledger/services/event"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 func TestDeployDataFile(t *testing.T) {
@@ -35,8 +37,20 @@ func TestDeployDataFile(t *testing.T) {
 		t.Errorf("unknown: %v", err)
 	}
 	g, _ := r.Lookup("GM0402")
-	if n, ok := g.InwonersOp(2030); !ok || n != g.Inwoners[2026] {
+	if n, ok := g.InwonersOp(2030); !ok || n != g.Inwoners[2027] {
 		t.Errorf("inhabitants in 2030: %d, want the latest year on file", n)
+	}
+	// The 2027 verdeelsleutel weighs Hilversum with Wijdemeren's
+	// inhabitants: the data file must say so.
+	w, _ := r.Lookup("GM1696")
+	if g.Inwoners[2027] < g.Inwoners[2026]+w.Inwoners[2026]*9/10 {
+		t.Errorf("Hilversum 2027 has %d inhabitants; with Wijdemeren it should be about %d", g.Inwoners[2027], g.Inwoners[2026]+w.Inwoners[2026])
+	}
+	if h, ok := r.HerindelingVan("GM1696"); !ok || h.Naar != "GM0402" || h.Buiten || event.FormatDate(h.Op) != "2027-01-01" {
+		t.Errorf("Wijdemeren's herindeling: %+v", h)
+	}
+	if h, ok := r.HerindelingVan("GM0457"); !ok || !h.Buiten {
+		t.Errorf("Weesp's herindeling into Amsterdam, outside the arrangement: %+v", h)
 	}
 }
 
@@ -56,4 +70,65 @@ func TestParseRefuses(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+func TestDrager(t *testing.T) {
+	r, err := Parse(strings.NewReader(`{"gemeenten":[
+		{"code":"GM0001","naam":"Een","geldig_van":"2015-01-01","geldig_tot":"2027-01-01","opvolger":"GM0002"},
+		{"code":"GM0002","naam":"Twee","geldig_van":"2015-01-01","geldig_tot":"2029-01-01","opvolger":"GM0003"},
+		{"code":"GM0003","naam":"Drie","geldig_van":"2015-01-01"},
+		{"code":"GM0004","naam":"Vier","geldig_van":"2015-01-01","geldig_tot":"2022-03-24","opvolger":"GM0363"},
+		{"code":"GM0005","naam":"Vijf","geldig_van":"2028-01-01"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		code, day, want string
+		ended           bool
+	}{
+		{"GM0001", "2026-12-31", "GM0001", false},
+		{"GM0001", "2027-01-01", "GM0002", false},
+		{"GM0001", "2029-01-01", "GM0003", false}, // a chain
+		{"GM0002", "2028-12-31", "GM0002", false},
+		{"GM0004", "2022-03-23", "GM0004", false},
+		{"GM0004", "2022-03-24", "", true}, // into a gemeente outside the arrangement
+		{"GM0003", "2040-01-01", "GM0003", false},
+	} {
+		got, h := r.Drager(tc.code, mustDate(t, tc.day))
+		if got != tc.want || (h != nil) != tc.ended || (h != nil && !h.Buiten) {
+			t.Errorf("Drager(%s, %s) = %q, %+v; want %q, ended %v", tc.code, tc.day, got, h, tc.want, tc.ended)
+		}
+	}
+	if a := r.Archieven("GM0002", mustDate(t, "2026-12-31")); len(a) != 0 {
+		t.Errorf("archives before the date: %+v", a)
+	}
+	if a := r.Archieven("GM0003", mustDate(t, "2029-01-01")); len(a) != 2 {
+		t.Errorf("GM0003 keeps %+v, want GM0001 and GM0002", a)
+	}
+	// A gemeente that joins later can not be used before it does.
+	if err := r.CheckParticipates("GM0005", mustDate(t, "2027-06-01")); !errors.Is(err, ErrNotParticipating) {
+		t.Errorf("GM0005 before joining: %v", err)
+	}
+}
+
+func TestParseRefusesBadSuccessors(t *testing.T) {
+	cases := map[string]string{
+		"no end":   `{"gemeenten":[{"code":"GM0001","naam":"X","opvolger":"GM0002"},{"code":"GM0002","naam":"Y"}]}`,
+		"itself":   `{"gemeenten":[{"code":"GM0001","naam":"X","geldig_tot":"2027-01-01","opvolger":"GM0001"}]}`,
+		"backward": `{"gemeenten":[{"code":"GM0001","naam":"X","geldig_tot":"2027-01-01","opvolger":"GM0002"},{"code":"GM0002","naam":"Y","geldig_tot":"2026-01-01","opvolger":"GM0001"}]}`,
+	}
+	for name, data := range cases {
+		if _, err := Parse(strings.NewReader(data)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func mustDate(t *testing.T, s string) *ledgerv1.Date {
+	t.Helper()
+	d, err := event.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -31,6 +31,14 @@ func startServer(t testing.TB, data string, clk *clock.Manual) string {
 // startServerWith is startServer with a configuration the test changes.
 func startServerWith(t testing.TB, data string, clk *clock.Manual, change func(*serveConfig)) string {
 	t.Helper()
+	addr, _ := startServerLine(t, data, clk, change)
+	return addr
+}
+
+// startServerLine is startServerWith that also returns the server's start
+// line ("ledger luistert op ... (NATS: ...)").
+func startServerLine(t testing.TB, data string, clk *clock.Manual, change func(*serveConfig)) (addr, line string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -55,7 +63,7 @@ func startServerWith(t testing.TB, data string, clk *clock.Manual, change func(*
 	if !ok {
 		t.Fatalf("unexpected start line %q", line)
 	}
-	return addr
+	return addr, line
 }
 
 // cli runs one ledger command against addr.

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +51,9 @@ type serveConfig struct {
 	// clock makes "today"; nil is the system clock. Tests that simulate
 	// years of operation set it; there is no flag for it.
 	clock clock.Clock
+	// archiveCheck is how often the server looks whether a herindeling
+	// has come into force; a minute when zero.
+	archiveCheck time.Duration
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,6 +118,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			return err
 		}
 		defer srv.Shutdown()
+		if err := keepArchives(ctx, srv, reg, cfg, log); err != nil {
+			return err
+		}
 		if nc, err = srv.Connect(); err != nil {
 			return err
 		}
@@ -143,12 +151,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
-	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Logger: log})
+	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Today: cfg.clock.Today, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Logger: log})
 	if err != nil {
 		return err
 	}
 
-	live := region.NewLive(st, log)
+	live := region.NewLive(st, reg, log)
 	// A policy may start in the past where the regional model shows nothing
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
@@ -169,11 +177,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			if err != nil {
 				return nil, err
 			}
-			v, ok := all[g]
-			if !ok {
+			if _, ok := all[g]; !ok {
 				return nil, fmt.Errorf("no replayed view for %s", g)
 			}
-			return v.Proto(caseload.BronReplay), nil
+			// Composed as of today, exactly as the live view is.
+			return caseload.Compose(g, func(code string) *caseload.View { return all[code] }, reg, cfg.clock.Today()).Proto(caseload.BronReplay), nil
 		},
 	}
 	mux := http.NewServeMux()
@@ -232,6 +240,53 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if first != nil && !errors.Is(first, context.Canceled) {
 		return first
 	}
+	return nil
+}
+
+// keepArchives gives every successor read rights on the bus streams of
+// the gemeenten whose history it keeps (Archiefwet) from the day of their
+// herindeling, now and, while ctx lasts, on the day it comes.
+func keepArchives(ctx context.Context, srv *broker.Server, reg *gemeente.Registry, cfg serveConfig, log *slog.Logger) error {
+	archives := func() map[string][]string {
+		out := map[string][]string{}
+		for _, g := range reg.Codes() {
+			for _, h := range reg.Archieven(g, cfg.clock.Today()) {
+				out[g] = append(out[g], h.Van)
+			}
+		}
+		return out
+	}
+	current := archives()
+	if err := srv.SetArchieven(current); err != nil {
+		return err
+	}
+	every := cfg.archiveCheck
+	if every <= 0 {
+		every = time.Minute
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			next := archives()
+			if maps.EqualFunc(next, current, slices.Equal) {
+				continue
+			}
+			if err := srv.SetArchieven(next); err != nil {
+				log.Error("herindeling: archive rights not updated", "err", err)
+				continue
+			}
+			for g, as := range next {
+				log.Info("herindeling: successor keeps the archive", "gemeente", g, "archieven", as)
+			}
+			current = next
+		}
+	}()
 	return nil
 }
 

@@ -54,6 +54,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	t := v.GetTotaal()
 	fmt.Fprintf(w, "%s (%s) — beleidsview %s, peildatum %s (%s, tot %s)\n\n", v.GetNaam(), v.GetGemeente(), v.GetPeriode(), event.FormatDate(v.GetPeildatum()), v.GetBron(), v.GetBijgewerktTot())
+	printHerindelingen(w, v.GetHerindelingen())
 	fmt.Fprintf(w, "Caseload op peildatum: %d\n", t.GetCaseload())
 	fmt.Fprintf(w, "  per trede:     %s\n", tellingen(t.GetCaseloadPerTrede()))
 	fmt.Fprintf(w, "  per doelgroep: %s\n", tellingen(t.GetCaseloadPerDoelgroep()))
@@ -131,6 +132,7 @@ func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io
 	}
 	v := resp.Msg.GetView()
 	fmt.Fprintf(stdout, "%s (%s) — caseload (%s, %d gebeurtenissen verwerkt)\n\n", v.GetNaam(), v.GetGemeente(), v.GetBron(), v.GetVerwerkt())
+	printHerindelingen(stdout, v.GetHerindelingen())
 	fmt.Fprintf(stdout, "actieve zaken: %d\n", v.GetActief())
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nTOESTAND\tAANTAL")
@@ -264,4 +266,14 @@ func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// printHerindelingen says which herindelingen the figures honour.
+func printHerindelingen(w io.Writer, hs []*ledgerv1.Herindeling) {
+	for _, h := range hs {
+		fmt.Fprintf(w, "Herindeling: %s\n", h.GetToelichting())
+	}
+	if len(hs) > 0 {
+		fmt.Fprintln(w)
+	}
 }

@@ -115,7 +115,7 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 	if centrum == "" {
 		centrum = reg.Centrum()
 	}
-	e := newEngine(ps, gs)
+	e := newEngine(ps, gs, m.Drager)
 	for _, c := range m.Cases() {
 		e.addCase(c)
 	}
@@ -135,6 +135,11 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 			Peildatum:     total.peil.Date(),
 			Totaal:        e.cijfers(acc, 0, pol),
 			BijgewerktTot: m.Position().String(),
+		}
+		// Herindelingen up to the day after the peildatum: the ended
+		// gemeente's uitstroom is on its last day.
+		for _, h := range reg.Betrokken(g.Code, (total.peil + 1).Date()) {
+			v.Herindelingen = append(v.Herindelingen, reg.Proto(h))
 		}
 		for i := 1; i < len(ps); i++ {
 			v.PerMaand = append(v.PerMaand, e.cijfers(acc, i, pol))

@@ -18,8 +18,10 @@ import (
 // Keys of the counters besides enum numbers: a verhuizing as uitstroom
 // reason, and the vangnet placements as a soort.
 const (
-	keyVerhuizing int32 = -1
-	keyVangnet    int32 = -1
+	keyVerhuizing        int32 = -1
+	keyHerindeling       int32 = -2
+	keyHerindelingBuiten int32 = -3
+	keyVangnet           int32 = -1
 )
 
 // engine gathers the figures of some gemeenten over some periods in one
@@ -28,8 +30,11 @@ const (
 // gemeente's figures are built from its own stretches of its residents'
 // cases, never from another's.
 type engine struct {
-	ps []period
-	gs map[string]*gacc
+	// drager maps a gemeente to the one carrying its cases on a day, after
+	// herindelingen (region.Model.Drager).
+	drager func(g string, d region.Day) string
+	ps     []period
+	gs     map[string]*gacc
 	// The current case's resident number in the last gemeente asked: a
 	// case has one resident, and mostly one gemeente.
 	lastAcc *gacc
@@ -75,15 +80,16 @@ func (a *gacc) resident(id string) int32 {
 
 // figures are one gemeente's counts in one period.
 type figures struct {
-	caseload     int64
-	perTrede     map[int32]int64
-	perDoelgroep map[int32]int64
-	inAanmelding int64
-	inVerhuizing int64
-	uitstroom    map[int32]int64 // by UitstroomReden; keyVerhuizing for a verhuizing away
-	plaatsingen  map[int32]*ledgerv1.PlaatsingCijfers
-	lwSum, lwN   int64
-	lks          int64
+	caseload      int64
+	perTrede      map[int32]int64
+	perDoelgroep  map[int32]int64
+	inAanmelding  int64
+	inVerhuizing  int64
+	inHerindeling int64
+	uitstroom     map[int32]int64 // by UitstroomReden; keyVerhuizing for a verhuizing away
+	plaatsingen   map[int32]*ledgerv1.PlaatsingCijfers
+	lwSum, lwN    int64
+	lks           int64
 	// Residents (numbers) in the caseload on the peildatum, for the
 	// loonwaarde development.
 	residents []int32
@@ -94,8 +100,8 @@ type measurement struct {
 	value uint32
 }
 
-func newEngine(ps []period, gs []gemeente.Gemeente) *engine {
-	e := &engine{ps: ps, gs: make(map[string]*gacc, len(gs))}
+func newEngine(ps []period, gs []gemeente.Gemeente, drager func(string, region.Day) string) *engine {
+	e := &engine{ps: ps, gs: make(map[string]*gacc, len(gs)), drager: drager}
 	for _, g := range gs {
 		a := &gacc{fig: make([]figures, len(ps)), number: map[string]int32{}}
 		for i := range a.fig {
@@ -153,6 +159,7 @@ func (e *engine) addCase(c *region.Case) {
 	e.lastAcc = nil
 	e.stock(spells)
 	e.flows(c)
+	e.transfers(c)
 	e.placements(c, spells)
 }
 
@@ -196,10 +203,12 @@ func (e *engine) flows(c *region.Case) {
 	for _, ev := range c.Effective() {
 		before := s
 		s = caseflow.Evolve(s, ev)
-		var d region.Day
+		d := region.DayOf(ev.GetEnvelope().GetOccurredOn())
+		// After a herindeling the successor carries the case: what happens
+		// to it from that day on is the successor's.
+		before.Gemeente, s.Gemeente = e.drager(before.Gemeente, d), e.drager(s.Gemeente, d)
 		switch p := ev.GetPayload().(type) {
 		case *ledgerv1.Event_Aanmelding:
-			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
 			if a := e.gs[s.Gemeente]; a != nil {
 				for i, per := range e.ps {
 					if per.start <= d && d <= per.peil {
@@ -208,7 +217,6 @@ func (e *engine) flows(c *region.Case) {
 				}
 			}
 		case *ledgerv1.Event_Verhuizing:
-			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
 			van, naar := before.Gemeente, p.Verhuizing.GetNaarGemeente()
 			if van == "" {
 				van = ev.GetEnvelope().GetGemeente()
@@ -233,7 +241,6 @@ func (e *engine) flows(c *region.Case) {
 				e.measure(to, s.ResidentID, d, lw)
 			}
 		case *ledgerv1.Event_Uitstroom:
-			d = region.DayOf(ev.GetEnvelope().GetOccurredOn())
 			if a := e.gs[before.Gemeente]; a != nil {
 				r := int32(p.Uitstroom.GetReden())
 				for i, per := range e.ps {
@@ -245,13 +252,40 @@ func (e *engine) flows(c *region.Case) {
 		case *ledgerv1.Event_Intake:
 			if lw := p.Intake.GetLoonwaardeProcent(); lw > 0 {
 				if a := e.gs[s.Gemeente]; a != nil {
-					e.measure(a, s.ResidentID, region.DayOf(ev.GetEnvelope().GetOccurredOn()), lw)
+					e.measure(a, s.ResidentID, d, lw)
 				}
 			}
 		case *ledgerv1.Event_Plaatsing:
 			if lw := p.Plaatsing.GetLoonwaardeProcent(); lw > 0 {
 				if a := e.gs[s.Gemeente]; a != nil {
-					e.measure(a, s.ResidentID, region.DayOf(ev.GetEnvelope().GetOccurredOn()), lw)
+					e.measure(a, s.ResidentID, d, lw)
+				}
+			}
+		}
+	}
+}
+
+// transfers counts the herindelingen the case went through: uitstroom at
+// the ended gemeente on its last day, instroom at the successor on the
+// first, or an uitstroom that says the case ended with its gemeente.
+func (e *engine) transfers(c *region.Case) {
+	for _, t := range c.Transfers() {
+		last := t.Day - 1
+		if a := e.gs[t.Van]; a != nil {
+			key := keyHerindeling
+			if t.Buiten {
+				key = keyHerindelingBuiten
+			}
+			for i, per := range e.ps {
+				if per.start <= last && last <= per.peil {
+					a.fig[i].uitstroom[key]++
+				}
+			}
+		}
+		if a := e.gs[t.Naar]; a != nil && !t.Buiten {
+			for i, per := range e.ps {
+				if per.start <= t.Day && t.Day <= per.peil {
+					a.fig[i].inHerindeling++
 				}
 			}
 		}
@@ -310,15 +344,20 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 		Caseload:             f.caseload,
 		CaseloadPerTrede:     enumTellingen(f.perTrede, func(k int32) string { return TredeWord(ledgerv1.Trede(k)) }),
 		CaseloadPerDoelgroep: enumTellingen(f.perDoelgroep, func(k int32) string { return DoelgroepWord(ledgerv1.Doelgroep(k)) }),
-		Instroom:             f.inAanmelding + f.inVerhuizing,
-		InstroomPerReden:     wordTellingen(map[string]int64{RedenAanmelding: f.inAanmelding, RedenVerhuizing: f.inVerhuizing}),
+		Instroom:             f.inAanmelding + f.inVerhuizing + f.inHerindeling,
+		InstroomPerReden:     wordTellingen(map[string]int64{RedenAanmelding: f.inAanmelding, RedenVerhuizing: f.inVerhuizing, RedenHerindeling: f.inHerindeling}),
 	}
 	uit := map[string]int64{}
 	for r, n := range f.uitstroom {
 		out.Uitstroom += n
-		if r == keyVerhuizing {
+		switch r {
+		case keyVerhuizing:
 			uit[RedenVerhuizing] += n
-		} else {
+		case keyHerindeling:
+			uit[RedenHerindeling] += n
+		case keyHerindelingBuiten:
+			uit[RedenHerindelingBuiten] += n
+		default:
 			uit[UitstroomReden(ledgerv1.UitstroomReden(r))] += n
 		}
 	}

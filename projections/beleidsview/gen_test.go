@@ -396,7 +396,7 @@ func (gd *generated) model() (*region.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := region.New()
+	m := region.New(nil)
 	for _, rec := range recs {
 		if err := m.ApplyRecord(rec); err != nil {
 			return nil, err

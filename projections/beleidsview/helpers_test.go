@@ -32,7 +32,7 @@ type hist struct {
 }
 
 func newHist(t testing.TB) *hist {
-	return &hist{t: t, m: region.New(), revs: map[string]uint64{}, ids: map[string]int{}, states: map[string]caseflow.State{}}
+	return &hist{t: t, m: region.New(nil), revs: map[string]uint64{}, ids: map[string]int{}, states: map[string]caseflow.State{}}
 }
 
 func (h *hist) id(prefix string) string {

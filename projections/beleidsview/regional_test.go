@@ -42,7 +42,7 @@ func TestRegionalHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := region.New()
+	live := region.New(nil)
 	for i, rec := range recs {
 		live.Apply(rec, gd.events[i]) // decoded already, as the live model gets them
 	}
@@ -339,7 +339,7 @@ func BenchmarkCompute(b *testing.B) {
 	events := float64(len(recs))
 
 	build := func() *region.Model {
-		m := region.New()
+		m := region.New(nil)
 		for _, rec := range recs {
 			if err := m.ApplyRecord(rec); err != nil {
 				b.Fatal(err)
@@ -447,7 +447,7 @@ func BenchmarkRebuildFromStore(b *testing.B) {
 	runtime.GC()
 	b.ResetTimer()
 	for b.Loop() {
-		m, err := region.Build(ctx, st)
+		m, err := region.Build(ctx, st, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -23,8 +23,10 @@ const (
 	SoortVangnet = "vangnet"
 	// Reasons of instroom and uitstroom other than an uitstroom reden; the
 	// caseload view's words, so that both views say the same.
-	RedenAanmelding = caseload.RedenAanmelding
-	RedenVerhuizing = caseload.RedenVerhuizing
+	RedenAanmelding        = caseload.RedenAanmelding
+	RedenVerhuizing        = caseload.RedenVerhuizing
+	RedenHerindeling       = caseload.RedenHerindeling
+	RedenHerindelingBuiten = caseload.RedenHerindelingBuiten
 )
 
 // enumWord is the users' word of an enum value: the value name without its

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -34,6 +35,8 @@ type history struct {
 	cases  map[string][]*ledgerv1.Event
 	raw    map[string][]byte // marshalled, by event id
 	events []*ledgerv1.Event
+	// reg, when set, decides herindelingen and participation.
+	reg *gemeente.Registry
 }
 
 func newHistory(tb testing.TB) *history {
@@ -57,7 +60,7 @@ func (h *history) try(caseID, gm string, date *ledgerv1.Date, draft *ledgerv1.Ev
 		Envelope: &ledgerv1.Envelope{CaseId: caseID, Gemeente: gm, OccurredOn: date},
 		Payload:  draft.GetPayload(),
 	}
-	ev, err := caseflow.Decide(h.cases[caseID], in, caseflow.Rules{Today: date})
+	ev, err := caseflow.Decide(h.cases[caseID], in, caseflow.Rules{Today: date, Gemeenten: h.reg})
 	if err != nil {
 		return nil, err
 	}

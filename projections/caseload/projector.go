@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ type Config struct {
 	// longer take part: their history stays): one bus stream, one durable
 	// consumer and one snapshot file each.
 	Gemeenten *gemeente.Registry
+	// Today is the day the views are read as of: the herindelingen in force
+	// that day join the views of the ended gemeente and its successor (see
+	// Compose). Nil reads every view on its own.
+	Today func() *ledgerv1.Date
 	// Dir holds the snapshot files; it is created when missing. Deleting a
 	// file makes its view rebuild from the start of its bus stream.
 	Dir string
@@ -86,6 +91,8 @@ type Config struct {
 type Projector struct {
 	followers map[string]*follower
 	codes     []string
+	reg       *gemeente.Registry
+	today     func() *ledgerv1.Date
 	running   atomic.Bool
 }
 
@@ -135,7 +142,7 @@ func NewProjector(cfg Config) (*Projector, error) {
 		return nil, fmt.Errorf("caseload projector: %w", err)
 	}
 	all := cfg.Gemeenten.All()
-	p := &Projector{followers: make(map[string]*follower, len(all))}
+	p := &Projector{followers: make(map[string]*follower, len(all)), reg: cfg.Gemeenten, today: cfg.Today}
 	for _, g := range all {
 		f := &follower{
 			js:       cfg.JS,
@@ -178,37 +185,57 @@ func (p *Projector) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// View returns the live caseload of a gemeente.
+// View returns the live caseload of a gemeente, as of today.
 func (p *Projector) View(code string) (*ledgerv1.CaseloadView, bool) {
-	f, ok := p.followers[code]
-	if !ok {
-		return nil, false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.view.Proto(BronLive), true
+	var out *ledgerv1.CaseloadView
+	ok := p.composed(code, func(c *Composed) { out = c.Proto(BronLive) })
+	return out, ok
 }
 
-// Cases lists a gemeente's cases from its live view; see View.Cases.
+// Cases lists a gemeente's cases from its live view; see Composed.Cases.
 func (p *Projector) Cases(code string, includeClosed bool) ([]*ledgerv1.CaseSummary, bool) {
-	f, ok := p.followers[code]
-	if !ok {
-		return nil, false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.view.Cases(includeClosed), true
+	var out []*ledgerv1.CaseSummary
+	ok := p.composed(code, func(c *Composed) { out = c.Cases(includeClosed) })
+	return out, ok
 }
 
 // Anomalies returns what a gemeente's live view could not use.
 func (p *Projector) Anomalies(code string) (Anomalies, bool) {
-	f, ok := p.followers[code]
-	if !ok {
-		return Anomalies{}, false
+	var out Anomalies
+	ok := p.composed(code, func(c *Composed) { out = c.Anomalies() })
+	return out, ok
+}
+
+// composed runs fn with the view of code composed as of today, holding the
+// locks of every view involved (in code order, so that two readers can not
+// deadlock).
+func (p *Projector) composed(code string, fn func(*Composed)) bool {
+	if _, ok := p.followers[code]; !ok {
+		return false
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.view.Anomalies(), true
+	var today *ledgerv1.Date
+	involved := []string{code}
+	if p.today != nil && p.reg != nil {
+		today = p.today()
+		for _, h := range p.reg.Betrokken(code, today) {
+			involved = append(involved, h.Van, h.Naar)
+		}
+	}
+	slices.Sort(involved)
+	involved = slices.Compact(involved)
+	for _, g := range involved {
+		if f := p.followers[g]; f != nil {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+		}
+	}
+	fn(Compose(code, func(g string) *View {
+		if f := p.followers[g]; f != nil {
+			return f.view
+		}
+		return nil
+	}, p.reg, today))
+	return true
 }
 
 // Progress returns how far a gemeente's view is.

@@ -38,6 +38,12 @@ const (
 const (
 	RedenAanmelding = "aanmelding"
 	RedenVerhuizing = "verhuizing"
+	// RedenHerindeling: the case passed to the successor of its gemeente
+	// (instroom at the successor, uitstroom at the ended gemeente).
+	RedenHerindeling = "herindeling"
+	// RedenHerindelingBuiten: the gemeente went into one outside the
+	// arrangement, and its open cases ended with it.
+	RedenHerindelingBuiten = "herindeling-buiten-regeling"
 	// RedenOnbekend is an uitstroom without a (known) reden.
 	RedenOnbekend = "onbekend"
 )
@@ -60,9 +66,14 @@ const (
 // the events per segment and the counters; the figures are derived again on
 // load, so a snapshot can not disagree with the events it holds.
 type View struct {
-	gemeente  string
-	naam      string
-	cases     map[string]*caseEntry
+	gemeente string
+	naam     string
+	cases    map[string]*caseEntry
+	// held are events of cases the view has no start of, by case id. After
+	// a herindeling they are the successor's events of a carried case
+	// (whose start is in the ended gemeente's view; see Compose); anything
+	// else is an orphan.
+	held      map[string][]*ledgerv1.Event
 	verwerkt  uint64
 	anomalies Anomalies
 	totals    totals
@@ -111,7 +122,7 @@ type flow struct {
 
 // NewView returns an empty view of gemeente code (GMxxxx) named naam.
 func NewView(code, naam string) *View {
-	return &View{gemeente: code, naam: naam, cases: make(map[string]*caseEntry), totals: newTotals()}
+	return &View{gemeente: code, naam: naam, cases: make(map[string]*caseEntry), held: make(map[string][]*ledgerv1.Event), totals: newTotals()}
 }
 
 // Gemeente is the CBS code of the view's gemeente.
@@ -149,11 +160,25 @@ func (v *View) Apply(ev *ledgerv1.Event) {
 	}
 	env := ev.GetEnvelope()
 	c := v.cases[env.GetCaseId()]
-	if c != nil && c.holds(env.GetEventId()) {
+	if c != nil && c.holds(env.GetEventId()) || v.isHeld(env.GetCaseId(), env.GetEventId()) {
 		v.anomalies.Duplicates++
 		return
 	}
 	v.verwerkt++
+	if c == nil && !v.startsSegment(ev) {
+		// Kept, not dropped: after a herindeling this is the successor's
+		// part of a carried case's history.
+		if v.held == nil {
+			v.held = make(map[string][]*ledgerv1.Event)
+		}
+		v.held[env.GetCaseId()] = append(v.held[env.GetCaseId()], minimise(ev))
+		if ev.GetCorrectie() != nil {
+			v.anomalies.SkippedCorrecties++
+		} else {
+			v.anomalies.Orphans++
+		}
+		return
+	}
 
 	var seg *segment
 	switch {
@@ -195,6 +220,15 @@ func (v *View) Apply(ev *ledgerv1.Event) {
 	v.totals.flows(seg.flows, +1)
 	v.totals.active(before, -1)
 	v.totals.active(v.activeOf(c), +1)
+}
+
+func (v *View) isHeld(caseID, eventID string) bool {
+	for _, ev := range v.held[caseID] {
+		if ev.GetEnvelope().GetEventId() == eventID {
+			return true
+		}
+	}
+	return false
 }
 
 // startsSegment reports whether ev opens a period of responsibility of G.
@@ -245,9 +279,18 @@ func (v *View) fold(events []*ledgerv1.Event) (caseflow.State, []flow, error) {
 			return caseflow.State{}, nil, err
 		}
 	}
+	return state, v.flowsOf(eff, nil), nil
+}
+
+// flowsOf returns the instroom and uitstroom of an effective history, from
+// day from on when from is set.
+func (v *View) flowsOf(eff []*ledgerv1.Event, from *ledgerv1.Date) []flow {
 	var flows []flow
 	maand := func(ev *ledgerv1.Event) string { return event.Month(ev.GetEnvelope().GetOccurredOn()) }
 	for _, ev := range eff {
+		if from != nil && event.CompareDates(ev.GetEnvelope().GetOccurredOn(), from) < 0 {
+			continue
+		}
 		switch p := ev.GetPayload().(type) {
 		case *ledgerv1.Event_Aanmelding:
 			flows = append(flows, flow{maand: maand(ev), reden: RedenAanmelding})
@@ -263,7 +306,7 @@ func (v *View) fold(events []*ledgerv1.Event) (caseflow.State, []flow, error) {
 			flows = append(flows, flow{maand: maand(ev), uit: true, reden: UitstroomReden(p.Uitstroom.GetReden())})
 		}
 	}
-	return state, flows, nil
+	return flows
 }
 
 // UitstroomReden is the reason key of an uitstroom reden: the enum name
@@ -472,6 +515,7 @@ type viewJSON struct {
 	Verwerkt  uint64               `json:"verwerkt"`
 	Anomalies Anomalies            `json:"anomalies"`
 	Cases     map[string][]segJSON `json:"cases"`
+	Held      map[string]segJSON   `json:"held,omitempty"`
 }
 
 type segJSON struct {
@@ -498,6 +542,20 @@ func (v *View) MarshalJSON() ([]byte, error) {
 			}
 		}
 		out.Cases[id] = segs
+	}
+	for id, evs := range v.held {
+		if out.Held == nil {
+			out.Held = make(map[string]segJSON, len(v.held))
+		}
+		var sj segJSON
+		for _, ev := range evs {
+			b, err := opts.Marshal(ev)
+			if err != nil {
+				return nil, fmt.Errorf("caseload view %s: held event of case %s: %w", v.gemeente, id, err)
+			}
+			sj.Events = append(sj.Events, b)
+		}
+		out.Held[id] = sj
 	}
 	return json.Marshal(out)
 }
@@ -534,6 +592,15 @@ func (v *View) UnmarshalJSON(data []byte) error {
 		}
 		w.cases[id] = c
 		w.totals.active(w.activeOf(c), +1)
+	}
+	for id, sj := range in.Held {
+		for j, b := range sj.Events {
+			ev, err := event.Decode(b)
+			if err != nil {
+				return fmt.Errorf("caseload view %s: held event %d of case %s: %w", in.Gemeente, j, id, err)
+			}
+			w.held[id] = append(w.held[id], ev)
+		}
 	}
 	*v = *w
 	return nil

@@ -61,8 +61,9 @@ type figures struct {
 	maanden map[string]string
 }
 
-func figuresOf(v *View) figures {
-	cv := v.Proto(BronReplay)
+func figuresOf(v *View) figures { return figuresOfProto(v.Proto(BronReplay)) }
+
+func figuresOfProto(cv *ledgerv1.CaseloadView) figures {
 	f := figures{actief: cv.GetActief(), maanden: map[string]string{}}
 	var ts, ds []string
 	for _, t := range cv.GetPerToestand() {

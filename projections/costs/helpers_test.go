@@ -22,7 +22,9 @@ type hist struct {
 	ids  map[string]int
 }
 
-func newHist() *hist { return &hist{m: region.New(), revs: map[string]uint64{}, ids: map[string]int{}} }
+func newHist() *hist {
+	return &hist{m: region.New(nil), revs: map[string]uint64{}, ids: map[string]int{}}
+}
 
 func (h *hist) id(prefix string) string {
 	h.ids[prefix]++

@@ -23,7 +23,7 @@ import (
 func TestBuildFromStore(t *testing.T) {
 	ctx := context.Background()
 	st := natsstoretest.New(t)
-	live := region.NewLive(st, nil)
+	live := region.NewLive(st, nil, nil)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go live.Run(runCtx)
@@ -44,7 +44,7 @@ func TestBuildFromStore(t *testing.T) {
 		}
 		last = res.Position
 	}
-	m, err := region.Build(ctx, st)
+	m, err := region.Build(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestBuildFromStore(t *testing.T) {
 	if _, err := st.Append(ctx, "case-"+uuid.NewString(), store.NoStream(), store.EventData{ID: bad, Type: "intake", Data: []byte{0xff, 0x01}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := region.Build(ctx, st); !errors.Is(err, event.ErrMalformed) {
+	if _, err := region.Build(ctx, st, nil); !errors.Is(err, event.ErrMalformed) {
 		t.Fatalf("Build over a damaged event: %v, want ErrMalformed", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 // Case is one case's events and what follows from them.
 type Case struct {
 	ID     string
+	carry  *carrier
 	events []*ledgerv1.Event
 	d      *derived // nil when events changed since it was computed
 }
@@ -19,6 +20,7 @@ type derived struct {
 	spells     []Spell
 	placements []*Placement
 	hours      []Hours
+	transfers  []Transfer
 	err        error
 }
 
@@ -44,7 +46,8 @@ type Placement struct {
 	// it runs.
 	Start, End Day
 	// EndedBy is the event that ended it; EndKind its type ("uitval",
-	// "uitstroom", "vangnet" or "plaatsing").
+	// "uitstroom", "vangnet" or "plaatsing"), or EndHerindeling with no
+	// event when its gemeente went out of the arrangement.
 	EndedBy, EndKind string
 	Loonwaarde       uint32
 	LKSCentPerMaand  int64
@@ -78,6 +81,9 @@ func (c *Case) Spells() []Spell { return c.derive().spells }
 
 // Placements returns the case's placements in date order.
 func (c *Case) Placements() []*Placement { return c.derive().placements }
+
+// Transfers returns the herindelingen the case went through while open.
+func (c *Case) Transfers() []Transfer { return c.derive().transfers }
 
 // Hours returns the hours recorded on the case.
 func (c *Case) Hours() []Hours { return c.derive().hours }
@@ -172,6 +178,7 @@ func (c *Case) derive() *derived {
 	if started {
 		d.spells = append(d.spells, Spell{From: from, To: Open, Gemeente: s.Gemeente, State: s, Placement: cur})
 	}
+	d.spells, d.transfers = c.carry.apply(d.spells)
 	// Hours are charged to the gemeente responsible on their last day.
 	for i := range d.hours {
 		for _, sp := range d.spells {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
@@ -24,11 +25,11 @@ type Live struct {
 }
 
 // NewLive follows st.
-func NewLive(st store.Store, log *slog.Logger) *Live {
+func NewLive(st store.Store, reg *gemeente.Registry, log *slog.Logger) *Live {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Live{st: st, log: log.With("component", "region"), m: New(), notify: make(chan struct{})}
+	return &Live{st: st, log: log.With("component", "region"), m: New(reg), notify: make(chan struct{})}
 }
 
 // Run follows the store until ctx ends, resuming after failures.

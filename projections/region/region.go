@@ -21,6 +21,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -58,6 +59,7 @@ type Model struct {
 	policies map[string]beleid.History
 	keys     map[int32][]*KeyVersion
 	bookings []*Booking
+	carry    *carrier // herindelingen from the data file; nil for none
 	position store.Position
 	events   uint64
 	// latest is the latest date a case fact took effect (corrections,
@@ -65,14 +67,15 @@ type Model struct {
 	latest Day
 }
 
-// New returns an empty model.
-func New() *Model {
-	return &Model{cases: map[string]*Case{}, policies: map[string]beleid.History{}, keys: map[int32][]*KeyVersion{}}
+// New returns an empty model. The registry's herindelingen decide who
+// carries a case after its gemeente ended (see carrier); nil knows none.
+func New(reg *gemeente.Registry) *Model {
+	return &Model{cases: map[string]*Case{}, policies: map[string]beleid.History{}, keys: map[int32][]*KeyVersion{}, carry: newCarrier(reg)}
 }
 
 // Build reads the whole store into a new model: the auditor's replay.
 // Reading and decoding run beside applying, so a rebuild uses both cores.
-func Build(ctx context.Context, s store.Store) (*Model, error) {
+func Build(ctx context.Context, s store.Store, reg *gemeente.Registry) (*Model, error) {
 	type item struct {
 		rec store.RecordedEvent
 		ev  *ledgerv1.Event
@@ -111,7 +114,7 @@ func Build(ctx context.Context, s store.Store) (*Model, error) {
 			}
 		}
 	}()
-	m := New()
+	m := New(reg)
 	for batch := range batches {
 		for _, it := range batch {
 			if it.err != nil {
@@ -194,7 +197,7 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		id := env.GetCaseId()
 		c := m.cases[id]
 		if c == nil {
-			c = &Case{ID: id}
+			c = &Case{ID: id, carry: m.carry}
 			m.cases[id] = c
 			m.sorted = nil
 		}

@@ -21,7 +21,7 @@ type feed struct {
 	revs map[string]uint64
 }
 
-func newFeed() *feed { return &feed{m: New(), revs: map[string]uint64{}} }
+func newFeed() *feed { return &feed{m: New(nil), revs: map[string]uint64{}} }
 
 func (f *feed) add(gm, caseID string, d *ledgerv1.Date, ev *ledgerv1.Event) *ledgerv1.Event {
 	f.seq++

@@ -237,6 +237,18 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 		}
 	}
 	resp := &ledgerv1.GetCaseResponse{Case: c.State.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
+	if c.State.Open() {
+		// After a herindeling the successor carries the case, also when
+		// nothing has been recorded on it since; or it ended with its
+		// gemeente.
+		switch g, h := s.Gemeenten.Drager(c.State.Gemeente, s.Clock.Today()); {
+		case h != nil:
+			resp.Case.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
+			resp.Case.Sinds = h.Op
+		default:
+			resp.Case.Gemeente = g
+		}
+	}
 	for i, ev := range c.Events {
 		resp.Timeline = append(resp.Timeline, &ledgerv1.TimelineEntry{
 			Revision:         c.Records[i].Revision,

@@ -23,7 +23,7 @@ func (s *Server) today() region.Day {
 // store when replay is asked: the auditor's check that both agree.
 func (s *Server) withModel(ctx context.Context, replay bool, fn func(m *region.Model) error) (bron string, err error) {
 	if replay {
-		m, err := region.Build(ctx, s.Store)
+		m, err := region.Build(ctx, s.Store, s.Gemeenten)
 		if err != nil {
 			return "", err
 		}

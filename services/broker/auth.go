@@ -20,6 +20,10 @@ type Auth struct {
 type User struct {
 	Name     string
 	Password string
+	// Archieven are the ended gemeenten whose bus streams this gemeente
+	// keeps as their successor (Archiefwet): it reads them as it reads its
+	// own.
+	Archieven []string
 }
 
 // InboxPrefix is the reply subject prefix of a gemeente's connections. A
@@ -31,29 +35,35 @@ func InboxPrefix(gemeente string) string { return "_INBOX_" + gemeente }
 // calls on its own bus stream (info, its consumers, fetching and acking
 // messages) and replies on its own inbox. Nothing else: no publishing on
 // ledger subjects, and hands off the ledger's own consumer on the stream.
-func GemeentePermissions(gemeente string) *server.Permissions {
-	s := bus.StreamName(gemeente)
-	own := bus.LedgerConsumer(gemeente)
+// A successor after a herindeling has the same rights on the streams of
+// the gemeenten whose history it keeps (archieven).
+func GemeentePermissions(gemeente string, archieven ...string) *server.Permissions {
+	pub := &server.SubjectPermission{Allow: []string{"$JS.API.INFO"}}
+	for _, g := range append([]string{gemeente}, archieven...) {
+		s := bus.StreamName(g)
+		own := bus.LedgerConsumer(g)
+		pub.Allow = append(pub.Allow,
+			"$JS.API.STREAM.INFO."+s,
+			"$JS.API.STREAM.MSG.GET."+s,
+			"$JS.API.CONSUMER.CREATE."+s+".>",
+			"$JS.API.CONSUMER.DURABLE.CREATE."+s+".>",
+			"$JS.API.CONSUMER.INFO."+s+".>",
+			"$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.API.CONSUMER.LIST."+s,
+			"$JS.API.CONSUMER.NAMES."+s,
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>",
+			"$JS.ACK."+s+".>",
+			"$JS.FC."+s+".>",
+		)
+		pub.Deny = append(pub.Deny,
+			"$JS.API.CONSUMER.*."+s+"."+own,
+			"$JS.API.CONSUMER.*."+s+"."+own+".>",
+			"$JS.API.CONSUMER.*.*."+s+"."+own,
+			"$JS.ACK."+s+"."+own+".>",
+		)
+	}
 	return &server.Permissions{
-		Publish: &server.SubjectPermission{Allow: []string{
-			"$JS.API.INFO",
-			"$JS.API.STREAM.INFO." + s,
-			"$JS.API.STREAM.MSG.GET." + s,
-			"$JS.API.CONSUMER.CREATE." + s + ".>",
-			"$JS.API.CONSUMER.DURABLE.CREATE." + s + ".>",
-			"$JS.API.CONSUMER.INFO." + s + ".>",
-			"$JS.API.CONSUMER.DELETE." + s + ".>",
-			"$JS.API.CONSUMER.LIST." + s,
-			"$JS.API.CONSUMER.NAMES." + s,
-			"$JS.API.CONSUMER.MSG.NEXT." + s + ".>",
-			"$JS.ACK." + s + ".>",
-			"$JS.FC." + s + ".>",
-		}, Deny: []string{
-			"$JS.API.CONSUMER.*." + s + "." + own,
-			"$JS.API.CONSUMER.*." + s + "." + own + ".>",
-			"$JS.API.CONSUMER.*.*." + s + "." + own,
-			"$JS.ACK." + s + "." + own + ".>",
-		}},
+		Publish:   pub,
 		Subscribe: &server.SubjectPermission{Allow: []string{InboxPrefix(gemeente) + ".>"}},
 	}
 }
@@ -66,7 +76,7 @@ func GemeenteOptions(u User) []nats.Option {
 func (a *Auth) users() []*server.User {
 	users := []*server.User{{Username: a.Service.Name, Password: a.Service.Password}}
 	for _, g := range a.Gemeenten {
-		users = append(users, &server.User{Username: g.Name, Password: g.Password, Permissions: GemeentePermissions(g.Name)})
+		users = append(users, &server.User{Username: g.Name, Password: g.Password, Permissions: GemeentePermissions(g.Name, g.Archieven...)})
 	}
 	return users
 }

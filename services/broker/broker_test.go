@@ -3,6 +3,7 @@ package broker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +155,92 @@ func TestGemeenteReadsOnlyItsOwnStream(t *testing.T) {
 	}
 	if st, _ := info.Info(ctx); st.State.Msgs != 1 {
 		t.Errorf("Hilversum's stream has %d messages after a forged publish, want 1", st.State.Msgs)
+	}
+}
+
+// TestSuccessorKeepsTheArchive: after a herindeling the successor reads the
+// ended gemeente's bus stream as its own, from the moment the running
+// server is told; another gemeente still can not.
+func TestSuccessorKeepsTheArchive(t *testing.T) {
+	ctx := context.Background()
+	hilversum := broker.User{Name: "GM0402", Password: "pw-hilversum"}
+	huizen := broker.User{Name: "GM0406", Password: "pw-huizen"}
+	wijdemeren := broker.User{Name: "GM1696", Password: "pw-wijdemeren"}
+	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Auth: &broker.Auth{
+		Service:   broker.User{Name: "ledger", Password: "pw-ledger"},
+		Gemeenten: []broker.User{hilversum, huizen, wijdemeren},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	svc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	sjs, _ := jetstream.New(svc)
+	if _, err := bus.EnsureStream(ctx, sjs, "GM1696", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sjs.Publish(ctx, bus.Subject("GM1696", "aanmelding"), []byte("event of GM1696")); err != nil {
+		t.Fatal(err)
+	}
+	read := func(u broker.User) error {
+		nc, err := nats.Connect(srv.ClientURL(), broker.GemeenteOptions(u)...)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		cons, err := js.CreateOrUpdateConsumer(short, bus.StreamName("GM1696"), jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+		if err != nil {
+			return err
+		}
+		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			return err
+		}
+		if string(msg.Data()) != "event of GM1696" {
+			return fmt.Errorf("read %q", msg.Data())
+		}
+		return nil
+	}
+	if err := read(hilversum); err == nil {
+		t.Fatal("Hilversum read Wijdemeren's stream before the herindeling")
+	}
+	if err := srv.SetArchieven(map[string][]string{"GM0402": {"GM1696"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(hilversum); err != nil {
+		t.Fatalf("Hilversum can not read the archive it keeps: %v", err)
+	}
+	if err := read(huizen); err == nil {
+		t.Fatal("Huizen read Wijdemeren's stream")
+	}
+	if err := read(wijdemeren); err != nil {
+		t.Fatalf("Wijdemeren's own user lost its stream: %v", err)
+	}
+}
+
+// TestArchievenWithoutPort: a server that listens on no port (the default
+// of the tests and of `ledger serve --nats=-1`) takes new archive rights
+// too.
+func TestArchievenWithoutPort(t *testing.T) {
+	srv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1", Auth: &broker.Auth{
+		Service:   broker.User{Name: "ledger", Password: "pw-ledger"},
+		Gemeenten: []broker.User{{Name: "GM0402", Password: "pw"}, {Name: "GM1696", Password: "pw2"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	if err := srv.SetArchieven(map[string][]string{"GM0402": {"GM1696"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetArchieven(map[string][]string{}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1274,7 +1274,11 @@ type CaseloadView struct {
 	// "live" or "replay".
 	Bron string `protobuf:"bytes,7,opt,name=bron,proto3" json:"bron,omitempty"`
 	// Number of events of this gemeente the view has applied.
-	Verwerkt      uint64 `protobuf:"varint,8,opt,name=verwerkt,proto3" json:"verwerkt,omitempty"`
+	Verwerkt uint64 `protobuf:"varint,8,opt,name=verwerkt,proto3" json:"verwerkt,omitempty"`
+	// Herindelingen in force on the day of the view that involve this
+	// gemeente: as successor it carries (and keeps the history of) the ended
+	// gemeente's cases; as ended gemeente its open cases went over.
+	Herindelingen []*Herindeling `protobuf:"bytes,9,rep,name=herindelingen,proto3" json:"herindelingen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1365,6 +1369,111 @@ func (x *CaseloadView) GetVerwerkt() uint64 {
 	return 0
 }
 
+func (x *CaseloadView) GetHerindelingen() []*Herindeling {
+	if x != nil {
+		return x.Herindelingen
+	}
+	return nil
+}
+
+// Herindeling is a gemeente that ended with a successor, as the data file
+// (deploy/gemeenten.json) gives it. The projections honour it; no stored
+// event is rewritten.
+type Herindeling struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Van      string                 `protobuf:"bytes,1,opt,name=van,proto3" json:"van,omitempty"`
+	VanNaam  string                 `protobuf:"bytes,2,opt,name=van_naam,json=vanNaam,proto3" json:"van_naam,omitempty"`
+	Naar     string                 `protobuf:"bytes,3,opt,name=naar,proto3" json:"naar,omitempty"`
+	NaarNaam string                 `protobuf:"bytes,4,opt,name=naar_naam,json=naarNaam,proto3" json:"naar_naam,omitempty"`
+	// First day the successor carries the open cases.
+	Per *Date `protobuf:"bytes,5,opt,name=per,proto3" json:"per,omitempty"`
+	// The successor is outside the arrangement: the open cases ended on per.
+	BuitenRegeling bool `protobuf:"varint,6,opt,name=buiten_regeling,json=buitenRegeling,proto3" json:"buiten_regeling,omitempty"`
+	// What it means for the reader, in Dutch.
+	Toelichting   string `protobuf:"bytes,7,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Herindeling) Reset() {
+	*x = Herindeling{}
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Herindeling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Herindeling) ProtoMessage() {}
+
+func (x *Herindeling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
+func (*Herindeling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Herindeling) GetVan() string {
+	if x != nil {
+		return x.Van
+	}
+	return ""
+}
+
+func (x *Herindeling) GetVanNaam() string {
+	if x != nil {
+		return x.VanNaam
+	}
+	return ""
+}
+
+func (x *Herindeling) GetNaar() string {
+	if x != nil {
+		return x.Naar
+	}
+	return ""
+}
+
+func (x *Herindeling) GetNaarNaam() string {
+	if x != nil {
+		return x.NaarNaam
+	}
+	return ""
+}
+
+func (x *Herindeling) GetPer() *Date {
+	if x != nil {
+		return x.Per
+	}
+	return nil
+}
+
+func (x *Herindeling) GetBuitenRegeling() bool {
+	if x != nil {
+		return x.BuitenRegeling
+	}
+	return false
+}
+
+func (x *Herindeling) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
 type ToestandCount struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Toestand      Toestand               `protobuf:"varint,1,opt,name=toestand,proto3,enum=ledger.v1.Toestand" json:"toestand,omitempty"`
@@ -1375,7 +1484,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1496,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1509,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -1427,7 +1536,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1548,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1561,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -1487,7 +1596,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1608,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1621,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -1560,7 +1669,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1681,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1694,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -1610,7 +1719,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1731,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1744,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 type ListGemeentenResponse struct {
@@ -1647,7 +1756,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1768,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1781,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -1697,7 +1806,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1818,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1831,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -1782,7 +1891,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1903,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1916,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Refusal) GetRule() string {
@@ -1855,7 +1964,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +1976,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +1989,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -1922,7 +2031,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2043,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2056,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -1973,7 +2082,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1985,7 +2094,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1998,7 +2107,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -2017,7 +2126,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2029,7 +2138,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2042,7 +2151,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -2067,7 +2176,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2079,7 +2188,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2092,7 +2201,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -2156,7 +2265,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2277,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2290,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -2256,7 +2365,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2377,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2390,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -2306,7 +2415,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2427,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2440,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 type GetRegioResponse struct {
@@ -2344,7 +2453,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2356,7 +2465,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2369,7 +2478,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -2397,7 +2506,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2409,7 +2518,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2422,7 +2531,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -2461,7 +2570,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +2582,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +2595,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -2526,7 +2635,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2538,7 +2647,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2551,7 +2660,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -2581,13 +2690,15 @@ type Beleidsview struct {
 	Bron string `protobuf:"bytes,9,opt,name=bron,proto3" json:"bron,omitempty"`
 	// Position in the store the figures include, "commit/prepare".
 	BijgewerktTot string `protobuf:"bytes,10,opt,name=bijgewerkt_tot,json=bijgewerktTot,proto3" json:"bijgewerkt_tot,omitempty"`
+	// Herindelingen that involve this gemeente up to the peildatum.
+	Herindelingen []*Herindeling `protobuf:"bytes,11,rep,name=herindelingen,proto3" json:"herindelingen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2599,7 +2710,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2612,7 +2723,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -2685,6 +2796,13 @@ func (x *Beleidsview) GetBijgewerktTot() string {
 	return ""
 }
 
+func (x *Beleidsview) GetHerindelingen() []*Herindeling {
+	if x != nil {
+		return x.Herindelingen
+	}
+	return nil
+}
+
 type Periodecijfers struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Periode   string                 `protobuf:"bytes,1,opt,name=periode,proto3" json:"periode,omitempty"`
@@ -2706,7 +2824,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2718,7 +2836,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2731,7 +2849,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -2830,7 +2948,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +2960,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +2973,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -2894,7 +3012,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3024,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3037,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -2986,7 +3104,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3116,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3129,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -3056,7 +3174,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3068,7 +3186,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3081,7 +3199,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -3140,7 +3258,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3270,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3283,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -3212,7 +3330,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3224,7 +3342,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3237,7 +3355,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -3307,7 +3425,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3319,7 +3437,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3332,7 +3450,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -3365,7 +3483,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3377,7 +3495,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3390,7 +3508,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -3441,7 +3559,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3453,7 +3571,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3466,7 +3584,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -3641,7 +3759,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +3771,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +3784,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -3692,7 +3810,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3704,7 +3822,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3717,7 +3835,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -3742,7 +3860,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3754,7 +3872,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3767,7 +3885,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -3901,7 +4019,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x16\n" +
 	"\x06replay\x18\x02 \x01(\bR\x06replay\">\n" +
 	"\x0fGetViewResponse\x12+\n" +
-	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\"\xb8\x02\n" +
+	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\"\xf6\x02\n" +
 	"\fCaseloadView\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x16\n" +
@@ -3910,7 +4028,16 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\rper_doelgroep\x18\x05 \x03(\v2\x19.ledger.v1.DoelgroepCountR\fperDoelgroep\x123\n" +
 	"\tper_maand\x18\x06 \x03(\v2\x16.ledger.v1.MaandStroomR\bperMaand\x12\x12\n" +
 	"\x04bron\x18\a \x01(\tR\x04bron\x12\x1a\n" +
-	"\bverwerkt\x18\b \x01(\x04R\bverwerkt\"X\n" +
+	"\bverwerkt\x18\b \x01(\x04R\bverwerkt\x12<\n" +
+	"\rherindelingen\x18\t \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xd9\x01\n" +
+	"\vHerindeling\x12\x10\n" +
+	"\x03van\x18\x01 \x01(\tR\x03van\x12\x19\n" +
+	"\bvan_naam\x18\x02 \x01(\tR\avanNaam\x12\x12\n" +
+	"\x04naar\x18\x03 \x01(\tR\x04naar\x12\x1b\n" +
+	"\tnaar_naam\x18\x04 \x01(\tR\bnaarNaam\x12!\n" +
+	"\x03per\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\x03per\x12'\n" +
+	"\x0fbuiten_regeling\x18\x06 \x01(\bR\x0ebuitenRegeling\x12 \n" +
+	"\vtoelichting\x18\a \x01(\tR\vtoelichting\"X\n" +
 	"\rToestandCount\x12/\n" +
 	"\btoestand\x18\x01 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12\x16\n" +
 	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\\\n" +
@@ -3989,7 +4116,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x05maand\x18\x03 \x01(\x05R\x05maand\x12\x16\n" +
 	"\x06replay\x18\x04 \x01(\bR\x06replay\"D\n" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
-	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\"\x97\x03\n" +
+	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\"\xd5\x03\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -4001,7 +4128,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\rkosten_totaal\x18\b \x01(\v2\x15.ledger.v1.KostenpostR\fkostenTotaal\x12\x12\n" +
 	"\x04bron\x18\t \x01(\tR\x04bron\x12%\n" +
 	"\x0ebijgewerkt_tot\x18\n" +
-	" \x01(\tR\rbijgewerktTot\"\xe0\x04\n" +
+	" \x01(\tR\rbijgewerktTot\x12<\n" +
+	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xe0\x04\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -4144,7 +4272,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
 	(*ImportRegel)(nil),            // 1: ledger.v1.ImportRegel
@@ -4162,167 +4290,171 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*GetViewRequest)(nil),         // 13: ledger.v1.GetViewRequest
 	(*GetViewResponse)(nil),        // 14: ledger.v1.GetViewResponse
 	(*CaseloadView)(nil),           // 15: ledger.v1.CaseloadView
-	(*ToestandCount)(nil),          // 16: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 17: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 18: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 19: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 20: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 21: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 22: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 23: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 24: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 25: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 26: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 27: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 28: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 29: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 30: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 31: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 32: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 33: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 34: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 35: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 36: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 37: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 38: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 39: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 40: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 41: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 42: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 43: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 44: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 45: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 46: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 47: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 48: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 49: ledger.v1.SrgTelling
-	(*Date)(nil),                   // 50: ledger.v1.Date
-	(*Aanmelding)(nil),             // 51: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 52: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 53: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 54: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 55: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 56: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 57: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 58: ledger.v1.Correctie
-	(*Uren)(nil),                   // 59: ledger.v1.Uren
-	(Toestand)(0),                  // 60: ledger.v1.Toestand
-	(*Event)(nil),                  // 61: ledger.v1.Event
-	(Doelgroep)(0),                 // 62: ledger.v1.Doelgroep
-	(Trede)(0),                     // 63: ledger.v1.Trede
-	(PlaatsingType)(0),             // 64: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 65: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 66: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 67: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 68: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 69: ledger.v1.Verdeelmethode
+	(*Herindeling)(nil),            // 16: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 17: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 18: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 19: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 20: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 21: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 22: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 23: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 24: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 25: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 26: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 27: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 28: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 29: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 30: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 31: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 32: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 33: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 34: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 35: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 36: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 37: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 38: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 39: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 40: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 41: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 42: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 43: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 44: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 45: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 46: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 47: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 48: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 49: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 50: ledger.v1.SrgTelling
+	(*Date)(nil),                   // 51: ledger.v1.Date
+	(*Aanmelding)(nil),             // 52: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 53: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 54: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 55: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 56: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 57: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 58: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 59: ledger.v1.Correctie
+	(*Uren)(nil),                   // 60: ledger.v1.Uren
+	(Toestand)(0),                  // 61: ledger.v1.Toestand
+	(*Event)(nil),                  // 62: ledger.v1.Event
+	(Doelgroep)(0),                 // 63: ledger.v1.Doelgroep
+	(Trede)(0),                     // 64: ledger.v1.Trede
+	(PlaatsingType)(0),             // 65: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 66: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 67: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 68: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 69: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 70: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
 	5,  // 0: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	24, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	29, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	25, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	30, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
 	1,  // 3: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,  // 4: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	3,  // 5: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	50, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	51, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	52, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	53, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	54, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	55, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	56, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	57, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	58, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	59, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	60, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	50, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	51, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	52, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	53, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	54, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	55, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	56, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	57, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	58, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	59, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	60, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	61, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	51, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	10, // 18: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	9,  // 19: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	61, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	60, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	62, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	63, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	64, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	50, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	50, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	62, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	61, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	63, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	64, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	65, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	51, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	51, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
 	10, // 27: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	15, // 28: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	16, // 29: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	17, // 30: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	18, // 31: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	60, // 32: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	62, // 33: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	19, // 34: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	19, // 35: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	22, // 36: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	50, // 37: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	50, // 38: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	60, // 39: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	65, // 40: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	28, // 41: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	65, // 42: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	50, // 43: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	50, // 44: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	66, // 45: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	67, // 46: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	33, // 47: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	33, // 48: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	61, // 49: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	36, // 50: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	50, // 51: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	37, // 52: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	37, // 53: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	43, // 54: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	43, // 55: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	50, // 56: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	38, // 57: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	38, // 58: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	38, // 59: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	38, // 60: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	39, // 61: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	40, // 62: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	42, // 63: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	41, // 64: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	50, // 65: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	50, // 66: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	68, // 67: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	46, // 68: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	68, // 69: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	50, // 70: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	50, // 71: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	69, // 72: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	49, // 73: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	5,  // 74: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	7,  // 75: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	11, // 76: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	13, // 77: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	20, // 78: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	24, // 79: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	26, // 80: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	29, // 81: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	31, // 82: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	34, // 83: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	44, // 84: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	47, // 85: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	2,  // 86: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	6,  // 87: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	8,  // 88: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	12, // 89: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	14, // 90: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	21, // 91: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	25, // 92: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	27, // 93: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	30, // 94: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	32, // 95: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	35, // 96: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	45, // 97: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	48, // 98: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	4,  // 99: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	87, // [87:100] is the sub-list for method output_type
-	74, // [74:87] is the sub-list for method input_type
-	74, // [74:74] is the sub-list for extension type_name
-	74, // [74:74] is the sub-list for extension extendee
-	0,  // [0:74] is the sub-list for field type_name
+	17, // 29: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	18, // 30: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	19, // 31: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	16, // 32: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	51, // 33: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	61, // 34: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	63, // 35: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	20, // 36: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	20, // 37: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	23, // 38: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	51, // 39: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	51, // 40: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	61, // 41: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	66, // 42: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	29, // 43: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	66, // 44: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	51, // 45: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	51, // 46: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	67, // 47: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	68, // 48: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	34, // 49: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	34, // 50: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	62, // 51: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	37, // 52: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	51, // 53: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	38, // 54: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	38, // 55: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	44, // 56: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	44, // 57: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	16, // 58: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	51, // 59: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	39, // 60: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	39, // 61: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	39, // 62: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	39, // 63: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	40, // 64: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	41, // 65: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	43, // 66: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	42, // 67: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	51, // 68: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	51, // 69: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	69, // 70: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	47, // 71: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	69, // 72: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	51, // 73: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	51, // 74: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	70, // 75: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	50, // 76: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	5,  // 77: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	7,  // 78: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	11, // 79: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	13, // 80: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	21, // 81: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	25, // 82: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	27, // 83: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	30, // 84: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	32, // 85: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	35, // 86: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	45, // 87: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	48, // 88: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	2,  // 89: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	6,  // 90: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	8,  // 91: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	12, // 92: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	14, // 93: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	22, // 94: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	26, // 95: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	28, // 96: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	31, // 97: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	33, // 98: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	36, // 99: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	46, // 100: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	49, // 101: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	4,  // 102: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	90, // [90:103] is the sub-list for method output_type
+	77, // [77:90] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -4347,7 +4479,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[28].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -4357,7 +4489,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   49,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -18,7 +18,8 @@ import (
 )
 
 // demoResidents sizes the demo region: some three thousand journeys over
-// three years across the eight participants.
+// three years across the eight participants, besides the stand of the
+// region's own figures (scenario.RegionStand) on the first day.
 const demoResidents = 3000
 
 // loadDemo fills an empty ledger with a seeded region through the import:
@@ -36,7 +37,7 @@ func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeent
 	now := clk.Now().In(clock.Location())
 	until := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 	from := time.Date(now.Year()-3, time.January, 1, 0, 0, 0, 0, time.UTC)
-	steps, err := scenario.Generate(scenario.Config{Seed: 2026, Residents: demoResidents, Gemeenten: reg, From: from, Until: until})
+	steps, err := scenario.Generate(scenario.Config{Seed: 2026, Residents: demoResidents, Gemeenten: reg, From: from, Until: until, Stand: &scenario.RegionStand})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

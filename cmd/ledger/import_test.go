@@ -308,6 +308,54 @@ func TestDemo(t *testing.T) {
 	if code, _, errs := cli(t, addr, "view", "GM0402", "--year", "2025"); code != exitOK {
 		t.Fatalf("the tour's view: %s", errs)
 	}
+
+	// Sized by the region's own figures on the first day: about 480 Wsw
+	// employees, about 300 beschut places, Hilversum's 110 LKS jobs
+	// against a norm of 209.
+	figures := func() (wsw, beschut int64, lks *ledgerv1.LksCijfers) {
+		for _, g := range reg.Participating(event.YMD(2023, 1, 1)) {
+			r, err := client.GetBeleidsview(context.Background(), connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g.Code, Jaar: 2023, Maand: 1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := r.Msg.GetView().GetTotaal()
+			for _, c := range v.GetCaseloadPerDoelgroep() {
+				if c.GetSleutel() == "wsw" {
+					wsw += c.GetAantal()
+				}
+			}
+			for _, p := range v.GetPlaatsingen() {
+				if p.GetSoort() == "beschut-werk" {
+					beschut += p.GetActief()
+				}
+			}
+			if g.Code == "GM0402" {
+				lks = v.GetLks()
+			}
+		}
+		return wsw, beschut, lks
+	}
+	// The regional model follows the import: wait until January 2023 is
+	// all there (what is loaded first does not change after).
+	var wsw, beschut int64
+	var lks *ledgerv1.LksCijfers
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		wsw, beschut, lks = figures()
+		if (wsw >= 465 && beschut >= 290 && lks.GetActief() >= 110) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if lks.GetNorm() != 209 || lks.GetActief() < 110 || lks.GetActief() > 125 {
+		t.Errorf("Hilversum's LKS in January 2023: %d against a norm of %d, want about 110 against 209", lks.GetActief(), lks.GetNorm())
+	}
+	if wsw < 465 || wsw > 480 {
+		t.Errorf("Wsw employees in January 2023: %d, want about 480", wsw)
+	}
+	if beschut < 290 || beschut > 320 {
+		t.Errorf("beschut places in January 2023: %d, want about 300", beschut)
+	}
 }
 
 // writeImportFile writes lines as an import file (JSON Lines) named

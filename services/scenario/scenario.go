@@ -9,6 +9,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -30,7 +31,28 @@ type Config struct {
 	// Gemeenten take part with weights by inhabitants; the centrumgemeente
 	// books the shared costs.
 	Gemeenten *gemeente.Registry
+	// Stand, when set, is the population already at work on the first
+	// day, and the new journeys no longer include Wsw (closed to new
+	// instroom since 2015).
+	Stand *Stand
 }
+
+// Stand is what a region employs and places when the history starts: the
+// ontwikkelbedrijf's Wsw and beschut employees, beschut places elsewhere,
+// and LKS jobs against the norm. Counts for the region are spread over the
+// gemeenten by inhabitants; the LKS figures are given for one gemeente
+// (Ref) and scaled to the others by inhabitants.
+type Stand struct {
+	Wsw, Beschut int
+	Ref          string
+	LKS, LKSNorm int
+}
+
+// RegionStand is Gooi en Vechtstreek in its own published figures: 479 Wsw
+// and 204 Participatiewet employees at the ontwikkelbedrijf at the end of
+// 2024, about 300 beschut places, and Hilversum's 110 LKS placements
+// against a norm of 209.
+var RegionStand = Stand{Wsw: 480, Beschut: 300, Ref: "GM0402", LKS: 110, LKSNorm: 209}
 
 // Step is one request on one day. Exactly one of the request fields is set.
 // A Record for an existing case has CaseID empty and Resident set: the
@@ -64,6 +86,8 @@ type gen struct {
 	steps []Step
 	codes []string
 	cum   []int64 // cumulative inhabitants, to pick a gemeente
+	inw   map[string]int64
+	next  int // the next resident index
 }
 
 func day(t time.Time) *ledgerv1.Date { return event.Date(t) }
@@ -85,6 +109,10 @@ func Generate(cfg Config) ([]Step, error) {
 			continue
 		}
 		total += n
+		if g.inw == nil {
+			g.inw = map[string]int64{}
+		}
+		g.inw[gm.Code] = n
 		g.codes = append(g.codes, gm.Code)
 		g.cum = append(g.cum, total)
 	}
@@ -93,8 +121,12 @@ func Generate(cfg Config) ([]Step, error) {
 	}
 	g.policies()
 	g.agreements()
+	if cfg.Stand != nil {
+		g.stand(*cfg.Stand)
+	}
 	for r := 0; r < cfg.Residents; r++ {
-		g.resident(r)
+		g.resident(g.next)
+		g.next++
 	}
 	sort.SliceStable(g.steps, func(i, j int) bool {
 		a, b := g.steps[i], g.steps[j]
@@ -148,7 +180,11 @@ func (g *gen) policies() {
 }
 
 func (g *gen) policy(code string, from time.Time, factor int64, year int) *ledgerv1.RecordBeleidRequest {
-	b := &ledgerv1.Beleid{GeldigVanaf: day(from), LksNorm: 20 + g.rnd.Int64N(40), Toelichting: fmt.Sprintf("beleid %d", year)}
+	norm := 20 + g.rnd.Int64N(40)
+	if st := g.cfg.Stand; st != nil {
+		norm = int64(g.scaled(st.LKSNorm, st.Ref, code))
+	}
+	b := &ledgerv1.Beleid{GeldigVanaf: day(from), LksNorm: norm, Toelichting: fmt.Sprintf("beleid %d", year)}
 	for _, p := range beleid.Products {
 		t := &ledgerv1.ProductTarief{Product: p.Code}
 		cents := baseTariffs[p.Code] * factor / 1000
@@ -191,12 +227,113 @@ func (g *gen) agreements() {
 	}
 }
 
+// scaled is n of gemeente ref scaled to gemeente code by inhabitants.
+func (g *gen) scaled(n int, ref, code string) int {
+	if g.inw[ref] == 0 {
+		return n
+	}
+	return int((int64(n)*g.inw[code] + g.inw[ref]/2) / g.inw[ref])
+}
+
+// spread divides n over the gemeenten by inhabitants, largest remainders
+// first, so that the counts add up to n.
+func (g *gen) spread(n int) map[string]int {
+	total := g.cum[len(g.cum)-1]
+	out := map[string]int{}
+	type rest struct {
+		code string
+		r    int64
+	}
+	var rests []rest
+	given := 0
+	for _, code := range g.codes {
+		q := int64(n) * g.inw[code]
+		out[code] = int(q / total)
+		given += out[code]
+		rests = append(rests, rest{code, q % total})
+	}
+	sort.SliceStable(rests, func(i, j int) bool { return rests[i].r > rests[j].r })
+	for i := 0; given < n; i++ {
+		out[rests[i%len(rests)].code]++
+		given++
+	}
+	return out
+}
+
+// stand places the population already at work on the first day: each is
+// registered, taken in and placed on it (the go-live beginstand), and then
+// leaves at a plausible rate over the years: Wsw employees retire, beschut
+// and LKS placements end now and then.
+func (g *gen) stand(st Stand) {
+	type cohort struct {
+		n         map[string]int
+		doelgroep ledgerv1.Doelgroep
+		trede     ledgerv1.Trede
+		typ       func(i int) ledgerv1.PlaatsingType
+		leaveRate int // percent a year
+	}
+	lks := map[string]int{}
+	for _, code := range g.codes {
+		lks[code] = g.scaled(st.LKS, st.Ref, code)
+	}
+	cohorts := []cohort{
+		{g.spread(st.Wsw), ledgerv1.Doelgroep_DOELGROEP_WSW, ledgerv1.Trede_TREDE_BESCHUT, func(i int) ledgerv1.PlaatsingType {
+			if i%4 == 0 { // about a quarter of the Wsw employees work detached
+				return ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING
+			}
+			return ledgerv1.PlaatsingType_PLAATSING_TYPE_WSW_DIENSTVERBAND
+		}, 6},
+		{g.spread(st.Beschut), ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK, ledgerv1.Trede_TREDE_BESCHUT, func(int) ledgerv1.PlaatsingType { return ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK }, 8},
+		{lks, ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK, ledgerv1.Trede_TREDE_BEMIDDELBAAR_MET_ONDERSTEUNING, func(int) ledgerv1.PlaatsingType { return ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN }, 12},
+	}
+	first := g.cfg.From
+	for _, c := range cohorts {
+		for _, code := range g.codes {
+			for i := 0; i < c.n[code]; i++ {
+				r := g.next
+				g.next++
+				rec := func(t time.Time, tr *ledgerv1.RecordRequest) {
+					tr.Datum, tr.Actor = day(t), "beginstand"
+					g.add(Step{Day: t, Resident: r, Record: tr})
+				}
+				lw := uint32(20 + g.rnd.IntN(40))
+				rec(first, &ledgerv1.RecordRequest{Gemeente: code, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+					ResidentId: fmt.Sprintf("R-stand-%06d", r), Doelgroep: c.doelgroep, Verwijzer: ledgerv1.Verwijzer(1 + g.rnd.IntN(5)),
+				}}})
+				rec(first, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Intake{Intake: &ledgerv1.Intake{Trede: c.trede, LoonwaardeProcent: lw}}})
+				p := &ledgerv1.Plaatsing{Type: c.typ(i), Werkgever: "ontwikkelbedrijf", MinutenPerWeek: uint32(24+g.rnd.IntN(13)) * 60, LoonwaardeProcent: lw}
+				switch p.Type {
+				case ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING:
+					p.Werkgever, p.GeplandeEinddatum = "werkgever", day(first.AddDate(1, 0, 0))
+				case ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN:
+					p.Werkgever, p.LksCentPerMaand = "werkgever", int64(80_000+g.rnd.IntN(60_000))
+				}
+				rec(first, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Plaatsing{Plaatsing: p}})
+				// Leaving: each year with the cohort's rate.
+				years := g.cfg.Until.Sub(first).Hours() / 24 / 365
+				if g.rnd.Float64() < 1-math.Pow(1-float64(c.leaveRate)/100, years) {
+					t := first.AddDate(0, 0, 30+g.rnd.IntN(max(1, int(years*365)-30)))
+					reden := ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG // pensioen, mostly
+					if c.doelgroep != ledgerv1.Doelgroep_DOELGROEP_WSW && g.rnd.IntN(2) == 0 {
+						reden = ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK
+					}
+					rec(t, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: reden}}})
+				}
+			}
+		}
+	}
+}
+
 // resident walks one resident through a plausible journey.
 func (g *gen) resident(r int) {
 	span := int(g.cfg.Until.Sub(g.cfg.From).Hours() / 24)
 	t := g.cfg.From.AddDate(0, 0, g.rnd.IntN(span))
 	gm := g.pickGemeente()
 	doelgroep := ledgerv1.Doelgroep(1 + g.rnd.IntN(5))
+	if g.cfg.Stand != nil && doelgroep == ledgerv1.Doelgroep_DOELGROEP_WSW {
+		// No new Wsw since 2015: the Wsw population is the stand.
+		doelgroep = ledgerv1.Doelgroep_DOELGROEP_BIJSTAND
+	}
 	rec := func(tr *ledgerv1.RecordRequest) {
 		tr.Datum, tr.Actor = day(t), "km-"+gm
 		g.add(Step{Day: t, Resident: r, Record: tr})

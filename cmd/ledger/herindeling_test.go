@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,10 +32,7 @@ import (
 func TestHerindelingWijdemeren(t *testing.T) {
 	clk := clock.NewManual(2025, time.December, 1)
 	data := t.TempDir()
-	addr, start := startServerLine(t, data, clk, func(c *serveConfig) {
-		c.natsAddr = "127.0.0.1:0" // a port, so that a gemeente's client can connect
-		c.archiveCheck = 20 * time.Millisecond
-	})
+	addr := startServer(t, data, clk)
 	api := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
 
 	mustCLI(t, addr, "policy", "set", "--gemeente", "GM1696", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000", "--product", "jobcoaching=85")
@@ -181,32 +179,41 @@ func TestHerindelingWijdemeren(t *testing.T) {
 		t.Errorf("the carried case shows %s", g)
 	}
 
-	// The broker: Hilversum's own user reads Wijdemeren's bus stream now.
-	pw, err := os.ReadFile(filepath.Join(data, "keys", "nats-GM0402.pass"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := strings.Index(start, "nats://")
-	if i < 0 {
-		t.Fatalf("no NATS address in %q", start)
-	}
-	url := strings.TrimRight(strings.Fields(start[i:])[0], "),")
-	nc, err := nats.Connect(url, broker.GemeenteOptions(broker.User{Name: "GM0402", Password: strings.TrimSpace(string(pw))})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	eventually(t, "Hilversum reading Wijdemeren's archive", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		st, err := js.Stream(ctx, bus.StreamName("GM1696"))
+	// The broker: a server that starts on or after the day gives
+	// Hilversum's own user Wijdemeren's bus stream; before it, not.
+	for _, tc := range []struct {
+		day  *clock.Manual
+		want bool
+	}{{clock.NewManual(2026, time.December, 31), false}, {clock.NewManual(2027, time.January, 1), true}} {
+		data := t.TempDir()
+		_, start := startServerLine(t, data, tc.day, func(c *serveConfig) { c.natsAddr = "127.0.0.1:0" })
+		pw, err := os.ReadFile(filepath.Join(data, "keys", "nats-GM0402.pass"))
 		if err != nil {
-			return false
+			t.Fatal(err)
 		}
-		info, err := st.Info(ctx)
-		return err == nil && info.State.Msgs >= 6
-	})
+		i := strings.Index(start, "nats://")
+		if i < 0 {
+			t.Fatalf("no NATS address in %q", start)
+		}
+		nc, err := nats.Connect(strings.TrimRight(strings.Fields(start[i:])[0], "),"), broker.GemeenteOptions(broker.User{Name: "GM0402", Password: strings.TrimSpace(string(pw))})...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := jetstream.New(nc)
+		var readErr error
+		// The projector creates every gemeente's bus stream shortly after
+		// the start; until then the answer is "not found", not a refusal.
+		eventually(t, "Wijdemeren's bus stream", func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, readErr = js.Stream(ctx, bus.StreamName("GM1696"))
+			return !errors.Is(readErr, jetstream.ErrStreamNotFound)
+		})
+		nc.Close()
+		if got := readErr == nil; got != tc.want {
+			t.Errorf("server started on %s: Hilversum reads Wijdemeren's stream: %v (%v), want %v", tc.day.Clock().Today(), got, readErr, tc.want)
+		}
+	}
 }
 
 func getCaseload(t *testing.T, c ledgerv1connect.LedgerServiceClient, gm string, replay bool) *ledgerv1.CaseloadView {

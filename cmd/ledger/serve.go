@@ -109,7 +109,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		}
 		natsInfo = cfg.natsURL
 	} else {
-		auth, err := natsAuth(cfg.data, reg.Codes())
+		auth, err := natsAuth(cfg.data, reg.Codes(), archives(reg, cfg.clock.Today()))
 		if err != nil {
 			return err
 		}
@@ -118,9 +118,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			return err
 		}
 		defer srv.Shutdown()
-		if err := keepArchives(ctx, srv, reg, cfg, log); err != nil {
-			return err
-		}
+		go watchArchives(ctx, reg, cfg, log, auth.Archieven())
 		if nc, err = srv.Connect(); err != nil {
 			return err
 		}
@@ -243,58 +241,48 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	return nil
 }
 
-// keepArchives gives every successor read rights on the bus streams of
-// the gemeenten whose history it keeps (Archiefwet) from the day of their
-// herindeling, now and, while ctx lasts, on the day it comes.
-func keepArchives(ctx context.Context, srv *broker.Server, reg *gemeente.Registry, cfg serveConfig, log *slog.Logger) error {
-	archives := func() map[string][]string {
-		out := map[string][]string{}
-		for _, g := range reg.Codes() {
-			for _, h := range reg.Archieven(g, cfg.clock.Today()) {
-				out[g] = append(out[g], h.Van)
-			}
+// archives are, by successor, the gemeenten whose history it keeps on
+// the server's today (Archiefwet): its NATS user reads their bus streams.
+func archives(reg *gemeente.Registry, today *ledgerv1.Date) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range reg.Codes() {
+		for _, h := range reg.Archieven(g, today) {
+			out[g] = append(out[g], h.Van)
 		}
-		return out
 	}
-	current := archives()
-	if err := srv.SetArchieven(current); err != nil {
-		return err
-	}
+	return out
+}
+
+// watchArchives says, on the day a herindeling comes into force while the
+// server runs, that a restart gives the successor its archive rights. The
+// broker's permissions are set at start only: reloading them in a running
+// nats-server (v2.15.2) races with its direct gets (server.opts is read
+// without its lock), which the race detector reports.
+func watchArchives(ctx context.Context, reg *gemeente.Registry, cfg serveConfig, log *slog.Logger, granted map[string][]string) {
 	every := cfg.archiveCheck
 	if every <= 0 {
 		every = time.Minute
 	}
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			next := archives()
-			if maps.EqualFunc(next, current, slices.Equal) {
-				continue
-			}
-			if err := srv.SetArchieven(next); err != nil {
-				log.Error("herindeling: archive rights not updated", "err", err)
-				continue
-			}
-			for g, as := range next {
-				log.Info("herindeling: successor keeps the archive", "gemeente", g, "archieven", as)
-			}
-			current = next
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	}()
-	return nil
+		if next := archives(reg, cfg.clock.Today()); !maps.EqualFunc(next, granted, slices.Equal) {
+			log.Warn("herindeling in force: restart the server to give the successor read rights on the archived bus streams", "archieven", next)
+			granted = next
+		}
+	}
 }
 
 // natsAuth gives the embedded server a user for the ledger itself and one per
 // gemeente, each limited to its own bus stream. Passwords are created once
 // under data/keys/nats-<user>.pass; hand a gemeente its own file to let its
 // systems read its events.
-func natsAuth(data string, gemeenten []string) (*broker.Auth, error) {
+func natsAuth(data string, gemeenten []string, archieven map[string][]string) (*broker.Auth, error) {
 	password := func(name string) (string, error) {
 		b, err := secret.LoadOrCreate(filepath.Join(data, "keys", "nats-"+name+".pass"), 24)
 		if err != nil {
@@ -312,7 +300,7 @@ func natsAuth(data string, gemeenten []string) (*broker.Auth, error) {
 		if err != nil {
 			return nil, err
 		}
-		auth.Gemeenten = append(auth.Gemeenten, broker.User{Name: g, Password: pw})
+		auth.Gemeenten = append(auth.Gemeenten, broker.User{Name: g, Password: pw, Archieven: archieven[g]})
 	}
 	return auth, nil
 }

@@ -9,9 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -40,11 +38,8 @@ type Config struct {
 
 // Server is a running embedded NATS server.
 type Server struct {
-	ns   *server.Server
-	cfg  Config
-	opts *server.Options
-
-	mu sync.Mutex // serialises SetArchieven
+	ns  *server.Server
+	cfg Config
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -97,44 +92,7 @@ func Start(cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, errors.New("start broker: JetStream did not start")
 	}
-	return &Server{ns: ns, cfg: cfg, opts: opts}, nil
-}
-
-// SetArchieven gives each gemeente read rights on the bus streams of the
-// gemeenten whose history it keeps (by successor code), in a running
-// server: a herindeling takes effect on its day without a restart.
-// Connected clients keep their connection; the server applies the new
-// permissions to them.
-func (s *Server) SetArchieven(archieven map[string][]string) error {
-	if s.cfg.Auth == nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	auth := *s.cfg.Auth
-	auth.Gemeenten = append([]User(nil), auth.Gemeenten...)
-	for i := range auth.Gemeenten {
-		auth.Gemeenten[i].Archieven = archieven[auth.Gemeenten[i].Name]
-	}
-	same := true
-	for _, u := range s.cfg.Auth.Gemeenten {
-		same = same && slices.Equal(u.Archieven, archieven[u.Name])
-	}
-	if same {
-		return nil
-	}
-	opts := s.opts.Clone()
-	opts.Users = auth.users()
-	if opts.DontListen {
-		// The server turned "no port" into 0 in place; a reload would
-		// read 0 as the default port, which can not change while running.
-		opts.Port = server.RANDOM_PORT
-	}
-	if err := s.ns.ReloadOptions(opts); err != nil {
-		return fmt.Errorf("broker: give successors their archives: %w", err)
-	}
-	s.cfg.Auth, s.opts = &auth, opts
-	return nil
+	return &Server{ns: ns, cfg: cfg}, nil
 }
 
 func splitListen(listen string) (string, int, error) {

@@ -109,7 +109,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		}
 		natsInfo = cfg.natsURL
 	} else {
-		auth, err := natsAuth(cfg.data, reg.Codes(), archives(reg, cfg.clock.Today()))
+		granted := archives(reg, cfg.clock.Today())
+		auth, err := natsAuth(cfg.data, reg.Codes(), granted)
 		if err != nil {
 			return err
 		}
@@ -118,7 +119,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			return err
 		}
 		defer srv.Shutdown()
-		go watchArchives(ctx, reg, cfg, log, auth.Archieven())
+		go watchArchives(ctx, reg, cfg, log, granted)
 		if nc, err = srv.Connect(); err != nil {
 			return err
 		}

@@ -143,11 +143,8 @@ func Compose(code string, views func(string) *View, reg *gemeente.Registry, toda
 				if succ != nil {
 					out.cases[cc.id] = cc.state.Summary(0)
 				} else {
-					ended := v.cases[cc.id].segments[len(v.cases[cc.id].segments)-1].state
-					ended.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
-					ended.Plaatsing, ended.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
-					ended.Sinds = h.Op
-					out.cases[cc.id] = ended.Summary(0)
+					segs := v.cases[cc.id].segments
+					out.cases[cc.id] = segs[len(segs)-1].state.EndedOn(h.Op).Summary(0)
 				}
 			}
 		case h.Naar:

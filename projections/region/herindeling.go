@@ -2,8 +2,6 @@ package region
 
 import (
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
-
-	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // EndHerindeling is the EndKind of a placement that ended because its
@@ -108,8 +106,7 @@ func (c *carrier) apply(spells []Spell) ([]Spell, []Transfer) {
 				if p := sp.Placement; p != nil && p.End > h.op {
 					p.End, p.EndedBy, p.EndKind = h.op, "", EndHerindeling
 				}
-				sp.State.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
-				sp.State.Plaatsing, sp.State.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
+				sp.State = sp.State.EndedOn(h.op.Date())
 				sp.Placement = nil
 				out = append(out, sp)
 				break

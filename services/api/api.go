@@ -236,19 +236,10 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 			correctedBy[corr.GetCorrigeert()] = ev.GetEnvelope().GetEventId()
 		}
 	}
-	resp := &ledgerv1.GetCaseResponse{Case: c.State.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
-	if c.State.Open() {
-		// After a herindeling the successor carries the case, also when
-		// nothing has been recorded on it since; or it ended with its
-		// gemeente.
-		switch g, h := s.Gemeenten.Drager(c.State.Gemeente, s.Clock.Today()); {
-		case h != nil:
-			resp.Case.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
-			resp.Case.Sinds = h.Op
-		default:
-			resp.Case.Gemeente = g
-		}
-	}
+	// After a herindeling the successor carries the case, also when nothing
+	// has been recorded on it since; or it ended with its gemeente.
+	carried, _ := caseflow.Carried(c.State, s.Gemeenten, s.Clock.Today())
+	resp := &ledgerv1.GetCaseResponse{Case: carried.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
 	for i, ev := range c.Events {
 		resp.Timeline = append(resp.Timeline, &ledgerv1.TimelineEntry{
 			Revision:         c.Records[i].Revision,

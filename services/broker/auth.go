@@ -73,17 +73,6 @@ func GemeenteOptions(u User) []nats.Option {
 	return []nats.Option{nats.UserInfo(u.Name, u.Password), nats.CustomInboxPrefix(InboxPrefix(u.Name))}
 }
 
-// Archieven returns, by gemeente, the archived streams its user reads.
-func (a *Auth) Archieven() map[string][]string {
-	out := map[string][]string{}
-	for _, g := range a.Gemeenten {
-		if len(g.Archieven) > 0 {
-			out[g.Name] = g.Archieven
-		}
-	}
-	return out
-}
-
 func (a *Auth) users() []*server.User {
 	users := []*server.User{{Username: a.Service.Name, Password: a.Service.Password}}
 	for _, g := range a.Gemeenten {

@@ -401,22 +401,42 @@ func bought(s State, r Rules, gemeente, product string, d *ledgerv1.Date, unit b
 	return nil
 }
 
-// carry hands the case to the gemeente that carries it on day d after a
-// herindeling (gemeente.Registry.Drager): a command on a carried case goes
-// on under the successor, priced at the successor's policy. An open case
-// whose gemeente went out of the arrangement has ended on that day and
-// takes no new transitions; hours of the days before still count.
+// Carried is the case's state on day d after the herindelingen of reg
+// (gemeente.Registry.Drager): an open case of an ended gemeente is its
+// successor's, or, when the successor is outside the arrangement, has
+// ended on the herindeling's day (then h is that herindeling). Evolve
+// does not know the calendar; every reader of "who has the case now"
+// goes through here.
+func Carried(s State, reg *gemeente.Registry, d *ledgerv1.Date) (_ State, h *gemeente.Herindeling) {
+	if reg == nil || !s.Open() {
+		return s, nil
+	}
+	g, h := reg.Drager(s.Gemeente, d)
+	if h != nil {
+		return s.EndedOn(h.Op), h
+	}
+	s.Gemeente = g
+	return s, nil
+}
+
+// EndedOn is the state of a case that ended on day d without an uitstroom
+// of its own (its gemeente went out of the arrangement).
+func (s State) EndedOn(d *ledgerv1.Date) State {
+	s.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
+	s.Plaatsing, s.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
+	s.Sinds = d
+	return s
+}
+
+// carry hands the case to the gemeente that carries it on day d (Carried):
+// a command on a carried case goes on under the successor, priced at the
+// successor's policy. A case that ended with its gemeente takes no new
+// transitions; hours of the days before still count.
 func carry(s *State, r Rules, d *ledgerv1.Date) error {
-	if r.Gemeenten == nil || s.Gemeente == "" {
-		return nil
-	}
-	g, h := r.Gemeenten.Drager(s.Gemeente, d)
+	c, h := Carried(*s, r.Gemeenten, d)
 	if h == nil {
-		s.Gemeente = g
+		*s = c
 		return nil
-	}
-	if !s.Open() {
-		return nil // the state machine says why a closed case takes nothing
 	}
 	naam := h.Van
 	if g, ok := r.Gemeenten.Lookup(h.Van); ok {

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -122,7 +123,9 @@ func Generate(cfg Config) ([]Step, error) {
 	g.policies()
 	g.agreements()
 	if cfg.Stand != nil {
-		g.stand(*cfg.Stand)
+		if err := g.stand(*cfg.Stand); err != nil {
+			return nil, err
+		}
 	}
 	for r := 0; r < cfg.Residents; r++ {
 		g.resident(g.next)
@@ -235,36 +238,25 @@ func (g *gen) scaled(n int, ref, code string) int {
 	return int((int64(n)*g.inw[code] + g.inw[ref]/2) / g.inw[ref])
 }
 
-// spread divides n over the gemeenten by inhabitants, largest remainders
-// first, so that the counts add up to n.
-func (g *gen) spread(n int) map[string]int {
-	total := g.cum[len(g.cum)-1]
-	out := map[string]int{}
-	type rest struct {
-		code string
-		r    int64
+// spread divides n over the gemeenten by inhabitants, so that the counts
+// add up to n: the cost allocation's largest remainders.
+func (g *gen) spread(n int) (map[string]int, error) {
+	parts, err := costs.Allocate(int64(n), g.inw)
+	if err != nil {
+		return nil, fmt.Errorf("scenario: spread %d over the gemeenten: %w", n, err)
 	}
-	var rests []rest
-	given := 0
-	for _, code := range g.codes {
-		q := int64(n) * g.inw[code]
-		out[code] = int(q / total)
-		given += out[code]
-		rests = append(rests, rest{code, q % total})
+	out := make(map[string]int, len(parts))
+	for code, p := range parts {
+		out[code] = int(p)
 	}
-	sort.SliceStable(rests, func(i, j int) bool { return rests[i].r > rests[j].r })
-	for i := 0; given < n; i++ {
-		out[rests[i%len(rests)].code]++
-		given++
-	}
-	return out
+	return out, nil
 }
 
 // stand places the population already at work on the first day: each is
 // registered, taken in and placed on it (the go-live beginstand), and then
 // leaves at a plausible rate over the years: Wsw employees retire, beschut
 // and LKS placements end now and then.
-func (g *gen) stand(st Stand) {
+func (g *gen) stand(st Stand) error {
 	type cohort struct {
 		n         map[string]int
 		doelgroep ledgerv1.Doelgroep
@@ -276,14 +268,22 @@ func (g *gen) stand(st Stand) {
 	for _, code := range g.codes {
 		lks[code] = g.scaled(st.LKS, st.Ref, code)
 	}
+	wsw, err := g.spread(st.Wsw)
+	if err != nil {
+		return err
+	}
+	beschut, err := g.spread(st.Beschut)
+	if err != nil {
+		return err
+	}
 	cohorts := []cohort{
-		{g.spread(st.Wsw), ledgerv1.Doelgroep_DOELGROEP_WSW, ledgerv1.Trede_TREDE_BESCHUT, func(i int) ledgerv1.PlaatsingType {
+		{wsw, ledgerv1.Doelgroep_DOELGROEP_WSW, ledgerv1.Trede_TREDE_BESCHUT, func(i int) ledgerv1.PlaatsingType {
 			if i%4 == 0 { // about a quarter of the Wsw employees work detached
 				return ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING
 			}
 			return ledgerv1.PlaatsingType_PLAATSING_TYPE_WSW_DIENSTVERBAND
 		}, 6},
-		{g.spread(st.Beschut), ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK, ledgerv1.Trede_TREDE_BESCHUT, func(int) ledgerv1.PlaatsingType { return ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK }, 8},
+		{beschut, ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK, ledgerv1.Trede_TREDE_BESCHUT, func(int) ledgerv1.PlaatsingType { return ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK }, 8},
 		{lks, ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK, ledgerv1.Trede_TREDE_BEMIDDELBAAR_MET_ONDERSTEUNING, func(int) ledgerv1.PlaatsingType { return ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN }, 12},
 	}
 	first := g.cfg.From
@@ -322,6 +322,7 @@ func (g *gen) stand(st Stand) {
 			}
 		}
 	}
+	return nil
 }
 
 // resident walks one resident through a plausible journey.

@@ -156,6 +156,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	}
 
 	live := region.NewLive(st, reg, log)
+	figures := beleidsview.NewKeeper(reg, "")
+	live.Watch(figures)
 	// A policy may start in the past where the regional model shows nothing
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
@@ -164,6 +166,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Beleid:     pol,
 		Clock:      cfg.clock,
 		Region:     live,
+		Figures:    figures,
 		Store:      st,
 		SRG:        &srg,
 		Cases:      handler,

@@ -124,31 +124,48 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 	if err != nil {
 		return nil, fmt.Errorf("beleidsview %s: %w", total.label, err)
 	}
+	cols := make([]int, len(ps))
+	for i := range cols {
+		cols[i] = i
+	}
 	out := make([]*ledgerv1.Beleidsview, 0, len(gs))
 	for _, g := range gs {
-		acc := e.gs[g.Code]
-		pol := m.Policy(g.Code)
-		v := &ledgerv1.Beleidsview{
-			Gemeente:      g.Code,
-			Naam:          g.Naam,
-			Periode:       total.label,
-			Peildatum:     total.peil.Date(),
-			Totaal:        e.cijfers(acc, 0, pol),
-			BijgewerktTot: m.Position().String(),
-		}
-		// Herindelingen up to the day after the peildatum: the ended
-		// gemeente's uitstroom is on its last day.
-		for _, h := range reg.Betrokken(g.Code, (total.peil + 1).Date()) {
-			v.Herindelingen = append(v.Herindelingen, reg.Proto(h))
-		}
-		for i := 1; i < len(ps); i++ {
-			v.PerMaand = append(v.PerMaand, e.cijfers(acc, i, pol))
-		}
-		v.Kosten, v.KostenTotaal, err = kostenposten(book.Lines(g.Code), pol.InForce(total.peil.Date()), year, total.peil, month == 0)
+		direct, shared := directSums(book.Lines(g.Code))
+		v, err := e.view(m, reg, g, cols, direct, shared, year, month)
 		if err != nil {
-			return nil, fmt.Errorf("beleidsview %s %s: %w", g.Code, total.label, err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// view builds gemeente g's view from the engine's columns cols: the period
+// first, then its months. direct and shared are its costs of the period.
+func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeente, cols []int, direct map[costs.Post]costs.Sum, shared []costs.Line, year, month int) (*ledgerv1.Beleidsview, error) {
+	acc := e.gs[g.Code]
+	pol := m.Policy(g.Code)
+	total := e.ps[cols[0]]
+	v := &ledgerv1.Beleidsview{
+		Gemeente:      g.Code,
+		Naam:          g.Naam,
+		Periode:       total.label,
+		Peildatum:     total.peil.Date(),
+		Totaal:        e.cijfers(acc, cols[0], pol),
+		BijgewerktTot: m.Position().String(),
+	}
+	// Herindelingen up to the day after the peildatum: the ended
+	// gemeente's uitstroom is on its last day.
+	for _, h := range reg.Betrokken(g.Code, (total.peil + 1).Date()) {
+		v.Herindelingen = append(v.Herindelingen, reg.Proto(h))
+	}
+	for _, i := range cols[1:] {
+		v.PerMaand = append(v.PerMaand, e.cijfers(acc, i, pol))
+	}
+	var err error
+	v.Kosten, v.KostenTotaal, err = kostenposten(direct, shared, pol.InForce(total.peil.Date()), year, total.peil, month == 0)
+	if err != nil {
+		return nil, fmt.Errorf("beleidsview %s %s: %w", g.Code, total.label, err)
+	}
+	return v, nil
 }

@@ -39,6 +39,14 @@ type engine struct {
 	// case has one resident, and mostly one gemeente.
 	lastAcc *gacc
 	lastNum int32
+	// sign is +1 while a case is added, −1 while what it added is taken
+	// away again (Running.Remove): every count is a sum over cases.
+	sign int64
+	// The current case and its measurements so far, which tag each
+	// measurement so that it can be taken away again and ordered as a walk
+	// over the cases by id would have met it.
+	cur string
+	seq int32
 }
 
 // residentOf returns the current case's resident's number in a; the case
@@ -57,13 +65,12 @@ type gacc struct {
 	// them by number, which is cheaper to keep and sort than the id.
 	number map[string]int32
 	names  []string
-	// Loonwaarde measurements G saw, by resident number, in walk order
-	// (cases by id, each in effective order) until cijfers first sorts
-	// them by day, stably: of two on one day the later in the walk is the
-	// latest.
+	// Loonwaarde measurements G saw, by resident number. cijfers orders
+	// them by day; of two on one day the later in a walk over the cases by
+	// id, each in effective order, is the latest.
 	meas [][]measurement
-	// rank[n] is resident n's place in id order; nil until cijfers.
-	rank []int32
+	// ver counts the changes to G's figures, for a reader's cache.
+	ver uint64
 }
 
 // resident returns the number of a resident id, numbering it when new.
@@ -90,18 +97,32 @@ type figures struct {
 	plaatsingen   map[int32]*ledgerv1.PlaatsingCijfers
 	lwSum, lwN    int64
 	lks           int64
-	// Residents (numbers) in the caseload on the peildatum, for the
-	// loonwaarde development.
-	residents []int32
+	// Residents (numbers) in the caseload on the peildatum, with the
+	// number of their open cases, for the loonwaarde development.
+	residents map[int32]int32
 }
 
 type measurement struct {
 	day   region.Day
 	value uint32
+	cas   string // case id
+	seq   int32  // place among the case's measurements
+}
+
+// compare orders measurements by day, then as the walk over the cases met
+// them.
+func (x measurement) compare(y measurement) int {
+	if c := cmp.Compare(x.day, y.day); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.cas, y.cas); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.seq, y.seq)
 }
 
 func newEngine(ps []period, gs []gemeente.Gemeente, drager func(string, region.Day) string) *engine {
-	e := &engine{ps: ps, gs: make(map[string]*gacc, len(gs)), drager: drager}
+	e := &engine{ps: ps, gs: make(map[string]*gacc, len(gs)), drager: drager, sign: 1}
 	for _, g := range gs {
 		a := &gacc{fig: make([]figures, len(ps)), number: map[string]int32{}}
 		for i := range a.fig {
@@ -110,6 +131,7 @@ func newEngine(ps []period, gs []gemeente.Gemeente, drager func(string, region.D
 				perDoelgroep: map[int32]int64{},
 				uitstroom:    map[int32]int64{},
 				plaatsingen:  map[int32]*ledgerv1.PlaatsingCijfers{},
+				residents:    map[int32]int32{},
 			}
 		}
 		e.gs[g.Code] = a
@@ -156,7 +178,7 @@ func (e *engine) addCase(c *region.Case) {
 	if len(spells) == 0 {
 		return
 	}
-	e.lastAcc = nil
+	e.lastAcc, e.cur, e.seq = nil, c.ID, 0
 	e.stock(spells)
 	e.flows(c)
 	e.transfers(c)
@@ -175,21 +197,25 @@ func (e *engine) stock(spells []region.Spell) {
 		if a == nil {
 			continue
 		}
-		f := &a.fig[i]
+		f, n := &a.fig[i], e.sign
+		e.touch(sp.Gemeente)
 		if sp.State.Open() {
-			f.caseload++
-			f.perTrede[int32(sp.State.Trede)]++
-			f.perDoelgroep[int32(sp.State.Doelgroep)]++
+			f.caseload += n
+			f.perTrede[int32(sp.State.Trede)] += n
+			f.perDoelgroep[int32(sp.State.Doelgroep)] += n
 			if lw := sp.State.Loonwaarde; lw > 0 {
-				f.lwSum += int64(lw)
-				f.lwN++
+				f.lwSum += n * int64(lw)
+				f.lwN += n
 			}
-			f.residents = append(f.residents, e.residentOf(a, sp.State.ResidentID))
+			r := e.residentOf(a, sp.State.ResidentID)
+			if f.residents[r] += int32(n); f.residents[r] == 0 {
+				delete(f.residents, r)
+			}
 		}
 		if pl := sp.Placement; pl != nil {
-			f.plaatsing(soortKey(pl)).Actief++
+			f.plaatsing(soortKey(pl)).Actief += n
 			if !pl.Vangnet && pl.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN {
-				f.lks++
+				f.lks += n
 			}
 		}
 	}
@@ -210,9 +236,10 @@ func (e *engine) flows(c *region.Case) {
 		switch p := ev.GetPayload().(type) {
 		case *ledgerv1.Event_Aanmelding:
 			if a := e.gs[s.Gemeente]; a != nil {
+				e.touch(s.Gemeente)
 				for i, per := range e.ps {
 					if per.start <= d && d <= per.peil {
-						a.fig[i].inAanmelding++
+						a.fig[i].inAanmelding += e.sign
 					}
 				}
 			}
@@ -225,13 +252,15 @@ func (e *engine) flows(c *region.Case) {
 				continue
 			}
 			from, to := e.gs[van], e.gs[naar]
+			e.touch(van)
+			e.touch(naar)
 			for i, per := range e.ps {
 				if per.start <= d && d <= per.peil {
 					if from != nil {
-						from.fig[i].uitstroom[keyVerhuizing]++
+						from.fig[i].uitstroom[keyVerhuizing] += e.sign
 					}
 					if to != nil {
-						to.fig[i].inVerhuizing++
+						to.fig[i].inVerhuizing += e.sign
 					}
 				}
 			}
@@ -242,10 +271,11 @@ func (e *engine) flows(c *region.Case) {
 			}
 		case *ledgerv1.Event_Uitstroom:
 			if a := e.gs[before.Gemeente]; a != nil {
+				e.touch(before.Gemeente)
 				r := int32(p.Uitstroom.GetReden())
 				for i, per := range e.ps {
 					if per.start <= d && d <= per.peil {
-						a.fig[i].uitstroom[r]++
+						a.fig[i].uitstroom[r] += e.sign
 					}
 				}
 			}
@@ -276,16 +306,18 @@ func (e *engine) transfers(c *region.Case) {
 			if t.Buiten {
 				key = keyHerindelingBuiten
 			}
+			e.touch(t.Van)
 			for i, per := range e.ps {
 				if per.start <= last && last <= per.peil {
-					a.fig[i].uitstroom[key]++
+					a.fig[i].uitstroom[key] += e.sign
 				}
 			}
 		}
 		if a := e.gs[t.Naar]; a != nil && !t.Buiten {
+			e.touch(t.Naar)
 			for i, per := range e.ps {
 				if per.start <= t.Day && t.Day <= per.peil {
-					a.fig[i].inHerindeling++
+					a.fig[i].inHerindeling += e.sign
 				}
 			}
 		}
@@ -294,7 +326,21 @@ func (e *engine) transfers(c *region.Case) {
 
 func (e *engine) measure(a *gacc, resident string, d region.Day, lw uint32) {
 	n := e.residentOf(a, resident)
-	a.meas[n] = append(a.meas[n], measurement{day: d, value: lw})
+	m := measurement{day: d, value: lw, cas: e.cur, seq: e.seq}
+	e.seq++
+	a.ver++
+	if e.sign > 0 {
+		a.meas[n] = append(a.meas[n], m)
+		return
+	}
+	a.meas[n] = slices.DeleteFunc(a.meas[n], func(x measurement) bool { return x.cas == m.cas && x.seq == m.seq })
+}
+
+// touch notes that g's figures change.
+func (e *engine) touch(g string) {
+	if a := e.gs[g]; a != nil {
+		a.ver++
+	}
 }
 
 // placements counts starts and ends: a start for the gemeente responsible
@@ -303,10 +349,11 @@ func (e *engine) measure(a *gacc, resident string, d region.Day, lw uint32) {
 func (e *engine) placements(c *region.Case, spells []region.Spell) {
 	for _, pl := range c.Placements() {
 		key := soortKey(pl)
-		if a := e.gs[gemeenteAt(spells, pl.Start)]; a != nil {
+		if g := gemeenteAt(spells, pl.Start); e.gs[g] != nil {
+			e.touch(g)
 			for i, per := range e.ps {
 				if per.start <= pl.Start && pl.Start <= per.peil {
-					a.fig[i].plaatsing(key).Gestart++
+					e.gs[g].fig[i].plaatsing(key).Gestart += e.sign
 				}
 			}
 		}
@@ -316,19 +363,21 @@ func (e *engine) placements(c *region.Case, spells []region.Spell) {
 		// A placement ended on the day it started had no active day; it is
 		// the start day's gemeente's.
 		last := max(pl.Start, pl.End-1)
-		a := e.gs[gemeenteAt(spells, last)]
+		g := gemeenteAt(spells, last)
+		a := e.gs[g]
 		if a == nil {
 			continue
 		}
+		e.touch(g)
 		for i, per := range e.ps {
 			if per.start <= pl.End && pl.End <= per.peil {
 				pc := a.fig[i].plaatsing(key)
-				pc.Beeindigd++
+				pc.Beeindigd += e.sign
 				switch pl.EndKind {
 				case "uitval":
-					pc.Uitval++
+					pc.Uitval += e.sign
 				case "vangnet":
-					pc.TerugvalVangnet++
+					pc.TerugvalVangnet += e.sign
 				}
 			}
 		}
@@ -377,6 +426,9 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 	})
 	for _, k := range keys {
 		pc := f.plaatsingen[k]
+		if pc.Gestart == 0 && pc.Beeindigd == 0 && pc.Uitval == 0 && pc.TerugvalVangnet == 0 && pc.Actief == 0 {
+			continue // everything that counted it was taken away again
+		}
 		c := &ledgerv1.PlaatsingCijfers{
 			Gestart: pc.Gestart, Beeindigd: pc.Beeindigd, Uitval: pc.Uitval,
 			TerugvalVangnet: pc.TerugvalVangnet, Actief: pc.Actief,
@@ -404,18 +456,16 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 // resident in it, the development over the measurements G saw up to the
 // peildatum.
 func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
-	if a.rank == nil {
-		a.finish()
-	}
 	lw := &ledgerv1.Loonwaarde{GemiddeldProcent: mean1(f.lwSum, f.lwN), Gemeten: f.lwN}
-	residents := append([]int32(nil), f.residents...)
-	slices.SortFunc(residents, func(x, y int32) int { return cmp.Compare(a.rank[x], a.rank[y]) })
+	residents := make([]int32, 0, len(f.residents))
+	for r := range f.residents {
+		residents = append(residents, r)
+	}
+	slices.SortFunc(residents, func(x, y int32) int { return strings.Compare(a.names[x], a.names[y]) })
 	var devSum, devN int64
-	for i, r := range residents {
-		if i > 0 && residents[i-1] == r {
-			continue // two open cases of one resident: one development
-		}
+	for _, r := range residents {
 		ms := a.meas[r]
+		slices.SortFunc(ms, measurement.compare)
 		n := sort.Search(len(ms), func(i int) bool { return ms[i].day > peil })
 		if n == 0 {
 			continue
@@ -437,22 +487,6 @@ func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
 	}
 	lw.GemiddeldeOntwikkeling = mean1(devSum, devN)
 	return lw
-}
-
-// finish orders each resident's measurements by day and ranks the residents by id, once all cases are in.
-func (a *gacc) finish() {
-	for _, ms := range a.meas {
-		slices.SortStableFunc(ms, func(x, y measurement) int { return cmp.Compare(x.day, y.day) })
-	}
-	order := make([]int32, len(a.names))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(a.names[x], a.names[y]) })
-	a.rank = make([]int32, len(order))
-	for place, n := range order {
-		a.rank[n] = int32(place)
-	}
 }
 
 // percent1 is 100 × part / whole with one decimal, half to even; 0 when

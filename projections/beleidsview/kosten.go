@@ -16,13 +16,33 @@ type postKey struct {
 	taakveld string
 }
 
-// kostenposten sums a gemeente's cost lines of the period per budget stream
-// and taakveld and sets each against the budget of policy version v (the
-// one in force on the peildatum) for year. With forecast (a year view) each
-// post gets the costs to year end at the run rate from 1 January through
-// peil. The total is the sum of the posts, field by field, so that a
-// controller adding up the rows gets the total row.
-func kostenposten(lines []costs.Line, v *beleid.Version, year int, peil region.Day, forecast bool) ([]*ledgerv1.Kostenpost, *ledgerv1.Kostenpost, error) {
+// directSums sums lines that are not shared per post, as a costs.Running
+// keeps them, and returns the shared lines apart.
+func directSums(lines []costs.Line) (map[costs.Post]costs.Sum, []costs.Line) {
+	direct := map[costs.Post]costs.Sum{}
+	var shared []costs.Line
+	for i := range lines {
+		l := &lines[i]
+		if l.Kind == costs.Gedeeld {
+			shared = append(shared, *l)
+			continue
+		}
+		k := costs.Post{Budgetstroom: l.Budgetstroom, Taakveld: l.Taakveld}
+		s := direct[k]
+		s.Add(l, 1)
+		direct[k] = s
+	}
+	return direct, shared
+}
+
+// kostenposten sets a gemeente's costs of the period, its direct costs per
+// budget stream and taakveld and its shared cost lines, against the budget
+// of policy version v (the one in force on the peildatum) for year. With
+// forecast (a year view) each post gets the costs to year end at the run
+// rate from 1 January through peil. The total is the sum of the posts,
+// field by field, so that a controller adding up the rows gets the total
+// row.
+func kostenposten(direct map[costs.Post]costs.Sum, shared []costs.Line, v *beleid.Version, year int, peil region.Day, forecast bool) ([]*ledgerv1.Kostenpost, *ledgerv1.Kostenpost, error) {
 	posts := map[postKey]*ledgerv1.Kostenpost{}
 	post := func(k postKey) *ledgerv1.Kostenpost {
 		p := posts[k]
@@ -32,20 +52,13 @@ func kostenposten(lines []costs.Line, v *beleid.Version, year int, peil region.D
 		}
 		return p
 	}
-	for _, l := range lines {
-		p := post(postKey{l.Budgetstroom, l.Taakveld})
-		switch l.Kind {
-		case costs.Gedeeld:
-			p.GedeeldCent += l.Cents
-		default:
-			p.DirectCent += l.Cents
-		}
-		// A placement line without amount and with a remark was not priced
-		// (no policy, product not bought, no yearly tariff); a tariff of 0
-		// in the policy is a price and leaves no remark.
-		if l.Kind == costs.Plaatsing && l.Cents == 0 && l.Remark != "" {
-			p.OngeprijsdeDagen += l.Days
-		}
+	for k, sum := range direct {
+		p := post(postKey{k.Budgetstroom, k.Taakveld})
+		p.DirectCent += sum.Cents
+		p.OngeprijsdeDagen += sum.UnpricedDays
+	}
+	for _, l := range shared {
+		post(postKey{l.Budgetstroom, l.Taakveld}).GedeeldCent += l.Cents
 	}
 	if v != nil {
 		streams := ledgerv1.Budgetstroom(0).Descriptor().Values()

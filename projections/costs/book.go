@@ -304,21 +304,25 @@ func (b *builder) build() error {
 			r := &ch[i]
 			l := &all[next[r.g]]
 			next[r.g]++
-			var err error
-			switch r.kind {
-			case kindPlaatsing:
-				err = b.placementLine(l, r)
-			case kindUren:
-				err = b.hoursLine(l, r)
-			default:
-				*l = *r.shared
-			}
-			if err != nil {
+			if err := b.line(l, r); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// line prices one record.
+func (b *builder) line(l *Line, r *rec) error {
+	switch r.kind {
+	case kindPlaatsing:
+		return b.placementLine(l, r)
+	case kindUren:
+		return b.hoursLine(l, r)
+	default:
+		*l = *r.shared
+		return nil
+	}
 }
 
 func (b *builder) placementLine(l *Line, r *rec) error {
@@ -391,9 +395,13 @@ func (b *builder) tariff(l *Line, st *stretch) *ledgerv1.ProductTarief {
 // empty day index when one of them is divided by days: the caller fills it
 // in its pass over the cases.
 func (b *builder) bookings() ([]*region.Booking, *dayIndex) {
+	return b.bookingsIn(b.m.Bookings())
+}
+
+func (b *builder) bookingsIn(all []*region.Booking) ([]*region.Booking, *dayIndex) {
 	var bookings []*region.Booking
 	var periods []period
-	for _, bk := range b.m.Bookings() {
+	for _, bk := range all {
 		if bk.Tot < b.from || bk.Tot >= b.to {
 			continue
 		}
@@ -408,7 +416,7 @@ func (b *builder) bookings() ([]*region.Booking, *dayIndex) {
 	return bookings, newDayIndex(b.reg, periods)
 }
 
-func (b *builder) divide(bk *region.Booking, idx *dayIndex) error {
+func (b *builder) divide(bk *region.Booking, idx daySums) error {
 	year, _, _ := civil(bk.Van)
 	base := Line{
 		Kind: Gedeeld, Month: b.months.name(monthOf(bk.Tot)),

@@ -44,8 +44,15 @@ func participants(reg *gemeente.Registry, d region.Day) []gemeente.Gemeente {
 	return reg.Participating(d.Date())
 }
 
+// daySums answers how many days of [a, b) gemeente g had an open case (or,
+// with placed, an active placement): a dayIndex built for one book, or the
+// DayCounts a Running keeps.
+type daySums interface {
+	sum(g string, placed bool, a, b region.Day) int64
+}
+
 // weights is Weights by index of parts.
-func weights(method ledgerv1.Verdeelmethode, year int, parts []gemeente.Gemeente, idx *dayIndex, from, to region.Day) []int64 {
+func weights(method ledgerv1.Verdeelmethode, year int, parts []gemeente.Gemeente, idx daySums, from, to region.Day) []int64 {
 	ws := make([]int64, len(parts))
 	for i, g := range parts {
 		switch method {

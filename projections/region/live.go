@@ -8,6 +8,8 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // Live keeps a Model up to date with the store: it starts empty, applies
@@ -17,6 +19,9 @@ import (
 type Live struct {
 	st  store.Store
 	log *slog.Logger
+	// watch, when set, is told of every event the model applies (see
+	// Watcher).
+	watch Watcher
 
 	mu     sync.Mutex // guards m; reads fill per-case caches, so they lock too
 	m      *Model
@@ -32,6 +37,29 @@ func NewLive(st store.Store, reg *gemeente.Registry, log *slog.Logger) *Live {
 	return &Live{st: st, log: log.With("component", "region"), m: New(reg), notify: make(chan struct{})}
 }
 
+// Watcher keeps figures derived from the model up to date as it changes,
+// instead of computing them from every case on every read. Both calls run
+// under the model's lock, in the order of the events.
+type Watcher interface {
+	// Changing is called before a case event changes case c (not for the
+	// first event of a case): the moment to take away what c counted.
+	Changing(m *Model, c *Case)
+	// Changed is called after every event applied; c is the case it
+	// changed, nil for an event that is not a case's.
+	Changed(m *Model, ev *ledgerv1.Event, c *Case)
+}
+
+// Watch sets the watcher; call it before Run.
+func (l *Live) Watch(w Watcher) { l.watch = w }
+
+// apply applies one stored event, telling the watcher.
+func (l *Live) apply(rec store.RecordedEvent) error {
+	if l.watch == nil {
+		return l.m.ApplyRecord(rec)
+	}
+	return l.m.ApplyWatched(rec, l.watch)
+}
+
 // Run follows the store until ctx ends, resuming after failures.
 func (l *Live) Run(ctx context.Context) error {
 	backoff := 50 * time.Millisecond
@@ -42,7 +70,7 @@ func (l *Live) Run(ctx context.Context) error {
 		err := l.st.Subscribe(ctx, after, func(rec store.RecordedEvent) error {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			if err := l.m.ApplyRecord(rec); err != nil {
+			if err := l.apply(rec); err != nil {
 				// Figures that skip an event are not auditable: stop here
 				// and say so on every read, rather than go on without it.
 				l.err = err

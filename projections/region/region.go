@@ -144,6 +144,31 @@ func (m *Model) ApplyRecord(rec store.RecordedEvent) error {
 	return nil
 }
 
+// ApplyWatched is ApplyRecord that tells w of the change: Changing before
+// a case event changes its case, Changed after every event applied.
+func (m *Model) ApplyWatched(rec store.RecordedEvent, w Watcher) error {
+	if !m.Takes(rec.Position) {
+		return nil
+	}
+	ev, err := decode(rec)
+	if err != nil {
+		return err
+	}
+	var c *Case
+	isCase := IsCaseEvent(ev)
+	if isCase {
+		if c = m.cases[ev.GetEnvelope().GetCaseId()]; c != nil {
+			w.Changing(m, c)
+		}
+	}
+	m.Apply(rec, ev)
+	if isCase && c == nil {
+		c = m.cases[ev.GetEnvelope().GetCaseId()]
+	}
+	w.Changed(m, ev, c)
+	return nil
+}
+
 func decode(rec store.RecordedEvent) (*ledgerv1.Event, error) {
 	ev := new(ledgerv1.Event)
 	if err := proto.Unmarshal(rec.Data, ev); err != nil {
@@ -155,11 +180,25 @@ func decode(rec store.RecordedEvent) (*ledgerv1.Event, error) {
 	return ev, nil
 }
 
+// Takes reports whether Apply would apply an event at p: one that is not
+// after the last applied position is ignored.
+func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.position.Less(p) }
+
+// IsCaseEvent reports whether ev is a fact of a case (the rest is policy,
+// verdeelsleutels and shared costs).
+func IsCaseEvent(ev *ledgerv1.Event) bool {
+	switch ev.GetPayload().(type) {
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+		return false
+	}
+	return true
+}
+
 // Apply adds one decoded event. Events must come in global order; one that
 // is not after the last applied position is ignored, so replaying a
 // stretch twice changes nothing.
 func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
-	if !m.position.Less(rec.Position) && m.events > 0 {
+	if !m.Takes(rec.Position) {
 		return
 	}
 	m.position = rec.Position

@@ -54,6 +54,10 @@ type Server struct {
 	// computed from; Store is read for an auditor's replay.
 	Region *region.Live
 	Store  store.Store
+	// Figures keeps the beleidsview and cost lines up to date as Region
+	// applies events (Region must be watched by it); nil computes them from
+	// the model on every read.
+	Figures *beleidsview.Keeper
 	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
 	SRG *beleidsview.SRGMapping
 

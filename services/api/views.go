@@ -10,6 +10,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -62,7 +63,13 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 	}
 	var view *ledgerv1.Beleidsview
 	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
-		v, err := beleidsview.Compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today())
+		compute := beleidsview.Compute
+		if s.Figures != nil && !m.GetReplay() {
+			compute = func(rm *region.Model, _ *gemeente.Registry, _, g string, year, month int, today region.Day) (*ledgerv1.Beleidsview, error) {
+				return s.Figures.View(rm, g, year, month, today)
+			}
+		}
+		v, err := compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today())
 		if err != nil {
 			return err
 		}
@@ -93,7 +100,13 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 		if to <= from {
 			return nil // the year has not begun
 		}
-		lines, err := costs.Lines(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), from, to)
+		var lines []costs.Line
+		var err error
+		if s.Figures != nil && !m.GetReplay() {
+			lines, err = s.Figures.Lines(rm, m.GetGemeente(), int(m.GetJaar()), s.today())
+		} else {
+			lines, err = costs.Lines(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), from, to)
+		}
 		if err != nil {
 			return err
 		}

@@ -432,13 +432,24 @@ func (f *follower) follow(ctx context.Context) (err error) {
 		// must not write one per event: flush a full batch at once, a quiet
 		// bus at most once per FlushEvery (the timeout above catches the
 		// rest).
-		if pend.n >= f.batch || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.every) {
+		if pend.n >= f.flushAt() || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.every) {
 			if err := f.flush(ctx, &pend); err != nil {
 				return err
 			}
 		}
 	}
 }
+
+// maxBatch bounds flushAt: how many messages a view holds unacknowledged,
+// and so how many come again after a crash.
+const maxBatch = 16384
+
+// flushAt is how many taken messages make a snapshot: the batch size, or a
+// quarter of the view's cases when that is more. A snapshot writes the
+// whole view, so a fixed batch makes an import of n events cost n²; a batch
+// that grows with the view keeps it a constant cost per event. Only the run
+// goroutine changes the view, so it reads the view without the lock.
+func (f *follower) flushAt() int { return max(f.batch, min(maxBatch, len(f.view.cases)/4)) }
 
 // open makes sure the stream and the durable consumer exist and are where
 // the view is, as planRebuild decides.
@@ -525,10 +536,10 @@ func (f *follower) consumerConfig(start uint64) jetstream.ConsumerConfig {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       f.ackWait,
-		// Room for a whole batch and a redelivered one: the view
+		// Room for a whole batch (flushAt) and a redelivered one: the view
 		// acknowledges only after its snapshot, so it holds up to a batch
 		// unacknowledged.
-		MaxAckPending: 2 * f.batch,
+		MaxAckPending: 2 * max(f.batch, maxBatch),
 	}
 	if start > 1 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy

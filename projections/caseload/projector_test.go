@@ -628,3 +628,28 @@ func TestReplayRefusesMalformedEvent(t *testing.T) {
 		t.Errorf("Replay: %v, want ErrMalformed naming position %s and event %s", err, res.Position, bad)
 	}
 }
+
+// TestFlushAtGrowsWithTheView: a snapshot writes the whole view, so the
+// number of messages between two snapshots grows with the view (an import
+// of n events must not cost n² in snapshot writes), up to the bound that
+// MaxAckPending leaves room for.
+func TestFlushAtGrowsWithTheView(t *testing.T) {
+	for _, tc := range []struct{ batch, cases, want int }{
+		{1000, 0, 1000},
+		{1000, 3999, 1000},
+		{1000, 8000, 2000},
+		{1000, 1_000_000, maxBatch},
+		{50_000, 10, 50_000},
+	} {
+		f := &follower{batch: tc.batch, view: NewView("GM0402", "Hilversum")}
+		for i := range tc.cases {
+			f.view.cases[fmt.Sprint(i)] = &caseEntry{}
+		}
+		if got := f.flushAt(); got != tc.want {
+			t.Errorf("batch %d, %d cases: flush at %d, want %d", tc.batch, tc.cases, got, tc.want)
+		}
+		if c := f.consumerConfig(1); c.MaxAckPending < f.flushAt() {
+			t.Errorf("batch %d: MaxAckPending %d leaves no room for a batch of %d", tc.batch, c.MaxAckPending, f.flushAt())
+		}
+	}
+}

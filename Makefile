@@ -21,7 +21,7 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run demo test bench generate lint breaking check-generated gotest guard fuzz tools clean-tools
+.PHONY: run demo test bench bench-figures generate lint breaking check-generated gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
@@ -56,6 +56,12 @@ guard:
 bench:
 	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	go test -run '^$$' -bench . -benchtime $(BENCHTIME) $(BENCH_PKGS)
+
+## bench-figures: the figures through the API at 100k, 1M and 3M stored events, in one run (issue 11; about an hour)
+FIGURES_SIZES ?= 100000,1000000,3000000
+bench-figures:
+	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	BENCH_FIGURES_EVENTS=$(FIGURES_SIZES) go test -run '^$$' -bench Figures -benchtime 1x -timeout 180m ./cmd/ledger
 
 ## generate: regenerate Go code from proto/ (committed)
 generate: $(TOOLS)

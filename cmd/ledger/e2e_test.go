@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,31 +40,48 @@ func startServerWith(t testing.TB, data string, clk *clock.Manual, change func(*
 // line ("ledger luistert op ... (NATS: ...)").
 func startServerLine(t testing.TB, data string, clk *clock.Manual, change func(*serveConfig)) (addr, line string) {
 	t.Helper()
+	addr, line, stop := launchServer(t, data, clk, change)
+	t.Cleanup(stop)
+	return addr, line
+}
+
+// launchServer starts a server as startServerLine does and returns a stop
+// that ends it and waits until it has ended: for a test that starts one
+// server after another on the same data.
+func launchServer(t testing.TB, data string, clk *clock.Manual, change func(*serveConfig)) (addr, line string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
-		change(&cfg)
+		if change != nil {
+			change(&cfg)
+		}
 		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server: %v", err)
+			}
+		})
+	}
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
+		stop()
 		t.Fatalf("server did not start: %v", err)
 	}
 	go io.Copy(io.Discard, pr)
 	addr, ok := strings.CutPrefix(strings.Fields(line)[3], "http://")
 	if !ok {
+		stop()
 		t.Fatalf("unexpected start line %q", line)
 	}
-	return addr, line
+	return addr, line, stop
 }
 
 // cli runs one ledger command against addr.

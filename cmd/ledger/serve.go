@@ -31,6 +31,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/secret"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -54,6 +55,13 @@ type serveConfig struct {
 	// archiveCheck is how often the server looks whether a herindeling
 	// has come into force; a minute when zero.
 	archiveCheck time.Duration
+	// snapshotEvery is how often the regional model's snapshot is written
+	// while it moves (and always on a clean stop); five minutes when zero.
+	snapshotEvery time.Duration
+	// noSync runs the embedded broker without fsync before each
+	// acknowledgement: only for a benchmark that fills a history fast.
+	// There is no flag for it.
+	noSync bool
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,6 +93,38 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runServer(ctx, cfg, slog.New(h), stdout)
 }
 
+// snapshotEvery writes the regional model's snapshot every interval in
+// which it moved, until ctx ends. A kill loses at most an interval of it:
+// the next start reads that much more of the store.
+func snapshotEvery(ctx context.Context, live *region.Live, path string, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last store.Position
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var at store.Position
+		_ = live.Read(func(m *region.Model) { at = m.Position() })
+		if at == last {
+			continue
+		}
+		start := time.Now()
+		written, err := live.WriteSnapshot(path)
+		if err != nil {
+			log.Warn("regional snapshot not written", "err", err)
+			continue
+		}
+		last = written
+		log.Info("regional snapshot written", "position", written.String(), "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
 // runServer wires the parts: broker, store, decision, relay, projections,
 // API. It returns when ctx ends, after a clean stop of each part.
 func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
@@ -114,7 +154,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		if err != nil {
 			return err
 		}
-		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth})
+		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync})
 		if err != nil {
 			return err
 		}
@@ -158,6 +198,14 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	live := region.NewLive(st, reg, log)
 	figures := beleidsview.NewKeeper(reg, "")
 	live.Watch(figures)
+	// Start the regional model from its snapshot when it matches the store,
+	// so that a start reads only the store's tail.
+	snapshot := filepath.Join(cfg.data, "projections", "region.snap")
+	if ok, err := live.LoadSnapshot(ctx, snapshot); err != nil {
+		log.Warn("regional snapshot not used; the model is built from the store", "err", err)
+	} else if ok {
+		log.Info("regional model starts from its snapshot", "path", snapshot)
+	}
 	// A policy may start in the past where the regional model shows nothing
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
@@ -210,6 +258,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	go func() { defer wg.Done(); errs <- rl.Run(runCtx) }()
 	go func() { defer wg.Done(); errs <- live.Run(runCtx) }()
 	go func() { defer wg.Done(); errs <- views.Run(runCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); snapshotEvery(runCtx, live, snapshot, cfg.snapshotEvery, log) }()
 	go func() {
 		defer wg.Done()
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -238,6 +288,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	defer done()
 	_ = hs.Shutdown(shutCtx)
 	wg.Wait()
+	// The model is still now: the snapshot a next start begins from.
+	if at, err := live.WriteSnapshot(snapshot); err != nil {
+		log.Warn("regional snapshot not written on stop", "err", err)
+	} else {
+		log.Info("regional snapshot written", "position", at.String())
+	}
 	log.Info("ledger stopped")
 	if first != nil && !errors.Is(first, context.Canceled) {
 		return first

@@ -116,6 +116,7 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 		centrum = reg.Centrum()
 	}
 	e := newEngine(ps, gs, m.Drager)
+	e.perClient = true
 	for _, c := range m.Cases() {
 		e.addCase(c)
 	}
@@ -168,4 +169,14 @@ func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeen
 		return nil, fmt.Errorf("beleidsview %s %s: %w", g.Code, total.label, err)
 	}
 	return v, nil
+}
+
+// DropClients removes each resident's loonwaarde development from a view
+// computed with them: what a view asked without per_client shows.
+func DropClients(v *ledgerv1.Beleidsview) {
+	for _, p := range append(v.GetPerMaand(), v.GetTotaal()) {
+		if lw := p.GetLoonwaarde(); lw != nil {
+			lw.PerClient = nil
+		}
+	}
 }

@@ -47,6 +47,9 @@ type engine struct {
 	// over the cases by id would have met it.
 	cur string
 	seq int32
+	// perClient puts each resident's loonwaarde development in the
+	// figures (Loonwaarde.per_client); without it only the means.
+	perClient bool
 }
 
 // residentOf returns the current case's resident's number in a; the case
@@ -442,7 +445,7 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 		out.Plaatsingen = append(out.Plaatsingen, c)
 	}
 
-	out.Loonwaarde = a.loonwaarde(f, p.peil)
+	out.Loonwaarde = a.loonwaarde(f, p.peil, e.perClient)
 
 	out.Lks = &ledgerv1.LksCijfers{Actief: f.lks}
 	if v := pol.InForce(p.peil.Date()); v != nil {
@@ -455,13 +458,16 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 // loonwaarde is the mean latest loonwaarde of the caseload and, per
 // resident in it, the development over the measurements G saw up to the
 // peildatum.
-func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
+func (a *gacc) loonwaarde(f *figures, peil region.Day, perClient bool) *ledgerv1.Loonwaarde {
 	lw := &ledgerv1.Loonwaarde{GemiddeldProcent: mean1(f.lwSum, f.lwN), Gemeten: f.lwN}
 	residents := make([]int32, 0, len(f.residents))
 	for r := range f.residents {
 		residents = append(residents, r)
 	}
-	slices.SortFunc(residents, func(x, y int32) int { return strings.Compare(a.names[x], a.names[y]) })
+	if perClient {
+		// The rows by resident id; the means do not depend on the order.
+		slices.SortFunc(residents, func(x, y int32) int { return strings.Compare(a.names[x], a.names[y]) })
+	}
 	var devSum, devN int64
 	for _, r := range residents {
 		ms := a.meas[r]
@@ -472,6 +478,13 @@ func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
 		}
 		first, last := ms[0], ms[n-1]
 		d := int32(last.value) - int32(first.value)
+		if n >= 2 {
+			devSum += int64(d)
+			devN++
+		}
+		if !perClient {
+			continue
+		}
 		lw.PerClient = append(lw.PerClient, &ledgerv1.LoonwaardeOntwikkeling{
 			ResidentId:     a.names[r],
 			EersteProcent:  first.value,
@@ -480,10 +493,6 @@ func (a *gacc) loonwaarde(f *figures, peil region.Day) *ledgerv1.Loonwaarde {
 			EersteMeting:   dateOf(first.day),
 			LaatsteMeting:  dateOf(last.day),
 		})
-		if n >= 2 {
-			devSum += int64(d)
-			devN++
-		}
 	}
 	lw.GemiddeldeOntwikkeling = mean1(devSum, devN)
 	return lw

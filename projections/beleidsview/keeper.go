@@ -3,8 +3,6 @@ package beleidsview
 import (
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -55,8 +53,9 @@ type frame struct {
 }
 
 type viewKey struct {
-	g     string
-	month int
+	g         string
+	month     int
+	perClient bool
 }
 
 // stamp says which figures a cached answer was made from.
@@ -199,9 +198,10 @@ func (k *Keeper) stamp(f *frame, g string) stamp {
 }
 
 // View returns gemeente g's beleidsview of a year (month 0) or a month as
-// of today: the same view as Compute on the same model. The view is the
-// caller's.
-func (k *Keeper) View(m *region.Model, g string, year, month int, today region.Day) (*ledgerv1.Beleidsview, error) {
+// of today: the same view as Compute on the same model, with each
+// resident's loonwaarde development only when perClient. The view's top
+// message is the caller's; the figures under it are shared, read them only.
+func (k *Keeper) View(m *region.Model, g string, year, month int, today region.Day, perClient bool) (*ledgerv1.Beleidsview, error) {
 	gm, ok := k.reg.Lookup(g)
 	if !ok {
 		return nil, fmt.Errorf("beleidsview %q: %w", g, gemeente.ErrUnknownGemeente)
@@ -213,7 +213,7 @@ func (k *Keeper) View(m *region.Model, g string, year, month int, today region.D
 	if err != nil {
 		return nil, err
 	}
-	key, at := viewKey{g, month}, k.stamp(f, g)
+	key, at := viewKey{g, month, perClient}, k.stamp(f, g)
 	if cv := f.views[key]; cv != nil && cv.at == at {
 		return k.answer(m, cv.v), nil
 	}
@@ -235,6 +235,7 @@ func (k *Keeper) View(m *region.Model, g string, year, month int, today region.D
 	if err != nil {
 		return nil, fmt.Errorf("beleidsview %s %s: %w", g, p.label, err)
 	}
+	f.e.perClient = perClient
 	v, err := f.e.view(m, k.reg, gm, cols, direct, shared, year, month)
 	if err != nil {
 		return nil, err
@@ -243,11 +244,24 @@ func (k *Keeper) View(m *region.Model, g string, year, month int, today region.D
 	return k.answer(m, v), nil
 }
 
-// answer is a copy of a cached view, stamped with the model's position.
+// answer is a cached view, stamped with the model's position: a new top
+// message that shares the cached figures, which no one changes (a caller
+// sets only top-level fields such as Bron), so that a read does not copy
+// every resident's loonwaarde development.
 func (k *Keeper) answer(m *region.Model, v *ledgerv1.Beleidsview) *ledgerv1.Beleidsview {
-	out := proto.Clone(v).(*ledgerv1.Beleidsview)
-	out.BijgewerktTot = m.Position().String()
-	return out
+	return &ledgerv1.Beleidsview{
+		Gemeente:      v.Gemeente,
+		Naam:          v.Naam,
+		Periode:       v.Periode,
+		Peildatum:     v.Peildatum,
+		Totaal:        v.Totaal,
+		PerMaand:      v.PerMaand,
+		Kosten:        v.Kosten,
+		KostenTotaal:  v.KostenTotaal,
+		Herindelingen: v.Herindelingen,
+		Bron:          v.Bron,
+		BijgewerktTot: m.Position().String(),
+	}
 }
 
 // Lines returns gemeente g's cost lines of a year up to today, as

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // TestKeeperEqualsCompute is the property the Keeper stands on: for a
@@ -50,12 +52,20 @@ func TestKeeperEqualsCompute(t *testing.T) {
 					t.Fatalf("event %d: compute %d-%d: %v", at, year, month, err)
 				}
 				for _, w := range want {
-					got, err := k.View(m, w.GetGemeente(), year, month, today)
+					got, err := k.View(m, w.GetGemeente(), year, month, today, true)
 					if err != nil {
 						t.Fatalf("event %d: keeper view %s %d-%d: %v", at, w.GetGemeente(), year, month, err)
 					}
 					if !proto.Equal(got, w) {
 						t.Fatalf("event %d (today %s): view %s %d-%d differs\nkeeper:  %v\ncompute: %v", at, today, w.GetGemeente(), year, month, brief(got), brief(w))
+					}
+					// Without the residents' rows: the same view less them.
+					bare, err := k.View(m, w.GetGemeente(), year, month, today, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := withoutClients(w); !proto.Equal(bare, want) {
+						t.Fatalf("event %d: view %s %d-%d without per_client differs\nkeeper:  %v\ncompute: %v", at, w.GetGemeente(), year, month, brief(bare), brief(want))
 					}
 				}
 			}
@@ -100,6 +110,13 @@ func TestKeeperEqualsCompute(t *testing.T) {
 	if k.Made != before {
 		t.Fatalf("a read with nothing changed made %d frames", k.Made-before)
 	}
+}
+
+// withoutClients is v without Loonwaarde.per_client.
+func withoutClients(v *ledgerv1.Beleidsview) *ledgerv1.Beleidsview {
+	out := proto.Clone(v).(*ledgerv1.Beleidsview)
+	DropClients(out)
+	return out
 }
 
 func brief(v interface{ String() string }) string {

@@ -442,14 +442,14 @@ func (f *follower) follow(ctx context.Context) (err error) {
 
 // maxBatch bounds flushAt: how many messages a view holds unacknowledged,
 // and so how many come again after a crash.
-const maxBatch = 16384
+const maxBatch = 65536
 
-// flushAt is how many taken messages make a snapshot: the batch size, or a
-// quarter of the view's cases when that is more. A snapshot writes the
-// whole view, so a fixed batch makes an import of n events cost n²; a batch
-// that grows with the view keeps it a constant cost per event. Only the run
+// flushAt is how many taken messages make a snapshot: the batch size, or as
+// many as the view has cases when that is more. A snapshot writes the whole
+// view, so a fixed batch makes an import of n events cost n²; a batch that
+// grows with the view writes about one case per message taken. Only the run
 // goroutine changes the view, so it reads the view without the lock.
-func (f *follower) flushAt() int { return max(f.batch, min(maxBatch, len(f.view.cases)/4)) }
+func (f *follower) flushAt() int { return max(f.batch, min(maxBatch, len(f.view.cases))) }
 
 // open makes sure the stream and the durable consumer exist and are where
 // the view is, as planRebuild decides.

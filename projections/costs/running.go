@@ -122,7 +122,15 @@ func (r *Running) apply(c *region.Case, sign int64) error {
 // Book's order.
 func (r *Running) caseLines(c *region.Case) ([]Line, error) {
 	b := r.b
-	b.chunks, b.nrecs = b.chunks[:0], 0
+	// One chunk, used again for every case: the lines are built by value,
+	// and their Events are cut from the builder's arena, not from records.
+	if len(b.chunks) > 1 {
+		b.chunks = b.chunks[:1]
+	}
+	if len(b.chunks) == 1 {
+		b.chunks[0] = b.chunks[0][:0]
+	}
+	b.nrecs = 0
 	if b.from >= b.to {
 		return nil, nil
 	}
@@ -138,9 +146,6 @@ func (r *Running) caseLines(c *region.Case) ([]Line, error) {
 			out = append(out, l)
 		}
 	}
-	// Records of the next case go into fresh chunks: the lines handed out
-	// keep their Events, which the records share.
-	b.chunks = nil
 	return out, nil
 }
 

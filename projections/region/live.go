@@ -23,10 +23,11 @@ type Live struct {
 	// Watcher).
 	watch Watcher
 
-	mu     sync.Mutex // guards m; reads fill per-case caches, so they lock too
-	m      *Model
-	err    error // a stored event that can not be applied
-	notify chan struct{}
+	mu        sync.Mutex // guards m; reads fill per-case caches, so they lock too
+	fromStore uint64     // events applied from the store (not a snapshot)
+	m         *Model
+	err       error // a stored event that can not be applied
+	notify    chan struct{}
 }
 
 // NewLive follows st.
@@ -70,6 +71,7 @@ func (l *Live) Run(ctx context.Context) error {
 		err := l.st.Subscribe(ctx, after, func(rec store.RecordedEvent) error {
 			l.mu.Lock()
 			defer l.mu.Unlock()
+			l.fromStore++
 			if err := l.apply(rec); err != nil {
 				// Figures that skip an event are not auditable: stop here
 				// and say so on every read, rather than go on without it.
@@ -99,6 +101,14 @@ func (l *Live) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// FromStore counts the events the model applied from the store, after
+// any snapshot it started from.
+func (l *Live) FromStore() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fromStore
 }
 
 // Read runs fn with the model, which fn must not keep. It reports the error

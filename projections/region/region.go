@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
@@ -60,7 +61,11 @@ type Model struct {
 	keys     map[int32][]*KeyVersion
 	bookings []*Booking
 	carry    *carrier // herindelingen from the data file; nil for none
+	// regional are the events that are not a case's, in store order, with
+	// their revisions: what a snapshot keeps of them.
+	regional []regionalEvent
 	position store.Position
+	lastID   uuid.UUID // id of the event at position
 	events   uint64
 	// latest is the latest date a case fact took effect (corrections,
 	// dated when recorded, aside): how far the recorded history reaches.
@@ -201,9 +206,18 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 	if !m.Takes(rec.Position) {
 		return
 	}
-	m.position = rec.Position
+	m.put(rec, ev)
+	m.position, m.lastID = rec.Position, rec.ID
+}
+
+// put adds one event, wherever it comes from: the store (Apply) or a
+// snapshot (which keeps, of a stored event, only what put reads).
+func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 	m.events++
 	env := ev.GetEnvelope()
+	if !IsCaseEvent(ev) {
+		m.regional = append(m.regional, regionalEvent{rec.Revision, ev})
+	}
 	switch p := ev.GetPayload().(type) {
 	case *ledgerv1.Event_Beleid:
 		g := env.GetGemeente()

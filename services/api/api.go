@@ -68,7 +68,39 @@ var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
 
 // Handler returns the HTTP handler of the service and the path it serves.
 func (s *Server) Handler() (string, http.Handler) {
-	return ledgerv1connect.NewLedgerServiceHandler(s, connect.WithCodec(JSONCodec{}))
+	path, h := ledgerv1connect.NewLedgerServiceHandler(s, connect.WithCodec(JSONCodec{}))
+	return path, oneFigureAtATime(h)
+}
+
+// figureProcedures are the calls that answer with a whole gemeente's
+// figures: large answers, whose encoding (and compression) costs more than
+// reading the kept figures.
+var figureProcedures = map[string]bool{
+	ledgerv1connect.LedgerServiceGetBeleidsviewProcedure: true,
+	ledgerv1connect.LedgerServiceExportKostenProcedure:   true,
+	ledgerv1connect.LedgerServiceExportSrgProcedure:      true,
+}
+
+// oneFigureAtATime answers the figure calls one at a time, from request to
+// the last byte of the answer, so that dashboards refreshing together use at
+// most one core and a command always finds the other: readers wait for each
+// other, never a klantmanager's transition. A waiting reader whose client
+// gives up leaves the queue.
+func oneFigureAtATime(h http.Handler) http.Handler {
+	turn := make(chan struct{}, 1)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !figureProcedures[r.URL.Path] {
+			h.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case turn <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-turn }()
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) log() *slog.Logger {

@@ -10,7 +10,6 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
-	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -63,13 +62,16 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 	}
 	var view *ledgerv1.Beleidsview
 	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
-		compute := beleidsview.Compute
+		var v *ledgerv1.Beleidsview
+		var err error
 		if s.Figures != nil && !m.GetReplay() {
-			compute = func(rm *region.Model, _ *gemeente.Registry, _, g string, year, month int, today region.Day) (*ledgerv1.Beleidsview, error) {
-				return s.Figures.View(rm, g, year, month, today)
+			v, err = s.Figures.View(rm, m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today(), m.GetPerClient())
+		} else {
+			v, err = beleidsview.Compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today())
+			if err == nil && !m.GetPerClient() {
+				beleidsview.DropClients(v)
 			}
 		}
-		v, err := compute(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), int(jaar), int(m.GetMaand()), s.today())
 		if err != nil {
 			return err
 		}

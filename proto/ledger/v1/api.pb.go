@@ -2563,7 +2563,12 @@ type GetBeleidsviewRequest struct {
 	// 1..12 for one month; 0 for the whole year.
 	Maand int32 `protobuf:"varint,3,opt,name=maand,proto3" json:"maand,omitempty"`
 	// Rebuild from the store instead of the live model.
-	Replay        bool `protobuf:"varint,4,opt,name=replay,proto3" json:"replay,omitempty"`
+	Replay bool `protobuf:"varint,4,opt,name=replay,proto3" json:"replay,omitempty"`
+	// Include every resident's loonwaarde development in each column
+	// (Loonwaarde.per_client): one row per resident in the caseload per
+	// month, megabytes for a large gemeente. Without it a view carries the
+	// figures only, and answers in milliseconds.
+	PerClient     bool `protobuf:"varint,5,opt,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2622,6 +2627,13 @@ func (x *GetBeleidsviewRequest) GetMaand() int32 {
 func (x *GetBeleidsviewRequest) GetReplay() bool {
 	if x != nil {
 		return x.Replay
+	}
+	return false
+}
+
+func (x *GetBeleidsviewRequest) GetPerClient() bool {
+	if x != nil {
+		return x.PerClient
 	}
 	return false
 }
@@ -3096,10 +3108,11 @@ type Loonwaarde struct {
 	Gemeten          int64   `protobuf:"varint,2,opt,name=gemeten,proto3" json:"gemeten,omitempty"`
 	// Mean change from first to latest measurement, over residents with at
 	// least two measurements, in percent points.
-	GemiddeldeOntwikkeling float64                   `protobuf:"fixed64,3,opt,name=gemiddelde_ontwikkeling,json=gemiddeldeOntwikkeling,proto3" json:"gemiddelde_ontwikkeling,omitempty"`
-	PerClient              []*LoonwaardeOntwikkeling `protobuf:"bytes,4,rep,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	GemiddeldeOntwikkeling float64 `protobuf:"fixed64,3,opt,name=gemiddelde_ontwikkeling,json=gemiddeldeOntwikkeling,proto3" json:"gemiddelde_ontwikkeling,omitempty"`
+	// Only when asked for (GetBeleidsviewRequest.per_client).
+	PerClient     []*LoonwaardeOntwikkeling `protobuf:"bytes,4,rep,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Loonwaarde) Reset() {
@@ -4109,12 +4122,14 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\rRegioAfspraak\x12\x16\n" +
 	"\x06versie\x18\x01 \x01(\x04R\x06versie\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12&\n" +
-	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\"u\n" +
+	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\"\x94\x01\n" +
 	"\x15GetBeleidsviewRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x14\n" +
 	"\x05maand\x18\x03 \x01(\x05R\x05maand\x12\x16\n" +
-	"\x06replay\x18\x04 \x01(\bR\x06replay\"D\n" +
+	"\x06replay\x18\x04 \x01(\bR\x06replay\x12\x1d\n" +
+	"\n" +
+	"per_client\x18\x05 \x01(\bR\tperClient\"D\n" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
 	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\"\xd5\x03\n" +
 	"\vBeleidsview\x12\x1a\n" +

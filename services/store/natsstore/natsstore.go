@@ -676,6 +676,22 @@ func (s *Store) Subscribe(ctx context.Context, after store.Position, fn func(sto
 	}
 }
 
+// ErrNoEvent: the store holds no event at the position asked.
+var ErrNoEvent = errors.New("no event at this position")
+
+// EventAt returns the event at position p, ErrNoEvent (wrapped) when there
+// is none: what a projection's snapshot is checked against.
+func (s *Store) EventAt(ctx context.Context, p store.Position) (store.RecordedEvent, error) {
+	m, err := s.stream.GetMsg(ctx, p.Commit)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return store.RecordedEvent{}, fmt.Errorf("event at %s: %w", p, ErrNoEvent)
+	}
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("event at %s: %w", p, err)
+	}
+	return s.decode(m.Subject, m.Sequence, m.Time, m.Header, m.Data)
+}
+
 // Head returns the position of the last event in the store (Start when it
 // is empty): a reader that has applied up to Head has seen every event
 // acknowledged before the call.

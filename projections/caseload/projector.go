@@ -293,9 +293,10 @@ type follower struct {
 	every    time.Duration
 	replicas int
 	log      *slog.Logger
-	// lastFlush is when the view was last written; only the run goroutine
-	// uses it.
-	lastFlush time.Time
+	// lastFlush is when the view was last written, persistTook how long
+	// that took; only the run goroutine uses them.
+	lastFlush   time.Time
+	persistTook time.Duration
 
 	mu   sync.Mutex
 	view *View
@@ -409,6 +410,9 @@ func (f *follower) follow(ctx context.Context) (err error) {
 			msg, err = it.Next()
 		}
 		if errors.Is(err, nats.ErrTimeout) {
+			if time.Since(f.lastFlush) < f.quiet() {
+				continue
+			}
 			if err := f.flush(ctx, &pend); err != nil {
 				return err
 			}
@@ -432,7 +436,7 @@ func (f *follower) follow(ctx context.Context) (err error) {
 		// must not write one per event: flush a full batch at once, a quiet
 		// bus at most once per FlushEvery (the timeout above catches the
 		// rest).
-		if pend.n >= f.flushAt() || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.every) {
+		if pend.n >= f.flushAt() || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.quiet()) {
 			if err := f.flush(ctx, &pend); err != nil {
 				return err
 			}
@@ -450,6 +454,15 @@ const maxBatch = 65536
 // grows with the view writes about one case per message taken. Only the run
 // goroutine changes the view, so it reads the view without the lock.
 func (f *follower) flushAt() int { return max(f.batch, min(maxBatch, len(f.view.cases))) }
+
+// quiet is how long after its last snapshot a quiet bus makes the view
+// write the next: FlushEvery, or ten times what the last snapshot took when
+// that is longer, so that a large view spends at most a tenth of its time
+// writing itself during a slow stream of events (an import); never longer
+// than half the ack wait, so that nothing taken is redelivered.
+func (f *follower) quiet() time.Duration {
+	return min(max(f.every, 10*f.persistTook), f.ackWait/2)
+}
 
 // open makes sure the stream and the durable consumer exist and are where
 // the view is, as planRebuild decides.
@@ -641,6 +654,7 @@ func (f *follower) flush(ctx context.Context, p *pending) error {
 // goroutine changes the view, and it is here, so the view is read without
 // the lock; readers only read.
 func (f *follower) persist() error {
+	began := time.Now()
 	seq := f.progress.Applied
 	data, err := json.Marshal(&snapshot{
 		Format:        snapshotFormat,
@@ -656,6 +670,7 @@ func (f *follower) persist() error {
 	if err := writeFileAtomic(f.path, data); err != nil {
 		return fmt.Errorf("caseload snapshot %s: %w", f.code, err)
 	}
+	f.persistTook = time.Since(began)
 	f.mu.Lock()
 	f.progress.Persisted = seq
 	f.changed()

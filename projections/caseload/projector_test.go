@@ -653,3 +653,19 @@ func TestFlushAtGrowsWithTheView(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietGrowsWithTheSnapshot: a quiet bus makes a view write its
+// snapshot after FlushEvery, or after ten times what the last snapshot took
+// when that is longer, but never later than half the ack wait.
+func TestQuietGrowsWithTheSnapshot(t *testing.T) {
+	for _, tc := range []struct{ every, took, ackWait, want time.Duration }{
+		{time.Second, 5 * time.Millisecond, 30 * time.Second, time.Second},
+		{time.Second, 800 * time.Millisecond, 30 * time.Second, 8 * time.Second},
+		{time.Second, 5 * time.Second, 30 * time.Second, 15 * time.Second},
+	} {
+		f := &follower{every: tc.every, persistTook: tc.took, ackWait: tc.ackWait}
+		if got := f.quiet(); got != tc.want {
+			t.Errorf("every %s, snapshot took %s: quiet %s, want %s", tc.every, tc.took, got, tc.want)
+		}
+	}
+}

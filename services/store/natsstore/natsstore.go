@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,10 @@ const (
 
 // tipsMax bounds the cache of stream tips; past it the cache starts over.
 const tipsMax = 100_000
+
+// seqsMax bounds the sequences cached (8 bytes each); past it the cache
+// starts over.
+const seqsMax = 4_000_000
 
 // Option configures a Store.
 type Option func(*options) error
@@ -120,6 +125,16 @@ type Store struct {
 	// entry is never wrong, only maybe old; the server's expected-sequence
 	// check refuses an append based on an old one.
 	tips map[string]tip
+	// seqs caches, per subject, the sequence of each revision from 0, so
+	// that a read of a known case fetches its messages by sequence (found
+	// through the block index) instead of asking for the subject's next
+	// message again and again, which makes the server walk every block
+	// between a case's events: on a large store, time in proportion to the
+	// history. It is never trusted alone: a read first checks that the
+	// subject's last message is the cached last one, then each message's
+	// subject and revision.
+	seqs  map[string][]uint64
+	nseqs int
 }
 
 type tip struct{ rev, seq uint64 }
@@ -165,6 +180,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		prefix: o.prefix + ".",
 		direct: apiPrefix(js.Options()) + "DIRECT.GET." + o.stream,
 		tips:   make(map[string]tip),
+		seqs:   make(map[string][]uint64),
 	}, nil
 }
 
@@ -223,6 +239,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected store.Expect
 			res, err := s.publish(ctx, subj, next, after, events)
 			if err == nil {
 				s.setTip(subj, tip{res.Revision, res.Position.Commit})
+				// One append is one atomic batch: consecutive sequences.
+				s.noteSeqs(subj, next, res.Position.Commit+1-uint64(len(events)), len(events))
 				return res, nil
 			}
 			var refused bool
@@ -417,6 +435,45 @@ func (s *Store) forget(subj string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tips, subj)
+	s.nseqs -= len(s.seqs[subj])
+	delete(s.seqs, subj)
+}
+
+// noteSeqs records that revisions next.. of subj are at the n consecutive
+// sequences from first. Revisions that do not continue the cached ones
+// from 0 drop the subject's entry.
+func (s *Store) noteSeqs(subj string, next, first uint64, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.seqs[subj]
+	if uint64(len(cur)) != next {
+		s.nseqs -= len(cur)
+		delete(s.seqs, subj)
+		if next != 0 {
+			return
+		}
+		cur = nil
+	}
+	if s.nseqs+n > seqsMax {
+		clear(s.seqs)
+		s.nseqs = 0
+		cur = nil
+		if next != 0 {
+			return
+		}
+	}
+	for i := range n {
+		cur = append(cur, first+uint64(i))
+	}
+	s.seqs[subj] = cur
+	s.nseqs += n
+}
+
+func (s *Store) cachedSeqs(subj string) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.seqs[subj]
+	return c[:len(c):len(c)]
 }
 
 // last looks up the subject's last event.
@@ -446,7 +503,23 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 		return nil, fmt.Errorf("read stream: %w", err)
 	}
 	subj := s.prefix + stream
-	if _, known := s.tip(subj); !known {
+	if cached := s.cachedSeqs(subj); len(cached) > 0 {
+		t, exists, err := s.last(ctx, subj)
+		if err != nil {
+			return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		if exists && t.rev == uint64(len(cached)-1) && t.seq == cached[len(cached)-1] {
+			if recs, err := s.readSeqs(ctx, subj, cached); err == nil {
+				return recs, nil
+			}
+		}
+		// Not what the cache says: read it the long way, which caches it
+		// again.
+		s.mu.Lock()
+		s.nseqs -= len(s.seqs[subj])
+		delete(s.seqs, subj)
+		s.mu.Unlock()
+	} else if _, known := s.tip(subj); !known {
 		// The server finds a subject's last message through its subject
 		// index, while a read from the start of a subject it does not hold
 		// walks the stored blocks: on a large store an aanmelding (a new
@@ -471,6 +544,65 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 	}
 	last := recs[len(recs)-1]
 	s.setTip(subj, tip{last.Revision, last.Position.Commit})
+	s.mu.Lock()
+	s.nseqs -= len(s.seqs[subj])
+	delete(s.seqs, subj)
+	s.mu.Unlock()
+	for i, r := range recs {
+		s.noteSeqs(subj, uint64(i), r.Position.Commit, 1)
+	}
+	return recs, nil
+}
+
+// readSeqs reads the messages of subj at seqs, revision i at seqs[i], with
+// one direct get per message, all sent before the first answer is read.
+func (s *Store) readSeqs(ctx context.Context, subj string, seqs []uint64) ([]store.RecordedEvent, error) {
+	inbox := s.nc.NewInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	for _, q := range seqs {
+		if err := s.nc.PublishRequest(s.direct, inbox, []byte(`{"seq":`+strconv.FormatUint(q, 10)+`}`)); err != nil {
+			return nil, err
+		}
+	}
+	recs := make([]store.RecordedEvent, len(seqs))
+	got := 0
+	for range seqs {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			return nil, fmt.Errorf("direct get: %s %s", status, m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("direct get: bad sequence header: %w", err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
+		if err != nil {
+			return nil, fmt.Errorf("direct get: bad time stamp header: %w", err)
+		}
+		i, found := slices.BinarySearch(seqs, seq)
+		if !found || m.Header.Get(jetstream.SubjectHeader) != subj {
+			return nil, fmt.Errorf("direct get: message %d is not one of %s's", seq, subj)
+		}
+		r, err := s.decode(subj, seq, ts, m.Header, m.Data)
+		if err != nil {
+			return nil, err
+		}
+		if r.Revision != uint64(i) || recs[i].Position.Commit != 0 {
+			return nil, fmt.Errorf("direct get: message %d has revision %d, want %d", seq, r.Revision, i)
+		}
+		recs[i] = r
+		got++
+	}
+	if got != len(seqs) {
+		return nil, fmt.Errorf("direct get: %d of %d messages", got, len(seqs))
+	}
 	return recs, nil
 }
 
@@ -796,6 +928,7 @@ func (s *Store) AppendMulti(ctx context.Context, writes []store.Write) ([]store.
 		last := nexts[i] + uint64(len(w.Events)) - 1
 		res[i] = store.AppendResult{Revision: last, Position: store.Position{Commit: seq, Prepare: seq}}
 		s.setTip(s.prefix+w.Stream, tip{last, seq})
+		s.noteSeqs(s.prefix+w.Stream, nexts[i], seq+1-uint64(len(w.Events)), len(w.Events))
 	}
 	return res, nil
 }

@@ -343,3 +343,60 @@ func TestSubscribeCancelWhileServerDown(t *testing.T) {
 		t.Fatal("Subscribe did not return after cancel while the server was down")
 	}
 }
+
+// TestReadByCachedSequences: a store reads a case it wrote by the cached
+// sequences of its events, and a case that another writer has appended to
+// since (here a second store on the same stream) is read whole all the
+// same: the cache is checked against the subject's last message.
+func TestReadByCachedSequences(t *testing.T) {
+	ctx := context.Background()
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	a, b := open(t, srv), open(t, srv)
+	ev := func() store.EventData { return store.EventData{ID: uuid.New(), Type: "uren", Data: []byte("x")} }
+	read := func(s *Store, stream string, want int) {
+		t.Helper()
+		recs, err := s.ReadStream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != want {
+			t.Fatalf("read %d events of %s, want %d", len(recs), stream, want)
+		}
+		for i, r := range recs {
+			if r.Revision != uint64(i) || i > 0 && r.Position.Commit <= recs[i-1].Position.Commit {
+				t.Fatalf("event %d: revision %d at %s", i, r.Revision, r.Position)
+			}
+		}
+	}
+	// Other cases in between, so that the case's events are far apart.
+	noise := func() {
+		for range 20 {
+			if _, err := a.Append(ctx, "case-"+uuid.NewString(), store.NoStream(), ev()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	x := "case-" + uuid.NewString()
+	res, err := a.Append(ctx, x, store.NoStream(), ev(), ev())
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise()
+	if res, err = a.Append(ctx, x, store.Exactly(res.Revision), ev()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(a.cachedSeqs(a.prefix + x)); got != 3 {
+		t.Fatalf("%d sequences cached after three appended events", got)
+	}
+	read(a, x, 3)
+	noise()
+	// b appends behind a's back; a's cache is now one short.
+	if _, err := b.Append(ctx, x, store.Exactly(res.Revision), ev(), ev()); err != nil {
+		t.Fatal(err)
+	}
+	read(a, x, 5)
+	if got := len(a.cachedSeqs(a.prefix + x)); got != 5 {
+		t.Fatalf("%d sequences cached after reading five events", got)
+	}
+	read(b, x, 5)
+}

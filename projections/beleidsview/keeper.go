@@ -163,6 +163,7 @@ func (k *Keeper) frame(m *region.Model, year int, today region.Day) (*frame, err
 	if f := k.frames[year]; f != nil && f.peil == ps[0].peil {
 		return f, nil
 	}
+	m.DeriveAll()
 	if k.days == nil {
 		k.days = costs.NewDayCounts()
 		for _, c := range m.Cases() {

@@ -155,11 +155,19 @@ func NewProjector(cfg Config) (*Projector, error) {
 			replicas: cfg.Replicas,
 			log:      log.With("projection", "caseload", "gemeente", g.Code),
 		}
-		if err := f.load(); err != nil {
-			return nil, err
-		}
 		p.followers[g.Code] = f
 		p.codes = append(p.codes, g.Code)
+	}
+	// The snapshots are independent files, and decoding them is most of a
+	// start: load them side by side.
+	errs := make([]error, len(p.codes))
+	var wg sync.WaitGroup
+	for i, code := range p.codes {
+		wg.Go(func() { errs[i] = p.followers[code].load() })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

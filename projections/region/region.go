@@ -15,7 +15,9 @@ package region
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -279,6 +281,25 @@ func (m *Model) Cases() []*Case {
 		sort.Slice(m.sorted, func(i, j int) bool { return m.sorted[i].ID < m.sorted[j].ID })
 	}
 	return m.sorted
+}
+
+// DeriveAll works out every case's spells, placements and hours now, on
+// all cores: a case derives them on first use, one after another, and a
+// pass over every case (a view's first frame after a start) would
+// otherwise do it on one core. Cases are independent, so each goroutine
+// derives its own.
+func (m *Model) DeriveAll() {
+	cases := m.Cases()
+	n := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < len(cases); i += n {
+				cases[i].derive()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Case returns one case.

@@ -76,6 +76,7 @@ func (s *Server) Handler() (string, http.Handler) {
 // figures: large answers, whose encoding (and compression) costs more than
 // reading the kept figures.
 var figureProcedures = map[string]bool{
+	ledgerv1connect.LedgerServiceGetViewProcedure:        true,
 	ledgerv1connect.LedgerServiceGetBeleidsviewProcedure: true,
 	ledgerv1connect.LedgerServiceExportKostenProcedure:   true,
 	ledgerv1connect.LedgerServiceExportSrgProcedure:      true,

@@ -554,15 +554,44 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 	return recs, nil
 }
 
+// replyWait bounds the wait for one reply of a direct get, which the
+// server answers at once: longer means the connection lost it.
+const replyWait = 30 * time.Second
+
+// replies subscribes to a new inbox with room for n replies; the caller
+// never has more than n outstanding, so none is dropped. A synchronous
+// subscription would allocate the client's default pending buffer (65,536
+// message slots) on every read: a tenth of an import's time went there.
+func (s *Store) replies(n int) (inbox string, next func(context.Context) (*nats.Msg, error), stop func(), err error) {
+	inbox = s.nc.NewInbox()
+	ch := make(chan *nats.Msg, n)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	next = func(ctx context.Context) (*nats.Msg, error) {
+		t := time.NewTimer(replyWait)
+		defer t.Stop()
+		select {
+		case m := <-ch:
+			return m, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return nil, fmt.Errorf("direct get: no reply within %s", replyWait)
+		}
+	}
+	return inbox, next, func() { sub.Unsubscribe() }, nil
+}
+
 // readSeqs reads the messages of subj at seqs, revision i at seqs[i], with
 // one direct get per message, all sent before the first answer is read.
 func (s *Store) readSeqs(ctx context.Context, subj string, seqs []uint64) ([]store.RecordedEvent, error) {
-	inbox := s.nc.NewInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	inbox, next, stop, err := s.replies(len(seqs))
 	if err != nil {
 		return nil, err
 	}
-	defer sub.Unsubscribe()
+	defer stop()
 	for _, q := range seqs {
 		if err := s.nc.PublishRequest(s.direct, inbox, []byte(`{"seq":`+strconv.FormatUint(q, 10)+`}`)); err != nil {
 			return nil, err
@@ -571,7 +600,7 @@ func (s *Store) readSeqs(ctx context.Context, subj string, seqs []uint64) ([]sto
 	recs := make([]store.RecordedEvent, len(seqs))
 	got := 0
 	for range seqs {
-		m, err := sub.NextMsgWithContext(ctx)
+		m, err := next(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -618,12 +647,12 @@ type directBatch struct {
 // isolation from atomic batch commits, so a batch is seen whole or not at all.
 func (s *Store) readSubject(ctx context.Context, subj string, from uint64, max int) ([]store.RecordedEvent, error) {
 	const page = 256
-	inbox := s.nc.NewInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	// A page is at most page messages and one status.
+	inbox, next, stop, err := s.replies(page + 1)
 	if err != nil {
 		return nil, err
 	}
-	defer sub.Unsubscribe()
+	defer stop()
 	var recs []store.RecordedEvent
 	for max == 0 || len(recs) < max {
 		n := page
@@ -637,7 +666,7 @@ func (s *Store) readSubject(ctx context.Context, subj string, from uint64, max i
 		more := false
 	page:
 		for {
-			m, err := sub.NextMsgWithContext(ctx)
+			m, err := next(ctx)
 			if err != nil {
 				return nil, err
 			}

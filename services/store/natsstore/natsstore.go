@@ -435,6 +435,11 @@ func (s *Store) forget(subj string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tips, subj)
+	s.dropSeqs(subj)
+}
+
+// dropSeqs forgets the cached sequences of subj; s.mu must be held.
+func (s *Store) dropSeqs(subj string) {
 	s.nseqs -= len(s.seqs[subj])
 	delete(s.seqs, subj)
 }
@@ -447,8 +452,7 @@ func (s *Store) noteSeqs(subj string, next, first uint64, n int) {
 	defer s.mu.Unlock()
 	cur := s.seqs[subj]
 	if uint64(len(cur)) != next {
-		s.nseqs -= len(cur)
-		delete(s.seqs, subj)
+		s.dropSeqs(subj)
 		if next != 0 {
 			return
 		}
@@ -516,8 +520,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 		// Not what the cache says: read it the long way, which caches it
 		// again.
 		s.mu.Lock()
-		s.nseqs -= len(s.seqs[subj])
-		delete(s.seqs, subj)
+		s.dropSeqs(subj)
 		s.mu.Unlock()
 	} else if _, known := s.tip(subj); !known {
 		// The server finds a subject's last message through its subject
@@ -544,13 +547,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.Recorded
 	}
 	last := recs[len(recs)-1]
 	s.setTip(subj, tip{last.Revision, last.Position.Commit})
-	s.mu.Lock()
-	s.nseqs -= len(s.seqs[subj])
-	delete(s.seqs, subj)
-	s.mu.Unlock()
+	seqs := make([]uint64, len(recs))
 	for i, r := range recs {
-		s.noteSeqs(subj, uint64(i), r.Position.Commit, 1)
+		seqs[i] = r.Position.Commit
 	}
+	s.mu.Lock()
+	s.dropSeqs(subj)
+	if s.nseqs+len(seqs) <= seqsMax {
+		s.seqs[subj] = seqs
+		s.nseqs += len(seqs)
+	}
+	s.mu.Unlock()
 	return recs, nil
 }
 
@@ -607,21 +614,14 @@ func (s *Store) readSeqs(ctx context.Context, subj string, seqs []uint64) ([]sto
 		if status := m.Header.Get("Status"); status != "" {
 			return nil, fmt.Errorf("direct get: %s %s", status, m.Header.Get("Description"))
 		}
-		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		r, err := s.decodeDirect(m)
 		if err != nil {
-			return nil, fmt.Errorf("direct get: bad sequence header: %w", err)
+			return nil, err
 		}
-		ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
-		if err != nil {
-			return nil, fmt.Errorf("direct get: bad time stamp header: %w", err)
-		}
+		seq := r.Position.Commit
 		i, found := slices.BinarySearch(seqs, seq)
 		if !found || m.Header.Get(jetstream.SubjectHeader) != subj {
 			return nil, fmt.Errorf("direct get: message %d is not one of %s's", seq, subj)
-		}
-		r, err := s.decode(subj, seq, ts, m.Header, m.Data)
-		if err != nil {
-			return nil, err
 		}
 		if r.Revision != uint64(i) || recs[i].Position.Commit != 0 {
 			return nil, fmt.Errorf("direct get: message %d has revision %d, want %d", seq, r.Revision, i)
@@ -672,20 +672,12 @@ func (s *Store) readSubject(ctx context.Context, subj string, from uint64, max i
 			}
 			switch status := m.Header.Get("Status"); status {
 			case "":
-				seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("direct get: bad sequence header: %w", err)
-				}
-				ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
-				if err != nil {
-					return nil, fmt.Errorf("direct get: bad time stamp header: %w", err)
-				}
-				r, err := s.decode(m.Header.Get(jetstream.SubjectHeader), seq, ts, m.Header, m.Data)
+				r, err := s.decodeDirect(m)
 				if err != nil {
 					return nil, err
 				}
 				recs = append(recs, r)
-				from = seq + 1
+				from = r.Position.Commit + 1
 			case "404":
 				break page
 			case "204": // end of batch
@@ -724,6 +716,20 @@ func (s *Store) decode(subj string, seq uint64, ts time.Time, h nats.Header, dat
 		Recorded: ts,
 		Data:     data,
 	}, nil
+}
+
+// decodeDirect decodes a direct get reply, whose sequence, time and
+// subject are in headers.
+func (s *Store) decodeDirect(m *nats.Msg) (store.RecordedEvent, error) {
+	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("direct get: bad sequence header: %w", err)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("direct get: bad time stamp header: %w", err)
+	}
+	return s.decode(m.Header.Get(jetstream.SubjectHeader), seq, ts, m.Header, m.Data)
 }
 
 func (s *Store) decodeMsg(m jetstream.Msg) (store.RecordedEvent, error) {

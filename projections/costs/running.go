@@ -122,11 +122,10 @@ func (r *Running) apply(c *region.Case, sign int64) error {
 // Book's order.
 func (r *Running) caseLines(c *region.Case) ([]Line, error) {
 	b := r.b
-	// One chunk, used again for every case: the lines are built by value,
-	// and their Events are cut from the builder's arena, not from records.
-	if len(b.chunks) > 1 {
-		b.chunks = b.chunks[:1]
-	}
+	// The first chunk, used again for every case: the lines are built by
+	// value, and their Events are cut from the builder's arena, not from
+	// records.
+	b.chunks = b.chunks[:min(len(b.chunks), 1)]
 	if len(b.chunks) == 1 {
 		b.chunks[0] = b.chunks[0][:0]
 	}
@@ -209,7 +208,7 @@ func (r *Running) Lines(g string, days *DayCounts) ([]Line, error) {
 func (r *Running) Shared(g string, from, to region.Day, days *DayCounts) ([]Line, error) {
 	b := &builder{
 		m: r.b.m, reg: r.b.reg, centrum: r.b.centrum, from: from, to: to,
-		months: monthNames{}, gemeenten: map[string]int32{}, book: &Book{lines: map[string][]Line{}},
+		months: monthNames{}, gemeenten: map[string]int32{},
 	}
 	bookings, _ := b.bookingsIn(r.b.m.Bookings())
 	for _, bk := range bookings {

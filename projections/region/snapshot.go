@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -243,7 +244,7 @@ func decodeSnapshot(data []byte, carry *carrier) (*Model, error) {
 			return nil, errors.New("record longer than the file")
 		}
 		off := len(body) - r.Len()
-		r.Seek(int64(n), 1)
+		r.Seek(int64(n), io.SeekCurrent)
 		return body[off : off+int(n)], nil
 	}
 	var recs []rawRecord

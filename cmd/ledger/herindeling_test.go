@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -124,11 +125,6 @@ func TestHerindelingWijdemeren(t *testing.T) {
 
 	// The caseload views: Hilversum carries both from January, and the
 	// traject flowed out under Hilversum; Wijdemeren has none open.
-	var hil, wij *ledgerv1.CaseloadView
-	eventually(t, "the caseload views", func() bool {
-		hil, wij = getCaseload(t, api, "GM0402", false), getCaseload(t, api, "GM1696", false)
-		return hil.GetActief() == 1 && wij.GetActief() == 0
-	})
 	flows := func(v *ledgerv1.CaseloadView, maand string) (in, uit map[string]int64) {
 		in, uit = map[string]int64{}, map[string]int64{}
 		for _, m := range v.GetPerMaand() {
@@ -143,6 +139,18 @@ func TestHerindelingWijdemeren(t *testing.T) {
 		}
 		return in, uit
 	}
+	// The live views are applied behind the store and pass through states
+	// that look settled (one case carried, none flowed out yet: actief 1),
+	// so wait for the whole expected picture, not one count of it.
+	var hil, wij *ledgerv1.CaseloadView
+	settled := func() bool {
+		hil, wij = getCaseload(t, api, "GM0402", false), getCaseload(t, api, "GM1696", false)
+		in, uit := flows(hil, "2027-01")
+		_, wuit := flows(wij, "2026-12")
+		return hil.GetActief() == 1 && wij.GetActief() == 0 &&
+			in["herindeling"] == 2 && uit["regulier-werk"] == 1 && wuit["herindeling"] == 2
+	}
+	eventually(t, "the caseload views", settled)
 	if in, uit := flows(hil, "2027-01"); in["herindeling"] != 2 || uit["regulier-werk"] != 1 {
 		t.Errorf("Hilversum's caseload in January 2027: in %v, uit %v", in, uit)
 	}
@@ -160,8 +168,14 @@ func TestHerindelingWijdemeren(t *testing.T) {
 		if !proto.Equal(live, replay) {
 			t.Errorf("%s caseload: live %v\nreplay %v", gm, live, replay)
 		}
+		// The regional model behind the beleidsview is fed apart from the
+		// caseload view, so it may still be a few events behind the store.
 		for _, year := range []int{2026, 2027} {
-			a, b := getView(t, api, gm, year, false), getView(t, api, gm, year, true)
+			var a, b *ledgerv1.Beleidsview
+			eventually(t, fmt.Sprintf("live beleidsview %s %d at the store's position", gm, year), func() bool {
+				a, b = getView(t, api, gm, year, false), getView(t, api, gm, year, true)
+				return a.GetBijgewerktTot() == b.GetBijgewerktTot()
+			})
 			a.Bron, b.Bron = "", ""
 			if !proto.Equal(a, b) {
 				t.Errorf("%s %d beleidsview: live and replay differ", gm, year)

@@ -183,7 +183,7 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, v := range resp.Msg.GetVersies() {
 		b := v.GetBeleid()
 		fmt.Fprintf(stdout, "%s/v%d  geldig vanaf %s  (vastgelegd %s door %s, event %s)\n", v.GetGemeente(), v.GetVersie(),
-			event.FormatDate(b.GetGeldigVanaf()), event.FormatDate(v.GetVastgelegdOp()), v.GetActor(), v.GetEventId())
+			event.FormatDate(b.GetGeldigVanaf()), event.FormatDate(v.GetVastgelegdOp()), printable(v.GetActor()), v.GetEventId())
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PRODUCT\tTARIEF\tBUDGETSTROOM\tTAAKVELD")
 		for _, t := range b.GetProducten() {
@@ -301,7 +301,7 @@ func regioShow(ctx context.Context, c conn, stdout io.Writer) error {
 	for _, a := range resp.Msg.GetBoekingen() {
 		k := a.GetEvent().GetGedeeldeKosten()
 		fmt.Fprintf(tw, "%d\t%s – %s\t%s\t%s\t%s\n", a.GetVersie(), event.FormatDate(k.GetVan()), event.FormatDate(a.GetEvent().GetEnvelope().GetOccurredOn()),
-			euro(k.GetCent()), budgetstromen.word(k.GetBudgetstroom().Number()), k.GetOmschrijving())
+			euro(k.GetCent()), budgetstromen.word(k.GetBudgetstroom().Number()), printable(k.GetOmschrijving()))
 	}
 	return tw.Flush()
 }

@@ -234,7 +234,7 @@ func TestCLIRefusesBadInput(t *testing.T) {
 		{"future date", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x", "--datum", "2999-01-01"}, exitFailed, "datum.niet-in-toekomst"},
 		{"bad date", []string{"case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-x", "--datum", "1-2-2026"}, exitUsage, "JJJJ-MM-DD"},
 		{"unknown case", []string{"case", "intake", "6b3f1a52-8c55-4a5e-9a43-1f7f0d6c9e10", "--trede", "beschut"}, exitFailed, "zaak.onbekend"},
-		{"not a case id", []string{"case", "show", "abc"}, exitFailed, "geen geldig zaak-id"},
+		{"not a case id", []string{"case", "show", "abc"}, exitFailed, "invoer.id"},
 		{"view of unknown gemeente", []string{"view", "GM9999", "--caseload"}, exitFailed, "onbekende gemeente"},
 		{"no subcommand", []string{"case"}, exitUsage, "geef een opdracht"},
 		{"unknown command", []string{"zaak"}, exitUsage, "onbekende opdracht"},

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	// The ledger's calendar is Europe/Amsterdam, also on a machine without
@@ -73,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	if len(args) > 1 && isHelp(args[1]) && groups[args[0]] {
+		fmt.Fprint(stdout, groupUsage(args[0]))
+		return exitOK
+	}
 	var err error
 	switch args[0] {
 	case "serve":
@@ -95,6 +100,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}
 	return report(err, stderr)
+}
+
+// groups are the commands whose first argument is a subcommand; each
+// subcommand has its own --help.
+var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
+
+// groupUsage is the part of the usage that lists a group's subcommands.
+func groupUsage(group string) string {
+	var b strings.Builder
+	b.WriteString("Gebruik:\n")
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  ledger "+group+" ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "\nMeer over één opdracht: ledger %s <opdracht> --help\n", group)
+	return b.String()
 }
 
 // report prints err for a person and picks the exit code.

@@ -37,7 +37,7 @@ func caseShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "zaak %s\n", s.GetCaseId())
 	fmt.Fprintf(stdout, "gemeente %s  toestand %s  revisie %d\n", s.GetGemeente(), toestanden.word(s.GetToestand().Number()), s.GetRevision())
 	fmt.Fprintf(stdout, "client %s  doelgroep %s  trede %s  loonwaarde %d%%  aangemeld %s\n",
-		s.GetResidentId(), doelgroepen.word(s.GetDoelgroep().Number()), treden.word(s.GetTrede().Number()), s.GetLoonwaardeProcent(), event.FormatDate(s.GetAanmeldDatum()))
+		printable(s.GetResidentId()), doelgroepen.word(s.GetDoelgroep().Number()), treden.word(s.GetTrede().Number()), s.GetLoonwaardeProcent(), event.FormatDate(s.GetAanmeldDatum()))
 	if m.GetKetenIntact() {
 		fmt.Fprintln(stdout, "hashketen: intact")
 	} else {
@@ -62,7 +62,7 @@ func details(ev *ledgerv1.Event) string {
 	var parts []string
 	add := func(k, v string) {
 		if v != "" && v != "0" {
-			parts = append(parts, k+"="+v)
+			parts = append(parts, k+"="+printable(v))
 		}
 	}
 	switch p := ev.GetPayload().(type) {
@@ -93,7 +93,7 @@ func details(ev *ledgerv1.Event) string {
 		add("naar", p.Verhuizing.GetNaarGemeente())
 	case *ledgerv1.Event_Correctie:
 		add("corrigeert", p.Correctie.GetCorrigeert())
-		add("reden", fmt.Sprintf("%q", p.Correctie.GetReden()))
+		add("reden", `"`+p.Correctie.GetReden()+`"`)
 		add("datum", event.FormatDate(p.Correctie.GetDatum()))
 	}
 	return strings.Join(parts, " ")

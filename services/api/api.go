@@ -3,11 +3,14 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -18,6 +21,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -68,8 +72,82 @@ var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
 
 // Handler returns the HTTP handler of the service and the path it serves.
 func (s *Server) Handler() (string, http.Handler) {
-	path, h := ledgerv1connect.NewLedgerServiceHandler(s, connect.WithCodec(JSONCodec{}))
-	return path, oneFigureAtATime(h)
+	path, h := ledgerv1connect.NewLedgerServiceHandler(s,
+		connect.WithCodec(JSONCodec{}),
+		// Bounds the decoded (and decompressed) request: a 254 KB gzip body
+		// that inflates to 256 MB is refused after MaxRequestBytes.
+		connect.WithReadMaxBytes(MaxRequestBytes),
+		connect.WithInterceptors(checkBounds{s}),
+	)
+	return path, limitBody(oneFigureAtATime(h))
+}
+
+// MaxRequestBytes bounds a request, as sent and once decompressed: an
+// import call of 5,000 lines at their bounds fits, a hostile body does not.
+const MaxRequestBytes = 8 << 20
+
+// limitBody refuses a body larger than MaxRequestBytes before it is read,
+// whatever the protocol says of its length.
+func limitBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxRequestBytes {
+			http.Error(w, fmt.Sprintf("verzoek van %d bytes; ten hoogste %d [%s]", r.ContentLength, MaxRequestBytes, bounds.RuleTeGroot), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+		if isGRPC(r) && !compressed(r) {
+			// A frame flagged as compressed in a request that names no
+			// compression is the client's error; Connect would answer it
+			// as an internal one.
+			br := bufio.NewReader(r.Body)
+			if flag, err := br.Peek(1); err == nil && flag[0]&1 == 1 {
+				w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
+				w.Header().Set("Grpc-Status", "3") // INVALID_ARGUMENT
+				w.Header().Set("Grpc-Message", "gecomprimeerd bericht zonder grpc-encoding")
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			r.Body = readCloser{br, r.Body}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func isGRPC(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+}
+
+func compressed(r *http.Request) bool {
+	e := r.Header.Get("Grpc-Encoding")
+	return e != "" && e != "identity"
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// checkBounds holds every request to services/bounds before its handler
+// runs: nothing out of bounds is decided, stored or handed to the broker.
+type checkBounds struct{ s *Server }
+
+func (c checkBounds) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if m, ok := req.Any().(proto.Message); ok {
+			if err := bounds.Check(m); err != nil {
+				return nil, c.s.toConnect(err)
+			}
+		}
+		return next(ctx, req)
+	}
+}
+
+func (checkBounds) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (checkBounds) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
 
 // figureProcedures are the calls that answer with a whole gemeente's
@@ -225,6 +303,8 @@ func (s *Server) toConnect(err error) *connect.Error {
 	case errors.As(err, &ref):
 		code := connect.CodeFailedPrecondition
 		switch {
+		case errors.Is(err, bounds.ErrOutOfBounds):
+			code = connect.CodeInvalidArgument
 		case errors.Is(err, caseflow.ErrCaseNotFound):
 			code = connect.CodeNotFound
 		case errors.Is(err, gemeente.ErrUnknownGemeente):
@@ -242,9 +322,11 @@ func (s *Server) toConnect(err error) *connect.Error {
 		}
 		return cerr
 	case errors.As(err, &conflict):
-		return connect.NewError(connect.CodeAborted, fmt.Errorf("de zaak is intussen gewijzigd (nu revisie %d, verwacht %s); bekijk de zaak opnieuw en probeer het nog eens", conflict.Actual, conflict.Expected))
+		return connect.NewError(connect.CodeAborted, fmt.Errorf("de zaak is intussen gewijzigd (%s); bekijk de zaak opnieuw en probeer het nog eens", revisions(conflict)))
 	case errors.Is(err, store.ErrConflict):
 		return connect.NewError(connect.CodeAborted, errors.New("de zaak is intussen gewijzigd door een andere medewerker; probeer het nog eens"))
+	case errors.Is(err, store.ErrTooLarge):
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("de gebeurtenis is groter dan de ledger bewaart (%d bytes) [%s]", store.MaxEventBytes, bounds.RuleTeGroot))
 	case errors.Is(err, beleidsview.ErrPeriode):
 		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -252,6 +334,22 @@ func (s *Server) toConnect(err error) *connect.Error {
 	}
 	s.log().Error("internal error", "err", err)
 	return connect.NewError(connect.CodeInternal, errors.New("interne fout in de ledger; de beheerder kan de details in het log vinden"))
+}
+
+// revisions says in Dutch where the case is and where the caller thought
+// it was.
+func revisions(c *store.ConflictError) string {
+	nu := "de zaak bestaat nog niet"
+	if c.Actual >= 0 {
+		nu = fmt.Sprintf("nu revisie %d", c.Actual)
+	}
+	switch rev, exact := c.Expected.Revision(); {
+	case exact:
+		return fmt.Sprintf("%s, u ging uit van revisie %d", nu, rev)
+	case c.Expected.IsNoStream():
+		return nu + ", u ging uit van een nieuwe zaak"
+	}
+	return nu
 }
 
 // GetCase returns one case with its timeline.
@@ -347,8 +445,9 @@ func (s *Server) ListGemeenten(ctx context.Context, req *connect.Request[ledgerv
 }
 
 // JSONCodec is the proto3 JSON mapping with every field present, so that a
-// zero count reads 0 instead of missing, and unknown fields from newer
-// clients ignored.
+// zero count reads 0 instead of missing. A request with a field the API
+// does not know is refused: a misspelt field would otherwise be dropped
+// without a word (a "loonwaarde" that should have been "loonwaarde_procent").
 type JSONCodec struct{}
 
 // Name is the Connect codec name it replaces.
@@ -369,7 +468,10 @@ func (JSONCodec) Unmarshal(b []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("json codec: %T is not a proto message", v)
 	}
-	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, m)
+	if err := (protojson.UnmarshalOptions{}).Unmarshal(b, m); err != nil {
+		return fmt.Errorf("geen geldig verzoek in JSON volgens api.proto: %w", err)
+	}
+	return nil
 }
 
 // MarshalJSON is the one JSON form of the API: the API's HTTP/JSON answers

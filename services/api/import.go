@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -150,11 +151,20 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 		refuseLine(u, RuleImportBron, "geef de bron: het id van het record in het bronsysteem")
 		return nil
 	}
+	// A line out of bounds is refused on its own, as a refused transition
+	// is: the lines before it stand.
+	outOfBounds := bounds.Check(r)
 	meta := beleid.Meta{Actor: imp.actor, EventID: ImportEventID(imp.systeem, r.GetBron()), Bron: &ledgerv1.Bron{Systeem: imp.systeem, Record: r.GetBron()}}
 	u.EventId = meta.EventID.String()
+	var v *bounds.Violation
+	if _, isRecord := r.GetVerzoek().(*ledgerv1.ImportRegel_Record); !isRecord && errors.As(outOfBounds, &v) {
+		rule, reden := v.Refused()
+		refuseLine(u, rule, reden)
+		return nil
+	}
 	switch v := r.GetVerzoek().(type) {
 	case *ledgerv1.ImportRegel_Record:
-		return imp.record(ctx, r, v.Record, meta, u)
+		return imp.record(ctx, r, v.Record, meta, u, outOfBounds)
 	case *ledgerv1.ImportRegel_Beleid:
 		// Cases decided later must see this policy, and a backdated policy
 		// must see every case decided before it: write what waits first.
@@ -200,9 +210,9 @@ func (imp *importRun) outcome(u *ledgerv1.ImportUitkomst, err error, present boo
 	return nil
 }
 
-func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *ledgerv1.RecordRequest, meta beleid.Meta, u *ledgerv1.ImportUitkomst) error {
+func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *ledgerv1.RecordRequest, meta beleid.Meta, u *ledgerv1.ImportUitkomst, outOfBounds error) error {
 	cmd, err := imp.s.command(rec)
-	if err != nil {
+	if err != nil && outOfBounds == nil {
 		refuseLine(u, RuleImportVerzoek, connect.CodeOf(err).String()+": "+errMessage(err))
 		return nil
 	}
@@ -224,6 +234,13 @@ func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *
 	if imp.refused[key] && key != uuid.Nil.String() {
 		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_OVERGESLAGEN
 		u.Reden = "een eerdere regel van deze zaak is geweigerd; de zaak is geïmporteerd tot en met de regel daarvoor"
+		return nil
+	}
+	var v *bounds.Violation
+	if errors.As(outOfBounds, &v) {
+		rule, reden := v.Refused()
+		refuseLine(u, rule, reden)
+		imp.refused[key] = true
 		return nil
 	}
 	// The importing user is the actor, the historical date the date, and

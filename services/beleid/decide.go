@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
@@ -56,7 +57,7 @@ const (
 // MaxCent bounds any amount in the ledger: €100 billion, far above any real
 // tariff, budget or booking, and far enough below the int64 limit that sums
 // of many lines cannot overflow.
-const MaxCent = 10_000_000_000_000
+const MaxCent = bounds.MaxCent
 
 // Priced is how far a gemeente has been priced: every day up to and
 // including Last (a placement day, hours, a booking), or nothing when Last

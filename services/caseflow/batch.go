@@ -70,8 +70,8 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 		return Result{}, err
 	}
 	if c != nil && cmd.EventID != uuid.Nil {
-		if res, done := c.recorded(cmd.EventID); done {
-			return res, nil
+		if res, done, err := c.recorded(cmd); done || err != nil {
+			return res, err
 		}
 	}
 	switch {

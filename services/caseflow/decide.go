@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
@@ -140,6 +141,23 @@ func badValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
 	return ""
 }
 
+// checkBounds holds a new transition to the API's bounds (services/bounds),
+// whoever calls: the API checks requests before this, but the import and
+// the demo decide directly. Stored events are not held to them (Check, on
+// the history): a bound made tighter later must not make a case undecidable.
+func checkBounds(s State, draft *ledgerv1.Event) error {
+	r := draft.ProtoReflect()
+	fd := r.WhichOneof(r.Descriptor().Oneofs().ByName("payload"))
+	if fd == nil {
+		return nil
+	}
+	var v *bounds.Violation
+	if errors.As(bounds.Check(r.Get(fd).Message().Interface()), &v) {
+		return &Refusal{Rule: v.Rule, CaseID: s.CaseID, Toestand: s.Toestand, Reden: string(fd.Name()) + "." + v.Field + ": " + v.Reden, Err: bounds.ErrOutOfBounds}
+	}
+	return nil
+}
+
 func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
 	if !s.Intake {
 		return refuse(s, RulePlaatsingNaIntake, "een plaatsing kan pas na de intake; de klant is %s", ToestandNaam(s.Toestand))
@@ -219,6 +237,9 @@ func checkVangnet(s State, v *ledgerv1.TerugvalOpVangnet) error {
 type Rules struct {
 	Gemeenten *gemeente.Registry
 	Today     *ledgerv1.Date // in Europe/Amsterdam
+	// History: the command brings in history (an import), so it is judged
+	// as of its own date only, not also as of today.
+	History bool
 	// Policy returns a gemeente's policy versions. When set, a placement,
 	// terugval op vangnet or hours are refused unless the responsible
 	// gemeente's policy in force that day buys the product: what is not
@@ -235,6 +256,9 @@ type Rules struct {
 func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv1.Event, error) {
 	s, err := Replay(history)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBounds(s, draft); err != nil {
 		return nil, err
 	}
 	env := draft.GetEnvelope()
@@ -264,6 +288,9 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 	out := &ledgerv1.Event{Envelope: proto.Clone(env).(*ledgerv1.Envelope), Payload: draft.GetPayload()}
 	if _, ok := draft.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
 		if err := participates(s, r, env.GetGemeente(), env.GetOccurredOn()); err != nil {
+			return nil, err
+		}
+		if err := carriedToday(s, r, env.GetGemeente()); err != nil {
 			return nil, err
 		}
 	} else {
@@ -472,6 +499,30 @@ func participates(s State, r Rules, code string, d *ledgerv1.Date) error {
 		return ref
 	}
 	return nil
+}
+
+// carriedToday refuses a new live case, however far back it is dated, for
+// a gemeente whose cases nobody in the arrangement carries today (Weesp
+// since it left in 2022): it would be a case no one is responsible for.
+// After a herindeling within the arrangement the successor carries it. An
+// import brings in history and is not held to today.
+func carriedToday(s State, r Rules, code string) error {
+	if r.History || r.Gemeenten == nil || r.Today == nil {
+		return nil
+	}
+	if g, _ := r.Gemeenten.Drager(code, r.Today); g != "" && r.Gemeenten.CheckParticipates(g, r.Today) == nil {
+		return nil
+	}
+	naam := code
+	if g, ok := r.Gemeenten.Lookup(code); ok {
+		naam = g.Naam + " (" + code + ")"
+		if g.GeldigTot != nil {
+			naam += ", deelname tot " + event.FormatDate(g.GeldigTot)
+		}
+	}
+	ref := refuse(s, RuleGemeenteDeelnemer, "%s neemt vandaag niet deel aan de regeling en niemand in de regeling draagt haar zaken; een nieuwe aanmelding kan alleen voor een gemeente die nu deelneemt, ook met een datum in het verleden (de geschiedenis komt binnen met ledger import)", naam)
+	ref.Err = gemeente.ErrNotParticipating
+	return ref
 }
 
 // decideCorrectie accepts a correctie only if the corrected history would

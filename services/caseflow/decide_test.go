@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
@@ -59,9 +60,14 @@ func (j *journey) try(d *ledgerv1.Event) (*ledgerv1.Event, error) {
 	return ev, nil
 }
 
+// do records a step of the case's past: decided as it was then, so not
+// held to who participates today (Rules.History).
 func (j *journey) do(d *ledgerv1.Event) *ledgerv1.Event {
 	j.t.Helper()
+	live := j.rules
+	j.rules.History = true
 	ev, err := j.try(d)
+	j.rules = live
 	if err != nil {
 		j.t.Fatalf("%s: %v", event.Type(d), err)
 	}
@@ -287,7 +293,7 @@ func TestRules(t *testing.T) {
 		{"geen kalenderdatum", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 30), beschut) }, RuleDatumVerplicht, nil},
 		{"onbekende gemeente", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM9999") }, RuleGemeenteDeelnemer, gemeente.ErrUnknownGemeente},
 		{"gemeente niet meer deelnemer", nil, func(j *journey) *ledgerv1.Event { return aanmelding(day(3, 1), "GM0457") }, RuleGemeenteHerindeling, gemeente.ErrMerged},
-		{"gemeente deelnemer op die datum", nil, func(j *journey) *ledgerv1.Event { return aanmelding(event.YMD(2020, 3, 1), "GM0457") }, "", nil},
+		{"gemeente deelnemer op die datum, vandaag niet meer", nil, func(j *journey) *ledgerv1.Event { return aanmelding(event.YMD(2020, 3, 1), "GM0457") }, RuleGemeenteDeelnemer, gemeente.ErrNotParticipating},
 		{"andere gemeente dan verantwoordelijk", traject, func(j *journey) *ledgerv1.Event {
 			ev := plaatsing(day(2, 1), beschut)
 			ev.Envelope.Gemeente = "GM1942"
@@ -317,14 +323,14 @@ func TestRules(t *testing.T) {
 			ev := intake(day(2, 1))
 			ev.GetIntake().LoonwaardeProcent = 101
 			return ev
-		}, RuleLoonwaarde, nil},
+		}, bounds.RuleBereik, nil},
 		{"plaatsing zonder soort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 0) }, RulePlaatsingType, nil},
-		{"onbekende plaatsingssoort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 55) }, RuleWaarde, nil},
+		{"onbekende plaatsingssoort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 55) }, bounds.RuleWaarde, nil},
 		{"onbekende doelgroep", nil, func(j *journey) *ledgerv1.Event {
 			ev := aanmelding(day(3, 1), "GM0402")
 			ev.GetAanmelding().Doelgroep = 99
 			return ev
-		}, RuleWaarde, nil},
+		}, bounds.RuleWaarde, nil},
 		{"client-id is een BSN", nil, func(j *journey) *ledgerv1.Event {
 			ev := aanmelding(day(3, 1), "GM0402")
 			ev.GetAanmelding().ResidentId = "111222333"
@@ -332,17 +338,17 @@ func TestRules(t *testing.T) {
 		}, RuleAanmeldingClient, nil},
 		{"einddatum geen kalenderdatum", traject, func(j *journey) *ledgerv1.Event {
 			return detach(day(2, 1), &ledgerv1.Date{Year: 2026, Month: 14, Day: 99}, "")
-		}, RuleWaarde, nil},
+		}, bounds.RuleDatum, nil},
 		{"LKS-bedrag buiten bereik", traject, func(j *journey) *ledgerv1.Event {
 			ev := plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN)
 			ev.GetPlaatsing().LksCentPerMaand = 5_000_000_000_000_000_000
 			return ev
-		}, RuleWaarde, nil},
+		}, bounds.RuleBereik, nil},
 		{"plaatsing negatief LKS", traject, func(j *journey) *ledgerv1.Event {
 			ev := plaatsing(day(2, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN)
 			ev.GetPlaatsing().LksCentPerMaand = -1
 			return ev
-		}, RulePlaatsingLKS, nil},
+		}, bounds.RuleBereik, nil},
 		{"einddatum vóór start", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), day(2, 1), "") }, RulePlaatsingEinddatum, nil},
 		{"detachering zonder einddatum", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), nil, "") }, RuleDetacheringEinddatum, nil},
 		{"detachering precies 12 maanden", traject, func(j *journey) *ledgerv1.Event { return detach(day(2, 1), event.YMD(2027, 2, 1), "") }, "", nil},
@@ -401,7 +407,7 @@ func TestRules(t *testing.T) {
 		}, RuleDatumToekomst, nil},
 		{"correctie naar geen kalenderdatum", placed, func(j *journey) *ledgerv1.Event {
 			return correctie(nil, j.history[0].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: &ledgerv1.Date{Year: 2026, Month: 2, Day: 31}})
-		}, RuleDatumVerplicht, nil},
+		}, bounds.RuleDatum, nil},
 		{"correctie van een datum", placed, func(j *journey) *ledgerv1.Event {
 			return correctie(day(2, 1), j.history[2].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 6)})
 		}, "", nil},
@@ -647,3 +653,16 @@ func TestPolicyRules(t *testing.T) {
 // recordedAt is when the test events were recorded: a fixed instant, not
 // the machine's clock.
 var recordedAt = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+// TestImportOfEndedGemeente: the history of a gemeente that left is
+// imported as it was: judged as of its own date, not as of today.
+func TestImportOfEndedGemeente(t *testing.T) {
+	j := newJourney(t)
+	j.rules.History = true
+	if _, err := j.try(aanmelding(event.YMD(2020, 3, 1), "GM0457")); err != nil {
+		t.Fatalf("an imported aanmelding of Weesp in 2020: %v", err)
+	}
+	if _, err := j.try(aanmelding(event.YMD(2023, 3, 1), "GM0457")); !errors.Is(err, gemeente.ErrNotParticipating) {
+		t.Fatalf("an imported aanmelding of Weesp after it left: %v", err)
+	}
+}

@@ -1,11 +1,14 @@
 package caseflow
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
@@ -163,6 +166,19 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		return Result{}, err
 	}
 	if aanmelding {
+		if cmd.EventID != uuid.Nil {
+			// The case id follows from the event id: a case of that id is
+			// this aanmelding's retry, or another command reusing its id.
+			switch c, err := h.Load(ctx, caseID); {
+			case err == nil:
+				if res, done, err := c.recorded(cmd); done || err != nil {
+					return res, err
+				}
+				return Result{}, refuse(c.State, RuleEventIDHergebruikt, "event-id %s hoort al bij een andere zaak; een nieuwe aanmelding krijgt een nieuwe event-id", cmd.EventID)
+			case !errors.Is(err, ErrCaseNotFound):
+				return Result{}, err
+			}
+		}
 		return h.append(ctx, cmd, caseID, nil)
 	}
 	retries := h.Retries
@@ -178,14 +194,20 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 			return Result{}, err
 		}
 		if cmd.EventID != uuid.Nil {
-			if res, done := c.recorded(cmd.EventID); done {
-				return res, nil // a retry of a command that already landed
+			if res, done, err := c.recorded(cmd); done || err != nil {
+				return res, err // a retry of a command that already landed
 			}
 		}
 		if cmd.ExpectedRevision != nil && *cmd.ExpectedRevision != c.Revision {
 			return Result{}, &store.ConflictError{Stream: event.Stream(cmd.CaseID), Expected: store.Exactly(*cmd.ExpectedRevision), Actual: int64(c.Revision)}
 		}
 		res, err := h.append(ctx, cmd, cmd.CaseID, c)
+		var conflict *store.ConflictError
+		if cmd.EventID != uuid.Nil && errors.As(err, &conflict) && conflict.Actual == int64(c.Revision) {
+			// The case did not move: the store holds the event id already,
+			// on another case.
+			return Result{}, refuse(c.State, RuleEventIDHergebruikt, "event-id %s is al vastgelegd bij een andere zaak; een nieuwe opgave krijgt een nieuwe event-id", cmd.EventID)
+		}
 		// Another writer got there first: decide again on the new state,
 		// unless the caller pinned the revision it saw.
 		if errors.Is(err, store.ErrConflict) && cmd.ExpectedRevision == nil && attempt < retries {
@@ -275,7 +297,7 @@ func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(st
 		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
 		rev = c.Revision + 1
 	}
-	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy})
+	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy, History: cmd.Bron != nil})
 	if err != nil {
 		return prepared{}, err
 	}
@@ -289,6 +311,7 @@ func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(st
 	ev.Envelope.SchemaVersion = event.SchemaVersion
 	ev.Envelope.PrevHash = prevHash
 	ev.Envelope.Bron = cmd.Bron
+	ev.Envelope.CommandDigest = cmd.Digest()
 	data, err := event.Marshal(ev)
 	if err != nil {
 		return prepared{}, err
@@ -306,17 +329,38 @@ func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(st
 	}, nil
 }
 
-// recorded returns the result of the event with id if the case holds it.
-func (c *Case) recorded(id uuid.UUID) (Result, bool) {
+// Digest is the command_digest of cmd: what its caller asked, before the
+// ledger decided or filled in anything. A retry gives the same digest;
+// another command that reuses the event id does not.
+func (cmd Command) Digest() []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&ledgerv1.Event{
+		Envelope: &ledgerv1.Envelope{CaseId: cmd.NewCaseID.String(), Gemeente: cmd.Gemeente, OccurredOn: cmd.Datum, Bron: cmd.Bron},
+		Payload:  cmd.Transition.GetPayload(),
+	})
+	if err != nil {
+		// Only an invalid message fails to marshal; its digest is of nothing.
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// recorded returns the result of cmd's event if the case holds it: a
+// retry. The event id of another command (another digest) is a refusal.
+func (c *Case) recorded(cmd Command) (Result, bool, error) {
+	id := cmd.EventID
 	for i, rec := range c.Records {
 		if rec.ID == id {
+			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, cmd.Digest()) {
+				return Result{}, false, refuse(c.State, RuleEventIDHergebruikt, "event-id %s is al gebruikt voor een andere opgave (%s, revisie %d); een nieuwe opgave krijgt een nieuwe event-id, alleen een herhaling van precies dezelfde opgave houdt de oude", id, rec.Type, rec.Revision)
+			}
 			caseID, _ := uuid.Parse(c.State.CaseID)
 			state, err := Fold(c.Events[:i+1])
 			if err != nil {
 				state = c.State
 			}
-			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state, Datum: c.Events[i].GetEnvelope().GetOccurredOn(), Present: true}, true
+			return Result{CaseID: caseID, EventID: id, Type: rec.Type, Revision: rec.Revision, Position: rec.Position, State: state, Datum: c.Events[i].GetEnvelope().GetOccurredOn(), Present: true}, true, nil
 		}
 	}
-	return Result{}, false
+	return Result{}, false, nil
 }

@@ -95,6 +95,7 @@ const (
 	RuleUrenAantal               = "uren.aantal"
 	RuleUrenPeriode              = "uren.periode"
 	RuleWaarde                   = "waarde.geldig"
+	RuleEventIDHergebruikt       = "event-id.hergebruikt"
 )
 
 // ToestandNaam is the klantmanager's word for a state.

@@ -43,7 +43,14 @@ var (
 	// ErrTooManyEvents: more events in one Append than the store can make
 	// atomic.
 	ErrTooManyEvents = errors.New("too many events in one append")
+	// ErrTooLarge: an event of more than MaxEventBytes.
+	ErrTooLarge = errors.New("event too large")
 )
+
+// MaxEventBytes bounds one event's data in every store: far above any event
+// within the API's bounds (a few KB), far below what a broker or KurrentDB
+// refuses with an error of its own (1 MB on the ledger's JetStream).
+const MaxEventBytes = 256 << 10
 
 // Expected is the revision a writer expects a stream to be at.
 type Expected struct {
@@ -213,6 +220,9 @@ func CheckEvents(events []EventData) error {
 		}
 		if seen[ev.ID] {
 			return fmt.Errorf("%w: event id %s appears twice", ErrInvalidEvent, ev.ID)
+		}
+		if len(ev.Data) > MaxEventBytes {
+			return fmt.Errorf("%w: event %d (%s) has %d bytes, at most %d", ErrTooLarge, i, ev.ID, len(ev.Data), MaxEventBytes)
 		}
 		seen[ev.ID] = true
 	}

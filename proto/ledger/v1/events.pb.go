@@ -658,7 +658,12 @@ type Envelope struct {
 	// Policy version that applied when the event was decided, where relevant.
 	PolicyVersion string `protobuf:"bytes,9,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
 	// Where an imported event came from; absent for events recorded live.
-	Bron          *Bron `protobuf:"bytes,10,opt,name=bron,proto3" json:"bron,omitempty"`
+	Bron *Bron `protobuf:"bytes,10,opt,name=bron,proto3" json:"bron,omitempty"`
+	// SHA-256 of the command as its caller gave it (gemeente, date and
+	// transition, before the ledger filled in anything), so that a retry with
+	// the same event id is told from another command that reuses the id.
+	// Absent in events recorded before it existed.
+	CommandDigest []byte `protobuf:"bytes,11,opt,name=command_digest,json=commandDigest,proto3" json:"command_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -759,6 +764,13 @@ func (x *Envelope) GetPolicyVersion() string {
 func (x *Envelope) GetBron() *Bron {
 	if x != nil {
 		return x.Bron
+	}
+	return nil
+}
+
+func (x *Envelope) GetCommandDigest() []byte {
+	if x != nil {
+		return x.CommandDigest
 	}
 	return nil
 }
@@ -2403,7 +2415,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x04Date\x12\x12\n" +
 	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\x05R\x05month\x12\x10\n" +
-	"\x03day\x18\x03 \x01(\x05R\x03day\"\xef\x02\n" +
+	"\x03day\x18\x03 \x01(\x05R\x03day\"\x96\x03\n" +
 	"\bEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x1a\n" +
@@ -2417,7 +2429,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\tprev_hash\x18\b \x01(\fR\bprevHash\x12%\n" +
 	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\x12#\n" +
 	"\x04bron\x18\n" +
-	" \x01(\v2\x0f.ledger.v1.BronR\x04bron\"8\n" +
+	" \x01(\v2\x0f.ledger.v1.BronR\x04bron\x12%\n" +
+	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
 	"\x06record\x18\x02 \x01(\tR\x06record\"\xca\x05\n" +

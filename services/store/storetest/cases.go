@@ -37,6 +37,7 @@ var cases = []struct {
 	{"MultiAppend", testMultiAppend},
 	{"MultiAppendAllOrNothing", testMultiAppendAllOrNothing},
 	{"TooManyEvents", testTooManyEvents},
+	{"TooLarge", testTooLarge},
 	{"InterruptedAppend", testInterruptedAppend},
 	{"GlobalOrder", testGlobalOrder},
 	{"Resume", testResume},
@@ -873,4 +874,25 @@ func testMultiAppendAllOrNothing(t *testing.T, h Harness) {
 		t.Fatalf("case-2 after refused multi-appends: %v, want %v", err, store.ErrStreamNotFound)
 	}
 	wantCount(t, ctx, s, 2)
+}
+
+// testTooLarge: an event above MaxEventBytes is refused with ErrTooLarge
+// before anything of its append is written; one of exactly that size is
+// stored.
+func testTooLarge(t *testing.T, h Harness) {
+	ctx, s := testContext(t), h.New(t)
+	evs := events(3, "aanmelding")
+	evs[1].Data = make([]byte, store.MaxEventBytes+1)
+	if _, err := s.Append(ctx, "case-1", store.NoStream(), evs...); !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("append with an event of %d bytes: %v, want %v", len(evs[1].Data), err, store.ErrTooLarge)
+	}
+	if m, ok := s.(store.MultiAppender); ok {
+		if _, err := m.AppendMulti(ctx, []store.Write{{Stream: "case-2", Expected: store.NoStream(), Events: evs}}); !errors.Is(err, store.ErrTooLarge) {
+			t.Fatalf("multi-append with an event of %d bytes: %v, want %v", len(evs[1].Data), err, store.ErrTooLarge)
+		}
+	}
+	wantCount(t, ctx, s, 0)
+	evs[1].Data = evs[1].Data[:store.MaxEventBytes]
+	mustAppend(t, ctx, s, "case-1", store.NoStream(), evs...)
+	wantStream(t, readStream(t, ctx, s, "case-1"), "case-1", evs)
 }

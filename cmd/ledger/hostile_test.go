@@ -126,6 +126,25 @@ func TestHostileInput(t *testing.T) {
 	if after := storeMessages(t, data, start); after != before {
 		t.Errorf("the store went from %d to %d events on refused requests", before, after)
 	}
+	// ListCases shows the store's revisions: the first case has an
+	// aanmelding and an intake (revision 1), the other its aanmelding and
+	// the intake recorded once (revision 1, not 2 after the retry).
+	eventually(t, "real revisions in the case list", func() bool {
+		var list struct {
+			Cases []struct {
+				CaseID   string `json:"case_id"`
+				Revision string `json:"revision"`
+			} `json:"cases"`
+		}
+		if err := json.Unmarshal([]byte(mustCLI(t, addr, "case", "list", "--gemeente", "GM0402", "--json")), &list); err != nil {
+			t.Fatal(err)
+		}
+		revs := map[string]string{}
+		for _, c := range list.Cases {
+			revs[c.CaseID] = c.Revision
+		}
+		return len(revs) == 2 && revs[caseID] == "1" && revs[other] == "1"
+	})
 	// The refused resend did not change the intake: loonwaarde 30 stands.
 	if out := mustCLI(t, addr, "case", "show", other, "--json"); !strings.Contains(out, `"loonwaarde_procent":30`) || strings.Contains(out, `"loonwaarde_procent":90`) {
 		t.Errorf("the intake changed:\n%s", out)

@@ -9,10 +9,12 @@ import (
 
 // Case is one case's events and what follows from them.
 type Case struct {
-	ID     string
-	carry  *carrier
-	events []*ledgerv1.Event
-	d      *derived // nil when events changed since it was computed
+	ID string
+	// Revision is the store revision of the case's last event.
+	Revision uint64
+	carry    *carrier
+	events   []*ledgerv1.Event
+	d        *derived // nil when events changed since it was computed
 }
 
 type derived struct {

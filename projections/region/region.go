@@ -257,7 +257,17 @@ func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 			m.sorted = nil
 		}
 		c.add(minimise(ev))
+		c.Revision = rec.Revision
 	}
+}
+
+// Revision is the store revision of case id's last event applied.
+func (m *Model) Revision(id string) (uint64, bool) {
+	c, ok := m.cases[id]
+	if !ok {
+		return 0, false
+	}
+	return c.Revision, true
 }
 
 // Latest is the latest day on which a recorded case fact took effect;

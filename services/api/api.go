@@ -405,6 +405,17 @@ func (s *Server) ListCases(ctx context.Context, req *connect.Request[ledgerv1.Li
 	if !ok {
 		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", req.Msg.GetGemeente()))
 	}
+	if s.Region != nil {
+		// The bus carries no store revisions; the regional model, read from
+		// the store, knows each case's.
+		_ = s.Region.Read(func(m *region.Model) {
+			for _, c := range cases {
+				if rev, ok := m.Revision(c.GetCaseId()); ok {
+					c.Revision = rev
+				}
+			}
+		})
+	}
 	return connect.NewResponse(&ledgerv1.ListCasesResponse{Cases: cases}), nil
 }
 

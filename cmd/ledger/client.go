@@ -47,7 +47,9 @@ func (c *conn) client() ledgerv1connect.LedgerServiceClient {
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
 	}
-	return ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 60 * time.Second}, strings.TrimRight(server, "/"))
+	server = strings.TrimRight(server, "/")
+	return ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 60 * time.Second}, server,
+		connect.WithInterceptors(readYourWrites{server: server, path: positionsFile()}))
 }
 
 func printJSON(w io.Writer, m proto.Message) error {

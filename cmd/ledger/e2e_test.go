@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,9 @@ func cli(t *testing.T, addr string, args ...string) (code int, stdout, stderr st
 	t.Helper()
 	var out, errb bytes.Buffer
 	t.Setenv("LEDGER_SERVER", addr)
+	// The positions the CLI remembers for read-your-writes stay with the
+	// test: in its own directory, kept across its CLI calls.
+	t.Setenv("LEDGER_POSITIES", filepath.Join(testDir(t), "posities.json"))
 	t.Setenv("LEDGER_ACTOR", "km-test")
 	code = run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -405,4 +409,16 @@ func TestBeleidThroughTheCLI(t *testing.T) {
 	if code != exitFailed || errs == "" {
 		t.Errorf("bad half: exit %d %q", code, errs)
 	}
+}
+
+var testDirs sync.Map // test name → its directory for CLI state
+
+// testDir is one directory per test, the same on every call.
+func testDir(t *testing.T) string {
+	if d, ok := testDirs.Load(t.Name()); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	testDirs.Store(t.Name(), d)
+	return d
 }

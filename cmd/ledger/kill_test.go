@@ -55,6 +55,9 @@ func buildLedger(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// No test remembers positions in the user's cache; cli() gives each
+	// test a file of its own.
+	os.Setenv("LEDGER_POSITIES", "off")
 	code := m.Run()
 	if ledgerBinary.dir != "" {
 		os.RemoveAll(ledgerBinary.dir)

@@ -28,6 +28,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/lag"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/secret"
@@ -222,6 +223,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Gemeenten:  reg,
 		Pseudonyms: pseudonyms,
 		Logger:     log,
+		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
 			all, err := caseload.Replay(ctx, st, reg)
 			if err != nil {

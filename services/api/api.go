@@ -62,6 +62,9 @@ type Server struct {
 	// applies events (Region must be watched by it); nil computes them from
 	// the model on every read.
 	Figures *beleidsview.Keeper
+	// Lag says how far the live figures are behind the store and waits for
+	// a position (read-your-writes); nil does neither.
+	Lag Freshness
 	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
 	SRG *beleidsview.SRGMapping
 
@@ -212,6 +215,7 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 		Revision: res.Revision,
 		Toestand: res.State.Toestand,
 		Datum:    res.Datum,
+		Positie:  res.Position.String(),
 	}), nil
 }
 
@@ -299,6 +303,9 @@ type refused interface {
 func (s *Server) toConnect(err error) *connect.Error {
 	var ref refused
 	var conflict *store.ConflictError
+	if cerr, ok := behindErr(err); ok {
+		return cerr
+	}
 	switch {
 	case errors.As(err, &ref):
 		code := connect.CodeFailedPrecondition
@@ -401,6 +408,11 @@ func (s *Server) ListCases(ctx context.Context, req *connect.Request[ledgerv1.Li
 	if err := s.checkGemeente(req.Msg.GetGemeente()); err != nil {
 		return nil, err
 	}
+	// The revisions come from the regional model: wait for both.
+	behind, err := s.fresh(ctx, req.Msg.GetNaPositie(), figures{caseload: req.Msg.GetGemeente(), region: true})
+	if err != nil {
+		return nil, err
+	}
 	cases, ok := s.Views.Cases(req.Msg.GetGemeente(), req.Msg.GetIncludeClosed())
 	if !ok {
 		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", req.Msg.GetGemeente()))
@@ -416,7 +428,7 @@ func (s *Server) ListCases(ctx context.Context, req *connect.Request[ledgerv1.Li
 			}
 		})
 	}
-	return connect.NewResponse(&ledgerv1.ListCasesResponse{Cases: cases}), nil
+	return connect.NewResponse(&ledgerv1.ListCasesResponse{Cases: cases, Achterstand: behind}), nil
 }
 
 // GetView returns a gemeente's caseload, live or replayed from the store.
@@ -435,11 +447,15 @@ func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetV
 		}
 		return connect.NewResponse(&ledgerv1.GetViewResponse{View: v}), nil
 	}
+	behind, err := s.fresh(ctx, req.Msg.GetNaPositie(), figures{caseload: g})
+	if err != nil {
+		return nil, err
+	}
 	v, ok := s.Views.View(g)
 	if !ok {
 		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", g))
 	}
-	return connect.NewResponse(&ledgerv1.GetViewResponse{View: v}), nil
+	return connect.NewResponse(&ledgerv1.GetViewResponse{View: v, Achterstand: behind}), nil
 }
 
 // ListGemeenten lists the participants from the data file.

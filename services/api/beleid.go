@@ -30,7 +30,7 @@ func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1
 		return nil, cerr
 	}
 	s.log().Info("beleid recorded", "gemeente", m.GetGemeente(), "versie", v.Versie, "event", v.EventID)
-	return connect.NewResponse(&ledgerv1.RecordBeleidResponse{EventId: v.EventID, Versie: v.Versie}), nil
+	return connect.NewResponse(&ledgerv1.RecordBeleidResponse{EventId: v.EventID, Versie: v.Versie, Positie: v.Position.String()}), nil
 }
 
 // regioPayload is the event payload a RecordRegioRequest asks for; false
@@ -94,7 +94,7 @@ func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.
 		return nil, cerr
 	}
 	s.log().Info("regio recorded", "type", event.Type(r.Event), "versie", r.Versie, "event", r.Event.GetEnvelope().GetEventId())
-	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: r.Event.GetEnvelope().GetEventId(), Versie: r.Versie}), nil
+	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: r.Event.GetEnvelope().GetEventId(), Versie: r.Versie, Positie: r.Position.String()}), nil
 }
 
 // GetRegio lists the verdeelsleutels and bookings.

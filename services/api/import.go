@@ -13,6 +13,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -76,6 +77,9 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 		}
 	}
 	imp.finish(ctx)
+	if imp.last != store.Start {
+		resp.Positie = imp.last.String()
+	}
 	s.log().Info("import", "systeem", imp.systeem, "regels", len(m.GetRegels()), "took", time.Since(start))
 	return connect.NewResponse(resp), nil
 }
@@ -126,6 +130,8 @@ type importRun struct {
 	// refused holds the cases (by source case id or case id) with a refused
 	// line: their later lines are skipped.
 	refused map[string]bool
+	// last is the store position of the last event this call stored.
+	last store.Position
 	// queued are the lines whose events wait in the batch, with their case.
 	queued []queuedLine
 	// inflight is closed when the events handed over last are stored;
@@ -178,6 +184,9 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 		}
 		ver, err := imp.s.Beleid.RecordBeleid(ctx, v.Beleid.GetGemeente(), meta, v.Beleid.GetBeleid())
 		imp.batch.ForgetPolicies()
+		if ver != nil {
+			imp.note(ver.Position)
+		}
 		return imp.outcome(u, err, ver != nil && ver.Present)
 	case *ledgerv1.ImportRegel_Regio:
 		imp.finish(ctx)
@@ -187,6 +196,7 @@ func (imp *importRun) line(ctx context.Context, r *ledgerv1.ImportRegel, u *ledg
 			return nil
 		}
 		res, err := imp.s.Beleid.RecordRegio(ctx, meta, v.Regio.GetDatum(), ev)
+		imp.note(res.Position)
 		return imp.outcome(u, err, res.Present)
 	}
 	refuseLine(u, RuleImportVerzoek, "een regel heeft precies één verzoek: record, beleid of regio")
@@ -286,6 +296,7 @@ func (imp *importRun) flush(ctx context.Context) {
 		defer close(done)
 		failed := w.Store(ctx)
 		imp.settle = func() {
+			imp.note(w.Last())
 			imp.batch.Drop(failed)
 			for _, q := range queued {
 				if err, ok := failed[q.caseID]; ok {
@@ -317,6 +328,12 @@ func (imp *importRun) wait() {
 func (imp *importRun) finish(ctx context.Context) {
 	imp.flush(ctx)
 	imp.wait()
+}
+
+func (imp *importRun) note(p store.Position) {
+	if imp.last.Less(p) {
+		imp.last = p
+	}
 }
 
 func errMessage(err error) string {

@@ -60,6 +60,13 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 	if jaar < 2000 || jaar > 2999 || m.GetMaand() < 0 || m.GetMaand() > 12 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("periode %d-%d: geef een jaar (2000-2999) en eventueel een maand 1-12", m.GetJaar(), m.GetMaand()))
 	}
+	var behind *ledgerv1.Achterstand
+	if !m.GetReplay() {
+		var err error
+		if behind, err = s.fresh(ctx, m.GetNaPositie(), figures{region: true}); err != nil {
+			return nil, err
+		}
+	}
 	var view *ledgerv1.Beleidsview
 	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
 		var v *ledgerv1.Beleidsview
@@ -83,7 +90,7 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 		return nil, s.toConnect(err)
 	}
 	view.Bron = bron
-	return connect.NewResponse(&ledgerv1.GetBeleidsviewResponse{View: view}), nil
+	return connect.NewResponse(&ledgerv1.GetBeleidsviewResponse{View: view, Achterstand: behind}), nil
 }
 
 // ExportKosten returns every cost line of a gemeente in a year, up to today.
@@ -98,6 +105,12 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 	from := region.YearStart(int(m.GetJaar()))
 	to := min(region.YearStart(int(m.GetJaar())+1), s.today()+1)
 	resp := &ledgerv1.ExportKostenResponse{}
+	if !m.GetReplay() {
+		var err error
+		if resp.Achterstand, err = s.fresh(ctx, m.GetNaPositie(), figures{region: true}); err != nil {
+			return nil, err
+		}
+	}
 	_, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
 		if to <= from {
 			return nil // the year has not begun
@@ -137,6 +150,9 @@ func (s *Server) ExportSrg(ctx context.Context, req *connect.Request[ledgerv1.Ex
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	resp := &ledgerv1.ExportSrgResponse{}
+	if resp.Achterstand, err = s.fresh(ctx, m.GetNaPositie(), figures{region: true}); err != nil {
+		return nil, err
+	}
 	_, err = s.withModel(ctx, false, func(rm *region.Model) error {
 		t, err := beleidsview.SRG(rm, s.Gemeenten, *s.SRG, m.GetGemeente(), year, half)
 		resp.Tellingen = t

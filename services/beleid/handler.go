@@ -41,6 +41,7 @@ func (h *Handler) today() *ledgerv1.Date { return h.Clock.Today() }
 // Recorded is a stored policy or regional event.
 type Recorded struct {
 	Revision uint64
+	Position store.Position
 	Event    *ledgerv1.Event
 	Data     []byte // as stored; the next event's hash link is over these bytes
 }
@@ -59,7 +60,7 @@ func (h *Handler) read(ctx context.Context, stream string) ([]Recorded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s revision %d: %w", stream, rec.Revision, err)
 		}
-		out[i] = Recorded{Revision: rec.Revision, Event: ev, Data: rec.Data}
+		out[i] = Recorded{Revision: rec.Revision, Position: rec.Position, Event: ev, Data: rec.Data}
 	}
 	return out, nil
 }
@@ -114,6 +115,8 @@ type Regio struct {
 	Versie uint64
 	// Present: recorded before (a retry); nothing written.
 	Present bool
+	// Position is where the event is in the store.
+	Position store.Position
 }
 
 // RuleEventID refuses an event id already used for another fact.
@@ -157,7 +160,7 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 				return nil, err
 			}
 			v := versionOf(recs[i])
-			v.Present = true
+			v.Present, v.Position = true, recs[i].Position
 			return v, nil
 		}
 		var hist History
@@ -189,7 +192,7 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 			return nil, fmt.Errorf("record beleid %s: %w", code, err)
 		}
 		return &Version{Gemeente: code, Versie: res.Revision + 1, EventID: ev.GetEnvelope().GetEventId(),
-			Recorded: ev.GetEnvelope().GetRecordedAt().AsTime(), Actor: m.Actor, Beleid: b}, nil
+			Recorded: ev.GetEnvelope().GetRecordedAt().AsTime(), Actor: m.Actor, Beleid: b, Position: res.Position}, nil
 	}
 }
 
@@ -217,7 +220,7 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 			if err != nil {
 				return Regio{}, err
 			}
-			return Regio{Event: recs[i].Event, Versie: regioVersie(recs[:i], recs[i].Event), Present: true}, nil
+			return Regio{Event: recs[i].Event, Versie: regioVersie(recs[:i], recs[i].Event), Present: true, Position: recs[i].Position}, nil
 		}
 		var ev *ledgerv1.Event
 		switch p := payload.GetPayload().(type) {
@@ -235,14 +238,14 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
 		}
 		ev.Payload = payload.GetPayload()
-		_, err = h.append(ctx, event.RegionStream, recs, ev)
+		res, err := h.append(ctx, event.RegionStream, recs, ev)
 		if errors.Is(err, store.ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return Regio{}, fmt.Errorf("record regio: %w", err)
 		}
-		return Regio{Event: ev, Versie: regioVersie(recs, ev)}, nil
+		return Regio{Event: ev, Versie: regioVersie(recs, ev), Position: res.Position}, nil
 	}
 }
 

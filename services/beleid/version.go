@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -22,6 +23,9 @@ type Version struct {
 	// Present: the call that returned it found the version recorded before
 	// (a retry) and wrote nothing.
 	Present bool
+	// Position is where the version's event is in the store, when the call
+	// that returned it wrote or found it.
+	Position store.Position
 }
 
 // Ref names the version in cost lines: "GM0402/v3".

@@ -75,6 +75,7 @@ var (
 	loonwaarde    = Bound{Kind: Number, Min: 0, Max: 100, Why: "een percentage"}
 	yearBound     = Bound{Kind: Number, Min: 2000, Max: 2999, Why: "een kalenderjaar"}
 	yearOrNow     = Bound{Kind: Number, Min: 2000, Max: 2999, ZeroMeans: "het lopende jaar", Why: "een kalenderjaar"}
+	positieBound  = Bound{Kind: Code, Max: 41, Why: "een store-positie als commit/prepare, zoals een opdracht die teruggeeft"}
 	amountBound   = Bound{Kind: Number, Min: 0, Max: MaxCent, Why: "eurocent, tot € 100 miljard"}
 )
 
@@ -156,6 +157,11 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.ImportRequest.regels":             {Kind: List, MaxItems: 5000, CheckedByCaller: true, Why: "regels in één verzoek; de CLI stuurt er 1.000"},
 	"ledger.v1.ImportRegel.bron":                 {Kind: Text, Max: maxLine, Why: "id van het record in het bronsysteem"},
 	"ledger.v1.ImportRegel.zaak":                 {Kind: Text, Max: maxLine, Why: "id van de zaak in het bronsysteem"},
+	"ledger.v1.GetViewRequest.na_positie":        positieBound,
+	"ledger.v1.GetBeleidsviewRequest.na_positie": positieBound,
+	"ledger.v1.ListCasesRequest.na_positie":      positieBound,
+	"ledger.v1.ExportKostenRequest.na_positie":   positieBound,
+	"ledger.v1.ExportSrgRequest.na_positie":      positieBound,
 }
 
 // Markdown renders the table of bounds for docs/bounds.md, in field order.

@@ -142,6 +142,16 @@ type Writes struct {
 	store   store.Store
 	pending []*pendingWrite
 	events  int
+	last    store.Position
+}
+
+// Last is the store position of the last event Store wrote.
+func (w *Writes) Last() store.Position { return w.last }
+
+func (w *Writes) note(p store.Position) {
+	if w.last.Less(p) {
+		w.last = p
+	}
 }
 
 // Events is the number of events in w.
@@ -186,16 +196,22 @@ func (w *Writes) Store(ctx context.Context) map[uuid.UUID]error {
 			for i, p := range step {
 				writes[i] = p.write
 			}
-			if _, err := multi.AppendMulti(ctx, writes); err == nil {
+			if res, err := multi.AppendMulti(ctx, writes); err == nil {
+				for _, r := range res {
+					w.note(r.Position)
+				}
 				continue
 			}
 			// The step as a whole was refused or failed; case by case
 			// tells which (Append recognises what did land as a retry).
 		}
 		for _, p := range step {
-			if _, err := w.store.Append(ctx, p.write.Stream, p.write.Expected, p.write.Events...); err != nil {
+			res, err := w.store.Append(ctx, p.write.Stream, p.write.Expected, p.write.Events...)
+			if err != nil {
 				failed[p.caseID] = fmt.Errorf("record %d events on case %s: %w", len(p.write.Events), p.caseID, err)
+				continue
 			}
+			w.note(res.Position)
 		}
 	}
 	return failed

@@ -368,7 +368,9 @@ func (x *ImportUitkomst) GetReden() string {
 type ImportResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One per line, in order.
-	Uitkomsten    []*ImportUitkomst `protobuf:"bytes,1,rep,name=uitkomsten,proto3" json:"uitkomsten,omitempty"`
+	Uitkomsten []*ImportUitkomst `protobuf:"bytes,1,rep,name=uitkomsten,proto3" json:"uitkomsten,omitempty"`
+	// Store position of the last event the call stored; empty when none.
+	Positie       string `protobuf:"bytes,2,opt,name=positie,proto3" json:"positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -408,6 +410,13 @@ func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
 		return x.Uitkomsten
 	}
 	return nil
+}
+
+func (x *ImportResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
 }
 
 type RecordRequest struct {
@@ -688,7 +697,10 @@ type RecordResponse struct {
 	Toestand Toestand `protobuf:"varint,5,opt,name=toestand,proto3,enum=ledger.v1.Toestand" json:"toestand,omitempty"`
 	// The day the transition is dated (occurred_on): the request's datum, or
 	// the server's today when the request gave none.
-	Datum         *Date `protobuf:"bytes,6,opt,name=datum,proto3" json:"datum,omitempty"`
+	Datum *Date `protobuf:"bytes,6,opt,name=datum,proto3" json:"datum,omitempty"`
+	// Store position of the event ("commit/prepare"): pass it as na_positie
+	// to a query to read this write.
+	Positie       string `protobuf:"bytes,7,opt,name=positie,proto3" json:"positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -763,6 +775,13 @@ func (x *RecordResponse) GetDatum() *Date {
 		return x.Datum
 	}
 	return nil
+}
+
+func (x *RecordResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
 }
 
 type GetCaseRequest struct {
@@ -1071,6 +1090,11 @@ type ListCasesRequest struct {
 	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
 	// Also list cases that flowed out or moved away.
 	IncludeClosed bool `protobuf:"varint,2,opt,name=include_closed,json=includeClosed,proto3" json:"include_closed,omitempty"`
+	// Read your writes: answer only once the figures include the store
+	// position given ("commit/prepare", the positie of a command's answer);
+	// the server waits for it for a few seconds at most, then refuses with
+	// UNAVAILABLE and says how far behind it is.
+	NaPositie     string `protobuf:"bytes,3,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1119,9 +1143,18 @@ func (x *ListCasesRequest) GetIncludeClosed() bool {
 	return false
 }
 
+func (x *ListCasesRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type ListCasesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Cases         []*CaseSummary         `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Cases []*CaseSummary         `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
+	// How far the figures are behind the store when they were read.
+	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1163,19 +1196,103 @@ func (x *ListCasesResponse) GetCases() []*CaseSummary {
 	return nil
 }
 
+func (x *ListCasesResponse) GetAchterstand() *Achterstand {
+	if x != nil {
+		return x.Achterstand
+	}
+	return nil
+}
+
+// Achterstand says how far an answer's figures are behind the store: the
+// events the store holds that they do not include yet, and how long ago the
+// oldest of those was recorded. Zero when they are up to date.
+type Achterstand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The store's last position and the one the figures include.
+	StorePositie   string  `protobuf:"bytes,1,opt,name=store_positie,json=storePositie,proto3" json:"store_positie,omitempty"`
+	BijgewerktTot  string  `protobuf:"bytes,2,opt,name=bijgewerkt_tot,json=bijgewerktTot,proto3" json:"bijgewerkt_tot,omitempty"`
+	Gebeurtenissen uint64  `protobuf:"varint,3,opt,name=gebeurtenissen,proto3" json:"gebeurtenissen,omitempty"`
+	Seconden       float64 `protobuf:"fixed64,4,opt,name=seconden,proto3" json:"seconden,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Achterstand) Reset() {
+	*x = Achterstand{}
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Achterstand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Achterstand) ProtoMessage() {}
+
+func (x *Achterstand) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
+func (*Achterstand) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Achterstand) GetStorePositie() string {
+	if x != nil {
+		return x.StorePositie
+	}
+	return ""
+}
+
+func (x *Achterstand) GetBijgewerktTot() string {
+	if x != nil {
+		return x.BijgewerktTot
+	}
+	return ""
+}
+
+func (x *Achterstand) GetGebeurtenissen() uint64 {
+	if x != nil {
+		return x.Gebeurtenissen
+	}
+	return 0
+}
+
+func (x *Achterstand) GetSeconden() float64 {
+	if x != nil {
+		return x.Seconden
+	}
+	return 0
+}
+
 type GetViewRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
 	// Rebuild the view from the store instead of reading the live projection:
 	// the auditor's replay. Both must give the same figures.
-	Replay        bool `protobuf:"varint,2,opt,name=replay,proto3" json:"replay,omitempty"`
+	Replay bool `protobuf:"varint,2,opt,name=replay,proto3" json:"replay,omitempty"`
+	// Read your writes: answer only once the figures include the store
+	// position given ("commit/prepare", the positie of a command's answer);
+	// the server waits for it for a few seconds at most, then refuses with
+	// UNAVAILABLE and says how far behind it is.
+	NaPositie     string `protobuf:"bytes,3,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1304,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1317,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -1217,16 +1334,25 @@ func (x *GetViewRequest) GetReplay() bool {
 	return false
 }
 
+func (x *GetViewRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type GetViewResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	View          *CaseloadView          `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	View  *CaseloadView          `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	// How far the figures are behind the store when they were read.
+	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1364,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,12 +1377,19 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
 	if x != nil {
 		return x.View
+	}
+	return nil
+}
+
+func (x *GetViewResponse) GetAchterstand() *Achterstand {
+	if x != nil {
+		return x.Achterstand
 	}
 	return nil
 }
@@ -1285,7 +1418,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1430,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1443,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -1397,7 +1530,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1542,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1555,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -1484,7 +1617,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1629,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1642,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -1536,7 +1669,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1681,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1694,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -1596,7 +1729,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1741,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1754,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -1669,7 +1802,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1814,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1827,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -1719,7 +1852,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1864,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1877,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 type ListGemeentenResponse struct {
@@ -1756,7 +1889,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1768,7 +1901,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1781,7 +1914,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -1806,7 +1939,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1951,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +1964,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -1891,7 +2024,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2036,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2049,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Refusal) GetRule() string {
@@ -1964,7 +2097,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2109,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2122,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -2024,14 +2157,17 @@ type RecordBeleidResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// Version number of this policy: 1 for the first.
-	Versie        uint64 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	Versie uint64 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	// Store position of the event ("commit/prepare"): pass it as na_positie
+	// to a query to read this write.
+	Positie       string `protobuf:"bytes,3,opt,name=positie,proto3" json:"positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2043,7 +2179,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2056,7 +2192,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -2073,6 +2209,13 @@ func (x *RecordBeleidResponse) GetVersie() uint64 {
 	return 0
 }
 
+func (x *RecordBeleidResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
 type GetBeleidRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
@@ -2082,7 +2225,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2237,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2250,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -2126,7 +2269,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2138,7 +2281,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2151,7 +2294,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -2176,7 +2319,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2188,7 +2331,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2201,7 +2344,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -2265,7 +2408,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2420,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2433,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -2356,16 +2499,19 @@ func (*RecordRegioRequest_Verdeelsleutel) isRecordRegioRequest_Afspraak() {}
 func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
 
 type RecordRegioResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	Versie        uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Versie  uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	// Store position of the event ("commit/prepare"): pass it as na_positie
+	// to a query to read this write.
+	Positie       string `protobuf:"bytes,3,opt,name=positie,proto3" json:"positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2377,7 +2523,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2390,7 +2536,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -2407,6 +2553,13 @@ func (x *RecordRegioResponse) GetVersie() uint64 {
 	return 0
 }
 
+func (x *RecordRegioResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
 type GetRegioRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2415,7 +2568,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2580,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2593,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 type GetRegioResponse struct {
@@ -2453,7 +2606,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2618,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2631,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -2506,7 +2659,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2518,7 +2671,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2531,7 +2684,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -2568,14 +2721,19 @@ type GetBeleidsviewRequest struct {
 	// (Loonwaarde.per_client): one row per resident in the caseload per
 	// month, megabytes for a large gemeente. Without it a view carries the
 	// figures only, and answers in milliseconds.
-	PerClient     bool `protobuf:"varint,5,opt,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
+	PerClient bool `protobuf:"varint,5,opt,name=per_client,json=perClient,proto3" json:"per_client,omitempty"`
+	// Read your writes: answer only once the figures include the store
+	// position given ("commit/prepare", the positie of a command's answer);
+	// the server waits for it for a few seconds at most, then refuses with
+	// UNAVAILABLE and says how far behind it is.
+	NaPositie     string `protobuf:"bytes,6,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +2745,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +2758,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -2638,16 +2796,25 @@ func (x *GetBeleidsviewRequest) GetPerClient() bool {
 	return false
 }
 
+func (x *GetBeleidsviewRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type GetBeleidsviewResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	View          *Beleidsview           `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	View  *Beleidsview           `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	// How far the figures are behind the store when they were read.
+	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2826,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,12 +2839,19 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
 	if x != nil {
 		return x.View
+	}
+	return nil
+}
+
+func (x *GetBeleidsviewResponse) GetAchterstand() *Achterstand {
+	if x != nil {
+		return x.Achterstand
 	}
 	return nil
 }
@@ -2710,7 +2884,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2896,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2909,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -2836,7 +3010,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2848,7 +3022,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2861,7 +3035,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -2960,7 +3134,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2972,7 +3146,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2985,7 +3159,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -3024,7 +3198,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3036,7 +3210,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3049,7 +3223,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -3117,7 +3291,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3129,7 +3303,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3142,7 +3316,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -3187,7 +3361,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3199,7 +3373,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3212,7 +3386,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -3271,7 +3445,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3457,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3470,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -3343,7 +3517,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3529,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3542,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -3428,17 +3602,22 @@ func (x *Kostenpost) GetOngeprijsdeDagen() int64 {
 }
 
 type ExportKostenRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	Jaar          int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
-	Replay        bool                   `protobuf:"varint,3,opt,name=replay,proto3" json:"replay,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Jaar     int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Replay   bool                   `protobuf:"varint,3,opt,name=replay,proto3" json:"replay,omitempty"`
+	// Read your writes: answer only once the figures include the store
+	// position given ("commit/prepare", the positie of a command's answer);
+	// the server waits for it for a few seconds at most, then refuses with
+	// UNAVAILABLE and says how far behind it is.
+	NaPositie     string `protobuf:"bytes,4,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3450,7 +3629,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3463,7 +3642,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -3487,16 +3666,25 @@ func (x *ExportKostenRequest) GetReplay() bool {
 	return false
 }
 
+func (x *ExportKostenRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type ExportKostenResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Regels        []*Kostenregel         `protobuf:"bytes,1,rep,name=regels,proto3" json:"regels,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Regels []*Kostenregel         `protobuf:"bytes,1,rep,name=regels,proto3" json:"regels,omitempty"`
+	// How far the figures are behind the store when they were read.
+	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3696,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,12 +3709,19 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
 	if x != nil {
 		return x.Regels
+	}
+	return nil
+}
+
+func (x *ExportKostenResponse) GetAchterstand() *Achterstand {
+	if x != nil {
+		return x.Achterstand
 	}
 	return nil
 }
@@ -3572,7 +3767,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +3779,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +3792,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -3765,14 +3960,19 @@ type ExportSrgRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
 	// "2025H1" or "2025H2".
-	Half          string `protobuf:"bytes,2,opt,name=half,proto3" json:"half,omitempty"`
+	Half string `protobuf:"bytes,2,opt,name=half,proto3" json:"half,omitempty"`
+	// Read your writes: answer only once the figures include the store
+	// position given ("commit/prepare", the positie of a command's answer);
+	// the server waits for it for a few seconds at most, then refuses with
+	// UNAVAILABLE and says how far behind it is.
+	NaPositie     string `protobuf:"bytes,3,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3784,7 +3984,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3797,7 +3997,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -3814,16 +4014,25 @@ func (x *ExportSrgRequest) GetHalf() string {
 	return ""
 }
 
+func (x *ExportSrgRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type ExportSrgResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tellingen     []*SrgTelling          `protobuf:"bytes,1,rep,name=tellingen,proto3" json:"tellingen,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tellingen []*SrgTelling          `protobuf:"bytes,1,rep,name=tellingen,proto3" json:"tellingen,omitempty"`
+	// How far the figures are behind the store when they were read.
+	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3835,7 +4044,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3848,12 +4057,19 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
 	if x != nil {
 		return x.Tellingen
+	}
+	return nil
+}
+
+func (x *ExportSrgResponse) GetAchterstand() *Achterstand {
+	if x != nil {
+		return x.Achterstand
 	}
 	return nil
 }
@@ -3873,7 +4089,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4101,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4114,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -3961,11 +4177,12 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\acase_id\x18\x04 \x01(\tR\x06caseId\x12\x19\n" +
 	"\bevent_id\x18\x05 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04rule\x18\x06 \x01(\tR\x04rule\x12\x14\n" +
-	"\x05reden\x18\a \x01(\tR\x05reden\"K\n" +
+	"\x05reden\x18\a \x01(\tR\x05reden\"e\n" +
 	"\x0eImportResponse\x129\n" +
 	"\n" +
 	"uitkomsten\x18\x01 \x03(\v2\x19.ledger.v1.ImportUitkomstR\n" +
-	"uitkomsten\"\xd3\x05\n" +
+	"uitkomsten\x12\x18\n" +
+	"\apositie\x18\x02 \x01(\tR\apositie\"\xd3\x05\n" +
 	"\rRecordRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12%\n" +
@@ -3990,14 +4207,15 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04uren\x18\x12 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04urenB\f\n" +
 	"\n" +
 	"transitionB\x14\n" +
-	"\x12_expected_revision\"\xcc\x01\n" +
+	"\x12_expected_revision\"\xe6\x01\n" +
 	"\x0eRecordResponse\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x03 \x01(\tR\x04type\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12/\n" +
 	"\btoestand\x18\x05 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12%\n" +
-	"\x05datum\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\x05datum\")\n" +
+	"\x05datum\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x18\n" +
+	"\apositie\x18\a \x01(\tR\apositie\")\n" +
 	"\x0eGetCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\"\x96\x01\n" +
 	"\x0fGetCaseResponse\x12*\n" +
@@ -4022,17 +4240,28 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\raanmeld_datum\x18\t \x01(\v2\x0f.ledger.v1.DateR\faanmeldDatum\x12%\n" +
 	"\x05sinds\x18\n" +
 	" \x01(\v2\x0f.ledger.v1.DateR\x05sinds\x12\x1a\n" +
-	"\brevision\x18\v \x01(\x04R\brevision\"U\n" +
+	"\brevision\x18\v \x01(\x04R\brevision\"t\n" +
 	"\x10ListCasesRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12%\n" +
-	"\x0einclude_closed\x18\x02 \x01(\bR\rincludeClosed\"A\n" +
+	"\x0einclude_closed\x18\x02 \x01(\bR\rincludeClosed\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"{\n" +
 	"\x11ListCasesResponse\x12,\n" +
-	"\x05cases\x18\x01 \x03(\v2\x16.ledger.v1.CaseSummaryR\x05cases\"D\n" +
+	"\x05cases\x18\x01 \x03(\v2\x16.ledger.v1.CaseSummaryR\x05cases\x128\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\x9d\x01\n" +
+	"\vAchterstand\x12#\n" +
+	"\rstore_positie\x18\x01 \x01(\tR\fstorePositie\x12%\n" +
+	"\x0ebijgewerkt_tot\x18\x02 \x01(\tR\rbijgewerktTot\x12&\n" +
+	"\x0egebeurtenissen\x18\x03 \x01(\x04R\x0egebeurtenissen\x12\x1a\n" +
+	"\bseconden\x18\x04 \x01(\x01R\bseconden\"c\n" +
 	"\x0eGetViewRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x16\n" +
-	"\x06replay\x18\x02 \x01(\bR\x06replay\">\n" +
+	"\x06replay\x18\x02 \x01(\bR\x06replay\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"x\n" +
 	"\x0fGetViewResponse\x12+\n" +
-	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\"\xf6\x02\n" +
+	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\x128\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xf6\x02\n" +
 	"\fCaseloadView\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x16\n" +
@@ -4088,10 +4317,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12)\n" +
 	"\x06beleid\x18\x03 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x12\x19\n" +
-	"\bevent_id\x18\x04 \x01(\tR\aeventId\"I\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\"c\n" +
 	"\x14RecordBeleidResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
-	"\x06versie\x18\x02 \x01(\x04R\x06versie\".\n" +
+	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x18\n" +
+	"\apositie\x18\x03 \x01(\tR\apositie\".\n" +
 	"\x10GetBeleidRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\"F\n" +
 	"\x11GetBeleidResponse\x121\n" +
@@ -4111,10 +4341,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
 	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\n" +
 	"\n" +
-	"\bafspraak\"H\n" +
+	"\bafspraak\"b\n" +
 	"\x13RecordRegioResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
-	"\x06versie\x18\x02 \x01(\x04R\x06versie\"\x11\n" +
+	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x18\n" +
+	"\apositie\x18\x03 \x01(\tR\apositie\"\x11\n" +
 	"\x0fGetRegioRequest\"\x8e\x01\n" +
 	"\x10GetRegioResponse\x12B\n" +
 	"\x0fverdeelsleutels\x18\x01 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x0fverdeelsleutels\x126\n" +
@@ -4122,16 +4353,19 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\rRegioAfspraak\x12\x16\n" +
 	"\x06versie\x18\x01 \x01(\x04R\x06versie\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12&\n" +
-	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\"\x94\x01\n" +
+	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\"\xb3\x01\n" +
 	"\x15GetBeleidsviewRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x14\n" +
 	"\x05maand\x18\x03 \x01(\x05R\x05maand\x12\x16\n" +
 	"\x06replay\x18\x04 \x01(\bR\x06replay\x12\x1d\n" +
 	"\n" +
-	"per_client\x18\x05 \x01(\bR\tperClient\"D\n" +
+	"per_client\x18\x05 \x01(\bR\tperClient\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x06 \x01(\tR\tnaPositie\"~\n" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
-	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\"\xd5\x03\n" +
+	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\x128\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xd5\x03\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -4206,13 +4440,16 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\vbudget_cent\x18\x06 \x01(\x03R\n" +
 	"budgetCent\x12#\n" +
 	"\rprognose_cent\x18\a \x01(\x03R\fprognoseCent\x12+\n" +
-	"\x11ongeprijsde_dagen\x18\b \x01(\x03R\x10ongeprijsdeDagen\"]\n" +
+	"\x11ongeprijsde_dagen\x18\b \x01(\x03R\x10ongeprijsdeDagen\"|\n" +
 	"\x13ExportKostenRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x16\n" +
-	"\x06replay\x18\x03 \x01(\bR\x06replay\"F\n" +
+	"\x06replay\x18\x03 \x01(\bR\x06replay\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x04 \x01(\tR\tnaPositie\"\x80\x01\n" +
 	"\x14ExportKostenResponse\x12.\n" +
-	"\x06regels\x18\x01 \x03(\v2\x16.ledger.v1.KostenregelR\x06regels\"\xf5\x05\n" +
+	"\x06regels\x18\x01 \x03(\v2\x16.ledger.v1.KostenregelR\x06regels\x128\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xf5\x05\n" +
 	"\vKostenregel\x12\x14\n" +
 	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12\x14\n" +
@@ -4240,12 +4477,15 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\amethode\x18\x14 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12\x18\n" +
 	"\agewicht\x18\x15 \x01(\x03R\agewicht\x12%\n" +
 	"\x0etotaal_gewicht\x18\x16 \x01(\x03R\rtotaalGewicht\x12\x1c\n" +
-	"\topmerking\x18\x17 \x01(\tR\topmerking\"B\n" +
+	"\topmerking\x18\x17 \x01(\tR\topmerking\"a\n" +
 	"\x10ExportSrgRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
-	"\x04half\x18\x02 \x01(\tR\x04half\"H\n" +
+	"\x04half\x18\x02 \x01(\tR\x04half\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"\x82\x01\n" +
 	"\x11ExportSrgResponse\x123\n" +
-	"\ttellingen\x18\x01 \x03(\v2\x15.ledger.v1.SrgTellingR\ttellingen\"\x94\x01\n" +
+	"\ttellingen\x18\x01 \x03(\v2\x15.ledger.v1.SrgTellingR\ttellingen\x128\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\x94\x01\n" +
 	"\n" +
 	"SrgTelling\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\"\n" +
@@ -4287,7 +4527,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
 	(*ImportRegel)(nil),            // 1: ledger.v1.ImportRegel
@@ -4302,174 +4542,180 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*CaseSummary)(nil),            // 10: ledger.v1.CaseSummary
 	(*ListCasesRequest)(nil),       // 11: ledger.v1.ListCasesRequest
 	(*ListCasesResponse)(nil),      // 12: ledger.v1.ListCasesResponse
-	(*GetViewRequest)(nil),         // 13: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 14: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 15: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 16: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 17: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 18: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 19: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 20: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 21: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 22: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 23: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 24: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 25: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 26: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 27: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 28: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 29: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 30: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 31: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 32: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 33: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 34: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 35: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 36: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 37: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 38: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 39: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 40: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 41: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 42: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 43: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 44: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 45: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 46: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 47: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 48: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 49: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 50: ledger.v1.SrgTelling
-	(*Date)(nil),                   // 51: ledger.v1.Date
-	(*Aanmelding)(nil),             // 52: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 53: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 54: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 55: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 56: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 57: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 58: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 59: ledger.v1.Correctie
-	(*Uren)(nil),                   // 60: ledger.v1.Uren
-	(Toestand)(0),                  // 61: ledger.v1.Toestand
-	(*Event)(nil),                  // 62: ledger.v1.Event
-	(Doelgroep)(0),                 // 63: ledger.v1.Doelgroep
-	(Trede)(0),                     // 64: ledger.v1.Trede
-	(PlaatsingType)(0),             // 65: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 66: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 67: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 68: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 69: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 70: ledger.v1.Verdeelmethode
+	(*Achterstand)(nil),            // 13: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),         // 14: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 15: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 16: ledger.v1.CaseloadView
+	(*Herindeling)(nil),            // 17: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 18: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 19: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 20: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 21: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 22: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 23: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 24: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 25: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 26: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 27: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 28: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 29: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 30: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 31: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 32: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 33: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 34: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 35: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 36: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 37: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 38: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 39: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 40: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 41: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 42: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 43: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 44: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 45: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 46: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 47: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 48: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 49: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 50: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 51: ledger.v1.SrgTelling
+	(*Date)(nil),                   // 52: ledger.v1.Date
+	(*Aanmelding)(nil),             // 53: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 54: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 55: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 56: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 57: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 58: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 59: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 60: ledger.v1.Correctie
+	(*Uren)(nil),                   // 61: ledger.v1.Uren
+	(Toestand)(0),                  // 62: ledger.v1.Toestand
+	(*Event)(nil),                  // 63: ledger.v1.Event
+	(Doelgroep)(0),                 // 64: ledger.v1.Doelgroep
+	(Trede)(0),                     // 65: ledger.v1.Trede
+	(PlaatsingType)(0),             // 66: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 67: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 68: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 69: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 70: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 71: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
 	5,  // 0: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	25, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	30, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	26, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	31, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
 	1,  // 3: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,  // 4: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	3,  // 5: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	51, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	52, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	53, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	54, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	55, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	56, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	57, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	58, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	59, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	60, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	61, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	51, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	52, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	53, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	54, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	55, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	56, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	57, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	58, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	59, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	60, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	61, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	62, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	52, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	10, // 18: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	9,  // 19: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	62, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	61, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	63, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	64, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	65, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	51, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	51, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	63, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	62, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	64, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	65, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	66, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	52, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	52, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
 	10, // 27: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	15, // 28: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	17, // 29: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	18, // 30: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	19, // 31: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	16, // 32: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	51, // 33: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	61, // 34: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	63, // 35: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	20, // 36: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	20, // 37: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	23, // 38: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	51, // 39: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	51, // 40: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	61, // 41: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	66, // 42: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	29, // 43: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	66, // 44: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	51, // 45: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	51, // 46: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	67, // 47: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	68, // 48: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	34, // 49: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	34, // 50: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	62, // 51: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	37, // 52: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	51, // 53: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	38, // 54: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	38, // 55: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	44, // 56: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	44, // 57: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	16, // 58: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	51, // 59: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	39, // 60: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	39, // 61: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	39, // 62: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	39, // 63: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	40, // 64: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	41, // 65: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	43, // 66: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	42, // 67: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	51, // 68: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	51, // 69: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	69, // 70: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	47, // 71: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	69, // 72: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	51, // 73: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	51, // 74: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	70, // 75: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	50, // 76: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	5,  // 77: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	7,  // 78: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	11, // 79: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	13, // 80: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	21, // 81: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	25, // 82: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	27, // 83: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	30, // 84: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	32, // 85: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	35, // 86: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	45, // 87: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	48, // 88: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	2,  // 89: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	6,  // 90: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	8,  // 91: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	12, // 92: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	14, // 93: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	22, // 94: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	26, // 95: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	28, // 96: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	31, // 97: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	33, // 98: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	36, // 99: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	46, // 100: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	49, // 101: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	4,  // 102: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	90, // [90:103] is the sub-list for method output_type
-	77, // [77:90] is the sub-list for method input_type
-	77, // [77:77] is the sub-list for extension type_name
-	77, // [77:77] is the sub-list for extension extendee
-	0,  // [0:77] is the sub-list for field type_name
+	13, // 28: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	16, // 29: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	13, // 30: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	18, // 31: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	19, // 32: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	20, // 33: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	17, // 34: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	52, // 35: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	62, // 36: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	64, // 37: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	21, // 38: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	21, // 39: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	24, // 40: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	52, // 41: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	52, // 42: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	62, // 43: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	67, // 44: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	30, // 45: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	67, // 46: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	52, // 47: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	52, // 48: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	68, // 49: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	69, // 50: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	35, // 51: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	35, // 52: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	63, // 53: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	38, // 54: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	13, // 55: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	52, // 56: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	39, // 57: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	39, // 58: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	45, // 59: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	45, // 60: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	17, // 61: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	52, // 62: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	40, // 63: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	40, // 64: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	40, // 65: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	40, // 66: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	41, // 67: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	42, // 68: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	44, // 69: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	43, // 70: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	52, // 71: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	52, // 72: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	70, // 73: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	48, // 74: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	13, // 75: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	70, // 76: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	52, // 77: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	52, // 78: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	71, // 79: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	51, // 80: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	13, // 81: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	5,  // 82: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	7,  // 83: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	11, // 84: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	14, // 85: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	22, // 86: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	26, // 87: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	28, // 88: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	31, // 89: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	33, // 90: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	36, // 91: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	46, // 92: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	49, // 93: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	2,  // 94: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	6,  // 95: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	8,  // 96: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	12, // 97: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	15, // 98: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	23, // 99: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	27, // 100: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	29, // 101: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	32, // 102: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	34, // 103: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	37, // 104: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	47, // 105: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	50, // 106: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	4,  // 107: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	95, // [95:108] is the sub-list for method output_type
+	82, // [82:95] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -4494,7 +4740,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[30].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -4504,7 +4750,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   50,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

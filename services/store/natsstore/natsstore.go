@@ -859,6 +859,21 @@ func (s *Store) EventAt(ctx context.Context, p store.Position) (store.RecordedEv
 	return s.decode(m.Subject, m.Sequence, m.Time, m.Header, m.Data)
 }
 
+// EventsBetween counts the events after from up to and including to: a
+// position is the event's stream sequence, and the stream holds nothing
+// but events.
+func (s *Store) EventsBetween(from, to store.Position) uint64 {
+	if to.Commit <= from.Commit {
+		return 0
+	}
+	return to.Commit - from.Commit
+}
+
+// EventAfter returns the first event after p.
+func (s *Store) EventAfter(ctx context.Context, p store.Position) (store.RecordedEvent, error) {
+	return s.EventAt(ctx, store.Position{Commit: p.Commit + 1, Prepare: p.Commit + 1})
+}
+
 // Head returns the position of the last event in the store (Start when it
 // is empty): a reader that has applied up to Head has seen every event
 // acknowledged before the call.

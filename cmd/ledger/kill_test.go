@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
@@ -69,7 +70,15 @@ func TestMain(m *testing.M) {
 // date the test chooses), and returns it with its API address.
 func spawn(t *testing.T, bin, data string, today *ledgerv1.Date) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json")
+	cmd, addr, _ := spawnWith(t, bin, data, today, "--nats", "127.0.0.1:-1")
+	return cmd, addr
+}
+
+// spawnWith is spawn with more flags; it also returns the start line.
+func spawnWith(t *testing.T, bin, data string, today *ledgerv1.Date, flags ...string) (*exec.Cmd, string, string) {
+	t.Helper()
+	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json"}, flags...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "LEDGER_TEST_TODAY="+event.FormatDate(today))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -87,7 +96,7 @@ func spawn(t *testing.T, bin, data string, today *ledgerv1.Date) (*exec.Cmd, str
 	if len(f) < 4 {
 		t.Fatalf("unexpected start line %q", line)
 	}
-	return cmd, strings.TrimPrefix(f[3], "http://")
+	return cmd, strings.TrimPrefix(f[3], "http://"), line
 }
 
 type acked struct {
@@ -163,6 +172,65 @@ func TestKillMidStream(t *testing.T) {
 	_, addr = spawn(t, bin, data, today)
 	client = ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 30 * time.Second}, "http://"+addr)
 	bg := context.Background()
+
+	// Answered at once after the restart, while the views may still be
+	// catching up: each answer says how far behind it is, and when it says
+	// "not behind" its figures are the replay's.
+	behind := 0
+	defer func() { t.Logf("right after the restart %d of %d views said they were behind", behind, len(gemeenten)) }()
+	for _, gm := range gemeenten {
+		l, err := client.GetView(bg, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: gm}))
+		if connect.CodeOf(err) == connect.CodeUnavailable {
+			continue // not loaded yet: says so, shows nothing stale
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := l.Msg.GetAchterstand()
+		if a.GetStorePositie() == "" || a.GetBijgewerktTot() == "" {
+			t.Fatalf("%s: view right after the restart does not say how far behind it is: %v", gm, a)
+		}
+		head, err := store.ParsePosition(a.GetStorePositie())
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := store.ParsePosition(a.GetBijgewerktTot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.GetGebeurtenissen() == 0 {
+			r, err := client.GetView(bg, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: gm, Replay: true}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, replay := l.Msg.GetView(), r.Msg.GetView()
+			live.Bron, replay.Bron = "", ""
+			if !proto.Equal(live, replay) {
+				t.Errorf("%s: view says it is not behind, yet differs from the replay:\nlive   %v\nreplay %v", gm, live, replay)
+			}
+		} else if behind++; !at.Less(head) {
+			t.Errorf("%s: %d events behind, yet up to date with the store (%s, %s)", gm, a.GetGebeurtenissen(), at, head)
+		}
+	}
+
+	// Read your writes: the view asked after a command's position shows it.
+	for _, gm := range gemeenten {
+		r, err := client.Record(bg, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: today, Actor: "kill-test",
+			Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R-kill-ryw-" + gm, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM}}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, acked{r.Msg.GetCaseId(), r.Msg.GetEventId(), r.Msg.GetRevision()})
+		l, err := client.GetView(bg, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: gm, NaPositie: r.Msg.GetPositie()}))
+		if err != nil {
+			t.Fatalf("%s: view after position %s: %v", gm, r.Msg.GetPositie(), err)
+		}
+		want, _ := store.ParsePosition(r.Msg.GetPositie())
+		got, err := store.ParsePosition(l.Msg.GetAchterstand().GetBijgewerktTot())
+		if err != nil || got.Less(want) {
+			t.Fatalf("%s: view after position %s is only up to %s (%v)", gm, want, got, err)
+		}
+	}
 
 	byCase := map[string][]acked{}
 	for _, a := range acks {

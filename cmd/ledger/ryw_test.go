@@ -54,4 +54,12 @@ func TestReadYourWrites(t *testing.T) {
 			t.Fatalf("after aanmelding %d the beleidsview shows instroom %s", i, bv.View.Totaal.Instroom)
 		}
 	}
+	// Read as a person reads it: the view says it is up to date, and with
+	// which position. Nothing is written after the last command, which
+	// every view waited for.
+	for _, args := range [][]string{{"view", "GM0402"}, {"view", "GM0402", "--caseload"}} {
+		if out := mustCLI(t, addr, args...); !strings.Contains(out, "Actueel: bijgewerkt tot positie ") {
+			t.Errorf("ledger %s does not say how current it is:\n%s", strings.Join(args, " "), out)
+		}
+	}
 }

@@ -63,6 +63,8 @@ type serveConfig struct {
 	// acknowledgement: only for a benchmark that fills a history fast.
 	// There is no flag for it.
 	noSync bool
+	// minFree is the disk space kept free under the store.
+	minFree int64
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -78,6 +80,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
+	cfg.minFree = broker.DefaultMinFree
+	fs.Var(sizeFlag{&cfg.minFree}, "min-free", "de vrije schijfruimte (`grootte`, bijv. 64MiB) onder --data die de ledger vrijhoudt: daaronder weigert hij nieuwe gebeurtenissen (opslag.vol) tot er ruimte is, en start hij niet (ingebouwde broker)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -140,9 +144,17 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if cfg.natsURL == "" {
+		// Before anything is written: a start on a full disk would fail
+		// on whatever it writes first, in words that do not help.
+		if err := broker.CheckSpace(cfg.data, cfg.minFree); err != nil {
+			return fmt.Errorf("start: %w; start de ledger daarna opnieuw", err)
+		}
+	}
 
 	var nc *nats.Conn
 	var natsInfo string
+	storeOpts := []natsstore.Option{natsstore.WithReplicas(cfg.replicas)}
 	if cfg.natsURL != "" {
 		nc, err = nats.Connect(cfg.natsURL, nats.Name("ledger"), nats.MaxReconnects(-1))
 		if err != nil {
@@ -155,10 +167,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		if err != nil {
 			return err
 		}
-		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync})
+		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync, MinFree: cfg.minFree})
 		if err != nil {
 			return err
 		}
+		storeOpts = append(storeOpts, natsstore.WithSpaceCheck(srv.CheckSpace))
 		defer srv.Shutdown()
 		go watchArchives(ctx, reg, cfg, log, granted)
 		if nc, err = srv.Connect(); err != nil {
@@ -175,7 +188,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return fmt.Errorf("jetstream: %w", err)
 	}
 
-	st, err := natsstore.New(ctx, js, natsstore.WithReplicas(cfg.replicas))
+	st, err := natsstore.New(ctx, js, storeOpts...)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,24 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	return printBeleidsview(stdout, resp.Msg.GetView())
+	if err := printBeleidsview(stdout, resp.Msg.GetView()); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
+	return nil
+}
+
+// achterstand says under a view how far its figures are behind the store,
+// so that nobody takes figures that are still catching up for final ones.
+func achterstand(a *ledgerv1.Achterstand) string {
+	switch {
+	case a == nil:
+		return ""
+	case a.GetGebeurtenissen() == 0:
+		return fmt.Sprintf("\nActueel: bijgewerkt tot positie %s, de laatste van de opslag.\n", a.GetBijgewerktTot())
+	}
+	return fmt.Sprintf("\nLet op: %d gebeurtenissen (%s s) nog niet verwerkt; bijgewerkt tot positie %s, de opslag is bij %s.\n",
+		a.GetGebeurtenissen(), strings.Replace(strconv.FormatFloat(a.GetSeconden(), 'f', 1, 64), ".", ",", 1), a.GetBijgewerktTot(), a.GetStorePositie())
 }
 
 func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
@@ -147,7 +164,11 @@ func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io
 	for _, m := range v.GetPerMaand() {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", m.GetMaand(), m.GetInstroom(), m.GetUitstroom(), reasons(m))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
+	return nil
 }
 
 // CostHeader is the header of `ledger export costs`: the column names a

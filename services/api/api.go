@@ -303,6 +303,7 @@ type refused interface {
 func (s *Server) toConnect(err error) *connect.Error {
 	var ref refused
 	var conflict *store.ConflictError
+	var unavail *store.UnavailableError
 	if cerr, ok := behindErr(err); ok {
 		return cerr
 	}
@@ -328,6 +329,15 @@ func (s *Server) toConnect(err error) *connect.Error {
 			cerr.AddDetail(d)
 		}
 		return cerr
+	case errors.As(err, &unavail):
+		// The cause is the store's, not the request's: say which, and
+		// keep the broker's own words for the log.
+		s.log().Warn("store unavailable", "rule", unavail.Rule, "err", err)
+		cerr := connect.NewError(connect.CodeUnavailable, fmt.Errorf("%s [%s]", unavail.Reden, unavail.Rule))
+		if d, derr := connect.NewErrorDetail(&ledgerv1.Refusal{Rule: unavail.Rule, Reden: unavail.Reden}); derr == nil {
+			cerr.AddDetail(d)
+		}
+		return cerr
 	case errors.As(err, &conflict):
 		return connect.NewError(connect.CodeAborted, fmt.Errorf("de zaak is intussen gewijzigd (%s); bekijk de zaak opnieuw en probeer het nog eens", revisions(conflict)))
 	case errors.Is(err, store.ErrConflict):
@@ -337,7 +347,10 @@ func (s *Server) toConnect(err error) *connect.Error {
 	case errors.Is(err, beleidsview.ErrPeriode):
 		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
+		// The store did not answer in time: the write may or may not be
+		// there. A retry with the same event ids settles it either way.
+		s.log().Warn("no answer in time", "err", err)
+		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("de ledger kreeg niet op tijd antwoord van de opslag; of dit is vastgelegd is niet zeker: probeer het opnieuw met dezelfde event-id, dan wordt het hoogstens één keer vastgelegd"))
 	}
 	s.log().Error("internal error", "err", err)
 	return connect.NewError(connect.CodeInternal, errors.New("interne fout in de ledger; de beheerder kan de details in het log vinden"))

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -34,12 +35,20 @@ type Config struct {
 	// own bus stream. Without it every client may do everything, which is
 	// fine only when nothing but the ledger itself can connect.
 	Auth *Auth
+	// MinFree is the free disk space, in bytes, below which the store takes
+	// no more writes (DefaultMinFree when 0), and without which the server
+	// does not start.
+	MinFree int64
 }
 
 // Server is a running embedded NATS server.
 type Server struct {
-	ns  *server.Server
-	cfg Config
+	ns   *server.Server
+	cfg  Config
+	opts *server.Options
+	quit chan struct{}
+	kept chan struct{}
+	once sync.Once
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -48,6 +57,11 @@ func Start(cfg Config) (*Server, error) {
 		return nil, errors.New("start broker: no data directory")
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("start broker: %w", err)
+	}
+	s := &Server{cfg: cfg, quit: make(chan struct{}), kept: make(chan struct{})}
+	// JetStream on a full disk fails in ways that say nothing of the disk.
+	if err := s.CheckSpace(); err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
 	host, port, err := splitListen(cfg.Listen)
@@ -74,6 +88,8 @@ func Start(cfg Config) (*Server, error) {
 		NoLog:      true,
 		// A ledger event is small; this bounds a damaged or hostile publish.
 		MaxPayload: 1 << 20,
+		// The reserve (MinFree), not JetStream's own guess, bounds storage.
+		JetStreamMaxStore: s.maxStore(),
 	}
 	opts.DontListen = dontListen
 	if cfg.Auth != nil {
@@ -92,7 +108,9 @@ func Start(cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, errors.New("start broker: JetStream did not start")
 	}
-	return &Server{ns: ns, cfg: cfg}, nil
+	s.ns, s.opts = ns, opts
+	go s.keep(time.Second)
+	return s, nil
 }
 
 func splitListen(listen string) (string, int, error) {
@@ -146,6 +164,10 @@ func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
 
 // Shutdown stops the server and waits until it has.
 func (s *Server) Shutdown() {
+	s.once.Do(func() {
+		close(s.quit)
+		<-s.kept
+	})
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
 }

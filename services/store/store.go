@@ -45,7 +45,42 @@ var (
 	ErrTooManyEvents = errors.New("too many events in one append")
 	// ErrTooLarge: an event of more than MaxEventBytes.
 	ErrTooLarge = errors.New("event too large")
+	// ErrUnavailable: the store can not take the write now (its disk is
+	// full, its broker is away) and did not take it. It is a state that
+	// passes: the same write may be retried, by its event ids, once the
+	// cause is gone. An *UnavailableError says which cause.
+	ErrUnavailable = errors.New("store unavailable")
 )
+
+// Rules of an UnavailableError, named like the refusals of the rules.
+const (
+	// RuleOpslagVol: the disk under the store has less free space than
+	// the ledger keeps in reserve, or the broker reports it is out of
+	// storage.
+	RuleOpslagVol = "opslag.vol"
+	// RuleOpslagWeg: the store does not answer (JetStream is off or the
+	// broker is unreachable).
+	RuleOpslagWeg = "opslag.niet-beschikbaar"
+)
+
+// UnavailableError reports a write the store did not take because of its
+// own state, not because of the write.
+type UnavailableError struct {
+	Rule string
+	// Reden says in Dutch, for the person who reads it, what is wrong and
+	// what to do.
+	Reden string
+	Err   error
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Err == nil || e.Err.Error() == e.Reden {
+		return fmt.Sprintf("%s [%s]", e.Reden, e.Rule)
+	}
+	return fmt.Sprintf("%s [%s]: %v", e.Reden, e.Rule, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
 
 // MaxEventBytes bounds one event's data in every store: far above any event
 // within the API's bounds (a few KB), far below what a broker or KurrentDB

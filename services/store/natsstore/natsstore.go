@@ -71,6 +71,18 @@ type options struct {
 	stream   string
 	prefix   string
 	replicas int
+	space    func() error
+}
+
+// WithSpaceCheck has every append call check first; an error refuses the
+// append as store.RuleOpslagVol, with the error's text as the reason. The
+// embedded broker's CheckSpace keeps a reserve on the disk this way, so that
+// JetStream never runs into a full disk itself (it then switches off).
+func WithSpaceCheck(check func() error) Option {
+	return func(o *options) error {
+		o.space = check
+		return nil
+	}
 }
 
 // WithStreamName sets the JetStream stream name (default DefaultStreamName).
@@ -118,6 +130,7 @@ type Store struct {
 	name   string
 	prefix string // with the trailing dot
 	direct string // direct get API subject of the stream
+	space  func() error
 
 	mu sync.Mutex
 	// tips caches the last known (revision, sequence) per subject, to save
@@ -179,6 +192,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		name:   o.stream,
 		prefix: o.prefix + ".",
 		direct: apiPrefix(js.Options()) + "DIRECT.GET." + o.stream,
+		space:  o.space,
 		tips:   make(map[string]tip),
 		seqs:   make(map[string][]uint64),
 	}, nil
@@ -199,6 +213,11 @@ func apiPrefix(o jetstream.JetStreamOptions) string {
 // duplicate window, two minutes by default); under NoStream and Exactly
 // always.
 func (s *Store) Append(ctx context.Context, stream string, expected store.Expected, events ...store.EventData) (store.AppendResult, error) {
+	res, err := s.append(ctx, stream, expected, events)
+	return res, unavailable(err)
+}
+
+func (s *Store) append(ctx context.Context, stream string, expected store.Expected, events []store.EventData) (store.AppendResult, error) {
 	if err := store.ValidStreamID(stream); err != nil {
 		return store.AppendResult{}, fmt.Errorf("append: %w", err)
 	}
@@ -207,6 +226,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected store.Expect
 	}
 	if len(events) > MaxAppend {
 		return store.AppendResult{}, fmt.Errorf("append to %s: %d events, at most %d: %w", stream, len(events), MaxAppend, store.ErrTooManyEvents)
+	}
+	if err := s.checkSpace(); err != nil {
+		return store.AppendResult{}, err
 	}
 	subj := s.prefix + stream
 	for {
@@ -503,6 +525,11 @@ func (s *Store) last(ctx context.Context, subj string) (tip, bool, error) {
 // stream read right after an append elsewhere can miss it; an append based
 // on such a read is refused and reports the stream's real revision.
 func (s *Store) ReadStream(ctx context.Context, stream string) ([]store.RecordedEvent, error) {
+	recs, err := s.readStream(ctx, stream)
+	return recs, unavailable(err)
+}
+
+func (s *Store) readStream(ctx context.Context, stream string) ([]store.RecordedEvent, error) {
 	if err := store.ValidStreamID(stream); err != nil {
 		return nil, fmt.Errorf("read stream: %w", err)
 	}
@@ -891,6 +918,11 @@ func (s *Store) Head(ctx context.Context) (store.Position, error) {
 // expected last sequence and, with fsync on every write, commits the whole
 // batch with one fsync. At most MaxAppend events in all.
 func (s *Store) AppendMulti(ctx context.Context, writes []store.Write) ([]store.AppendResult, error) {
+	res, err := s.appendMulti(ctx, writes)
+	return res, unavailable(err)
+}
+
+func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.AppendResult, error) {
 	total := 0
 	seen := make(map[string]bool, len(writes))
 	for _, w := range writes {
@@ -914,6 +946,9 @@ func (s *Store) AppendMulti(ctx context.Context, writes []store.Write) ([]store.
 	}
 	if total > MaxAppend {
 		return nil, fmt.Errorf("append multi: %d events, at most %d: %w", total, MaxAppend, store.ErrTooManyEvents)
+	}
+	if err := s.checkSpace(); err != nil {
+		return nil, err
 	}
 	batch := ""
 	if total > 1 {
@@ -981,6 +1016,65 @@ func (s *Store) AppendMulti(ctx context.Context, writes []store.Write) ([]store.
 		s.noteSeqs(s.prefix+w.Stream, nexts[i], seq+1-uint64(len(w.Events)), len(w.Events))
 	}
 	return res, nil
+}
+
+// checkSpace refuses an append while the disk is short of its reserve.
+func (s *Store) checkSpace() error {
+	if s.space == nil {
+		return nil
+	}
+	if err := s.space(); err != nil {
+		return &store.UnavailableError{Rule: store.RuleOpslagVol, Err: err,
+			Reden: err.Error() + "; er is niets vastgelegd, en schrijven gaat vanzelf weer door zodra er ruimte is"}
+	}
+	return nil
+}
+
+// JetStream error codes of a store that can not take writes for now.
+const (
+	errInsufficient   jetstream.ErrorCode = 10023 // insufficient resources
+	errStorageLimit   jetstream.ErrorCode = 10047 // insufficient storage resources
+	errStoreFailed    jetstream.ErrorCode = 10077 // storing a message failed
+	errNotEnabled     jetstream.ErrorCode = 10076 // JetStream not enabled
+	errNotEnabledAcct jetstream.ErrorCode = 10039 // JetStream not enabled for the account
+)
+
+// unavailable turns the errors of a broker that can not take a write now
+// into a *store.UnavailableError naming the cause; others pass unchanged.
+// Each of these means the write was not stored: the server answered no, or
+// nobody answered at all. A timeout is left alone, since then the write may
+// have been stored.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var u *store.UnavailableError
+	if errors.As(err, &u) {
+		return err
+	}
+	vol := &store.UnavailableError{Rule: store.RuleOpslagVol, Err: err,
+		Reden: "de opslag van de broker is vol: maak ruimte vrij op de schijf onder de opslag; schrijven gaat daarna vanzelf weer door, er is niets vastgelegd"}
+	weg := &store.UnavailableError{Rule: store.RuleOpslagWeg, Err: err,
+		Reden: "de opslag neemt nu niets aan (JetStream staat uit, bijvoorbeeld na een volle schijf, of de broker is onbereikbaar); er is niets vastgelegd: probeer het over enkele seconden opnieuw met dezelfde event-id's"}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errInsufficient, errStorageLimit:
+			return vol
+		case errStoreFailed:
+			if strings.Contains(apiErr.Description, "no space") {
+				return vol
+			}
+			return weg
+		case errNotEnabled, errNotEnabledAcct:
+			return weg
+		}
+	}
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrConnectionClosed) {
+		return weg
+	}
+	return err
 }
 
 func actual(t tip, known bool) int64 {

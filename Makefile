@@ -97,6 +97,9 @@ check-generated: $(TOOLS)
 FUZZTIME ?= 20s
 fuzz:
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./services/event
+	go test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./services/bounds
+	go test -run '^$$' -fuzz FuzzParseToken -fuzztime $(FUZZTIME) ./services/access
+	go test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./services/access
 
 tools: $(TOOLS)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -64,7 +63,6 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&budgets, "budget", "budget per jaar en budgetstroom, herhaalbaar, bijv. 2026:participatiebudget=1500000; budgetstromen: "+budgetstromen.help())
 	norm := fs.Int64("lks-norm", 0, "LKS-norm: het aantal plaatsingen met loonkostensubsidie dat de gemeente nastreeft")
 	note := fs.String("toelichting", "", "toelichting bij deze versie")
-	actor := fs.String("actor", defaultActor(), "medewerker die het beleid vastlegt (of LEDGER_ACTOR)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -90,7 +88,7 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		b.Budgetten = append(b.Budgetten, bu)
 	}
-	req := &ledgerv1.RecordBeleidRequest{Gemeente: *g, Actor: *actor, Beleid: b, EventId: uuid.NewString()}
+	req := &ledgerv1.RecordBeleidRequest{Gemeente: *g, Beleid: b, EventId: uuid.NewString()}
 	resp, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
 		return c.client().RecordBeleid(ctx, connect.NewRequest(req))
 	})
@@ -218,7 +216,6 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}[args[0]], stderr)
 	var c conn
 	c.register(fs)
-	actor := fs.String("actor", defaultActor(), "medewerker die vastlegt (of LEDGER_ACTOR)")
 	req := &ledgerv1.RecordRegioRequest{}
 	switch args[0] {
 	case "verdeelsleutel":
@@ -265,7 +262,6 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		return usageErrorf("ledger regio: onbekende opdracht %q", args[0])
 	}
-	req.Actor = *actor
 	// A booking whose answer got lost is sent again with the same id, so it
 	// is booked once.
 	req.EventId = uuid.NewString()
@@ -325,11 +321,4 @@ func euro(cents int64) string {
 		sign = "-"
 	}
 	return fmt.Sprintf("€ %s%s,%02d", sign, b.String(), cents%100)
-}
-
-func defaultActor() string {
-	if a := os.Getenv("LEDGER_ACTOR"); a != "" {
-		return a
-	}
-	return os.Getenv("USER")
 }

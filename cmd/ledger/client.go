@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -31,6 +30,7 @@ const defaultServer = "http://127.0.0.1:8080"
 type conn struct {
 	server string
 	json   bool
+	token  string
 }
 
 func (c *conn) register(fs *flag.FlagSet) {
@@ -40,16 +40,25 @@ func (c *conn) register(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.server, "server", def, "adres van de ledger-server (of LEDGER_SERVER)")
 	fs.BoolVar(&c.json, "json", false, "druk het antwoord af als JSON (vaste veldnamen, zie README)")
+	fs.StringVar(&c.token, "token", "", "toegangssleutel (of LEDGER_TOKEN, of een bestand ermee in LEDGER_TOKEN_FILE); uitgegeven met ledger toegang uitgeven")
 }
 
-func (c *conn) client() ledgerv1connect.LedgerServiceClient {
+func (c *conn) base() string {
 	server := c.server
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
 	}
-	server = strings.TrimRight(server, "/")
-	return ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 60 * time.Second}, server,
-		connect.WithInterceptors(readYourWrites{server: server, path: positionsFile()}))
+	return strings.TrimRight(server, "/")
+}
+
+func (c *conn) client() ledgerv1connect.LedgerServiceClient {
+	server := c.base()
+	return ledgerv1connect.NewLedgerServiceClient(httpClient(), server,
+		connect.WithInterceptors(bearer{c.token}, readYourWrites{server: server, path: positionsFile()}))
+}
+
+func (c *conn) access() ledgerv1connect.AccessServiceClient {
+	return ledgerv1connect.NewAccessServiceClient(httpClient(), c.base(), connect.WithInterceptors(bearer{c.token}))
 }
 
 func printJSON(w io.Writer, m proto.Message) error {
@@ -109,7 +118,7 @@ func caseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // fields are the facts a transition carries, as flags.
 type fields struct {
-	gemeente, datum, actor, bsn, clientID                                   string
+	gemeente, datum, bsn, clientID                                          string
 	doelgroep, verwijzer, trede, typ, werkgever, doel, product, einddatum   string
 	redenLanger, reden, toelichting, vanPlaatsing, naar, eventID, lks, uren string
 	uitvalReden, uitstroomReden, van                                        string
@@ -133,11 +142,6 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	var c conn
 	c.register(fs)
 	var f fields
-	actor := os.Getenv("LEDGER_ACTOR")
-	if actor == "" {
-		actor = os.Getenv("USER")
-	}
-	fs.StringVar(&f.actor, "actor", actor, "medewerker-id die de gebeurtenis vastlegt (of LEDGER_ACTOR)")
 	fs.IntVar(&f.revisie, "revisie", -1, "verwachte revisie van de zaak (weigert als de zaak intussen is gewijzigd)")
 	if verb == "corrigeren" {
 		fs.StringVar(&f.datum, "datum", "", "gecorrigeerde datum van de gebeurtenis, JJJJ-MM-DD (leeg: ongewijzigd)")
@@ -207,7 +211,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
-	req := &ledgerv1.RecordRequest{Gemeente: f.gemeente, Actor: f.actor}
+	req := &ledgerv1.RecordRequest{Gemeente: f.gemeente}
 	if verb == "aanmelden" {
 		if len(pos) > 0 {
 			return usageErrorf("een aanmelding opent een nieuwe zaak; geef geen zaak op")

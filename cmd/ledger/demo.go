@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"connectrpc.com/connect"
 
+	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -26,7 +29,7 @@ const demoResidents = 3000
 // policies with yearly changes, verdeelsleutels, shared costs and client
 // journeys with placements, verhuizingen, uitval and terugval, over the
 // three years before today. A ledger that holds anything is left alone.
-func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeente.Registry, clk clock.Clock, out io.Writer) error {
+func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeente.Registry, clk clock.Clock, data string, out io.Writer) error {
 	for _, err := range st.ReadAll(ctx, store.Start) {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -43,10 +46,12 @@ func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeent
 	}
 	lines := scenario.ImportLines(steps)
 	start := time.Now()
+	// The demo loads as the centrumgemeente would, in this process.
+	ctx = access.WithIdentity(ctx, access.Identity{Gebruiker: "demo", Organisatie: "voorbeeldregio", Rol: access.Centrum})
 	var recorded, refused int
 	for i := 0; i < len(lines); i += api.MaxImportLines {
 		part := lines[i:min(i+api.MaxImportLines, len(lines))]
-		resp, err := srv.Import(ctx, connect.NewRequest(&ledgerv1.ImportRequest{Systeem: "demo", Actor: "demo", EersteRegel: uint64(i + 1), Regels: part}))
+		resp, err := srv.Import(ctx, connect.NewRequest(&ledgerv1.ImportRequest{Systeem: "demo", EersteRegel: uint64(i + 1), Regels: part}))
 		if err != nil {
 			return fmt.Errorf("demo: import: %w", err)
 		}
@@ -63,7 +68,39 @@ func loadDemo(ctx context.Context, st store.Store, srv *api.Server, reg *gemeent
 	if refused > 0 {
 		return fmt.Errorf("demo: %d regels geweigerd; de gegenereerde regio hoort alleen toegestane overgangen te bevatten", refused)
 	}
-	fmt.Fprintf(out, "demo: voorbeeldregio geladen: %d gebeurtenissen van %s tot en met %s in %s; probeer: ledger view GM0402 --year %d\n",
-		recorded, from.Format(time.DateOnly), until.Format(time.DateOnly), time.Since(start).Round(time.Millisecond), now.Year()-1)
+	fmt.Fprintf(out, "demo: voorbeeldregio geladen: %d gebeurtenissen van %s tot en met %s in %s; probeer: LEDGER_TOKEN_FILE=%s ledger view GM0402 --year %d\n",
+		recorded, from.Format(time.DateOnly), until.Format(time.DateOnly), time.Since(start).Round(time.Millisecond), demoTokenPath(data, "GM0402"), now.Year()-1)
 	return nil
+}
+
+// demoTokens issues, on a demo's first start, a token for each kind of
+// user, so that a newcomer can try every role at once: the centrumgemeente,
+// the auditor, and each gemeente.
+func demoTokens(creds *access.Credentials, reg *gemeente.Registry, data string, clk clock.Clock) error {
+	by := access.Identity{Gebruiker: "demo", Organisatie: "voorbeeldregio"}
+	reqs := []access.Request{
+		{Gebruiker: "demo-klantmanager", Organisatie: "Gemeente Hilversum (centrumgemeente)", Rol: access.Centrum},
+		{Gebruiker: "demo-accountant", Organisatie: "accountant", Rol: access.Auditor},
+	}
+	for _, g := range reg.All() {
+		reqs = append(reqs, access.Request{Gebruiker: "demo-beleid-" + g.Code, Organisatie: "Gemeente " + g.Naam, Rol: access.Gemeente, Gemeente: g.Code})
+	}
+	for _, r := range reqs {
+		_, tok, err := creds.Issue(r, by, clk.Now())
+		if err != nil {
+			return fmt.Errorf("demo token: %w", err)
+		}
+		who := string(r.Rol)
+		if r.Gemeente != "" {
+			who = r.Gemeente
+		}
+		if err := os.WriteFile(demoTokenPath(data, who), []byte(tok+"\n"), 0o600); err != nil {
+			return fmt.Errorf("demo token: %w", err)
+		}
+	}
+	return nil
+}
+
+func demoTokenPath(data, who string) string {
+	return filepath.Join(data, "keys", "demo-"+who+".token")
 }

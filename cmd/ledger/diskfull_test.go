@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
-	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
 
 // TestDiskFull runs the real binary on a small disk of its own and fills
@@ -36,10 +34,10 @@ func TestDiskFull(t *testing.T) {
 	today := event.YMD(2026, time.November, 24)
 	flags := []string{"--nats", "127.0.0.1:0", "--min-free", "4MiB"}
 	proc, addr, line := spawnWith(t, bin, data, today, flags...)
-	c := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 20 * time.Second}, "http://"+addr)
+	c := apiClient(t, addr, 20*time.Second)
 	ctx := context.Background()
 
-	if _, err := c.RecordBeleid(ctx, connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: "GM0402", Actor: "schijf-test", Beleid: &ledgerv1.Beleid{
+	if _, err := c.RecordBeleid(ctx, connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: "GM0402", Beleid: &ledgerv1.Beleid{
 		GeldigVanaf: today, Producten: []*ledgerv1.ProductTarief{{Product: "beschut-werk", CentPerJaar: 12_000_00}},
 	}})); err != nil {
 		t.Fatal(err)
@@ -113,7 +111,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, addr, line = spawnWith(t, bin, data, today, flags...)
-	c = ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 20 * time.Second}, "http://"+addr)
+	c = apiClient(t, addr, 20*time.Second)
 	for _, id := range cases {
 		if _, err := c.GetCase(ctx, connect.NewRequest(&ledgerv1.GetCaseRequest{CaseId: id})); err != nil {
 			t.Fatalf("acknowledged case %s after the full disk: %v", id, err)

@@ -77,11 +77,16 @@ func launchServer(t testing.TB, data string, clk *clock.Manual, change func(*ser
 		t.Fatalf("server did not start: %v", err)
 	}
 	go io.Copy(io.Discard, pr)
-	addr, ok := strings.CutPrefix(strings.Fields(line)[3], "http://")
+	url := strings.Fields(line)[3]
+	addr, ok := strings.CutPrefix(url, "http://")
+	if !ok {
+		addr, ok = strings.CutPrefix(url, "https://")
+	}
 	if !ok {
 		stop()
 		t.Fatalf("unexpected start line %q", line)
 	}
+	registerServer(addr, data)
 	return addr, line, stop
 }
 
@@ -93,7 +98,15 @@ func cli(t *testing.T, addr string, args ...string) (code int, stdout, stderr st
 	// The positions the CLI remembers for read-your-writes stay with the
 	// test: in its own directory, kept across its CLI calls.
 	t.Setenv("LEDGER_POSITIES", filepath.Join(testDir(t), "posities.json"))
-	t.Setenv("LEDGER_ACTOR", "km-test")
+	who := "centrum"
+	if len(args) > 1 && args[0] == "policy" && args[1] == "set" {
+		for i, a := range args[:len(args)-1] {
+			if a == "--gemeente" {
+				who = whoFor(ledgerv1connect.LedgerServiceRecordBeleidProcedure, args[i+1])
+			}
+		}
+	}
+	t.Setenv("LEDGER_TOKEN", tokenFor(t, addr, who))
 	code = run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
@@ -282,7 +295,7 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 	addr := startServer(t, t.TempDir(), clock.NewManual(2026, time.November, 24))
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
-	grpc := ledgerv1connect.NewLedgerServiceClient(&http.Client{Transport: tr}, "http://"+addr, connect.WithGRPC())
+	grpc := apiClientWith(t, addr, &http.Client{Transport: tr}, connect.WithGRPC())
 	resp, err := grpc.ListGemeenten(context.Background(), connect.NewRequest(&ledgerv1.ListGemeentenRequest{}))
 	if err != nil {
 		t.Fatalf("gRPC: %v", err)
@@ -297,7 +310,7 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 
 	// Plain HTTP/JSON, as curl sends it.
 	body := `{"gemeente":"GM0402","datum":{"year":2026,"month":3,"day":2},"actor":"curl","aanmelding":{"resident_id":"R-curl","doelgroep":"DOELGROEP_WSW","verwijzer":"VERWIJZER_SCHOOL"}}`
-	r, err := http.Post("http://"+addr+"/ledger.v1.LedgerService/Record", "application/json", strings.NewReader(body))
+	r, err := postJSON(t, addr, "centrum", "/ledger.v1.LedgerService/Record", body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +324,7 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 	}
 	// A refusal over HTTP/JSON names the rule.
 	body = `{"case_id":"` + rec["case_id"].(string) + `","datum":{"year":2026,"month":3,"day":3},"uitval":{"reden":"UITVAL_REDEN_ZIEKTE"}}`
-	r2, err := http.Post("http://"+addr+"/ledger.v1.LedgerService/Record", "application/json", strings.NewReader(body))
+	r2, err := postJSON(t, addr, "centrum", "/ledger.v1.LedgerService/Record", body)
 	if err != nil {
 		t.Fatal(err)
 	}

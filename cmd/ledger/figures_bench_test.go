@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -27,7 +26,6 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
-	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
 
 // BenchmarkFigures measures what issue 11 asks of the figures, through the
@@ -71,7 +69,6 @@ func figuresAt(b *testing.B, events int) {
 	}
 	data := b.TempDir()
 	clk := clock.NewManual(2026, time.January, 15)
-	b.Setenv("LEDGER_ACTOR", "bench")
 	// BENCH_FIGURES_DATA keeps the filled history in DIR/<events> and uses
 	// it again on the next run: filling takes longer than measuring.
 	if keep := os.Getenv("BENCH_FIGURES_DATA"); keep != "" {
@@ -97,7 +94,7 @@ func figuresAt(b *testing.B, events int) {
 		}
 		start := time.Now()
 		addr, _, stop := launchServer(b, data, clk, nil)
-		api := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 5 * time.Minute}, "http://"+addr)
+		api := apiClient(b, addr, 5*time.Minute)
 		year := func(g string) error {
 			_, err := api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: 2025}))
 			return err
@@ -248,14 +245,14 @@ func fillHistory(b *testing.B, data string, clk *clock.Manual, reg *gemeente.Reg
 	addr, _, stop := launchServer(b, data, clk, func(c *serveConfig) { c.noSync = true })
 	defer stop()
 	start = time.Now()
-	if code := run(ctx, []string{"import", "--server", addr, file}, io.Discard, io.Discard); code != exitOK {
+	if code := run(ctx, []string{"import", "--server", addr, "--token", tokenFor(b, addr, "centrum"), file}, io.Discard, io.Discard); code != exitOK {
 		b.Fatalf("import: exit %d", code)
 	}
 	b.Logf("imported in %s", time.Since(start).Round(time.Millisecond))
 	os.Remove(file)
 	// Stop only once the caseload views hold everything, as a server that
 	// has been running does: what a start costs is then the start's.
-	api := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 5 * time.Minute}, "http://"+addr)
+	api := apiClient(b, addr, 5*time.Minute)
 	for _, g := range reg.Codes() {
 		want, err := api.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, Replay: true}))
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,7 +33,7 @@ func TestHerindelingWijdemeren(t *testing.T) {
 	clk := clock.NewManual(2025, time.December, 1)
 	data := t.TempDir()
 	addr := startServer(t, data, clk)
-	api := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+	api := apiClient(t, addr, time.Minute)
 
 	mustCLI(t, addr, "policy", "set", "--gemeente", "GM1696", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000", "--product", "jobcoaching=85")
 	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12500", "--product", "begeleiding=70")

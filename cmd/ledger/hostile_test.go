@@ -161,6 +161,9 @@ func post(t *testing.T, addr, method, ctype string, header map[string]string, bo
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", ctype)
+	var named struct{ Gemeente string }
+	_ = json.Unmarshal(body, &named) // a hostile body may not be JSON at all
+	req.Header.Set("Authorization", "Bearer "+tokenFor(t, addr, whoFor("/ledger.v1.LedgerService/"+method, named.Gemeente)))
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,7 +62,7 @@ func TestImportJSONLines(t *testing.T) {
 	}
 	env := shown.Timeline[0].Event.Envelope
 	bron, _ := env["bron"].(map[string]any)
-	if bron["systeem"] != "import-klein" || bron["record"] != "K-17/1" || env["actor"] != "km-test" {
+	if bron["systeem"] != "import-klein" || bron["record"] != "K-17/1" || env["actor"] != "test-centrum (Gemeente Hilversum)" {
 		t.Errorf("the aanmelding's envelope does not keep its source and importer: %v", env)
 	}
 	if d, _ := env["occurred_on"].(map[string]any); d["year"] != float64(2026) || d["month"] != float64(2) || d["day"] != float64(3) {
@@ -144,7 +143,7 @@ func TestImportEqualsLive(t *testing.T) {
 
 	liveClock := clock.NewManual(2023, time.January, 1)
 	liveAddr := startServer(t, t.TempDir(), liveClock)
-	live := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+liveAddr)
+	live := apiClient(t, liveAddr, time.Minute)
 	if _, err := scenario.Run(context.Background(), live, steps, liveClock.SetTime, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +154,7 @@ func TestImportEqualsLive(t *testing.T) {
 	if want := fmt.Sprintf("gelezen %d regels: vastgelegd %d, al aanwezig 0, geweigerd 0, overgeslagen 0", len(steps), len(steps)); !strings.Contains(out, want) {
 		t.Fatalf("import: %q, want %q", out, want)
 	}
-	imported := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+impAddr)
+	imported := apiClient(t, impAddr, time.Minute)
 
 	for _, g := range reg.Participating(event.YMD(2025, 12, 31)) {
 		for year := 2023; year <= 2025; year++ {
@@ -232,11 +231,12 @@ func TestImportKilledAndResumed(t *testing.T) {
 	data := t.TempDir()
 	today := event.YMD(2026, time.January, 15)
 	proc, addr := spawn(t, bin, data, today)
-	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 10 * time.Second}, "http://"+addr)
+	client := apiClient(t, addr, 10*time.Second)
 	done := make(chan int, 1)
+	tok := tokenFor(t, addr, "centrum")
 	go func() {
 		var out, errb bytes.Buffer
-		done <- run(context.Background(), []string{"import", "--server", addr, "--actor", "import-test", "--regels-per-verzoek", "50", file}, &out, &errb)
+		done <- run(context.Background(), []string{"import", "--server", addr, "--token", tok, "--regels-per-verzoek", "50", file}, &out, &errb)
 	}()
 	eventually(t, "the import half way", func() bool {
 		_, err := client.GetCase(context.Background(), connect.NewRequest(&ledgerv1.GetCaseRequest{CaseId: halfway}))
@@ -251,7 +251,7 @@ func TestImportKilledAndResumed(t *testing.T) {
 	}
 
 	_, addr = spawn(t, bin, data, today)
-	code, out, errs := cli(t, addr, "import", "--actor", "import-test", file)
+	code, out, errs := cli(t, addr, "import", file)
 	if code != exitOK {
 		t.Fatalf("resumed import: exit %d\n%s%s", code, out, errs)
 	}
@@ -261,9 +261,9 @@ func TestImportKilledAndResumed(t *testing.T) {
 	}
 
 	clean := startServer(t, t.TempDir(), clock.NewManual(2026, time.January, 15))
-	mustCLI(t, clean, "import", "--actor", "import-test", file)
-	resumed := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
-	reference := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+clean)
+	mustCLI(t, clean, "import", file)
+	resumed := apiClient(t, addr, time.Minute)
+	reference := apiClient(t, clean, time.Minute)
 	for _, gm := range []string{"GM0402", "GM0034"} {
 		for year := 2023; year <= 2025; year++ {
 			var a, b *ledgerv1.Beleidsview
@@ -294,7 +294,7 @@ func TestDemo(t *testing.T) {
 	}
 	clk := clock.NewManual(2026, time.December, 2)
 	addr := startServerWith(t, t.TempDir(), clk, func(c *serveConfig) { c.demo = true })
-	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+	client := apiClient(t, addr, time.Minute)
 	reg, err := gemeente.Load("../../deploy/gemeenten.json")
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,6 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	c.register(fs)
 	systeem := fs.String("systeem", "", "naam van het bronsysteem; bepaalt met de bron van elke regel de event-id's (standaard de bestandsnaam zonder extensie)")
 	asCSV := fs.Bool("csv", false, "FILE is een beginstand in CSV (standaard bij een bestand op .csv)")
-	actor := fs.String("actor", defaultActor(), "medewerker die importeert: de actor van elke gebeurtenis (of LEDGER_ACTOR)")
 	chunk := fs.Int("regels-per-verzoek", importChunk, fmt.Sprintf("regels per verzoek aan de server (1 tot en met %d)", api.MaxImportLines))
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -81,7 +80,6 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	imp := &importer{
 		client:   c.client(),
 		systeem:  *systeem,
-		actor:    *actor,
 		stderr:   stderr,
 		progress: isTerminal(stderr),
 		size:     info.Size(),
@@ -156,16 +154,16 @@ type importer struct {
 	client interface {
 		Import(context.Context, *connect.Request[ledgerv1.ImportRequest]) (*connect.Response[ledgerv1.ImportResponse], error)
 	}
-	systeem, actor string
-	stderr         io.Writer
-	progress       bool
-	size           int64
-	read           *countingReader
-	refused        map[string]bool // cases with a refused line, by zaak or case id
-	start          time.Time
-	sum            importSummary
-	lastShown      time.Time
-	chunk          int
+	systeem   string
+	stderr    io.Writer
+	progress  bool
+	size      int64
+	read      *countingReader
+	refused   map[string]bool // cases with a refused line, by zaak or case id
+	start     time.Time
+	sum       importSummary
+	lastShown time.Time
+	chunk     int
 }
 
 // caseKey names the case of a line (nil for a line that did not parse):
@@ -244,7 +242,7 @@ func (imp *importer) run(ctx context.Context, src lineSource) error {
 // send imports one chunk; after a lost answer it sends the chunk again,
 // which writes nothing twice.
 func (imp *importer) send(ctx context.Context, chunk []sourceLine) error {
-	req := &ledgerv1.ImportRequest{Systeem: imp.systeem, Actor: imp.actor, EersteRegel: chunk[0].n}
+	req := &ledgerv1.ImportRequest{Systeem: imp.systeem, EersteRegel: chunk[0].n}
 	for _, l := range chunk {
 		req.Regels = append(req.Regels, l.regel)
 	}

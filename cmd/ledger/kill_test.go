@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,7 +95,9 @@ func spawnWith(t *testing.T, bin, data string, today *ledgerv1.Date, flags ...st
 	if len(f) < 4 {
 		t.Fatalf("unexpected start line %q", line)
 	}
-	return cmd, strings.TrimPrefix(f[3], "http://"), line
+	addr := strings.TrimPrefix(f[3], "http://")
+	registerServer(addr, data)
+	return cmd, addr, line
 }
 
 type acked struct {
@@ -118,7 +119,7 @@ func TestKillMidStream(t *testing.T) {
 	// dated on it.
 	today := event.YMD(2026, time.November, 24)
 	proc, addr := spawn(t, bin, data, today)
-	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 10 * time.Second}, "http://"+addr)
+	client := apiClient(t, addr, 10*time.Second)
 
 	var mu sync.Mutex
 	var acks []acked
@@ -132,7 +133,7 @@ func TestKillMidStream(t *testing.T) {
 	// Writers walk residents through the journey until the server dies.
 	gemeenten := []string{"GM0402", "GM1942", "GM0406", "GM0376", "GM0417", "GM1696", "GM0317", "GM0034"}
 	for _, gm := range gemeenten {
-		_, err := client.RecordBeleid(context.Background(), connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: gm, Actor: "kill-test", Beleid: &ledgerv1.Beleid{
+		_, err := client.RecordBeleid(context.Background(), connect.NewRequest(&ledgerv1.RecordBeleidRequest{Gemeente: gm, Beleid: &ledgerv1.Beleid{
 			GeldigVanaf: today,
 			Producten:   []*ledgerv1.ProductTarief{{Product: "lks-baan", CentPerJaar: 20_000_00}, {Product: "vangnet", CentPerJaar: 9_000_00}},
 		}}))
@@ -170,7 +171,7 @@ func TestKillMidStream(t *testing.T) {
 	t.Logf("%d commands acknowledged before SIGKILL", count())
 
 	_, addr = spawn(t, bin, data, today)
-	client = ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: 30 * time.Second}, "http://"+addr)
+	client = apiClient(t, addr, 30*time.Second)
 	bg := context.Background()
 
 	// Answered at once after the restart, while the views may still be
@@ -215,7 +216,7 @@ func TestKillMidStream(t *testing.T) {
 
 	// Read your writes: the view asked after a command's position shows it.
 	for _, gm := range gemeenten {
-		r, err := client.Record(bg, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: today, Actor: "kill-test",
+		r, err := client.Record(bg, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: today,
 			Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R-kill-ryw-" + gm, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM}}}))
 		if err != nil {
 			t.Fatal(err)
@@ -288,7 +289,7 @@ func TestKillMidStream(t *testing.T) {
 // error, which is the server going away.
 func journey(ctx context.Context, c ledgerv1connect.LedgerServiceClient, today *ledgerv1.Date, gm, naar string, ack func(*ledgerv1.RecordResponse)) error {
 	d := func(int) *ledgerv1.Date { return today }
-	r, err := c.Record(ctx, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: d(1), Actor: "kill-test",
+	r, err := c.Record(ctx, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: gm, Datum: d(1),
 		Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: fmt.Sprintf("R-kill-%d", time.Now().UnixNano()), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM}}}))
 	if err != nil {
 		return err

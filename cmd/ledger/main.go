@@ -47,9 +47,14 @@ Gebruik:
   ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)
   ledger gemeenten                           de deelnemende gemeenten
   ledger import FILE [--systeem NAAM]        laad de geschiedenis van de regio (JSON Lines of een CSV-beginstand)
+  ledger toegang uitgeven --rol R ...        geef een toegangssleutel uit (rol beheer)
+  ledger toegang intrekken <id>              trek een toegang in (rol beheer)
+  ledger toegang lijst                       alle uitgegeven toegang (rol beheer)
+  ledger toegang wie                         als wie uw sleutel u aanmeldt
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
-LEDGER_SERVER (standaard http://127.0.0.1:8080). Opvragingen kennen --json.
+LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of
+LEDGER_TOKEN (of LEDGER_TOKEN_FILE). Opvragingen kennen --json.
 `
 
 // exit codes
@@ -96,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = exportCommand(ctx, args[1:], stdout, stderr)
 	case "import":
 		err = importCommand(ctx, args[1:], stdout, stderr)
+	case "toegang":
+		err = toegangCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}
@@ -104,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // groups are the commands whose first argument is a subcommand; each
 // subcommand has its own --help.
-var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true}
+var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true}
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 

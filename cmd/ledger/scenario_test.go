@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -38,7 +37,7 @@ func TestRegionalScenario(t *testing.T) {
 	}
 	clk := clock.NewManual(2023, time.January, 1)
 	addr := startServer(t, t.TempDir(), clk)
-	client := ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+	client := apiClient(t, addr, time.Minute)
 	start := time.Now()
 	res, err := scenario.Run(context.Background(), client, steps, clk.SetTime, nil)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/caseload"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
@@ -65,6 +68,9 @@ type serveConfig struct {
 	noSync bool
 	// minFree is the disk space kept free under the store.
 	minFree int64
+	// TLS for the API: certificate and key of the server, and the CA whose
+	// client certificates may authenticate (mTLS).
+	tlsCert, tlsKey, clientCA string
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,6 +86,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "certificaat (PEM) van de API: de API spreekt dan alleen HTTPS")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "sleutel (PEM) bij --tls-cert")
+	fs.StringVar(&cfg.clientCA, "client-ca", "", "CA (PEM) van clientcertificaten die zich mogen aanmelden (mTLS, voor systeem-tot-systeem); elk certificaat krijgt toegang met ledger toegang uitgeven --certificaat")
 	cfg.minFree = broker.DefaultMinFree
 	fs.Var(sizeFlag{&cfg.minFree}, "min-free", "de vrije schijfruimte (`grootte`, bijv. 64MiB) onder --data die de ledger vrijhoudt: daaronder weigert hij nieuwe gebeurtenissen (opslag.vol) tot er ruimte is, en start hij niet (ingebouwde broker)")
 	if _, err := parse(fs, args); err != nil {
@@ -96,6 +105,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	return runServer(ctx, cfg, slog.New(h), stdout)
+}
+
+// apiTLS is the API's TLS configuration: the server's certificate and, with
+// --client-ca, client certificates verified when given (a caller may still
+// use a bearer token instead).
+func apiTLS(cfg serveConfig) (*tls.Config, error) {
+	if cfg.tlsKey == "" {
+		return nil, usageErrorf("--tls-cert zonder --tls-key")
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("API TLS: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	if cfg.clientCA != "" {
+		pem, err := os.ReadFile(cfg.clientCA)
+		if err != nil {
+			return nil, fmt.Errorf("client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA %s: geen PEM-certificaat", cfg.clientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
 }
 
 // snapshotEvery writes the regional model's snapshot every interval in
@@ -209,6 +244,21 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
+	creds, err := access.OpenCredentials(filepath.Join(cfg.data, "keys", "toegang.json"))
+	if err != nil {
+		return err
+	}
+	beheerToken := filepath.Join(cfg.data, "keys", "beheer.token")
+	firstStart, err := creds.Bootstrap(beheerToken, cfg.clock.Now())
+	if err != nil {
+		return fmt.Errorf("first beheer credential: %w", err)
+	}
+	if firstStart && cfg.demo {
+		if err := demoTokens(creds, reg, cfg.data, cfg.clock); err != nil {
+			return err
+		}
+	}
+
 	live := region.NewLive(st, reg, log)
 	figures := beleidsview.NewKeeper(reg, "")
 	live.Watch(figures)
@@ -236,6 +286,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Gemeenten:  reg,
 		Pseudonyms: pseudonyms,
 		Logger:     log,
+		Access:     creds,
 		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
 			all, err := caseload.Replay(ctx, st, reg)
@@ -252,17 +303,29 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	mux := http.NewServeMux()
 	path, h := srv.Handler()
 	mux.Handle(path, h)
+	path, h = srv.AccessHandler()
+	mux.Handle(path, h)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 
 	ln, err := net.Listen("tcp", cfg.http)
 	if err != nil {
 		return fmt.Errorf("API listen %s: %w", cfg.http, err)
 	}
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		tc, err := apiTLS(cfg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, tc), "https"
+	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	// gRPC clients speak HTTP/2 without TLS on a trusted network; put TLS in
 	// front (a reverse proxy) anywhere else.
 	protocols.SetUnencryptedHTTP2(true)
+	protocols.SetHTTP2(true) // gRPC over TLS, with --tls-cert
 	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -283,10 +346,16 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		}
 		errs <- nil
 	}()
-	fmt.Fprintf(stdout, "ledger luistert op http://%s (NATS: %s, data: %s)\n", ln.Addr(), natsInfo, cfg.data)
+	fmt.Fprintf(stdout, "ledger luistert op %s://%s (NATS: %s, data: %s)\n", scheme, ln.Addr(), natsInfo, cfg.data)
+	if firstStart && cfg.demo {
+		fmt.Fprintf(stdout, "demo: toegangssleutels voor elke rol staan in %s (centrum, auditor, en per gemeente, bijv. GM0402)\n", demoTokenPath(cfg.data, "*"))
+	}
+	if firstStart {
+		fmt.Fprintf(stdout, "eerste start: de toegangssleutel van beheer staat in %s; geef daarmee toegang uit: LEDGER_TOKEN=$(cat %s) ledger toegang uitgeven --help\n", beheerToken, beheerToken)
+	}
 	if cfg.demo {
 		go func() {
-			if err := loadDemo(runCtx, st, srv, reg, cfg.clock, stdout); err != nil && runCtx.Err() == nil {
+			if err := loadDemo(runCtx, st, srv, reg, cfg.clock, cfg.data, stdout); err != nil && runCtx.Err() == nil {
 				errs <- err
 			}
 		}()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,7 +66,7 @@ func TestRestartFromSnapshot(t *testing.T) {
 		}
 	}
 	client := func(addr string) ledgerv1connect.LedgerServiceClient {
-		return ledgerv1connect.NewLedgerServiceClient(&http.Client{Timeout: time.Minute}, "http://"+addr)
+		return apiClient(t, addr, time.Minute)
 	}
 
 	addr, _, stop := launchServer(t, data, clk, nil)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -67,6 +69,9 @@ type Server struct {
 	Lag Freshness
 	// SRG maps placement types to CBS SRG voorzieningen (deploy/srg.json).
 	SRG *beleidsview.SRGMapping
+	// Access holds the credentials every call is authenticated with; nil
+	// refuses every call.
+	Access *access.Credentials
 
 	imports importBatches
 }
@@ -80,9 +85,19 @@ func (s *Server) Handler() (string, http.Handler) {
 		// Bounds the decoded (and decompressed) request: a 254 KB gzip body
 		// that inflates to 256 MB is refused after MaxRequestBytes.
 		connect.WithReadMaxBytes(MaxRequestBytes),
-		connect.WithInterceptors(checkBounds{s}),
+		connect.WithInterceptors(authorize{s}, checkBounds{s}),
 	)
-	return path, limitBody(oneFigureAtATime(h))
+	return path, limitBody(s.authenticate(oneFigureAtATime(h)))
+}
+
+// AccessHandler returns the HTTP handler of the AccessService and its path.
+func (s *Server) AccessHandler() (string, http.Handler) {
+	path, h := ledgerv1connect.NewAccessServiceHandler(AccessServer{s},
+		connect.WithCodec(JSONCodec{}),
+		connect.WithReadMaxBytes(64<<10),
+		connect.WithInterceptors(authorize{s}),
+	)
+	return path, limitBody(s.authenticate(h))
 }
 
 // MaxRequestBytes bounds a request, as sent and once decompressed: an
@@ -200,6 +215,7 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 	if err != nil {
 		return nil, err
 	}
+	cmd.Actor = actor(ctx)
 	res, err := s.Cases.Handle(ctx, cmd)
 	typ := event.Type(cmd.Transition)
 	if err != nil {
@@ -221,7 +237,7 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 
 // command reads a RecordRequest; a malformed one is INVALID_ARGUMENT.
 func (s *Server) command(m *ledgerv1.RecordRequest) (caseflow.Command, error) {
-	cmd := caseflow.Command{Gemeente: m.GetGemeente(), Datum: m.GetDatum(), Actor: m.GetActor(), ExpectedRevision: m.ExpectedRevision}
+	cmd := caseflow.Command{Gemeente: m.GetGemeente(), Datum: m.GetDatum(), ExpectedRevision: m.ExpectedRevision}
 	if m.GetCaseId() != "" {
 		id, err := uuid.Parse(m.GetCaseId())
 		if err != nil {
@@ -385,6 +401,14 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 	if err != nil {
 		return nil, s.toConnect(err)
 	}
+	if who, _ := access.FromContext(ctx); who.Rol == access.Gemeente {
+		// A gemeente sees a case's events of its own history only, as its
+		// bus stream holds them: found nowhere else, the case "does not
+		// exist" for it.
+		if c, err = s.ownPart(c, s.gemeentenOf(who, ownOrArchive)); err != nil {
+			return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("zaak %s bestaat niet", id))
+		}
+	}
 	correctedBy := map[string]string{}
 	for _, ev := range c.Events {
 		if corr := ev.GetCorrectie(); corr != nil {
@@ -407,6 +431,33 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 		s.log().Error("hash chain broken", "case", id, "err", c.ChainErr)
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// ownPart is the part of a case a gemeente user may see: the events whose
+// audience (event.Audience, the relay's rule) includes one of its gemeenten,
+// and the case's state as of the last of them. Without any, ErrCaseNotFound.
+func (s *Server) ownPart(c *caseflow.Case, gemeenten []string) (*caseflow.Case, error) {
+	part := &caseflow.Case{ChainErr: c.ChainErr}
+	last := -1
+	for i, ev := range c.Events {
+		for _, g := range event.Audience(ev, s.Gemeenten.Codes()) {
+			if slices.Contains(gemeenten, g) {
+				part.Events = append(part.Events, ev)
+				part.Records = append(part.Records, c.Records[i])
+				last = i
+				break
+			}
+		}
+	}
+	if last < 0 {
+		return nil, caseflow.ErrCaseNotFound
+	}
+	st, err := caseflow.Fold(c.Events[:last+1])
+	if err != nil {
+		return nil, err
+	}
+	part.State, part.Revision = st, c.Records[last].Revision
+	return part, nil
 }
 
 func (s *Server) checkGemeente(code string) error {

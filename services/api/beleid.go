@@ -19,7 +19,7 @@ import (
 // RecordBeleid records a new policy version of a gemeente.
 func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1.RecordBeleidRequest]) (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
 	m := req.Msg
-	meta, err := beleidMeta(m.GetActor(), m.GetEventId())
+	meta, err := beleidMeta(actor(ctx), m.GetEventId())
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.
 	if !ok {
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geef een verdeelsleutel of gedeelde kosten"))
 	}
-	meta, err := beleidMeta(m.GetActor(), m.GetEventId())
+	meta, err := beleidMeta(actor(ctx), m.GetEventId())
 	if err != nil {
 		return nil, err
 	}

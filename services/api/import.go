@@ -62,7 +62,7 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 	}
 	batch, release := s.importBatch(m.GetSysteem())
 	defer release()
-	imp := &importRun{s: s, systeem: m.GetSysteem(), actor: m.GetActor(), batch: batch, refused: map[string]bool{}}
+	imp := &importRun{s: s, systeem: m.GetSysteem(), actor: actor(ctx), batch: batch, refused: map[string]bool{}}
 	resp := &ledgerv1.ImportResponse{}
 	for i, r := range m.GetRegels() {
 		u := &ledgerv1.ImportUitkomst{Regel: m.GetEersteRegel() + uint64(i), Bron: r.GetBron()}

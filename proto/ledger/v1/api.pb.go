@@ -205,7 +205,8 @@ type ImportRequest struct {
 	// The source system (required): with each line's bron it fixes the
 	// event id.
 	Systeem string `protobuf:"bytes,1,opt,name=systeem,proto3" json:"systeem,omitempty"`
-	// Who imports: the actor of every event.
+	// Ignored: the actor of an event is the authenticated caller (user and
+	// organisation of the credential), never a field the caller fills in.
 	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Line number of the first line, for the report.
 	EersteRegel   uint64         `protobuf:"varint,3,opt,name=eerste_regel,json=eersteRegel,proto3" json:"eerste_regel,omitempty"`
@@ -431,7 +432,8 @@ type RecordRequest struct {
 	// clock gives it (Europe/Amsterdam), never the caller's. For a correctie:
 	// the corrected date of the fact, absent when the date stays.
 	Datum *Date `protobuf:"bytes,3,opt,name=datum,proto3" json:"datum,omitempty"`
-	// Who records it (medewerker id).
+	// Ignored: the actor of an event is the authenticated caller (user and
+	// organisation of the credential), never a field the caller fills in.
 	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Optimistic concurrency: the revision the caller last saw. Absent: the
 	// transition is decided against the case as it is now.
@@ -2083,9 +2085,11 @@ func (x *Refusal) GetReden() string {
 type RecordBeleidRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The gemeente whose policy this is (CBS code).
-	Gemeente string  `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	Actor    string  `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
-	Beleid   *Beleid `protobuf:"bytes,3,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	Gemeente string `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	// Ignored: the actor of an event is the authenticated caller (user and
+	// organisation of the credential), never a field the caller fills in.
+	Actor  string  `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	Beleid *Beleid `protobuf:"bytes,3,opt,name=beleid,proto3" json:"beleid,omitempty"`
 	// Optional: the id (UUID) the new event gets, as in RecordRequest: the
 	// same request sent again after a lost answer is answered as the first
 	// time and writes nothing; the same id with another policy is refused
@@ -2306,13 +2310,14 @@ func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
 
 // BeleidVersie is one recorded version of a gemeente's policy.
 type BeleidVersie struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Gemeente      string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
-	Versie        uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
-	EventId       string                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	Beleid        *Beleid                `protobuf:"bytes,4,opt,name=beleid,proto3" json:"beleid,omitempty"`
-	VastgelegdOp  *Date                  `protobuf:"bytes,5,opt,name=vastgelegd_op,json=vastgelegdOp,proto3" json:"vastgelegd_op,omitempty"`
-	Actor         string                 `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente     string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Versie       uint64                 `protobuf:"varint,2,opt,name=versie,proto3" json:"versie,omitempty"`
+	EventId      string                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Beleid       *Beleid                `protobuf:"bytes,4,opt,name=beleid,proto3" json:"beleid,omitempty"`
+	VastgelegdOp *Date                  `protobuf:"bytes,5,opt,name=vastgelegd_op,json=vastgelegdOp,proto3" json:"vastgelegd_op,omitempty"`
+	// Who recorded it: the user and organisation of their credential.
+	Actor         string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2391,7 +2396,9 @@ func (x *BeleidVersie) GetActor() string {
 
 type RecordRegioRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Actor string                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Ignored: the actor of an event is the authenticated caller (user and
+	// organisation of the credential), never a field the caller fills in.
+	Actor string `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
 	// For gedeelde kosten: the last day of the period.
 	Datum *Date `protobuf:"bytes,2,opt,name=datum,proto3" json:"datum,omitempty"`
 	// Optional: the id (UUID) the new event gets, as in RecordBeleidRequest.

@@ -100,6 +100,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./services/bounds
 	go test -run '^$$' -fuzz FuzzParseToken -fuzztime $(FUZZTIME) ./services/access
 	go test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./services/access
+	go test -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./services/vault
 
 tools: $(TOOLS)
 

@@ -103,13 +103,15 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func caseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger case: geef een opdracht: aanmelden, intake, plaatsen, uitval, vangnet, uitstroom, verhuizen, corrigeren, uren, show, list")
+		return usageErrorf("ledger case: geef een opdracht: aanmelden, intake, plaatsen, uitval, vangnet, uitstroom, verhuizen, corrigeren, uren, show, list, zoek")
 	}
 	switch args[0] {
 	case "show":
 		return caseShow(ctx, args[1:], stdout, stderr)
 	case "list":
 		return caseList(ctx, args[1:], stdout, stderr)
+	case "zoek":
+		return caseZoek(ctx, args[1:], stdout, stderr)
 	case "aanmelden", "intake", "plaatsen", "uitval", "vangnet", "uitstroom", "verhuizen", "corrigeren", "uren":
 		return caseRecord(ctx, args[0], args[1:], stdout, stderr)
 	}
@@ -118,7 +120,7 @@ func caseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // fields are the facts a transition carries, as flags.
 type fields struct {
-	gemeente, datum, bsn, clientID                                          string
+	gemeente, datum, bsn, clientID, naam, geboortedatum                     string
 	doelgroep, verwijzer, trede, typ, werkgever, doel, product, einddatum   string
 	redenLanger, reden, toelichting, vanPlaatsing, naar, eventID, lks, uren string
 	uitvalReden, uitstroomReden, van                                        string
@@ -128,7 +130,7 @@ type fields struct {
 
 func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	synopsis := map[string]string{
-		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N | --client-id ID) [--datum JJJJ-MM-DD]",
+		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]",
 		"intake":     "ledger case intake <zaak> --trede T [--loonwaarde PCT] [--doel TEKST] [--datum JJJJ-MM-DD]",
 		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
 		"uitval":     "ledger case uitval <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
@@ -151,7 +153,9 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	all := verb == "corrigeren"
 	if verb == "aanmelden" {
 		fs.StringVar(&f.gemeente, "gemeente", "", "woonplaatsgemeente, CBS-code GMxxxx (zie ledger gemeenten)")
-		fs.StringVar(&f.bsn, "bsn", "", "BSN; wordt op de server gepseudonimiseerd en nergens bewaard")
+		fs.StringVar(&f.bsn, "bsn", "", "BSN: de server maakt er een pseudoniem van en bewaart het alleen versleuteld met de sleutel van de inwoner")
+		fs.StringVar(&f.naam, "naam", "", "naam van de inwoner (bij --bsn; alleen versleuteld bewaard)")
+		fs.StringVar(&f.geboortedatum, "geboortedatum", "", "geboortedatum JJJJ-MM-DD (bij --bsn; alleen versleuteld bewaard)")
 		fs.StringVar(&f.clientID, "client-id", "", "pseudoniem client-id, in plaats van een BSN")
 	} else {
 		fs.StringVar(&f.gemeente, "gemeente", "", "verantwoordelijke gemeente (optionele controle)")
@@ -261,7 +265,14 @@ func (f *fields) fill(ctx context.Context, verb string, req *ledgerv1.RecordRequ
 		if (f.bsn == "") == (f.clientID == "") {
 			return usageErrorf("geef --bsn of --client-id (één van beide)")
 		}
-		req.Bsn = f.bsn
+		req.Bsn, req.Naam = f.bsn, f.naam
+		if f.geboortedatum != "" {
+			d, err := event.ParseDate(f.geboortedatum)
+			if err != nil {
+				return usageErrorf("--geboortedatum %q: %v", f.geboortedatum, err)
+			}
+			req.Geboortedatum = d
+		}
 		if err := f.applyAanmelding(a, true); err != nil {
 			return err
 		}

@@ -188,8 +188,13 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 	if len(shown.Timeline) != 5 || !shown.Keten || shown.Case["gemeente"] != "GM1942" || shown.Case["toestand"] != "TOESTAND_VANGNET" {
 		t.Fatalf("case show: %d events, keten %v, case %v", len(shown.Timeline), shown.Keten, shown.Case)
 	}
-	if strings.Contains(mustCLI(t, addr, "case", "show", caseID, "--json"), "111222333") {
-		t.Fatal("the BSN appears in the case")
+	// The klantmanager of the centrumgemeente reads the BSN, decrypted; the
+	// gemeente where it was registered sees that history, but not the BSN.
+	if pd, _ := shown.Timeline[0]["ontsleuteld"].(map[string]any); pd["bsn"] != "111222333" || shown.Timeline[0]["persoonsgegevens"] != "ontsleuteld" {
+		t.Fatalf("the klantmanager does not read the BSN: %v", shown.Timeline[0])
+	}
+	if out := mustCLI(t, addr, "case", "show", caseID, "--json", "--token", tokenFor(t, addr, "GM0402")); strings.Contains(out, "111222333") || !strings.Contains(out, `"niet-voor-deze-rol"`) {
+		t.Fatalf("the gemeente's view of the case shows the BSN, or does not say it is withheld:\n%s", out)
 	}
 
 	// Correct the doelgroep of the aanmelding, as recorded in GM0402.

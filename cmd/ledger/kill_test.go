@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,8 +77,15 @@ func spawn(t *testing.T, bin, data string, today *ledgerv1.Date) (*exec.Cmd, str
 // spawnWith is spawn with more flags; it also returns the start line.
 func spawnWith(t *testing.T, bin, data string, today *ledgerv1.Date, flags ...string) (*exec.Cmd, string, string) {
 	t.Helper()
+	return spawnLogged(t, bin, data, today, nil, flags...)
+}
+
+// spawnLogged is spawnWith that writes the server's log to logs.
+func spawnLogged(t *testing.T, bin, data string, today *ledgerv1.Date, logs io.Writer, flags ...string) (*exec.Cmd, string, string) {
+	t.Helper()
 	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json"}, flags...)
 	cmd := exec.Command(bin, args...)
+	cmd.Stderr = logs
 	cmd.Env = append(os.Environ(), "LEDGER_TEST_TODAY="+event.FormatDate(today))
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -38,6 +38,7 @@ Gebruik:
   ledger case uren       <zaak> ...          geleverde uren begeleiding of jobcoaching
   ledger case show <zaak>                    de tijdlijn van één zaak
   ledger case list --gemeente GM..           de zaken van een gemeente
+  ledger case zoek <BSN|client-id>           de zaken van één inwoner
   ledger view <GM..> [--year J] [--month M]  de beleidsview van een gemeente (caseload, stromen, plaatsingen, kosten)
   ledger view <GM..> --caseload              het live caseload-overzicht van een gemeente
   ledger policy set --gemeente GM.. ...      leg een nieuwe versie van het beleid van een gemeente vast
@@ -51,6 +52,8 @@ Gebruik:
   ledger toegang intrekken <id>              trek een toegang in (rol beheer)
   ledger toegang lijst                       alle uitgegeven toegang (rol beheer)
   ledger toegang wie                         als wie uw sleutel u aanmeldt
+  ledger client vergeet <BSN|client-id>      vernietig de persoonsgegevens van een inwoner (AVG art. 17)
+  ledger client inzage <BSN|client-id>       wat er met de gegevens van een inwoner is gedaan (AVG art. 15)
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of
@@ -103,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = importCommand(ctx, args[1:], stdout, stderr)
 	case "toegang":
 		err = toegangCommand(ctx, args[1:], stdout, stderr)
+	case "client":
+		err = clientCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}
@@ -111,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // groups are the commands whose first argument is a subcommand; each
 // subcommand has its own --help.
-var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true}
+var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true, "client": true}
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 

@@ -49,12 +49,39 @@ func caseShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, e := range m.GetTimeline() {
 		ev := e.GetEvent()
 		d := details(ev)
+		if pd := e.GetOntsleuteld(); pd != nil {
+			d += persoonDetails(pd)
+		}
+		switch e.GetPersoonsgegevens() {
+		case "vergeten":
+			d += "  [persoonsgegevens vergeten]"
+		case "niet-voor-deze-rol":
+			d += "  [persoonsgegevens niet zichtbaar voor uw rol]"
+		}
 		if e.GetGecorrigeerdDoor() != "" {
 			d += "  [gecorrigeerd door " + e.GetGecorrigeerdDoor() + "]"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.GetRevision(), event.FormatDate(ev.GetEnvelope().GetOccurredOn()), e.GetType(), ev.GetEnvelope().GetGemeente(), ev.GetEnvelope().GetEventId(), d)
 	}
 	return tw.Flush()
+}
+
+// persoonDetails shows an aanmelding's decrypted personal data.
+func persoonDetails(pd *ledgerv1.PersonalData) string {
+	var parts []string
+	if pd.GetBsn() != "" {
+		parts = append(parts, "bsn="+printable(pd.GetBsn()))
+	}
+	if pd.GetNaam() != "" {
+		parts = append(parts, `naam="`+printable(pd.GetNaam())+`"`)
+	}
+	if pd.GetGeboortedatum() != nil {
+		parts = append(parts, "geboren="+event.FormatDate(pd.GetGeboortedatum()))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, " ")
 }
 
 // details is one line of facts for the timeline.
@@ -73,6 +100,9 @@ func details(ev *ledgerv1.Event) string {
 	case *ledgerv1.Event_Intake:
 		add("trede", treden.word(p.Intake.GetTrede().Number()))
 		add("loonwaarde", fmt.Sprint(p.Intake.GetLoonwaardeProcent()))
+		if p.Intake.GetDoel() != "" {
+			add("doel", `"`+p.Intake.GetDoel()+`"`)
+		}
 	case *ledgerv1.Event_Plaatsing:
 		add("type", plaatsingTypes.word(p.Plaatsing.GetType().Number()))
 		add("werkgever", p.Plaatsing.GetWerkgever())
@@ -83,11 +113,17 @@ func details(ev *ledgerv1.Event) string {
 		add("einddatum", event.FormatDate(p.Plaatsing.GetGeplandeEinddatum()))
 	case *ledgerv1.Event_Uitval:
 		add("reden", uitvalRedenen.word(p.Uitval.GetReden().Number()))
+		if p.Uitval.GetToelichting() != "" {
+			add("toelichting", `"`+p.Uitval.GetToelichting()+`"`)
+		}
 	case *ledgerv1.Event_Vangnet:
 		add("type", plaatsingTypes.word(p.Vangnet.GetVangnetType().Number()))
 		add("van", p.Vangnet.GetVanPlaatsing())
 	case *ledgerv1.Event_Uitstroom:
 		add("reden", uitstroomRedenen.word(p.Uitstroom.GetReden().Number()))
+		if p.Uitstroom.GetToelichting() != "" {
+			add("toelichting", `"`+p.Uitstroom.GetToelichting()+`"`)
+		}
 	case *ledgerv1.Event_Verhuizing:
 		add("van", p.Verhuizing.GetVanGemeente())
 		add("naar", p.Verhuizing.GetNaarGemeente())

@@ -32,11 +32,13 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/lag"
+	"github.com/gooi-vechtstreek/ledger/services/logboek"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/secret"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+	"github.com/gooi-vechtstreek/ledger/services/vault"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -105,6 +107,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	return runServer(ctx, cfg, slog.New(h), stdout)
+}
+
+// openVault opens the residents' key store in the data directory: data keys
+// under keys/personen, wrapped by keys/kek.key. Back both up with the data;
+// losing the key-encryption key makes every resident unreadable.
+func openVault(data string) (*vault.Vault, error) {
+	kek, err := secret.LoadOrCreate(filepath.Join(data, "keys", "kek.key"), 32)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := vault.NewFileKeyStore(filepath.Join(data, "keys", "personen"), kek)
+	if err != nil {
+		return nil, err
+	}
+	mac, err := secret.LoadOrCreate(filepath.Join(data, "keys", "vingerafdruk.key"), 32)
+	if err != nil {
+		return nil, err
+	}
+	return vault.New(ks, mac)
 }
 
 // apiTLS is the API's TLS configuration: the server's certificate and, with
@@ -244,6 +265,18 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
+	vlt, err := openVault(cfg.data)
+	if err != nil {
+		return err
+	}
+	lmac, err := secret.LoadOrCreate(filepath.Join(cfg.data, "keys", "logboek.key"), 32)
+	if err != nil {
+		return err
+	}
+	lb, err := logboek.New(ctx, js, vlt, lmac, cfg.replicas)
+	if err != nil {
+		return err
+	}
 	creds, err := access.OpenCredentials(filepath.Join(cfg.data, "keys", "toegang.json"))
 	if err != nil {
 		return err
@@ -273,7 +306,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	// A policy may start in the past where the regional model shows nothing
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
-	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol}
+	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol, Vault: vlt}
 	srv := &api.Server{
 		Beleid:     pol,
 		Clock:      cfg.clock,
@@ -287,6 +320,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Pseudonyms: pseudonyms,
 		Logger:     log,
 		Access:     creds,
+		Vault:      vlt,
+		Logboek:    lb,
 		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
 			all, err := caseload.Replay(ctx, st, reg)

@@ -195,7 +195,7 @@ func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.positio
 // verdeelsleutels and shared costs).
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten:
 		return false
 	}
 	return true
@@ -216,6 +216,9 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 // snapshot (which keeps, of a stored event, only what put reads).
 func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 	m.events++
+	if ev.GetVergeten() != nil {
+		return // forgetting a resident changes no figure
+	}
 	env := ev.GetEnvelope()
 	if !IsCaseEvent(ev) {
 		m.regional = append(m.regional, regionalEvent{rec.Revision, ev})

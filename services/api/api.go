@@ -28,8 +28,10 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/logboek"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/vault"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
@@ -72,6 +74,11 @@ type Server struct {
 	// Access holds the credentials every call is authenticated with; nil
 	// refuses every call.
 	Access *access.Credentials
+	// Vault encrypts and decrypts personal data and free text; Logboek logs
+	// every processing of it. Without them (tests only) personal data is
+	// refused and nothing is logged.
+	Vault   *vault.Vault
+	Logboek *logboek.Logboek
 
 	imports importBatches
 }
@@ -218,6 +225,7 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 	cmd.Actor = actor(ctx)
 	res, err := s.Cases.Handle(ctx, cmd)
 	typ := event.Type(cmd.Transition)
+	s.logWrite(ctx, cmd, res, err)
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("transition not recorded", "type", typ, "case", m.GetCaseId(), "code", cerr.Code().String(), "err", err, "took", time.Since(start))
@@ -257,6 +265,7 @@ func (s *Server) command(m *ledgerv1.RecordRequest) (caseflow.Command, error) {
 		return cmd, err
 	}
 	cmd.Transition = tr
+	cmd.Persoon = persoon(m)
 	return cmd, nil
 }
 
@@ -282,6 +291,9 @@ func (s *Server) transition(m *ledgerv1.RecordRequest) (*ledgerv1.Event, error) 
 			a.ResidentId = rid
 		}
 		ev.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: a}
+		if (m.GetNaam() != "" || m.GetGeboortedatum() != nil) && m.GetBsn() == "" {
+			return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("naam en geboortedatum horen bij een BSN"))
+		}
 	case *ledgerv1.RecordRequest_Intake:
 		ev.Payload = &ledgerv1.Event_Intake{Intake: t.Intake}
 	case *ledgerv1.RecordRequest_Plaatsing:
@@ -301,8 +313,8 @@ func (s *Server) transition(m *ledgerv1.RecordRequest) (*ledgerv1.Event, error) 
 	default:
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("geen transitie opgegeven (aanmelding, intake, plaatsing, uitval, vangnet, uitstroom, verhuizing of correctie)"))
 	}
-	if m.GetBsn() != "" && ev.GetAanmelding() == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("een BSN hoort alleen bij een aanmelding"))
+	if (m.GetBsn() != "" || m.GetNaam() != "" || m.GetGeboortedatum() != nil) && ev.GetAanmelding() == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("BSN, naam en geboortedatum horen alleen bij een aanmelding"))
 	}
 	return ev, nil
 }
@@ -419,13 +431,24 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 	// has been recorded on it since; or it ended with its gemeente.
 	carried, _ := caseflow.Carried(c.State, s.Gemeenten, s.Clock.Today())
 	resp := &ledgerv1.GetCaseResponse{Case: carried.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
+	who, _ := access.FromContext(ctx)
+	may := slices.Contains(readsPersonalData, who.Rol)
+	var sp *logboek.Span
+	if may {
+		sp = s.span(ctx, logboek.Inzien, c.State.ResidentID, id.String())
+	}
 	for i, ev := range c.Events {
-		resp.Timeline = append(resp.Timeline, &ledgerv1.TimelineEntry{
+		entry := &ledgerv1.TimelineEntry{
 			Revision:         c.Records[i].Revision,
 			Type:             event.Type(ev),
 			Event:            ev,
 			GecorrigeerdDoor: correctedBy[ev.GetEnvelope().GetEventId()],
-		})
+		}
+		s.open(ctx, ev, entry, may)
+		resp.Timeline = append(resp.Timeline, entry)
+	}
+	if err := s.endSpan(ctx, sp, nil); err != nil {
+		return nil, err
 	}
 	if c.ChainErr != nil {
 		s.log().Error("hash chain broken", "case", id, "err", c.ChainErr)

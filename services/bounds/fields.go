@@ -95,6 +95,14 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.RecordRequest.expected_revision": {Kind: Number, Min: 0, Max: maxRevision, Why: "een revisie van de zaak"},
 	"ledger.v1.RecordRequest.bsn":               {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
 	"ledger.v1.RecordRequest.event_id":          uuidBound,
+	"ledger.v1.RecordRequest.naam":              {Kind: Text, Max: maxLine, Why: "de naam van de inwoner (wordt versleuteld)"},
+
+	"ledger.v1.FindCasesRequest.bsn":              {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
+	"ledger.v1.FindCasesRequest.resident_id":      residentBound,
+	"ledger.v1.ForgetResidentRequest.bsn":         {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
+	"ledger.v1.ForgetResidentRequest.resident_id": residentBound,
+	"ledger.v1.InzageRequest.bsn":                 {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
+	"ledger.v1.InzageRequest.resident_id":         residentBound,
 
 	"ledger.v1.Aanmelding.resident_id":           residentBound,
 	"ledger.v1.EncryptedPersonalData.key_id":     {Kind: Code, Max: maxCode, Why: "id van de sleutel"},

@@ -65,12 +65,15 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := checkUnsealed(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := b.load(ctx, caseID)
 	if err != nil {
 		return Result{}, err
 	}
 	if c != nil && cmd.EventID != uuid.Nil {
-		if res, done, err := c.recorded(cmd); done || err != nil {
+		if res, done, err := c.recorded(cmd, b.h.digest(cmd)); done || err != nil {
 			return res, err
 		}
 	}
@@ -84,7 +87,7 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	p, err := b.h.prepare(cmd, caseID, c, policy)
+	p, err := b.h.prepare(ctx, cmd, caseID, c, policy)
 	if err != nil {
 		return Result{}, err
 	}

@@ -179,7 +179,7 @@ func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
 		if end == nil {
 			return refuse(s, RuleDetacheringEinddatum, "een detachering heeft een geplande einddatum (in principe hooguit een jaar)")
 		}
-		if event.DateTime(end).After(event.DateTime(date).AddDate(1, 0, 0)) && p.GetRedenLanger() == "" {
+		if event.DateTime(end).After(event.DateTime(date).AddDate(1, 0, 0)) && p.GetRedenLanger() == "" && p.GetVertrouwelijk() == nil {
 			return refuse(s, RuleDetacheringMax12, "een detachering duurt in principe hooguit 12 maanden; %s tot %s is langer: geef de reden (--reden-langer)", event.FormatDate(date), event.FormatDate(end))
 		}
 	}

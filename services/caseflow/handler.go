@@ -3,7 +3,6 @@ package caseflow
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -42,6 +41,10 @@ type Command struct {
 	NewCaseID uuid.UUID
 	// Bron is the source record of an imported event.
 	Bron *ledgerv1.Bron
+	// Persoon is the personal data of an aanmelding (BSN, name, date of
+	// birth): encrypted with the resident's key into the event, never
+	// stored or hashed in plain.
+	Persoon *ledgerv1.PersonalData
 }
 
 // caseNamespace derives a case id from the event id of its aanmelding, so a
@@ -85,6 +88,10 @@ type Handler struct {
 	// Policies, when set, makes placements, terugval op vangnet and hours
 	// depend on the responsible gemeente buying the product.
 	Policies Policies
+	// Vault encrypts personal data and free text before they enter an
+	// event. Without it free text stays plain and personal data is
+	// refused: only tests run without one.
+	Vault Sealer
 }
 
 // Policies reads a gemeente's policy versions (beleid.Handler does).
@@ -165,13 +172,16 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := checkUnsealed(cmd); err != nil {
+		return Result{}, err
+	}
 	if aanmelding {
 		if cmd.EventID != uuid.Nil {
 			// The case id follows from the event id: a case of that id is
 			// this aanmelding's retry, or another command reusing its id.
 			switch c, err := h.Load(ctx, caseID); {
 			case err == nil:
-				if res, done, err := c.recorded(cmd); done || err != nil {
+				if res, done, err := c.recorded(cmd, h.digest(cmd)); done || err != nil {
 					return res, err
 				}
 				return Result{}, refuse(c.State, RuleEventIDHergebruikt, "event-id %s hoort al bij een andere zaak; een nieuwe aanmelding krijgt een nieuwe event-id", cmd.EventID)
@@ -194,7 +204,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 			return Result{}, err
 		}
 		if cmd.EventID != uuid.Nil {
-			if res, done, err := c.recorded(cmd); done || err != nil {
+			if res, done, err := c.recorded(cmd, h.digest(cmd)); done || err != nil {
 				return res, err // a retry of a command that already landed
 			}
 		}
@@ -251,7 +261,7 @@ func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *
 	if err != nil {
 		return Result{}, err
 	}
-	p, err := h.prepare(cmd, caseID, c, policy)
+	p, err := h.prepare(ctx, cmd, caseID, c, policy)
 	if err != nil {
 		return Result{}, err
 	}
@@ -274,7 +284,7 @@ type prepared struct {
 // prepare decides cmd on case c (nil for a new case) and makes the event
 // to append: the one place where a command becomes an event, for a single
 // command and for a batch alike.
-func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(string) beleid.History) (prepared, error) {
+func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case, policy func(string) beleid.History) (prepared, error) {
 	t := h.Clock.Now()
 	today := event.Date(t.In(clock.Location()))
 	datum := cmd.Datum
@@ -311,7 +321,21 @@ func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(st
 	ev.Envelope.SchemaVersion = event.SchemaVersion
 	ev.Envelope.PrevHash = prevHash
 	ev.Envelope.Bron = cmd.Bron
-	ev.Envelope.CommandDigest = cmd.Digest()
+	ev.Envelope.CommandDigest = h.digest(cmd)
+	resident := ev.GetAanmelding().GetResidentId()
+	if c != nil {
+		resident = c.State.ResidentID
+	}
+	// Encrypt before hashing: the next event's prev_hash is of these
+	// bytes, so the chain still verifies after the key is destroyed.
+	if h.Vault != nil {
+		// The decided event may share messages with the command, which a
+		// retry needs unchanged.
+		ev = proto.Clone(ev).(*ledgerv1.Event)
+	}
+	if err := h.seal(ctx, ev, resident, cmd.Persoon); err != nil {
+		return prepared{}, err
+	}
 	data, err := event.Marshal(ev)
 	if err != nil {
 		return prepared{}, err
@@ -329,29 +353,13 @@ func (h *Handler) prepare(cmd Command, caseID uuid.UUID, c *Case, policy func(st
 	}, nil
 }
 
-// Digest is the command_digest of cmd: what its caller asked, before the
-// ledger decided or filled in anything. A retry gives the same digest;
-// another command that reuses the event id does not.
-func (cmd Command) Digest() []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&ledgerv1.Event{
-		Envelope: &ledgerv1.Envelope{CaseId: cmd.NewCaseID.String(), Gemeente: cmd.Gemeente, OccurredOn: cmd.Datum, Bron: cmd.Bron},
-		Payload:  cmd.Transition.GetPayload(),
-	})
-	if err != nil {
-		// Only an invalid message fails to marshal; its digest is of nothing.
-		return nil
-	}
-	sum := sha256.Sum256(b)
-	return sum[:]
-}
-
 // recorded returns the result of cmd's event if the case holds it: a
 // retry. The event id of another command (another digest) is a refusal.
-func (c *Case) recorded(cmd Command) (Result, bool, error) {
+func (c *Case) recorded(cmd Command, digest []byte) (Result, bool, error) {
 	id := cmd.EventID
 	for i, rec := range c.Records {
 		if rec.ID == id {
-			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, cmd.Digest()) {
+			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, digest) {
 				return Result{}, false, refuse(c.State, RuleEventIDHergebruikt, "event-id %s is al gebruikt voor een andere opgave (%s, revisie %d); een nieuwe opgave krijgt een nieuwe event-id, alleen een herhaling van precies dezelfde opgave houdt de oude", id, rec.Type, rec.Revision)
 			}
 			caseID, _ := uuid.Parse(c.State.CaseID)

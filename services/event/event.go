@@ -47,7 +47,7 @@ func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
 // IsCaseEvent reports whether ev belongs to a case stream.
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten:
 		return false
 	}
 	return true
@@ -185,6 +185,11 @@ func CheckChain(stored [][]byte) error {
 // the case over; a regional agreement goes to every participant. Relay and
 // replay both route with this one rule.
 func Audience(ev *ledgerv1.Event, participants []string) []string {
+	if ev.GetVergeten() != nil {
+		// Forgetting changes no figure; it is the store's record, for the
+		// auditor, and goes on no bus.
+		return nil
+	}
 	if IsRegional(ev) {
 		return participants
 	}

@@ -80,6 +80,486 @@ func (ImportStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
 }
 
+// A resident, by BSN or by resident id (exactly one).
+type FindCasesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bsn           string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
+	ResidentId    string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCasesRequest) Reset() {
+	*x = FindCasesRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCasesRequest) ProtoMessage() {}
+
+func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCasesRequest.ProtoReflect.Descriptor instead.
+func (*FindCasesRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *FindCasesRequest) GetBsn() string {
+	if x != nil {
+		return x.Bsn
+	}
+	return ""
+}
+
+func (x *FindCasesRequest) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+type FindCasesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId    string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	Cases         []*CaseSummary         `protobuf:"bytes,2,rep,name=cases,proto3" json:"cases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCasesResponse) Reset() {
+	*x = FindCasesResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCasesResponse) ProtoMessage() {}
+
+func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCasesResponse.ProtoReflect.Descriptor instead.
+func (*FindCasesResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *FindCasesResponse) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *FindCasesResponse) GetCases() []*CaseSummary {
+	if x != nil {
+		return x.Cases
+	}
+	return nil
+}
+
+type ForgetResidentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bsn           string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
+	ResidentId    string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	Reden         VergeetReden           `protobuf:"varint,3,opt,name=reden,proto3,enum=ledger.v1.VergeetReden" json:"reden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetResidentRequest) Reset() {
+	*x = ForgetResidentRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetResidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetResidentRequest) ProtoMessage() {}
+
+func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetResidentRequest.ProtoReflect.Descriptor instead.
+func (*ForgetResidentRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ForgetResidentRequest) GetBsn() string {
+	if x != nil {
+		return x.Bsn
+	}
+	return ""
+}
+
+func (x *ForgetResidentRequest) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *ForgetResidentRequest) GetReden() VergeetReden {
+	if x != nil {
+		return x.Reden
+	}
+	return VergeetReden_VERGEET_REDEN_UNSPECIFIED
+}
+
+type ForgetResidentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId    string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	KeyIds        []string               `protobuf:"bytes,2,rep,name=key_ids,json=keyIds,proto3" json:"key_ids,omitempty"`
+	EventId       string                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Positie       string                 `protobuf:"bytes,4,opt,name=positie,proto3" json:"positie,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetResidentResponse) Reset() {
+	*x = ForgetResidentResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetResidentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetResidentResponse) ProtoMessage() {}
+
+func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetResidentResponse.ProtoReflect.Descriptor instead.
+func (*ForgetResidentResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ForgetResidentResponse) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *ForgetResidentResponse) GetKeyIds() []string {
+	if x != nil {
+		return x.KeyIds
+	}
+	return nil
+}
+
+func (x *ForgetResidentResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ForgetResidentResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+type InzageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bsn           string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
+	ResidentId    string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InzageRequest) Reset() {
+	*x = InzageRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InzageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InzageRequest) ProtoMessage() {}
+
+func (x *InzageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InzageRequest.ProtoReflect.Descriptor instead.
+func (*InzageRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *InzageRequest) GetBsn() string {
+	if x != nil {
+		return x.Bsn
+	}
+	return ""
+}
+
+func (x *InzageRequest) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+type InzageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId    string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	Verwerkingen  []*Verwerking          `protobuf:"bytes,2,rep,name=verwerkingen,proto3" json:"verwerkingen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InzageResponse) Reset() {
+	*x = InzageResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InzageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InzageResponse) ProtoMessage() {}
+
+func (x *InzageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InzageResponse.ProtoReflect.Descriptor instead.
+func (*InzageResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *InzageResponse) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *InzageResponse) GetVerwerkingen() []*Verwerking {
+	if x != nil {
+		return x.Verwerkingen
+	}
+	return nil
+}
+
+// Verwerking is one logged processing of personal data, after the VNG/Logius
+// standard Logboek dataverwerkingen: an OpenTelemetry-style span with the
+// processing activity and the (pseudonymised) data subject.
+type Verwerking struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TraceId string                 `protobuf:"bytes,1,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	SpanId  string                 `protobuf:"bytes,2,opt,name=span_id,json=spanId,proto3" json:"span_id,omitempty"`
+	// What was done, e.g. "zaak-inzien", "aanmelding-vastleggen".
+	Naam string `protobuf:"bytes,3,opt,name=naam,proto3" json:"naam,omitempty"`
+	// RFC 3339.
+	Start string `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	Einde string `protobuf:"bytes,5,opt,name=einde,proto3" json:"einde,omitempty"`
+	// "OK" or "ERROR".
+	Status string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	// The processing activity of the register of processing activities
+	// (deploy/verwerkingen.json).
+	VerwerkingsactiviteitId string `protobuf:"bytes,7,opt,name=verwerkingsactiviteit_id,json=verwerkingsactiviteitId,proto3" json:"verwerkingsactiviteit_id,omitempty"`
+	Verwerkingsactiviteit   string `protobuf:"bytes,8,opt,name=verwerkingsactiviteit,proto3" json:"verwerkingsactiviteit,omitempty"`
+	// Who: the user and organisation of the credential, and its role.
+	Gebruiker string `protobuf:"bytes,9,opt,name=gebruiker,proto3" json:"gebruiker,omitempty"`
+	Rol       string `protobuf:"bytes,10,opt,name=rol,proto3" json:"rol,omitempty"`
+	// Why: the doel (purpose) of the activity.
+	Doel string `protobuf:"bytes,11,opt,name=doel,proto3" json:"doel,omitempty"`
+	// Which case, when one.
+	CaseId        string `protobuf:"bytes,12,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verwerking) Reset() {
+	*x = Verwerking{}
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verwerking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verwerking) ProtoMessage() {}
+
+func (x *Verwerking) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verwerking.ProtoReflect.Descriptor instead.
+func (*Verwerking) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Verwerking) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+func (x *Verwerking) GetSpanId() string {
+	if x != nil {
+		return x.SpanId
+	}
+	return ""
+}
+
+func (x *Verwerking) GetNaam() string {
+	if x != nil {
+		return x.Naam
+	}
+	return ""
+}
+
+func (x *Verwerking) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *Verwerking) GetEinde() string {
+	if x != nil {
+		return x.Einde
+	}
+	return ""
+}
+
+func (x *Verwerking) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Verwerking) GetVerwerkingsactiviteitId() string {
+	if x != nil {
+		return x.VerwerkingsactiviteitId
+	}
+	return ""
+}
+
+func (x *Verwerking) GetVerwerkingsactiviteit() string {
+	if x != nil {
+		return x.Verwerkingsactiviteit
+	}
+	return ""
+}
+
+func (x *Verwerking) GetGebruiker() string {
+	if x != nil {
+		return x.Gebruiker
+	}
+	return ""
+}
+
+func (x *Verwerking) GetRol() string {
+	if x != nil {
+		return x.Rol
+	}
+	return ""
+}
+
+func (x *Verwerking) GetDoel() string {
+	if x != nil {
+		return x.Doel
+	}
+	return ""
+}
+
+func (x *Verwerking) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
 // ImportRegel is one line of an import file (JSON Lines): a source id and
 // exactly one request, in the shape the API takes.
 type ImportRegel struct {
@@ -102,7 +582,7 @@ type ImportRegel struct {
 
 func (x *ImportRegel) Reset() {
 	*x = ImportRegel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +594,7 @@ func (x *ImportRegel) String() string {
 func (*ImportRegel) ProtoMessage() {}
 
 func (x *ImportRegel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +607,7 @@ func (x *ImportRegel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRegel.ProtoReflect.Descriptor instead.
 func (*ImportRegel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportRegel) GetBron() string {
@@ -217,7 +697,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +709,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +722,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportRequest) GetSysteem() string {
@@ -289,7 +769,7 @@ type ImportUitkomst struct {
 
 func (x *ImportUitkomst) Reset() {
 	*x = ImportUitkomst{}
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +781,7 @@ func (x *ImportUitkomst) String() string {
 func (*ImportUitkomst) ProtoMessage() {}
 
 func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +794,7 @@ func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportUitkomst.ProtoReflect.Descriptor instead.
 func (*ImportUitkomst) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportUitkomst) GetRegel() uint64 {
@@ -378,7 +858,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -390,7 +870,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -403,7 +883,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
@@ -447,6 +927,10 @@ type RecordRequest struct {
 	// event is already recorded, the answer is the same and nothing is
 	// written twice. For an aanmelding it also fixes the case id.
 	EventId string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// For an aanmelding: name and date of birth. With the BSN they are
+	// encrypted with the resident's own key before they enter the event.
+	Naam          string `protobuf:"bytes,8,opt,name=naam,proto3" json:"naam,omitempty"`
+	Geboortedatum *Date  `protobuf:"bytes,9,opt,name=geboortedatum,proto3" json:"geboortedatum,omitempty"`
 	// Types that are valid to be assigned to Transition:
 	//
 	//	*RecordRequest_Aanmelding
@@ -465,7 +949,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +961,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +974,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecordRequest) GetCaseId() string {
@@ -540,6 +1024,20 @@ func (x *RecordRequest) GetEventId() string {
 		return x.EventId
 	}
 	return ""
+}
+
+func (x *RecordRequest) GetNaam() string {
+	if x != nil {
+		return x.Naam
+	}
+	return ""
+}
+
+func (x *RecordRequest) GetGeboortedatum() *Date {
+	if x != nil {
+		return x.Geboortedatum
+	}
+	return nil
 }
 
 func (x *RecordRequest) GetTransition() isRecordRequest_Transition {
@@ -709,7 +1207,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +1219,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +1232,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordResponse) GetCaseId() string {
@@ -795,7 +1293,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +1305,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +1318,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -843,7 +1341,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +1353,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +1366,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetCaseResponse) GetCase() *CaseSummary {
@@ -899,13 +1397,19 @@ type TimelineEntry struct {
 	Event    *Event                 `protobuf:"bytes,3,opt,name=event,proto3" json:"event,omitempty"`
 	// Set when a later correctie replaced this event's fact.
 	GecorrigeerdDoor string `protobuf:"bytes,4,opt,name=gecorrigeerd_door,json=gecorrigeerdDoor,proto3" json:"gecorrigeerd_door,omitempty"`
+	// The event's personal data and free text, decrypted for a caller whose
+	// role may read them (centrum, auditor); each read is logged.
+	Ontsleuteld *PersonalData `protobuf:"bytes,5,opt,name=ontsleuteld,proto3" json:"ontsleuteld,omitempty"`
+	// "ontsleuteld", "vergeten" (the key is destroyed), "niet-voor-deze-rol",
+	// or empty when the event holds none.
+	Persoonsgegevens string `protobuf:"bytes,6,opt,name=persoonsgegevens,proto3" json:"persoonsgegevens,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1421,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1434,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TimelineEntry) GetRevision() uint64 {
@@ -961,6 +1465,20 @@ func (x *TimelineEntry) GetGecorrigeerdDoor() string {
 	return ""
 }
 
+func (x *TimelineEntry) GetOntsleuteld() *PersonalData {
+	if x != nil {
+		return x.Ontsleuteld
+	}
+	return nil
+}
+
+func (x *TimelineEntry) GetPersoonsgegevens() string {
+	if x != nil {
+		return x.Persoonsgegevens
+	}
+	return ""
+}
+
 // CaseSummary is the current state of one case.
 type CaseSummary struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -982,7 +1500,7 @@ type CaseSummary struct {
 
 func (x *CaseSummary) Reset() {
 	*x = CaseSummary{}
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1512,7 @@ func (x *CaseSummary) String() string {
 func (*CaseSummary) ProtoMessage() {}
 
 func (x *CaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1525,7 @@ func (x *CaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSummary.ProtoReflect.Descriptor instead.
 func (*CaseSummary) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CaseSummary) GetCaseId() string {
@@ -1103,7 +1621,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1633,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1646,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCasesRequest) GetGemeente() string {
@@ -1163,7 +1681,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1693,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1706,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCasesResponse) GetCases() []*CaseSummary {
@@ -1221,7 +1739,7 @@ type Achterstand struct {
 
 func (x *Achterstand) Reset() {
 	*x = Achterstand{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1751,7 @@ func (x *Achterstand) String() string {
 func (*Achterstand) ProtoMessage() {}
 
 func (x *Achterstand) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1764,7 @@ func (x *Achterstand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
 func (*Achterstand) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Achterstand) GetStorePositie() string {
@@ -1294,7 +1812,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1824,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1837,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -1354,7 +1872,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1884,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1897,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -1420,7 +1938,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1950,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1963,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -1532,7 +2050,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +2062,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +2075,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -1619,7 +2137,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1631,7 +2149,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1644,7 +2162,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -1671,7 +2189,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +2201,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +2214,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -1731,7 +2249,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +2261,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +2274,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -1804,7 +2322,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1816,7 +2334,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1829,7 +2347,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -1854,7 +2372,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2384,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +2397,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 type ListGemeentenResponse struct {
@@ -1891,7 +2409,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2421,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2434,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -1941,7 +2459,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1953,7 +2471,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1966,7 +2484,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -2026,7 +2544,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2556,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2569,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Refusal) GetRule() string {
@@ -2101,7 +2619,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2631,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2644,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -2171,7 +2689,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2701,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2196,7 +2714,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -2229,7 +2747,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2759,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2772,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -2273,7 +2791,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2803,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2816,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -2324,7 +2842,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2336,7 +2854,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2349,7 +2867,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -2415,7 +2933,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2945,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2958,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -2518,7 +3036,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2530,7 +3048,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2543,7 +3061,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -2575,7 +3093,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +3105,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +3118,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 type GetRegioResponse struct {
@@ -2613,7 +3131,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +3143,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +3156,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -2666,7 +3184,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +3196,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +3209,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -2740,7 +3258,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +3270,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +3283,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -2821,7 +3339,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2833,7 +3351,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2846,7 +3364,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -2891,7 +3409,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2903,7 +3421,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2916,7 +3434,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -3017,7 +3535,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3029,7 +3547,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3042,7 +3560,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -3141,7 +3659,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +3671,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +3684,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -3205,7 +3723,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3735,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3748,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -3298,7 +3816,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3310,7 +3828,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3323,7 +3841,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -3368,7 +3886,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3380,7 +3898,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3911,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -3452,7 +3970,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3464,7 +3982,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3477,7 +3995,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -3524,7 +4042,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3536,7 +4054,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3549,7 +4067,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -3624,7 +4142,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3636,7 +4154,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3649,7 +4167,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -3691,7 +4209,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3703,7 +4221,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3716,7 +4234,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -3774,7 +4292,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3786,7 +4304,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3799,7 +4317,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -3979,7 +4497,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3991,7 +4509,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4004,7 +4522,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -4039,7 +4557,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4051,7 +4569,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4064,7 +4582,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -4096,7 +4614,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4108,7 +4626,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4121,7 +4639,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -4163,7 +4681,49 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"\xe5\x01\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"E\n" +
+	"\x10FindCasesRequest\x12\x10\n" +
+	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x1f\n" +
+	"\vresident_id\x18\x02 \x01(\tR\n" +
+	"residentId\"b\n" +
+	"\x11FindCasesResponse\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12,\n" +
+	"\x05cases\x18\x02 \x03(\v2\x16.ledger.v1.CaseSummaryR\x05cases\"y\n" +
+	"\x15ForgetResidentRequest\x12\x10\n" +
+	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x1f\n" +
+	"\vresident_id\x18\x02 \x01(\tR\n" +
+	"residentId\x12-\n" +
+	"\x05reden\x18\x03 \x01(\x0e2\x17.ledger.v1.VergeetRedenR\x05reden\"\x87\x01\n" +
+	"\x16ForgetResidentResponse\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12\x17\n" +
+	"\akey_ids\x18\x02 \x03(\tR\x06keyIds\x12\x19\n" +
+	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12\x18\n" +
+	"\apositie\x18\x04 \x01(\tR\apositie\"B\n" +
+	"\rInzageRequest\x12\x10\n" +
+	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x1f\n" +
+	"\vresident_id\x18\x02 \x01(\tR\n" +
+	"residentId\"l\n" +
+	"\x0eInzageResponse\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x129\n" +
+	"\fverwerkingen\x18\x02 \x03(\v2\x15.ledger.v1.VerwerkingR\fverwerkingen\"\xe6\x02\n" +
+	"\n" +
+	"Verwerking\x12\x19\n" +
+	"\btrace_id\x18\x01 \x01(\tR\atraceId\x12\x17\n" +
+	"\aspan_id\x18\x02 \x01(\tR\x06spanId\x12\x12\n" +
+	"\x04naam\x18\x03 \x01(\tR\x04naam\x12\x14\n" +
+	"\x05start\x18\x04 \x01(\tR\x05start\x12\x14\n" +
+	"\x05einde\x18\x05 \x01(\tR\x05einde\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x129\n" +
+	"\x18verwerkingsactiviteit_id\x18\a \x01(\tR\x17verwerkingsactiviteitId\x124\n" +
+	"\x15verwerkingsactiviteit\x18\b \x01(\tR\x15verwerkingsactiviteit\x12\x1c\n" +
+	"\tgebruiker\x18\t \x01(\tR\tgebruiker\x12\x10\n" +
+	"\x03rol\x18\n" +
+	" \x01(\tR\x03rol\x12\x12\n" +
+	"\x04doel\x18\v \x01(\tR\x04doel\x12\x17\n" +
+	"\acase_id\x18\f \x01(\tR\x06caseId\"\xe5\x01\n" +
 	"\vImportRegel\x12\x12\n" +
 	"\x04bron\x18\x01 \x01(\tR\x04bron\x12\x12\n" +
 	"\x04zaak\x18\x02 \x01(\tR\x04zaak\x122\n" +
@@ -4189,7 +4749,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"uitkomsten\x18\x01 \x03(\v2\x19.ledger.v1.ImportUitkomstR\n" +
 	"uitkomsten\x12\x18\n" +
-	"\apositie\x18\x02 \x01(\tR\apositie\"\xd3\x05\n" +
+	"\apositie\x18\x02 \x01(\tR\apositie\"\x9e\x06\n" +
 	"\rRecordRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12%\n" +
@@ -4197,7 +4757,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x120\n" +
 	"\x11expected_revision\x18\x05 \x01(\x04H\x01R\x10expectedRevision\x88\x01\x01\x12\x10\n" +
 	"\x03bsn\x18\x06 \x01(\tR\x03bsn\x12\x19\n" +
-	"\bevent_id\x18\a \x01(\tR\aeventId\x127\n" +
+	"\bevent_id\x18\a \x01(\tR\aeventId\x12\x12\n" +
+	"\x04naam\x18\b \x01(\tR\x04naam\x125\n" +
+	"\rgeboortedatum\x18\t \x01(\v2\x0f.ledger.v1.DateR\rgeboortedatum\x127\n" +
 	"\n" +
 	"aanmelding\x18\n" +
 	" \x01(\v2\x15.ledger.v1.AanmeldingH\x00R\n" +
@@ -4228,12 +4790,14 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0fGetCaseResponse\x12*\n" +
 	"\x04case\x18\x01 \x01(\v2\x16.ledger.v1.CaseSummaryR\x04case\x124\n" +
 	"\btimeline\x18\x02 \x03(\v2\x18.ledger.v1.TimelineEntryR\btimeline\x12!\n" +
-	"\fketen_intact\x18\x03 \x01(\bR\vketenIntact\"\x94\x01\n" +
+	"\fketen_intact\x18\x03 \x01(\bR\vketenIntact\"\xfb\x01\n" +
 	"\rTimelineEntry\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12&\n" +
 	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\x12+\n" +
-	"\x11gecorrigeerd_door\x18\x04 \x01(\tR\x10gecorrigeerdDoor\"\xd9\x03\n" +
+	"\x11gecorrigeerd_door\x18\x04 \x01(\tR\x10gecorrigeerdDoor\x129\n" +
+	"\vontsleuteld\x18\x05 \x01(\v2\x17.ledger.v1.PersonalDataR\vontsleuteld\x12*\n" +
+	"\x10persoonsgegevens\x18\x06 \x01(\tR\x10persoonsgegevens\"\xd9\x03\n" +
 	"\vCaseSummary\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12\x1f\n" +
@@ -4505,7 +5069,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x18IMPORT_STATUS_VASTGELEGD\x10\x01\x12\x1d\n" +
 	"\x19IMPORT_STATUS_AL_AANWEZIG\x10\x02\x12\x1b\n" +
 	"\x17IMPORT_STATUS_GEWEIGERD\x10\x03\x12\x1e\n" +
-	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xc9\a\n" +
+	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xa7\t\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -4519,7 +5083,10 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0eGetBeleidsview\x12 .ledger.v1.GetBeleidsviewRequest\x1a!.ledger.v1.GetBeleidsviewResponse\x12O\n" +
 	"\fExportKosten\x12\x1e.ledger.v1.ExportKostenRequest\x1a\x1f.ledger.v1.ExportKostenResponse\x12F\n" +
 	"\tExportSrg\x12\x1b.ledger.v1.ExportSrgRequest\x1a\x1c.ledger.v1.ExportSrgResponse\x12=\n" +
-	"\x06Import\x12\x18.ledger.v1.ImportRequest\x1a\x19.ledger.v1.ImportResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\x06Import\x12\x18.ledger.v1.ImportRequest\x1a\x19.ledger.v1.ImportResponse\x12F\n" +
+	"\tFindCases\x12\x1b.ledger.v1.FindCasesRequest\x1a\x1c.ledger.v1.FindCasesResponse\x12U\n" +
+	"\x0eForgetResident\x12 .ledger.v1.ForgetResidentRequest\x1a!.ledger.v1.ForgetResidentResponse\x12=\n" +
+	"\x06Inzage\x12\x18.ledger.v1.InzageRequest\x1a\x19.ledger.v1.InzageResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -4534,195 +5101,215 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
-	(*ImportRegel)(nil),            // 1: ledger.v1.ImportRegel
-	(*ImportRequest)(nil),          // 2: ledger.v1.ImportRequest
-	(*ImportUitkomst)(nil),         // 3: ledger.v1.ImportUitkomst
-	(*ImportResponse)(nil),         // 4: ledger.v1.ImportResponse
-	(*RecordRequest)(nil),          // 5: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),         // 6: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),         // 7: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 8: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),          // 9: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),            // 10: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),       // 11: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 12: ledger.v1.ListCasesResponse
-	(*Achterstand)(nil),            // 13: ledger.v1.Achterstand
-	(*GetViewRequest)(nil),         // 14: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 15: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 16: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 17: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 18: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 19: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 20: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 21: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 22: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 23: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 24: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 25: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 26: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 27: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 28: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 29: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 30: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 31: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 32: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 33: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 34: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 35: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 36: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 37: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 38: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 39: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 40: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 41: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 42: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 43: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 44: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 45: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 46: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 47: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 48: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 49: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 50: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 51: ledger.v1.SrgTelling
-	(*Date)(nil),                   // 52: ledger.v1.Date
-	(*Aanmelding)(nil),             // 53: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 54: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 55: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 56: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 57: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 58: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 59: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 60: ledger.v1.Correctie
-	(*Uren)(nil),                   // 61: ledger.v1.Uren
-	(Toestand)(0),                  // 62: ledger.v1.Toestand
-	(*Event)(nil),                  // 63: ledger.v1.Event
-	(Doelgroep)(0),                 // 64: ledger.v1.Doelgroep
-	(Trede)(0),                     // 65: ledger.v1.Trede
-	(PlaatsingType)(0),             // 66: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 67: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 68: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 69: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 70: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 71: ledger.v1.Verdeelmethode
+	(*FindCasesRequest)(nil),       // 1: ledger.v1.FindCasesRequest
+	(*FindCasesResponse)(nil),      // 2: ledger.v1.FindCasesResponse
+	(*ForgetResidentRequest)(nil),  // 3: ledger.v1.ForgetResidentRequest
+	(*ForgetResidentResponse)(nil), // 4: ledger.v1.ForgetResidentResponse
+	(*InzageRequest)(nil),          // 5: ledger.v1.InzageRequest
+	(*InzageResponse)(nil),         // 6: ledger.v1.InzageResponse
+	(*Verwerking)(nil),             // 7: ledger.v1.Verwerking
+	(*ImportRegel)(nil),            // 8: ledger.v1.ImportRegel
+	(*ImportRequest)(nil),          // 9: ledger.v1.ImportRequest
+	(*ImportUitkomst)(nil),         // 10: ledger.v1.ImportUitkomst
+	(*ImportResponse)(nil),         // 11: ledger.v1.ImportResponse
+	(*RecordRequest)(nil),          // 12: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),         // 13: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),         // 14: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 15: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),          // 16: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),            // 17: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),       // 18: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 19: ledger.v1.ListCasesResponse
+	(*Achterstand)(nil),            // 20: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),         // 21: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 22: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 23: ledger.v1.CaseloadView
+	(*Herindeling)(nil),            // 24: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 25: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 26: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 27: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 28: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 29: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 30: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 31: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 32: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 33: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 34: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 35: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 36: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 37: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 38: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 39: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 40: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 41: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 42: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 43: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 44: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 45: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 46: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 47: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 48: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 49: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 50: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 51: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 52: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 53: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 54: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 55: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 56: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 57: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 58: ledger.v1.SrgTelling
+	(VergeetReden)(0),              // 59: ledger.v1.VergeetReden
+	(*Date)(nil),                   // 60: ledger.v1.Date
+	(*Aanmelding)(nil),             // 61: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 62: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 63: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 64: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 65: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 66: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 67: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 68: ledger.v1.Correctie
+	(*Uren)(nil),                   // 69: ledger.v1.Uren
+	(Toestand)(0),                  // 70: ledger.v1.Toestand
+	(*Event)(nil),                  // 71: ledger.v1.Event
+	(*PersonalData)(nil),           // 72: ledger.v1.PersonalData
+	(Doelgroep)(0),                 // 73: ledger.v1.Doelgroep
+	(Trede)(0),                     // 74: ledger.v1.Trede
+	(PlaatsingType)(0),             // 75: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 76: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 77: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 78: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 79: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 80: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	5,  // 0: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	26, // 1: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	31, // 2: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
-	1,  // 3: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
-	0,  // 4: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
-	3,  // 5: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	52, // 6: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	53, // 7: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	54, // 8: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	55, // 9: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	56, // 10: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	57, // 11: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	58, // 12: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	59, // 13: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	60, // 14: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	61, // 15: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	62, // 16: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	52, // 17: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
-	10, // 18: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	9,  // 19: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	63, // 20: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	62, // 21: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	64, // 22: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	65, // 23: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	66, // 24: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	52, // 25: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	52, // 26: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	10, // 27: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	13, // 28: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	16, // 29: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	13, // 30: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	18, // 31: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	19, // 32: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	20, // 33: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	17, // 34: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	52, // 35: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	62, // 36: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	64, // 37: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	21, // 38: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	21, // 39: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	24, // 40: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	52, // 41: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	52, // 42: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	62, // 43: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	67, // 44: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	30, // 45: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	67, // 46: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	52, // 47: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	52, // 48: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	68, // 49: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	69, // 50: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	35, // 51: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	35, // 52: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	63, // 53: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	38, // 54: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	13, // 55: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	52, // 56: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	39, // 57: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	39, // 58: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	45, // 59: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	45, // 60: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	17, // 61: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	52, // 62: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	40, // 63: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	40, // 64: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	40, // 65: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	40, // 66: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	41, // 67: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	42, // 68: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	44, // 69: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	43, // 70: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	52, // 71: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	52, // 72: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	70, // 73: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	48, // 74: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	13, // 75: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	70, // 76: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	52, // 77: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	52, // 78: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	71, // 79: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	51, // 80: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	13, // 81: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	5,  // 82: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	7,  // 83: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	11, // 84: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	14, // 85: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	22, // 86: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	26, // 87: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	28, // 88: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	31, // 89: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	33, // 90: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	36, // 91: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	46, // 92: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	49, // 93: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	2,  // 94: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	6,  // 95: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	8,  // 96: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	12, // 97: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	15, // 98: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	23, // 99: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	27, // 100: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	29, // 101: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	32, // 102: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	34, // 103: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	37, // 104: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	47, // 105: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	50, // 106: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	4,  // 107: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	95, // [95:108] is the sub-list for method output_type
-	82, // [82:95] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	17,  // 0: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	59,  // 1: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	7,   // 2: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
+	12,  // 3: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
+	33,  // 4: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	38,  // 5: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	8,   // 6: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
+	0,   // 7: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
+	10,  // 8: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
+	60,  // 9: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	60,  // 10: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	61,  // 11: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	62,  // 12: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	63,  // 13: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	64,  // 14: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	65,  // 15: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	66,  // 16: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	67,  // 17: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	68,  // 18: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	69,  // 19: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	70,  // 20: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	60,  // 21: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	17,  // 22: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	16,  // 23: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	71,  // 24: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	72,  // 25: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	70,  // 26: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	73,  // 27: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	74,  // 28: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	75,  // 29: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	60,  // 30: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	60,  // 31: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	17,  // 32: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	20,  // 33: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	23,  // 34: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	20,  // 35: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	25,  // 36: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	26,  // 37: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	27,  // 38: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	24,  // 39: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 40: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	70,  // 41: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	73,  // 42: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	28,  // 43: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	28,  // 44: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	31,  // 45: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	60,  // 46: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	60,  // 47: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	70,  // 48: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	76,  // 49: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	37,  // 50: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	76,  // 51: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	60,  // 52: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	60,  // 53: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	77,  // 54: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	78,  // 55: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	42,  // 56: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	42,  // 57: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	71,  // 58: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	45,  // 59: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	20,  // 60: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	60,  // 61: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	46,  // 62: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	46,  // 63: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	52,  // 64: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	52,  // 65: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	24,  // 66: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 67: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	47,  // 68: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	47,  // 69: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	47,  // 70: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	47,  // 71: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	48,  // 72: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	49,  // 73: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	51,  // 74: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	50,  // 75: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	60,  // 76: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	60,  // 77: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	79,  // 78: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	55,  // 79: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	20,  // 80: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	79,  // 81: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	60,  // 82: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	60,  // 83: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	80,  // 84: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	58,  // 85: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	20,  // 86: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	12,  // 87: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	14,  // 88: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	18,  // 89: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	21,  // 90: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	29,  // 91: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	33,  // 92: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	35,  // 93: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	38,  // 94: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	40,  // 95: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	43,  // 96: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	53,  // 97: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	56,  // 98: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	9,   // 99: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	1,   // 100: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	3,   // 101: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	5,   // 102: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	13,  // 103: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	15,  // 104: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	19,  // 105: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	22,  // 106: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	30,  // 107: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	34,  // 108: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	36,  // 109: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	39,  // 110: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	41,  // 111: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	44,  // 112: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	54,  // 113: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	57,  // 114: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	11,  // 115: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	2,   // 116: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	4,   // 117: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	6,   // 118: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	103, // [103:119] is the sub-list for method output_type
+	87,  // [87:103] is the sub-list for method input_type
+	87,  // [87:87] is the sub-list for extension type_name
+	87,  // [87:87] is the sub-list for extension extendee
+	0,   // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -4731,12 +5318,12 @@ func file_ledger_v1_api_proto_init() {
 		return
 	}
 	file_ledger_v1_events_proto_init()
-	file_ledger_v1_api_proto_msgTypes[0].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[7].OneofWrappers = []any{
 		(*ImportRegel_Record)(nil),
 		(*ImportRegel_Beleid)(nil),
 		(*ImportRegel_Regio)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[4].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[11].OneofWrappers = []any{
 		(*RecordRequest_Aanmelding)(nil),
 		(*RecordRequest_Intake)(nil),
 		(*RecordRequest_Plaatsing)(nil),
@@ -4747,7 +5334,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[30].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[37].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -4757,7 +5344,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   51,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

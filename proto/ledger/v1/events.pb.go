@@ -28,6 +28,57 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type VergeetReden int32
+
+const (
+	VergeetReden_VERGEET_REDEN_UNSPECIFIED VergeetReden = 0
+	// The resident asked (AVG art. 17).
+	VergeetReden_VERGEET_REDEN_VERZOEK VergeetReden = 1
+	// The retention period ended (VNG Selectielijst 2020, procestype 8).
+	VergeetReden_VERGEET_REDEN_BEWAARTERMIJN VergeetReden = 2
+)
+
+// Enum value maps for VergeetReden.
+var (
+	VergeetReden_name = map[int32]string{
+		0: "VERGEET_REDEN_UNSPECIFIED",
+		1: "VERGEET_REDEN_VERZOEK",
+		2: "VERGEET_REDEN_BEWAARTERMIJN",
+	}
+	VergeetReden_value = map[string]int32{
+		"VERGEET_REDEN_UNSPECIFIED":   0,
+		"VERGEET_REDEN_VERZOEK":       1,
+		"VERGEET_REDEN_BEWAARTERMIJN": 2,
+	}
+)
+
+func (x VergeetReden) Enum() *VergeetReden {
+	p := new(VergeetReden)
+	*p = x
+	return p
+}
+
+func (x VergeetReden) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VergeetReden) Descriptor() protoreflect.EnumDescriptor {
+	return file_ledger_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (VergeetReden) Type() protoreflect.EnumType {
+	return &file_ledger_v1_events_proto_enumTypes[0]
+}
+
+func (x VergeetReden) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VergeetReden.Descriptor instead.
+func (VergeetReden) EnumDescriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
 // Doelgroep is the target group a resident is referred under.
 type Doelgroep int32
 
@@ -72,11 +123,11 @@ func (x Doelgroep) String() string {
 }
 
 func (Doelgroep) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[0].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[1].Descriptor()
 }
 
 func (Doelgroep) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[0]
+	return &file_ledger_v1_events_proto_enumTypes[1]
 }
 
 func (x Doelgroep) Number() protoreflect.EnumNumber {
@@ -85,7 +136,7 @@ func (x Doelgroep) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Doelgroep.Descriptor instead.
 func (Doelgroep) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // Verwijzer is who referred the resident.
@@ -131,11 +182,11 @@ func (x Verwijzer) String() string {
 }
 
 func (Verwijzer) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[1].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[2].Descriptor()
 }
 
 func (Verwijzer) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[1]
+	return &file_ledger_v1_events_proto_enumTypes[2]
 }
 
 func (x Verwijzer) Number() protoreflect.EnumNumber {
@@ -144,7 +195,7 @@ func (x Verwijzer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Verwijzer.Descriptor instead.
 func (Verwijzer) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // Trede is the step on the ontwikkelbedrijf's ladder, from dagbesteding to
@@ -191,11 +242,11 @@ func (x Trede) String() string {
 }
 
 func (Trede) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[2].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[3].Descriptor()
 }
 
 func (Trede) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[2]
+	return &file_ledger_v1_events_proto_enumTypes[3]
 }
 
 func (x Trede) Number() protoreflect.EnumNumber {
@@ -204,7 +255,7 @@ func (x Trede) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Trede.Descriptor instead.
 func (Trede) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 // PlaatsingType is the kind of placement.
@@ -259,11 +310,11 @@ func (x PlaatsingType) String() string {
 }
 
 func (PlaatsingType) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[3].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[4].Descriptor()
 }
 
 func (PlaatsingType) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[3]
+	return &file_ledger_v1_events_proto_enumTypes[4]
 }
 
 func (x PlaatsingType) Number() protoreflect.EnumNumber {
@@ -272,7 +323,7 @@ func (x PlaatsingType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PlaatsingType.Descriptor instead.
 func (PlaatsingType) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 // UitvalReden is why a placement or trajectory broke off.
@@ -318,11 +369,11 @@ func (x UitvalReden) String() string {
 }
 
 func (UitvalReden) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[4].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[5].Descriptor()
 }
 
 func (UitvalReden) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[4]
+	return &file_ledger_v1_events_proto_enumTypes[5]
 }
 
 func (x UitvalReden) Number() protoreflect.EnumNumber {
@@ -331,7 +382,7 @@ func (x UitvalReden) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UitvalReden.Descriptor instead.
 func (UitvalReden) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 // UitstroomReden is why a resident left the caseload.
@@ -375,11 +426,11 @@ func (x UitstroomReden) String() string {
 }
 
 func (UitstroomReden) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[5].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[6].Descriptor()
 }
 
 func (UitstroomReden) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[5]
+	return &file_ledger_v1_events_proto_enumTypes[6]
 }
 
 func (x UitstroomReden) Number() protoreflect.EnumNumber {
@@ -388,7 +439,7 @@ func (x UitstroomReden) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UitstroomReden.Descriptor instead.
 func (UitstroomReden) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 // Toestand is the state of a case.
@@ -440,11 +491,11 @@ func (x Toestand) String() string {
 }
 
 func (Toestand) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[6].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[7].Descriptor()
 }
 
 func (Toestand) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[6]
+	return &file_ledger_v1_events_proto_enumTypes[7]
 }
 
 func (x Toestand) Number() protoreflect.EnumNumber {
@@ -453,7 +504,7 @@ func (x Toestand) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Toestand.Descriptor instead.
 func (Toestand) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 // Budgetstroom is the budget a cost is paid from.
@@ -497,11 +548,11 @@ func (x Budgetstroom) String() string {
 }
 
 func (Budgetstroom) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[7].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[8].Descriptor()
 }
 
 func (Budgetstroom) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[7]
+	return &file_ledger_v1_events_proto_enumTypes[8]
 }
 
 func (x Budgetstroom) Number() protoreflect.EnumNumber {
@@ -510,7 +561,7 @@ func (x Budgetstroom) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Budgetstroom.Descriptor instead.
 func (Budgetstroom) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 // Verdeelmethode is how shared costs are divided over the participants.
@@ -553,11 +604,11 @@ func (x Verdeelmethode) String() string {
 }
 
 func (Verdeelmethode) Descriptor() protoreflect.EnumDescriptor {
-	return file_ledger_v1_events_proto_enumTypes[8].Descriptor()
+	return file_ledger_v1_events_proto_enumTypes[9].Descriptor()
 }
 
 func (Verdeelmethode) Type() protoreflect.EnumType {
-	return &file_ledger_v1_events_proto_enumTypes[8]
+	return &file_ledger_v1_events_proto_enumTypes[9]
 }
 
 func (x Verdeelmethode) Number() protoreflect.EnumNumber {
@@ -566,7 +617,7 @@ func (x Verdeelmethode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Verdeelmethode.Descriptor instead.
 func (Verdeelmethode) EnumDescriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 // Date is a calendar date in Europe/Amsterdam. Transitions are dated by day:
@@ -853,6 +904,7 @@ type Event struct {
 	//	*Event_Beleid
 	//	*Event_Verdeelsleutel
 	//	*Event_GedeeldeKosten
+	//	*Event_Vergeten
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1010,6 +1062,15 @@ func (x *Event) GetGedeeldeKosten() *GedeeldeKosten {
 	return nil
 }
 
+func (x *Event) GetVergeten() *Vergeten {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Vergeten); ok {
+			return x.Vergeten
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1064,6 +1125,11 @@ type Event_GedeeldeKosten struct {
 	GedeeldeKosten *GedeeldeKosten `protobuf:"bytes,22,opt,name=gedeelde_kosten,json=gedeeldeKosten,proto3,oneof"`
 }
 
+type Event_Vergeten struct {
+	// A resident forgotten: an event of no case, on no gemeente's bus.
+	Vergeten *Vergeten `protobuf:"bytes,23,opt,name=vergeten,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -1088,6 +1154,75 @@ func (*Event_Verdeelsleutel) isEvent_Payload() {}
 
 func (*Event_GedeeldeKosten) isEvent_Payload() {}
 
+func (*Event_Vergeten) isEvent_Payload() {}
+
+// Vergeten records that a resident's keys were destroyed: from then on no
+// copy of their personal data and free text can be read, while every event,
+// hash, count and cost stays. The envelope's gemeente is the
+// centrumgemeente that executed it.
+type Vergeten struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The pseudonymous id of the resident.
+	ResidentId string `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	// The keys destroyed.
+	KeyIds []string `protobuf:"bytes,2,rep,name=key_ids,json=keyIds,proto3" json:"key_ids,omitempty"`
+	// Why: an AVG request (art. 17) or the end of the retention period.
+	Reden         VergeetReden `protobuf:"varint,3,opt,name=reden,proto3,enum=ledger.v1.VergeetReden" json:"reden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Vergeten) Reset() {
+	*x = Vergeten{}
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Vergeten) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Vergeten) ProtoMessage() {}
+
+func (x *Vergeten) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Vergeten.ProtoReflect.Descriptor instead.
+func (*Vergeten) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Vergeten) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *Vergeten) GetKeyIds() []string {
+	if x != nil {
+		return x.KeyIds
+	}
+	return nil
+}
+
+func (x *Vergeten) GetReden() VergeetReden {
+	if x != nil {
+		return x.Reden
+	}
+	return VergeetReden_VERGEET_REDEN_UNSPECIFIED
+}
+
 // EncryptedPersonalData holds BSN, name and date of birth, encrypted with a
 // key of this resident alone. Deleting that key erases the person from every
 // copy of the history, while counts and costs stay auditable.
@@ -1106,7 +1241,7 @@ type EncryptedPersonalData struct {
 
 func (x *EncryptedPersonalData) Reset() {
 	*x = EncryptedPersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1253,7 @@ func (x *EncryptedPersonalData) String() string {
 func (*EncryptedPersonalData) ProtoMessage() {}
 
 func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1266,7 @@ func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EncryptedPersonalData.ProtoReflect.Descriptor instead.
 func (*EncryptedPersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EncryptedPersonalData) GetKeyId() string {
@@ -1169,13 +1304,16 @@ type PersonalData struct {
 	Bsn           string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
 	Naam          string                 `protobuf:"bytes,2,opt,name=naam,proto3" json:"naam,omitempty"`
 	Geboortedatum *Date                  `protobuf:"bytes,3,opt,name=geboortedatum,proto3" json:"geboortedatum,omitempty"`
+	// The free text of one event (an intake's doel, a toelichting, a
+	// correctie's reden, a reden_langer): it may say anything about the person.
+	Tekst         string `protobuf:"bytes,4,opt,name=tekst,proto3" json:"tekst,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PersonalData) Reset() {
 	*x = PersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1325,7 @@ func (x *PersonalData) String() string {
 func (*PersonalData) ProtoMessage() {}
 
 func (x *PersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1338,7 @@ func (x *PersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonalData.ProtoReflect.Descriptor instead.
 func (*PersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PersonalData) GetBsn() string {
@@ -1224,6 +1362,13 @@ func (x *PersonalData) GetGeboortedatum() *Date {
 	return nil
 }
 
+func (x *PersonalData) GetTekst() string {
+	if x != nil {
+		return x.Tekst
+	}
+	return ""
+}
+
 // Aanmelding: a resident is referred. The envelope's gemeente is the
 // woonplaatsgemeente.
 type Aanmelding struct {
@@ -1239,7 +1384,7 @@ type Aanmelding struct {
 
 func (x *Aanmelding) Reset() {
 	*x = Aanmelding{}
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1396,7 @@ func (x *Aanmelding) String() string {
 func (*Aanmelding) ProtoMessage() {}
 
 func (x *Aanmelding) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1409,7 @@ func (x *Aanmelding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aanmelding.ProtoReflect.Descriptor instead.
 func (*Aanmelding) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Aanmelding) GetResidentId() string {
@@ -1302,15 +1447,18 @@ type Intake struct {
 	Trede Trede                  `protobuf:"varint,1,opt,name=trede,proto3,enum=ledger.v1.Trede" json:"trede,omitempty"`
 	// Measured loonwaarde, percent 0..100.
 	LoonwaardeProcent uint32 `protobuf:"varint,2,opt,name=loonwaarde_procent,json=loonwaardeProcent,proto3" json:"loonwaarde_procent,omitempty"`
-	// The agreed goal.
-	Doel          string `protobuf:"bytes,3,opt,name=doel,proto3" json:"doel,omitempty"`
+	// The agreed goal. Empty in events the ledger writes: the text is in
+	// vertrouwelijk; older events may hold it here.
+	Doel string `protobuf:"bytes,3,opt,name=doel,proto3" json:"doel,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,4,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Intake) Reset() {
 	*x = Intake{}
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1470,7 @@ func (x *Intake) String() string {
 func (*Intake) ProtoMessage() {}
 
 func (x *Intake) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1483,7 @@ func (x *Intake) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intake.ProtoReflect.Descriptor instead.
 func (*Intake) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Intake) GetTrede() Trede {
@@ -1359,6 +1507,13 @@ func (x *Intake) GetDoel() string {
 	return ""
 }
 
+func (x *Intake) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
+	}
+	return nil
+}
+
 // Plaatsing: a placement starts. A plaatsing while placed ends the current
 // placement and starts this one.
 type Plaatsing struct {
@@ -1373,15 +1528,18 @@ type Plaatsing struct {
 	// Product code as priced in the gemeente's policy.
 	Product           string `protobuf:"bytes,6,opt,name=product,proto3" json:"product,omitempty"`
 	GeplandeEinddatum *Date  `protobuf:"bytes,7,opt,name=geplande_einddatum,json=geplandeEinddatum,proto3" json:"geplande_einddatum,omitempty"`
-	// Why a detachering is planned for longer than 12 months.
-	RedenLanger   string `protobuf:"bytes,8,opt,name=reden_langer,json=redenLanger,proto3" json:"reden_langer,omitempty"`
+	// Why a detachering is planned for longer than 12 months. Empty in events
+	// the ledger writes: the text is in vertrouwelijk.
+	RedenLanger string `protobuf:"bytes,8,opt,name=reden_langer,json=redenLanger,proto3" json:"reden_langer,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,9,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Plaatsing) Reset() {
 	*x = Plaatsing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1551,7 @@ func (x *Plaatsing) String() string {
 func (*Plaatsing) ProtoMessage() {}
 
 func (x *Plaatsing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1564,7 @@ func (x *Plaatsing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plaatsing.ProtoReflect.Descriptor instead.
 func (*Plaatsing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Plaatsing) GetType() PlaatsingType {
@@ -1465,18 +1623,28 @@ func (x *Plaatsing) GetRedenLanger() string {
 	return ""
 }
 
+func (x *Plaatsing) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
+	}
+	return nil
+}
+
 // Uitval: the placement or trajectory breaks off.
 type Uitval struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reden         UitvalReden            `protobuf:"varint,1,opt,name=reden,proto3,enum=ledger.v1.UitvalReden" json:"reden,omitempty"`
-	Toelichting   string                 `protobuf:"bytes,2,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Reden UitvalReden            `protobuf:"varint,1,opt,name=reden,proto3,enum=ledger.v1.UitvalReden" json:"reden,omitempty"`
+	// Empty in events the ledger writes: the text is in vertrouwelijk.
+	Toelichting string `protobuf:"bytes,2,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,3,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Uitval) Reset() {
 	*x = Uitval{}
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1488,7 +1656,7 @@ func (x *Uitval) String() string {
 func (*Uitval) ProtoMessage() {}
 
 func (x *Uitval) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1501,7 +1669,7 @@ func (x *Uitval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitval.ProtoReflect.Descriptor instead.
 func (*Uitval) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Uitval) GetReden() UitvalReden {
@@ -1518,6 +1686,13 @@ func (x *Uitval) GetToelichting() string {
 	return ""
 }
 
+func (x *Uitval) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
+	}
+	return nil
+}
+
 // TerugvalOpVangnet: the resident falls back on the ontwikkelbedrijf's safety
 // net instead of dropping out of work.
 type TerugvalOpVangnet struct {
@@ -1525,15 +1700,18 @@ type TerugvalOpVangnet struct {
 	// Event id of the plaatsing the resident falls back from.
 	VanPlaatsing string `protobuf:"bytes,1,opt,name=van_plaatsing,json=vanPlaatsing,proto3" json:"van_plaatsing,omitempty"`
 	// Kind of vangnet placement within the ontwikkelbedrijf.
-	VangnetType   PlaatsingType `protobuf:"varint,2,opt,name=vangnet_type,json=vangnetType,proto3,enum=ledger.v1.PlaatsingType" json:"vangnet_type,omitempty"`
-	Toelichting   string        `protobuf:"bytes,3,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	VangnetType PlaatsingType `protobuf:"varint,2,opt,name=vangnet_type,json=vangnetType,proto3,enum=ledger.v1.PlaatsingType" json:"vangnet_type,omitempty"`
+	// Empty in events the ledger writes: the text is in vertrouwelijk.
+	Toelichting string `protobuf:"bytes,3,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,4,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TerugvalOpVangnet) Reset() {
 	*x = TerugvalOpVangnet{}
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1723,7 @@ func (x *TerugvalOpVangnet) String() string {
 func (*TerugvalOpVangnet) ProtoMessage() {}
 
 func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1736,7 @@ func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerugvalOpVangnet.ProtoReflect.Descriptor instead.
 func (*TerugvalOpVangnet) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TerugvalOpVangnet) GetVanPlaatsing() string {
@@ -1582,18 +1760,28 @@ func (x *TerugvalOpVangnet) GetToelichting() string {
 	return ""
 }
 
+func (x *TerugvalOpVangnet) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
+	}
+	return nil
+}
+
 // Uitstroom: the resident leaves the caseload; the case closes.
 type Uitstroom struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reden         UitstroomReden         `protobuf:"varint,1,opt,name=reden,proto3,enum=ledger.v1.UitstroomReden" json:"reden,omitempty"`
-	Toelichting   string                 `protobuf:"bytes,2,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Reden UitstroomReden         `protobuf:"varint,1,opt,name=reden,proto3,enum=ledger.v1.UitstroomReden" json:"reden,omitempty"`
+	// Empty in events the ledger writes: the text is in vertrouwelijk.
+	Toelichting string `protobuf:"bytes,2,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,3,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Uitstroom) Reset() {
 	*x = Uitstroom{}
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1793,7 @@ func (x *Uitstroom) String() string {
 func (*Uitstroom) ProtoMessage() {}
 
 func (x *Uitstroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1806,7 @@ func (x *Uitstroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitstroom.ProtoReflect.Descriptor instead.
 func (*Uitstroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Uitstroom) GetReden() UitstroomReden {
@@ -1633,6 +1821,13 @@ func (x *Uitstroom) GetToelichting() string {
 		return x.Toelichting
 	}
 	return ""
+}
+
+func (x *Uitstroom) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
+	}
+	return nil
 }
 
 // CaseSnapshot is the state of a case as handed over at a verhuizing, so that
@@ -1654,7 +1849,7 @@ type CaseSnapshot struct {
 
 func (x *CaseSnapshot) Reset() {
 	*x = CaseSnapshot{}
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1861,7 @@ func (x *CaseSnapshot) String() string {
 func (*CaseSnapshot) ProtoMessage() {}
 
 func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1874,7 @@ func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSnapshot.ProtoReflect.Descriptor instead.
 func (*CaseSnapshot) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CaseSnapshot) GetResidentId() string {
@@ -1752,7 +1947,7 @@ type Verhuizing struct {
 
 func (x *Verhuizing) Reset() {
 	*x = Verhuizing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1959,7 @@ func (x *Verhuizing) String() string {
 func (*Verhuizing) ProtoMessage() {}
 
 func (x *Verhuizing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +1972,7 @@ func (x *Verhuizing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verhuizing.ProtoReflect.Descriptor instead.
 func (*Verhuizing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Verhuizing) GetVanGemeente() string {
@@ -1808,8 +2003,11 @@ type Correctie struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Event id of the corrected event.
 	Corrigeert string `protobuf:"bytes,1,opt,name=corrigeert,proto3" json:"corrigeert,omitempty"`
-	Reden      string `protobuf:"bytes,2,opt,name=reden,proto3" json:"reden,omitempty"`
-	Datum      *Date  `protobuf:"bytes,3,opt,name=datum,proto3" json:"datum,omitempty"`
+	// Empty in events the ledger writes: the text is in vertrouwelijk.
+	Reden string `protobuf:"bytes,2,opt,name=reden,proto3" json:"reden,omitempty"`
+	Datum *Date  `protobuf:"bytes,3,opt,name=datum,proto3" json:"datum,omitempty"`
+	// The free text (PersonalData.tekst), encrypted with the resident's key.
+	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,4,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
 	// The corrected fact; its type must be the type of the corrected event.
 	//
 	// Types that are valid to be assigned to Vervanging:
@@ -1828,7 +2026,7 @@ type Correctie struct {
 
 func (x *Correctie) Reset() {
 	*x = Correctie{}
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +2038,7 @@ func (x *Correctie) String() string {
 func (*Correctie) ProtoMessage() {}
 
 func (x *Correctie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +2051,7 @@ func (x *Correctie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correctie.ProtoReflect.Descriptor instead.
 func (*Correctie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Correctie) GetCorrigeert() string {
@@ -1873,6 +2071,13 @@ func (x *Correctie) GetReden() string {
 func (x *Correctie) GetDatum() *Date {
 	if x != nil {
 		return x.Datum
+	}
+	return nil
+}
+
+func (x *Correctie) GetVertrouwelijk() *EncryptedPersonalData {
+	if x != nil {
+		return x.Vertrouwelijk
 	}
 	return nil
 }
@@ -2010,7 +2215,7 @@ type Uren struct {
 
 func (x *Uren) Reset() {
 	*x = Uren{}
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2227,7 @@ func (x *Uren) String() string {
 func (*Uren) ProtoMessage() {}
 
 func (x *Uren) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2240,7 @@ func (x *Uren) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uren.ProtoReflect.Descriptor instead.
 func (*Uren) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Uren) GetProduct() string {
@@ -2076,7 +2281,7 @@ type ProductTarief struct {
 
 func (x *ProductTarief) Reset() {
 	*x = ProductTarief{}
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2293,7 @@ func (x *ProductTarief) String() string {
 func (*ProductTarief) ProtoMessage() {}
 
 func (x *ProductTarief) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2101,7 +2306,7 @@ func (x *ProductTarief) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductTarief.ProtoReflect.Descriptor instead.
 func (*ProductTarief) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProductTarief) GetProduct() string {
@@ -2144,7 +2349,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2361,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2374,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Budget) GetJaar() int32 {
@@ -2211,7 +2416,7 @@ type Beleid struct {
 
 func (x *Beleid) Reset() {
 	*x = Beleid{}
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2428,7 @@ func (x *Beleid) String() string {
 func (*Beleid) ProtoMessage() {}
 
 func (x *Beleid) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2441,7 @@ func (x *Beleid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleid.ProtoReflect.Descriptor instead.
 func (*Beleid) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Beleid) GetGeldigVanaf() *Date {
@@ -2287,7 +2492,7 @@ type Verdeelsleutel struct {
 
 func (x *Verdeelsleutel) Reset() {
 	*x = Verdeelsleutel{}
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2299,7 +2504,7 @@ func (x *Verdeelsleutel) String() string {
 func (*Verdeelsleutel) ProtoMessage() {}
 
 func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2312,7 +2517,7 @@ func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
 func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Verdeelsleutel) GetJaar() int32 {
@@ -2351,7 +2556,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2568,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2581,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2433,7 +2638,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
-	"\x06record\x18\x02 \x01(\tR\x06record\"\xca\x05\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xfd\x05\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -2452,30 +2657,38 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x04uren\x18\x12 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04uren\x12+\n" +
 	"\x06beleid\x18\x14 \x01(\v2\x11.ledger.v1.BeleidH\x00R\x06beleid\x12C\n" +
 	"\x0everdeelsleutel\x18\x15 \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
-	"\x0fgedeelde_kosten\x18\x16 \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\t\n" +
-	"\apayload\"\x82\x01\n" +
+	"\x0fgedeelde_kosten\x18\x16 \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKosten\x121\n" +
+	"\bvergeten\x18\x17 \x01(\v2\x13.ledger.v1.VergetenH\x00R\bvergetenB\t\n" +
+	"\apayload\"s\n" +
+	"\bVergeten\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12\x17\n" +
+	"\akey_ids\x18\x02 \x03(\tR\x06keyIds\x12-\n" +
+	"\x05reden\x18\x03 \x01(\x0e2\x17.ledger.v1.VergeetRedenR\x05reden\"\x82\x01\n" +
 	"\x15EncryptedPersonalData\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\tR\talgorithm\x12\x14\n" +
 	"\x05nonce\x18\x03 \x01(\fR\x05nonce\x12\x1e\n" +
 	"\n" +
 	"ciphertext\x18\x04 \x01(\fR\n" +
-	"ciphertext\"k\n" +
+	"ciphertext\"\x81\x01\n" +
 	"\fPersonalData\x12\x10\n" +
 	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x125\n" +
-	"\rgeboortedatum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\rgeboortedatum\"\xe3\x01\n" +
+	"\rgeboortedatum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\rgeboortedatum\x12\x14\n" +
+	"\x05tekst\x18\x04 \x01(\tR\x05tekst\"\xe3\x01\n" +
 	"\n" +
 	"Aanmelding\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x122\n" +
 	"\tdoelgroep\x18\x02 \x01(\x0e2\x14.ledger.v1.DoelgroepR\tdoelgroep\x122\n" +
 	"\tverwijzer\x18\x03 \x01(\x0e2\x14.ledger.v1.VerwijzerR\tverwijzer\x12L\n" +
-	"\x10persoonsgegevens\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\x10persoonsgegevens\"s\n" +
+	"\x10persoonsgegevens\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\x10persoonsgegevens\"\xbb\x01\n" +
 	"\x06Intake\x12&\n" +
 	"\x05trede\x18\x01 \x01(\x0e2\x10.ledger.v1.TredeR\x05trede\x12-\n" +
 	"\x12loonwaarde_procent\x18\x02 \x01(\rR\x11loonwaardeProcent\x12\x12\n" +
-	"\x04doel\x18\x03 \x01(\tR\x04doel\"\xda\x02\n" +
+	"\x04doel\x18\x03 \x01(\tR\x04doel\x12F\n" +
+	"\rvertrouwelijk\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xa2\x03\n" +
 	"\tPlaatsing\x12,\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x18.ledger.v1.PlaatsingTypeR\x04type\x12\x1c\n" +
 	"\twerkgever\x18\x02 \x01(\tR\twerkgever\x12(\n" +
@@ -2484,17 +2697,21 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x12lks_cent_per_maand\x18\x05 \x01(\x03R\x0flksCentPerMaand\x12\x18\n" +
 	"\aproduct\x18\x06 \x01(\tR\aproduct\x12>\n" +
 	"\x12geplande_einddatum\x18\a \x01(\v2\x0f.ledger.v1.DateR\x11geplandeEinddatum\x12!\n" +
-	"\freden_langer\x18\b \x01(\tR\vredenLanger\"X\n" +
+	"\freden_langer\x18\b \x01(\tR\vredenLanger\x12F\n" +
+	"\rvertrouwelijk\x18\t \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xa0\x01\n" +
 	"\x06Uitval\x12,\n" +
 	"\x05reden\x18\x01 \x01(\x0e2\x16.ledger.v1.UitvalRedenR\x05reden\x12 \n" +
-	"\vtoelichting\x18\x02 \x01(\tR\vtoelichting\"\x97\x01\n" +
+	"\vtoelichting\x18\x02 \x01(\tR\vtoelichting\x12F\n" +
+	"\rvertrouwelijk\x18\x03 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xdf\x01\n" +
 	"\x11TerugvalOpVangnet\x12#\n" +
 	"\rvan_plaatsing\x18\x01 \x01(\tR\fvanPlaatsing\x12;\n" +
 	"\fvangnet_type\x18\x02 \x01(\x0e2\x18.ledger.v1.PlaatsingTypeR\vvangnetType\x12 \n" +
-	"\vtoelichting\x18\x03 \x01(\tR\vtoelichting\"^\n" +
+	"\vtoelichting\x18\x03 \x01(\tR\vtoelichting\x12F\n" +
+	"\rvertrouwelijk\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xa6\x01\n" +
 	"\tUitstroom\x12/\n" +
 	"\x05reden\x18\x01 \x01(\x0e2\x19.ledger.v1.UitstroomRedenR\x05reden\x12 \n" +
-	"\vtoelichting\x18\x02 \x01(\tR\vtoelichting\"\x80\x03\n" +
+	"\vtoelichting\x18\x02 \x01(\tR\vtoelichting\x12F\n" +
+	"\rvertrouwelijk\x18\x03 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\x80\x03\n" +
 	"\fCaseSnapshot\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x12/\n" +
@@ -2509,13 +2726,14 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"Verhuizing\x12!\n" +
 	"\fvan_gemeente\x18\x01 \x01(\tR\vvanGemeente\x12#\n" +
 	"\rnaar_gemeente\x18\x02 \x01(\tR\fnaarGemeente\x123\n" +
-	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\xd6\x03\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\x9e\x04\n" +
 	"\tCorrectie\x12\x1e\n" +
 	"\n" +
 	"corrigeert\x18\x01 \x01(\tR\n" +
 	"corrigeert\x12\x14\n" +
 	"\x05reden\x18\x02 \x01(\tR\x05reden\x12%\n" +
-	"\x05datum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x127\n" +
+	"\x05datum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12F\n" +
+	"\rvertrouwelijk\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\x127\n" +
 	"\n" +
 	"aanmelding\x18\n" +
 	" \x01(\v2\x15.ledger.v1.AanmeldingH\x00R\n" +
@@ -2556,7 +2774,11 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x03van\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x12\n" +
 	"\x04cent\x18\x02 \x01(\x03R\x04cent\x12;\n" +
 	"\fbudgetstroom\x18\x03 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\"\n" +
-	"\fomschrijving\x18\x04 \x01(\tR\fomschrijving*\x9d\x01\n" +
+	"\fomschrijving\x18\x04 \x01(\tR\fomschrijving*i\n" +
+	"\fVergeetReden\x12\x1d\n" +
+	"\x19VERGEET_REDEN_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15VERGEET_REDEN_VERZOEK\x10\x01\x12\x1f\n" +
+	"\x1bVERGEET_REDEN_BEWAARTERMIJN\x10\x02*\x9d\x01\n" +
 	"\tDoelgroep\x12\x19\n" +
 	"\x15DOELGROEP_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rDOELGROEP_WSW\x10\x01\x12\x1a\n" +
@@ -2631,96 +2853,106 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_events_proto_rawDescData
 }
 
-var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_ledger_v1_events_proto_goTypes = []any{
-	(Doelgroep)(0),                // 0: ledger.v1.Doelgroep
-	(Verwijzer)(0),                // 1: ledger.v1.Verwijzer
-	(Trede)(0),                    // 2: ledger.v1.Trede
-	(PlaatsingType)(0),            // 3: ledger.v1.PlaatsingType
-	(UitvalReden)(0),              // 4: ledger.v1.UitvalReden
-	(UitstroomReden)(0),           // 5: ledger.v1.UitstroomReden
-	(Toestand)(0),                 // 6: ledger.v1.Toestand
-	(Budgetstroom)(0),             // 7: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),           // 8: ledger.v1.Verdeelmethode
-	(*Date)(nil),                  // 9: ledger.v1.Date
-	(*Envelope)(nil),              // 10: ledger.v1.Envelope
-	(*Bron)(nil),                  // 11: ledger.v1.Bron
-	(*Event)(nil),                 // 12: ledger.v1.Event
-	(*EncryptedPersonalData)(nil), // 13: ledger.v1.EncryptedPersonalData
-	(*PersonalData)(nil),          // 14: ledger.v1.PersonalData
-	(*Aanmelding)(nil),            // 15: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 16: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 17: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 18: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 19: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 20: ledger.v1.Uitstroom
-	(*CaseSnapshot)(nil),          // 21: ledger.v1.CaseSnapshot
-	(*Verhuizing)(nil),            // 22: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 23: ledger.v1.Correctie
-	(*Uren)(nil),                  // 24: ledger.v1.Uren
-	(*ProductTarief)(nil),         // 25: ledger.v1.ProductTarief
-	(*Budget)(nil),                // 26: ledger.v1.Budget
-	(*Beleid)(nil),                // 27: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),        // 28: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 29: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
+	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
+	(Verwijzer)(0),                // 2: ledger.v1.Verwijzer
+	(Trede)(0),                    // 3: ledger.v1.Trede
+	(PlaatsingType)(0),            // 4: ledger.v1.PlaatsingType
+	(UitvalReden)(0),              // 5: ledger.v1.UitvalReden
+	(UitstroomReden)(0),           // 6: ledger.v1.UitstroomReden
+	(Toestand)(0),                 // 7: ledger.v1.Toestand
+	(Budgetstroom)(0),             // 8: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),           // 9: ledger.v1.Verdeelmethode
+	(*Date)(nil),                  // 10: ledger.v1.Date
+	(*Envelope)(nil),              // 11: ledger.v1.Envelope
+	(*Bron)(nil),                  // 12: ledger.v1.Bron
+	(*Event)(nil),                 // 13: ledger.v1.Event
+	(*Vergeten)(nil),              // 14: ledger.v1.Vergeten
+	(*EncryptedPersonalData)(nil), // 15: ledger.v1.EncryptedPersonalData
+	(*PersonalData)(nil),          // 16: ledger.v1.PersonalData
+	(*Aanmelding)(nil),            // 17: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 18: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 19: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 20: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 21: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 22: ledger.v1.Uitstroom
+	(*CaseSnapshot)(nil),          // 23: ledger.v1.CaseSnapshot
+	(*Verhuizing)(nil),            // 24: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 25: ledger.v1.Correctie
+	(*Uren)(nil),                  // 26: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 27: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 28: ledger.v1.Budget
+	(*Beleid)(nil),                // 29: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),        // 30: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 31: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
-	9,  // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	30, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
-	11, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
-	10, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
-	15, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
-	16, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
-	17, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
-	18, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
-	19, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	20, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
-	22, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
-	23, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	24, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
-	27, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	28, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	29, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	9,  // 16: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	0,  // 17: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	1,  // 18: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	13, // 19: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	2,  // 20: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	3,  // 21: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	9,  // 22: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	4,  // 23: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	3,  // 24: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	5,  // 25: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	6,  // 26: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	0,  // 27: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 28: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	3,  // 29: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	9,  // 30: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	21, // 31: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	9,  // 32: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	15, // 33: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	16, // 34: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	17, // 35: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	18, // 36: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	19, // 37: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	20, // 38: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	24, // 39: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	9,  // 40: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	7,  // 41: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	7,  // 42: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	9,  // 43: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	25, // 44: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	26, // 45: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	8,  // 46: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	9,  // 47: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	7,  // 48: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
+	32, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
+	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
+	17, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
+	18, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
+	19, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
+	20, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
+	21, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	22, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
+	24, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
+	25, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
+	26, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	29, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	30, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	31, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	14, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
+	0,  // 17: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
+	10, // 18: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	1,  // 19: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 20: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	15, // 21: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	3,  // 22: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	15, // 23: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 24: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	10, // 25: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	15, // 26: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 27: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	15, // 28: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 29: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	15, // 30: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 31: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	15, // 32: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 33: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 34: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 35: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 36: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	10, // 37: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	23, // 38: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 39: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	15, // 40: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	17, // 41: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	18, // 42: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	19, // 43: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	20, // 44: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	21, // 45: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	22, // 46: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	26, // 47: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	10, // 48: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 49: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 50: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 51: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	27, // 52: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	28, // 53: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	9,  // 54: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	10, // 55: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 56: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	57, // [57:57] is the sub-list for method output_type
+	57, // [57:57] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -2741,8 +2973,9 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Beleid)(nil),
 		(*Event_Verdeelsleutel)(nil),
 		(*Event_GedeeldeKosten)(nil),
+		(*Event_Vergeten)(nil),
 	}
-	file_ledger_v1_events_proto_msgTypes[14].OneofWrappers = []any{
+	file_ledger_v1_events_proto_msgTypes[15].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
 		(*Correctie_Intake)(nil),
 		(*Correctie_Plaatsing)(nil),
@@ -2756,8 +2989,8 @@ func file_ledger_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   21,
+			NumEnums:      10,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

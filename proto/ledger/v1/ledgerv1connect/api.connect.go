@@ -64,6 +64,13 @@ const (
 	LedgerServiceExportSrgProcedure = "/ledger.v1.LedgerService/ExportSrg"
 	// LedgerServiceImportProcedure is the fully-qualified name of the LedgerService's Import RPC.
 	LedgerServiceImportProcedure = "/ledger.v1.LedgerService/Import"
+	// LedgerServiceFindCasesProcedure is the fully-qualified name of the LedgerService's FindCases RPC.
+	LedgerServiceFindCasesProcedure = "/ledger.v1.LedgerService/FindCases"
+	// LedgerServiceForgetResidentProcedure is the fully-qualified name of the LedgerService's
+	// ForgetResident RPC.
+	LedgerServiceForgetResidentProcedure = "/ledger.v1.LedgerService/ForgetResident"
+	// LedgerServiceInzageProcedure is the fully-qualified name of the LedgerService's Inzage RPC.
+	LedgerServiceInzageProcedure = "/ledger.v1.LedgerService/Inzage"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -102,6 +109,16 @@ type LedgerServiceClient interface {
 	// present and written again never. A refused line writes nothing, and the
 	// later lines of its case are skipped.
 	Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error)
+	// FindCases finds a resident's cases by BSN (through its pseudonym, the
+	// BSN itself is never stored) or by resident id. Each search is logged.
+	FindCases(context.Context, *connect.Request[v1.FindCasesRequest]) (*connect.Response[v1.FindCasesResponse], error)
+	// ForgetResident destroys the resident's keys: their personal data and
+	// free text can no longer be read anywhere, while history, counts and
+	// costs stay. Recorded as a Vergeten event.
+	ForgetResident(context.Context, *connect.Request[v1.ForgetResidentRequest]) (*connect.Response[v1.ForgetResidentResponse], error)
+	// Inzage lists what the ledger logged of the processing of one
+	// resident's personal data (AVG art. 15, Logboek dataverwerkingen).
+	Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -193,6 +210,24 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("Import")),
 			connect.WithClientOptions(opts...),
 		),
+		findCases: connect.NewClient[v1.FindCasesRequest, v1.FindCasesResponse](
+			httpClient,
+			baseURL+LedgerServiceFindCasesProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("FindCases")),
+			connect.WithClientOptions(opts...),
+		),
+		forgetResident: connect.NewClient[v1.ForgetResidentRequest, v1.ForgetResidentResponse](
+			httpClient,
+			baseURL+LedgerServiceForgetResidentProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("ForgetResident")),
+			connect.WithClientOptions(opts...),
+		),
+		inzage: connect.NewClient[v1.InzageRequest, v1.InzageResponse](
+			httpClient,
+			baseURL+LedgerServiceInzageProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("Inzage")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -211,6 +246,9 @@ type ledgerServiceClient struct {
 	exportKosten   *connect.Client[v1.ExportKostenRequest, v1.ExportKostenResponse]
 	exportSrg      *connect.Client[v1.ExportSrgRequest, v1.ExportSrgResponse]
 	_import        *connect.Client[v1.ImportRequest, v1.ImportResponse]
+	findCases      *connect.Client[v1.FindCasesRequest, v1.FindCasesResponse]
+	forgetResident *connect.Client[v1.ForgetResidentRequest, v1.ForgetResidentResponse]
+	inzage         *connect.Client[v1.InzageRequest, v1.InzageResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -278,6 +316,21 @@ func (c *ledgerServiceClient) Import(ctx context.Context, req *connect.Request[v
 	return c._import.CallUnary(ctx, req)
 }
 
+// FindCases calls ledger.v1.LedgerService.FindCases.
+func (c *ledgerServiceClient) FindCases(ctx context.Context, req *connect.Request[v1.FindCasesRequest]) (*connect.Response[v1.FindCasesResponse], error) {
+	return c.findCases.CallUnary(ctx, req)
+}
+
+// ForgetResident calls ledger.v1.LedgerService.ForgetResident.
+func (c *ledgerServiceClient) ForgetResident(ctx context.Context, req *connect.Request[v1.ForgetResidentRequest]) (*connect.Response[v1.ForgetResidentResponse], error) {
+	return c.forgetResident.CallUnary(ctx, req)
+}
+
+// Inzage calls ledger.v1.LedgerService.Inzage.
+func (c *ledgerServiceClient) Inzage(ctx context.Context, req *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error) {
+	return c.inzage.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -314,6 +367,16 @@ type LedgerServiceHandler interface {
 	// present and written again never. A refused line writes nothing, and the
 	// later lines of its case are skipped.
 	Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error)
+	// FindCases finds a resident's cases by BSN (through its pseudonym, the
+	// BSN itself is never stored) or by resident id. Each search is logged.
+	FindCases(context.Context, *connect.Request[v1.FindCasesRequest]) (*connect.Response[v1.FindCasesResponse], error)
+	// ForgetResident destroys the resident's keys: their personal data and
+	// free text can no longer be read anywhere, while history, counts and
+	// costs stay. Recorded as a Vergeten event.
+	ForgetResident(context.Context, *connect.Request[v1.ForgetResidentRequest]) (*connect.Response[v1.ForgetResidentResponse], error)
+	// Inzage lists what the ledger logged of the processing of one
+	// resident's personal data (AVG art. 15, Logboek dataverwerkingen).
+	Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -401,6 +464,24 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("Import")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceFindCasesHandler := connect.NewUnaryHandler(
+		LedgerServiceFindCasesProcedure,
+		svc.FindCases,
+		connect.WithSchema(ledgerServiceMethods.ByName("FindCases")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceForgetResidentHandler := connect.NewUnaryHandler(
+		LedgerServiceForgetResidentProcedure,
+		svc.ForgetResident,
+		connect.WithSchema(ledgerServiceMethods.ByName("ForgetResident")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceInzageHandler := connect.NewUnaryHandler(
+		LedgerServiceInzageProcedure,
+		svc.Inzage,
+		connect.WithSchema(ledgerServiceMethods.ByName("Inzage")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -429,6 +510,12 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceExportSrgHandler.ServeHTTP(w, r)
 		case LedgerServiceImportProcedure:
 			ledgerServiceImportHandler.ServeHTTP(w, r)
+		case LedgerServiceFindCasesProcedure:
+			ledgerServiceFindCasesHandler.ServeHTTP(w, r)
+		case LedgerServiceForgetResidentProcedure:
+			ledgerServiceForgetResidentHandler.ServeHTTP(w, r)
+		case LedgerServiceInzageProcedure:
+			ledgerServiceInzageHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -488,4 +575,16 @@ func (UnimplementedLedgerServiceHandler) ExportSrg(context.Context, *connect.Req
 
 func (UnimplementedLedgerServiceHandler) Import(context.Context, *connect.Request[v1.ImportRequest]) (*connect.Response[v1.ImportResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.Import is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) FindCases(context.Context, *connect.Request[v1.FindCasesRequest]) (*connect.Response[v1.FindCasesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.FindCases is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) ForgetResident(context.Context, *connect.Request[v1.ForgetResidentRequest]) (*connect.Response[v1.ForgetResidentResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ForgetResident is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.Inzage is not implemented"))
 }

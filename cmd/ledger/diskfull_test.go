@@ -97,7 +97,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = proc.Wait()
-	out, err := exec.Command(bin, append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json"}, flags...)...).CombinedOutput()
+	out, err := exec.Command(bin, append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json", "--bewaartermijnen", "../../deploy/bewaartermijnen.json"}, flags...)...).CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitFailed {
 		t.Fatalf("start on a full disk: %v, want exit %d; output:\n%s", err, exitFailed, out)

@@ -55,7 +55,7 @@ func launchServer(t testing.TB, data string, clk *clock.Manual, change func(*ser
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
+		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", retention: "../../deploy/bewaartermijnen.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
 		if change != nil {
 			change(&cfg)
 		}

@@ -83,7 +83,7 @@ func spawnWith(t *testing.T, bin, data string, today *ledgerv1.Date, flags ...st
 // spawnLogged is spawnWith that writes the server's log to logs.
 func spawnLogged(t *testing.T, bin, data string, today *ledgerv1.Date, logs io.Writer, flags ...string) (*exec.Cmd, string, string) {
 	t.Helper()
-	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json"}, flags...)
+	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json", "--bewaartermijnen", "../../deploy/bewaartermijnen.json"}, flags...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = logs
 	cmd.Env = append(os.Environ(), "LEDGER_TEST_TODAY="+event.FormatDate(today))

@@ -54,6 +54,7 @@ Gebruik:
   ledger toegang wie                         als wie uw sleutel u aanmeldt
   ledger client vergeet <BSN|client-id>      vernietig de persoonsgegevens van een inwoner (AVG art. 17)
   ledger client inzage <BSN|client-id>       wat er met de gegevens van een inwoner is gedaan (AVG art. 15)
+  ledger bewaartermijn uitvoeren [--droog]   vergeet wie alleen gesloten zaken heeft met een verstreken bewaartermijn
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of
@@ -108,6 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = toegangCommand(ctx, args[1:], stdout, stderr)
 	case "client":
 		err = clientCommand(ctx, args[1:], stdout, stderr)
+	case "bewaartermijn":
+		err = bewaartermijnCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}
@@ -116,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // groups are the commands whose first argument is a subcommand; each
 // subcommand has its own --help.
-var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true, "client": true}
+var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true, "client": true, "bewaartermijn": true}
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 

@@ -83,8 +83,9 @@ func TestPersonalDataNowhereInPlain(t *testing.T) {
 			t.Fatalf("the klantmanager does not read %q:\n%s", want, shown)
 		}
 	}
-	if found := mustCLI(t, addr, "case", "zoek", secrets[0]); !strings.Contains(found, anna) {
-		t.Fatalf("zoek by BSN: %s", found)
+	found, err := c.FindCases(ctx, connect.NewRequest(&ledgerv1.FindCasesRequest{Bsn: secrets[0], NaPositie: last.GetPositie()}))
+	if err != nil || len(found.Msg.GetCases()) != 1 || found.Msg.GetCases()[0].GetCaseId() != anna {
+		t.Fatalf("find by BSN: %v, %v", found, err)
 	}
 	figures := func() (*ledgerv1.CaseloadView, *ledgerv1.Beleidsview, []*ledgerv1.Kostenregel) {
 		t.Helper()

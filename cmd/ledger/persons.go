@@ -126,3 +126,44 @@ func clientInzage(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	return tw.Flush()
 }
+
+func bewaartermijnCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "uitvoeren" {
+		if len(args) > 0 && isHelp(args[0]) {
+			fmt.Fprint(stdout, groupUsage("bewaartermijn"))
+			return nil
+		}
+		return usageErrorf("ledger bewaartermijn: geef een opdracht: uitvoeren")
+	}
+	fs := newFlags("ledger bewaartermijn uitvoeren", "ledger bewaartermijn uitvoeren [--droog] [--json]\n\n"+
+		"Vergeet (rol centrum) elke inwoner van wie alle zaken gesloten zijn en de bewaartermijn verstreken is\n"+
+		"(VNG Selectielijst 2020, procestype 8: verstrekt en beëindigd 10 jaar na het einde, geweigerd 5, afgebroken 1;\n"+
+		"de termijnen staan in deploy/bewaartermijnen.json), en meldt per inwoner met een gesloten zaak wat er gebeurde.", stderr)
+	var c conn
+	c.register(fs)
+	droog := fs.Bool("droog", false, "alleen melden wat er zou gebeuren; niets vergeten")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "bewaartermijnen worden nagelopen; dit leest elke gesloten zaak...")
+	resp, err := c.client().RunRetention(ctx, connect.NewRequest(&ledgerv1.RunRetentionRequest{Droog: *droog}))
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(stdout, resp.Msg)
+	}
+	counts := map[string]int{}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT\tZAKEN\tARCHIEFACTIEDATUM\tACTIE\tTOELICHTING")
+	for _, b := range resp.Msg.GetBesluiten() {
+		counts[b.GetActie()]++
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", printable(b.GetResidentId()), len(b.GetCaseIds()), event.FormatDate(b.GetArchiefactiedatum()), b.GetActie(), b.GetToelichting())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "peildatum %s: %d vergeten, %d te vergeten, %d bewaard (open zaak), %d bewaard (termijn loopt), %d al vergeten\n",
+		event.FormatDate(resp.Msg.GetPeildatum()), counts["vergeten"], counts["te vergeten"], counts["bewaard: open zaak"], counts["bewaard: termijn loopt"], counts["al vergeten"])
+	return nil
+}

@@ -38,6 +38,9 @@ func caseShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "gemeente %s  toestand %s  revisie %d\n", s.GetGemeente(), toestanden.word(s.GetToestand().Number()), s.GetRevision())
 	fmt.Fprintf(stdout, "client %s  doelgroep %s  trede %s  loonwaarde %d%%  aangemeld %s\n",
 		printable(s.GetResidentId()), doelgroepen.word(s.GetDoelgroep().Number()), treden.word(s.GetTrede().Number()), s.GetLoonwaardeProcent(), event.FormatDate(s.GetAanmeldDatum()))
+	if d := s.GetArchiefactiedatum(); d != nil {
+		fmt.Fprintf(stdout, "gesloten: %s, persoonsgegevens te vernietigen vanaf %s\n", s.GetBewaarresultaat(), event.FormatDate(d))
+	}
 	if m.GetKetenIntact() {
 		fmt.Fprintln(stdout, "hashketen: intact")
 	} else {

@@ -35,6 +35,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
+	"github.com/gooi-vechtstreek/ledger/services/retention"
 	"github.com/gooi-vechtstreek/ledger/services/secret"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
@@ -50,6 +51,7 @@ type serveConfig struct {
 	natsURL   string
 	gemeenten string
 	srg       string
+	retention string
 	store     string
 	replicas  int
 	logJSON   bool
@@ -70,6 +72,10 @@ type serveConfig struct {
 	noSync bool
 	// minFree is the disk space kept free under the store.
 	minFree int64
+	// benchNoAccess runs without authentication, encryption and the
+	// logboek, every caller taken as a centrum user: only for the
+	// benchmark that measures what they cost. There is no flag for it.
+	benchNoAccess bool
 	// TLS for the API: certificate and key of the server, and the CA whose
 	// client certificates may authenticate (mTLS).
 	tlsCert, tlsKey, clientCA string
@@ -83,6 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.natsAddr, "nats", "127.0.0.1:4222", "adres waarop de ingebouwde NATS-server luistert (poort 0: vrije poort, -1: alleen intern)")
 	fs.StringVar(&cfg.natsURL, "nats-url", "", "gebruik een extern NATS-cluster in plaats van de ingebouwde server (bijv. nats://n1:4222,nats://n2:4222)")
 	fs.StringVar(&cfg.gemeenten, "gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten")
+	fs.StringVar(&cfg.retention, "bewaartermijnen", "deploy/bewaartermijnen.json", "databestand met de bewaartermijnen (VNG Selectielijst 2020, procestype 8)")
 	fs.StringVar(&cfg.srg, "srg", "deploy/srg.json", "databestand met de koppeling van plaatsingssoort naar CBS SRG-voorziening")
 	fs.BoolVar(&cfg.demo, "demo", false, "laad bij de eerste start een gegenereerde voorbeeldregio (drie jaar, acht deelnemers) via de import; alleen voor een eigen map zoals ./demo-data (make demo), nooit ./data")
 	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
@@ -265,6 +272,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return err
 	}
 
+	bewaar, err := retention.Load(cfg.retention)
+	if err != nil {
+		return err
+	}
 	vlt, err := openVault(cfg.data)
 	if err != nil {
 		return err
@@ -307,6 +318,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}
 	handler := &caseflow.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Policies: pol, Vault: vlt}
+	if cfg.benchNoAccess {
+		handler.Vault = nil
+	}
 	srv := &api.Server{
 		Beleid:     pol,
 		Clock:      cfg.clock,
@@ -322,6 +336,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Access:     creds,
 		Vault:      vlt,
 		Logboek:    lb,
+		Retention:  bewaar,
 		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
 			all, err := caseload.Replay(ctx, st, reg)
@@ -334,6 +349,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			// Composed as of today, exactly as the live view is.
 			return caseload.Compose(g, func(code string) *caseload.View { return all[code] }, reg, cfg.clock.Today()).Proto(caseload.BronReplay), nil
 		},
+	}
+	if cfg.benchNoAccess {
+		srv.Access, srv.Vault, srv.Logboek = nil, nil, nil
+		srv.Unauthenticated = &access.Identity{Gebruiker: "bench", Organisatie: "bench", Rol: access.Centrum}
 	}
 	mux := http.NewServeMux()
 	path, h := srv.Handler()

@@ -30,6 +30,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
+	"github.com/gooi-vechtstreek/ledger/services/retention"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/vault"
 
@@ -79,6 +80,12 @@ type Server struct {
 	// refused and nothing is logged.
 	Vault   *vault.Vault
 	Logboek *logboek.Logboek
+	// Retention are the retention periods (deploy/bewaartermijnen.json).
+	Retention *retention.Rules
+	// Unauthenticated, with Access nil, takes every caller as this
+	// identity: only for the benchmark that measures what authentication
+	// and encryption cost a command. No flag sets it.
+	Unauthenticated *access.Identity
 
 	imports importBatches
 }
@@ -225,7 +232,6 @@ func (s *Server) Record(ctx context.Context, req *connect.Request[ledgerv1.Recor
 	cmd.Actor = actor(ctx)
 	res, err := s.Cases.Handle(ctx, cmd)
 	typ := event.Type(cmd.Transition)
-	s.logWrite(ctx, cmd, res, err)
 	if err != nil {
 		cerr := s.toConnect(err)
 		s.log().Info("transition not recorded", "type", typ, "case", m.GetCaseId(), "code", cerr.Code().String(), "err", err, "took", time.Since(start))
@@ -431,6 +437,11 @@ func (s *Server) GetCase(ctx context.Context, req *connect.Request[ledgerv1.GetC
 	// has been recorded on it since; or it ended with its gemeente.
 	carried, _ := caseflow.Carried(c.State, s.Gemeenten, s.Clock.Today())
 	resp := &ledgerv1.GetCaseResponse{Case: carried.Summary(c.Revision), KetenIntact: c.ChainErr == nil}
+	if s.Retention != nil {
+		if res, due, ok := s.Retention.Decide(c.Events); ok {
+			resp.Case.Bewaarresultaat, resp.Case.Archiefactiedatum = res.Resultaat, due
+		}
+	}
 	who, _ := access.FromContext(ctx)
 	may := slices.Contains(readsPersonalData, who.Rol)
 	var sp *logboek.Span

@@ -272,8 +272,7 @@ func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *
 		u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_AL_AANWEZIG
 		return nil
 	}
-	// Logged once decided; the batch stores it with the rest of the call.
-	imp.s.logWrite(ctx, cmd, res, nil)
+
 	u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_VASTGELEGD
 	imp.queued = append(imp.queued, queuedLine{u: u, key: key, caseID: res.CaseID})
 	if imp.batch.Pending() >= importFlush {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -13,7 +15,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gooi-vechtstreek/ledger/services/access"
-	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -122,35 +123,50 @@ func (s *Server) FindCases(ctx context.Context, req *connect.Request[ledgerv1.Fi
 	if err != nil {
 		return nil, err
 	}
-	sp := s.span(ctx, logboek.Zoeken, rid, "")
 	gemeenten := s.Gemeenten.Codes()
 	if id, _ := access.FromContext(ctx); id.Rol == access.Gemeente {
 		gemeenten = s.gemeentenOf(id, ownOrArchive)
 	}
-	resp := &ledgerv1.FindCasesResponse{ResidentId: rid}
+	if err := s.waitViews(ctx, req.Msg.GetNaPositie(), gemeenten); err != nil {
+		return nil, err
+	}
+	sp := s.span(ctx, logboek.Zoeken, rid, "")
+	resp := &ledgerv1.FindCasesResponse{ResidentId: rid, Cases: s.casesOf(rid, gemeenten)}
+	if err := s.endSpan(ctx, sp, nil); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// waitViews waits until the caseload view of each of gemeenten includes
+// the store position na ("" waits for nothing).
+func (s *Server) waitViews(ctx context.Context, na string, gemeenten []string) error {
+	if na == "" {
+		return nil
+	}
+	for _, g := range gemeenten {
+		if _, err := s.fresh(ctx, na, figures{caseload: g}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// casesOf are the cases of resident rid in the views of gemeenten, by id.
+func (s *Server) casesOf(rid string, gemeenten []string) []*ledgerv1.CaseSummary {
+	var out []*ledgerv1.CaseSummary
 	seen := map[string]bool{}
 	for _, g := range gemeenten {
 		cases, _ := s.Views.Cases(g, true)
 		for _, c := range cases {
 			if c.GetResidentId() == rid && !seen[c.GetCaseId()] {
 				seen[c.GetCaseId()] = true
-				resp.Cases = append(resp.Cases, c)
+				out = append(out, c)
 			}
 		}
 	}
-	slices.SortFunc(resp.Cases, func(a, b *ledgerv1.CaseSummary) int {
-		switch {
-		case a.GetCaseId() < b.GetCaseId():
-			return -1
-		case a.GetCaseId() > b.GetCaseId():
-			return 1
-		}
-		return 0
-	})
-	if err := s.endSpan(ctx, sp, nil); err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(resp), nil
+	slices.SortFunc(out, func(a, b *ledgerv1.CaseSummary) int { return strings.Compare(a.GetCaseId(), b.GetCaseId()) })
+	return out
 }
 
 // vergetenNamespace derives the store stream of a resident's Vergeten
@@ -191,6 +207,10 @@ func (s *Server) forget(ctx context.Context, rid string, reden ledgerv1.VergeetR
 	if err != nil {
 		return nil, s.toConnect(fmt.Errorf("forget %s: %w", rid, err))
 	}
+	if len(ids) == 0 && reden == ledgerv1.VergeetReden_VERGEET_REDEN_BEWAARTERMIJN {
+		// Nothing left to destroy: a later run records nothing again.
+		return &ledgerv1.ForgetResidentResponse{ResidentId: rid}, nil
+	}
 	now := s.Clock.Now()
 	id := uuid.New()
 	ev := &ledgerv1.Event{
@@ -224,18 +244,24 @@ func (s *Server) Inzage(ctx context.Context, req *connect.Request[ledgerv1.Inzag
 	if err != nil {
 		return nil, s.toConnect(err)
 	}
-	// The inzage is itself a processing; it is logged after the list is
-	// read, so it shows in the next one.
+	// The inzage is itself a processing; it is logged after the log is
+	// read, so it shows in the next one. The writes come from the store.
 	if err := s.endSpan(ctx, s.span(ctx, logboek.Inzage, rid, ""), nil); err != nil {
 		return nil, err
 	}
 	resp := &ledgerv1.InzageResponse{ResidentId: rid}
+	written, err := s.writes(ctx, rid)
+	if err != nil {
+		return nil, s.toConnect(err)
+	}
+	resp.Verwerkingen = written
 	for _, e := range entries {
 		resp.Verwerkingen = append(resp.Verwerkingen, &ledgerv1.Verwerking{
 			TraceId: e.TraceID, SpanId: e.SpanID, Naam: e.Naam, Start: e.Start.Format("2006-01-02T15:04:05Z07:00"), Einde: e.Einde.Format("2006-01-02T15:04:05Z07:00"),
 			Status: e.Status, VerwerkingsactiviteitId: e.ActiviteitID, Verwerkingsactiviteit: e.Activiteit, Gebruiker: e.Gebruiker, Rol: e.Rol, Doel: e.Doel, CaseId: e.CaseID,
 		})
 	}
+	slices.SortStableFunc(resp.Verwerkingen, func(a, b *ledgerv1.Verwerking) int { return strings.Compare(a.GetStart(), b.GetStart()) })
 	return connect.NewResponse(resp), nil
 }
 
@@ -248,38 +274,37 @@ func persoon(m *ledgerv1.RecordRequest) *ledgerv1.PersonalData {
 	return pd
 }
 
-// logWrite logs a command that wrote personal data or free text: an
-// aanmelding with a BSN, or any text a medewerker typed. The event is
-// stored by then; a log that can not be written is reported, not undone.
-func (s *Server) logWrite(ctx context.Context, cmd caseflow.Command, res caseflow.Result, failed error) {
-	if s.Logboek == nil || (cmd.Persoon == nil && !hasText(cmd.Transition)) {
-		return
-	}
-	act := logboek.Bijwerken
-	if cmd.Transition.GetAanmelding() != nil {
-		act = logboek.Aanmelden
-	}
-	if cmd.Bron != nil {
-		act = logboek.Importeren
-	}
-	rid := res.State.ResidentID
-	if rid == "" {
-		rid = cmd.Transition.GetAanmelding().GetResidentId()
-	}
-	caseID := ""
-	if res.CaseID != uuid.Nil {
-		caseID = res.CaseID.String()
-	}
-	if err := s.endSpan(ctx, s.span(ctx, act, rid, caseID), failed); err != nil {
-		s.log().Error("write of personal data not logged", "case", caseID, "err", err)
-	}
-}
-
-func hasText(tr *ledgerv1.Event) bool {
-	for _, sp := range event.Spots(tr) {
-		if sp.Text != nil && sp.Msg.Get(sp.Text).String() != "" {
-			return true
+// writes are the processings the store itself records: every event of a
+// resident's cases says who wrote what, when, on which case. They are not
+// logged a second time (that would double the disk's work on every
+// command); the inzage lists them beside the logged reads.
+func (s *Server) writes(ctx context.Context, rid string) ([]*ledgerv1.Verwerking, error) {
+	var out []*ledgerv1.Verwerking
+	for _, c := range s.casesOf(rid, s.Gemeenten.Codes()) {
+		id, err := uuid.Parse(c.GetCaseId())
+		if err != nil {
+			continue
+		}
+		cs, err := s.Cases.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for i, ev := range cs.Events {
+			act := logboek.Bijwerken
+			switch {
+			case ev.GetEnvelope().GetBron() != nil:
+				act = logboek.Importeren
+			case ev.GetAanmelding() != nil:
+				act = logboek.Aanmelden
+			}
+			at := ev.GetEnvelope().GetRecordedAt().AsTime().UTC().Format(time.RFC3339)
+			out = append(out, &ledgerv1.Verwerking{
+				TraceId: strings.ReplaceAll(ev.GetEnvelope().GetEventId(), "-", ""), Naam: act.Naam + ": " + event.Type(ev),
+				Start: at, Einde: at, Status: "OK", VerwerkingsactiviteitId: act.ID, Verwerkingsactiviteit: act.Naam, Doel: act.Doel,
+				Gebruiker: ev.GetEnvelope().GetActor(), CaseId: c.GetCaseId(),
+				Rol: fmt.Sprintf("vastgelegd als revisie %d", cs.Records[i].Revision),
+			})
 		}
 	}
-	return false
+	return out, nil
 }

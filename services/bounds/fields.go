@@ -99,6 +99,8 @@ var Fields = map[protoreflect.FullName]Bound{
 
 	"ledger.v1.FindCasesRequest.bsn":              {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
 	"ledger.v1.FindCasesRequest.resident_id":      residentBound,
+	"ledger.v1.FindCasesRequest.na_positie":       positieBound,
+	"ledger.v1.RunRetentionRequest.na_positie":    positieBound,
 	"ledger.v1.ForgetResidentRequest.bsn":         {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},
 	"ledger.v1.ForgetResidentRequest.resident_id": residentBound,
 	"ledger.v1.InzageRequest.bsn":                 {Kind: Digits, Max: 9, Why: "een BSN van negen cijfers"},

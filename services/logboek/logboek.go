@@ -76,8 +76,8 @@ type Entry struct {
 
 // Sealer encrypts with the resident's key (services/vault does).
 type Sealer interface {
-	Seal(ctx context.Context, resident string, pd *ledgerv1.PersonalData) (*ledgerv1.EncryptedPersonalData, error)
-	Open(ctx context.Context, e *ledgerv1.EncryptedPersonalData) (*ledgerv1.PersonalData, error)
+	// SealIfKey seals with the resident's current key only, nil when none.
+	SealIfKey(ctx context.Context, resident string, pd *ledgerv1.PersonalData) (*ledgerv1.EncryptedPersonalData, error)
 }
 
 // Logboek writes and reads the log.
@@ -147,23 +147,34 @@ func (l *Logboek) Begin(act Activity, who Who, resident, caseID string, now time
 // End logs the span with the outcome failed, and waits until the log holds
 // it: a read of personal data is answered only once it is logged.
 func (s *Span) End(ctx context.Context, failed error, now time.Time) error {
-	s.e.Einde, s.e.Status = now.UTC(), "OK"
-	if failed != nil {
-		s.e.Status = "ERROR"
-	}
-	subj, err := s.l.vault.Seal(ctx, s.resident, &ledgerv1.PersonalData{Tekst: s.resident})
+	b, err := s.finish(ctx, failed, now)
 	if err != nil {
-		return fmt.Errorf("logboek: %w", err)
-	}
-	s.e.Subject = subj
-	b, err := json.Marshal(s.e)
-	if err != nil {
-		return fmt.Errorf("logboek: %w", err)
+		return err
 	}
 	if _, err := s.l.js.Publish(ctx, s.l.subject(s.resident), b); err != nil {
 		return fmt.Errorf("logboek: %w", err)
 	}
 	return nil
+}
+
+func (s *Span) finish(ctx context.Context, failed error, now time.Time) ([]byte, error) {
+	s.e.Einde, s.e.Status = now.UTC(), "OK"
+	if failed != nil {
+		s.e.Status = "ERROR"
+	}
+	// A resident without a key (forgotten, or never any personal data) is
+	// named by the keyed hash of the entry's subject only: logging a read
+	// must not make a forgotten resident a new key.
+	subj, err := s.l.vault.SealIfKey(ctx, s.resident, &ledgerv1.PersonalData{Tekst: s.resident})
+	if err != nil {
+		return nil, fmt.Errorf("logboek: %w", err)
+	}
+	s.e.Subject = subj
+	b, err := json.Marshal(s.e)
+	if err != nil {
+		return nil, fmt.Errorf("logboek: %w", err)
+	}
+	return b, nil
 }
 
 // Of returns every entry logged for resident, oldest first.

@@ -63,32 +63,48 @@ func (s *FileKeyStore) path(id string) (string, error) {
 	return filepath.Join(s.dir, dir, key), nil
 }
 
-// Key implements KeyStore.
-func (s *FileKeyStore) Key(ctx context.Context, resident string) (string, []byte, error) {
+// Current implements KeyStore.
+func (s *FileKeyStore) Current(ctx context.Context, resident string) (string, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.currentLocked(resident)
+}
+
+func (s *FileKeyStore) currentLocked(resident string) (string, []byte, error) {
 	if id, ok := s.current[resident]; ok {
 		return id, s.cache[id], nil
 	}
 	rdir := s.residentDir(resident)
-	if entries, err := os.ReadDir(rdir); err == nil {
-		for _, e := range entries {
-			if name, ok := strings.CutSuffix(e.Name(), ".key"); ok {
-				id := filepath.Base(rdir) + "." + name
-				key, err := s.unwrapFile(id)
-				if err != nil {
-					return "", nil, err
-				}
-				s.current[resident], s.cache[id] = id, key
-				return id, key, nil
+	entries, err := os.ReadDir(rdir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", nil, fmt.Errorf("key of %s: %w", resident, err)
+	}
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".key"); ok {
+			id := filepath.Base(rdir) + "." + name
+			key, err := s.unwrapFile(id)
+			if err != nil {
+				return "", nil, err
 			}
+			s.current[resident], s.cache[id] = id, key
+			return id, key, nil
 		}
+	}
+	return "", nil, fmt.Errorf("key of %s: %w", resident, ErrNoKey)
+}
+
+// Key implements KeyStore.
+func (s *FileKeyStore) Key(ctx context.Context, resident string) (string, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, key, err := s.currentLocked(resident); !errors.Is(err, ErrNoKey) {
+		return id, key, err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return "", nil, fmt.Errorf("new data key: %w", err)
 	}
-	id := filepath.Base(rdir) + "." + uuid.NewString()
+	id := filepath.Base(s.residentDir(resident)) + "." + uuid.NewString()
 	wrapped, err := wrap(s.kek, key, id)
 	if err != nil {
 		return "", nil, err
@@ -212,8 +228,14 @@ func unwrap(kek, b []byte, id string) ([]byte, error) {
 // needs it is.
 func writeDurable(path string, b []byte) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		// A new directory exists only once its parent's entry is durable.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {

@@ -41,6 +41,9 @@ type KeyStore interface {
 	// Key returns the current data key of resident and its id, creating
 	// one when the resident has none (or only destroyed ones).
 	Key(ctx context.Context, resident string) (id string, key []byte, err error)
+	// Current returns the current data key of resident and its id, never
+	// creating one: ErrNoKey when the resident has none.
+	Current(ctx context.Context, resident string) (id string, key []byte, err error)
 	// Open returns the data key with id: ErrForgotten once destroyed,
 	// ErrNoKey when it never existed.
 	Open(ctx context.Context, id string) ([]byte, error)
@@ -69,6 +72,10 @@ func (v *Vault) Seal(ctx context.Context, resident string, pd *ledgerv1.Personal
 	if err != nil {
 		return nil, fmt.Errorf("seal personal data: %w", err)
 	}
+	return seal(id, key, pd)
+}
+
+func seal(id string, key []byte, pd *ledgerv1.PersonalData) (*ledgerv1.EncryptedPersonalData, error) {
 	plain, err := proto.MarshalOptions{Deterministic: true}.Marshal(pd)
 	if err != nil {
 		return nil, fmt.Errorf("seal personal data: %w", err)
@@ -83,6 +90,20 @@ func (v *Vault) Seal(ctx context.Context, resident string, pd *ledgerv1.Personal
 	}
 	return &ledgerv1.EncryptedPersonalData{KeyId: id, Algorithm: Algorithm, Nonce: nonce,
 		Ciphertext: aead.Seal(nil, nonce, plain, []byte(id))}, nil
+}
+
+// SealIfKey is Seal with the resident's current key only: nil, without
+// error, when the resident has none (forgotten, or never any personal
+// data). What names a person must not bring a forgotten key back.
+func (v *Vault) SealIfKey(ctx context.Context, resident string, pd *ledgerv1.PersonalData) (*ledgerv1.EncryptedPersonalData, error) {
+	id, key, err := v.Keys.Current(ctx, resident)
+	if errors.Is(err, ErrNoKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("seal personal data: %w", err)
+	}
+	return seal(id, key, pd)
 }
 
 // Open decrypts e: ErrForgotten when its key is destroyed.

@@ -77,6 +77,13 @@ func TestSealOpenForget(t *testing.T) {
 		}
 		return nil
 	})
+	// What only names a forgotten resident (the logboek) makes no new key.
+	if e, err := v2.SealIfKey(ctx, "R-anna", &ledgerv1.PersonalData{Tekst: "R-anna"}); e != nil || err != nil {
+		t.Fatalf("SealIfKey after forget: %v, %v; want nothing", e, err)
+	}
+	if _, _, err := v2.Keys.Current(ctx, "R-anna"); !errors.Is(err, vault.ErrNoKey) {
+		t.Fatalf("a key appeared after forget: %v", err)
+	}
 	// A resident who comes back gets a new key; the old data stays gone.
 	e4, err := v2.Seal(ctx, "R-anna", anna)
 	if err != nil || e4.GetKeyId() == e.GetKeyId() {

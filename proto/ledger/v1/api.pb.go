@@ -80,18 +80,209 @@ func (ImportStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
 }
 
+type RunRetentionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report only; forget nothing.
+	Droog bool `protobuf:"varint,1,opt,name=droog,proto3" json:"droog,omitempty"`
+	// Read your writes: run only once every gemeente's view includes this
+	// store position.
+	NaPositie     string `protobuf:"bytes,2,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunRetentionRequest) Reset() {
+	*x = RunRetentionRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunRetentionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunRetentionRequest) ProtoMessage() {}
+
+func (x *RunRetentionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunRetentionRequest.ProtoReflect.Descriptor instead.
+func (*RunRetentionRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RunRetentionRequest) GetDroog() bool {
+	if x != nil {
+		return x.Droog
+	}
+	return false
+}
+
+func (x *RunRetentionRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
+type RunRetentionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day the periods were measured against: the server's today.
+	Peildatum     *Date            `protobuf:"bytes,1,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
+	Besluiten     []*Bewaarbesluit `protobuf:"bytes,2,rep,name=besluiten,proto3" json:"besluiten,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunRetentionResponse) Reset() {
+	*x = RunRetentionResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunRetentionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunRetentionResponse) ProtoMessage() {}
+
+func (x *RunRetentionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunRetentionResponse.ProtoReflect.Descriptor instead.
+func (*RunRetentionResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RunRetentionResponse) GetPeildatum() *Date {
+	if x != nil {
+		return x.Peildatum
+	}
+	return nil
+}
+
+func (x *RunRetentionResponse) GetBesluiten() []*Bewaarbesluit {
+	if x != nil {
+		return x.Besluiten
+	}
+	return nil
+}
+
+// Bewaarbesluit is what the retention run decided for one resident.
+type Bewaarbesluit struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	CaseIds    []string               `protobuf:"bytes,2,rep,name=case_ids,json=caseIds,proto3" json:"case_ids,omitempty"`
+	// The latest archive action date of the resident's closed cases.
+	Archiefactiedatum *Date `protobuf:"bytes,3,opt,name=archiefactiedatum,proto3" json:"archiefactiedatum,omitempty"`
+	// "vergeten", "te vergeten" (droog), "bewaard: open zaak",
+	// "bewaard: termijn loopt", "al vergeten".
+	Actie         string `protobuf:"bytes,4,opt,name=actie,proto3" json:"actie,omitempty"`
+	Toelichting   string `protobuf:"bytes,5,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Bewaarbesluit) Reset() {
+	*x = Bewaarbesluit{}
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Bewaarbesluit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Bewaarbesluit) ProtoMessage() {}
+
+func (x *Bewaarbesluit) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Bewaarbesluit.ProtoReflect.Descriptor instead.
+func (*Bewaarbesluit) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Bewaarbesluit) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *Bewaarbesluit) GetCaseIds() []string {
+	if x != nil {
+		return x.CaseIds
+	}
+	return nil
+}
+
+func (x *Bewaarbesluit) GetArchiefactiedatum() *Date {
+	if x != nil {
+		return x.Archiefactiedatum
+	}
+	return nil
+}
+
+func (x *Bewaarbesluit) GetActie() string {
+	if x != nil {
+		return x.Actie
+	}
+	return ""
+}
+
+func (x *Bewaarbesluit) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
 // A resident, by BSN or by resident id (exactly one).
 type FindCasesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Bsn           string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
-	ResidentId    string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Bsn        string                 `protobuf:"bytes,1,opt,name=bsn,proto3" json:"bsn,omitempty"`
+	ResidentId string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	// Read your writes: answer only once every gemeente's view includes this
+	// store position (as GetView's na_positie).
+	NaPositie     string `protobuf:"bytes,3,opt,name=na_positie,json=naPositie,proto3" json:"na_positie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FindCasesRequest) Reset() {
 	*x = FindCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -103,7 +294,7 @@ func (x *FindCasesRequest) String() string {
 func (*FindCasesRequest) ProtoMessage() {}
 
 func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -116,7 +307,7 @@ func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesRequest.ProtoReflect.Descriptor instead.
 func (*FindCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *FindCasesRequest) GetBsn() string {
@@ -133,6 +324,13 @@ func (x *FindCasesRequest) GetResidentId() string {
 	return ""
 }
 
+func (x *FindCasesRequest) GetNaPositie() string {
+	if x != nil {
+		return x.NaPositie
+	}
+	return ""
+}
+
 type FindCasesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ResidentId    string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
@@ -143,7 +341,7 @@ type FindCasesResponse struct {
 
 func (x *FindCasesResponse) Reset() {
 	*x = FindCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +353,7 @@ func (x *FindCasesResponse) String() string {
 func (*FindCasesResponse) ProtoMessage() {}
 
 func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +366,7 @@ func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesResponse.ProtoReflect.Descriptor instead.
 func (*FindCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *FindCasesResponse) GetResidentId() string {
@@ -196,7 +394,7 @@ type ForgetResidentRequest struct {
 
 func (x *ForgetResidentRequest) Reset() {
 	*x = ForgetResidentRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -208,7 +406,7 @@ func (x *ForgetResidentRequest) String() string {
 func (*ForgetResidentRequest) ProtoMessage() {}
 
 func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -221,7 +419,7 @@ func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentRequest.ProtoReflect.Descriptor instead.
 func (*ForgetResidentRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ForgetResidentRequest) GetBsn() string {
@@ -257,7 +455,7 @@ type ForgetResidentResponse struct {
 
 func (x *ForgetResidentResponse) Reset() {
 	*x = ForgetResidentResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -269,7 +467,7 @@ func (x *ForgetResidentResponse) String() string {
 func (*ForgetResidentResponse) ProtoMessage() {}
 
 func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -282,7 +480,7 @@ func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResidentResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ForgetResidentResponse) GetResidentId() string {
@@ -323,7 +521,7 @@ type InzageRequest struct {
 
 func (x *InzageRequest) Reset() {
 	*x = InzageRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +533,7 @@ func (x *InzageRequest) String() string {
 func (*InzageRequest) ProtoMessage() {}
 
 func (x *InzageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +546,7 @@ func (x *InzageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageRequest.ProtoReflect.Descriptor instead.
 func (*InzageRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *InzageRequest) GetBsn() string {
@@ -375,7 +573,7 @@ type InzageResponse struct {
 
 func (x *InzageResponse) Reset() {
 	*x = InzageResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +585,7 @@ func (x *InzageResponse) String() string {
 func (*InzageResponse) ProtoMessage() {}
 
 func (x *InzageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +598,7 @@ func (x *InzageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageResponse.ProtoReflect.Descriptor instead.
 func (*InzageResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *InzageResponse) GetResidentId() string {
@@ -448,7 +646,7 @@ type Verwerking struct {
 
 func (x *Verwerking) Reset() {
 	*x = Verwerking{}
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +658,7 @@ func (x *Verwerking) String() string {
 func (*Verwerking) ProtoMessage() {}
 
 func (x *Verwerking) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +671,7 @@ func (x *Verwerking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verwerking.ProtoReflect.Descriptor instead.
 func (*Verwerking) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Verwerking) GetTraceId() string {
@@ -582,7 +780,7 @@ type ImportRegel struct {
 
 func (x *ImportRegel) Reset() {
 	*x = ImportRegel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +792,7 @@ func (x *ImportRegel) String() string {
 func (*ImportRegel) ProtoMessage() {}
 
 func (x *ImportRegel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +805,7 @@ func (x *ImportRegel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRegel.ProtoReflect.Descriptor instead.
 func (*ImportRegel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ImportRegel) GetBron() string {
@@ -697,7 +895,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +907,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +920,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ImportRequest) GetSysteem() string {
@@ -769,7 +967,7 @@ type ImportUitkomst struct {
 
 func (x *ImportUitkomst) Reset() {
 	*x = ImportUitkomst{}
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +979,7 @@ func (x *ImportUitkomst) String() string {
 func (*ImportUitkomst) ProtoMessage() {}
 
 func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +992,7 @@ func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportUitkomst.ProtoReflect.Descriptor instead.
 func (*ImportUitkomst) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ImportUitkomst) GetRegel() uint64 {
@@ -858,7 +1056,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +1068,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +1081,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
@@ -949,7 +1147,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1159,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1172,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecordRequest) GetCaseId() string {
@@ -1207,7 +1405,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1417,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1430,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecordResponse) GetCaseId() string {
@@ -1293,7 +1491,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1503,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1516,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -1341,7 +1539,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1551,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1564,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetCaseResponse) GetCase() *CaseSummary {
@@ -1409,7 +1607,7 @@ type TimelineEntry struct {
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1619,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1632,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TimelineEntry) GetRevision() uint64 {
@@ -1492,15 +1690,19 @@ type CaseSummary struct {
 	PlaatsingType     PlaatsingType          `protobuf:"varint,8,opt,name=plaatsing_type,json=plaatsingType,proto3,enum=ledger.v1.PlaatsingType" json:"plaatsing_type,omitempty"`
 	AanmeldDatum      *Date                  `protobuf:"bytes,9,opt,name=aanmeld_datum,json=aanmeldDatum,proto3" json:"aanmeld_datum,omitempty"`
 	// Date of the last transition.
-	Sinds         *Date  `protobuf:"bytes,10,opt,name=sinds,proto3" json:"sinds,omitempty"`
-	Revision      uint64 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sinds    *Date  `protobuf:"bytes,10,opt,name=sinds,proto3" json:"sinds,omitempty"`
+	Revision uint64 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
+	// For a closed case (GetCase): its result after the VNG Selectielijst and
+	// the day its personal data is due for destruction.
+	Bewaarresultaat   string `protobuf:"bytes,12,opt,name=bewaarresultaat,proto3" json:"bewaarresultaat,omitempty"`
+	Archiefactiedatum *Date  `protobuf:"bytes,13,opt,name=archiefactiedatum,proto3" json:"archiefactiedatum,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CaseSummary) Reset() {
 	*x = CaseSummary{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1714,7 @@ func (x *CaseSummary) String() string {
 func (*CaseSummary) ProtoMessage() {}
 
 func (x *CaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1727,7 @@ func (x *CaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSummary.ProtoReflect.Descriptor instead.
 func (*CaseSummary) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CaseSummary) GetCaseId() string {
@@ -1605,6 +1807,20 @@ func (x *CaseSummary) GetRevision() uint64 {
 	return 0
 }
 
+func (x *CaseSummary) GetBewaarresultaat() string {
+	if x != nil {
+		return x.Bewaarresultaat
+	}
+	return ""
+}
+
+func (x *CaseSummary) GetArchiefactiedatum() *Date {
+	if x != nil {
+		return x.Archiefactiedatum
+	}
+	return nil
+}
+
 type ListCasesRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Gemeente string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
@@ -1621,7 +1837,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1849,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1862,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCasesRequest) GetGemeente() string {
@@ -1681,7 +1897,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1909,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1922,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCasesResponse) GetCases() []*CaseSummary {
@@ -1739,7 +1955,7 @@ type Achterstand struct {
 
 func (x *Achterstand) Reset() {
 	*x = Achterstand{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +1967,7 @@ func (x *Achterstand) String() string {
 func (*Achterstand) ProtoMessage() {}
 
 func (x *Achterstand) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +1980,7 @@ func (x *Achterstand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
 func (*Achterstand) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Achterstand) GetStorePositie() string {
@@ -1812,7 +2028,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1824,7 +2040,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1837,7 +2053,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -1872,7 +2088,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1884,7 +2100,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1897,7 +2113,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -1938,7 +2154,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1950,7 +2166,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1963,7 +2179,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -2050,7 +2266,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2278,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2291,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -2137,7 +2353,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2365,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2378,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -2189,7 +2405,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2201,7 +2417,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2214,7 +2430,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -2249,7 +2465,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2477,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2274,7 +2490,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -2322,7 +2538,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2550,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2563,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -2372,7 +2588,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2384,7 +2600,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2397,7 +2613,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 type ListGemeentenResponse struct {
@@ -2409,7 +2625,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2637,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2650,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -2459,7 +2675,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2471,7 +2687,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2484,7 +2700,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -2544,7 +2760,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2556,7 +2772,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2569,7 +2785,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Refusal) GetRule() string {
@@ -2619,7 +2835,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2847,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +2860,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -2689,7 +2905,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2917,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2930,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -2747,7 +2963,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2759,7 +2975,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2772,7 +2988,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -2791,7 +3007,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +3019,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +3032,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -2842,7 +3058,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +3070,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +3083,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -2933,7 +3149,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2945,7 +3161,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2958,7 +3174,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -3036,7 +3252,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3048,7 +3264,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3277,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -3093,7 +3309,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3105,7 +3321,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3118,7 +3334,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 type GetRegioResponse struct {
@@ -3131,7 +3347,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3143,7 +3359,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3156,7 +3372,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -3184,7 +3400,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3196,7 +3412,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3209,7 +3425,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -3258,7 +3474,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3270,7 +3486,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3283,7 +3499,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -3339,7 +3555,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3567,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3580,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -3409,7 +3625,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3421,7 +3637,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3434,7 +3650,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -3535,7 +3751,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3547,7 +3763,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3560,7 +3776,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -3659,7 +3875,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3671,7 +3887,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3684,7 +3900,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -3723,7 +3939,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +3951,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +3964,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -3816,7 +4032,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3828,7 +4044,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3841,7 +4057,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -3886,7 +4102,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3898,7 +4114,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3911,7 +4127,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -3970,7 +4186,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3982,7 +4198,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3995,7 +4211,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4042,7 +4258,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4054,7 +4270,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4067,7 +4283,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -4142,7 +4358,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4154,7 +4370,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4167,7 +4383,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -4209,7 +4425,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4221,7 +4437,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4234,7 +4450,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -4292,7 +4508,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4304,7 +4520,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4317,7 +4533,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -4497,7 +4713,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4509,7 +4725,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4522,7 +4738,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -4557,7 +4773,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4569,7 +4785,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4582,7 +4798,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -4614,7 +4830,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4626,7 +4842,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4639,7 +4855,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -4681,11 +4897,27 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"E\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"J\n" +
+	"\x13RunRetentionRequest\x12\x14\n" +
+	"\x05droog\x18\x01 \x01(\bR\x05droog\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x02 \x01(\tR\tnaPositie\"}\n" +
+	"\x14RunRetentionResponse\x12-\n" +
+	"\tpeildatum\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x126\n" +
+	"\tbesluiten\x18\x02 \x03(\v2\x18.ledger.v1.BewaarbesluitR\tbesluiten\"\xc2\x01\n" +
+	"\rBewaarbesluit\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12\x19\n" +
+	"\bcase_ids\x18\x02 \x03(\tR\acaseIds\x12=\n" +
+	"\x11archiefactiedatum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\x11archiefactiedatum\x12\x14\n" +
+	"\x05actie\x18\x04 \x01(\tR\x05actie\x12 \n" +
+	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\"d\n" +
 	"\x10FindCasesRequest\x12\x10\n" +
 	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x1f\n" +
 	"\vresident_id\x18\x02 \x01(\tR\n" +
-	"residentId\"b\n" +
+	"residentId\x12\x1d\n" +
+	"\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"b\n" +
 	"\x11FindCasesResponse\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x12,\n" +
@@ -4797,7 +5029,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x05event\x18\x03 \x01(\v2\x10.ledger.v1.EventR\x05event\x12+\n" +
 	"\x11gecorrigeerd_door\x18\x04 \x01(\tR\x10gecorrigeerdDoor\x129\n" +
 	"\vontsleuteld\x18\x05 \x01(\v2\x17.ledger.v1.PersonalDataR\vontsleuteld\x12*\n" +
-	"\x10persoonsgegevens\x18\x06 \x01(\tR\x10persoonsgegevens\"\xd9\x03\n" +
+	"\x10persoonsgegevens\x18\x06 \x01(\tR\x10persoonsgegevens\"\xc2\x04\n" +
 	"\vCaseSummary\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12\x1f\n" +
@@ -4811,7 +5043,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\raanmeld_datum\x18\t \x01(\v2\x0f.ledger.v1.DateR\faanmeldDatum\x12%\n" +
 	"\x05sinds\x18\n" +
 	" \x01(\v2\x0f.ledger.v1.DateR\x05sinds\x12\x1a\n" +
-	"\brevision\x18\v \x01(\x04R\brevision\"t\n" +
+	"\brevision\x18\v \x01(\x04R\brevision\x12(\n" +
+	"\x0fbewaarresultaat\x18\f \x01(\tR\x0fbewaarresultaat\x12=\n" +
+	"\x11archiefactiedatum\x18\r \x01(\v2\x0f.ledger.v1.DateR\x11archiefactiedatum\"t\n" +
 	"\x10ListCasesRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12%\n" +
 	"\x0einclude_closed\x18\x02 \x01(\bR\rincludeClosed\x12\x1d\n" +
@@ -5069,7 +5303,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x18IMPORT_STATUS_VASTGELEGD\x10\x01\x12\x1d\n" +
 	"\x19IMPORT_STATUS_AL_AANWEZIG\x10\x02\x12\x1b\n" +
 	"\x17IMPORT_STATUS_GEWEIGERD\x10\x03\x12\x1e\n" +
-	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xa7\t\n" +
+	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xf8\t\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -5086,7 +5320,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x06Import\x12\x18.ledger.v1.ImportRequest\x1a\x19.ledger.v1.ImportResponse\x12F\n" +
 	"\tFindCases\x12\x1b.ledger.v1.FindCasesRequest\x1a\x1c.ledger.v1.FindCasesResponse\x12U\n" +
 	"\x0eForgetResident\x12 .ledger.v1.ForgetResidentRequest\x1a!.ledger.v1.ForgetResidentResponse\x12=\n" +
-	"\x06Inzage\x12\x18.ledger.v1.InzageRequest\x1a\x19.ledger.v1.InzageResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\x06Inzage\x12\x18.ledger.v1.InzageRequest\x1a\x19.ledger.v1.InzageResponse\x12O\n" +
+	"\fRunRetention\x12\x1e.ledger.v1.RunRetentionRequest\x1a\x1f.ledger.v1.RunRetentionResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -5101,215 +5336,224 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
-	(*FindCasesRequest)(nil),       // 1: ledger.v1.FindCasesRequest
-	(*FindCasesResponse)(nil),      // 2: ledger.v1.FindCasesResponse
-	(*ForgetResidentRequest)(nil),  // 3: ledger.v1.ForgetResidentRequest
-	(*ForgetResidentResponse)(nil), // 4: ledger.v1.ForgetResidentResponse
-	(*InzageRequest)(nil),          // 5: ledger.v1.InzageRequest
-	(*InzageResponse)(nil),         // 6: ledger.v1.InzageResponse
-	(*Verwerking)(nil),             // 7: ledger.v1.Verwerking
-	(*ImportRegel)(nil),            // 8: ledger.v1.ImportRegel
-	(*ImportRequest)(nil),          // 9: ledger.v1.ImportRequest
-	(*ImportUitkomst)(nil),         // 10: ledger.v1.ImportUitkomst
-	(*ImportResponse)(nil),         // 11: ledger.v1.ImportResponse
-	(*RecordRequest)(nil),          // 12: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),         // 13: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),         // 14: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 15: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),          // 16: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),            // 17: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),       // 18: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 19: ledger.v1.ListCasesResponse
-	(*Achterstand)(nil),            // 20: ledger.v1.Achterstand
-	(*GetViewRequest)(nil),         // 21: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 22: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 23: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 24: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 25: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 26: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 27: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 28: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 29: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 30: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 31: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 32: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 33: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 34: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 35: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 36: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 37: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 38: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 39: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 40: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 41: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 42: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 43: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 44: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 45: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 46: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 47: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 48: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 49: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 50: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 51: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 52: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 53: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 54: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 55: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 56: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 57: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 58: ledger.v1.SrgTelling
-	(VergeetReden)(0),              // 59: ledger.v1.VergeetReden
-	(*Date)(nil),                   // 60: ledger.v1.Date
-	(*Aanmelding)(nil),             // 61: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 62: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 63: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 64: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 65: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 66: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 67: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 68: ledger.v1.Correctie
-	(*Uren)(nil),                   // 69: ledger.v1.Uren
-	(Toestand)(0),                  // 70: ledger.v1.Toestand
-	(*Event)(nil),                  // 71: ledger.v1.Event
-	(*PersonalData)(nil),           // 72: ledger.v1.PersonalData
-	(Doelgroep)(0),                 // 73: ledger.v1.Doelgroep
-	(Trede)(0),                     // 74: ledger.v1.Trede
-	(PlaatsingType)(0),             // 75: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 76: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 77: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 78: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 79: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 80: ledger.v1.Verdeelmethode
+	(*RunRetentionRequest)(nil),    // 1: ledger.v1.RunRetentionRequest
+	(*RunRetentionResponse)(nil),   // 2: ledger.v1.RunRetentionResponse
+	(*Bewaarbesluit)(nil),          // 3: ledger.v1.Bewaarbesluit
+	(*FindCasesRequest)(nil),       // 4: ledger.v1.FindCasesRequest
+	(*FindCasesResponse)(nil),      // 5: ledger.v1.FindCasesResponse
+	(*ForgetResidentRequest)(nil),  // 6: ledger.v1.ForgetResidentRequest
+	(*ForgetResidentResponse)(nil), // 7: ledger.v1.ForgetResidentResponse
+	(*InzageRequest)(nil),          // 8: ledger.v1.InzageRequest
+	(*InzageResponse)(nil),         // 9: ledger.v1.InzageResponse
+	(*Verwerking)(nil),             // 10: ledger.v1.Verwerking
+	(*ImportRegel)(nil),            // 11: ledger.v1.ImportRegel
+	(*ImportRequest)(nil),          // 12: ledger.v1.ImportRequest
+	(*ImportUitkomst)(nil),         // 13: ledger.v1.ImportUitkomst
+	(*ImportResponse)(nil),         // 14: ledger.v1.ImportResponse
+	(*RecordRequest)(nil),          // 15: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),         // 16: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),         // 17: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 18: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),          // 19: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),            // 20: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),       // 21: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 22: ledger.v1.ListCasesResponse
+	(*Achterstand)(nil),            // 23: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),         // 24: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 25: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 26: ledger.v1.CaseloadView
+	(*Herindeling)(nil),            // 27: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 28: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 29: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 30: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 31: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 32: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 33: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 34: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 35: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 36: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 37: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 38: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 39: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 40: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 41: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 42: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 43: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 44: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 45: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 46: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 47: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 48: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 49: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 50: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 51: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 52: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 53: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 54: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 55: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 56: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 57: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 58: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 59: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 60: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 61: ledger.v1.SrgTelling
+	(*Date)(nil),                   // 62: ledger.v1.Date
+	(VergeetReden)(0),              // 63: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),             // 64: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 65: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 66: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 67: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 68: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 69: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 70: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 71: ledger.v1.Correctie
+	(*Uren)(nil),                   // 72: ledger.v1.Uren
+	(Toestand)(0),                  // 73: ledger.v1.Toestand
+	(*Event)(nil),                  // 74: ledger.v1.Event
+	(*PersonalData)(nil),           // 75: ledger.v1.PersonalData
+	(Doelgroep)(0),                 // 76: ledger.v1.Doelgroep
+	(Trede)(0),                     // 77: ledger.v1.Trede
+	(PlaatsingType)(0),             // 78: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 79: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 80: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 81: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 82: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 83: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	17,  // 0: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	59,  // 1: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
-	7,   // 2: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
-	12,  // 3: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	33,  // 4: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	38,  // 5: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
-	8,   // 6: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
-	0,   // 7: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
-	10,  // 8: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	60,  // 9: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	60,  // 10: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	61,  // 11: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	62,  // 12: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	63,  // 13: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	64,  // 14: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	65,  // 15: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	66,  // 16: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	67,  // 17: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	68,  // 18: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	69,  // 19: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	70,  // 20: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	60,  // 21: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
-	17,  // 22: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	16,  // 23: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	71,  // 24: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	72,  // 25: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	70,  // 26: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	73,  // 27: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	74,  // 28: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	75,  // 29: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	60,  // 30: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	60,  // 31: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	17,  // 32: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	20,  // 33: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	23,  // 34: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	20,  // 35: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	25,  // 36: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	26,  // 37: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	27,  // 38: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	24,  // 39: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	60,  // 40: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	70,  // 41: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	73,  // 42: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	28,  // 43: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	28,  // 44: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	31,  // 45: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	60,  // 46: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	60,  // 47: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	70,  // 48: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	76,  // 49: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	37,  // 50: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	76,  // 51: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	60,  // 52: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	60,  // 53: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	77,  // 54: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	78,  // 55: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	42,  // 56: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	42,  // 57: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	71,  // 58: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	45,  // 59: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	20,  // 60: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	60,  // 61: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	46,  // 62: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	46,  // 63: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	52,  // 64: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	52,  // 65: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	24,  // 66: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	60,  // 67: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	47,  // 68: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	47,  // 69: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	47,  // 70: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	47,  // 71: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	48,  // 72: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	49,  // 73: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	51,  // 74: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	50,  // 75: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	60,  // 76: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	60,  // 77: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	79,  // 78: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	55,  // 79: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	20,  // 80: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	79,  // 81: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	60,  // 82: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	60,  // 83: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	80,  // 84: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	58,  // 85: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	20,  // 86: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	12,  // 87: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	14,  // 88: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	18,  // 89: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	21,  // 90: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	29,  // 91: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	33,  // 92: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	35,  // 93: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	38,  // 94: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	40,  // 95: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	43,  // 96: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	53,  // 97: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	56,  // 98: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	9,   // 99: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	1,   // 100: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	3,   // 101: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	5,   // 102: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	13,  // 103: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	15,  // 104: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	19,  // 105: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	22,  // 106: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	30,  // 107: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	34,  // 108: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	36,  // 109: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	39,  // 110: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	41,  // 111: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	44,  // 112: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	54,  // 113: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	57,  // 114: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	11,  // 115: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	2,   // 116: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	4,   // 117: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	6,   // 118: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	103, // [103:119] is the sub-list for method output_type
-	87,  // [87:103] is the sub-list for method input_type
-	87,  // [87:87] is the sub-list for extension type_name
-	87,  // [87:87] is the sub-list for extension extendee
-	0,   // [0:87] is the sub-list for field type_name
+	62,  // 0: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	3,   // 1: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
+	62,  // 2: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	20,  // 3: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	63,  // 4: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	10,  // 5: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
+	15,  // 6: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
+	36,  // 7: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	41,  // 8: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	11,  // 9: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
+	0,   // 10: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
+	13,  // 11: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
+	62,  // 12: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	62,  // 13: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	64,  // 14: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	65,  // 15: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	66,  // 16: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	67,  // 17: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	68,  // 18: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	69,  // 19: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	70,  // 20: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	71,  // 21: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	72,  // 22: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	73,  // 23: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	62,  // 24: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	20,  // 25: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	19,  // 26: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	74,  // 27: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	75,  // 28: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	73,  // 29: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	76,  // 30: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	77,  // 31: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	78,  // 32: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	62,  // 33: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	62,  // 34: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	62,  // 35: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	20,  // 36: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	23,  // 37: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 38: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	23,  // 39: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 40: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	29,  // 41: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	30,  // 42: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	27,  // 43: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	62,  // 44: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	73,  // 45: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	76,  // 46: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	31,  // 47: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	31,  // 48: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	34,  // 49: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	62,  // 50: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	62,  // 51: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	73,  // 52: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	79,  // 53: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	40,  // 54: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	79,  // 55: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	62,  // 56: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	62,  // 57: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	80,  // 58: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	81,  // 59: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	45,  // 60: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	45,  // 61: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	74,  // 62: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	48,  // 63: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	23,  // 64: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	62,  // 65: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	49,  // 66: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	49,  // 67: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	55,  // 68: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	55,  // 69: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	27,  // 70: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	62,  // 71: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	50,  // 72: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	50,  // 73: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	50,  // 74: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	50,  // 75: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	51,  // 76: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	52,  // 77: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	54,  // 78: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	53,  // 79: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	62,  // 80: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	62,  // 81: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	82,  // 82: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	58,  // 83: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	23,  // 84: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	82,  // 85: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	62,  // 86: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	62,  // 87: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	83,  // 88: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	61,  // 89: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	23,  // 90: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	15,  // 91: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	17,  // 92: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	21,  // 93: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	24,  // 94: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	32,  // 95: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	36,  // 96: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	38,  // 97: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	41,  // 98: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	43,  // 99: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	46,  // 100: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	56,  // 101: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	59,  // 102: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	12,  // 103: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	4,   // 104: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	6,   // 105: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	8,   // 106: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	1,   // 107: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	16,  // 108: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	18,  // 109: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	22,  // 110: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	25,  // 111: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	33,  // 112: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	37,  // 113: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	39,  // 114: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	42,  // 115: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	44,  // 116: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	47,  // 117: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	57,  // 118: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	60,  // 119: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	14,  // 120: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	5,   // 121: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	7,   // 122: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	9,   // 123: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	2,   // 124: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	108, // [108:125] is the sub-list for method output_type
+	91,  // [91:108] is the sub-list for method input_type
+	91,  // [91:91] is the sub-list for extension type_name
+	91,  // [91:91] is the sub-list for extension extendee
+	0,   // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -5318,12 +5562,12 @@ func file_ledger_v1_api_proto_init() {
 		return
 	}
 	file_ledger_v1_events_proto_init()
-	file_ledger_v1_api_proto_msgTypes[7].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[10].OneofWrappers = []any{
 		(*ImportRegel_Record)(nil),
 		(*ImportRegel_Beleid)(nil),
 		(*ImportRegel_Regio)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[11].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[14].OneofWrappers = []any{
 		(*RecordRequest_Aanmelding)(nil),
 		(*RecordRequest_Intake)(nil),
 		(*RecordRequest_Plaatsing)(nil),
@@ -5334,7 +5578,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[37].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[40].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -5344,7 +5588,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   58,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -71,6 +71,9 @@ const (
 	LedgerServiceForgetResidentProcedure = "/ledger.v1.LedgerService/ForgetResident"
 	// LedgerServiceInzageProcedure is the fully-qualified name of the LedgerService's Inzage RPC.
 	LedgerServiceInzageProcedure = "/ledger.v1.LedgerService/Inzage"
+	// LedgerServiceRunRetentionProcedure is the fully-qualified name of the LedgerService's
+	// RunRetention RPC.
+	LedgerServiceRunRetentionProcedure = "/ledger.v1.LedgerService/RunRetention"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -119,6 +122,10 @@ type LedgerServiceClient interface {
 	// Inzage lists what the ledger logged of the processing of one
 	// resident's personal data (AVG art. 15, Logboek dataverwerkingen).
 	Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error)
+	// RunRetention forgets every resident all of whose cases are closed and
+	// past their retention period (deploy/bewaartermijnen.json), and reports
+	// for each resident with a closed case what it did and why.
+	RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -228,6 +235,12 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("Inzage")),
 			connect.WithClientOptions(opts...),
 		),
+		runRetention: connect.NewClient[v1.RunRetentionRequest, v1.RunRetentionResponse](
+			httpClient,
+			baseURL+LedgerServiceRunRetentionProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("RunRetention")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -249,6 +262,7 @@ type ledgerServiceClient struct {
 	findCases      *connect.Client[v1.FindCasesRequest, v1.FindCasesResponse]
 	forgetResident *connect.Client[v1.ForgetResidentRequest, v1.ForgetResidentResponse]
 	inzage         *connect.Client[v1.InzageRequest, v1.InzageResponse]
+	runRetention   *connect.Client[v1.RunRetentionRequest, v1.RunRetentionResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -331,6 +345,11 @@ func (c *ledgerServiceClient) Inzage(ctx context.Context, req *connect.Request[v
 	return c.inzage.CallUnary(ctx, req)
 }
 
+// RunRetention calls ledger.v1.LedgerService.RunRetention.
+func (c *ledgerServiceClient) RunRetention(ctx context.Context, req *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error) {
+	return c.runRetention.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -377,6 +396,10 @@ type LedgerServiceHandler interface {
 	// Inzage lists what the ledger logged of the processing of one
 	// resident's personal data (AVG art. 15, Logboek dataverwerkingen).
 	Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error)
+	// RunRetention forgets every resident all of whose cases are closed and
+	// past their retention period (deploy/bewaartermijnen.json), and reports
+	// for each resident with a closed case what it did and why.
+	RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -482,6 +505,12 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("Inzage")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceRunRetentionHandler := connect.NewUnaryHandler(
+		LedgerServiceRunRetentionProcedure,
+		svc.RunRetention,
+		connect.WithSchema(ledgerServiceMethods.ByName("RunRetention")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -516,6 +545,8 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceForgetResidentHandler.ServeHTTP(w, r)
 		case LedgerServiceInzageProcedure:
 			ledgerServiceInzageHandler.ServeHTTP(w, r)
+		case LedgerServiceRunRetentionProcedure:
+			ledgerServiceRunRetentionHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -587,4 +618,8 @@ func (UnimplementedLedgerServiceHandler) ForgetResident(context.Context, *connec
 
 func (UnimplementedLedgerServiceHandler) Inzage(context.Context, *connect.Request[v1.InzageRequest]) (*connect.Response[v1.InzageResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.Inzage is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.RunRetention is not implemented"))
 }

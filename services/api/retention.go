@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/retention"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// RunRetention forgets the residents whose cases are all closed and past
+// their retention period.
+func (s *Server) RunRetention(ctx context.Context, req *connect.Request[ledgerv1.RunRetentionRequest]) (*connect.Response[ledgerv1.RunRetentionResponse], error) {
+	if s.Retention == nil || s.Vault == nil {
+		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("deze server heeft geen bewaartermijnen (deploy/bewaartermijnen.json) of geen sleutelopslag"))
+	}
+	if err := s.waitViews(ctx, req.Msg.GetNaPositie(), s.Gemeenten.Codes()); err != nil {
+		return nil, err
+	}
+	today := s.Clock.Today()
+	byResident := map[string][]string{}
+	for _, g := range s.Gemeenten.Codes() {
+		cases, _ := s.Views.Cases(g, true)
+		for _, c := range cases {
+			if rid := c.GetResidentId(); rid != "" && !slices.Contains(byResident[rid], c.GetCaseId()) {
+				byResident[rid] = append(byResident[rid], c.GetCaseId())
+			}
+		}
+	}
+	residents := make([]string, 0, len(byResident))
+	for rid := range byResident {
+		residents = append(residents, rid)
+	}
+	slices.Sort(residents)
+	resp := &ledgerv1.RunRetentionResponse{Peildatum: today}
+	for _, rid := range residents {
+		b, err := s.retain(ctx, rid, byResident[rid], today, req.Msg.GetDroog())
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			resp.Besluiten = append(resp.Besluiten, b)
+		}
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// retain decides for one resident: nil when none of their cases is closed.
+func (s *Server) retain(ctx context.Context, rid string, caseIDs []string, today *ledgerv1.Date, droog bool) (*ledgerv1.Bewaarbesluit, error) {
+	slices.Sort(caseIDs)
+	b := &ledgerv1.Bewaarbesluit{ResidentId: rid, CaseIds: caseIDs}
+	open, closed := 0, 0
+	for _, id := range caseIDs {
+		cid, err := uuid.Parse(id)
+		if err != nil {
+			continue
+		}
+		c, err := s.Cases.Load(ctx, cid)
+		if err != nil {
+			return nil, s.toConnect(fmt.Errorf("retention of %s: %w", rid, err))
+		}
+		_, due, ok := s.Retention.Decide(c.Events)
+		if !ok {
+			open++
+			continue
+		}
+		closed++
+		if b.Archiefactiedatum == nil || event.DateTime(due).After(event.DateTime(b.Archiefactiedatum)) {
+			b.Archiefactiedatum = due
+		}
+	}
+	switch {
+	case closed == 0:
+		return nil, nil
+	case open > 0:
+		b.Actie, b.Toelichting = "bewaard: open zaak", fmt.Sprintf("%d van de %d zaken zijn nog open; de sleutel hoort bij de inwoner, niet bij één zaak", open, len(caseIDs))
+		return b, nil
+	case !retention.DueBy(b.Archiefactiedatum, today):
+		b.Actie, b.Toelichting = "bewaard: termijn loopt", "te vernietigen vanaf "+event.FormatDate(b.Archiefactiedatum)
+		return b, nil
+	case droog:
+		b.Actie, b.Toelichting = "te vergeten", "de bewaartermijn is verstreken op "+event.FormatDate(b.Archiefactiedatum)
+		return b, nil
+	}
+	res, err := s.forget(ctx, rid, ledgerv1.VergeetReden_VERGEET_REDEN_BEWAARTERMIJN)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.GetKeyIds()) == 0 {
+		b.Actie, b.Toelichting = "al vergeten", "geen sleutels meer"
+		return b, nil
+	}
+	b.Actie, b.Toelichting = "vergeten", fmt.Sprintf("%d sleutel(s) vernietigd, gebeurtenis %s", len(res.GetKeyIds()), res.GetEventId())
+	return b, nil
+}

@@ -165,3 +165,16 @@ func TestClientCertificate(t *testing.T) {
 		t.Fatalf("a revoked certificate: %v", err)
 	}
 }
+
+// TestTLSFlagsNeedACertificate: a key or a client CA without a server
+// certificate would leave the API on plain HTTP; the start refuses.
+func TestTLSFlagsNeedACertificate(t *testing.T) {
+	for _, flag := range []string{"--tls-key", "--client-ca"} {
+		var out, errb strings.Builder
+		code := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1",
+			"--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json", "--bewaartermijnen", "../../deploy/bewaartermijnen.json", flag, "x.pem"}, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), "--tls-cert") {
+			t.Errorf("serve %s without --tls-cert: exit %d, %q", flag, code, errb.String())
+		}
+	}
+}

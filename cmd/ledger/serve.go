@@ -366,6 +366,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return fmt.Errorf("API listen %s: %w", cfg.http, err)
 	}
 	scheme := "http"
+	if cfg.tlsCert == "" && (cfg.tlsKey != "" || cfg.clientCA != "") {
+		ln.Close()
+		return usageErrorf("--tls-key en --client-ca werken alleen met --tls-cert; zonder zou de API onversleuteld luisteren")
+	}
 	if cfg.tlsCert != "" {
 		tc, err := apiTLS(cfg)
 		if err != nil {
@@ -380,7 +384,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	// front (a reverse proxy) anywhere else.
 	protocols.SetUnencryptedHTTP2(true)
 	protocols.SetHTTP2(true) // gRPC over TLS, with --tls-cert
-	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
+	// ReadTimeout bounds a whole request body: the largest (an import call
+	// of 8 MiB) arrives well within it on any working link.
+	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

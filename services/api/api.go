@@ -200,7 +200,11 @@ var figureProcedures = map[string]bool{
 func oneFigureAtATime(h http.Handler) http.Handler {
 	turn := make(chan struct{}, 1)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !figureProcedures[r.URL.Path] {
+		// A caller who is not authenticated is refused without waiting
+		// for, or holding, the turn: a slow body of theirs must not stall
+		// every dashboard.
+		_, refused := r.Context().Value(authErrKey{}).(error)
+		if !figureProcedures[r.URL.Path] || refused {
 			h.ServeHTTP(w, r)
 			return
 		}

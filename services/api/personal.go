@@ -299,10 +299,9 @@ func (s *Server) writes(ctx context.Context, rid string) ([]*ledgerv1.Verwerking
 			}
 			at := ev.GetEnvelope().GetRecordedAt().AsTime().UTC().Format(time.RFC3339)
 			out = append(out, &ledgerv1.Verwerking{
-				TraceId: strings.ReplaceAll(ev.GetEnvelope().GetEventId(), "-", ""), Naam: act.Naam + ": " + event.Type(ev),
+				TraceId: strings.ReplaceAll(ev.GetEnvelope().GetEventId(), "-", ""), Naam: fmt.Sprintf("%s: %s (revisie %d)", act.Naam, event.Type(ev), cs.Records[i].Revision),
 				Start: at, Einde: at, Status: "OK", VerwerkingsactiviteitId: act.ID, Verwerkingsactiviteit: act.Naam, Doel: act.Doel,
 				Gebruiker: ev.GetEnvelope().GetActor(), CaseId: c.GetCaseId(),
-				Rol: fmt.Sprintf("vastgelegd als revisie %d", cs.Records[i].Revision),
 			})
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/retention"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -21,7 +22,20 @@ func (s *Server) RunRetention(ctx context.Context, req *connect.Request[ledgerv1
 	if s.Retention == nil || s.Vault == nil {
 		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("deze server heeft geen bewaartermijnen (deploy/bewaartermijnen.json) of geen sleutelopslag"))
 	}
-	if err := s.waitViews(ctx, req.Msg.GetNaPositie(), s.Gemeenten.Codes()); err != nil {
+	// Decide on every case the store holds now, not on what the caller
+	// last saw: a case the views do not show yet would be forgotten with
+	// the rest of its resident.
+	na := req.Msg.GetNaPositie()
+	if h, ok := s.Store.(interface {
+		Head(context.Context) (store.Position, error)
+	}); ok {
+		head, err := h.Head(ctx)
+		if err != nil {
+			return nil, s.toConnect(err)
+		}
+		na = head.String()
+	}
+	if err := s.waitViews(ctx, na, s.Gemeenten.Codes()); err != nil {
 		return nil, err
 	}
 	today := s.Clock.Today()

@@ -356,10 +356,11 @@ func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c 
 // recorded returns the result of cmd's event if the case holds it: a
 // retry. The event id of another command (another digest) is a refusal.
 func (c *Case) recorded(cmd Command, digest []byte) (Result, bool, error) {
+	legacy := legacyDigest(cmd)
 	id := cmd.EventID
 	for i, rec := range c.Records {
 		if rec.ID == id {
-			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, digest) {
+			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, digest) && !bytes.Equal(d, legacy) {
 				return Result{}, false, refuse(c.State, RuleEventIDHergebruikt, "event-id %s is al gebruikt voor een andere opgave (%s, revisie %d); een nieuwe opgave krijgt een nieuwe event-id, alleen een herhaling van precies dezelfde opgave houdt de oude", id, rec.Type, rec.Revision)
 			}
 			caseID, _ := uuid.Parse(c.State.CaseID)

@@ -70,6 +70,21 @@ func (h *Handler) seal(ctx context.Context, ev *ledgerv1.Event, resident string,
 	return nil
 }
 
+// legacyDigest is the command_digest events had before personal data and
+// free text were encrypted: a plain hash of the whole command. A retry or a
+// re-import of such an event must still be recognised as one.
+func legacyDigest(cmd Command) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&ledgerv1.Event{
+		Envelope: &ledgerv1.Envelope{CaseId: cmd.NewCaseID.String(), Gemeente: cmd.Gemeente, OccurredOn: cmd.Datum, Bron: cmd.Bron},
+		Payload:  cmd.Transition.GetPayload(),
+	})
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
 // digest is the command_digest of cmd: what its caller asked, before the
 // ledger decided or filled in anything. A retry gives the same digest;
 // another command that reuses the event id does not. Personal data and free

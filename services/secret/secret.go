@@ -45,5 +45,14 @@ func LoadOrCreate(path string, size int) ([]byte, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("secret %s: %w", path, err)
 	}
+	// The file exists after a power cut only once its directory entry is
+	// on disk: what it protects (wrapped keys, hashes) may be by then.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		serr := d.Sync()
+		d.Close()
+		if serr != nil {
+			return nil, fmt.Errorf("secret %s: %w", path, serr)
+		}
+	}
 	return v, nil
 }

@@ -83,6 +83,9 @@ func (s *FileKeyStore) currentLocked(resident string) (string, []byte, error) {
 		if name, ok := strings.CutSuffix(e.Name(), ".key"); ok {
 			id := filepath.Base(rdir) + "." + name
 			key, err := s.unwrapFile(id)
+			if errors.Is(err, ErrForgotten) {
+				continue // a forget that a crash interrupted; Forget finishes it
+			}
 			if err != nil {
 				return "", nil, err
 			}
@@ -110,7 +113,7 @@ func (s *FileKeyStore) Key(ctx context.Context, resident string) (string, []byte
 		return "", nil, err
 	}
 	p, _ := s.path(id)
-	if err := writeDurable(p+".key", wrapped); err != nil {
+	if err := writeAtomic(p+".key", wrapped); err != nil {
 		return "", nil, fmt.Errorf("new data key: %w", err)
 	}
 	s.current[resident], s.cache[id] = id, key
@@ -137,11 +140,13 @@ func (s *FileKeyStore) unwrapFile(id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The marker first: a forget interrupted by a crash may have left the
+	// key file, which then must not open.
+	if _, gone := os.Stat(p + ".vergeten"); gone == nil {
+		return nil, fmt.Errorf("key %s: %w", id, ErrForgotten)
+	}
 	b, err := os.ReadFile(p + ".key")
 	if errors.Is(err, os.ErrNotExist) {
-		if _, gone := os.Stat(p + ".vergeten"); gone == nil {
-			return nil, fmt.Errorf("key %s: %w", id, ErrForgotten)
-		}
 		return nil, fmt.Errorf("key %s: %w", id, ErrNoKey)
 	}
 	if err != nil {
@@ -170,6 +175,10 @@ func (s *FileKeyStore) Forget(ctx context.Context, resident string) ([]string, e
 		}
 		id := filepath.Base(rdir) + "." + name
 		p := filepath.Join(rdir, e.Name())
+		// Out of memory before anything can fail: from here on the key is
+		// not handed out again, whatever happens on disk.
+		delete(s.cache, id)
+		delete(s.current, resident)
 		// The marker first: a crash after it leaves a key that is already
 		// refused as forgotten on the next try.
 		if err := writeDurable(filepath.Join(rdir, name+".vergeten"), nil); err != nil {
@@ -221,6 +230,22 @@ func unwrap(kek, b []byte, id string) ([]byte, error) {
 		return nil, fmt.Errorf("key %s: %w", id, ErrCorrupt)
 	}
 	return key, nil
+}
+
+// writeAtomic writes b to path through a temporary file, so that a crash
+// or a full disk leaves the whole file or none: a partial key file would
+// block its resident for good.
+func writeAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := writeDurable(path+".tmp", b); err != nil {
+		os.Remove(path + ".tmp")
+		return err
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		os.Remove(path + ".tmp")
+		return err
+	}
+	return syncDir(dir)
 }
 
 // writeDurable writes b to path (new, mode 0600) and makes it and its

@@ -157,3 +157,31 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestInterruptedForget: a forget that a crash stopped after its marker,
+// before the key file went, refuses the key as forgotten all the same, and
+// the resident's next personal data gets a new key.
+func TestInterruptedForget(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	v := newVault(t, dir)
+	e, err := v.Seal(ctx, "R-anna", anna)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirName, key, _ := strings.Cut(e.GetKeyId(), ".")
+	if err := os.WriteFile(filepath.Join(dir, dirName, key+".vergeten"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	after := newVault(t, dir) // the restart
+	if _, err := after.Open(ctx, e); !errors.Is(err, vault.ErrForgotten) {
+		t.Fatalf("open after an interrupted forget: %v; want ErrForgotten", err)
+	}
+	if got, _ := after.SealIfKey(ctx, "R-anna", anna); got != nil {
+		t.Fatal("a half-forgotten key is still the resident's current key")
+	}
+	e2, err := after.Seal(ctx, "R-anna", anna)
+	if err != nil || e2.GetKeyId() == e.GetKeyId() {
+		t.Fatalf("new data after an interrupted forget: %v, %v", e2.GetKeyId(), err)
+	}
+}

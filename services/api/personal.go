@@ -186,7 +186,7 @@ func (s *Server) ForgetResident(ctx context.Context, req *connect.Request[ledger
 	if reden == ledgerv1.VergeetReden_VERGEET_REDEN_UNSPECIFIED {
 		reden = ledgerv1.VergeetReden_VERGEET_REDEN_VERZOEK
 	}
-	res, err := s.forget(ctx, rid, reden)
+	res, err := s.forget(ctx, rid, reden, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -196,14 +196,25 @@ func (s *Server) ForgetResident(ctx context.Context, req *connect.Request[ledger
 // forget destroys rid's keys first and then records the Vergeten event: a
 // failure between the two leaves the person forgotten and the call to be
 // repeated, which records the event then (no keys are left to list).
-func (s *Server) forget(ctx context.Context, rid string, reden ledgerv1.VergeetReden) (*ledgerv1.ForgetResidentResponse, error) {
+func (s *Server) forget(ctx context.Context, rid string, reden ledgerv1.VergeetReden, since *uint64) (*ledgerv1.ForgetResidentResponse, error) {
 	sp := s.span(ctx, logboek.Vergeten, rid, "")
 	// The log entry is written while the key still opens: it names the
 	// resident for the log, which forgetting then makes unreadable too.
 	if err := s.endSpan(ctx, sp, nil); err != nil {
 		return nil, err
 	}
-	ids, err := s.Vault.Keys.Forget(ctx, rid)
+	var (
+		ids []string
+		err error
+	)
+	if since != nil {
+		ids, err = s.Vault.ForgetIfUnused(ctx, rid, *since)
+	} else {
+		ids, err = s.Vault.Forget(ctx, rid)
+	}
+	if errors.Is(err, vault.ErrInUse) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, s.toConnect(fmt.Errorf("forget %s: %w", rid, err))
 	}

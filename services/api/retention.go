@@ -12,6 +12,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/retention"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/vault"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -22,6 +23,8 @@ func (s *Server) RunRetention(ctx context.Context, req *connect.Request[ledgerv1
 	if s.Retention == nil || s.Vault == nil {
 		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("deze server heeft geen bewaartermijnen (deploy/bewaartermijnen.json) of geen sleutelopslag"))
 	}
+	// Seals from here on keep their resident: see ForgetIfUnused.
+	gen := s.Vault.Generation()
 	// Decide on every case the store holds now, not on what the caller
 	// last saw: a case the views do not show yet would be forgotten with
 	// the rest of its resident.
@@ -55,7 +58,7 @@ func (s *Server) RunRetention(ctx context.Context, req *connect.Request[ledgerv1
 	slices.Sort(residents)
 	resp := &ledgerv1.RunRetentionResponse{Peildatum: today}
 	for _, rid := range residents {
-		b, err := s.retain(ctx, rid, byResident[rid], today, req.Msg.GetDroog())
+		b, err := s.retain(ctx, rid, byResident[rid], today, req.Msg.GetDroog(), gen)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +70,7 @@ func (s *Server) RunRetention(ctx context.Context, req *connect.Request[ledgerv1
 }
 
 // retain decides for one resident: nil when none of their cases is closed.
-func (s *Server) retain(ctx context.Context, rid string, caseIDs []string, today *ledgerv1.Date, droog bool) (*ledgerv1.Bewaarbesluit, error) {
+func (s *Server) retain(ctx context.Context, rid string, caseIDs []string, today *ledgerv1.Date, droog bool, gen uint64) (*ledgerv1.Bewaarbesluit, error) {
 	slices.Sort(caseIDs)
 	b := &ledgerv1.Bewaarbesluit{ResidentId: rid, CaseIds: caseIDs}
 	open, closed := 0, 0
@@ -103,7 +106,11 @@ func (s *Server) retain(ctx context.Context, rid string, caseIDs []string, today
 		b.Actie, b.Toelichting = "te vergeten", "de bewaartermijn is verstreken op "+event.FormatDate(b.Archiefactiedatum)
 		return b, nil
 	}
-	res, err := s.forget(ctx, rid, ledgerv1.VergeetReden_VERGEET_REDEN_BEWAARTERMIJN)
+	res, err := s.forget(ctx, rid, ledgerv1.VergeetReden_VERGEET_REDEN_BEWAARTERMIJN, &gen)
+	if errors.Is(err, vault.ErrInUse) {
+		b.Actie, b.Toelichting = "bewaard: nieuwe gegevens", "tijdens deze ronde zijn nieuwe persoonsgegevens van de inwoner vastgelegd; de volgende ronde beslist opnieuw"
+		return b, nil
+	}
 	if err != nil {
 		return nil, err
 	}

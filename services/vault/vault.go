@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -56,19 +57,33 @@ type Vault struct {
 	Keys KeyStore
 	// mac keys the fingerprints of sealed data (see Fingerprint).
 	mac []byte
+
+	// mu orders seals and forgets of a resident: a seal either comes
+	// before a forget (and then holds the forget off, see ForgetIfUnused)
+	// or after it, with a new key.
+	mu    sync.Mutex
+	gen   uint64            // counts seals
+	seals map[string]uint64 // resident -> gen of their last seal
 }
+
+// ErrInUse: the resident's key sealed new data since the caller looked.
+var ErrInUse = errors.New("personal data sealed since")
 
 // New returns a vault on keys; macKey (32 bytes) keys Fingerprint.
 func New(keys KeyStore, macKey []byte) (*Vault, error) {
 	if len(macKey) < 32 {
 		return nil, errors.New("vault: MAC key shorter than 32 bytes")
 	}
-	return &Vault{Keys: keys, mac: macKey}, nil
+	return &Vault{Keys: keys, mac: macKey, seals: map[string]uint64{}}, nil
 }
 
 // Seal encrypts pd with resident's data key.
 func (v *Vault) Seal(ctx context.Context, resident string, pd *ledgerv1.PersonalData) (*ledgerv1.EncryptedPersonalData, error) {
+	v.mu.Lock()
+	v.gen++
+	v.seals[resident] = v.gen
 	id, key, err := v.Keys.Key(ctx, resident)
+	v.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("seal personal data: %w", err)
 	}
@@ -90,6 +105,32 @@ func seal(id string, key []byte, pd *ledgerv1.PersonalData) (*ledgerv1.Encrypted
 	}
 	return &ledgerv1.EncryptedPersonalData{KeyId: id, Algorithm: Algorithm, Nonce: nonce,
 		Ciphertext: aead.Seal(nil, nonce, plain, []byte(id))}, nil
+}
+
+// Generation marks now in the order of seals, for ForgetIfUnused.
+func (v *Vault) Generation() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.gen
+}
+
+// ForgetIfUnused destroys resident's keys unless they sealed anything
+// after generation since (ErrInUse): a retention run that decided on what
+// it saw must not destroy the key of data recorded while it ran.
+func (v *Vault) ForgetIfUnused(ctx context.Context, resident string, since uint64) ([]string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seals[resident] > since {
+		return nil, fmt.Errorf("forget %s: %w", resident, ErrInUse)
+	}
+	return v.Keys.Forget(ctx, resident)
+}
+
+// Forget destroys resident's keys.
+func (v *Vault) Forget(ctx context.Context, resident string) ([]string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.Keys.Forget(ctx, resident)
 }
 
 // SealIfKey is Seal with the resident's current key only: nil, without

@@ -185,3 +185,27 @@ func TestInterruptedForget(t *testing.T) {
 		t.Fatalf("new data after an interrupted forget: %v, %v", e2.GetKeyId(), err)
 	}
 }
+
+// TestForgetIfUnused: a forget decided before new data of the resident was
+// sealed is refused; one decided after goes ahead.
+func TestForgetIfUnused(t *testing.T) {
+	ctx := context.Background()
+	v := newVault(t, t.TempDir())
+	if _, err := v.Seal(ctx, "R-anna", anna); err != nil {
+		t.Fatal(err)
+	}
+	decided := v.Generation()
+	e, err := v.Seal(ctx, "R-anna", &ledgerv1.PersonalData{Tekst: "nieuwe aanmelding"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ForgetIfUnused(ctx, "R-anna", decided); !errors.Is(err, vault.ErrInUse) {
+		t.Fatalf("forget decided before a new seal: %v; want ErrInUse", err)
+	}
+	if _, err := v.Open(ctx, e); err != nil {
+		t.Fatalf("the new data after a refused forget: %v", err)
+	}
+	if ids, err := v.ForgetIfUnused(ctx, "R-anna", v.Generation()); err != nil || len(ids) != 1 {
+		t.Fatalf("forget decided after the seal: %v, %v", ids, err)
+	}
+}

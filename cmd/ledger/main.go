@@ -55,6 +55,8 @@ Gebruik:
   ledger client vergeet <BSN|client-id>      vernietig de persoonsgegevens van een inwoner (AVG art. 17)
   ledger client inzage <BSN|client-id>       wat er met de gegevens van een inwoner is gedaan (AVG art. 15)
   ledger bewaartermijn uitvoeren [--droog]   vergeet wie alleen gesloten zaken heeft met een verstreken bewaartermijn
+  ledger nats-accounts [--datum D]           de NATS-accounts (LEDGER en per gemeente) voor een extern cluster
+  ledger volg --gemeente GM.. --nats URL ..  de caseload uit een eigen kopie van de busstroom, met alleen de NATS-gegevens van de gemeente
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of
@@ -111,6 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = clientCommand(ctx, args[1:], stdout, stderr)
 	case "bewaartermijn":
 		err = bewaartermijnCommand(ctx, args[1:], stdout, stderr)
+	case "nats-accounts":
+		err = natsAccountsCommand(ctx, args[1:], stdout, stderr)
+	case "volg":
+		err = volgCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}

@@ -147,7 +147,15 @@ func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	v := resp.Msg.GetView()
+	if err := printCaseload(stdout, resp.Msg.GetView()); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
+	return nil
+}
+
+// printCaseload prints a caseload view for a person.
+func printCaseload(stdout io.Writer, v *ledgerv1.CaseloadView) error {
 	fmt.Fprintf(stdout, "%s (%s) — caseload (%s, %d gebeurtenissen verwerkt)\n\n", v.GetNaam(), v.GetGemeente(), v.GetBron(), v.GetVerwerkt())
 	printHerindelingen(stdout, v.GetHerindelingen())
 	fmt.Fprintf(stdout, "actieve zaken: %d\n", v.GetActief())
@@ -164,11 +172,7 @@ func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io
 	for _, m := range v.GetPerMaand() {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", m.GetMaand(), m.GetInstroom(), m.GetUitstroom(), reasons(m))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
-	return nil
+	return tw.Flush()
 }
 
 // CostHeader is the header of `ledger export costs`: the column names a

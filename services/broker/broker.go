@@ -76,25 +76,36 @@ func Start(cfg Config) (*Server, error) {
 	if name == "" {
 		name = "ledger"
 	}
-	opts := &server.Options{
-		ServerName: name,
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   filepath.Join(cfg.Dir, "jetstream"),
-		// An acknowledged append must survive a power cut on this one node.
-		SyncAlways: !cfg.NoSync,
-		NoSigs:     true,
-		NoLog:      true,
-		// A ledger event is small; this bounds a damaged or hostile publish.
-		MaxPayload: 1 << 20,
-		// The reserve (MinFree), not JetStream's own guess, bounds storage.
-		JetStreamMaxStore: s.maxStore(),
-	}
-	opts.DontListen = dontListen
+	opts := &server.Options{}
 	if cfg.Auth != nil {
-		opts.Users = cfg.Auth.users()
+		// Accounts, with their exports and imports, are nats-server
+		// configuration: the same text the ledger writes out for an
+		// external cluster, read by the server's own parser.
+		conf := filepath.Join(cfg.Dir, "nats-accounts.conf")
+		// The gemeenten' copies may take a quarter of the disk together, a
+		// gibibyte each at most: their history is a small part of the ledger's.
+		copyLimit := min(int64(1<<30), s.maxStore()/int64(4*(len(cfg.Auth.Gemeenten)+1)))
+		text := cfg.Auth.AccountsConfig(func(u User) string { return fmt.Sprintf("%q", u.Password) }, copyLimit)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			return nil, fmt.Errorf("start broker: %w", err)
+		}
+		if opts, err = server.ProcessConfigFile(conf); err != nil {
+			return nil, fmt.Errorf("start broker: accounts: %w", err)
+		}
+		if err := migrateGlobalAccount(filepath.Join(cfg.Dir, "jetstream")); err != nil {
+			return nil, fmt.Errorf("start broker: %w", err)
+		}
 	}
+	opts.ServerName, opts.Host, opts.Port = name, host, port
+	opts.JetStream, opts.StoreDir = true, filepath.Join(cfg.Dir, "jetstream")
+	// An acknowledged append must survive a power cut on this one node.
+	opts.SyncAlways = !cfg.NoSync
+	opts.NoSigs, opts.NoLog = true, true
+	// A ledger event is small; this bounds a damaged or hostile publish.
+	opts.MaxPayload = 1 << 20
+	// The reserve (MinFree), not JetStream's own guess, bounds storage.
+	opts.JetStreamMaxStore = s.maxStore()
+	opts.DontListen = dontListen
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)

@@ -3,9 +3,6 @@ package broker_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,49 +13,27 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 )
 
-// permErrors collects the permission violations the server reports to a
-// client asynchronously.
-type permErrors struct {
-	mu   sync.Mutex
-	errs []string
-	seen chan struct{}
-}
-
-func (p *permErrors) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
-	if errors.Is(err, nats.ErrPermissionViolation) || strings.Contains(strings.ToLower(err.Error()), "permissions violation") {
-		p.mu.Lock()
-		p.errs = append(p.errs, err.Error())
-		p.mu.Unlock()
-		select {
-		case p.seen <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (p *permErrors) waitFor(t *testing.T, what string) {
+// canCopy reports whether a gemeente's connection can reach the consumer
+// API of the ledger's bus stream of gemeente g: the one door of its account
+// into the ledger's. Without an import nobody answers.
+func canCopy(t *testing.T, nc *nats.Conn, g string) bool {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		p.mu.Lock()
-		for _, e := range p.errs {
-			if strings.Contains(e, what) {
-				p.mu.Unlock()
-				return
-			}
-		}
-		p.mu.Unlock()
-		select {
-		case <-p.seen:
-		case <-deadline:
-			t.Fatalf("no permissions violation for %q; seen %v", what, p.errs)
-		}
+	_, err := nc.Request(broker.APIPrefix+".CONSUMER.CREATE."+bus.StreamName(g), []byte(`{}`), 2*time.Second)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return false
 	}
+	if err != nil {
+		t.Fatalf("consumer API of %s: %v", g, err)
+	}
+	return true
 }
 
-// TestGemeenteReadsOnlyItsOwnStream: the broker, not the client, keeps a
-// gemeente to its own events.
-func TestGemeenteReadsOnlyItsOwnStream(t *testing.T) {
+// TestGemeenteCopiesOnlyItsOwnStream: a gemeente's account takes a copy of
+// its own bus stream into a stream of its own, by sourcing through the one
+// export the ledger's account gives it; another gemeente's stream it can
+// not reach, the ledger's account it can not see, and what it publishes
+// stays in its own account.
+func TestGemeenteCopiesOnlyItsOwnStream(t *testing.T) {
 	ctx := context.Background()
 	hilversum := broker.User{Name: "GM0402", Password: "pw-hilversum"}
 	gooiseMeren := broker.User{Name: "GM1942", Password: "pw-gooise-meren"}
@@ -93,76 +68,61 @@ func TestGemeenteReadsOnlyItsOwnStream(t *testing.T) {
 		t.Fatal("anonymous connection accepted")
 	}
 
-	perm := &permErrors{seen: make(chan struct{}, 1)}
-	nc, err := nats.Connect(srv.ClientURL(), append(broker.GemeenteOptions(hilversum), nats.ErrorHandler(perm.handler))...)
+	nc, err := nats.Connect(srv.ClientURL(), broker.GemeenteOptions(hilversum)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 
-	// Its own stream: a durable consumer of its own reads its own event.
-	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamName("GM0402"), jetstream.ConsumerConfig{Durable: "eigen-dashboard", AckPolicy: jetstream.AckExplicitPolicy})
+	// Its own copy, in its own account, sourced from its own bus stream.
+	own, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EIGEN_GM0402", Sources: []*jetstream.StreamSource{{
+		Name: bus.StreamName("GM0402"), External: &jetstream.ExternalStream{APIPrefix: broker.APIPrefix, DeliverPrefix: broker.DeliverPrefix("GM0402")},
+	}}})
 	if err != nil {
-		t.Fatalf("Hilversum can not read its own stream: %v", err)
+		t.Fatalf("Hilversum can not make its own copy: %v", err)
 	}
-	msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	cons, err := own.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(msg.Data()) != "event of GM0402" {
-		t.Fatalf("read %q", msg.Data())
+	msg, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))
+	if err != nil {
+		t.Fatalf("Hilversum's copy holds nothing: %v", err)
 	}
-	if err := msg.DoubleAck(ctx); err != nil {
-		t.Fatalf("ack on its own stream: %v", err)
+	if string(msg.Data()) != "event of GM0402" || msg.Subject() != bus.Subject("GM0402", "aanmelding") {
+		t.Fatalf("Hilversum's copy holds %q on %s", msg.Data(), msg.Subject())
 	}
 
-	// Another gemeente's stream: refused.
-	short, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateConsumer(short, bus.StreamName("GM1942"), jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy}); err == nil {
-		t.Fatal("Hilversum created a consumer on Gooise Meren's stream")
+	// Another gemeente's stream is not reachable; the ledger's account is
+	// not visible.
+	if !canCopy(t, nc, "GM0402") || canCopy(t, nc, "GM1942") {
+		t.Fatal("Hilversum's door into the ledger's account is not exactly its own stream")
 	}
-	perm.waitFor(t, "$JS.API.CONSUMER.CREATE."+bus.StreamName("GM1942"))
+	if _, err := js.Stream(ctx, bus.StreamName("GM0402")); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("Hilversum sees the ledger's own stream: %v", err)
+	}
 
-	// The ledger's own consumer on Hilversum's stream is not Hilversum's to
-	// delete or to read from.
-	if _, err := sjs.CreateOrUpdateConsumer(ctx, bus.StreamName("GM0402"), jetstream.ConsumerConfig{Durable: bus.LedgerConsumer("GM0402"), AckPolicy: jetstream.AckAllPolicy}); err != nil {
-		t.Fatal(err)
-	}
-	short2, cancel2 := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel2()
-	if err := js.DeleteConsumer(short2, bus.StreamName("GM0402"), bus.LedgerConsumer("GM0402")); err == nil {
-		t.Fatal("Hilversum deleted the ledger's own consumer")
-	}
-	perm.waitFor(t, "$JS.API.CONSUMER.DELETE."+bus.StreamName("GM0402")+"."+bus.LedgerConsumer("GM0402"))
-
-	// Core subscriptions to event subjects, its own or another's, and to
-	// other inboxes are refused too; so is publishing an event.
-	for _, subj := range []string{bus.Filter("GM1942"), "_INBOX.>", bus.Filter("GM0402")} {
-		if _, err := nc.SubscribeSync(subj); err != nil {
-			t.Fatal(err)
-		}
-		perm.waitFor(t, subj)
-	}
+	// What it publishes on a ledger subject stays in its own account.
 	if err := nc.Publish(bus.Subject("GM0402", "aanmelding"), []byte("forged")); err != nil {
 		t.Fatal(err)
 	}
-	perm.waitFor(t, "Publish to \""+bus.Subject("GM0402", "aanmelding"))
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	info, err := sjs.Stream(ctx, bus.StreamName("GM0402"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := info.Info(ctx); st.State.Msgs != 1 {
-		t.Errorf("Hilversum's stream has %d messages after a forged publish, want 1", st.State.Msgs)
+		t.Errorf("the ledger's stream of Hilversum has %d messages after a forged publish, want 1", st.State.Msgs)
 	}
 }
 
-// TestSuccessorKeepsTheArchive: after a herindeling the successor reads the
-// ended gemeente's bus stream as its own; without the archive it can not,
-// and another gemeente never can.
+// TestSuccessorKeepsTheArchive: after a herindeling the successor may copy
+// the ended gemeente's bus stream as it copies its own; without the
+// archive it can not, and another gemeente never can.
 func TestSuccessorKeepsTheArchive(t *testing.T) {
-	ctx := context.Background()
 	hilversum := broker.User{Name: "GM0402", Password: "pw-hilversum"}
 	huizen := broker.User{Name: "GM0406", Password: "pw-huizen"}
 	wijdemeren := broker.User{Name: "GM1696", Password: "pw-wijdemeren"}
@@ -179,55 +139,75 @@ func TestSuccessorKeepsTheArchive(t *testing.T) {
 		}
 		return srv
 	}
-	srv := start()
-	svc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	sjs, _ := jetstream.New(svc)
-	if _, err := bus.EnsureStream(ctx, sjs, "GM1696", 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sjs.Publish(ctx, bus.Subject("GM1696", "aanmelding"), []byte("event of GM1696")); err != nil {
-		t.Fatal(err)
-	}
-	svc.Close()
-	read := func(srv *broker.Server, u broker.User) error {
+	reaches := func(srv *broker.Server, u broker.User) bool {
 		nc, err := nats.Connect(srv.ClientURL(), broker.GemeenteOptions(u)...)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		short, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		cons, err := js.CreateOrUpdateConsumer(short, bus.StreamName("GM1696"), jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-		if err != nil {
-			return err
-		}
-		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			return err
-		}
-		if string(msg.Data()) != "event of GM1696" {
-			return fmt.Errorf("read %q", msg.Data())
-		}
-		return nil
+		return canCopy(t, nc, "GM1696")
 	}
-	if err := read(srv, hilversum); err == nil {
-		t.Fatal("Hilversum read Wijdemeren's stream before the herindeling")
+	srv := start()
+	if reaches(srv, hilversum) {
+		t.Fatal("Hilversum reaches Wijdemeren's stream before the herindeling")
 	}
 	srv.Shutdown()
 	srv = start("GM1696")
 	t.Cleanup(srv.Shutdown)
-	if err := read(srv, hilversum); err != nil {
-		t.Fatalf("Hilversum can not read the archive it keeps: %v", err)
+	if !reaches(srv, hilversum) {
+		t.Fatal("Hilversum can not copy the archive it keeps")
 	}
-	if err := read(srv, huizen); err == nil {
-		t.Fatal("Huizen read Wijdemeren's stream")
+	if reaches(srv, huizen) {
+		t.Fatal("Huizen reaches Wijdemeren's stream")
 	}
-	if err := read(srv, wijdemeren); err != nil {
-		t.Fatalf("Wijdemeren's own user lost its stream: %v", err)
+	if !reaches(srv, wijdemeren) {
+		t.Fatal("Wijdemeren's own user lost its stream")
+	}
+}
+
+// TestMigratesGlobalAccount: a ledger that ran before accounts kept its
+// streams in the global account; the first start with accounts moves them
+// into the ledger's account, with every message.
+func TestMigratesGlobalAccount(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old, err := broker.Start(broker.Config{Dir: dir, Listen: "127.0.0.1:-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := old.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if _, err := bus.EnsureStream(ctx, js, "GM0402", 1); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := js.Publish(ctx, bus.Subject("GM0402", "aanmelding"), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Close()
+	old.Shutdown()
+
+	srv, err := broker.Start(broker.Config{Dir: dir, Listen: "127.0.0.1:-1", Auth: &broker.Auth{
+		Service: broker.User{Name: "ledger", Password: "pw"}, Gemeenten: []broker.User{{Name: "GM0402", Password: "pw2"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err = srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ = jetstream.New(nc)
+	st, err := js.Stream(ctx, bus.StreamName("GM0402"))
+	if err != nil {
+		t.Fatalf("the stream did not move into the ledger's account: %v", err)
+	}
+	if info, _ := st.Info(ctx); info.State.Msgs != 3 {
+		t.Fatalf("%d messages after the move, want 3", info.State.Msgs)
 	}
 }

@@ -230,7 +230,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		if err != nil {
 			return err
 		}
-		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync, MinFree: cfg.minFree})
+		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync, MinFree: cfg.minFree, Logger: log})
 		if err != nil {
 			return err
 		}

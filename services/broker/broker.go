@@ -6,6 +6,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -35,6 +36,9 @@ type Config struct {
 	// own bus stream. Without it every client may do everything, which is
 	// fine only when nothing but the ledger itself can connect.
 	Auth *Auth
+	// Logger receives nats-server's warnings and errors (and the keeper's
+	// notes); nil discards them.
+	Logger *slog.Logger
 	// MinFree is the free disk space, in bytes, below which the store takes
 	// no more writes (DefaultMinFree when 0), and without which the server
 	// does not start.
@@ -110,14 +114,30 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	nl := &natsLog{log: logger}
+	ns.SetLogger(nl, false, false)
 	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
+	why := func() string {
+		if e := nl.lastError(); e != "" {
+			return ": " + e
+		}
+		return ""
+	}
+	ready := false
+	for deadline := time.Now().Add(10 * time.Second); !ready && !nl.failed() && time.Now().Before(deadline); {
+		ready = ns.ReadyForConnections(100 * time.Millisecond)
+	}
+	if !ready {
 		ns.Shutdown()
-		return nil, errors.New("start broker: not ready for connections within 10s")
+		return nil, fmt.Errorf("start broker: not ready for connections%s", why())
 	}
 	if !ns.JetStreamEnabled() {
 		ns.Shutdown()
-		return nil, errors.New("start broker: JetStream did not start")
+		return nil, fmt.Errorf("start broker: JetStream did not start%s", why())
 	}
 	s.ns, s.opts = ns, opts
 	go s.keep(time.Second)

@@ -3,6 +3,9 @@ package broker_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +213,22 @@ func TestMigratesGlobalAccount(t *testing.T) {
 	if info, _ := st.Info(ctx); info.State.Msgs != 3 {
 		t.Fatalf("%d messages after the move, want 3", info.State.Msgs)
 	}
+}
+
+// TestStartSaysWhyJetStreamFailed: when JetStream can not start inside the
+// server, the error says what the server said, not only that it failed.
+func TestStartSaysWhyJetStreamFailed(t *testing.T) {
+	dir := t.TempDir()
+	// A file where JetStream wants its directory.
+	if err := os.WriteFile(filepath.Join(dir, "jetstream"), []byte("geen map"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := broker.Start(broker.Config{Dir: dir, Listen: "127.0.0.1:-1"})
+	if err == nil {
+		t.Fatal("started on a store directory that is a file")
+	}
+	if !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("the error does not say why: %v", err)
+	}
+	t.Logf("%v", err)
 }

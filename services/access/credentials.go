@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gooi-vechtstreek/ledger/services/durable"
 )
 
 // Credential is one issued credential, as kept: never the token itself.
@@ -260,39 +262,6 @@ func (c *Credentials) write(all []Credential) error {
 	return writeAtomic(c.path, append(b, '\n'))
 }
 
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the rename
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("credentials: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("credentials: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // Bootstrap issues the first beheer credential when there are none and
 // writes its token to tokenPath (mode 0600). created reports whether it
 // did: the caller says where the token is, this once.
@@ -314,4 +283,14 @@ func (c *Credentials) Bootstrap(tokenPath string, now time.Time) (created bool, 
 		return false, err
 	}
 	return true, nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("credentials: %w", err)
+	}
+	if err := durable.WriteFile(path, b); err != nil {
+		return fmt.Errorf("credentials: %w", err)
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gooi-vechtstreek/ledger/services/durable"
 )
 
 // LoadOrCreate returns the size random bytes stored hex-encoded at path,
@@ -47,12 +49,8 @@ func LoadOrCreate(path string, size int) ([]byte, error) {
 	}
 	// The file exists after a power cut only once its directory entry is
 	// on disk: what it protects (wrapped keys, hashes) may be by then.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		serr := d.Sync()
-		d.Close()
-		if serr != nil {
-			return nil, fmt.Errorf("secret %s: %w", path, serr)
-		}
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("secret %s: %w", path, err)
 	}
 	return v, nil
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/durable"
 )
 
 // FileKeyStore keeps each data key in a file of its own under Dir, in a
@@ -181,7 +183,7 @@ func (s *FileKeyStore) Forget(ctx context.Context, resident string) ([]string, e
 		delete(s.current, resident)
 		// The marker first: a crash after it leaves a key that is already
 		// refused as forgotten on the next try.
-		if err := writeDurable(filepath.Join(rdir, name+".vergeten"), nil); err != nil {
+		if err := writeAtomic(filepath.Join(rdir, name+".vergeten"), nil); err != nil {
 			return ids, fmt.Errorf("forget: %w", err)
 		}
 		// Overwrite before removing, so the wrapped key is not left in the
@@ -199,7 +201,7 @@ func (s *FileKeyStore) Forget(ctx context.Context, resident string) ([]string, e
 		ids = append(ids, id)
 	}
 	delete(s.current, resident)
-	if err := syncDir(rdir); err != nil {
+	if err := durable.SyncDir(rdir); err != nil {
 		return ids, fmt.Errorf("forget: %w", err)
 	}
 	return ids, nil
@@ -232,59 +234,11 @@ func unwrap(kek, b []byte, id string) ([]byte, error) {
 	return key, nil
 }
 
-// writeAtomic writes b to path through a temporary file, so that a crash
-// or a full disk leaves the whole file or none: a partial key file would
-// block its resident for good.
+// writeAtomic writes b to path whole or not at all, in a directory that is
+// durable itself: a partial key file would block its resident for good.
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := writeDurable(path+".tmp", b); err != nil {
-		os.Remove(path + ".tmp")
+	if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		os.Remove(path + ".tmp")
-		return err
-	}
-	return syncDir(dir)
-}
-
-// writeDurable writes b to path (new, mode 0600) and makes it and its
-// directory entry durable: a key must be on disk before an event that
-// needs it is.
-func writeDurable(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		// A new directory exists only once its parent's entry is durable.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return err
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(path, b)
 }

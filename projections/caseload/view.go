@@ -348,35 +348,12 @@ func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
 	out := proto.Clone(ev).(*ledgerv1.Event)
 	out.Envelope.Actor = ""
 	out.Envelope.PrevHash = nil
-	switch p := out.GetPayload().(type) {
-	case *ledgerv1.Event_Aanmelding:
-		p.Aanmelding.Persoonsgegevens = nil
-	case *ledgerv1.Event_Intake:
-		p.Intake.Doel = ""
-	case *ledgerv1.Event_Plaatsing:
-		p.Plaatsing.RedenLanger = ""
-	case *ledgerv1.Event_Uitval:
-		p.Uitval.Toelichting = ""
-	case *ledgerv1.Event_Vangnet:
-		p.Vangnet.Toelichting = ""
-	case *ledgerv1.Event_Uitstroom:
-		p.Uitstroom.Toelichting = ""
-	case *ledgerv1.Event_Correctie:
-		c := p.Correctie
-		c.Reden = ""
-		switch f := c.GetVervanging().(type) {
-		case *ledgerv1.Correctie_Aanmelding:
-			f.Aanmelding.Persoonsgegevens = nil
-		case *ledgerv1.Correctie_Intake:
-			f.Intake.Doel = ""
-		case *ledgerv1.Correctie_Plaatsing:
-			f.Plaatsing.RedenLanger = ""
-		case *ledgerv1.Correctie_Uitval:
-			f.Uitval.Toelichting = ""
-		case *ledgerv1.Correctie_Vangnet:
-			f.Vangnet.Toelichting = ""
-		case *ledgerv1.Correctie_Uitstroom:
-			f.Uitstroom.Toelichting = ""
+	// The same spots the ledger encrypts (event.Spots): one list of where
+	// personal data and free text are, not a second one here.
+	for _, sp := range event.Spots(out) {
+		sp.Msg.Clear(sp.Sealed)
+		if sp.Text != nil {
+			sp.Msg.Clear(sp.Text)
 		}
 	}
 	return out

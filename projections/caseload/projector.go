@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -49,25 +50,28 @@ type Config struct {
 	// that day join the views of the ended gemeente and its successor (see
 	// Compose). Nil reads every view on its own.
 	Today func() *ledgerv1.Date
-	// Dir holds the snapshot files; it is created when missing. Deleting a
-	// file makes its view rebuild from the start of its bus stream.
+	// Dir holds the snapshot and journal files; it is created when
+	// missing. Deleting a snapshot makes its view rebuild from the start of
+	// its bus stream.
 	Dir string
-	// BatchSize: a snapshot is written, and the messages it holds
+	// BatchSize: what was taken is written (journal.go), and the messages
 	// acknowledged, after this many messages, or as soon as the consumer has
 	// nothing more pending. Default DefaultBatchSize.
 	BatchSize int
 	// AckWait is how long the broker waits for an acknowledgement before it
 	// redelivers. Default DefaultAckWait.
 	AckWait time.Duration
-	// FlushEvery bounds how often a trickle of events writes the snapshot
-	// (which holds the whole view), and so how long an applied message may
-	// wait for its acknowledgement when the bus goes quiet. Default
-	// DefaultFlushEvery.
+	// FlushEvery bounds how often a trickle of events makes the view write
+	// (an fsync each), and so how long an applied message may wait for its
+	// acknowledgement when the bus goes quiet. Default DefaultFlushEvery.
 	FlushEvery time.Duration
 	// Replicas of the bus streams, passed to bus.EnsureStream; default 1.
 	Replicas int
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
+
+	// compactMin overrides minCompact (tests).
+	compactMin int64
 }
 
 // Projector keeps each gemeente's View up to date from the bus: the live
@@ -75,11 +79,12 @@ type Config struct {
 //
 // Per gemeente G it reads the bus stream LEDGER_EVENTS_<G> through the
 // durable pull consumer "caseload-<G>", filtered to G's subjects only,
-// applies each message to G's View, and writes the view with the stream
-// sequence of its last message to a snapshot file. A message is
-// acknowledged (ack policy "all") only once a snapshot that holds it is on
-// disk, so a crash loses nothing and a restart resumes from the snapshot;
-// messages that come again at or below the snapshot's sequence are skipped.
+// applies each message to G's View, and writes what it applied, with the
+// stream sequence of each message, to disk: a base snapshot and a journal
+// after it (journal.go). A message is acknowledged (ack policy "all") only
+// once it is on disk, so a crash loses nothing and a restart resumes from
+// there; messages that come again at or below the view's sequence are
+// skipped.
 //
 // A message that can not be decoded is not dropped silently, nor does it
 // stall the view: it is counted in the view's Anomalies (with the last
@@ -134,6 +139,9 @@ func NewProjector(cfg Config) (*Projector, error) {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = DefaultFlushEvery
 	}
+	if cfg.compactMin <= 0 {
+		cfg.compactMin = minCompact
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -145,15 +153,17 @@ func NewProjector(cfg Config) (*Projector, error) {
 	p := &Projector{followers: make(map[string]*follower, len(all)), reg: cfg.Gemeenten, today: cfg.Today}
 	for _, g := range all {
 		f := &follower{
-			js:       cfg.JS,
-			code:     g.Code,
-			naam:     g.Naam,
-			path:     snapshotPath(cfg.Dir, g.Code),
-			batch:    cfg.BatchSize,
-			ackWait:  cfg.AckWait,
-			every:    cfg.FlushEvery,
-			replicas: cfg.Replicas,
-			log:      log.With("projection", "caseload", "gemeente", g.Code),
+			js:          cfg.JS,
+			code:        g.Code,
+			naam:        g.Naam,
+			path:        snapshotPath(cfg.Dir, g.Code),
+			journalPath: journalPath(cfg.Dir, g.Code),
+			compactMin:  cfg.compactMin,
+			batch:       cfg.BatchSize,
+			ackWait:     cfg.AckWait,
+			every:       cfg.FlushEvery,
+			replicas:    cfg.Replicas,
+			log:         log.With("projection", "caseload", "gemeente", g.Code),
 		}
 		p.followers[g.Code] = f
 		p.codes = append(p.codes, g.Code)
@@ -301,10 +311,22 @@ type follower struct {
 	every    time.Duration
 	replicas int
 	log      *slog.Logger
-	// lastFlush is when the view was last written, persistTook how long
-	// that took; only the run goroutine uses them.
-	lastFlush   time.Time
-	persistTook time.Duration
+	// lastFlush is when the view was last written; only the run goroutine
+	// uses it.
+	lastFlush time.Time
+	// The view on disk (journal.go): the base snapshot's size, the open
+	// journal that extends it, and the encoded records of what was taken
+	// since the last flush. needBase: the next flush writes a new base
+	// (there is none, the view was rebuilt, or the journal's end is
+	// unknown after a failed write). Only the run goroutine uses them
+	// (and load, before it runs).
+	journalPath string
+	compactMin  int64
+	bases       int // base snapshots written (tests)
+	baseSize    int64
+	journal     *journal
+	recs        []byte
+	needBase    bool
 
 	mu   sync.Mutex
 	view *View
@@ -344,12 +366,89 @@ func (f *follower) load() error {
 		f.view.naam = f.naam // the data file, not the snapshot, names the gemeente
 		f.viewStream = snap.StreamCreated
 		f.progress.Applied, f.progress.Persisted = snap.Seq, snap.Seq
+		if fi, err := os.Stat(f.path); err == nil {
+			f.baseSize = fi.Size()
+		}
+		return f.loadJournal(snap)
 	}
+	f.needBase = true
 	return nil
+}
+
+// loadJournal applies the journal that extends the base snapshot snap, and
+// opens it for the next flush. A journal that does not extend snap, or its
+// damaged end, is left out: the bus hands the rest over again.
+func (f *follower) loadJournal(snap *snapshot) error {
+	jr, err := readJournal(f.journalPath)
+	if err != nil {
+		f.log.Warn("caseload journal unreadable; the view goes on from its base snapshot", "err", err)
+		jr = nil
+	}
+	if jr == nil || !jr.header.extends(snap) {
+		if jr != nil {
+			f.log.Info("caseload journal belongs to another base snapshot; left out", "journal_base_seq", jr.header.BaseSeq, "base_seq", snap.Seq)
+		}
+		j, err := createJournal(f.journalPath, f.header(snap.Seq))
+		if err != nil {
+			return fmt.Errorf("caseload projector %s: %w", f.code, err)
+		}
+		f.journal = j
+		return nil
+	}
+	end, damage := jr.headerEnd, jr.damage
+	for _, rec := range jr.records {
+		if why := f.replay(rec); why != "" {
+			damage = why
+			break
+		}
+		f.progress.Applied, f.progress.Persisted = rec.seq, rec.seq
+		end = rec.end
+	}
+	if damage != "" {
+		f.log.Warn("caseload journal damaged; the view goes on from before the damage and the bus hands the rest over again",
+			"damage", damage, "seq", f.progress.Applied)
+	}
+	j, err := openJournal(f.journalPath, end)
+	if err != nil {
+		return fmt.Errorf("caseload projector %s: %w", f.code, err)
+	}
+	f.journal = j
+	return nil
+}
+
+// replay applies one journal record to the view, as take did when it was
+// written, or says why it can not.
+func (f *follower) replay(rec journalRecord) string {
+	if rec.seq <= f.progress.Applied {
+		return fmt.Sprintf("record of sequence %d at or below the view's %d", rec.seq, f.progress.Applied)
+	}
+	switch rec.kind {
+	case recEvent:
+		ev, err := event.Decode(rec.data)
+		if err != nil {
+			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
+		}
+		f.view.Apply(ev)
+	case recMalformed:
+		f.view.recordMalformed(string(rec.data))
+	default:
+		return fmt.Sprintf("record of sequence %d has unknown kind %d", rec.seq, rec.kind)
+	}
+	return ""
+}
+
+func (f *follower) header(baseSeq uint64) journalHeader {
+	return journalHeader{Format: journalFormat, Gemeente: f.code, StreamCreated: f.viewStream, BaseSeq: baseSeq}
 }
 
 // run follows the bus until ctx ends, starting over after errors.
 func (f *follower) run(ctx context.Context) {
+	// The journal is open only while the view is followed; a later Run
+	// starts with a new base.
+	defer func() {
+		f.journal.close()
+		f.journal = nil
+	}()
 	backoff := minBackoff
 	for {
 		before := f.progress.Applied
@@ -440,10 +539,9 @@ func (f *follower) follow(ctx context.Context) (err error) {
 			return err
 		}
 		pend.last, pend.seq, pend.n = msg, meta.Sequence.Stream, pend.n+1
-		// A snapshot holds the whole view, so a trickle of single events
-		// must not write one per event: flush a full batch at once, a quiet
-		// bus at most once per FlushEvery (the timeout above catches the
-		// rest).
+		// A flush costs an fsync, so a trickle of single events must not
+		// make one each: flush a full batch at once, a quiet bus at most
+		// once per FlushEvery (the timeout above catches the rest).
 		if pend.n >= f.flushAt() || (meta.NumPending == 0 && time.Since(f.lastFlush) >= f.quiet()) {
 			if err := f.flush(ctx, &pend); err != nil {
 				return err
@@ -452,25 +550,17 @@ func (f *follower) follow(ctx context.Context) (err error) {
 	}
 }
 
-// maxBatch bounds flushAt: how many messages a view holds unacknowledged,
-// and so how many come again after a crash.
+// maxBatch is what MaxAckPending leaves room for: a larger BatchSize is
+// cut to it.
 const maxBatch = 65536
 
-// flushAt is how many taken messages make a snapshot: the batch size, or as
-// many as the view has cases when that is more. A snapshot writes the whole
-// view, so a fixed batch makes an import of n events cost n²; a batch that
-// grows with the view writes about one case per message taken. Only the run
-// goroutine changes the view, so it reads the view without the lock.
-func (f *follower) flushAt() int { return max(f.batch, min(maxBatch, len(f.view.cases))) }
+// flushAt is how many taken messages make a flush.
+func (f *follower) flushAt() int { return min(f.batch, maxBatch) }
 
-// quiet is how long after its last snapshot a quiet bus makes the view
-// write the next: FlushEvery, or ten times what the last snapshot took when
-// that is longer, so that a large view spends at most a tenth of its time
-// writing itself during a slow stream of events (an import); never longer
-// than half the ack wait, so that nothing taken is redelivered.
-func (f *follower) quiet() time.Duration {
-	return min(max(f.every, 10*f.persistTook), f.ackWait/2)
-}
+// quiet is how long after its last flush a quiet bus makes the view flush
+// again: FlushEvery, never longer than half the ack wait, so that nothing
+// taken is redelivered.
+func (f *follower) quiet() time.Duration { return min(f.every, f.ackWait/2) }
 
 // open makes sure the stream and the durable consumer exist and are where
 // the view is, as planRebuild decides.
@@ -535,6 +625,9 @@ func (f *follower) open(ctx context.Context) (jetstream.Stream, jetstream.Consum
 	if plan.Rebuild {
 		f.view = NewView(f.code, f.naam)
 		f.progress.Applied, f.progress.Persisted = 0, 0
+		// Until the rebuilt view has a base of its own, the files on disk
+		// are the discarded view's, and a restart discards them again.
+		f.recs, f.needBase = f.recs[:0], true
 	}
 	if f.progress.Applied == 0 {
 		f.viewStream = info.Created
@@ -601,9 +694,23 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 		f.log.Warn("bus stream has no messages before this one", "from_seq", applied+1, "to_seq", seq-1)
 	}
 	ev, decErr := event.Decode(msg.Data())
+	// The journal gets what the view keeps, so that loading it applies the
+	// same (see replay).
+	var rec journalRecord
+	if decErr != nil {
+		rec = journalRecord{kind: recMalformed, seq: seq, data: []byte(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))}
+	} else {
+		ev = minimise(ev)
+		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("caseload %s: journal record of sequence %d: %w", f.code, seq, err)
+		}
+		rec = journalRecord{kind: recEvent, seq: seq, data: data}
+	}
+	f.recs = appendRecord(f.recs, rec)
 	f.mu.Lock()
 	if decErr != nil {
-		f.view.recordMalformed(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))
+		f.view.recordMalformed(string(rec.data))
 	} else {
 		f.view.Apply(ev)
 	}
@@ -658,12 +765,34 @@ func (f *follower) flush(ctx context.Context, p *pending) error {
 	return nil
 }
 
-// persist writes the view and its sequence atomically. Only the run
-// goroutine changes the view, and it is here, so the view is read without
-// the lock; readers only read.
+// persist makes what the view took in durable: appended to the journal,
+// or, when the journal has grown to compactFraction of the base (or there
+// is no usable journal), as a new base snapshot with a fresh journal. Only
+// the run goroutine changes the view, and it is here, so the view is read
+// without the lock; readers only read.
 func (f *follower) persist() error {
-	began := time.Now()
 	seq := f.progress.Applied
+	if f.needBase || f.journal == nil {
+		return f.writeBase(seq)
+	}
+	if err := f.journal.append(f.recs); err != nil {
+		f.journal.close()
+		f.journal, f.needBase = nil, true
+		return fmt.Errorf("caseload %s: %w", f.code, err)
+	}
+	f.recs = f.recs[:0]
+	f.persisted(seq)
+	if f.journal.size > max(f.compactMin, f.baseSize/compactFraction) {
+		return f.writeBase(seq)
+	}
+	return nil
+}
+
+// writeBase writes the whole view at seq as the base snapshot, then starts
+// an empty journal on it. A crash between the two leaves the old journal,
+// which names the old base and is left out on load; the new base holds all
+// of it.
+func (f *follower) writeBase(seq uint64) error {
 	data, err := json.Marshal(&snapshot{
 		Format:        snapshotFormat,
 		Gemeente:      f.code,
@@ -678,10 +807,22 @@ func (f *follower) persist() error {
 	if err := writeFileAtomic(f.path, data); err != nil {
 		return fmt.Errorf("caseload snapshot %s: %w", f.code, err)
 	}
-	f.persistTook = time.Since(began)
+	f.baseSize, f.recs = int64(len(data)), f.recs[:0]
+	f.bases++
+	f.persisted(seq)
+	f.journal.close()
+	f.journal, f.needBase = nil, true
+	j, err := createJournal(f.journalPath, f.header(seq))
+	if err != nil {
+		return fmt.Errorf("caseload %s: %w", f.code, err)
+	}
+	f.journal, f.needBase = j, false
+	return nil
+}
+
+func (f *follower) persisted(seq uint64) {
 	f.mu.Lock()
 	f.progress.Persisted = seq
 	f.changed()
 	f.mu.Unlock()
-	return nil
 }

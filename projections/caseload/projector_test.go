@@ -197,6 +197,35 @@ func (tb *testbed) checkViews(r *running) {
 	}
 }
 
+// onDisk loads g's view from the files a projector left, as a start does.
+func (tb *testbed) onDisk(g string) *follower {
+	tb.t.Helper()
+	f := &follower{code: g, naam: testNamen[g], path: snapshotPath(tb.dir, g), journalPath: journalPath(tb.dir, g),
+		log: slog.New(slog.NewTextHandler(tb.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if err := f.load(); err != nil {
+		tb.t.Fatal(err)
+	}
+	f.journal.close()
+	return f
+}
+
+// checkOnDisk checks that g's files hold exactly the first upTo messages of
+// its bus.
+func (tb *testbed) checkOnDisk(g string, upTo int) {
+	tb.t.Helper()
+	f := tb.onDisk(g)
+	if f.snapshotErr != nil || f.progress.Applied != uint64(upTo) {
+		tb.t.Errorf("%s on disk: at sequence %d (%v), want %d", g, f.progress.Applied, f.snapshotErr, upTo)
+	}
+	got, err := json.Marshal(f.view)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if want, _ := json.Marshal(tb.expected(g, upTo)); !bytes.Equal(got, want) {
+		tb.t.Errorf("%s: the view on disk differs from the direct one", g)
+	}
+}
+
 func (tb *testbed) generated(n int) *history {
 	h := generate(tb.t, 3, n, twoGemeenten)
 	return h
@@ -246,10 +275,8 @@ func TestProjectorMatchesDirectApplication(t *testing.T) {
 			t.Errorf("%s consumer: filter %q durable %q ack floor %d, want %q, durable, %d",
 				g, ci.Config.FilterSubject, ci.Config.Durable, ci.AckFloor.Stream, bus.Filter(g), len(tb.onBus[g]))
 		}
-		snap, err := readSnapshot(snapshotPath(tb.dir, g), g)
-		if err != nil || snap == nil || snap.Seq != uint64(len(tb.onBus[g])) {
-			t.Errorf("%s snapshot: %v, err %v", g, snap, err)
-		}
+		// What is on disk (base and journal) is the whole view.
+		tb.checkOnDisk(g, len(tb.onBus[g]))
 	}
 }
 
@@ -626,46 +653,5 @@ func TestReplayRefusesMalformedEvent(t *testing.T) {
 	_, err = Replay(ctx, st, tb.reg)
 	if !errors.Is(err, event.ErrMalformed) || !strings.Contains(err.Error(), res.Position.String()) || !strings.Contains(err.Error(), bad.String()) {
 		t.Errorf("Replay: %v, want ErrMalformed naming position %s and event %s", err, res.Position, bad)
-	}
-}
-
-// TestFlushAtGrowsWithTheView: a snapshot writes the whole view, so the
-// number of messages between two snapshots grows with the view (an import
-// of n events must not cost n² in snapshot writes), up to the bound that
-// MaxAckPending leaves room for.
-func TestFlushAtGrowsWithTheView(t *testing.T) {
-	for _, tc := range []struct{ batch, cases, want int }{
-		{1000, 0, 1000},
-		{1000, 999, 1000},
-		{1000, 8000, 8000},
-		{1000, 1_000_000, maxBatch},
-		{100_000, 10, 100_000},
-	} {
-		f := &follower{batch: tc.batch, view: NewView("GM0402", "Hilversum")}
-		for i := range tc.cases {
-			f.view.cases[fmt.Sprint(i)] = &caseEntry{}
-		}
-		if got := f.flushAt(); got != tc.want {
-			t.Errorf("batch %d, %d cases: flush at %d, want %d", tc.batch, tc.cases, got, tc.want)
-		}
-		if c := f.consumerConfig(1); c.MaxAckPending < f.flushAt() {
-			t.Errorf("batch %d: MaxAckPending %d leaves no room for a batch of %d", tc.batch, c.MaxAckPending, f.flushAt())
-		}
-	}
-}
-
-// TestQuietGrowsWithTheSnapshot: a quiet bus makes a view write its
-// snapshot after FlushEvery, or after ten times what the last snapshot took
-// when that is longer, but never later than half the ack wait.
-func TestQuietGrowsWithTheSnapshot(t *testing.T) {
-	for _, tc := range []struct{ every, took, ackWait, want time.Duration }{
-		{time.Second, 5 * time.Millisecond, 30 * time.Second, time.Second},
-		{time.Second, 800 * time.Millisecond, 30 * time.Second, 8 * time.Second},
-		{time.Second, 5 * time.Second, 30 * time.Second, 15 * time.Second},
-	} {
-		f := &follower{every: tc.every, persistTook: tc.took, ackWait: tc.ackWait}
-		if got := f.quiet(); got != tc.want {
-			t.Errorf("every %s, snapshot took %s: quiet %s, want %s", tc.every, tc.took, got, tc.want)
-		}
 	}
 }

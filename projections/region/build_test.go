@@ -67,3 +67,41 @@ func TestBuildFromStore(t *testing.T) {
 		t.Fatalf("Build over a damaged event: %v, want ErrMalformed", err)
 	}
 }
+
+// TestAbsent: the model answers which cases the store does not hold, as
+// of the store's head when asked: a case appended just before the question
+// is known, even if the model had not applied it yet.
+func TestAbsent(t *testing.T) {
+	ctx := context.Background()
+	st := natsstoretest.New(t)
+	live := region.NewLive(st, nil, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go live.Run(runCtx)
+
+	var known []string
+	for i := range 30 {
+		id := uuid.New()
+		ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
+			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.New(time.Date(2026, 1, 1+i%28, 9, 0, 0, 0, time.UTC))},
+			Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+		data, err := proto.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Append(ctx, event.Stream(id), store.NoStream(), store.EventData{ID: uuid.MustParse(ev.GetEnvelope().GetEventId()), Type: "aanmelding", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		known = append(known, id.String())
+	}
+	unknown := []string{uuid.NewString(), uuid.NewString()}
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	got, err := live.Absent(wctx, append(append([]string{}, known...), unknown...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != unknown[0] || got[1] != unknown[1] {
+		t.Errorf("absent %v, want exactly %v", got, unknown)
+	}
+}

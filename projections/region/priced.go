@@ -100,3 +100,26 @@ func (l *Live) Latest(ctx context.Context) (*ledgerv1.Date, error) {
 	}
 	return d.Date(), nil
 }
+
+// Absent returns those of ids (case ids) that the store does not hold, as
+// the model knows once it holds every event the store holds now. A case
+// appended after that moment is not seen; a writer that relies on the
+// answer appends with "no stream" expected, so the store refuses such a
+// write rather than a case being begun twice.
+func (l *Live) Absent(ctx context.Context, ids []string) ([]string, error) {
+	if err := l.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("cases in the store: %w", err)
+	}
+	var out []string
+	err := l.Read(func(m *Model) {
+		for _, id := range ids {
+			if _, ok := m.cases[id]; !ok {
+				out = append(out, id)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -31,6 +33,13 @@ type Batch struct {
 	byCase   map[uuid.UUID]*pendingWrite
 	events   int
 	policies map[string]beleid.History
+	// fetching are the cases Prefetch is reading, by the readers in
+	// fetchers.
+	fetching map[uuid.UUID]*fetch
+	fetchers sync.WaitGroup
+	// used is when each case was last loaded, in ticks, for Trim.
+	used map[uuid.UUID]uint64
+	tick uint64
 }
 
 type pendingWrite struct {
@@ -40,7 +49,7 @@ type pendingWrite struct {
 
 // NewBatch starts an empty batch.
 func (h *Handler) NewBatch() *Batch {
-	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}}
+	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}, fetching: map[uuid.UUID]*fetch{}, used: map[uuid.UUID]uint64{}}
 }
 
 // Cases is the number of cases the batch holds in memory.
@@ -48,7 +57,34 @@ func (b *Batch) Cases() int { return len(b.cases) }
 
 // Forget drops every case the batch holds (after Commit): they are read
 // from the store again when needed.
-func (b *Batch) Forget() { clear(b.cases) }
+func (b *Batch) Forget() {
+	b.Settle()
+	clear(b.cases)
+	clear(b.used)
+}
+
+// Trim bounds the cases the batch holds: above max, it keeps the max/2
+// used last and forgets the others (they are read again when needed). A
+// history comes in order of time, so the cases used last are the ones its
+// next lines name; forgetting them all would read every open case again.
+func (b *Batch) Trim(max int) {
+	if len(b.cases) <= max {
+		return
+	}
+	b.Settle()
+	ticks := make([]uint64, 0, len(b.cases))
+	for id := range b.cases {
+		ticks = append(ticks, b.used[id])
+	}
+	slices.Sort(ticks)
+	cut := ticks[len(ticks)-max/2]
+	for id := range b.cases {
+		if _, queued := b.byCase[id]; !queued && b.used[id] < cut {
+			delete(b.cases, id)
+			delete(b.used, id)
+		}
+	}
+}
 
 // Pending is the number of events waiting for Commit.
 func (b *Batch) Pending() int { return b.events }
@@ -97,6 +133,7 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	}
 	c.Records = append(c.Records, store.RecordedEvent{ID: p.data.ID, Stream: event.Stream(caseID), Type: p.data.Type, Revision: p.result.Revision, Data: p.data.Data})
 	c.Events = append(c.Events, p.ev)
+	slim(c)
 	c.Revision = p.result.Revision
 	c.State = p.result.State
 	w, ok := b.byCase[caseID]
@@ -110,10 +147,24 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	return p.result, nil
 }
 
+// slim drops the stored bytes of every event of c but the last, whose hash
+// the next event links to: deciding reads the decoded events, and a batch
+// holds many cases.
+func slim(c *Case) {
+	for i := range len(c.Records) - 1 {
+		c.Records[i].Data = nil
+	}
+}
+
 // load returns the case as the batch knows it, reading it from the store
 // the first time; nil when it does not exist.
 func (b *Batch) load(ctx context.Context, id uuid.UUID) (*Case, error) {
+	b.tick++
+	b.used[id] = b.tick
 	if c, ok := b.cases[id]; ok {
+		return c, nil
+	}
+	if c, ok := b.fetched(id); ok {
 		return c, nil
 	}
 	c, err := b.h.Load(ctx, id)
@@ -124,8 +175,110 @@ func (b *Batch) load(ctx context.Context, id uuid.UUID) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	slim(c)
 	b.cases[id] = c
 	return c, nil
+}
+
+// prefetchers bounds the reads Prefetch has in flight at once.
+const prefetchers = 16
+
+// fetch is a case being read ahead; done is closed when c and err are set.
+type fetch struct {
+	done chan struct{}
+	c    *Case
+	err  error
+}
+
+// Prefetch starts reading the cases of ids that the batch does not hold,
+// side by side and in the order given, so that the commands on them need
+// not wait for a read each: a read is a round trip, and an import of a new
+// region is mostly first lines of cases. Handle takes a case from here as
+// soon as its read is done; one whose read failed is read again by the
+// command, which reports why. Settle ends the reads still running.
+func (b *Batch) Prefetch(ctx context.Context, ids []uuid.UUID) {
+	b.Settle()
+	var want []uuid.UUID
+	for _, id := range ids {
+		if _, held := b.cases[id]; held || b.fetching[id] != nil || id == uuid.Nil {
+			continue
+		}
+		b.fetching[id] = &fetch{done: make(chan struct{})}
+		want = append(want, id)
+	}
+	todo := make(chan uuid.UUID)
+	// The slots are made here, before any reader starts, so that the map
+	// is only read while they run; each reader writes its slot, then
+	// closes done.
+	slots := make(map[uuid.UUID]*fetch, len(want))
+	for _, id := range want {
+		slots[id] = b.fetching[id]
+	}
+	for range min(prefetchers, len(want)) {
+		b.fetchers.Go(func() {
+			for id := range todo {
+				f := slots[id]
+				f.c, f.err = b.h.Load(ctx, id)
+				close(f.done)
+			}
+		})
+	}
+	b.fetchers.Go(func() {
+		defer close(todo)
+		for i, id := range want {
+			select {
+			case todo <- id:
+			case <-ctx.Done():
+				for _, rest := range want[i:] {
+					slots[rest].err = ctx.Err()
+					close(slots[rest].done)
+				}
+				return
+			}
+		}
+	})
+}
+
+// NotStored tells the batch that the cases of ids do not exist in the
+// store (the regional model knows every case), so that it does not read
+// them. Should one exist after all, its first write expects no stream and
+// is refused by the store.
+func (b *Batch) NotStored(ids []uuid.UUID) {
+	for _, id := range ids {
+		if _, held := b.cases[id]; !held && b.fetching[id] == nil {
+			b.cases[id] = nil
+			b.tick++
+			b.used[id] = b.tick
+		}
+	}
+}
+
+// Settle waits for the reads Prefetch started and drops what no command
+// took: read before the commands of the call that prefetched it, it may be
+// out of date by the next.
+func (b *Batch) Settle() {
+	b.fetchers.Wait()
+	clear(b.fetching)
+}
+
+// fetched returns a prefetched case once its read is done.
+func (b *Batch) fetched(id uuid.UUID) (*Case, bool) {
+	f := b.fetching[id]
+	if f == nil {
+		return nil, false
+	}
+	<-f.done
+	delete(b.fetching, id)
+	switch {
+	case errors.Is(f.err, ErrCaseNotFound):
+		b.cases[id] = nil
+		return nil, true
+	case f.err != nil:
+		return nil, false
+	}
+	slim(f.c)
+	b.cases[id] = f.c
+	return f.c, true
 }
 
 // maxStep bounds the events of one atomic step (natsstore.MaxAppend).
@@ -177,6 +330,7 @@ func (b *Batch) Take() *Writes {
 func (b *Batch) Drop(failed map[uuid.UUID]error) {
 	for id := range failed {
 		delete(b.cases, id)
+		delete(b.used, id)
 	}
 }
 

@@ -106,6 +106,7 @@ func TestAccessByRole(t *testing.T) {
 		{L + "ForgetResident", `{"resident_id":"R-toegang-niemand"}`, []string{"centrum"}, true},
 		{L + "Inzage", `{"resident_id":"R-toegang-1"}`, []string{"centrum", "auditor"}, false},
 		{L + "RunRetention", `{"droog":true}`, []string{"centrum"}, true},
+		{L + "ReadEvents", `{"gemeente":"GM0402","max":1}`, readers, false},
 		{L + "ListGemeenten", `{}`, []string{"centrum", "auditor", "GM0402", "GM1942", "beheer"}, false},
 		{A + "IssueCredential", `{"gebruiker":"x","organisatie":"y","rol":"auditor"}`, []string{"beheer"}, true},
 		{A + "RevokeCredential", `{"id":"` + ids["auditor"] + `"}`, []string{"beheer"}, true},

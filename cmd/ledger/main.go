@@ -57,6 +57,8 @@ Gebruik:
   ledger bewaartermijn uitvoeren [--droog]   vergeet wie alleen gesloten zaken heeft met een verstreken bewaartermijn
   ledger nats-accounts [--datum D]           de NATS-accounts (LEDGER en per gemeente) voor een extern cluster
   ledger volg --gemeente GM.. --nats URL ..  de caseload uit een eigen kopie van de busstroom, met alleen de NATS-gegevens van de gemeente
+  ledger audit verify [--tot P] [--digest D] reken elke hashketen en het digest van de opgeslagen geschiedenis zelf na
+  ledger audit export [--van P] [--tot P]    elke opgeslagen gebeurtenis als JSON-regel, met hashes, voor eigen controle
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of
@@ -117,6 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = natsAccountsCommand(ctx, args[1:], stdout, stderr)
 	case "volg":
 		err = volgCommand(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = auditCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}
@@ -125,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // groups are the commands whose first argument is a subcommand; each
 // subcommand has its own --help.
-var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true, "client": true, "bewaartermijn": true}
+var groups = map[string]bool{"case": true, "policy": true, "regio": true, "export": true, "toegang": true, "client": true, "bewaartermijn": true, "audit": true}
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 

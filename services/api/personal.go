@@ -229,12 +229,24 @@ func (s *Server) forget(ctx context.Context, rid string, reden ledgerv1.VergeetR
 			RecordedAt: timestamppb.New(now), Actor: actor(ctx), SchemaVersion: event.SchemaVersion},
 		Payload: &ledgerv1.Event_Vergeten{Vergeten: &ledgerv1.Vergeten{ResidentId: rid, KeyIds: ids, Reden: reden}},
 	}
+	// Every stream of the store is a hash chain, this one too: a second
+	// forget links to the first (audit.Verifier checks every stream alike).
+	stream := "vergeten-" + uuid.NewSHA1(vergetenNamespace, []byte(rid)).String()
+	expected := store.NoStream()
+	recs, err := s.Store.ReadStream(ctx, stream)
+	switch {
+	case err == nil:
+		last := recs[len(recs)-1]
+		ev.Envelope.PrevHash = event.Hash(last.Data)
+		expected = store.Exactly(last.Revision)
+	case !errors.Is(err, store.ErrStreamNotFound):
+		return nil, s.toConnect(fmt.Errorf("record vergeten of %s: %w", rid, err))
+	}
 	data, err := event.Marshal(ev)
 	if err != nil {
 		return nil, s.toConnect(err)
 	}
-	stream := "vergeten-" + uuid.NewSHA1(vergetenNamespace, []byte(rid)).String()
-	res, err := s.Store.Append(ctx, stream, store.Any(), store.EventData{ID: id, Type: event.Type(ev), Data: data})
+	res, err := s.Store.Append(ctx, stream, expected, store.EventData{ID: id, Type: event.Type(ev), Data: data})
 	if err != nil {
 		return nil, s.toConnect(fmt.Errorf("record vergeten of %s: %w", rid, err))
 	}

@@ -9,6 +9,7 @@ package ledgerv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -80,6 +81,247 @@ func (ImportStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
 }
 
+type ReadEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// After this store position ("commit/prepare"); empty: from the start.
+	// (Not na_positie: that name means "wait until the views hold it"
+	// elsewhere, and the CLI fills it in for read-your-writes.)
+	BeginNa string `protobuf:"bytes,1,opt,name=begin_na,json=beginNa,proto3" json:"begin_na,omitempty"`
+	// Up to and including this position; empty: up to the store's head as
+	// of the call.
+	TotPositie string `protobuf:"bytes,2,opt,name=tot_positie,json=totPositie,proto3" json:"tot_positie,omitempty"`
+	// At most this many events; 0 means 1000.
+	Max uint32 `protobuf:"varint,3,opt,name=max,proto3" json:"max,omitempty"`
+	// Only the events this gemeente receives (event.Audience); empty: all.
+	Gemeente      string `protobuf:"bytes,4,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadEventsRequest) Reset() {
+	*x = ReadEventsRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadEventsRequest) ProtoMessage() {}
+
+func (x *ReadEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadEventsRequest.ProtoReflect.Descriptor instead.
+func (*ReadEventsRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ReadEventsRequest) GetBeginNa() string {
+	if x != nil {
+		return x.BeginNa
+	}
+	return ""
+}
+
+func (x *ReadEventsRequest) GetTotPositie() string {
+	if x != nil {
+		return x.TotPositie
+	}
+	return ""
+}
+
+func (x *ReadEventsRequest) GetMax() uint32 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+func (x *ReadEventsRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+// StoredEvent is one event as the store holds it.
+type StoredEvent struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Positie    string                 `protobuf:"bytes,1,opt,name=positie,proto3" json:"positie,omitempty"`
+	Stream     string                 `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
+	Revisie    uint64                 `protobuf:"varint,3,opt,name=revisie,proto3" json:"revisie,omitempty"`
+	EventId    string                 `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Type       string                 `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	Vastgelegd *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=vastgelegd,proto3" json:"vastgelegd,omitempty"`
+	// The stored bytes: the marshalled ledger.v1.Event.
+	Data          []byte `protobuf:"bytes,7,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoredEvent) Reset() {
+	*x = StoredEvent{}
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredEvent) ProtoMessage() {}
+
+func (x *StoredEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredEvent.ProtoReflect.Descriptor instead.
+func (*StoredEvent) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StoredEvent) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+func (x *StoredEvent) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *StoredEvent) GetRevisie() uint64 {
+	if x != nil {
+		return x.Revisie
+	}
+	return 0
+}
+
+func (x *StoredEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StoredEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StoredEvent) GetVastgelegd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Vastgelegd
+	}
+	return nil
+}
+
+func (x *StoredEvent) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type ReadEventsResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*StoredEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// The position of the last event looked at (also one filtered out): the
+	// next call's begin_na.
+	Positie string `protobuf:"bytes,2,opt,name=positie,proto3" json:"positie,omitempty"`
+	// Set when tot_positie, or the head, is reached.
+	Einde bool `protobuf:"varint,3,opt,name=einde,proto3" json:"einde,omitempty"`
+	// The store's head when the call began.
+	Kop           string `protobuf:"bytes,4,opt,name=kop,proto3" json:"kop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadEventsResponse) Reset() {
+	*x = ReadEventsResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadEventsResponse) ProtoMessage() {}
+
+func (x *ReadEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadEventsResponse.ProtoReflect.Descriptor instead.
+func (*ReadEventsResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ReadEventsResponse) GetEvents() []*StoredEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ReadEventsResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+func (x *ReadEventsResponse) GetEinde() bool {
+	if x != nil {
+		return x.Einde
+	}
+	return false
+}
+
+func (x *ReadEventsResponse) GetKop() string {
+	if x != nil {
+		return x.Kop
+	}
+	return ""
+}
+
 type RunRetentionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Report only; forget nothing.
@@ -93,7 +335,7 @@ type RunRetentionRequest struct {
 
 func (x *RunRetentionRequest) Reset() {
 	*x = RunRetentionRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -105,7 +347,7 @@ func (x *RunRetentionRequest) String() string {
 func (*RunRetentionRequest) ProtoMessage() {}
 
 func (x *RunRetentionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -118,7 +360,7 @@ func (x *RunRetentionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRetentionRequest.ProtoReflect.Descriptor instead.
 func (*RunRetentionRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RunRetentionRequest) GetDroog() bool {
@@ -146,7 +388,7 @@ type RunRetentionResponse struct {
 
 func (x *RunRetentionResponse) Reset() {
 	*x = RunRetentionResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -158,7 +400,7 @@ func (x *RunRetentionResponse) String() string {
 func (*RunRetentionResponse) ProtoMessage() {}
 
 func (x *RunRetentionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -171,7 +413,7 @@ func (x *RunRetentionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRetentionResponse.ProtoReflect.Descriptor instead.
 func (*RunRetentionResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RunRetentionResponse) GetPeildatum() *Date {
@@ -205,7 +447,7 @@ type Bewaarbesluit struct {
 
 func (x *Bewaarbesluit) Reset() {
 	*x = Bewaarbesluit{}
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -217,7 +459,7 @@ func (x *Bewaarbesluit) String() string {
 func (*Bewaarbesluit) ProtoMessage() {}
 
 func (x *Bewaarbesluit) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -230,7 +472,7 @@ func (x *Bewaarbesluit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bewaarbesluit.ProtoReflect.Descriptor instead.
 func (*Bewaarbesluit) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Bewaarbesluit) GetResidentId() string {
@@ -282,7 +524,7 @@ type FindCasesRequest struct {
 
 func (x *FindCasesRequest) Reset() {
 	*x = FindCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +536,7 @@ func (x *FindCasesRequest) String() string {
 func (*FindCasesRequest) ProtoMessage() {}
 
 func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +549,7 @@ func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesRequest.ProtoReflect.Descriptor instead.
 func (*FindCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FindCasesRequest) GetBsn() string {
@@ -341,7 +583,7 @@ type FindCasesResponse struct {
 
 func (x *FindCasesResponse) Reset() {
 	*x = FindCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +595,7 @@ func (x *FindCasesResponse) String() string {
 func (*FindCasesResponse) ProtoMessage() {}
 
 func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,7 +608,7 @@ func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesResponse.ProtoReflect.Descriptor instead.
 func (*FindCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FindCasesResponse) GetResidentId() string {
@@ -394,7 +636,7 @@ type ForgetResidentRequest struct {
 
 func (x *ForgetResidentRequest) Reset() {
 	*x = ForgetResidentRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +648,7 @@ func (x *ForgetResidentRequest) String() string {
 func (*ForgetResidentRequest) ProtoMessage() {}
 
 func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +661,7 @@ func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentRequest.ProtoReflect.Descriptor instead.
 func (*ForgetResidentRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ForgetResidentRequest) GetBsn() string {
@@ -455,7 +697,7 @@ type ForgetResidentResponse struct {
 
 func (x *ForgetResidentResponse) Reset() {
 	*x = ForgetResidentResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +709,7 @@ func (x *ForgetResidentResponse) String() string {
 func (*ForgetResidentResponse) ProtoMessage() {}
 
 func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +722,7 @@ func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResidentResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ForgetResidentResponse) GetResidentId() string {
@@ -521,7 +763,7 @@ type InzageRequest struct {
 
 func (x *InzageRequest) Reset() {
 	*x = InzageRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +775,7 @@ func (x *InzageRequest) String() string {
 func (*InzageRequest) ProtoMessage() {}
 
 func (x *InzageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +788,7 @@ func (x *InzageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageRequest.ProtoReflect.Descriptor instead.
 func (*InzageRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InzageRequest) GetBsn() string {
@@ -573,7 +815,7 @@ type InzageResponse struct {
 
 func (x *InzageResponse) Reset() {
 	*x = InzageResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +827,7 @@ func (x *InzageResponse) String() string {
 func (*InzageResponse) ProtoMessage() {}
 
 func (x *InzageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +840,7 @@ func (x *InzageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageResponse.ProtoReflect.Descriptor instead.
 func (*InzageResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InzageResponse) GetResidentId() string {
@@ -646,7 +888,7 @@ type Verwerking struct {
 
 func (x *Verwerking) Reset() {
 	*x = Verwerking{}
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +900,7 @@ func (x *Verwerking) String() string {
 func (*Verwerking) ProtoMessage() {}
 
 func (x *Verwerking) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +913,7 @@ func (x *Verwerking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verwerking.ProtoReflect.Descriptor instead.
 func (*Verwerking) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Verwerking) GetTraceId() string {
@@ -780,7 +1022,7 @@ type ImportRegel struct {
 
 func (x *ImportRegel) Reset() {
 	*x = ImportRegel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +1034,7 @@ func (x *ImportRegel) String() string {
 func (*ImportRegel) ProtoMessage() {}
 
 func (x *ImportRegel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +1047,7 @@ func (x *ImportRegel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRegel.ProtoReflect.Descriptor instead.
 func (*ImportRegel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImportRegel) GetBron() string {
@@ -895,7 +1137,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +1149,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1162,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ImportRequest) GetSysteem() string {
@@ -967,7 +1209,7 @@ type ImportUitkomst struct {
 
 func (x *ImportUitkomst) Reset() {
 	*x = ImportUitkomst{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1221,7 @@ func (x *ImportUitkomst) String() string {
 func (*ImportUitkomst) ProtoMessage() {}
 
 func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1234,7 @@ func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportUitkomst.ProtoReflect.Descriptor instead.
 func (*ImportUitkomst) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImportUitkomst) GetRegel() uint64 {
@@ -1056,7 +1298,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1310,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1323,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
@@ -1147,7 +1389,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1401,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1414,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordRequest) GetCaseId() string {
@@ -1405,7 +1647,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1659,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1672,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RecordResponse) GetCaseId() string {
@@ -1491,7 +1733,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1745,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1758,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -1539,7 +1781,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1793,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1806,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetCaseResponse) GetCase() *CaseSummary {
@@ -1607,7 +1849,7 @@ type TimelineEntry struct {
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1861,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1874,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TimelineEntry) GetRevision() uint64 {
@@ -1702,7 +1944,7 @@ type CaseSummary struct {
 
 func (x *CaseSummary) Reset() {
 	*x = CaseSummary{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1956,7 @@ func (x *CaseSummary) String() string {
 func (*CaseSummary) ProtoMessage() {}
 
 func (x *CaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1969,7 @@ func (x *CaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSummary.ProtoReflect.Descriptor instead.
 func (*CaseSummary) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CaseSummary) GetCaseId() string {
@@ -1837,7 +2079,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +2091,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +2104,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListCasesRequest) GetGemeente() string {
@@ -1897,7 +2139,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2151,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2164,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCasesResponse) GetCases() []*CaseSummary {
@@ -1955,7 +2197,7 @@ type Achterstand struct {
 
 func (x *Achterstand) Reset() {
 	*x = Achterstand{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2209,7 @@ func (x *Achterstand) String() string {
 func (*Achterstand) ProtoMessage() {}
 
 func (x *Achterstand) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2222,7 @@ func (x *Achterstand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
 func (*Achterstand) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Achterstand) GetStorePositie() string {
@@ -2028,7 +2270,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2282,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2295,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -2088,7 +2330,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2342,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2355,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -2154,7 +2396,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2166,7 +2408,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,7 +2421,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -2266,7 +2508,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2520,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2533,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -2353,7 +2595,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2607,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2620,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -2405,7 +2647,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2659,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2672,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -2465,7 +2707,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2719,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2732,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -2538,7 +2780,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2792,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2563,7 +2805,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -2588,7 +2830,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +2842,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +2855,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 type ListGemeentenResponse struct {
@@ -2625,7 +2867,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2637,7 +2879,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2650,7 +2892,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -2675,7 +2917,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2687,7 +2929,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2700,7 +2942,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -2760,7 +3002,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +3014,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +3027,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Refusal) GetRule() string {
@@ -2835,7 +3077,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2847,7 +3089,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2860,7 +3102,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -2905,7 +3147,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3159,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3172,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -2963,7 +3205,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2975,7 +3217,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2988,7 +3230,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -3007,7 +3249,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3261,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3274,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -3058,7 +3300,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3070,7 +3312,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3083,7 +3325,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -3149,7 +3391,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3403,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3416,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -3252,7 +3494,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3264,7 +3506,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3277,7 +3519,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -3309,7 +3551,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3321,7 +3563,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3334,7 +3576,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 type GetRegioResponse struct {
@@ -3347,7 +3589,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3359,7 +3601,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3372,7 +3614,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -3400,7 +3642,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3412,7 +3654,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3425,7 +3667,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -3474,7 +3716,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3486,7 +3728,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3499,7 +3741,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -3555,7 +3797,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3567,7 +3809,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3580,7 +3822,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -3625,7 +3867,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3879,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3892,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -3751,7 +3993,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3763,7 +4005,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3776,7 +4018,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -3875,7 +4117,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3887,7 +4129,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3900,7 +4142,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -3939,7 +4181,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3951,7 +4193,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3964,7 +4206,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -4032,7 +4274,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4044,7 +4286,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4057,7 +4299,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -4102,7 +4344,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4114,7 +4356,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4127,7 +4369,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -4186,7 +4428,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4198,7 +4440,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4211,7 +4453,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4258,7 +4500,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4270,7 +4512,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4283,7 +4525,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -4358,7 +4600,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4612,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4625,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -4425,7 +4667,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4437,7 +4679,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4450,7 +4692,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -4508,7 +4750,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4520,7 +4762,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4533,7 +4775,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -4713,7 +4955,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4725,7 +4967,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4738,7 +4980,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -4773,7 +5015,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +5027,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +5040,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -4830,7 +5072,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4842,7 +5084,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4855,7 +5097,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -4897,7 +5139,28 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x16ledger/v1/events.proto\"J\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16ledger/v1/events.proto\"}\n" +
+	"\x11ReadEventsRequest\x12\x19\n" +
+	"\bbegin_na\x18\x01 \x01(\tR\abeginNa\x12\x1f\n" +
+	"\vtot_positie\x18\x02 \x01(\tR\n" +
+	"totPositie\x12\x10\n" +
+	"\x03max\x18\x03 \x01(\rR\x03max\x12\x1a\n" +
+	"\bgemeente\x18\x04 \x01(\tR\bgemeente\"\xd8\x01\n" +
+	"\vStoredEvent\x12\x18\n" +
+	"\apositie\x18\x01 \x01(\tR\apositie\x12\x16\n" +
+	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x18\n" +
+	"\arevisie\x18\x03 \x01(\x04R\arevisie\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x12\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\x12:\n" +
+	"\n" +
+	"vastgelegd\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"vastgelegd\x12\x12\n" +
+	"\x04data\x18\a \x01(\fR\x04data\"\x86\x01\n" +
+	"\x12ReadEventsResponse\x12.\n" +
+	"\x06events\x18\x01 \x03(\v2\x16.ledger.v1.StoredEventR\x06events\x12\x18\n" +
+	"\apositie\x18\x02 \x01(\tR\apositie\x12\x14\n" +
+	"\x05einde\x18\x03 \x01(\bR\x05einde\x12\x10\n" +
+	"\x03kop\x18\x04 \x01(\tR\x03kop\"J\n" +
 	"\x13RunRetentionRequest\x12\x14\n" +
 	"\x05droog\x18\x01 \x01(\bR\x05droog\x12\x1d\n" +
 	"\n" +
@@ -5303,7 +5566,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x18IMPORT_STATUS_VASTGELEGD\x10\x01\x12\x1d\n" +
 	"\x19IMPORT_STATUS_AL_AANWEZIG\x10\x02\x12\x1b\n" +
 	"\x17IMPORT_STATUS_GEWEIGERD\x10\x03\x12\x1e\n" +
-	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xf8\t\n" +
+	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xc3\n" +
+	"\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -5321,7 +5585,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\tFindCases\x12\x1b.ledger.v1.FindCasesRequest\x1a\x1c.ledger.v1.FindCasesResponse\x12U\n" +
 	"\x0eForgetResident\x12 .ledger.v1.ForgetResidentRequest\x1a!.ledger.v1.ForgetResidentResponse\x12=\n" +
 	"\x06Inzage\x12\x18.ledger.v1.InzageRequest\x1a\x19.ledger.v1.InzageResponse\x12O\n" +
-	"\fRunRetention\x12\x1e.ledger.v1.RunRetentionRequest\x1a\x1f.ledger.v1.RunRetentionResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\fRunRetention\x12\x1e.ledger.v1.RunRetentionRequest\x1a\x1f.ledger.v1.RunRetentionResponse\x12I\n" +
+	"\n" +
+	"ReadEvents\x12\x1c.ledger.v1.ReadEventsRequest\x1a\x1d.ledger.v1.ReadEventsResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -5336,224 +5602,232 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
-	(*RunRetentionRequest)(nil),    // 1: ledger.v1.RunRetentionRequest
-	(*RunRetentionResponse)(nil),   // 2: ledger.v1.RunRetentionResponse
-	(*Bewaarbesluit)(nil),          // 3: ledger.v1.Bewaarbesluit
-	(*FindCasesRequest)(nil),       // 4: ledger.v1.FindCasesRequest
-	(*FindCasesResponse)(nil),      // 5: ledger.v1.FindCasesResponse
-	(*ForgetResidentRequest)(nil),  // 6: ledger.v1.ForgetResidentRequest
-	(*ForgetResidentResponse)(nil), // 7: ledger.v1.ForgetResidentResponse
-	(*InzageRequest)(nil),          // 8: ledger.v1.InzageRequest
-	(*InzageResponse)(nil),         // 9: ledger.v1.InzageResponse
-	(*Verwerking)(nil),             // 10: ledger.v1.Verwerking
-	(*ImportRegel)(nil),            // 11: ledger.v1.ImportRegel
-	(*ImportRequest)(nil),          // 12: ledger.v1.ImportRequest
-	(*ImportUitkomst)(nil),         // 13: ledger.v1.ImportUitkomst
-	(*ImportResponse)(nil),         // 14: ledger.v1.ImportResponse
-	(*RecordRequest)(nil),          // 15: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),         // 16: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),         // 17: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 18: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),          // 19: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),            // 20: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),       // 21: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 22: ledger.v1.ListCasesResponse
-	(*Achterstand)(nil),            // 23: ledger.v1.Achterstand
-	(*GetViewRequest)(nil),         // 24: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 25: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 26: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 27: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 28: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 29: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 30: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 31: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 32: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 33: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 34: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 35: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 36: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 37: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 38: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 39: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 40: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 41: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 42: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 43: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 44: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 45: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 46: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 47: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 48: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 49: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 50: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 51: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 52: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 53: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 54: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 55: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 56: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 57: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 58: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 59: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 60: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 61: ledger.v1.SrgTelling
-	(*Date)(nil),                   // 62: ledger.v1.Date
-	(VergeetReden)(0),              // 63: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),             // 64: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 65: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 66: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 67: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 68: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 69: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 70: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 71: ledger.v1.Correctie
-	(*Uren)(nil),                   // 72: ledger.v1.Uren
-	(Toestand)(0),                  // 73: ledger.v1.Toestand
-	(*Event)(nil),                  // 74: ledger.v1.Event
-	(*PersonalData)(nil),           // 75: ledger.v1.PersonalData
-	(Doelgroep)(0),                 // 76: ledger.v1.Doelgroep
-	(Trede)(0),                     // 77: ledger.v1.Trede
-	(PlaatsingType)(0),             // 78: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 79: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 80: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 81: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 82: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 83: ledger.v1.Verdeelmethode
+	(*ReadEventsRequest)(nil),      // 1: ledger.v1.ReadEventsRequest
+	(*StoredEvent)(nil),            // 2: ledger.v1.StoredEvent
+	(*ReadEventsResponse)(nil),     // 3: ledger.v1.ReadEventsResponse
+	(*RunRetentionRequest)(nil),    // 4: ledger.v1.RunRetentionRequest
+	(*RunRetentionResponse)(nil),   // 5: ledger.v1.RunRetentionResponse
+	(*Bewaarbesluit)(nil),          // 6: ledger.v1.Bewaarbesluit
+	(*FindCasesRequest)(nil),       // 7: ledger.v1.FindCasesRequest
+	(*FindCasesResponse)(nil),      // 8: ledger.v1.FindCasesResponse
+	(*ForgetResidentRequest)(nil),  // 9: ledger.v1.ForgetResidentRequest
+	(*ForgetResidentResponse)(nil), // 10: ledger.v1.ForgetResidentResponse
+	(*InzageRequest)(nil),          // 11: ledger.v1.InzageRequest
+	(*InzageResponse)(nil),         // 12: ledger.v1.InzageResponse
+	(*Verwerking)(nil),             // 13: ledger.v1.Verwerking
+	(*ImportRegel)(nil),            // 14: ledger.v1.ImportRegel
+	(*ImportRequest)(nil),          // 15: ledger.v1.ImportRequest
+	(*ImportUitkomst)(nil),         // 16: ledger.v1.ImportUitkomst
+	(*ImportResponse)(nil),         // 17: ledger.v1.ImportResponse
+	(*RecordRequest)(nil),          // 18: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),         // 19: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),         // 20: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 21: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),          // 22: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),            // 23: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),       // 24: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 25: ledger.v1.ListCasesResponse
+	(*Achterstand)(nil),            // 26: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),         // 27: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 28: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 29: ledger.v1.CaseloadView
+	(*Herindeling)(nil),            // 30: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 31: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 32: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 33: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 34: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 35: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 36: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 37: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 38: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 39: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 40: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 41: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 42: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 43: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 44: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 45: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 46: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 47: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 48: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 49: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 50: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 51: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 52: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 53: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 54: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 55: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 56: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 57: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 58: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 59: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 60: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 61: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 62: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 63: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 64: ledger.v1.SrgTelling
+	(*timestamppb.Timestamp)(nil),  // 65: google.protobuf.Timestamp
+	(*Date)(nil),                   // 66: ledger.v1.Date
+	(VergeetReden)(0),              // 67: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),             // 68: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 69: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 70: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 71: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 72: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 73: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 74: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 75: ledger.v1.Correctie
+	(*Uren)(nil),                   // 76: ledger.v1.Uren
+	(Toestand)(0),                  // 77: ledger.v1.Toestand
+	(*Event)(nil),                  // 78: ledger.v1.Event
+	(*PersonalData)(nil),           // 79: ledger.v1.PersonalData
+	(Doelgroep)(0),                 // 80: ledger.v1.Doelgroep
+	(Trede)(0),                     // 81: ledger.v1.Trede
+	(PlaatsingType)(0),             // 82: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 83: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 84: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 85: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 86: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 87: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	62,  // 0: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
-	3,   // 1: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	62,  // 2: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
-	20,  // 3: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	63,  // 4: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
-	10,  // 5: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
-	15,  // 6: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	36,  // 7: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	41,  // 8: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
-	11,  // 9: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
-	0,   // 10: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
-	13,  // 11: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	62,  // 12: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	62,  // 13: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	64,  // 14: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	65,  // 15: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	66,  // 16: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	67,  // 17: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	68,  // 18: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	69,  // 19: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	70,  // 20: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	71,  // 21: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	72,  // 22: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	73,  // 23: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	62,  // 24: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
-	20,  // 25: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	19,  // 26: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	74,  // 27: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	75,  // 28: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	73,  // 29: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	76,  // 30: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	77,  // 31: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	78,  // 32: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	62,  // 33: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	62,  // 34: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	62,  // 35: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
-	20,  // 36: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	23,  // 37: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 38: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	23,  // 39: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 40: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	29,  // 41: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	30,  // 42: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	27,  // 43: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	62,  // 44: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	73,  // 45: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	76,  // 46: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	31,  // 47: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	31,  // 48: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	34,  // 49: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	62,  // 50: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	62,  // 51: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	73,  // 52: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	79,  // 53: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	40,  // 54: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	79,  // 55: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	62,  // 56: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	62,  // 57: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	80,  // 58: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	81,  // 59: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	45,  // 60: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	45,  // 61: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	74,  // 62: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	48,  // 63: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	23,  // 64: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	62,  // 65: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	49,  // 66: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	49,  // 67: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	55,  // 68: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	55,  // 69: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	27,  // 70: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	62,  // 71: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	50,  // 72: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	50,  // 73: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	50,  // 74: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	50,  // 75: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	51,  // 76: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	52,  // 77: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	54,  // 78: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	53,  // 79: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	62,  // 80: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	62,  // 81: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	82,  // 82: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	58,  // 83: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	23,  // 84: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	82,  // 85: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	62,  // 86: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	62,  // 87: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	83,  // 88: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	61,  // 89: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	23,  // 90: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	15,  // 91: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	17,  // 92: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	21,  // 93: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	24,  // 94: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	32,  // 95: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	36,  // 96: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	38,  // 97: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	41,  // 98: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	43,  // 99: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	46,  // 100: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	56,  // 101: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	59,  // 102: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	12,  // 103: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	4,   // 104: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	6,   // 105: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	8,   // 106: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	1,   // 107: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	16,  // 108: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	18,  // 109: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	22,  // 110: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	25,  // 111: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	33,  // 112: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	37,  // 113: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	39,  // 114: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	42,  // 115: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	44,  // 116: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	47,  // 117: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	57,  // 118: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	60,  // 119: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	14,  // 120: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	5,   // 121: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	7,   // 122: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	9,   // 123: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	2,   // 124: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	108, // [108:125] is the sub-list for method output_type
-	91,  // [91:108] is the sub-list for method input_type
-	91,  // [91:91] is the sub-list for extension type_name
-	91,  // [91:91] is the sub-list for extension extendee
-	0,   // [0:91] is the sub-list for field type_name
+	65,  // 0: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	2,   // 1: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
+	66,  // 2: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	6,   // 3: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
+	66,  // 4: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	23,  // 5: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	67,  // 6: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	13,  // 7: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
+	18,  // 8: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
+	39,  // 9: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	44,  // 10: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	14,  // 11: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
+	0,   // 12: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
+	16,  // 13: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
+	66,  // 14: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	66,  // 15: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	68,  // 16: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	69,  // 17: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	70,  // 18: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	71,  // 19: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	72,  // 20: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	73,  // 21: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	74,  // 22: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	75,  // 23: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	76,  // 24: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	77,  // 25: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	66,  // 26: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	23,  // 27: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	22,  // 28: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	78,  // 29: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	79,  // 30: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	77,  // 31: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	80,  // 32: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	81,  // 33: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	82,  // 34: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	66,  // 35: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	66,  // 36: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	66,  // 37: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	23,  // 38: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	26,  // 39: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	29,  // 40: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	26,  // 41: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	31,  // 42: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	32,  // 43: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	33,  // 44: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	30,  // 45: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	66,  // 46: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	77,  // 47: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	80,  // 48: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	34,  // 49: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	34,  // 50: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	37,  // 51: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	66,  // 52: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	66,  // 53: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	77,  // 54: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	83,  // 55: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	43,  // 56: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	83,  // 57: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	66,  // 58: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	66,  // 59: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	84,  // 60: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	85,  // 61: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	48,  // 62: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	48,  // 63: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	78,  // 64: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	51,  // 65: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	26,  // 66: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	66,  // 67: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	52,  // 68: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	52,  // 69: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	58,  // 70: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	58,  // 71: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	30,  // 72: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	66,  // 73: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	53,  // 74: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	53,  // 75: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	53,  // 76: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	53,  // 77: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	54,  // 78: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	55,  // 79: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	57,  // 80: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	56,  // 81: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	66,  // 82: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	66,  // 83: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	86,  // 84: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	61,  // 85: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	26,  // 86: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	86,  // 87: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	66,  // 88: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	66,  // 89: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	87,  // 90: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	64,  // 91: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	26,  // 92: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	18,  // 93: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	20,  // 94: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	24,  // 95: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	27,  // 96: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	35,  // 97: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	39,  // 98: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	41,  // 99: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	44,  // 100: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	46,  // 101: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	49,  // 102: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	59,  // 103: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	62,  // 104: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	15,  // 105: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	7,   // 106: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	9,   // 107: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	11,  // 108: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	4,   // 109: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	1,   // 110: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	19,  // 111: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	21,  // 112: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	25,  // 113: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	28,  // 114: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	36,  // 115: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	40,  // 116: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	42,  // 117: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	45,  // 118: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	47,  // 119: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	50,  // 120: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	60,  // 121: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	63,  // 122: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	17,  // 123: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	8,   // 124: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	10,  // 125: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	12,  // 126: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	5,   // 127: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	3,   // 128: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	111, // [111:129] is the sub-list for method output_type
+	93,  // [93:111] is the sub-list for method input_type
+	93,  // [93:93] is the sub-list for extension type_name
+	93,  // [93:93] is the sub-list for extension extendee
+	0,   // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -5562,12 +5836,12 @@ func file_ledger_v1_api_proto_init() {
 		return
 	}
 	file_ledger_v1_events_proto_init()
-	file_ledger_v1_api_proto_msgTypes[10].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[13].OneofWrappers = []any{
 		(*ImportRegel_Record)(nil),
 		(*ImportRegel_Beleid)(nil),
 		(*ImportRegel_Regio)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[14].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[17].OneofWrappers = []any{
 		(*RecordRequest_Aanmelding)(nil),
 		(*RecordRequest_Intake)(nil),
 		(*RecordRequest_Plaatsing)(nil),
@@ -5578,7 +5852,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[40].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[43].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -5588,7 +5862,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   61,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

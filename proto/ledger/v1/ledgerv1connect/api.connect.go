@@ -74,6 +74,9 @@ const (
 	// LedgerServiceRunRetentionProcedure is the fully-qualified name of the LedgerService's
 	// RunRetention RPC.
 	LedgerServiceRunRetentionProcedure = "/ledger.v1.LedgerService/RunRetention"
+	// LedgerServiceReadEventsProcedure is the fully-qualified name of the LedgerService's ReadEvents
+	// RPC.
+	LedgerServiceReadEventsProcedure = "/ledger.v1.LedgerService/ReadEvents"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -126,6 +129,12 @@ type LedgerServiceClient interface {
 	// past their retention period (deploy/bewaartermijnen.json), and reports
 	// for each resident with a closed case what it did and why.
 	RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error)
+	// ReadEvents hands over the stored events in global order, byte for byte
+	// as the store holds them (what the hash chain covers), so that an
+	// auditor checks the history with its own code (`ledger audit verify`)
+	// instead of trusting the server's. A gemeente reads only the events it
+	// receives.
+	ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -241,6 +250,12 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("RunRetention")),
 			connect.WithClientOptions(opts...),
 		),
+		readEvents: connect.NewClient[v1.ReadEventsRequest, v1.ReadEventsResponse](
+			httpClient,
+			baseURL+LedgerServiceReadEventsProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("ReadEvents")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -263,6 +278,7 @@ type ledgerServiceClient struct {
 	forgetResident *connect.Client[v1.ForgetResidentRequest, v1.ForgetResidentResponse]
 	inzage         *connect.Client[v1.InzageRequest, v1.InzageResponse]
 	runRetention   *connect.Client[v1.RunRetentionRequest, v1.RunRetentionResponse]
+	readEvents     *connect.Client[v1.ReadEventsRequest, v1.ReadEventsResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -350,6 +366,11 @@ func (c *ledgerServiceClient) RunRetention(ctx context.Context, req *connect.Req
 	return c.runRetention.CallUnary(ctx, req)
 }
 
+// ReadEvents calls ledger.v1.LedgerService.ReadEvents.
+func (c *ledgerServiceClient) ReadEvents(ctx context.Context, req *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error) {
+	return c.readEvents.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -400,6 +421,12 @@ type LedgerServiceHandler interface {
 	// past their retention period (deploy/bewaartermijnen.json), and reports
 	// for each resident with a closed case what it did and why.
 	RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error)
+	// ReadEvents hands over the stored events in global order, byte for byte
+	// as the store holds them (what the hash chain covers), so that an
+	// auditor checks the history with its own code (`ledger audit verify`)
+	// instead of trusting the server's. A gemeente reads only the events it
+	// receives.
+	ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -511,6 +538,12 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("RunRetention")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceReadEventsHandler := connect.NewUnaryHandler(
+		LedgerServiceReadEventsProcedure,
+		svc.ReadEvents,
+		connect.WithSchema(ledgerServiceMethods.ByName("ReadEvents")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -547,6 +580,8 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceInzageHandler.ServeHTTP(w, r)
 		case LedgerServiceRunRetentionProcedure:
 			ledgerServiceRunRetentionHandler.ServeHTTP(w, r)
+		case LedgerServiceReadEventsProcedure:
+			ledgerServiceReadEventsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -622,4 +657,8 @@ func (UnimplementedLedgerServiceHandler) Inzage(context.Context, *connect.Reques
 
 func (UnimplementedLedgerServiceHandler) RunRetention(context.Context, *connect.Request[v1.RunRetentionRequest]) (*connect.Response[v1.RunRetentionResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.RunRetention is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ReadEvents is not implemented"))
 }

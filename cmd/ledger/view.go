@@ -52,7 +52,18 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
+	fmt.Fprint(stdout, certificaat(resp.Msg.GetCertificaat()))
 	return nil
+}
+
+// certificaat says which history the figures are of, and how an auditor
+// checks that.
+func certificaat(c *ledgerv1.Certificaat) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("Certificaat: %d gebeurtenissen tot en met positie %s, digest %s\n  (controleer: ledger audit verify --tot %s --digest %s)\n",
+		c.GetGebeurtenissen(), c.GetPositie(), c.GetDigest(), c.GetPositie(), c.GetDigest())
 }
 
 // achterstand says under a view how far its figures are behind the store,
@@ -241,6 +252,7 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
+	fmt.Fprint(stderr, certificaat(resp.Msg.GetCertificaat()))
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -68,7 +69,10 @@ type Model struct {
 	regional []regionalEvent
 	position store.Position
 	lastID   uuid.UUID // id of the event at position
-	events   uint64
+	// digest is the running hash of the stored bytes of every event
+	// applied (audit.Chain), for the figures' certificate.
+	digest audit.Hash
+	events uint64
 	// latest is the latest date a case fact took effect (corrections,
 	// dated when recorded, aside): how far the recorded history reaches.
 	latest Day
@@ -210,6 +214,15 @@ func (m *Model) Apply(rec store.RecordedEvent, ev *ledgerv1.Event) {
 	}
 	m.put(rec, ev)
 	m.position, m.lastID = rec.Position, rec.ID
+	m.digest = audit.Chain(m.digest, rec.Data)
+}
+
+// Certificate says which history the model's figures are of: the store
+// position it reflects, the number of events it read, and the digest of
+// the history up to there, as `ledger audit verify --tot --digest` checks
+// it (services/audit).
+func (m *Model) Certificate() *ledgerv1.Certificaat {
+	return &ledgerv1.Certificaat{Positie: m.position.String(), Gebeurtenissen: m.events, Digest: audit.DigestOf(m.digest)}
 }
 
 // put adds one event, wherever it comes from: the store (Apply) or a

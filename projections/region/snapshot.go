@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/durable"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -29,17 +30,18 @@ import (
 // case's minimised events in case order, and the position and id of the
 // last event applied. Its layout:
 //
-//	magic "LGRSNAP1"
+//	magic "LGRSNAP2"
 //	records: kind (uvarint: 1 regional, 2 case event, 3 end)
 //	         regional: revision (uvarint), length (uvarint), event bytes
 //	         case event: length (uvarint), event bytes
-//	         end: commit, prepare, events (uvarints), last event id (16 bytes)
+//	         end: commit, prepare, events (uvarints), last event id (16 bytes),
+//	              the history's digest up to there (32 bytes)
 //	sha256 of everything before it (32 bytes)
 //
 // A snapshot is only a shortcut: one that is of another format, corrupt,
 // ahead of the store, or whose last event is not the store's event at that
 // position is discarded, and the model is built from the store.
-const snapshotMagic = "LGRSNAP1"
+const snapshotMagic = "LGRSNAP2"
 
 const (
 	recRegional = 1
@@ -65,6 +67,7 @@ type snapshotView struct {
 	position store.Position
 	events   uint64
 	last     uuid.UUID
+	digest   audit.Hash
 }
 
 type regionalEvent struct {
@@ -73,7 +76,7 @@ type regionalEvent struct {
 }
 
 func (m *Model) capture() *snapshotView {
-	v := &snapshotView{regional: m.regional[:len(m.regional):len(m.regional)], position: m.position, events: m.events, last: m.lastID}
+	v := &snapshotView{regional: m.regional[:len(m.regional):len(m.regional)], position: m.position, events: m.events, last: m.lastID, digest: m.digest}
 	v.cases = make([][]*ledgerv1.Event, 0, len(m.cases))
 	for _, c := range m.Cases() {
 		v.cases = append(v.cases, c.events[:len(c.events):len(c.events)])
@@ -117,6 +120,7 @@ func (v *snapshotView) encode() ([]byte, error) {
 	uv(v.position.Prepare)
 	uv(v.events)
 	buf.Write(v.last[:])
+	buf.Write(v.digest[:])
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
 	return buf.Bytes(), nil
@@ -229,6 +233,7 @@ func decodeSnapshot(data []byte, carry *carrier) (*Model, error) {
 	var pos store.Position
 	var events uint64
 	var last uuid.UUID
+	var digest audit.Hash
 	for ended := false; !ended; {
 		kind, err := uv()
 		if err != nil {
@@ -257,7 +262,10 @@ func decodeSnapshot(data []byte, carry *carrier) (*Model, error) {
 					return nil, err
 				}
 			}
-			if _, err := r.Read(last[:]); err != nil {
+			if _, err := io.ReadFull(r, last[:]); err != nil {
+				return nil, err
+			}
+			if _, err := io.ReadFull(r, digest[:]); err != nil {
 				return nil, err
 			}
 			ended = true
@@ -298,6 +306,6 @@ func decodeSnapshot(data []byte, carry *carrier) (*Model, error) {
 	if m.events != events {
 		return nil, fmt.Errorf("holds %d events, its end record says %d", m.events, events)
 	}
-	m.position, m.lastID = pos, last
+	m.position, m.lastID, m.digest = pos, last, digest
 	return m, nil
 }

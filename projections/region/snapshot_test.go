@@ -78,6 +78,10 @@ func same(t *testing.T, got, want *region.Model) {
 	if got.Position() != want.Position() || got.Events() != want.Events() || len(got.Cases()) != len(want.Cases()) {
 		t.Fatalf("model at %s, %d events, %d cases; want %s, %d, %d", got.Position(), got.Events(), len(got.Cases()), want.Position(), want.Events(), len(want.Cases()))
 	}
+	// The certificate of the figures (digest included) survives a snapshot.
+	if !proto.Equal(got.Certificate(), want.Certificate()) {
+		t.Fatalf("certificate %v, want %v", got.Certificate(), want.Certificate())
+	}
 	for i, c := range got.Cases() {
 		w := want.Cases()[i]
 		if c.ID != w.ID || len(c.Events()) != len(w.Events()) {

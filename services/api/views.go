@@ -68,6 +68,7 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 		}
 	}
 	var view *ledgerv1.Beleidsview
+	var cert *ledgerv1.Certificaat
 	bron, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
 		var v *ledgerv1.Beleidsview
 		var err error
@@ -83,14 +84,14 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 			return err
 		}
 		v.Bron, v.BijgewerktTot = "", rm.Position().String()
-		view = v
+		view, cert = v, rm.Certificate()
 		return nil
 	})
 	if err != nil {
 		return nil, s.toConnect(err)
 	}
 	view.Bron = bron
-	return connect.NewResponse(&ledgerv1.GetBeleidsviewResponse{View: view, Achterstand: behind}), nil
+	return connect.NewResponse(&ledgerv1.GetBeleidsviewResponse{View: view, Achterstand: behind, Certificaat: cert}), nil
 }
 
 // ExportKosten returns every cost line of a gemeente in a year, up to today.
@@ -112,6 +113,7 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 		}
 	}
 	_, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
+		resp.Certificaat = rm.Certificate()
 		if to <= from {
 			return nil // the year has not begun
 		}
@@ -154,6 +156,7 @@ func (s *Server) ExportSrg(ctx context.Context, req *connect.Request[ledgerv1.Ex
 		return nil, err
 	}
 	_, err = s.withModel(ctx, false, func(rm *region.Model) error {
+		resp.Certificaat = rm.Certificate()
 		t, err := beleidsview.SRG(rm, s.Gemeenten, *s.SRG, m.GetGemeente(), year, half)
 		resp.Tellingen = t
 		return err

@@ -155,12 +155,24 @@ func (v *Verifier) AddAll(recs []store.RecordedEvent) {
 	}
 }
 
+// Link is the step of the history's digest: the running hash after an
+// event whose stored bytes hash to sum, following prev.
+func Link(prev, sum Hash) Hash {
+	var buf [2 * sha256.Size]byte
+	copy(buf[:], prev[:])
+	copy(buf[sha256.Size:], sum[:])
+	return sha256.Sum256(buf[:])
+}
+
+// Chain is Link of the stored bytes data.
+func Chain(prev Hash, data []byte) Hash { return Link(prev, sha256.Sum256(data)) }
+
+// DigestOf writes a running hash as reports do: "sha256:<hex>".
+func DigestOf(h Hash) string { return "sha256:" + hex.EncodeToString(h[:]) }
+
 func (v *Verifier) add(rec store.RecordedEvent, pre prepared) {
 	sum := pre.sum
-	var buf [2 * sha256.Size]byte
-	copy(buf[:], v.running[:])
-	copy(buf[sha256.Size:], sum[:])
-	v.running = sha256.Sum256(buf[:])
+	v.running = Link(v.running, sum)
 	v.events++
 	v.last = rec.Position
 	at := func(rule, expected, found, reden string) *Break {
@@ -226,7 +238,7 @@ func (v *Verifier) leaf(gemeenten []string, l Hash, id string) {
 }
 
 // Digest is the running hash of everything added, "sha256:<hex>".
-func (v *Verifier) Digest() string { return "sha256:" + hex.EncodeToString(v.running[:]) }
+func (v *Verifier) Digest() string { return DigestOf(v.running) }
 
 // GemeenteDigest is one gemeente's part of the history.
 type GemeenteDigest struct {

@@ -2184,6 +2184,70 @@ func (x *ListCasesResponse) GetAchterstand() *Achterstand {
 // Achterstand says how far an answer's figures are behind the store: the
 // events the store holds that they do not include yet, and how long ago the
 // oldest of those was recorded. Zero when they are up to date.
+// Certificaat says which history a figure is of: the store position the
+// figures reflect, the number of events read to make them, and the digest
+// of the history up to that position. `ledger audit verify --tot <positie>
+// --digest <digest>` proves that history unchanged.
+type Certificaat struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Positie        string                 `protobuf:"bytes,1,opt,name=positie,proto3" json:"positie,omitempty"`
+	Gebeurtenissen uint64                 `protobuf:"varint,2,opt,name=gebeurtenissen,proto3" json:"gebeurtenissen,omitempty"`
+	Digest         string                 `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Certificaat) Reset() {
+	*x = Certificaat{}
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Certificaat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Certificaat) ProtoMessage() {}
+
+func (x *Certificaat) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Certificaat.ProtoReflect.Descriptor instead.
+func (*Certificaat) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Certificaat) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+func (x *Certificaat) GetGebeurtenissen() uint64 {
+	if x != nil {
+		return x.Gebeurtenissen
+	}
+	return 0
+}
+
+func (x *Certificaat) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
 type Achterstand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The store's last position and the one the figures include.
@@ -2197,7 +2261,7 @@ type Achterstand struct {
 
 func (x *Achterstand) Reset() {
 	*x = Achterstand{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2273,7 @@ func (x *Achterstand) String() string {
 func (*Achterstand) ProtoMessage() {}
 
 func (x *Achterstand) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2286,7 @@ func (x *Achterstand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
 func (*Achterstand) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Achterstand) GetStorePositie() string {
@@ -2270,7 +2334,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2282,7 +2346,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2295,7 +2359,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -2330,7 +2394,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2406,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2419,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -2396,7 +2460,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2472,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2485,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -2508,7 +2572,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2584,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2597,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -2595,7 +2659,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2671,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2684,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -2647,7 +2711,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2723,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2736,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -2707,7 +2771,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +2783,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +2796,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -2780,7 +2844,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2792,7 +2856,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2805,7 +2869,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -2830,7 +2894,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +2906,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +2919,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 type ListGemeentenResponse struct {
@@ -2867,7 +2931,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2879,7 +2943,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2892,7 +2956,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -2917,7 +2981,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2929,7 +2993,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2942,7 +3006,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -3002,7 +3066,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3014,7 +3078,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3027,7 +3091,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Refusal) GetRule() string {
@@ -3077,7 +3141,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3153,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3166,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -3147,7 +3211,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3223,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3236,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -3205,7 +3269,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3281,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3294,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -3249,7 +3313,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3261,7 +3325,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3274,7 +3338,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -3300,7 +3364,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3312,7 +3376,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3325,7 +3389,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -3391,7 +3455,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3403,7 +3467,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3416,7 +3480,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -3494,7 +3558,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3570,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3583,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -3551,7 +3615,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3563,7 +3627,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3576,7 +3640,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 type GetRegioResponse struct {
@@ -3589,7 +3653,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3601,7 +3665,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3614,7 +3678,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -3642,7 +3706,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3654,7 +3718,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3667,7 +3731,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -3716,7 +3780,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3728,7 +3792,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3741,7 +3805,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -3790,14 +3854,16 @@ type GetBeleidsviewResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	View  *Beleidsview           `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
 	// How far the figures are behind the store when they were read.
-	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	Achterstand *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	// Which history the figures are of (see Certificaat).
+	Certificaat   *Certificaat `protobuf:"bytes,3,opt,name=certificaat,proto3" json:"certificaat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3809,7 +3875,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3822,7 +3888,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -3835,6 +3901,13 @@ func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
 func (x *GetBeleidsviewResponse) GetAchterstand() *Achterstand {
 	if x != nil {
 		return x.Achterstand
+	}
+	return nil
+}
+
+func (x *GetBeleidsviewResponse) GetCertificaat() *Certificaat {
+	if x != nil {
+		return x.Certificaat
 	}
 	return nil
 }
@@ -3867,7 +3940,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3879,7 +3952,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3892,7 +3965,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -3993,7 +4066,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4005,7 +4078,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4018,7 +4091,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -4117,7 +4190,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4129,7 +4202,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4142,7 +4215,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -4181,7 +4254,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4193,7 +4266,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4206,7 +4279,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -4274,7 +4347,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4286,7 +4359,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4299,7 +4372,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -4344,7 +4417,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4356,7 +4429,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4369,7 +4442,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -4428,7 +4501,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4440,7 +4513,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4453,7 +4526,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4500,7 +4573,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4512,7 +4585,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4525,7 +4598,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -4600,7 +4673,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4612,7 +4685,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4625,7 +4698,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -4660,14 +4733,16 @@ type ExportKostenResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Regels []*Kostenregel         `protobuf:"bytes,1,rep,name=regels,proto3" json:"regels,omitempty"`
 	// How far the figures are behind the store when they were read.
-	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	Achterstand *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	// Which history the figures are of (see Certificaat).
+	Certificaat   *Certificaat `protobuf:"bytes,3,opt,name=certificaat,proto3" json:"certificaat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4679,7 +4754,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4692,7 +4767,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -4705,6 +4780,13 @@ func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
 func (x *ExportKostenResponse) GetAchterstand() *Achterstand {
 	if x != nil {
 		return x.Achterstand
+	}
+	return nil
+}
+
+func (x *ExportKostenResponse) GetCertificaat() *Certificaat {
+	if x != nil {
+		return x.Certificaat
 	}
 	return nil
 }
@@ -4750,7 +4832,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4762,7 +4844,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4775,7 +4857,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -4955,7 +5037,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4967,7 +5049,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4980,7 +5062,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5008,14 +5090,16 @@ type ExportSrgResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Tellingen []*SrgTelling          `protobuf:"bytes,1,rep,name=tellingen,proto3" json:"tellingen,omitempty"`
 	// How far the figures are behind the store when they were read.
-	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	Achterstand *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	// Which history the figures are of (see Certificaat).
+	Certificaat   *Certificaat `protobuf:"bytes,3,opt,name=certificaat,proto3" json:"certificaat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5027,7 +5111,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5040,7 +5124,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5053,6 +5137,13 @@ func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
 func (x *ExportSrgResponse) GetAchterstand() *Achterstand {
 	if x != nil {
 		return x.Achterstand
+	}
+	return nil
+}
+
+func (x *ExportSrgResponse) GetCertificaat() *Certificaat {
+	if x != nil {
+		return x.Certificaat
 	}
 	return nil
 }
@@ -5072,7 +5163,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5084,7 +5175,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5097,7 +5188,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -5316,7 +5407,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"na_positie\x18\x03 \x01(\tR\tnaPositie\"{\n" +
 	"\x11ListCasesResponse\x12,\n" +
 	"\x05cases\x18\x01 \x03(\v2\x16.ledger.v1.CaseSummaryR\x05cases\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\x9d\x01\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"g\n" +
+	"\vCertificaat\x12\x18\n" +
+	"\apositie\x18\x01 \x01(\tR\apositie\x12&\n" +
+	"\x0egebeurtenissen\x18\x02 \x01(\x04R\x0egebeurtenissen\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\"\x9d\x01\n" +
 	"\vAchterstand\x12#\n" +
 	"\rstore_positie\x18\x01 \x01(\tR\fstorePositie\x12%\n" +
 	"\x0ebijgewerkt_tot\x18\x02 \x01(\tR\rbijgewerktTot\x12&\n" +
@@ -5430,10 +5525,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"per_client\x18\x05 \x01(\bR\tperClient\x12\x1d\n" +
 	"\n" +
-	"na_positie\x18\x06 \x01(\tR\tnaPositie\"~\n" +
+	"na_positie\x18\x06 \x01(\tR\tnaPositie\"\xb8\x01\n" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
 	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xd5\x03\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xd5\x03\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -5514,10 +5610,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x16\n" +
 	"\x06replay\x18\x03 \x01(\bR\x06replay\x12\x1d\n" +
 	"\n" +
-	"na_positie\x18\x04 \x01(\tR\tnaPositie\"\x80\x01\n" +
+	"na_positie\x18\x04 \x01(\tR\tnaPositie\"\xba\x01\n" +
 	"\x14ExportKostenResponse\x12.\n" +
 	"\x06regels\x18\x01 \x03(\v2\x16.ledger.v1.KostenregelR\x06regels\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xf5\x05\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xf5\x05\n" +
 	"\vKostenregel\x12\x14\n" +
 	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x1a\n" +
 	"\bgemeente\x18\x02 \x01(\tR\bgemeente\x12\x14\n" +
@@ -5550,10 +5647,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04half\x18\x02 \x01(\tR\x04half\x12\x1d\n" +
 	"\n" +
-	"na_positie\x18\x03 \x01(\tR\tnaPositie\"\x82\x01\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"\xbc\x01\n" +
 	"\x11ExportSrgResponse\x123\n" +
 	"\ttellingen\x18\x01 \x03(\v2\x15.ledger.v1.SrgTellingR\ttellingen\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\x94\x01\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\x94\x01\n" +
 	"\n" +
 	"SrgTelling\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\"\n" +
@@ -5602,7 +5700,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
 	(*ReadEventsRequest)(nil),      // 1: ledger.v1.ReadEventsRequest
@@ -5630,204 +5728,208 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*CaseSummary)(nil),            // 23: ledger.v1.CaseSummary
 	(*ListCasesRequest)(nil),       // 24: ledger.v1.ListCasesRequest
 	(*ListCasesResponse)(nil),      // 25: ledger.v1.ListCasesResponse
-	(*Achterstand)(nil),            // 26: ledger.v1.Achterstand
-	(*GetViewRequest)(nil),         // 27: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 28: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 29: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 30: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 31: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 32: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 33: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 34: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 35: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 36: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 37: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 38: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 39: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 40: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 41: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 42: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 43: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 44: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 45: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 46: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 47: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 48: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 49: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 50: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 51: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 52: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 53: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 54: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 55: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 56: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 57: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 58: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 59: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 60: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 61: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 62: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 63: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 64: ledger.v1.SrgTelling
-	(*timestamppb.Timestamp)(nil),  // 65: google.protobuf.Timestamp
-	(*Date)(nil),                   // 66: ledger.v1.Date
-	(VergeetReden)(0),              // 67: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),             // 68: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 69: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 70: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 71: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 72: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 73: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 74: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 75: ledger.v1.Correctie
-	(*Uren)(nil),                   // 76: ledger.v1.Uren
-	(Toestand)(0),                  // 77: ledger.v1.Toestand
-	(*Event)(nil),                  // 78: ledger.v1.Event
-	(*PersonalData)(nil),           // 79: ledger.v1.PersonalData
-	(Doelgroep)(0),                 // 80: ledger.v1.Doelgroep
-	(Trede)(0),                     // 81: ledger.v1.Trede
-	(PlaatsingType)(0),             // 82: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 83: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 84: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 85: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 86: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 87: ledger.v1.Verdeelmethode
+	(*Certificaat)(nil),            // 26: ledger.v1.Certificaat
+	(*Achterstand)(nil),            // 27: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),         // 28: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),        // 29: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),           // 30: ledger.v1.CaseloadView
+	(*Herindeling)(nil),            // 31: ledger.v1.Herindeling
+	(*ToestandCount)(nil),          // 32: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),         // 33: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),            // 34: ledger.v1.MaandStroom
+	(*RedenCount)(nil),             // 35: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),   // 36: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),  // 37: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),               // 38: ledger.v1.Gemeente
+	(*Refusal)(nil),                // 39: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),    // 40: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),   // 41: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),       // 42: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),      // 43: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),           // 44: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),     // 45: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),    // 46: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),        // 47: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),       // 48: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),          // 49: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),  // 50: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil), // 51: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),            // 52: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),         // 53: ledger.v1.Periodecijfers
+	(*Telling)(nil),                // 54: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),       // 55: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),             // 56: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil), // 57: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),             // 58: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),             // 59: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),    // 60: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),   // 61: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),            // 62: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),       // 63: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),      // 64: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),             // 65: ledger.v1.SrgTelling
+	(*timestamppb.Timestamp)(nil),  // 66: google.protobuf.Timestamp
+	(*Date)(nil),                   // 67: ledger.v1.Date
+	(VergeetReden)(0),              // 68: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),             // 69: ledger.v1.Aanmelding
+	(*Intake)(nil),                 // 70: ledger.v1.Intake
+	(*Plaatsing)(nil),              // 71: ledger.v1.Plaatsing
+	(*Uitval)(nil),                 // 72: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),      // 73: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),              // 74: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),             // 75: ledger.v1.Verhuizing
+	(*Correctie)(nil),              // 76: ledger.v1.Correctie
+	(*Uren)(nil),                   // 77: ledger.v1.Uren
+	(Toestand)(0),                  // 78: ledger.v1.Toestand
+	(*Event)(nil),                  // 79: ledger.v1.Event
+	(*PersonalData)(nil),           // 80: ledger.v1.PersonalData
+	(Doelgroep)(0),                 // 81: ledger.v1.Doelgroep
+	(Trede)(0),                     // 82: ledger.v1.Trede
+	(PlaatsingType)(0),             // 83: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                 // 84: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),         // 85: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),         // 86: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),              // 87: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),            // 88: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	65,  // 0: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	66,  // 0: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
 	2,   // 1: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	66,  // 2: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	67,  // 2: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
 	6,   // 3: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	66,  // 4: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	67,  // 4: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
 	23,  // 5: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	67,  // 6: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	68,  // 6: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
 	13,  // 7: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
 	18,  // 8: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	39,  // 9: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	44,  // 10: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	40,  // 9: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	45,  // 10: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
 	14,  // 11: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,   // 12: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	16,  // 13: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	66,  // 14: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	66,  // 15: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	68,  // 16: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	69,  // 17: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	70,  // 18: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	71,  // 19: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	72,  // 20: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	73,  // 21: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	74,  // 22: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	75,  // 23: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	76,  // 24: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	77,  // 25: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	66,  // 26: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	67,  // 14: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	67,  // 15: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	69,  // 16: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	70,  // 17: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	71,  // 18: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	72,  // 19: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	73,  // 20: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	74,  // 21: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	75,  // 22: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	76,  // 23: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	77,  // 24: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	78,  // 25: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	67,  // 26: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	23,  // 27: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	22,  // 28: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	78,  // 29: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	79,  // 30: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	77,  // 31: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	80,  // 32: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	81,  // 33: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	82,  // 34: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	66,  // 35: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	66,  // 36: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	66,  // 37: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	79,  // 29: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	80,  // 30: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	78,  // 31: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	81,  // 32: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	82,  // 33: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	83,  // 34: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	67,  // 35: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	67,  // 36: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	67,  // 37: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	23,  // 38: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	26,  // 39: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	29,  // 40: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	26,  // 41: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	31,  // 42: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	32,  // 43: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	33,  // 44: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	30,  // 45: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	66,  // 46: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	77,  // 47: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	80,  // 48: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	34,  // 49: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	34,  // 50: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	37,  // 51: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	66,  // 52: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	66,  // 53: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	77,  // 54: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	83,  // 55: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	43,  // 56: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	83,  // 57: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	66,  // 58: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	66,  // 59: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	84,  // 60: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	85,  // 61: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	48,  // 62: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	48,  // 63: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	78,  // 64: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	51,  // 65: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	26,  // 66: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	66,  // 67: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	52,  // 68: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	52,  // 69: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	58,  // 70: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	58,  // 71: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	30,  // 72: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	66,  // 73: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	53,  // 74: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	53,  // 75: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	53,  // 76: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	53,  // 77: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	54,  // 78: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	55,  // 79: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	57,  // 80: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	56,  // 81: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	66,  // 82: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	66,  // 83: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	86,  // 84: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	61,  // 85: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	26,  // 86: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	86,  // 87: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	66,  // 88: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	66,  // 89: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	87,  // 90: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	64,  // 91: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	26,  // 92: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	18,  // 93: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	20,  // 94: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	24,  // 95: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	27,  // 96: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	35,  // 97: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	39,  // 98: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	41,  // 99: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	44,  // 100: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	46,  // 101: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	49,  // 102: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	59,  // 103: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	62,  // 104: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	15,  // 105: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	7,   // 106: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	9,   // 107: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	11,  // 108: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	4,   // 109: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	1,   // 110: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	19,  // 111: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	21,  // 112: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	25,  // 113: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	28,  // 114: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	36,  // 115: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	40,  // 116: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	42,  // 117: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	45,  // 118: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	47,  // 119: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	50,  // 120: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	60,  // 121: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	63,  // 122: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	17,  // 123: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	8,   // 124: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	10,  // 125: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	12,  // 126: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	5,   // 127: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	3,   // 128: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	111, // [111:129] is the sub-list for method output_type
-	93,  // [93:111] is the sub-list for method input_type
-	93,  // [93:93] is the sub-list for extension type_name
-	93,  // [93:93] is the sub-list for extension extendee
-	0,   // [0:93] is the sub-list for field type_name
+	27,  // 39: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	30,  // 40: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	27,  // 41: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	32,  // 42: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	33,  // 43: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	34,  // 44: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	31,  // 45: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	67,  // 46: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	78,  // 47: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	81,  // 48: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	35,  // 49: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	35,  // 50: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	38,  // 51: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	67,  // 52: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	67,  // 53: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	78,  // 54: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	84,  // 55: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	44,  // 56: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	84,  // 57: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	67,  // 58: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	67,  // 59: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	85,  // 60: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	86,  // 61: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	49,  // 62: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	49,  // 63: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	79,  // 64: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	52,  // 65: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	27,  // 66: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 67: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	67,  // 68: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	53,  // 69: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	53,  // 70: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	59,  // 71: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	59,  // 72: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	31,  // 73: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	67,  // 74: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	54,  // 75: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	54,  // 76: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	54,  // 77: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	54,  // 78: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	55,  // 79: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	56,  // 80: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	58,  // 81: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	57,  // 82: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	67,  // 83: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	67,  // 84: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	87,  // 85: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	62,  // 86: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	27,  // 87: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 88: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	87,  // 89: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	67,  // 90: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	67,  // 91: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	88,  // 92: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	65,  // 93: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	27,  // 94: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 95: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	18,  // 96: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	20,  // 97: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	24,  // 98: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	28,  // 99: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	36,  // 100: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	40,  // 101: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	42,  // 102: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	45,  // 103: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	47,  // 104: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	50,  // 105: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	60,  // 106: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	63,  // 107: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	15,  // 108: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	7,   // 109: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	9,   // 110: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	11,  // 111: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	4,   // 112: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	1,   // 113: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	19,  // 114: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	21,  // 115: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	25,  // 116: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	29,  // 117: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	37,  // 118: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	41,  // 119: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	43,  // 120: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	46,  // 121: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	48,  // 122: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	51,  // 123: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	61,  // 124: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	64,  // 125: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	17,  // 126: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	8,   // 127: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	10,  // 128: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	12,  // 129: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	5,   // 130: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	3,   // 131: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	114, // [114:132] is the sub-list for method output_type
+	96,  // [96:114] is the sub-list for method input_type
+	96,  // [96:96] is the sub-list for extension type_name
+	96,  // [96:96] is the sub-list for extension extendee
+	0,   // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -5852,7 +5954,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[43].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[44].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -5862,7 +5964,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   64,
+			NumMessages:   65,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

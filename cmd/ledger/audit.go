@@ -17,10 +17,15 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/audit"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/durable"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -29,13 +34,15 @@ import (
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger audit: geef een opdracht: verify, export")
+		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export")
 	}
 	switch args[0] {
 	case "verify":
 		return auditVerify(ctx, args[1:], stdout, stderr)
 	case "export":
 		return auditExport(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return auditReplay(ctx, args[1:], stdout, stderr)
 	}
 	return usageErrorf("ledger audit: onbekende opdracht %q", args[0])
 }
@@ -387,4 +394,133 @@ func (p *progress) done() {
 	if p.on && p.n > 0 {
 		fmt.Fprintf(p.w, "\r\033[K%s %d gebeurtenissen\n", p.verb, p.n)
 	}
+}
+
+const auditReplaySynopsis = `ledger audit replay --gemeente GM.. [--jaar J] [--maand M] [--kosten] [--tot POSITIE] [--bekend-op DATUM] [--peildatum DATUM] [--json]
+
+Maakt de beleidsview (of met --kosten de kostenregels) van een gemeente opnieuw
+in dit proces (rol auditor), uit de opgeslagen gebeurtenissen en met dezelfde
+code als de ledger, niet uit de cijfers van de server:
+  --tot POSITIE      alleen wat tot en met die positie is opgeslagen: met de
+                     positie en peildatum van het certificaat van een view of
+                     export komt precies die view of export terug (een export
+                     byte voor byte)
+  --bekend-op DATUM  alleen wat op die dag om middernacht (Amsterdam) was
+                     vastgelegd (recorded_at): wat men toen wist
+  --peildatum DATUM  de cijfers zoals ze voor die dag gelden (occurred_on);
+                     standaard de dag van --bekend-op, anders vandaag
+Samen beantwoorden ze "wat wisten we op 30 juni over het eerste kwartaal":
+--bekend-op 2026-06-30 --peildatum 2026-03-31. Uitvoer als ledger view en
+ledger export costs (ook --json).`
+
+func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger audit replay", auditReplaySynopsis, stderr)
+	var c conn
+	c.register(fs)
+	gm := fs.String("gemeente", "", "CBS-code (verplicht)")
+	jaar := fs.Int("jaar", 0, "jaar (standaard het jaar van de peildatum)")
+	maand := fs.Int("maand", 0, "maand 1-12 (standaard het hele jaar)")
+	kosten := fs.Bool("kosten", false, "de kostenregels als CSV, zoals ledger export costs")
+	tot := fs.String("tot", "", "tot en met deze positie in de opslag (standaard: alles)")
+	bekendOp := fs.String("bekend-op", "", "alleen wat op deze dag (JJJJ-MM-DD) was vastgelegd")
+	peil := fs.String("peildatum", "", "de dag waarop de cijfers gelden (JJJJ-MM-DD)")
+	file := fs.String("gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten, zoals de server het gebruikt")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *gm == "" {
+		return usageErrorf("--gemeente is verplicht")
+	}
+	if *maand < 0 || *maand > 12 || *kosten && *maand != 0 {
+		return usageErrorf("--maand %d: geef 1 tot en met 12, en niet bij --kosten (die gelden een jaar)", *maand)
+	}
+	reg, err := gemeente.Load(*file)
+	if err != nil {
+		return usageErrorf("--gemeenten: %v", err)
+	}
+	var known *ledgerv1.Date
+	if *bekendOp != "" {
+		if known, err = event.ParseDate(*bekendOp); err != nil {
+			return usageErrorf("--bekend-op %q: %v", *bekendOp, err)
+		}
+	}
+	var system clock.Clock // nil: the system clock, the one clock there is
+	day := system.Today()
+	switch {
+	case *peil != "":
+		if day, err = event.ParseDate(*peil); err != nil {
+			return usageErrorf("--peildatum %q: %v", *peil, err)
+		}
+	case known != nil:
+		day = known
+	}
+	if *jaar == 0 {
+		*jaar = int(day.GetYear())
+	}
+	// What was recorded by the end of the day bekend-op, in the ledger's
+	// calendar.
+	var until time.Time
+	if known != nil {
+		until = time.Date(int(known.GetYear()), time.Month(known.GetMonth()), int(known.GetDay())+1, 0, 0, 0, 0, clock.Location())
+	}
+	m := region.New(reg)
+	prog := newProgress(stderr, "opnieuw gelezen")
+	err = readEvents(ctx, c.client(), "", *tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+		prog.step(rec.Position)
+		if known != nil {
+			ev, err := event.Decode(rec.Data)
+			if err != nil {
+				return fmt.Errorf("gebeurtenis op positie %s: %w", rec.Position, err)
+			}
+			if !ev.GetEnvelope().GetRecordedAt().AsTime().Before(until) {
+				return nil
+			}
+		}
+		return m.ApplyRecord(rec)
+	})
+	prog.done()
+	if err != nil {
+		return err
+	}
+	cert := m.Certificate()
+	cert.Peildatum = day
+	today := region.DayOf(day)
+	if *kosten {
+		from, to := region.YearStart(*jaar), min(region.YearStart(*jaar+1), today+1)
+		resp := &ledgerv1.ExportKostenResponse{Certificaat: cert}
+		if from < to {
+			lines, err := costs.Lines(m, reg, reg.Centrum(), *gm, from, to)
+			if err != nil {
+				return err
+			}
+			for _, l := range lines {
+				resp.Regels = append(resp.Regels, l.Proto())
+			}
+		}
+		if c.json {
+			return printJSON(stdout, resp)
+		}
+		total, err := writeCostsCSV(stdout, resp.GetRegels())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.GetRegels()), euro(total))
+		fmt.Fprint(stderr, certificaat(cert))
+		return nil
+	}
+	v, err := beleidsview.Compute(m, reg, reg.Centrum(), *gm, *jaar, *maand, today)
+	if err != nil {
+		return err
+	}
+	beleidsview.DropClients(v)
+	v.Bron, v.BijgewerktTot = api.BronReplay, m.Position().String()
+	resp := &ledgerv1.GetBeleidsviewResponse{View: v, Certificaat: cert}
+	if c.json {
+		return printJSON(stdout, resp)
+	}
+	if err := printBeleidsview(stdout, v); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "\n"+certificaat(cert))
+	return nil
 }

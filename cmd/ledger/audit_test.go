@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -213,4 +216,96 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestAuditReplay: figures made again from the store in the auditor's own
+// process equal the figures the ledger gave at the time: an export byte
+// for byte from its certificate's position and peildatum, a beleidsview
+// field for field; and "known on" leaves out what was recorded later,
+// also when it happened earlier.
+func TestAuditReplay(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000")
+	a := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "uwv", "--client-id", "R-replay-a", "--datum", "2026-02-02")
+	mustCLI(t, addr, "case", "intake", a, "--trede", "beschut", "--loonwaarde", "30", "--datum", "2026-02-03")
+	mustCLI(t, addr, "case", "plaatsen", a, "--type", "beschut-werk", "--werkgever", "Tomin", "--uren", "28", "--datum", "2026-02-09")
+
+	type moment struct {
+		csv  string
+		view *ledgerv1.Beleidsview
+		cert *ledgerv1.Certificaat
+	}
+	capture := func() moment {
+		t.Helper()
+		code, csv, errs := cli(t, addr, "export", "costs", "--gemeente", "GM0402", "--year", "2026")
+		if code != exitOK {
+			t.Fatal(errs)
+		}
+		c := clientAs(t, addr, "auditor")
+		k, err := c.ExportKosten(context.Background(), connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: "GM0402", Jaar: 2026}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bv, err := c.GetBeleidsview(context.Background(), connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: "GM0402", Jaar: 2026}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(k.Msg.GetCertificaat(), bv.Msg.GetCertificaat()) {
+			t.Fatalf("export and view of one moment name other histories: %v, %v", k.Msg.GetCertificaat(), bv.Msg.GetCertificaat())
+		}
+		return moment{csv: csv, view: bv.Msg.GetView(), cert: k.Msg.GetCertificaat()}
+	}
+	first := capture()
+
+	// Six weeks later: a second resident, whose placement started in
+	// February, before the first moment, and is recorded only now.
+	clk.Set(2026, time.April, 15)
+	b := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "uwv", "--client-id", "R-replay-b", "--datum", "2026-02-16")
+	mustCLI(t, addr, "case", "intake", b, "--trede", "beschut", "--loonwaarde", "40", "--datum", "2026-02-17")
+	mustCLI(t, addr, "case", "plaatsen", b, "--type", "beschut-werk", "--werkgever", "Tomin", "--uren", "32", "--datum", "2026-02-23")
+	second := capture()
+	if first.csv == second.csv || strings.Contains(first.csv, b) {
+		t.Fatal("the late-recorded placement does not change the export: the test proves nothing")
+	}
+	clk.Set(2026, time.June, 1)
+	mustCLI(t, addr, "case", "uitval", a, "--reden", "ziekte", "--datum", "2026-05-29")
+
+	replay := func(args ...string) string {
+		t.Helper()
+		code, out, errs := auditCLI(t, addr, "auditor", append([]string{"audit", "replay", "--gemeente", "GM0402", "--gemeenten", "../../deploy/gemeenten.json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("audit replay %v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+	for i, at := range []moment{first, second} {
+		pos, peil := at.cert.GetPositie(), event.FormatDate(at.cert.GetPeildatum())
+		if got := replay("--kosten", "--tot", pos, "--peildatum", peil); got != at.csv {
+			t.Errorf("moment %d: the export made again differs:\n%s\nwant\n%s", i, got, at.csv)
+		}
+		var resp ledgerv1.GetBeleidsviewResponse
+		if err := protojson.Unmarshal([]byte(replay("--json", "--tot", pos, "--peildatum", peil)), &resp); err != nil {
+			t.Fatal(err)
+		}
+		got, want := resp.GetView(), proto.Clone(at.view).(*ledgerv1.Beleidsview)
+		got.Bron, want.Bron = "", ""
+		if !proto.Equal(got, want) {
+			t.Errorf("moment %d: the beleidsview made again differs:\n%v\nwant\n%v", i, got, want)
+		}
+		if !proto.Equal(resp.GetCertificaat(), at.cert) {
+			t.Errorf("moment %d: certificate %v, want %v", i, resp.GetCertificaat(), at.cert)
+		}
+	}
+	// Known on the day of the second moment is the second moment.
+	if got := replay("--kosten", "--bekend-op", "2026-04-15"); got != second.csv {
+		t.Errorf("known on 2026-04-15:\n%s\nwant\n%s", got, second.csv)
+	}
+	// What was known about March on 2 March lacks b's placement; what was
+	// known about it on 15 April has it.
+	early := replay("--kosten", "--bekend-op", "2026-03-02", "--peildatum", "2026-03-31")
+	late := replay("--kosten", "--bekend-op", "2026-04-15", "--peildatum", "2026-03-31")
+	if strings.Contains(early, b) || !strings.Contains(late, b) || !strings.Contains(early, a) {
+		t.Errorf("March as known on 2 March names b: %v; as known on 15 April: %v", strings.Contains(early, b), strings.Contains(late, b))
+	}
 }

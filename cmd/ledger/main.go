@@ -58,6 +58,7 @@ Gebruik:
   ledger nats-accounts [--datum D]           de NATS-accounts (LEDGER en per gemeente) voor een extern cluster
   ledger volg --gemeente GM.. --nats URL ..  de caseload uit een eigen kopie van de busstroom, met alleen de NATS-gegevens van de gemeente
   ledger audit verify [--tot P] [--digest D] reken elke hashketen en het digest van de opgeslagen geschiedenis zelf na
+  ledger audit replay --gemeente GM.. ...    maak een beleidsview of kostenexport opnieuw, zoals bekend op een dag of tot een positie
   ledger audit export [--van P] [--tot P]    elke opgeslagen gebeurtenis als JSON-regel, met hashes, voor eigen controle
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of

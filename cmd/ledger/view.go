@@ -62,8 +62,8 @@ func certificaat(c *ledgerv1.Certificaat) string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("Certificaat: %d gebeurtenissen tot en met positie %s, digest %s\n  (controleer: ledger audit verify --tot %s --digest %s)\n",
-		c.GetGebeurtenissen(), c.GetPositie(), c.GetDigest(), c.GetPositie(), c.GetDigest())
+	return fmt.Sprintf("Certificaat: %d gebeurtenissen tot en met positie %s, digest %s, peildatum %s\n  (controleer: ledger audit verify --tot %s --digest %s; opnieuw maken: ledger audit replay --tot %s --peildatum %s)\n",
+		c.GetGebeurtenissen(), c.GetPositie(), c.GetDigest(), event.FormatDate(c.GetPeildatum()), c.GetPositie(), c.GetDigest(), c.GetPositie(), event.FormatDate(c.GetPeildatum()))
 }
 
 // achterstand says under a view how far its figures are behind the store,
@@ -229,13 +229,26 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	w := csv.NewWriter(stdout)
-	w.Comma = ';'
-	if err := w.Write(CostHeader); err != nil {
+	total, err := writeCostsCSV(stdout, resp.Msg.GetRegels())
+	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
+	fmt.Fprint(stderr, certificaat(resp.Msg.GetCertificaat()))
+	return nil
+}
+
+// writeCostsCSV writes cost lines as `ledger export costs` does, and
+// returns their total: also what `ledger audit replay --kosten` writes, so
+// that a replay reproduces an export byte for byte.
+func writeCostsCSV(out io.Writer, regels []*ledgerv1.Kostenregel) (int64, error) {
+	w := csv.NewWriter(out)
+	w.Comma = ';'
+	if err := w.Write(CostHeader); err != nil {
+		return 0, err
+	}
 	var total int64
-	for _, r := range resp.Msg.GetRegels() {
+	for _, r := range regels {
 		total += r.GetBedragCent()
 		row := []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
 			budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
@@ -244,16 +257,11 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
 			strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
 		if err := w.Write(row); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
-	fmt.Fprint(stderr, certificaat(resp.Msg.GetCertificaat()))
-	return nil
+	return total, w.Error()
 }
 
 func methodWord(m ledgerv1.Verdeelmethode) string {

@@ -85,6 +85,7 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 		}
 		v.Bron, v.BijgewerktTot = "", rm.Position().String()
 		view, cert = v, rm.Certificate()
+		cert.Peildatum = s.Clock.Today()
 		return nil
 	})
 	if err != nil {
@@ -114,6 +115,7 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 	}
 	_, err := s.withModel(ctx, m.GetReplay(), func(rm *region.Model) error {
 		resp.Certificaat = rm.Certificate()
+		resp.Certificaat.Peildatum = s.Clock.Today()
 		if to <= from {
 			return nil // the year has not begun
 		}
@@ -157,6 +159,7 @@ func (s *Server) ExportSrg(ctx context.Context, req *connect.Request[ledgerv1.Ex
 	}
 	_, err = s.withModel(ctx, false, func(rm *region.Model) error {
 		resp.Certificaat = rm.Certificate()
+		resp.Certificaat.Peildatum = s.Clock.Today()
 		t, err := beleidsview.SRG(rm, s.Gemeenten, *s.SRG, m.GetGemeente(), year, half)
 		resp.Tellingen = t
 		return err

@@ -2193,8 +2193,12 @@ type Certificaat struct {
 	Positie        string                 `protobuf:"bytes,1,opt,name=positie,proto3" json:"positie,omitempty"`
 	Gebeurtenissen uint64                 `protobuf:"varint,2,opt,name=gebeurtenissen,proto3" json:"gebeurtenissen,omitempty"`
 	Digest         string                 `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The day the figures are as of (the server's today when they were
+	// made): with the position, what `ledger audit replay --tot --peildatum`
+	// needs to make them again.
+	Peildatum     *Date `protobuf:"bytes,4,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Certificaat) Reset() {
@@ -2246,6 +2250,13 @@ func (x *Certificaat) GetDigest() string {
 		return x.Digest
 	}
 	return ""
+}
+
+func (x *Certificaat) GetPeildatum() *Date {
+	if x != nil {
+		return x.Peildatum
+	}
+	return nil
 }
 
 type Achterstand struct {
@@ -5407,11 +5418,12 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"na_positie\x18\x03 \x01(\tR\tnaPositie\"{\n" +
 	"\x11ListCasesResponse\x12,\n" +
 	"\x05cases\x18\x01 \x03(\v2\x16.ledger.v1.CaseSummaryR\x05cases\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"g\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\x96\x01\n" +
 	"\vCertificaat\x12\x18\n" +
 	"\apositie\x18\x01 \x01(\tR\apositie\x12&\n" +
 	"\x0egebeurtenissen\x18\x02 \x01(\x04R\x0egebeurtenissen\x12\x16\n" +
-	"\x06digest\x18\x03 \x01(\tR\x06digest\"\x9d\x01\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\x12-\n" +
+	"\tpeildatum\x18\x04 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\"\x9d\x01\n" +
 	"\vAchterstand\x12#\n" +
 	"\rstore_positie\x18\x01 \x01(\tR\fstorePositie\x12%\n" +
 	"\x0ebijgewerkt_tot\x18\x02 \x01(\tR\rbijgewerktTot\x12&\n" +
@@ -5833,103 +5845,104 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	67,  // 37: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	23,  // 38: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	27,  // 39: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	30,  // 40: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	27,  // 41: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	32,  // 42: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	33,  // 43: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	34,  // 44: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	31,  // 45: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	67,  // 46: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	78,  // 47: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	81,  // 48: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	35,  // 49: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	35,  // 50: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	38,  // 51: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	67,  // 52: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	67,  // 53: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	78,  // 54: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	84,  // 55: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	44,  // 56: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	84,  // 57: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	67,  // 58: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	67,  // 59: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	85,  // 60: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	86,  // 61: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	49,  // 62: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	49,  // 63: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	79,  // 64: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	52,  // 65: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	27,  // 66: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 67: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	67,  // 68: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	53,  // 69: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	53,  // 70: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	59,  // 71: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	59,  // 72: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	31,  // 73: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	67,  // 74: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	54,  // 75: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	54,  // 76: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	54,  // 77: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	54,  // 78: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	55,  // 79: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	56,  // 80: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	58,  // 81: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	57,  // 82: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	67,  // 83: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	67,  // 84: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	87,  // 85: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	62,  // 86: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	27,  // 87: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 88: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	87,  // 89: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	67,  // 90: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	67,  // 91: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	88,  // 92: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	65,  // 93: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	27,  // 94: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 95: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	18,  // 96: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	20,  // 97: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	24,  // 98: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	28,  // 99: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	36,  // 100: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	40,  // 101: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	42,  // 102: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	45,  // 103: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	47,  // 104: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	50,  // 105: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	60,  // 106: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	63,  // 107: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	15,  // 108: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	7,   // 109: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	9,   // 110: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	11,  // 111: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	4,   // 112: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	1,   // 113: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	19,  // 114: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	21,  // 115: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	25,  // 116: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	29,  // 117: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	37,  // 118: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	41,  // 119: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	43,  // 120: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	46,  // 121: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	48,  // 122: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	51,  // 123: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	61,  // 124: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	64,  // 125: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	17,  // 126: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	8,   // 127: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	10,  // 128: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	12,  // 129: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	5,   // 130: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	3,   // 131: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	114, // [114:132] is the sub-list for method output_type
-	96,  // [96:114] is the sub-list for method input_type
-	96,  // [96:96] is the sub-list for extension type_name
-	96,  // [96:96] is the sub-list for extension extendee
-	0,   // [0:96] is the sub-list for field type_name
+	67,  // 40: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	30,  // 41: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	27,  // 42: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	32,  // 43: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	33,  // 44: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	34,  // 45: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	31,  // 46: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	67,  // 47: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	78,  // 48: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	81,  // 49: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	35,  // 50: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	35,  // 51: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	38,  // 52: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	67,  // 53: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	67,  // 54: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	78,  // 55: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	84,  // 56: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	44,  // 57: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	84,  // 58: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	67,  // 59: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	67,  // 60: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	85,  // 61: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	86,  // 62: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	49,  // 63: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	49,  // 64: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	79,  // 65: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	52,  // 66: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	27,  // 67: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 68: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	67,  // 69: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	53,  // 70: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	53,  // 71: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	59,  // 72: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	59,  // 73: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	31,  // 74: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	67,  // 75: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	54,  // 76: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	54,  // 77: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	54,  // 78: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	54,  // 79: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	55,  // 80: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	56,  // 81: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	58,  // 82: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	57,  // 83: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	67,  // 84: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	67,  // 85: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	87,  // 86: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	62,  // 87: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	27,  // 88: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 89: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	87,  // 90: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	67,  // 91: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	67,  // 92: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	88,  // 93: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	65,  // 94: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	27,  // 95: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	26,  // 96: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	18,  // 97: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	20,  // 98: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	24,  // 99: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	28,  // 100: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	36,  // 101: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	40,  // 102: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	42,  // 103: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	45,  // 104: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	47,  // 105: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	50,  // 106: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	60,  // 107: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	63,  // 108: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	15,  // 109: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	7,   // 110: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	9,   // 111: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	11,  // 112: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	4,   // 113: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	1,   // 114: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	19,  // 115: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	21,  // 116: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	25,  // 117: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	29,  // 118: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	37,  // 119: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	41,  // 120: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	43,  // 121: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	46,  // 122: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	48,  // 123: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	51,  // 124: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	61,  // 125: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	64,  // 126: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	17,  // 127: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	8,   // 128: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	10,  // 129: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	12,  // 130: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	5,   // 131: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	3,   // 132: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	115, // [115:133] is the sub-list for method output_type
+	97,  // [97:115] is the sub-list for method input_type
+	97,  // [97:97] is the sub-list for extension type_name
+	97,  // [97:97] is the sub-list for extension extendee
+	0,   // [0:97] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }

@@ -30,19 +30,7 @@ func TestBuildFromStore(t *testing.T) {
 
 	var last store.Position
 	for i := range 1500 {
-		id := uuid.New()
-		ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
-			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.New(time.Date(2026, 1, 1+i%28, 9, 0, 0, 0, time.UTC))},
-			Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
-		data, err := proto.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := st.Append(ctx, event.Stream(id), store.NoStream(), store.EventData{ID: uuid.MustParse(ev.GetEnvelope().GetEventId()), Type: "aanmelding", Data: data})
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = res.Position
+		_, last = storeAanmelding(t, st, i)
 	}
 	m, err := region.Build(ctx, st, nil)
 	if err != nil {
@@ -81,17 +69,7 @@ func TestAbsent(t *testing.T) {
 
 	var known []string
 	for i := range 30 {
-		id := uuid.New()
-		ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
-			OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.New(time.Date(2026, 1, 1+i%28, 9, 0, 0, 0, time.UTC))},
-			Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
-		data, err := proto.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Append(ctx, event.Stream(id), store.NoStream(), store.EventData{ID: uuid.MustParse(ev.GetEnvelope().GetEventId()), Type: "aanmelding", Data: data}); err != nil {
-			t.Fatal(err)
-		}
+		id, _ := storeAanmelding(t, st, i)
 		known = append(known, id.String())
 	}
 	unknown := []string{uuid.NewString(), uuid.NewString()}
@@ -104,4 +82,23 @@ func TestAbsent(t *testing.T) {
 	if len(got) != 2 || got[0] != unknown[0] || got[1] != unknown[1] {
 		t.Errorf("absent %v, want exactly %v", got, unknown)
 	}
+}
+
+// storeAanmelding appends the aanmelding of a new case, on day i of
+// January 2026, and returns the case and the event's position.
+func storeAanmelding(t *testing.T, st store.Store, i int) (uuid.UUID, store.Position) {
+	t.Helper()
+	id := uuid.New()
+	ev := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{EventId: uuid.NewString(), CaseId: id.String(), Gemeente: "GM0402",
+		OccurredOn: event.YMD(2026, 1, 1+i%28), RecordedAt: timestamppb.New(time.Date(2026, 1, 1+i%28, 9, 0, 0, 0, time.UTC))},
+		Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+	data, err := proto.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Append(context.Background(), event.Stream(id), store.NoStream(), store.EventData{ID: uuid.MustParse(ev.GetEnvelope().GetEventId()), Type: "aanmelding", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, res.Position
 }

@@ -105,13 +105,15 @@ func receives(rec store.RecordedEvent, g string, participants []string) bool {
 	return slices.Contains(event.Audience(ev, participants), g)
 }
 
+// optionalPosition parses a store position a request names in field;
+// empty is the start. Every position the API takes is parsed here.
 func optionalPosition(s, field string) (store.Position, error) {
 	if s == "" {
 		return store.Start, nil
 	}
 	p, err := store.ParsePosition(s)
 	if err != nil {
-		return store.Start, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %q is geen positie in de opslag (zoals 12/12): %v", field, s, err))
+		return store.Start, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %q: geef een positie als commit/prepare (zoals 12/12), zoals een opdracht of certificaat die teruggeeft: %v", field, s, err))
 	}
 	return p, nil
 }

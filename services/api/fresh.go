@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"connectrpc.com/connect"
 
@@ -36,9 +35,9 @@ func (s *Server) fresh(ctx context.Context, na string, f figures) (*ledgerv1.Ach
 		return nil, nil
 	}
 	if na != "" {
-		p, err := store.ParsePosition(na)
+		p, err := optionalPosition(na, "na_positie")
 		if err != nil {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("na_positie %q: geef een positie als commit/prepare, zoals een opdracht die teruggeeft", na))
+			return nil, err
 		}
 		if f.caseload != "" {
 			if err := s.Lag.WaitCaseload(ctx, f.caseload, p); err != nil {

@@ -428,7 +428,7 @@ func (f *follower) replay(rec journalRecord) string {
 		if err != nil {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}
-		f.view.Apply(ev)
+		f.view.apply(ev, true) // decoded here: the view's own
 	case recMalformed:
 		f.view.recordMalformed(string(rec.data))
 	default:
@@ -712,7 +712,7 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 	if decErr != nil {
 		f.view.recordMalformed(string(rec.data))
 	} else {
-		f.view.Apply(ev)
+		f.view.apply(ev, true)
 	}
 	f.progress.Applied = seq
 	f.changed()

@@ -145,7 +145,17 @@ func (v *View) Actief() int64 { return v.totals.actief }
 // counted as anomalies and otherwise ignored; so are events it can not place
 // (see Anomalies). Applying an event whose id the view already holds changes
 // nothing.
-func (v *View) Apply(ev *ledgerv1.Event) {
+func (v *View) Apply(ev *ledgerv1.Event) { v.apply(ev, false) }
+
+// apply is Apply; kept says ev is already minimised and the view's to keep
+// (the live follower minimises once for its journal and the view).
+func (v *View) apply(ev *ledgerv1.Event, kept bool) {
+	keep := func() *ledgerv1.Event {
+		if kept {
+			return ev
+		}
+		return minimise(ev)
+	}
 	if v.cases == nil {
 		v.cases, v.totals = make(map[string]*caseEntry), newTotals()
 	}
@@ -171,7 +181,7 @@ func (v *View) Apply(ev *ledgerv1.Event) {
 		if v.held == nil {
 			v.held = make(map[string][]*ledgerv1.Event)
 		}
-		v.held[env.GetCaseId()] = append(v.held[env.GetCaseId()], minimise(ev))
+		v.held[env.GetCaseId()] = append(v.held[env.GetCaseId()], keep())
 		if ev.GetCorrectie() != nil {
 			v.anomalies.SkippedCorrecties++
 		} else {
@@ -202,7 +212,7 @@ func (v *View) Apply(ev *ledgerv1.Event) {
 
 	before := v.activeOf(c)
 	n := len(seg.events)
-	seg.events = append(seg.events, minimise(ev))
+	seg.events = append(seg.events, keep())
 	state, flows, err := v.fold(seg.events)
 	if err != nil {
 		// Only a correctie can make a fold fail: it does not fit the event

@@ -51,14 +51,16 @@ func TestBatchPrefetch(t *testing.T) {
 
 	b := h.NewBatch()
 	b.Prefetch(ctx, append(append([]uuid.UUID{uuid.Nil, fresh}, ids...), ids[:5]...))
-	// Someone else records on the first case while the batch holds it.
-	if _, err := h.Handle(ctx, intakeOn(ids[0], 3)); err != nil {
-		t.Fatal(err)
-	}
 	for _, id := range ids {
 		if _, err := b.Handle(ctx, intakeOn(id, 4)); err != nil {
 			t.Fatalf("intake on %s: %v", id, err)
 		}
+	}
+	// Someone else records on the first case after the batch decided on
+	// it. Done before the batch handled the case, this would race the
+	// background read: the read may land after it and see it.
+	if _, err := h.Handle(ctx, intakeOn(ids[0], 3)); err != nil {
+		t.Fatal(err)
 	}
 	nieuw := aanmelden("GM0402")
 	nieuw.NewCaseID = fresh

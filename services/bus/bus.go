@@ -63,6 +63,9 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, gemeente string, 
 		// it too: nothing is deleted from it by hand.
 		DenyDelete: true,
 		DenyPurge:  true,
+		// The relay publishes a backlog as atomic batches: one fsync per
+		// batch, not per event.
+		AllowAtomicPublish: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ensure bus stream %s: %w", StreamName(gemeente), err)

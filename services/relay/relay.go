@@ -21,10 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -200,16 +202,55 @@ func (r *Relay) runOnce(ctx context.Context) error {
 	saved := make(chan struct{})
 	go func() { defer close(saved); r.saveCheckpoints(ctx, cp) }()
 
-	// One publication at a time, each acknowledged before the next: if one
-	// fails, nothing after it is on the bus, so a gemeente's stream never
-	// holds a case's events out of order.
-	err = r.cfg.Store.Subscribe(ctx, cp, func(rec store.RecordedEvent) error {
-		if err := r.publish(ctx, rec, already); err != nil {
-			return err
+	// The subscription reads ahead into recs; the loop below takes what has
+	// arrived and publishes it per gemeente stream as one atomic batch, each
+	// acknowledged before the next. If one fails, nothing after it is on
+	// that gemeente's stream, so it never holds a case's events out of order.
+	// An idle relay publishes each event as it comes, so live latency is
+	// that of one publish; a backlog (an import) costs one fsync per batch
+	// instead of one per event.
+	sctx, stopSub := context.WithCancel(ctx)
+	defer stopSub()
+	recs := make(chan store.RecordedEvent, readAhead)
+	subErr := make(chan error, 1)
+	go func() {
+		defer close(recs)
+		subErr <- r.cfg.Store.Subscribe(sctx, cp, func(rec store.RecordedEvent) error {
+			select {
+			case recs <- rec:
+				return nil
+			case <-sctx.Done():
+				return sctx.Err()
+			}
+		})
+	}()
+	batch := make([]store.RecordedEvent, 0, readAhead)
+	for rec := range recs {
+		batch = append(batch[:0], rec)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case rec, ok := <-recs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, rec)
+			default:
+				break more
+			}
 		}
-		r.advance(rec.Position)
-		return nil
-	})
+		if err = r.publish(ctx, batch, already); err != nil {
+			break
+		}
+		r.advance(batch[len(batch)-1].Position)
+	}
+	stopSub()
+	for range recs {
+		// Let the subscription see its context end.
+	}
+	if serr := <-subErr; err == nil {
+		err = serr
+	}
 	cancel()
 	<-saved
 	// Save what was acknowledged, so a clean stop resumes exactly.
@@ -221,41 +262,134 @@ func (r *Relay) runOnce(ctx context.Context) error {
 	return err
 }
 
-// publish sends one store event to every gemeente in its audience and
-// waits for each acknowledgement.
-func (r *Relay) publish(ctx context.Context, rec store.RecordedEvent, already map[string]bool) error {
-	ev, err := event.Decode(rec.Data)
-	if err != nil {
-		// Nothing is dropped: the raw bytes go to quarantine and the bus
-		// moves on, so one damaged event does not stop every gemeente.
-		r.log.Error("store event can not be decoded; quarantined", "position", rec.Position.String(), "event_id", rec.ID, "stream", rec.Stream, "err", err)
-		msg := nats.NewMsg(quarantinePrefix + "." + rec.Stream)
-		msg.Data = rec.Data
-		msg.Header.Set(jetstream.MsgIDHeader, rec.ID.String())
-		msg.Header.Set(bus.HeaderPosition, rec.Position.String())
-		msg.Header.Set("Ledger-Error", err.Error())
-		if _, err := r.cfg.JS.PublishMsg(ctx, msg); err != nil {
-			return fmt.Errorf("quarantine %s: %w", rec.ID, err)
-		}
-		return nil
-	}
-	typ := event.Type(ev)
-	for _, g := range event.Audience(ev, r.cfg.Gemeenten) {
-		if already[g+"/"+rec.ID.String()] {
+// publish sends store events, in store order, to every gemeente in each
+// one's audience and waits for the acknowledgements.
+func (r *Relay) publish(ctx context.Context, recs []store.RecordedEvent, already map[string]bool) error {
+	// Per gemeente stream in the order of the first event for it; within a
+	// stream, store order.
+	var order []string
+	out := map[string][]*nats.Msg{}
+	for _, rec := range recs {
+		ev, err := event.Decode(rec.Data)
+		if err != nil {
+			if err := r.quarantine(ctx, rec, err); err != nil {
+				return err
+			}
 			continue
 		}
+		typ := event.Type(ev)
+		for _, g := range event.Audience(ev, r.cfg.Gemeenten) {
+			if already[g+"/"+rec.ID.String()] {
+				continue
+			}
+			if _, ok := out[g]; !ok {
+				order = append(order, g)
+			}
+			msg := nats.NewMsg(bus.Subject(g, typ))
+			msg.Data = rec.Data
+			msg.Header.Set(jetstream.MsgIDHeader, rec.ID.String())
+			msg.Header.Set(bus.HeaderPosition, rec.Position.String())
+			msg.Header.Set(bus.HeaderCaseID, ev.GetEnvelope().GetCaseId())
+			msg.Header.Set(bus.HeaderType, typ)
+			out[g] = append(out[g], msg)
+		}
+	}
+	for _, g := range order {
 		if err := r.ensureStream(ctx, g); err != nil {
 			return err
 		}
-		msg := nats.NewMsg(bus.Subject(g, typ))
-		msg.Data = rec.Data
-		msg.Header.Set(jetstream.MsgIDHeader, rec.ID.String())
-		msg.Header.Set(bus.HeaderPosition, rec.Position.String())
-		msg.Header.Set(bus.HeaderCaseID, ev.GetEnvelope().GetCaseId())
-		msg.Header.Set(bus.HeaderType, typ)
-		if _, err := r.cfg.JS.PublishMsg(ctx, msg, jetstream.WithExpectStream(bus.StreamName(g))); err != nil {
-			return fmt.Errorf("publish %s (store position %s) to %s: %w", rec.ID, rec.Position, g, err)
+		msgs := out[g]
+		for len(msgs) > 0 {
+			n := min(len(msgs), maxBatch)
+			if err := r.send(ctx, g, msgs[:n]); err != nil {
+				return err
+			}
+			msgs = msgs[n:]
 		}
+	}
+	return nil
+}
+
+// Batching bounds.
+const (
+	// readAhead is how many store events the relay takes at a time.
+	readAhead = 4096
+	// maxBatch is the server's default limit on an atomic batch.
+	maxBatch = 1000
+	// minBatch: below it the messages go one by one. The server stages an
+	// atomic batch in a temporary file store, which costs more than a few
+	// fsyncs.
+	minBatch = 8
+)
+
+// send publishes msgs to the stream of gemeente g: as one atomic batch
+// when there are enough of them, else one at a time. A batch the server
+// refuses as such (a message id it holds already, a batch too large,
+// atomic publish not enabled on the stream) stored nothing, so it is sent
+// again one message at a time, where a duplicate is dropped by the server.
+func (r *Relay) send(ctx context.Context, g string, msgs []*nats.Msg) error {
+	if len(msgs) >= minBatch {
+		err := r.sendBatch(ctx, g, msgs)
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) {
+			return err
+		}
+		r.log.Warn("bus refused an atomic batch; publishing its messages one by one", "gemeente", g, "messages", len(msgs), "err", err)
+		for _, m := range msgs {
+			for _, h := range []string{batchIDHeader, batchSeqHeader, batchCommitHeader} {
+				m.Header.Del(h)
+			}
+		}
+	}
+	for _, m := range msgs {
+		if _, err := r.cfg.JS.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.StreamName(g))); err != nil {
+			return fmt.Errorf("publish %s (store position %s) to %s: %w", m.Header.Get(jetstream.MsgIDHeader), m.Header.Get(bus.HeaderPosition), g, err)
+		}
+	}
+	return nil
+}
+
+// Headers of a JetStream atomic batch.
+const (
+	batchIDHeader     = "Nats-Batch-Id"
+	batchSeqHeader    = "Nats-Batch-Sequence"
+	batchCommitHeader = "Nats-Batch-Commit"
+)
+
+func (r *Relay) sendBatch(ctx context.Context, g string, msgs []*nats.Msg) error {
+	id := uuid.NewString()
+	for i, m := range msgs {
+		m.Header.Set(batchIDHeader, id)
+		m.Header.Set(batchSeqHeader, strconv.Itoa(i+1))
+	}
+	last := msgs[len(msgs)-1]
+	last.Header.Set(batchCommitHeader, "1")
+	// The parts before the commit need no reply: the server answers the
+	// commit for the whole batch and stores nothing without it.
+	for _, m := range msgs[:len(msgs)-1] {
+		if err := r.cfg.JS.Conn().PublishMsg(m); err != nil {
+			return fmt.Errorf("publish batch of %d to %s: %w", len(msgs), g, err)
+		}
+	}
+	if _, err := r.cfg.JS.PublishMsg(ctx, last, jetstream.WithExpectStream(bus.StreamName(g))); err != nil {
+		return fmt.Errorf("publish batch of %d to %s (store positions %s to %s): %w", len(msgs), g,
+			msgs[0].Header.Get(bus.HeaderPosition), last.Header.Get(bus.HeaderPosition), err)
+	}
+	return nil
+}
+
+// quarantine keeps an event the relay can not decode. Nothing is dropped:
+// the raw bytes go to quarantine and the bus moves on, so one damaged event
+// does not stop every gemeente.
+func (r *Relay) quarantine(ctx context.Context, rec store.RecordedEvent, cause error) error {
+	r.log.Error("store event can not be decoded; quarantined", "position", rec.Position.String(), "event_id", rec.ID, "stream", rec.Stream, "err", cause)
+	msg := nats.NewMsg(quarantinePrefix + "." + rec.Stream)
+	msg.Data = rec.Data
+	msg.Header.Set(jetstream.MsgIDHeader, rec.ID.String())
+	msg.Header.Set(bus.HeaderPosition, rec.Position.String())
+	msg.Header.Set("Ledger-Error", cause.Error())
+	if _, err := r.cfg.JS.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("quarantine %s: %w", rec.ID, err)
 	}
 	return nil
 }

@@ -390,3 +390,127 @@ func TestRelayQuarantinesWhatItCannotDecode(t *testing.T) {
 		t.Errorf("quarantined message %q with id %s, want the damaged event", m.Data, m.Header.Get(jetstream.MsgIDHeader))
 	}
 }
+
+// aanmeldingen records n aanmeldingen in gemeente gm and returns the
+// position of the last.
+func (e *env) aanmeldingen(ctx context.Context, gm string, n int) store.Position {
+	e.t.Helper()
+	var last store.Position
+	for i := range n {
+		res, err := e.cases.Handle(ctx, caseflow.Command{Gemeente: gm, Datum: day(1), Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+			ResidentId: fmt.Sprintf("B-%s-%d", gm, i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+		}}}})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		last = res.Position
+	}
+	return last
+}
+
+// busOrder returns, per gemeente, the store positions of its bus stream in
+// stream order, and how many of its messages came in an atomic batch.
+func (e *env) busOrder(ctx context.Context) (positions map[string][]store.Position, batched map[string]int) {
+	e.t.Helper()
+	positions, batched = map[string][]store.Position{}, map[string]int{}
+	for _, g := range e.reg.Codes() {
+		s, err := e.js.Stream(ctx, bus.StreamName(g))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+			m, err := s.GetMsg(ctx, seq)
+			if err != nil {
+				e.t.Fatalf("%s seq %d: %v", g, seq, err)
+			}
+			p, err := store.ParsePosition(m.Header.Get(bus.HeaderPosition))
+			if err != nil {
+				e.t.Fatalf("%s seq %d: %v", g, seq, err)
+			}
+			positions[g] = append(positions[g], p)
+			if m.Header.Get("Nats-Batch-Id") != "" {
+				batched[g]++
+			}
+		}
+	}
+	return positions, batched
+}
+
+// TestRelayBacklogInBatches: a backlog larger than one atomic batch (an
+// import) reaches every gemeente once, in store order, and in batches.
+func TestRelayBacklogInBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.aanmeldingen(ctx, "GM0402", 1300)
+	last := e.journeys(ctx, 30)
+	r := e.newRelay(ctx)
+	stop := run(t, ctx, r)
+	waitFor(t, r, last)
+	stop()
+	e.exactlyOnce(ctx)
+	positions, batched := e.busOrder(ctx)
+	for g, ps := range positions {
+		for i := 1; i < len(ps); i++ {
+			if !ps[i-1].Less(ps[i]) {
+				t.Fatalf("%s: bus message %d at store position %s after %s: not in store order", g, i+1, ps[i], ps[i-1])
+			}
+		}
+	}
+	if n := len(positions["GM0402"]); n < 1300 || batched["GM0402"] < n/2 {
+		t.Errorf("GM0402: %d of %d bus messages came in an atomic batch, want most of a backlog of 1300", batched["GM0402"], n)
+	}
+}
+
+// TestRelayBatchRefusedGoesOneByOne: when the server refuses a batch as a
+// whole (here: its ids are on the stream already, inside the duplicate
+// window, behind a checkpoint set back and a stream tail reconcile can not
+// see past), the relay publishes the messages one by one and the server
+// drops the duplicates: nothing twice, nothing lost.
+func TestRelayBatchRefusedGoesOneByOne(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	last := e.aanmeldingen(ctx, "GM0406", 40)
+	r := e.newRelay(ctx)
+	stop := run(t, ctx, r)
+	waitFor(t, r, last)
+	stop()
+
+	// A message at the checkpoint's position as the stream's last: the
+	// relay's reconcile stops at it and so knows of none of the 40.
+	kv, err := e.js.KeyValue(ctx, relay.CheckpointBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.PutString(ctx, "checkpoint", "0/0"); err != nil {
+		t.Fatal(err)
+	}
+	marker := nats.NewMsg(bus.Subject("GM0406", "marker"))
+	marker.Header.Set(bus.HeaderPosition, "0/0")
+	marker.Header.Set(bus.HeaderType, "marker")
+	if _, err := e.js.PublishMsg(ctx, marker); err != nil {
+		t.Fatal(err)
+	}
+	r2 := e.newRelay(ctx)
+	more := e.aanmeldingen(ctx, "GM0406", 20)
+	stop2 := run(t, ctx, r2)
+	waitFor(t, r2, more)
+	stop2()
+	got := e.onBus(ctx)
+	if got["GM0406"][""] != 1 {
+		t.Errorf("marker on the bus %d times, want once", got["GM0406"][""])
+	}
+	delete(got["GM0406"], "")
+	want := e.expected(ctx)
+	for id := range want["GM0406"] {
+		if got["GM0406"][id] != 1 {
+			t.Errorf("event %s on the bus %d times, want once", id, got["GM0406"][id])
+		}
+	}
+	if len(got["GM0406"]) != len(want["GM0406"]) {
+		t.Errorf("%d events on the bus, want %d", len(got["GM0406"]), len(want["GM0406"]))
+	}
+}

@@ -113,7 +113,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.logJSON {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
-	return runServer(ctx, cfg, slog.New(h), stdout)
+	log := slog.New(h)
+	percent, limit, _ := tuneGC()
+	log.Info("garbage collector tuned for a long-lived heap (GOGC and GOMEMLIMIT override)", "gc_percent", percent, "memory_limit_bytes", limit)
+	return runServer(ctx, cfg, log, stdout)
 }
 
 // openVault opens the residents' key store in the data directory: data keys

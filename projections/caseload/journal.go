@@ -19,9 +19,9 @@ import (
 // flush. Writing the whole view at every flush made a view's writes grow
 // with the square of its history (an import of a million events spent most
 // of its time rewriting snapshots); appending what changed keeps them
-// linear. When the journal has grown to half the base, the base is written
-// anew at the view's position and the journal starts over
-// (compactFraction), so a start reads at most one and a half views.
+// linear. When the journal has grown to twice the base, the base is written
+// anew at the view's position and the journal starts over (compactGrowth),
+// so a start reads at most the base and twice its bytes of journal.
 //
 // The journal holds each event as the view keeps it (minimised: no
 // personal data, no free text) and each malformed message as its
@@ -55,9 +55,13 @@ const (
 	recMalformed byte = 2 // data: the description Anomalies keeps
 )
 
-// compactFraction: the base is written anew when the journal is larger than
-// this part of it (and than minCompact).
-const compactFraction = 2 // journal > base / 2
+// compactGrowth: the base is written anew when the journal is larger than
+// this many times the base (and than minCompact). A base write marshals the
+// whole view, so during a bulk load (an import) a journal of half the base
+// made base writes most of a view's cost; at twice the base they cost a
+// quarter of that, and a start replays at most twice the base's bytes of
+// journal, which is still far less than the bus.
+const compactGrowth = 2 // journal > 2 × base
 
 // minCompact keeps a small view from writing its base at every flush.
 const minCompact = 1 << 20

@@ -766,7 +766,7 @@ func (f *follower) flush(ctx context.Context, p *pending) error {
 }
 
 // persist makes what the view took in durable: appended to the journal,
-// or, when the journal has grown to compactFraction of the base (or there
+// or, when the journal has grown to compactGrowth times the base (or there
 // is no usable journal), as a new base snapshot with a fresh journal. Only
 // the run goroutine changes the view, and it is here, so the view is read
 // without the lock; readers only read.
@@ -782,7 +782,7 @@ func (f *follower) persist() error {
 	}
 	f.recs = f.recs[:0]
 	f.persisted(seq)
-	if f.journal.size > max(f.compactMin, f.baseSize/compactFraction) {
+	if f.journal.size > max(f.compactMin, f.baseSize*compactGrowth) {
 		return f.writeBase(seq)
 	}
 	return nil

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +14,9 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -216,11 +222,15 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	g := fs.String("gemeente", "", "CBS-code (verplicht)")
 	year := fs.Int("year", 0, "jaar (verplicht)")
 	replay := fs.Bool("replay", false, "reken uit de store in plaats van het live model")
+	aanleveren := fs.Bool("aanleveren", false, "dit is de export die aan de gemeente wordt geleverd: leg hem vast met zijn SHA-256 en certificaat (rol centrum; zie ledger audit rapportages)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *g == "" || *year == 0 {
 		return usageErrorf("--gemeente en --year zijn verplicht")
+	}
+	if *aanleveren && (*replay || c.json) {
+		return usageErrorf("--aanleveren levert de CSV van de live cijfers; niet samen met --replay of --json")
 	}
 	resp, err := c.client().ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: *g, Jaar: int32(*year), Replay: *replay}))
 	if err != nil {
@@ -229,12 +239,32 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	total, err := writeCostsCSV(stdout, resp.Msg.GetRegels())
+	var file bytes.Buffer
+	total, err := writeCostsCSV(&file, resp.Msg.GetRegels())
 	if err != nil {
 		return err
 	}
+	if _, err := stdout.Write(file.Bytes()); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
-	fmt.Fprint(stderr, certificaat(resp.Msg.GetCertificaat()))
+	cert := resp.Msg.GetCertificaat()
+	fmt.Fprint(stderr, certificaat(cert))
+	if !*aanleveren {
+		return nil
+	}
+	sum := sha256.Sum256(file.Bytes())
+	eventID := uuid.New() // sent again with a retry: recorded once
+	rr, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordRapportageResponse], error) {
+		return c.client().RecordRapportage(ctx, connect.NewRequest(&ledgerv1.RecordRapportageRequest{Gemeente: *g, EventId: eventID.String(),
+			Rapportage: &ledgerv1.Rapportage{Soort: api.RapportageKosten, Jaar: int32(*year), Positie: cert.GetPositie(), Peildatum: cert.GetPeildatum(),
+				Sha256: sum[:], Regels: uint32(len(resp.Msg.GetRegels()))}}))
+	})
+	if err != nil {
+		return fmt.Errorf("de export is gemaakt maar niet als aangeleverd vastgelegd: %w", err)
+	}
+	fmt.Fprintf(stderr, "Aangeleverd en vastgelegd als rapportage %s (sha256 %s); wat er sindsdien anders zou zijn: ledger audit verschil %s\n",
+		rr.Msg.GetEventId(), hex.EncodeToString(sum[:]), rr.Msg.GetEventId())
 	return nil
 }
 

@@ -35,6 +35,8 @@ func (s *Server) RecordRapportage(ctx context.Context, req *connect.Request[ledg
 		return nil, s.toConnect(incomplete(fmt.Sprintf("soort %q: deze ledger legt rapportages van soort %q vast", r.GetSoort(), RapportageKosten)))
 	case len(r.GetSha256()) != 32:
 		return nil, s.toConnect(incomplete("geef de SHA-256 (32 bytes) van het aangeleverde bestand"))
+	case r.GetJaar() == 0:
+		return nil, s.toConnect(incomplete("geef het jaar waarover de rapportage gaat"))
 	case perr != nil || r.GetPeildatum() == nil:
 		return nil, s.toConnect(incomplete("geef het certificaat van de cijfers: de positie in de opslag en de peildatum"))
 	}

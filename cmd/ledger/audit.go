@@ -34,7 +34,7 @@ import (
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export")
+		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export, rapportages, verschil")
 	}
 	switch args[0] {
 	case "verify":
@@ -43,6 +43,10 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return auditExport(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return auditReplay(ctx, args[1:], stdout, stderr)
+	case "rapportages":
+		return auditRapportages(ctx, args[1:], stdout, stderr)
+	case "verschil":
+		return auditVerschil(ctx, args[1:], stdout, stderr)
 	}
 	return usageErrorf("ledger audit: onbekende opdracht %q", args[0])
 }

@@ -212,11 +212,13 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger export costs", "ledger export costs --gemeente GMxxxx --year JJJJ [--replay]\n\n"+
+	fs := newFlags("ledger export costs", "ledger export costs --gemeente GMxxxx --year JJJJ [--replay] [--aanleveren]\n\n"+
 		"Alle kostenregels van een gemeente in een jaar als CSV (scheidingsteken ';', UTF-8): per plaatsing,\n"+
 		"gemeente, beleidsversie en kalendermaand; uren begeleiding; en het aandeel in gedeelde kosten. bedrag_cent is\n"+
 		"exact; bedrag_euro is hetzelfde met decimale komma. Elke regel noemt de events en de beleids- of\n"+
-		"verdeelsleutelversie die hem veroorzaakten.", stderr)
+		"verdeelsleutelversie die hem veroorzaakten. Met --aanleveren (rol centrum) is dit het bestand dat de\n"+
+		"gemeente krijgt: het wordt vastgelegd met zijn SHA-256 en certificaat, zodat ledger audit verschil\n"+
+		"later zegt wat er sindsdien anders zou zijn.", stderr)
 	var c conn
 	c.register(fs)
 	g := fs.String("gemeente", "", "CBS-code (verplicht)")
@@ -280,18 +282,24 @@ func writeCostsCSV(out io.Writer, regels []*ledgerv1.Kostenregel) (int64, error)
 	var total int64
 	for _, r := range regels {
 		total += r.GetBedragCent()
-		row := []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
-			budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
-			event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
-			itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
-			r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
-			strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
-		if err := w.Write(row); err != nil {
+		if err := w.Write(costRow(r)); err != nil {
 			return 0, err
 		}
 	}
 	w.Flush()
 	return total, w.Error()
+}
+
+// costRow is one cost line as the CSV writes it, in CostHeader's order:
+// also what `ledger audit verschil` compares, so that a difference it
+// shows is a difference in the file.
+func costRow(r *ledgerv1.Kostenregel) []string {
+	return []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
+		budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
+		event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
+		itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
+		r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
+		strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
 }
 
 func methodWord(m ledgerv1.Verdeelmethode) string {

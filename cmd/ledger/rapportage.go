@@ -16,6 +16,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/api"
@@ -45,6 +46,16 @@ type rapportageJSON struct {
 	Regels       uint32 `json:"regels"`
 	SHA256       string `json:"sha256"`
 	VastgelegdOp string `json:"vastgelegd_op_positie"`
+	// Half is the half year of an SRG count.
+	Half int32 `json:"half,omitempty"`
+}
+
+// periode is what the report is over: "2026", or "2026H1" for an SRG count.
+func (r rapportageJSON) periode() string {
+	if r.Half != 0 {
+		return fmt.Sprintf("%dH%d", r.Jaar, r.Half)
+	}
+	return fmt.Sprint(r.Jaar)
 }
 
 func rapportageOf(rec store.RecordedEvent) (rapportageJSON, *ledgerv1.Rapportage, error) {
@@ -61,7 +72,7 @@ func rapportageOf(rec store.RecordedEvent) (rapportageJSON, *ledgerv1.Rapportage
 		Rapportage: env.GetEventId(), Gemeente: env.GetGemeente(), Soort: r.GetSoort(), Jaar: r.GetJaar(),
 		AangeleverdOp: env.GetRecordedAt().AsTime().In(clock.Location()).Format(time.RFC3339),
 		Positie:       r.GetPositie(), Peildatum: event.FormatDate(r.GetPeildatum()), Regels: r.GetRegels(),
-		SHA256: hex.EncodeToString(r.GetSha256()), VastgelegdOp: rec.Position.String(),
+		SHA256: hex.EncodeToString(r.GetSha256()), VastgelegdOp: rec.Position.String(), Half: r.GetHalf(),
 	}, r, nil
 }
 
@@ -70,7 +81,8 @@ const auditRapportagesSynopsis = `ledger audit rapportages [--gemeente GM..] [--
 De rapportages die als aangeleverd zijn vastgelegd (ledger export costs
 --aanleveren), uit de opgeslagen gebeurtenissen: welke gemeente, soort en jaar,
 wanneer aangeleverd, de positie en peildatum van de cijfers (hun certificaat),
-het aantal regels en de SHA-256 van het geleverde bestand. De rol auditor ziet
+het aantal regels en de SHA-256 van het geleverde bestand (ook ledger export srg
+--aanleveren). De rol auditor ziet
 ze allemaal; een gemeente alleen de hare. Wat er vandaag anders zou zijn:
 ledger audit verschil <rapportage>.`
 
@@ -121,9 +133,9 @@ func auditRapportages(ctx context.Context, args []string, stdout, stderr io.Writ
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RAPPORTAGE\tGEMEENTE\tSOORT\tJAAR\tAANGELEVERD OP\tPOSITIE\tPEILDATUM\tREGELS\tSHA256")
+	fmt.Fprintln(tw, "RAPPORTAGE\tGEMEENTE\tSOORT\tPERIODE\tAANGELEVERD OP\tPOSITIE\tPEILDATUM\tREGELS\tSHA256")
 	for _, r := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", r.Rapportage, r.Gemeente, printable(r.Soort), r.Jaar,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Rapportage, r.Gemeente, printable(r.Soort), r.periode(),
 			strings.Replace(r.AangeleverdOp[:16], "T", " ", 1), r.Positie, r.Peildatum, r.Regels, r.SHA256)
 	}
 	return tw.Flush()
@@ -132,35 +144,50 @@ func auditRapportages(ctx context.Context, args []string, stdout, stderr io.Writ
 const auditVerschilSynopsis = `ledger audit verschil <rapportage> [--json]
 
 Maakt een aangeleverde rapportage (zie ledger audit rapportages) opnieuw in dit
-proces (rol auditor), uit de opgeslagen gebeurtenissen tot de positie en met de
-peildatum van haar certificaat, en controleert dat het bestand dezelfde SHA-256
-heeft als wat is aangeleverd; zo niet, dan is de rapportage niet uit deze
-geschiedenis te maken (een bevinding; afsluitcode 1). Daarna dezelfde
-rapportage (gemeente, jaar, peildatum) uit de hele opslag van nu, en regel voor
-regel wat anders is: late correcties en te laat vastgelegde transities.
-Per regel: toegevoegd, vervallen of gewijzigd (met de kolommen die
-veranderden), het verschil in euro, en het totaal.`
+proces (rol auditor of centrum: het leest de hele geschiedenis), uit de
+opgeslagen gebeurtenissen tot de positie en met de peildatum van haar
+certificaat, en controleert dat het bestand dezelfde SHA-256 heeft als wat is
+aangeleverd; zo niet, dan is de rapportage niet uit deze geschiedenis te maken
+(een bevinding; afsluitcode 1). Daarna dezelfde rapportage (gemeente, jaar of
+half jaar, peildatum) uit de hele opslag van nu, en regel voor regel wat anders
+is: late correcties en te laat vastgelegde transities. Per regel: toegevoegd,
+vervallen of gewijzigd (met de kolommen die veranderden); bij kosten ook het
+verschil in euro en het totaal.`
 
 // The answer of `ledger audit verschil --json`.
 type verschilJSON struct {
-	Rapportage        rapportageJSON `json:"rapportage"`
-	Reproduceerbaar   bool           `json:"reproduceerbaar"`
-	OpnieuwSHA256     string         `json:"opnieuw_sha256"`
-	VandaagTot        string         `json:"vandaag_tot_positie,omitempty"`
-	VandaagSHA256     string         `json:"vandaag_sha256,omitempty"`
-	Verschillen       []costDiff     `json:"verschillen"`
-	AangeleverdCent   int64          `json:"aangeleverd_cent"`
-	VandaagCent       int64          `json:"vandaag_cent"`
-	VerschilCent      int64          `json:"verschil_cent"`
-	AangeleverdRegels int            `json:"aangeleverd_regels"`
-	VandaagRegels     int            `json:"vandaag_regels"`
+	Rapportage      rapportageJSON `json:"rapportage"`
+	Reproduceerbaar bool           `json:"reproduceerbaar"`
+	OpnieuwSHA256   string         `json:"opnieuw_sha256"`
+	VandaagTot      string         `json:"vandaag_tot_positie,omitempty"`
+	VandaagSHA256   string         `json:"vandaag_sha256,omitempty"`
+	// Verschillen are the cost lines that differ (soort kosten), Tellingen
+	// the SRG counts (soort srg).
+	Verschillen       []costDiff `json:"verschillen"`
+	Tellingen         []srgDiff  `json:"tellingen,omitempty"`
+	AangeleverdCent   int64      `json:"aangeleverd_cent"`
+	VandaagCent       int64      `json:"vandaag_cent"`
+	VerschilCent      int64      `json:"verschil_cent"`
+	AangeleverdRegels int        `json:"aangeleverd_regels"`
+	VandaagRegels     int        `json:"vandaag_regels"`
 }
+
+// made is one making of a delivered report: its lines, and the SHA-256
+// of the file `ledger export ...` would have written of them.
+type made struct {
+	costs []*ledgerv1.Kostenregel
+	srg   []*ledgerv1.SrgTelling
+	sum   [32]byte
+}
+
+func (r made) lines() int { return len(r.costs) + len(r.srg) }
 
 func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger audit verschil", auditVerschilSynopsis, stderr)
 	var c conn
 	c.register(fs)
 	file := fs.String("gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten, zoals de server het gebruikt")
+	srgFile := fs.String("srg", "deploy/srg.json", "databestand met de SRG-koppeling, zoals de server het gebruikt (voor een SRG-telling)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -191,6 +218,9 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return now.ApplyRecord(r)
 	})
 	prog.done()
+	if connect.CodeOf(err) == connect.CodePermissionDenied {
+		return fmt.Errorf("audit verschil maakt de regionale cijfers opnieuw uit de hele geschiedenis (rol auditor of centrum): %w", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -201,7 +231,37 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if r.GetSoort() != api.RapportageKosten {
+	var makeReport func(*region.Model) (made, error)
+	switch r.GetSoort() {
+	case api.RapportageKosten:
+		makeReport = func(m *region.Model) (made, error) {
+			resp, err := replayCosts(m, reg, info.Gemeente, int(r.GetJaar()), r.GetPeildatum())
+			if err != nil {
+				return made{}, err
+			}
+			var file bytes.Buffer
+			if _, err := writeCostsCSV(&file, resp.GetRegels()); err != nil {
+				return made{}, err
+			}
+			return made{costs: resp.GetRegels(), sum: sha256.Sum256(file.Bytes())}, nil
+		}
+	case api.RapportageSRG:
+		mapping, err := beleidsview.LoadSRG(*srgFile)
+		if err != nil {
+			return usageErrorf("--srg: %v", err)
+		}
+		makeReport = func(m *region.Model) (made, error) {
+			t, err := beleidsview.SRG(m, reg, mapping, info.Gemeente, int(r.GetJaar()), int(r.GetHalf()))
+			if err != nil {
+				return made{}, err
+			}
+			var file bytes.Buffer
+			if err := writeSRGCSV(&file, t); err != nil {
+				return made{}, err
+			}
+			return made{srg: t, sum: sha256.Sum256(file.Bytes())}, nil
+		}
+	default:
 		return &failure{msg: fmt.Sprintf("rapportage %s is van soort %q: die kan deze ledger niet opnieuw maken", id, printable(r.GetSoort()))}
 	}
 	out := verschilJSON{Rapportage: info, Verschillen: []costDiff{}}
@@ -210,12 +270,12 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("rapportage %s opnieuw maken tot positie %s: %w", id, r.GetPositie(), err)
 	}
-	was, wasSum, err := costsFile(then, reg, info.Gemeente, int(r.GetJaar()), r.GetPeildatum())
+	was, err := makeReport(then)
 	if err != nil {
 		return fmt.Errorf("rapportage %s opnieuw maken: %w", id, err)
 	}
-	out.OpnieuwSHA256 = hex.EncodeToString(wasSum[:])
-	out.Reproduceerbaar = bytes.Equal(wasSum[:], r.GetSha256())
+	out.OpnieuwSHA256 = hex.EncodeToString(was.sum[:])
+	out.Reproduceerbaar = bytes.Equal(was.sum[:], r.GetSha256())
 	if !out.Reproduceerbaar {
 		msg := fmt.Sprintf("BEVINDING: rapportage %s is niet uit deze geschiedenis te maken: opnieuw gemaakt tot positie %s met peildatum %s heeft het bestand sha256 %s, aangeleverd is %s. "+
 			"De geschiedenis tot die positie is dus niet meer die waaruit de rapportage is gemaakt, of de rekenregels zijn veranderd; controleer met ledger audit verify --tot %s",
@@ -228,17 +288,18 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return &failure{msg: msg}
 	}
 
-	today, todaySum, err := costsFile(now, reg, info.Gemeente, int(r.GetJaar()), r.GetPeildatum())
+	today, err := makeReport(now)
 	if err != nil {
 		return fmt.Errorf("rapportage %s vandaag maken: %w", id, err)
 	}
-	out.VandaagTot, out.VandaagSHA256 = now.Position().String(), hex.EncodeToString(todaySum[:])
-	out.AangeleverdRegels, out.VandaagRegels = len(was), len(today)
-	out.Verschillen = append(out.Verschillen, diffCosts(was, today)...)
-	for _, l := range was {
+	out.VandaagTot, out.VandaagSHA256 = now.Position().String(), hex.EncodeToString(today.sum[:])
+	out.AangeleverdRegels, out.VandaagRegels = was.lines(), today.lines()
+	out.Verschillen = append(out.Verschillen, diffCosts(was.costs, today.costs)...)
+	out.Tellingen = diffSRG(was.srg, today.srg)
+	for _, l := range was.costs {
 		out.AangeleverdCent += l.GetBedragCent()
 	}
-	for _, l := range today {
+	for _, l := range today.costs {
 		out.VandaagCent += l.GetBedragCent()
 	}
 	out.VerschilCent = out.VandaagCent - out.AangeleverdCent
@@ -249,32 +310,27 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// costsFile makes the cost export of gm's year as of day from m, and the
-// SHA-256 of its CSV: the bytes `ledger export costs` would have written.
-func costsFile(m *region.Model, reg *gemeente.Registry, gm string, jaar int, day *ledgerv1.Date) ([]*ledgerv1.Kostenregel, [32]byte, error) {
-	resp, err := replayCosts(m, reg, gm, jaar, day)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	var file bytes.Buffer
-	if _, err := writeCostsCSV(&file, resp.GetRegels()); err != nil {
-		return nil, [32]byte{}, err
-	}
-	return resp.GetRegels(), sha256.Sum256(file.Bytes()), nil
-}
-
 func printVerschil(w io.Writer, v verschilJSON) {
 	r := v.Rapportage
-	fmt.Fprintf(w, "Rapportage %s: %s van %s over %d, aangeleverd op %s, %d regels, cijfers tot positie %s, peildatum %s\n",
-		r.Rapportage, printable(r.Soort), r.Gemeente, r.Jaar, strings.Replace(r.AangeleverdOp[:16], "T", " ", 1), r.Regels, r.Positie, r.Peildatum)
+	fmt.Fprintf(w, "Rapportage %s: %s van %s over %s, aangeleverd op %s, %d regels, cijfers tot positie %s, peildatum %s\n",
+		r.Rapportage, printable(r.Soort), r.Gemeente, r.periode(), strings.Replace(r.AangeleverdOp[:16], "T", " ", 1), r.Regels, r.Positie, r.Peildatum)
 	fmt.Fprintf(w, "Opnieuw gemaakt tot positie %s: dezelfde sha256 %s; het aangeleverde bestand volgt uit deze geschiedenis.\n", r.Positie, r.SHA256)
-	if len(v.Verschillen) == 0 {
-		fmt.Fprintf(w, "Geen verschil: vandaag gemaakt (tot positie %s, zelfde jaar en peildatum) is het hetzelfde bestand.\n", v.VandaagTot)
+	n := len(v.Verschillen) + len(v.Tellingen)
+	if n == 0 {
+		fmt.Fprintf(w, "Geen verschil: vandaag gemaakt (tot positie %s, zelfde periode en peildatum) is het hetzelfde bestand.\n", v.VandaagTot)
 		return
 	}
-	fmt.Fprintf(w, "Vandaag gemaakt (tot positie %s, zelfde jaar en peildatum): %d regel(s) anders, %d regels in plaats van %d.\n\n",
-		v.VandaagTot, len(v.Verschillen), v.VandaagRegels, v.AangeleverdRegels)
+	fmt.Fprintf(w, "Vandaag gemaakt (tot positie %s, zelfde periode en peildatum): %d regel(s) anders, %d regels in plaats van %d.\n\n",
+		v.VandaagTot, n, v.VandaagRegels, v.AangeleverdRegels)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(v.Tellingen) > 0 {
+		fmt.Fprintln(tw, "VERSCHIL\tCODE\tOMSCHRIJVING\tKOLOMMEN")
+		for _, d := range v.Tellingen {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Wat, printable(d.Code), printable(d.Omschrijving), columnChanges(d.Kolommen))
+		}
+		_ = tw.Flush()
+		return
+	}
 	fmt.Fprintln(tw, "VERSCHIL\tMAAND\tSOORT\tZAAK\tPLAATSING\tPRODUCT\tTAAKVELD\tAANGELEVERD\tVANDAAG\tVERSCHIL EURO\tKOLOMMEN")
 	for _, d := range v.Verschillen {
 		k := d.Sleutel
@@ -371,6 +427,47 @@ type costDiff struct {
 	NuCent       int64          `json:"nu_cent"`
 	VerschilCent int64          `json:"verschil_cent"`
 	Kolommen     []columnChange `json:"kolommen,omitempty"`
+}
+
+// srgDiff is one SRG voorziening whose count differs.
+type srgDiff struct {
+	Wat          string         `json:"wat"`
+	Code         string         `json:"code"`
+	Omschrijving string         `json:"omschrijving"`
+	Kolommen     []columnChange `json:"kolommen,omitempty"`
+}
+
+// diffSRG compares two makings of one SRG count by voorziening code.
+func diffSRG(was, nu []*ledgerv1.SrgTelling) []srgDiff {
+	byCode := map[string]*ledgerv1.SrgTelling{}
+	for _, t := range nu {
+		byCode[t.GetCode()] = t
+	}
+	var out []srgDiff
+	for _, a := range was {
+		b, ok := byCode[a.GetCode()]
+		if !ok {
+			out = append(out, srgDiff{Wat: diffRemoved, Code: a.GetCode(), Omschrijving: a.GetOmschrijving()})
+			continue
+		}
+		delete(byCode, a.GetCode())
+		var cols []columnChange
+		ra, rb := srgRow(a), srgRow(b)
+		for i := range ra {
+			if ra[i] != rb[i] {
+				cols = append(cols, columnChange{SRGHeader[i], ra[i], rb[i]})
+			}
+		}
+		if len(cols) > 0 {
+			out = append(out, srgDiff{Wat: diffChanged, Code: a.GetCode(), Omschrijving: b.GetOmschrijving(), Kolommen: cols})
+		}
+	}
+	for _, b := range nu {
+		if _, ok := byCode[b.GetCode()]; ok {
+			out = append(out, srgDiff{Wat: diffAdded, Code: b.GetCode(), Omschrijving: b.GetOmschrijving()})
+		}
+	}
+	return out
 }
 
 // diffCosts compares two makings of one cost export line by line. Lines

@@ -26,14 +26,18 @@ var (
 	recordedID   = regexp.MustCompile(`, event ([0-9a-f-]{36})\n`)
 )
 
-// deliver runs `ledger export costs --aanleveren` and returns the CSV and
-// the rapportage id, after checking that the digest it names is the
-// digest of what it wrote.
-func deliver(t *testing.T, addr, gm string) (csv, id string) {
+// deliver runs `ledger export costs --aanleveren` of 2026 and returns the
+// CSV and the rapportage id, after checking that the digest it names is
+// the digest of what it wrote; with export, that export instead.
+func deliver(t *testing.T, addr, gm string, export ...string) (csv, id string) {
 	t.Helper()
-	code, out, errs := cli(t, addr, "export", "costs", "--gemeente", gm, "--year", "2026", "--aanleveren")
+	if export == nil {
+		export = []string{"costs", "--year", "2026"}
+	}
+	args := append(append([]string{"export"}, export...), "--gemeente", gm, "--aanleveren")
+	code, out, errs := cli(t, addr, args...)
 	if code != exitOK {
-		t.Fatalf("export costs --aanleveren %s: exit %d: %s", gm, code, errs)
+		t.Fatalf("%v: exit %d: %s", args, code, errs)
 	}
 	m := rapportageID.FindStringSubmatch(errs)
 	if m == nil {
@@ -63,7 +67,7 @@ func listRapportages(t *testing.T, addr, who string, args ...string) []rapportag
 
 func verschil(t *testing.T, addr string, id string) verschilJSON {
 	t.Helper()
-	code, out, errs := auditCLI(t, addr, "auditor", "audit", "verschil", id, "--json", "--gemeenten", "../../deploy/gemeenten.json")
+	code, out, errs := auditCLI(t, addr, "auditor", "audit", "verschil", id, "--json", "--gemeenten", "../../deploy/gemeenten.json", "--srg", "../../deploy/srg.json")
 	if code != exitOK {
 		t.Fatalf("audit verschil %s: exit %d: %s", id, code, errs)
 	}
@@ -96,6 +100,10 @@ func TestRapportageVerschil(t *testing.T) {
 	clk.Set(2026, time.April, 1)
 	csv, hilversum := deliver(t, addr, "GM0402")
 	_, gooiseMeren := deliver(t, addr, "GM1942")
+	srgCSV, srg := deliver(t, addr, "GM0402", "srg", "--half", "2026H1")
+	if !strings.Contains(srgCSV, "22;Beschut werk (art. 10b Participatiewet);1;0;1") {
+		t.Fatalf("the delivered SRG count:\n%s", srgCSV)
+	}
 	// The file delivered is the export as it is without --aanleveren.
 	if plain := mustCLI(t, addr, "export", "costs", "--gemeente", "GM0402", "--year", "2026"); plain != strings.TrimSpace(csv) {
 		t.Fatalf("the delivered file differs from the export:\n%s\nwant\n%s", csv, plain)
@@ -107,8 +115,11 @@ func TestRapportageVerschil(t *testing.T) {
 
 	t.Run("list", func(t *testing.T) {
 		all := listRapportages(t, addr, "auditor")
-		if len(all) != 2 {
-			t.Fatalf("the auditor lists %d reports, want 2: %+v", len(all), all)
+		if len(all) != 3 {
+			t.Fatalf("the auditor lists %d reports, want 3: %+v", len(all), all)
+		}
+		if s := all[2]; s.Rapportage != srg || s.Soort != api.RapportageSRG || s.Jaar != 2026 || s.Half != 1 || s.Gemeente != "GM0402" {
+			t.Errorf("the listed SRG count: %+v", s)
 		}
 		r := all[0]
 		sum := sha256.Sum256([]byte(csv))
@@ -122,11 +133,11 @@ func TestRapportageVerschil(t *testing.T) {
 			want []string // rapportage ids; nil with refused
 			code int
 		}{
-			{"auditor", nil, []string{hilversum, gooiseMeren}, exitOK},
+			{"auditor", nil, []string{hilversum, gooiseMeren, srg}, exitOK},
 			{"auditor", []string{"--gemeente", "GM1942"}, []string{gooiseMeren}, exitOK},
-			{"centrum", nil, []string{hilversum, gooiseMeren}, exitOK},
-			{"GM0402", nil, []string{hilversum}, exitOK},
-			{"GM0402", []string{"--gemeente", "GM0402"}, []string{hilversum}, exitOK},
+			{"centrum", nil, []string{hilversum, gooiseMeren, srg}, exitOK},
+			{"GM0402", nil, []string{hilversum, srg}, exitOK},
+			{"GM0402", []string{"--gemeente", "GM0402"}, []string{hilversum, srg}, exitOK},
 			{"GM1942", nil, []string{gooiseMeren}, exitOK},
 			{"GM0406", nil, []string{}, exitOK},
 			{"GM0402", []string{"--gemeente", "GM1942"}, nil, exitFailed},
@@ -159,7 +170,7 @@ func TestRapportageVerschil(t *testing.T) {
 		if code != exitOK {
 			t.Fatal(errs)
 		}
-		for _, want := range []string{"RAPPORTAGE", "AANGELEVERD OP", "PEILDATUM", "SHA256", hilversum, r.SHA256, "2026-04-01", r.Positie} {
+		for _, want := range []string{"RAPPORTAGE", "PERIODE", "2026H1", "AANGELEVERD OP", "PEILDATUM", "SHA256", hilversum, r.SHA256, "2026-04-01", r.Positie} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the table lacks %q:\n%s", want, out)
 			}
@@ -231,6 +242,15 @@ func TestRapportageVerschil(t *testing.T) {
 		if cols["dagen"] != (columnChange{"dagen", "28", "14"}) || cols["tot_en_met"] != (columnChange{"tot_en_met", "2026-02-28", "2026-02-14"}) ||
 			!strings.Contains(cols["events"].Nu, uitval) || strings.Contains(cols["events"].Was, uitval) {
 			t.Errorf("the changed columns of February: %+v", v.Verschillen[0].Kolommen)
+		}
+		// The SRG count of the first half: the placement now ended in it.
+		sv := verschil(t, addr, srg)
+		if !sv.Reproduceerbaar || len(sv.Verschillen) != 0 || len(sv.Tellingen) != 1 {
+			t.Fatalf("the SRG count after the late uitval: %+v", sv)
+		}
+		if d := sv.Tellingen[0]; d.Wat != diffChanged || d.Code != "22" ||
+			!slices.Equal(d.Kolommen, []columnChange{{"beeindigd", "0", "1"}, {"lopend", "1", "0"}}) {
+			t.Errorf("the SRG difference: %+v", d)
 		}
 		// The other gemeente's report is untouched by GM0402's uitval.
 		if o := verschil(t, addr, gooiseMeren); !o.Reproduceerbaar || len(o.Verschillen) != 0 {
@@ -323,7 +343,9 @@ func TestRecordRapportageRefuses(t *testing.T) {
 		{"a short sha256", func(r *ledgerv1.Rapportage) { r.Sha256 = sum[:31] }},
 		{"no peildatum", func(r *ledgerv1.Rapportage) { r.Peildatum = nil }},
 		{"no year", func(r *ledgerv1.Rapportage) { r.Jaar = 0 }},
-		{"a soort it does not know", func(r *ledgerv1.Rapportage) { r.Soort = "srg" }},
+		{"a soort it does not know", func(r *ledgerv1.Rapportage) { r.Soort = "jaarverslag" }},
+		{"a cost export of a half year", func(r *ledgerv1.Rapportage) { r.Half = 1 }},
+		{"an SRG count of no half year", func(r *ledgerv1.Rapportage) { r.Soort = api.RapportageSRG }},
 	} {
 		r := good()
 		tc.change(r)

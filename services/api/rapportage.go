@@ -15,8 +15,12 @@ import (
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
-// Kinds of report RecordRapportage takes.
-const RapportageKosten = "kosten"
+// Kinds of report RecordRapportage takes: the cost lines of a year, the
+// CBS SRG count of a half year.
+const (
+	RapportageKosten = "kosten"
+	RapportageSRG    = "srg"
+)
 
 // RuleRapportage refuses a report that does not say what it is of.
 const RuleRapportage = "rapportage.onvolledig"
@@ -31,8 +35,12 @@ func (s *Server) RecordRapportage(ctx context.Context, req *connect.Request[ledg
 	r := m.GetRapportage()
 	pos, perr := store.ParsePosition(r.GetPositie())
 	switch {
-	case r.GetSoort() != RapportageKosten:
-		return nil, s.toConnect(incomplete(fmt.Sprintf("soort %q: deze ledger legt rapportages van soort %q vast", r.GetSoort(), RapportageKosten)))
+	case r.GetSoort() != RapportageKosten && r.GetSoort() != RapportageSRG:
+		return nil, s.toConnect(incomplete(fmt.Sprintf("soort %q: deze ledger legt rapportages van soort %q en %q vast", r.GetSoort(), RapportageKosten, RapportageSRG)))
+	case r.GetSoort() == RapportageSRG && r.GetHalf() != 1 && r.GetHalf() != 2:
+		return nil, s.toConnect(incomplete("een SRG-telling geldt een half jaar: geef half 1 of 2"))
+	case r.GetSoort() == RapportageKosten && r.GetHalf() != 0:
+		return nil, s.toConnect(incomplete("een kostenexport geldt een heel jaar: geef geen half jaar"))
 	case len(r.GetSha256()) != 32:
 		return nil, s.toConnect(incomplete("geef de SHA-256 (32 bytes) van het aangeleverde bestand"))
 	case r.GetJaar() == 0:

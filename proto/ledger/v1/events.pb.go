@@ -1174,13 +1174,14 @@ func (*Event_Vergeten) isEvent_Payload() {}
 func (*Event_Rapportage) isEvent_Payload() {}
 
 // Rapportage records a report as it was delivered (`ledger export costs
-// --aanleveren`): which figures, of which history, and the SHA-256 of the
-// file sent, so that `ledger audit verschil` makes it again and shows what
-// would differ if it were made now. The envelope's gemeente is the gemeente
-// the report is of.
+// --aanleveren`, `ledger export srg --aanleveren`): which figures, of which
+// history, and the SHA-256 of the file sent, so that `ledger audit
+// verschil` makes it again and shows what would differ if it were made
+// now. The envelope's gemeente is the gemeente the report is of.
 type Rapportage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "kosten": the cost lines of a year.
+	// "kosten": the cost lines of a year; "srg": the CBS SRG count of a half
+	// year (half).
 	Soort string `protobuf:"bytes,1,opt,name=soort,proto3" json:"soort,omitempty"`
 	Jaar  int32  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
 	// The certificate of the figures: the store position they reflect and
@@ -1188,8 +1189,11 @@ type Rapportage struct {
 	Positie   string `protobuf:"bytes,3,opt,name=positie,proto3" json:"positie,omitempty"`
 	Peildatum *Date  `protobuf:"bytes,4,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
 	// SHA-256 of the file delivered.
-	Sha256        []byte `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Regels        uint32 `protobuf:"varint,6,opt,name=regels,proto3" json:"regels,omitempty"`
+	Sha256 []byte `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Regels uint32 `protobuf:"varint,6,opt,name=regels,proto3" json:"regels,omitempty"`
+	// Soort "srg": 1 (January–June) or 2 (July–December) of jaar; 0 for
+	// "kosten".
+	Half          int32 `protobuf:"varint,7,opt,name=half,proto3" json:"half,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1262,6 +1266,13 @@ func (x *Rapportage) GetSha256() []byte {
 func (x *Rapportage) GetRegels() uint32 {
 	if x != nil {
 		return x.Regels
+	}
+	return 0
+}
+
+func (x *Rapportage) GetHalf() int32 {
+	if x != nil {
+		return x.Half
 	}
 	return 0
 }
@@ -2772,7 +2783,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"rapportage\x18\x18 \x01(\v2\x15.ledger.v1.RapportageH\x00R\n" +
 	"rapportageB\t\n" +
-	"\apayload\"\xaf\x01\n" +
+	"\apayload\"\xc3\x01\n" +
 	"\n" +
 	"Rapportage\x12\x14\n" +
 	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x12\n" +
@@ -2780,7 +2791,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\apositie\x18\x03 \x01(\tR\apositie\x12-\n" +
 	"\tpeildatum\x18\x04 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x16\n" +
 	"\x06sha256\x18\x05 \x01(\fR\x06sha256\x12\x16\n" +
-	"\x06regels\x18\x06 \x01(\rR\x06regels\"s\n" +
+	"\x06regels\x18\x06 \x01(\rR\x06regels\x12\x12\n" +
+	"\x04half\x18\a \x01(\x05R\x04half\"s\n" +
 	"\bVergeten\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x12\x17\n" +

@@ -428,3 +428,38 @@ func TestDiffCosts(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordRapportageAtOnce: reports of one gemeente delivered at the
+// same time are all recorded, each once, in one unbroken chain.
+func TestRecordRapportageAtOnce(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "uwv", "--client-id", "R-rap-y")
+	c := clientAs(t, addr, "centrum")
+	ctx := context.Background()
+	head, err := c.ReadEvents(ctx, connect.NewRequest(&ledgerv1.ReadEventsRequest{Max: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			sum := sha256.Sum256([]byte{byte(i)})
+			_, err := c.RecordRapportage(ctx, connect.NewRequest(&ledgerv1.RecordRapportageRequest{Gemeente: "GM0402", Rapportage: &ledgerv1.Rapportage{
+				Soort: api.RapportageKosten, Jaar: 2026, Positie: head.Msg.GetKop(), Peildatum: &ledgerv1.Date{Year: 2026, Month: 3, Day: 2}, Sha256: sum[:], Regels: 1}}))
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if list := listRapportages(t, addr, "auditor"); len(list) != n {
+		t.Errorf("%d reports recorded, want %d", len(list), n)
+	}
+	if rep := verifyJSON(t, addr, "auditor"); !rep.Heel {
+		t.Errorf("the chain of the reports: %+v", rep)
+	}
+}

@@ -69,7 +69,18 @@ func (s *Server) RecordRapportage(ctx context.Context, req *connect.Request[ledg
 			RecordedAt: timestamppb.New(s.Clock.Now()), Actor: actor(ctx), SchemaVersion: event.SchemaVersion},
 		Payload: &ledgerv1.Event_Rapportage{Rapportage: r},
 	}
-	res, present, err := s.appendChained(ctx, event.RapportageStream(m.GetGemeente()), ev)
+	// Two reports of one gemeente delivered at once race for the next
+	// revision of its stream; the loser links to the winner and tries
+	// again (its event id keeps a retry from writing it twice).
+	var res store.AppendResult
+	var present bool
+	var err error
+	for range 16 {
+		res, present, err = s.appendChained(ctx, event.RapportageStream(m.GetGemeente()), ev)
+		if !errors.Is(err, store.ErrConflict) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, s.toConnect(fmt.Errorf("record rapportage of %s: %w", m.GetGemeente(), err))
 	}

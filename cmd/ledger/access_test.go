@@ -107,6 +107,7 @@ func TestAccessByRole(t *testing.T) {
 		{L + "Inzage", `{"resident_id":"R-toegang-1"}`, []string{"centrum", "auditor"}, false},
 		{L + "RunRetention", `{"droog":true}`, []string{"centrum"}, true},
 		{L + "ReadEvents", `{"gemeente":"GM0402","max":1}`, readers, false},
+		{L + "RecordRapportage", `{"gemeente":"GM0402","rapportage":{"soort":"kosten","jaar":2026,"positie":"1/1","peildatum":` + today + `,"sha256":"` + strings.Repeat("A", 43) + `="}}`, []string{"centrum"}, true},
 		{L + "ListGemeenten", `{}`, []string{"centrum", "auditor", "GM0402", "GM1942", "beheer"}, false},
 		{A + "IssueCredential", `{"gebruiker":"x","organisatie":"y","rol":"auditor"}`, []string{"beheer"}, true},
 		{A + "RevokeCredential", `{"id":"` + ids["auditor"] + `"}`, []string{"beheer"}, true},

@@ -34,7 +34,7 @@ import (
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export")
+		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export, rapportages, verschil")
 	}
 	switch args[0] {
 	case "verify":
@@ -43,6 +43,10 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return auditExport(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return auditReplay(ctx, args[1:], stdout, stderr)
+	case "rapportages":
+		return auditRapportages(ctx, args[1:], stdout, stderr)
+	case "verschil":
+		return auditVerschil(ctx, args[1:], stdout, stderr)
 	}
 	return usageErrorf("ledger audit: onbekende opdracht %q", args[0])
 }
@@ -457,28 +461,7 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *jaar == 0 {
 		*jaar = int(day.GetYear())
 	}
-	// What was recorded by the end of the day bekend-op, in the ledger's
-	// calendar.
-	var until time.Time
-	if known != nil {
-		until = time.Date(int(known.GetYear()), time.Month(known.GetMonth()), int(known.GetDay())+1, 0, 0, 0, 0, clock.Location())
-	}
-	m := region.New(reg)
-	prog := newProgress(stderr, "opnieuw gelezen")
-	err = readEvents(ctx, c.client(), "", *tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
-		prog.step(rec.Position)
-		if known != nil {
-			ev, err := event.Decode(rec.Data)
-			if err != nil {
-				return fmt.Errorf("gebeurtenis op positie %s: %w", rec.Position, err)
-			}
-			if !ev.GetEnvelope().GetRecordedAt().AsTime().Before(until) {
-				return nil
-			}
-		}
-		return m.ApplyRecord(rec)
-	})
-	prog.done()
+	m, err := replayModel(ctx, c.client(), reg, *tot, known, stderr)
 	if err != nil {
 		return err
 	}
@@ -486,16 +469,9 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cert.Peildatum = day
 	today := region.DayOf(day)
 	if *kosten {
-		from, to := region.YearStart(*jaar), min(region.YearStart(*jaar+1), today+1)
-		resp := &ledgerv1.ExportKostenResponse{Certificaat: cert}
-		if from < to {
-			lines, err := costs.Lines(m, reg, reg.Centrum(), *gm, from, to)
-			if err != nil {
-				return err
-			}
-			for _, l := range lines {
-				resp.Regels = append(resp.Regels, l.Proto())
-			}
+		resp, err := replayCosts(m, reg, *gm, *jaar, day)
+		if err != nil {
+			return err
 		}
 		if c.json {
 			return printJSON(stdout, resp)
@@ -523,4 +499,50 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprint(stdout, "\n"+certificaat(cert))
 	return nil
+}
+
+// replayModel builds the regional model from the stored events up to tot
+// (empty: the head) and, with known set, only of what had been recorded by
+// the end of that day in the ledger's calendar.
+func replayModel(ctx context.Context, client ledgerv1connect.LedgerServiceClient, reg *gemeente.Registry, tot string, known *ledgerv1.Date, stderr io.Writer) (*region.Model, error) {
+	var until time.Time
+	if known != nil {
+		until = time.Date(int(known.GetYear()), time.Month(known.GetMonth()), int(known.GetDay())+1, 0, 0, 0, 0, clock.Location())
+	}
+	m := region.New(reg)
+	prog := newProgress(stderr, "opnieuw gelezen")
+	err := readEvents(ctx, client, "", tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+		prog.step(rec.Position)
+		if known != nil {
+			ev, err := event.Decode(rec.Data)
+			if err != nil {
+				return fmt.Errorf("gebeurtenis op positie %s: %w", rec.Position, err)
+			}
+			if !ev.GetEnvelope().GetRecordedAt().AsTime().Before(until) {
+				return nil
+			}
+		}
+		return m.ApplyRecord(rec)
+	})
+	prog.done()
+	return m, err
+}
+
+// replayCosts is ExportKosten's answer made from m as of day.
+func replayCosts(m *region.Model, reg *gemeente.Registry, gm string, jaar int, day *ledgerv1.Date) (*ledgerv1.ExportKostenResponse, error) {
+	cert := m.Certificate()
+	cert.Peildatum = day
+	resp := &ledgerv1.ExportKostenResponse{Certificaat: cert}
+	from, to := region.YearStart(jaar), min(region.YearStart(jaar+1), region.DayOf(day)+1)
+	if from >= to {
+		return resp, nil
+	}
+	lines, err := costs.Lines(m, reg, reg.Centrum(), gm, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		resp.Regels = append(resp.Regels, l.Proto())
+	}
+	return resp, nil
 }

@@ -44,7 +44,7 @@ Gebruik:
   ledger policy set --gemeente GM.. ...      leg een nieuwe versie van het beleid van een gemeente vast
   ledger policy show <GM..>                  alle versies van het beleid van een gemeente
   ledger regio verdeelsleutel|kosten|show    verdeelsleutel en gedeelde kosten van de regio
-  ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen
+  ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen (--aanleveren: leg vast als aangeleverd)
   ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)
   ledger gemeenten                           de deelnemende gemeenten
   ledger import FILE [--systeem NAAM]        laad de geschiedenis van de regio (JSON Lines of een CSV-beginstand)
@@ -60,6 +60,8 @@ Gebruik:
   ledger audit verify [--tot P] [--digest D] reken elke hashketen en het digest van de opgeslagen geschiedenis zelf na
   ledger audit replay --gemeente GM.. ...    maak een beleidsview of kostenexport opnieuw, zoals bekend op een dag of tot een positie
   ledger audit export [--van P] [--tot P]    elke opgeslagen gebeurtenis als JSON-regel, met hashes, voor eigen controle
+  ledger audit rapportages [--gemeente GM..] de aangeleverde rapportages (export costs --aanleveren), met hun sha256
+  ledger audit verschil <rapportage>         maak een aangeleverde rapportage opnieuw en zeg regel voor regel wat er vandaag anders is
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +14,10 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/google/uuid"
+
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
+	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -206,21 +213,27 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger export costs", "ledger export costs --gemeente GMxxxx --year JJJJ [--replay]\n\n"+
+	fs := newFlags("ledger export costs", "ledger export costs --gemeente GMxxxx --year JJJJ [--replay] [--aanleveren]\n\n"+
 		"Alle kostenregels van een gemeente in een jaar als CSV (scheidingsteken ';', UTF-8): per plaatsing,\n"+
 		"gemeente, beleidsversie en kalendermaand; uren begeleiding; en het aandeel in gedeelde kosten. bedrag_cent is\n"+
 		"exact; bedrag_euro is hetzelfde met decimale komma. Elke regel noemt de events en de beleids- of\n"+
-		"verdeelsleutelversie die hem veroorzaakten.", stderr)
+		"verdeelsleutelversie die hem veroorzaakten. Met --aanleveren (rol centrum) is dit het bestand dat de\n"+
+		"gemeente krijgt: het wordt vastgelegd met zijn SHA-256 en certificaat, zodat ledger audit verschil\n"+
+		"later zegt wat er sindsdien anders zou zijn.", stderr)
 	var c conn
 	c.register(fs)
 	g := fs.String("gemeente", "", "CBS-code (verplicht)")
 	year := fs.Int("year", 0, "jaar (verplicht)")
 	replay := fs.Bool("replay", false, "reken uit de store in plaats van het live model")
+	aanleveren := fs.Bool("aanleveren", false, "dit is de export die aan de gemeente wordt geleverd: leg hem vast met zijn SHA-256 en certificaat (rol centrum; zie ledger audit rapportages)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *g == "" || *year == 0 {
 		return usageErrorf("--gemeente en --year zijn verplicht")
+	}
+	if *aanleveren && (*replay || c.json) {
+		return usageErrorf("--aanleveren levert de CSV van de live cijfers; niet samen met --replay of --json")
 	}
 	resp, err := c.client().ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: *g, Jaar: int32(*year), Replay: *replay}))
 	if err != nil {
@@ -229,12 +242,38 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	total, err := writeCostsCSV(stdout, resp.Msg.GetRegels())
+	var file bytes.Buffer
+	total, err := writeCostsCSV(&file, resp.Msg.GetRegels())
 	if err != nil {
 		return err
 	}
+	if _, err := stdout.Write(file.Bytes()); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "%d kostenregels, totaal %s\n", len(resp.Msg.GetRegels()), euro(total))
-	fmt.Fprint(stderr, certificaat(resp.Msg.GetCertificaat()))
+	cert := resp.Msg.GetCertificaat()
+	fmt.Fprint(stderr, certificaat(cert))
+	if !*aanleveren {
+		return nil
+	}
+	return recordDelivered(ctx, &c, *g, &ledgerv1.Rapportage{Soort: api.RapportageKosten, Jaar: int32(*year), Positie: cert.GetPositie(),
+		Peildatum: cert.GetPeildatum(), Regels: uint32(len(resp.Msg.GetRegels()))}, file.Bytes(), stderr)
+}
+
+// recordDelivered records r, a report of gm of the file written, as
+// delivered, with the file's SHA-256, and says how to compare it later.
+func recordDelivered(ctx context.Context, c *conn, gm string, r *ledgerv1.Rapportage, file []byte, stderr io.Writer) error {
+	sum := sha256.Sum256(file)
+	r.Sha256 = sum[:]
+	eventID := uuid.New() // sent again with a retry: recorded once
+	rr, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordRapportageResponse], error) {
+		return c.client().RecordRapportage(ctx, connect.NewRequest(&ledgerv1.RecordRapportageRequest{Gemeente: gm, EventId: eventID.String(), Rapportage: r}))
+	})
+	if err != nil {
+		return fmt.Errorf("het bestand is gemaakt maar niet als aangeleverd vastgelegd: %w", err)
+	}
+	fmt.Fprintf(stderr, "Aangeleverd en vastgelegd als rapportage %s (sha256 %s); wat er sindsdien anders zou zijn: ledger audit verschil %s\n",
+		rr.Msg.GetEventId(), hex.EncodeToString(sum[:]), rr.Msg.GetEventId())
 	return nil
 }
 
@@ -250,18 +289,24 @@ func writeCostsCSV(out io.Writer, regels []*ledgerv1.Kostenregel) (int64, error)
 	var total int64
 	for _, r := range regels {
 		total += r.GetBedragCent()
-		row := []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
-			budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
-			event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
-			itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
-			r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
-			strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
-		if err := w.Write(row); err != nil {
+		if err := w.Write(costRow(r)); err != nil {
 			return 0, err
 		}
 	}
 	w.Flush()
 	return total, w.Error()
+}
+
+// costRow is one cost line as the CSV writes it, in CostHeader's order:
+// also what `ledger audit verschil` compares, so that a difference it
+// shows is a difference in the file.
+func costRow(r *ledgerv1.Kostenregel) []string {
+	return []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
+		budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
+		event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
+		itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
+		r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
+		strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
 }
 
 func methodWord(m ledgerv1.Verdeelmethode) string {
@@ -283,18 +328,24 @@ func euroPlain(cents int64) string {
 }
 
 func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger export srg", "ledger export srg --gemeente GMxxxx --half JJJJH1|JJJJH2\n\n"+
+	fs := newFlags("ledger export srg", "ledger export srg --gemeente GMxxxx --half JJJJH1|JJJJH2 [--aanleveren]\n\n"+
 		"Plaatsingen van een gemeente per CBS SRG-voorziening in een half jaar (CSV, ';'): gestart, beëindigd\n"+
-		"en lopend op de laatste dag. De koppeling van plaatsingssoort naar SRG-voorziening staat in deploy/srg.json.", stderr)
+		"en lopend op de laatste dag. De koppeling van plaatsingssoort naar SRG-voorziening staat in deploy/srg.json.\n"+
+		"Met --aanleveren (rol centrum) is dit de telling die wordt geleverd: zij wordt vastgelegd met haar SHA-256\n"+
+		"en certificaat (zie ledger audit rapportages en ledger audit verschil).", stderr)
 	var c conn
 	c.register(fs)
 	g := fs.String("gemeente", "", "CBS-code (verplicht)")
 	half := fs.String("half", "", "half jaar, bijv. 2025H1 (verplicht)")
+	aanleveren := fs.Bool("aanleveren", false, "dit is de telling die wordt geleverd: leg haar vast met haar SHA-256 en certificaat (rol centrum)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *g == "" || *half == "" {
 		return usageErrorf("--gemeente en --half zijn verplicht")
+	}
+	if *aanleveren && c.json {
+		return usageErrorf("--aanleveren levert de CSV; niet samen met --json")
 	}
 	resp, err := c.client().ExportSrg(ctx, connect.NewRequest(&ledgerv1.ExportSrgRequest{Gemeente: *g, Half: *half}))
 	if err != nil {
@@ -303,14 +354,49 @@ func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if c.json {
 		return printJSON(stdout, resp.Msg)
 	}
-	w := csv.NewWriter(stdout)
+	var file bytes.Buffer
+	if err := writeSRGCSV(&file, resp.Msg.GetTellingen()); err != nil {
+		return err
+	}
+	if _, err := stdout.Write(file.Bytes()); err != nil {
+		return err
+	}
+	if !*aanleveren {
+		return nil
+	}
+	// The server parsed the half; this only splits what it accepted.
+	year, h, err := beleidsview.ParseHalf(*half)
+	if err != nil {
+		return usageErrorf("--half: %v", err)
+	}
+	cert := resp.Msg.GetCertificaat()
+	fmt.Fprint(stderr, certificaat(cert))
+	return recordDelivered(ctx, &c, *g, &ledgerv1.Rapportage{Soort: api.RapportageSRG, Jaar: int32(year), Half: int32(h), Positie: cert.GetPositie(),
+		Peildatum: cert.GetPeildatum(), Regels: uint32(len(resp.Msg.GetTellingen()))}, file.Bytes(), stderr)
+}
+
+// SRGHeader is the header of `ledger export srg`.
+var SRGHeader = []string{"code", "omschrijving", "gestart", "beeindigd", "lopend"}
+
+// writeSRGCSV writes SRG counts as `ledger export srg` does: also what
+// `ledger audit verschil` makes again, so that it can compare digests.
+func writeSRGCSV(out io.Writer, tellingen []*ledgerv1.SrgTelling) error {
+	w := csv.NewWriter(out)
 	w.Comma = ';'
-	_ = w.Write([]string{"code", "omschrijving", "gestart", "beeindigd", "lopend"})
-	for _, t := range resp.Msg.GetTellingen() {
-		_ = w.Write([]string{t.GetCode(), t.GetOmschrijving(), itoa(t.GetGestart()), itoa(t.GetBeeindigd()), itoa(t.GetLopend())})
+	if err := w.Write(SRGHeader); err != nil {
+		return err
+	}
+	for _, t := range tellingen {
+		if err := w.Write(srgRow(t)); err != nil {
+			return err
+		}
 	}
 	w.Flush()
 	return w.Error()
+}
+
+func srgRow(t *ledgerv1.SrgTelling) []string {
+	return []string{t.GetCode(), t.GetOmschrijving(), itoa(t.GetGestart()), itoa(t.GetBeeindigd()), itoa(t.GetLopend())}
 }
 
 // printHerindelingen says which herindelingen the figures honour.

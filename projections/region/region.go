@@ -199,7 +199,7 @@ func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.positio
 // verdeelsleutels and shared costs).
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage:
 		return false
 	}
 	return true
@@ -229,8 +229,8 @@ func (m *Model) Certificate() *ledgerv1.Certificaat {
 // snapshot (which keeps, of a stored event, only what put reads).
 func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 	m.events++
-	if ev.GetVergeten() != nil {
-		return // forgetting a resident changes no figure
+	if ev.GetVergeten() != nil || ev.GetRapportage() != nil {
+		return // forgetting a resident, or delivering a report, changes no figure
 	}
 	env := ev.GetEnvelope()
 	if !IsCaseEvent(ev) {

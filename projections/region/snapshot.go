@@ -303,9 +303,12 @@ func decodeSnapshot(data []byte, carry *carrier) (*Model, error) {
 	for i, ev := range evs {
 		m.put(store.RecordedEvent{Revision: recs[i].rev}, ev)
 	}
-	if m.events != events {
+	// Events that change no figure (Vergeten, Rapportage) are counted, not
+	// kept: the end record's count includes them.
+	if m.events > events {
 		return nil, fmt.Errorf("holds %d events, its end record says %d", m.events, events)
 	}
+	m.events = events
 	m.position, m.lastID, m.digest = pos, last, digest
 	return m, nil
 }

@@ -223,3 +223,51 @@ func TestSnapshotRefused(t *testing.T) {
 		t.Fatalf("missing snapshot: %v, %v", ok, err)
 	}
 }
+
+// TestSnapshotKeepsTheCountOfEventsOfNoFigure: a delivered report (and a
+// forgotten resident) changes no figure and is not kept in the snapshot,
+// but it is counted: the snapshot is used, and the certificate after it is
+// the certificate of a build from the whole store.
+func TestSnapshotKeepsTheCountOfEventsOfNoFigure(t *testing.T) {
+	ctx := context.Background()
+	st := natsstoretest.New(t)
+	path := filepath.Join(t.TempDir(), "region.snap")
+	history(t, st, 0, 3)
+	sum := make([]byte, 32)
+	var last store.Position
+	for _, p := range []*ledgerv1.Event{
+		{Payload: &ledgerv1.Event_Rapportage{Rapportage: &ledgerv1.Rapportage{Soort: "kosten", Jaar: 2026, Positie: "1/1", Peildatum: event.YMD(2026, 1, 2), Sha256: sum}}},
+		{Payload: &ledgerv1.Event_Vergeten{Vergeten: &ledgerv1.Vergeten{ResidentId: "R"}}},
+	} {
+		p.Envelope = &ledgerv1.Envelope{EventId: uuid.NewString(), Gemeente: "GM0402", Actor: "test", OccurredOn: event.YMD(2026, 1, 2),
+			RecordedAt: timestamppb.New(time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC))}
+		data, err := proto.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Append(ctx, "geen-cijfers-"+event.Type(p), store.NoStream(), store.EventData{ID: uuid.MustParse(p.GetEnvelope().GetEventId()), Type: event.Type(p), Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Position
+	}
+
+	first := region.NewLive(st, nil, nil)
+	follow(t, first, last)
+	if at, err := first.WriteSnapshot(path); err != nil || at != last {
+		t.Fatalf("snapshot at %s (%v), want %s", at, err, last)
+	}
+	second := region.NewLive(st, nil, nil)
+	if ok, err := second.LoadSnapshot(ctx, path); err != nil || !ok {
+		t.Fatalf("a snapshot ending in events of no figure is not used: %v, %v", ok, err)
+	}
+	follow(t, second, last)
+	want, err := region.Build(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = second.Read(func(m *region.Model) { same(t, m, want) })
+	if n := second.FromStore(); n != 0 {
+		t.Fatalf("the start read %d events from the store, want none", n)
+	}
+}

@@ -64,6 +64,7 @@ var rights = map[string]right{
 	ledgerv1connect.LedgerServiceFindCasesProcedure:        {readers, anyGemeente, "zaken zoeken"},
 	ledgerv1connect.LedgerServiceForgetResidentProcedure:   {[]access.Role{access.Centrum}, anyGemeente, "persoonsgegevens vergeten"},
 	ledgerv1connect.LedgerServiceRunRetentionProcedure:     {[]access.Role{access.Centrum}, anyGemeente, "de bewaartermijnen uitvoeren"},
+	ledgerv1connect.LedgerServiceRecordRapportageProcedure: {[]access.Role{access.Centrum}, anyGemeente, "rapportages als aangeleverd vastleggen"},
 	ledgerv1connect.LedgerServiceReadEventsProcedure:       {readers, ownOrArchive, "opgeslagen gebeurtenissen lezen"},
 	ledgerv1connect.LedgerServiceInzageProcedure:           {[]access.Role{access.Centrum, access.Auditor}, anyGemeente, "het logboek dataverwerkingen inzien"},
 	ledgerv1connect.AccessServiceIssueCredentialProcedure:  {[]access.Role{access.Beheer}, anyGemeente, "toegang uitgeven"},

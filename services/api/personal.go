@@ -17,7 +17,6 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
-	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/vault"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -232,21 +231,7 @@ func (s *Server) forget(ctx context.Context, rid string, reden ledgerv1.VergeetR
 	// Every stream of the store is a hash chain, this one too: a second
 	// forget links to the first (audit.Verifier checks every stream alike).
 	stream := "vergeten-" + uuid.NewSHA1(vergetenNamespace, []byte(rid)).String()
-	expected := store.NoStream()
-	recs, err := s.Store.ReadStream(ctx, stream)
-	switch {
-	case err == nil:
-		last := recs[len(recs)-1]
-		ev.Envelope.PrevHash = event.Hash(last.Data)
-		expected = store.Exactly(last.Revision)
-	case !errors.Is(err, store.ErrStreamNotFound):
-		return nil, s.toConnect(fmt.Errorf("record vergeten of %s: %w", rid, err))
-	}
-	data, err := event.Marshal(ev)
-	if err != nil {
-		return nil, s.toConnect(err)
-	}
-	res, err := s.Store.Append(ctx, stream, expected, store.EventData{ID: id, Type: event.Type(ev), Data: data})
+	res, _, err := s.appendChained(ctx, stream, ev)
 	if err != nil {
 		return nil, s.toConnect(fmt.Errorf("record vergeten of %s: %w", rid, err))
 	}

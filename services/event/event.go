@@ -47,11 +47,14 @@ func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
 // IsCaseEvent reports whether ev belongs to a case stream.
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage:
 		return false
 	}
 	return true
 }
+
+// RapportageStream holds the reports delivered to one gemeente.
+func RapportageStream(gemeente string) string { return "rapportages-" + gemeente }
 
 // IsRegional reports whether ev concerns every participant.
 func IsRegional(ev *ledgerv1.Event) bool {

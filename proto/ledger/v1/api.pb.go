@@ -81,6 +81,130 @@ func (ImportStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
 }
 
+type RecordRapportageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gemeente the report is of.
+	Gemeente   string      `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Rapportage *Rapportage `protobuf:"bytes,2,opt,name=rapportage,proto3" json:"rapportage,omitempty"`
+	// Optional, chosen by the client and sent again on a retry: a report is
+	// recorded once.
+	EventId       string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordRapportageRequest) Reset() {
+	*x = RecordRapportageRequest{}
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordRapportageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordRapportageRequest) ProtoMessage() {}
+
+func (x *RecordRapportageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordRapportageRequest.ProtoReflect.Descriptor instead.
+func (*RecordRapportageRequest) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RecordRapportageRequest) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *RecordRapportageRequest) GetRapportage() *Rapportage {
+	if x != nil {
+		return x.Rapportage
+	}
+	return nil
+}
+
+func (x *RecordRapportageRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+type RecordRapportageResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Positie string                 `protobuf:"bytes,2,opt,name=positie,proto3" json:"positie,omitempty"`
+	// Set when the event id was recorded before: nothing was written.
+	AlAanwezig    bool `protobuf:"varint,3,opt,name=al_aanwezig,json=alAanwezig,proto3" json:"al_aanwezig,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordRapportageResponse) Reset() {
+	*x = RecordRapportageResponse{}
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordRapportageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordRapportageResponse) ProtoMessage() {}
+
+func (x *RecordRapportageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordRapportageResponse.ProtoReflect.Descriptor instead.
+func (*RecordRapportageResponse) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RecordRapportageResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RecordRapportageResponse) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+func (x *RecordRapportageResponse) GetAlAanwezig() bool {
+	if x != nil {
+		return x.AlAanwezig
+	}
+	return false
+}
+
 type ReadEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// After this store position ("commit/prepare"); empty: from the start.
@@ -100,7 +224,7 @@ type ReadEventsRequest struct {
 
 func (x *ReadEventsRequest) Reset() {
 	*x = ReadEventsRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +236,7 @@ func (x *ReadEventsRequest) String() string {
 func (*ReadEventsRequest) ProtoMessage() {}
 
 func (x *ReadEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[0]
+	mi := &file_ledger_v1_api_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +249,7 @@ func (x *ReadEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadEventsRequest.ProtoReflect.Descriptor instead.
 func (*ReadEventsRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{0}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReadEventsRequest) GetBeginNa() string {
@@ -173,7 +297,7 @@ type StoredEvent struct {
 
 func (x *StoredEvent) Reset() {
 	*x = StoredEvent{}
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +309,7 @@ func (x *StoredEvent) String() string {
 func (*StoredEvent) ProtoMessage() {}
 
 func (x *StoredEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[1]
+	mi := &file_ledger_v1_api_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +322,7 @@ func (x *StoredEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredEvent.ProtoReflect.Descriptor instead.
 func (*StoredEvent) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{1}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StoredEvent) GetPositie() string {
@@ -266,7 +390,7 @@ type ReadEventsResponse struct {
 
 func (x *ReadEventsResponse) Reset() {
 	*x = ReadEventsResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +402,7 @@ func (x *ReadEventsResponse) String() string {
 func (*ReadEventsResponse) ProtoMessage() {}
 
 func (x *ReadEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[2]
+	mi := &file_ledger_v1_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +415,7 @@ func (x *ReadEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadEventsResponse.ProtoReflect.Descriptor instead.
 func (*ReadEventsResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReadEventsResponse) GetEvents() []*StoredEvent {
@@ -335,7 +459,7 @@ type RunRetentionRequest struct {
 
 func (x *RunRetentionRequest) Reset() {
 	*x = RunRetentionRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +471,7 @@ func (x *RunRetentionRequest) String() string {
 func (*RunRetentionRequest) ProtoMessage() {}
 
 func (x *RunRetentionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[3]
+	mi := &file_ledger_v1_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +484,7 @@ func (x *RunRetentionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRetentionRequest.ProtoReflect.Descriptor instead.
 func (*RunRetentionRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RunRetentionRequest) GetDroog() bool {
@@ -388,7 +512,7 @@ type RunRetentionResponse struct {
 
 func (x *RunRetentionResponse) Reset() {
 	*x = RunRetentionResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +524,7 @@ func (x *RunRetentionResponse) String() string {
 func (*RunRetentionResponse) ProtoMessage() {}
 
 func (x *RunRetentionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[4]
+	mi := &file_ledger_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +537,7 @@ func (x *RunRetentionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRetentionResponse.ProtoReflect.Descriptor instead.
 func (*RunRetentionResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RunRetentionResponse) GetPeildatum() *Date {
@@ -447,7 +571,7 @@ type Bewaarbesluit struct {
 
 func (x *Bewaarbesluit) Reset() {
 	*x = Bewaarbesluit{}
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -459,7 +583,7 @@ func (x *Bewaarbesluit) String() string {
 func (*Bewaarbesluit) ProtoMessage() {}
 
 func (x *Bewaarbesluit) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[5]
+	mi := &file_ledger_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -472,7 +596,7 @@ func (x *Bewaarbesluit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bewaarbesluit.ProtoReflect.Descriptor instead.
 func (*Bewaarbesluit) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Bewaarbesluit) GetResidentId() string {
@@ -524,7 +648,7 @@ type FindCasesRequest struct {
 
 func (x *FindCasesRequest) Reset() {
 	*x = FindCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +660,7 @@ func (x *FindCasesRequest) String() string {
 func (*FindCasesRequest) ProtoMessage() {}
 
 func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[6]
+	mi := &file_ledger_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +673,7 @@ func (x *FindCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesRequest.ProtoReflect.Descriptor instead.
 func (*FindCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FindCasesRequest) GetBsn() string {
@@ -583,7 +707,7 @@ type FindCasesResponse struct {
 
 func (x *FindCasesResponse) Reset() {
 	*x = FindCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +719,7 @@ func (x *FindCasesResponse) String() string {
 func (*FindCasesResponse) ProtoMessage() {}
 
 func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[7]
+	mi := &file_ledger_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +732,7 @@ func (x *FindCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCasesResponse.ProtoReflect.Descriptor instead.
 func (*FindCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FindCasesResponse) GetResidentId() string {
@@ -636,7 +760,7 @@ type ForgetResidentRequest struct {
 
 func (x *ForgetResidentRequest) Reset() {
 	*x = ForgetResidentRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +772,7 @@ func (x *ForgetResidentRequest) String() string {
 func (*ForgetResidentRequest) ProtoMessage() {}
 
 func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[8]
+	mi := &file_ledger_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +785,7 @@ func (x *ForgetResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentRequest.ProtoReflect.Descriptor instead.
 func (*ForgetResidentRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ForgetResidentRequest) GetBsn() string {
@@ -697,7 +821,7 @@ type ForgetResidentResponse struct {
 
 func (x *ForgetResidentResponse) Reset() {
 	*x = ForgetResidentResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +833,7 @@ func (x *ForgetResidentResponse) String() string {
 func (*ForgetResidentResponse) ProtoMessage() {}
 
 func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[9]
+	mi := &file_ledger_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +846,7 @@ func (x *ForgetResidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResidentResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResidentResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ForgetResidentResponse) GetResidentId() string {
@@ -763,7 +887,7 @@ type InzageRequest struct {
 
 func (x *InzageRequest) Reset() {
 	*x = InzageRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +899,7 @@ func (x *InzageRequest) String() string {
 func (*InzageRequest) ProtoMessage() {}
 
 func (x *InzageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[10]
+	mi := &file_ledger_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +912,7 @@ func (x *InzageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageRequest.ProtoReflect.Descriptor instead.
 func (*InzageRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *InzageRequest) GetBsn() string {
@@ -815,7 +939,7 @@ type InzageResponse struct {
 
 func (x *InzageResponse) Reset() {
 	*x = InzageResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +951,7 @@ func (x *InzageResponse) String() string {
 func (*InzageResponse) ProtoMessage() {}
 
 func (x *InzageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[11]
+	mi := &file_ledger_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +964,7 @@ func (x *InzageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InzageResponse.ProtoReflect.Descriptor instead.
 func (*InzageResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *InzageResponse) GetResidentId() string {
@@ -888,7 +1012,7 @@ type Verwerking struct {
 
 func (x *Verwerking) Reset() {
 	*x = Verwerking{}
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +1024,7 @@ func (x *Verwerking) String() string {
 func (*Verwerking) ProtoMessage() {}
 
 func (x *Verwerking) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[12]
+	mi := &file_ledger_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +1037,7 @@ func (x *Verwerking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verwerking.ProtoReflect.Descriptor instead.
 func (*Verwerking) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Verwerking) GetTraceId() string {
@@ -1022,7 +1146,7 @@ type ImportRegel struct {
 
 func (x *ImportRegel) Reset() {
 	*x = ImportRegel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1158,7 @@ func (x *ImportRegel) String() string {
 func (*ImportRegel) ProtoMessage() {}
 
 func (x *ImportRegel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[13]
+	mi := &file_ledger_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1171,7 @@ func (x *ImportRegel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRegel.ProtoReflect.Descriptor instead.
 func (*ImportRegel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImportRegel) GetBron() string {
@@ -1137,7 +1261,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1273,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[14]
+	mi := &file_ledger_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1286,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportRequest) GetSysteem() string {
@@ -1209,7 +1333,7 @@ type ImportUitkomst struct {
 
 func (x *ImportUitkomst) Reset() {
 	*x = ImportUitkomst{}
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1345,7 @@ func (x *ImportUitkomst) String() string {
 func (*ImportUitkomst) ProtoMessage() {}
 
 func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[15]
+	mi := &file_ledger_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1358,7 @@ func (x *ImportUitkomst) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportUitkomst.ProtoReflect.Descriptor instead.
 func (*ImportUitkomst) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ImportUitkomst) GetRegel() uint64 {
@@ -1298,7 +1422,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1434,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[16]
+	mi := &file_ledger_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1447,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ImportResponse) GetUitkomsten() []*ImportUitkomst {
@@ -1389,7 +1513,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1525,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[17]
+	mi := &file_ledger_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1414,7 +1538,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RecordRequest) GetCaseId() string {
@@ -1647,7 +1771,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1783,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[18]
+	mi := &file_ledger_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1796,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RecordResponse) GetCaseId() string {
@@ -1733,7 +1857,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1869,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[19]
+	mi := &file_ledger_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1882,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -1781,7 +1905,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1917,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[20]
+	mi := &file_ledger_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1930,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetCaseResponse) GetCase() *CaseSummary {
@@ -1849,7 +1973,7 @@ type TimelineEntry struct {
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1985,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[21]
+	mi := &file_ledger_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +1998,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TimelineEntry) GetRevision() uint64 {
@@ -1944,7 +2068,7 @@ type CaseSummary struct {
 
 func (x *CaseSummary) Reset() {
 	*x = CaseSummary{}
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2080,7 @@ func (x *CaseSummary) String() string {
 func (*CaseSummary) ProtoMessage() {}
 
 func (x *CaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[22]
+	mi := &file_ledger_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2093,7 @@ func (x *CaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSummary.ProtoReflect.Descriptor instead.
 func (*CaseSummary) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CaseSummary) GetCaseId() string {
@@ -2079,7 +2203,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2091,7 +2215,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[23]
+	mi := &file_ledger_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2104,7 +2228,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListCasesRequest) GetGemeente() string {
@@ -2139,7 +2263,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2275,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[24]
+	mi := &file_ledger_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2288,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListCasesResponse) GetCases() []*CaseSummary {
@@ -2203,7 +2327,7 @@ type Certificaat struct {
 
 func (x *Certificaat) Reset() {
 	*x = Certificaat{}
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2339,7 @@ func (x *Certificaat) String() string {
 func (*Certificaat) ProtoMessage() {}
 
 func (x *Certificaat) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[25]
+	mi := &file_ledger_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2352,7 @@ func (x *Certificaat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificaat.ProtoReflect.Descriptor instead.
 func (*Certificaat) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Certificaat) GetPositie() string {
@@ -2272,7 +2396,7 @@ type Achterstand struct {
 
 func (x *Achterstand) Reset() {
 	*x = Achterstand{}
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2284,7 +2408,7 @@ func (x *Achterstand) String() string {
 func (*Achterstand) ProtoMessage() {}
 
 func (x *Achterstand) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[26]
+	mi := &file_ledger_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2297,7 +2421,7 @@ func (x *Achterstand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Achterstand.ProtoReflect.Descriptor instead.
 func (*Achterstand) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Achterstand) GetStorePositie() string {
@@ -2345,7 +2469,7 @@ type GetViewRequest struct {
 
 func (x *GetViewRequest) Reset() {
 	*x = GetViewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2481,7 @@ func (x *GetViewRequest) String() string {
 func (*GetViewRequest) ProtoMessage() {}
 
 func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[27]
+	mi := &file_ledger_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2494,7 @@ func (x *GetViewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewRequest.ProtoReflect.Descriptor instead.
 func (*GetViewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetViewRequest) GetGemeente() string {
@@ -2405,7 +2529,7 @@ type GetViewResponse struct {
 
 func (x *GetViewResponse) Reset() {
 	*x = GetViewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2541,7 @@ func (x *GetViewResponse) String() string {
 func (*GetViewResponse) ProtoMessage() {}
 
 func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[28]
+	mi := &file_ledger_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2554,7 @@ func (x *GetViewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetViewResponse.ProtoReflect.Descriptor instead.
 func (*GetViewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetViewResponse) GetView() *CaseloadView {
@@ -2471,7 +2595,7 @@ type CaseloadView struct {
 
 func (x *CaseloadView) Reset() {
 	*x = CaseloadView{}
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2607,7 @@ func (x *CaseloadView) String() string {
 func (*CaseloadView) ProtoMessage() {}
 
 func (x *CaseloadView) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[29]
+	mi := &file_ledger_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +2620,7 @@ func (x *CaseloadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseloadView.ProtoReflect.Descriptor instead.
 func (*CaseloadView) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CaseloadView) GetGemeente() string {
@@ -2583,7 +2707,7 @@ type Herindeling struct {
 
 func (x *Herindeling) Reset() {
 	*x = Herindeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2719,7 @@ func (x *Herindeling) String() string {
 func (*Herindeling) ProtoMessage() {}
 
 func (x *Herindeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[30]
+	mi := &file_ledger_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2732,7 @@ func (x *Herindeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Herindeling.ProtoReflect.Descriptor instead.
 func (*Herindeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Herindeling) GetVan() string {
@@ -2670,7 +2794,7 @@ type ToestandCount struct {
 
 func (x *ToestandCount) Reset() {
 	*x = ToestandCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2806,7 @@ func (x *ToestandCount) String() string {
 func (*ToestandCount) ProtoMessage() {}
 
 func (x *ToestandCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[31]
+	mi := &file_ledger_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2819,7 @@ func (x *ToestandCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToestandCount.ProtoReflect.Descriptor instead.
 func (*ToestandCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ToestandCount) GetToestand() Toestand {
@@ -2722,7 +2846,7 @@ type DoelgroepCount struct {
 
 func (x *DoelgroepCount) Reset() {
 	*x = DoelgroepCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2734,7 +2858,7 @@ func (x *DoelgroepCount) String() string {
 func (*DoelgroepCount) ProtoMessage() {}
 
 func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[32]
+	mi := &file_ledger_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2747,7 +2871,7 @@ func (x *DoelgroepCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoelgroepCount.ProtoReflect.Descriptor instead.
 func (*DoelgroepCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DoelgroepCount) GetDoelgroep() Doelgroep {
@@ -2782,7 +2906,7 @@ type MaandStroom struct {
 
 func (x *MaandStroom) Reset() {
 	*x = MaandStroom{}
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +2918,7 @@ func (x *MaandStroom) String() string {
 func (*MaandStroom) ProtoMessage() {}
 
 func (x *MaandStroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[33]
+	mi := &file_ledger_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +2931,7 @@ func (x *MaandStroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaandStroom.ProtoReflect.Descriptor instead.
 func (*MaandStroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MaandStroom) GetMaand() string {
@@ -2855,7 +2979,7 @@ type RedenCount struct {
 
 func (x *RedenCount) Reset() {
 	*x = RedenCount{}
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2867,7 +2991,7 @@ func (x *RedenCount) String() string {
 func (*RedenCount) ProtoMessage() {}
 
 func (x *RedenCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[34]
+	mi := &file_ledger_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2880,7 +3004,7 @@ func (x *RedenCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedenCount.ProtoReflect.Descriptor instead.
 func (*RedenCount) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RedenCount) GetReden() string {
@@ -2905,7 +3029,7 @@ type ListGemeentenRequest struct {
 
 func (x *ListGemeentenRequest) Reset() {
 	*x = ListGemeentenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3041,7 @@ func (x *ListGemeentenRequest) String() string {
 func (*ListGemeentenRequest) ProtoMessage() {}
 
 func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[35]
+	mi := &file_ledger_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3054,7 @@ func (x *ListGemeentenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenRequest.ProtoReflect.Descriptor instead.
 func (*ListGemeentenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 type ListGemeentenResponse struct {
@@ -2942,7 +3066,7 @@ type ListGemeentenResponse struct {
 
 func (x *ListGemeentenResponse) Reset() {
 	*x = ListGemeentenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2954,7 +3078,7 @@ func (x *ListGemeentenResponse) String() string {
 func (*ListGemeentenResponse) ProtoMessage() {}
 
 func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[36]
+	mi := &file_ledger_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2967,7 +3091,7 @@ func (x *ListGemeentenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGemeentenResponse.ProtoReflect.Descriptor instead.
 func (*ListGemeentenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListGemeentenResponse) GetGemeenten() []*Gemeente {
@@ -2992,7 +3116,7 @@ type Gemeente struct {
 
 func (x *Gemeente) Reset() {
 	*x = Gemeente{}
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3004,7 +3128,7 @@ func (x *Gemeente) String() string {
 func (*Gemeente) ProtoMessage() {}
 
 func (x *Gemeente) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[37]
+	mi := &file_ledger_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3017,7 +3141,7 @@ func (x *Gemeente) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gemeente.ProtoReflect.Descriptor instead.
 func (*Gemeente) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Gemeente) GetCode() string {
@@ -3077,7 +3201,7 @@ type Refusal struct {
 
 func (x *Refusal) Reset() {
 	*x = Refusal{}
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3213,7 @@ func (x *Refusal) String() string {
 func (*Refusal) ProtoMessage() {}
 
 func (x *Refusal) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[38]
+	mi := &file_ledger_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3226,7 @@ func (x *Refusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
 func (*Refusal) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Refusal) GetRule() string {
@@ -3152,7 +3276,7 @@ type RecordBeleidRequest struct {
 
 func (x *RecordBeleidRequest) Reset() {
 	*x = RecordBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3164,7 +3288,7 @@ func (x *RecordBeleidRequest) String() string {
 func (*RecordBeleidRequest) ProtoMessage() {}
 
 func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[39]
+	mi := &file_ledger_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3177,7 +3301,7 @@ func (x *RecordBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidRequest.ProtoReflect.Descriptor instead.
 func (*RecordBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RecordBeleidRequest) GetGemeente() string {
@@ -3222,7 +3346,7 @@ type RecordBeleidResponse struct {
 
 func (x *RecordBeleidResponse) Reset() {
 	*x = RecordBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3358,7 @@ func (x *RecordBeleidResponse) String() string {
 func (*RecordBeleidResponse) ProtoMessage() {}
 
 func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[40]
+	mi := &file_ledger_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3371,7 @@ func (x *RecordBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordBeleidResponse.ProtoReflect.Descriptor instead.
 func (*RecordBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RecordBeleidResponse) GetEventId() string {
@@ -3280,7 +3404,7 @@ type GetBeleidRequest struct {
 
 func (x *GetBeleidRequest) Reset() {
 	*x = GetBeleidRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3292,7 +3416,7 @@ func (x *GetBeleidRequest) String() string {
 func (*GetBeleidRequest) ProtoMessage() {}
 
 func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[41]
+	mi := &file_ledger_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3305,7 +3429,7 @@ func (x *GetBeleidRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetBeleidRequest) GetGemeente() string {
@@ -3324,7 +3448,7 @@ type GetBeleidResponse struct {
 
 func (x *GetBeleidResponse) Reset() {
 	*x = GetBeleidResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3336,7 +3460,7 @@ func (x *GetBeleidResponse) String() string {
 func (*GetBeleidResponse) ProtoMessage() {}
 
 func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[42]
+	mi := &file_ledger_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3349,7 +3473,7 @@ func (x *GetBeleidResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetBeleidResponse) GetVersies() []*BeleidVersie {
@@ -3375,7 +3499,7 @@ type BeleidVersie struct {
 
 func (x *BeleidVersie) Reset() {
 	*x = BeleidVersie{}
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3387,7 +3511,7 @@ func (x *BeleidVersie) String() string {
 func (*BeleidVersie) ProtoMessage() {}
 
 func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[43]
+	mi := &file_ledger_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3400,7 +3524,7 @@ func (x *BeleidVersie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeleidVersie.ProtoReflect.Descriptor instead.
 func (*BeleidVersie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *BeleidVersie) GetGemeente() string {
@@ -3466,7 +3590,7 @@ type RecordRegioRequest struct {
 
 func (x *RecordRegioRequest) Reset() {
 	*x = RecordRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3478,7 +3602,7 @@ func (x *RecordRegioRequest) String() string {
 func (*RecordRegioRequest) ProtoMessage() {}
 
 func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[44]
+	mi := &file_ledger_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3491,7 +3615,7 @@ func (x *RecordRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioRequest.ProtoReflect.Descriptor instead.
 func (*RecordRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RecordRegioRequest) GetActor() string {
@@ -3569,7 +3693,7 @@ type RecordRegioResponse struct {
 
 func (x *RecordRegioResponse) Reset() {
 	*x = RecordRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3581,7 +3705,7 @@ func (x *RecordRegioResponse) String() string {
 func (*RecordRegioResponse) ProtoMessage() {}
 
 func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[45]
+	mi := &file_ledger_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3594,7 +3718,7 @@ func (x *RecordRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRegioResponse.ProtoReflect.Descriptor instead.
 func (*RecordRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RecordRegioResponse) GetEventId() string {
@@ -3626,7 +3750,7 @@ type GetRegioRequest struct {
 
 func (x *GetRegioRequest) Reset() {
 	*x = GetRegioRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3638,7 +3762,7 @@ func (x *GetRegioRequest) String() string {
 func (*GetRegioRequest) ProtoMessage() {}
 
 func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[46]
+	mi := &file_ledger_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3651,7 +3775,7 @@ func (x *GetRegioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioRequest.ProtoReflect.Descriptor instead.
 func (*GetRegioRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 type GetRegioResponse struct {
@@ -3664,7 +3788,7 @@ type GetRegioResponse struct {
 
 func (x *GetRegioResponse) Reset() {
 	*x = GetRegioResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +3800,7 @@ func (x *GetRegioResponse) String() string {
 func (*GetRegioResponse) ProtoMessage() {}
 
 func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[47]
+	mi := &file_ledger_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +3813,7 @@ func (x *GetRegioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegioResponse.ProtoReflect.Descriptor instead.
 func (*GetRegioResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
@@ -3717,7 +3841,7 @@ type RegioAfspraak struct {
 
 func (x *RegioAfspraak) Reset() {
 	*x = RegioAfspraak{}
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3729,7 +3853,7 @@ func (x *RegioAfspraak) String() string {
 func (*RegioAfspraak) ProtoMessage() {}
 
 func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[48]
+	mi := &file_ledger_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3742,7 +3866,7 @@ func (x *RegioAfspraak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegioAfspraak.ProtoReflect.Descriptor instead.
 func (*RegioAfspraak) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RegioAfspraak) GetVersie() uint64 {
@@ -3791,7 +3915,7 @@ type GetBeleidsviewRequest struct {
 
 func (x *GetBeleidsviewRequest) Reset() {
 	*x = GetBeleidsviewRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3803,7 +3927,7 @@ func (x *GetBeleidsviewRequest) String() string {
 func (*GetBeleidsviewRequest) ProtoMessage() {}
 
 func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[49]
+	mi := &file_ledger_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3816,7 +3940,7 @@ func (x *GetBeleidsviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewRequest.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetBeleidsviewRequest) GetGemeente() string {
@@ -3874,7 +3998,7 @@ type GetBeleidsviewResponse struct {
 
 func (x *GetBeleidsviewResponse) Reset() {
 	*x = GetBeleidsviewResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +4010,7 @@ func (x *GetBeleidsviewResponse) String() string {
 func (*GetBeleidsviewResponse) ProtoMessage() {}
 
 func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[50]
+	mi := &file_ledger_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +4023,7 @@ func (x *GetBeleidsviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBeleidsviewResponse.ProtoReflect.Descriptor instead.
 func (*GetBeleidsviewResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetBeleidsviewResponse) GetView() *Beleidsview {
@@ -3951,7 +4075,7 @@ type Beleidsview struct {
 
 func (x *Beleidsview) Reset() {
 	*x = Beleidsview{}
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3963,7 +4087,7 @@ func (x *Beleidsview) String() string {
 func (*Beleidsview) ProtoMessage() {}
 
 func (x *Beleidsview) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[51]
+	mi := &file_ledger_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3976,7 +4100,7 @@ func (x *Beleidsview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleidsview.ProtoReflect.Descriptor instead.
 func (*Beleidsview) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{51}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Beleidsview) GetGemeente() string {
@@ -4077,7 +4201,7 @@ type Periodecijfers struct {
 
 func (x *Periodecijfers) Reset() {
 	*x = Periodecijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4213,7 @@ func (x *Periodecijfers) String() string {
 func (*Periodecijfers) ProtoMessage() {}
 
 func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[52]
+	mi := &file_ledger_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4226,7 @@ func (x *Periodecijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Periodecijfers.ProtoReflect.Descriptor instead.
 func (*Periodecijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{52}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Periodecijfers) GetPeriode() string {
@@ -4201,7 +4325,7 @@ type Telling struct {
 
 func (x *Telling) Reset() {
 	*x = Telling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4213,7 +4337,7 @@ func (x *Telling) String() string {
 func (*Telling) ProtoMessage() {}
 
 func (x *Telling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[53]
+	mi := &file_ledger_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4226,7 +4350,7 @@ func (x *Telling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Telling.ProtoReflect.Descriptor instead.
 func (*Telling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{53}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Telling) GetSleutel() string {
@@ -4265,7 +4389,7 @@ type PlaatsingCijfers struct {
 
 func (x *PlaatsingCijfers) Reset() {
 	*x = PlaatsingCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4277,7 +4401,7 @@ func (x *PlaatsingCijfers) String() string {
 func (*PlaatsingCijfers) ProtoMessage() {}
 
 func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[54]
+	mi := &file_ledger_v1_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4290,7 +4414,7 @@ func (x *PlaatsingCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaatsingCijfers.ProtoReflect.Descriptor instead.
 func (*PlaatsingCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{54}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *PlaatsingCijfers) GetSoort() string {
@@ -4358,7 +4482,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4494,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[55]
+	mi := &file_ledger_v1_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4507,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{55}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -4428,7 +4552,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4440,7 +4564,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[56]
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4453,7 +4577,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{56}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -4512,7 +4636,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4524,7 +4648,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[57]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4537,7 +4661,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{57}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4584,7 +4708,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4596,7 +4720,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4609,7 +4733,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -4684,7 +4808,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4696,7 +4820,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4709,7 +4833,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -4753,7 +4877,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4765,7 +4889,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4778,7 +4902,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -4843,7 +4967,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4855,7 +4979,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4868,7 +4992,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -5048,7 +5172,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5060,7 +5184,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5073,7 +5197,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5110,7 +5234,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5122,7 +5246,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5135,7 +5259,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5174,7 +5298,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5186,7 +5310,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5199,7 +5323,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -5241,7 +5365,18 @@ var File_ledger_v1_api_proto protoreflect.FileDescriptor
 
 const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16ledger/v1/events.proto\"}\n" +
+	"\x13ledger/v1/api.proto\x12\tledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16ledger/v1/events.proto\"\x87\x01\n" +
+	"\x17RecordRapportageRequest\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x125\n" +
+	"\n" +
+	"rapportage\x18\x02 \x01(\v2\x15.ledger.v1.RapportageR\n" +
+	"rapportage\x12\x19\n" +
+	"\bevent_id\x18\x03 \x01(\tR\aeventId\"p\n" +
+	"\x18RecordRapportageResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x18\n" +
+	"\apositie\x18\x02 \x01(\tR\apositie\x12\x1f\n" +
+	"\val_aanwezig\x18\x03 \x01(\bR\n" +
+	"alAanwezig\"}\n" +
 	"\x11ReadEventsRequest\x12\x19\n" +
 	"\bbegin_na\x18\x01 \x01(\tR\abeginNa\x12\x1f\n" +
 	"\vtot_positie\x18\x02 \x01(\tR\n" +
@@ -5676,8 +5811,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x18IMPORT_STATUS_VASTGELEGD\x10\x01\x12\x1d\n" +
 	"\x19IMPORT_STATUS_AL_AANWEZIG\x10\x02\x12\x1b\n" +
 	"\x17IMPORT_STATUS_GEWEIGERD\x10\x03\x12\x1e\n" +
-	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xc3\n" +
-	"\n" +
+	"\x1aIMPORT_STATUS_OVERGESLAGEN\x10\x042\xa0\v\n" +
 	"\rLedgerService\x12=\n" +
 	"\x06Record\x12\x18.ledger.v1.RecordRequest\x1a\x19.ledger.v1.RecordResponse\x12@\n" +
 	"\aGetCase\x12\x19.ledger.v1.GetCaseRequest\x1a\x1a.ledger.v1.GetCaseResponse\x12F\n" +
@@ -5697,7 +5831,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x06Inzage\x12\x18.ledger.v1.InzageRequest\x1a\x19.ledger.v1.InzageResponse\x12O\n" +
 	"\fRunRetention\x12\x1e.ledger.v1.RunRetentionRequest\x1a\x1f.ledger.v1.RunRetentionResponse\x12I\n" +
 	"\n" +
-	"ReadEvents\x12\x1c.ledger.v1.ReadEventsRequest\x1a\x1d.ledger.v1.ReadEventsResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"ReadEvents\x12\x1c.ledger.v1.ReadEventsRequest\x1a\x1d.ledger.v1.ReadEventsResponse\x12[\n" +
+	"\x10RecordRapportage\x12\".ledger.v1.RecordRapportageRequest\x1a#.ledger.v1.RecordRapportageResponseB=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_api_proto_rawDescOnce sync.Once
@@ -5712,237 +5847,243 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_ledger_v1_api_proto_goTypes = []any{
-	(ImportStatus)(0),              // 0: ledger.v1.ImportStatus
-	(*ReadEventsRequest)(nil),      // 1: ledger.v1.ReadEventsRequest
-	(*StoredEvent)(nil),            // 2: ledger.v1.StoredEvent
-	(*ReadEventsResponse)(nil),     // 3: ledger.v1.ReadEventsResponse
-	(*RunRetentionRequest)(nil),    // 4: ledger.v1.RunRetentionRequest
-	(*RunRetentionResponse)(nil),   // 5: ledger.v1.RunRetentionResponse
-	(*Bewaarbesluit)(nil),          // 6: ledger.v1.Bewaarbesluit
-	(*FindCasesRequest)(nil),       // 7: ledger.v1.FindCasesRequest
-	(*FindCasesResponse)(nil),      // 8: ledger.v1.FindCasesResponse
-	(*ForgetResidentRequest)(nil),  // 9: ledger.v1.ForgetResidentRequest
-	(*ForgetResidentResponse)(nil), // 10: ledger.v1.ForgetResidentResponse
-	(*InzageRequest)(nil),          // 11: ledger.v1.InzageRequest
-	(*InzageResponse)(nil),         // 12: ledger.v1.InzageResponse
-	(*Verwerking)(nil),             // 13: ledger.v1.Verwerking
-	(*ImportRegel)(nil),            // 14: ledger.v1.ImportRegel
-	(*ImportRequest)(nil),          // 15: ledger.v1.ImportRequest
-	(*ImportUitkomst)(nil),         // 16: ledger.v1.ImportUitkomst
-	(*ImportResponse)(nil),         // 17: ledger.v1.ImportResponse
-	(*RecordRequest)(nil),          // 18: ledger.v1.RecordRequest
-	(*RecordResponse)(nil),         // 19: ledger.v1.RecordResponse
-	(*GetCaseRequest)(nil),         // 20: ledger.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 21: ledger.v1.GetCaseResponse
-	(*TimelineEntry)(nil),          // 22: ledger.v1.TimelineEntry
-	(*CaseSummary)(nil),            // 23: ledger.v1.CaseSummary
-	(*ListCasesRequest)(nil),       // 24: ledger.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 25: ledger.v1.ListCasesResponse
-	(*Certificaat)(nil),            // 26: ledger.v1.Certificaat
-	(*Achterstand)(nil),            // 27: ledger.v1.Achterstand
-	(*GetViewRequest)(nil),         // 28: ledger.v1.GetViewRequest
-	(*GetViewResponse)(nil),        // 29: ledger.v1.GetViewResponse
-	(*CaseloadView)(nil),           // 30: ledger.v1.CaseloadView
-	(*Herindeling)(nil),            // 31: ledger.v1.Herindeling
-	(*ToestandCount)(nil),          // 32: ledger.v1.ToestandCount
-	(*DoelgroepCount)(nil),         // 33: ledger.v1.DoelgroepCount
-	(*MaandStroom)(nil),            // 34: ledger.v1.MaandStroom
-	(*RedenCount)(nil),             // 35: ledger.v1.RedenCount
-	(*ListGemeentenRequest)(nil),   // 36: ledger.v1.ListGemeentenRequest
-	(*ListGemeentenResponse)(nil),  // 37: ledger.v1.ListGemeentenResponse
-	(*Gemeente)(nil),               // 38: ledger.v1.Gemeente
-	(*Refusal)(nil),                // 39: ledger.v1.Refusal
-	(*RecordBeleidRequest)(nil),    // 40: ledger.v1.RecordBeleidRequest
-	(*RecordBeleidResponse)(nil),   // 41: ledger.v1.RecordBeleidResponse
-	(*GetBeleidRequest)(nil),       // 42: ledger.v1.GetBeleidRequest
-	(*GetBeleidResponse)(nil),      // 43: ledger.v1.GetBeleidResponse
-	(*BeleidVersie)(nil),           // 44: ledger.v1.BeleidVersie
-	(*RecordRegioRequest)(nil),     // 45: ledger.v1.RecordRegioRequest
-	(*RecordRegioResponse)(nil),    // 46: ledger.v1.RecordRegioResponse
-	(*GetRegioRequest)(nil),        // 47: ledger.v1.GetRegioRequest
-	(*GetRegioResponse)(nil),       // 48: ledger.v1.GetRegioResponse
-	(*RegioAfspraak)(nil),          // 49: ledger.v1.RegioAfspraak
-	(*GetBeleidsviewRequest)(nil),  // 50: ledger.v1.GetBeleidsviewRequest
-	(*GetBeleidsviewResponse)(nil), // 51: ledger.v1.GetBeleidsviewResponse
-	(*Beleidsview)(nil),            // 52: ledger.v1.Beleidsview
-	(*Periodecijfers)(nil),         // 53: ledger.v1.Periodecijfers
-	(*Telling)(nil),                // 54: ledger.v1.Telling
-	(*PlaatsingCijfers)(nil),       // 55: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),             // 56: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil), // 57: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),             // 58: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),             // 59: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),    // 60: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),   // 61: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),            // 62: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),       // 63: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),      // 64: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),             // 65: ledger.v1.SrgTelling
-	(*timestamppb.Timestamp)(nil),  // 66: google.protobuf.Timestamp
-	(*Date)(nil),                   // 67: ledger.v1.Date
-	(VergeetReden)(0),              // 68: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),             // 69: ledger.v1.Aanmelding
-	(*Intake)(nil),                 // 70: ledger.v1.Intake
-	(*Plaatsing)(nil),              // 71: ledger.v1.Plaatsing
-	(*Uitval)(nil),                 // 72: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),      // 73: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),              // 74: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),             // 75: ledger.v1.Verhuizing
-	(*Correctie)(nil),              // 76: ledger.v1.Correctie
-	(*Uren)(nil),                   // 77: ledger.v1.Uren
-	(Toestand)(0),                  // 78: ledger.v1.Toestand
-	(*Event)(nil),                  // 79: ledger.v1.Event
-	(*PersonalData)(nil),           // 80: ledger.v1.PersonalData
-	(Doelgroep)(0),                 // 81: ledger.v1.Doelgroep
-	(Trede)(0),                     // 82: ledger.v1.Trede
-	(PlaatsingType)(0),             // 83: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                 // 84: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),         // 85: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),         // 86: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),              // 87: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),            // 88: ledger.v1.Verdeelmethode
+	(ImportStatus)(0),                // 0: ledger.v1.ImportStatus
+	(*RecordRapportageRequest)(nil),  // 1: ledger.v1.RecordRapportageRequest
+	(*RecordRapportageResponse)(nil), // 2: ledger.v1.RecordRapportageResponse
+	(*ReadEventsRequest)(nil),        // 3: ledger.v1.ReadEventsRequest
+	(*StoredEvent)(nil),              // 4: ledger.v1.StoredEvent
+	(*ReadEventsResponse)(nil),       // 5: ledger.v1.ReadEventsResponse
+	(*RunRetentionRequest)(nil),      // 6: ledger.v1.RunRetentionRequest
+	(*RunRetentionResponse)(nil),     // 7: ledger.v1.RunRetentionResponse
+	(*Bewaarbesluit)(nil),            // 8: ledger.v1.Bewaarbesluit
+	(*FindCasesRequest)(nil),         // 9: ledger.v1.FindCasesRequest
+	(*FindCasesResponse)(nil),        // 10: ledger.v1.FindCasesResponse
+	(*ForgetResidentRequest)(nil),    // 11: ledger.v1.ForgetResidentRequest
+	(*ForgetResidentResponse)(nil),   // 12: ledger.v1.ForgetResidentResponse
+	(*InzageRequest)(nil),            // 13: ledger.v1.InzageRequest
+	(*InzageResponse)(nil),           // 14: ledger.v1.InzageResponse
+	(*Verwerking)(nil),               // 15: ledger.v1.Verwerking
+	(*ImportRegel)(nil),              // 16: ledger.v1.ImportRegel
+	(*ImportRequest)(nil),            // 17: ledger.v1.ImportRequest
+	(*ImportUitkomst)(nil),           // 18: ledger.v1.ImportUitkomst
+	(*ImportResponse)(nil),           // 19: ledger.v1.ImportResponse
+	(*RecordRequest)(nil),            // 20: ledger.v1.RecordRequest
+	(*RecordResponse)(nil),           // 21: ledger.v1.RecordResponse
+	(*GetCaseRequest)(nil),           // 22: ledger.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),          // 23: ledger.v1.GetCaseResponse
+	(*TimelineEntry)(nil),            // 24: ledger.v1.TimelineEntry
+	(*CaseSummary)(nil),              // 25: ledger.v1.CaseSummary
+	(*ListCasesRequest)(nil),         // 26: ledger.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),        // 27: ledger.v1.ListCasesResponse
+	(*Certificaat)(nil),              // 28: ledger.v1.Certificaat
+	(*Achterstand)(nil),              // 29: ledger.v1.Achterstand
+	(*GetViewRequest)(nil),           // 30: ledger.v1.GetViewRequest
+	(*GetViewResponse)(nil),          // 31: ledger.v1.GetViewResponse
+	(*CaseloadView)(nil),             // 32: ledger.v1.CaseloadView
+	(*Herindeling)(nil),              // 33: ledger.v1.Herindeling
+	(*ToestandCount)(nil),            // 34: ledger.v1.ToestandCount
+	(*DoelgroepCount)(nil),           // 35: ledger.v1.DoelgroepCount
+	(*MaandStroom)(nil),              // 36: ledger.v1.MaandStroom
+	(*RedenCount)(nil),               // 37: ledger.v1.RedenCount
+	(*ListGemeentenRequest)(nil),     // 38: ledger.v1.ListGemeentenRequest
+	(*ListGemeentenResponse)(nil),    // 39: ledger.v1.ListGemeentenResponse
+	(*Gemeente)(nil),                 // 40: ledger.v1.Gemeente
+	(*Refusal)(nil),                  // 41: ledger.v1.Refusal
+	(*RecordBeleidRequest)(nil),      // 42: ledger.v1.RecordBeleidRequest
+	(*RecordBeleidResponse)(nil),     // 43: ledger.v1.RecordBeleidResponse
+	(*GetBeleidRequest)(nil),         // 44: ledger.v1.GetBeleidRequest
+	(*GetBeleidResponse)(nil),        // 45: ledger.v1.GetBeleidResponse
+	(*BeleidVersie)(nil),             // 46: ledger.v1.BeleidVersie
+	(*RecordRegioRequest)(nil),       // 47: ledger.v1.RecordRegioRequest
+	(*RecordRegioResponse)(nil),      // 48: ledger.v1.RecordRegioResponse
+	(*GetRegioRequest)(nil),          // 49: ledger.v1.GetRegioRequest
+	(*GetRegioResponse)(nil),         // 50: ledger.v1.GetRegioResponse
+	(*RegioAfspraak)(nil),            // 51: ledger.v1.RegioAfspraak
+	(*GetBeleidsviewRequest)(nil),    // 52: ledger.v1.GetBeleidsviewRequest
+	(*GetBeleidsviewResponse)(nil),   // 53: ledger.v1.GetBeleidsviewResponse
+	(*Beleidsview)(nil),              // 54: ledger.v1.Beleidsview
+	(*Periodecijfers)(nil),           // 55: ledger.v1.Periodecijfers
+	(*Telling)(nil),                  // 56: ledger.v1.Telling
+	(*PlaatsingCijfers)(nil),         // 57: ledger.v1.PlaatsingCijfers
+	(*Loonwaarde)(nil),               // 58: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil),   // 59: ledger.v1.LoonwaardeOntwikkeling
+	(*LksCijfers)(nil),               // 60: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),               // 61: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),      // 62: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),     // 63: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),              // 64: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),         // 65: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),        // 66: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),               // 67: ledger.v1.SrgTelling
+	(*Rapportage)(nil),               // 68: ledger.v1.Rapportage
+	(*timestamppb.Timestamp)(nil),    // 69: google.protobuf.Timestamp
+	(*Date)(nil),                     // 70: ledger.v1.Date
+	(VergeetReden)(0),                // 71: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),               // 72: ledger.v1.Aanmelding
+	(*Intake)(nil),                   // 73: ledger.v1.Intake
+	(*Plaatsing)(nil),                // 74: ledger.v1.Plaatsing
+	(*Uitval)(nil),                   // 75: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),        // 76: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),                // 77: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),               // 78: ledger.v1.Verhuizing
+	(*Correctie)(nil),                // 79: ledger.v1.Correctie
+	(*Uren)(nil),                     // 80: ledger.v1.Uren
+	(Toestand)(0),                    // 81: ledger.v1.Toestand
+	(*Event)(nil),                    // 82: ledger.v1.Event
+	(*PersonalData)(nil),             // 83: ledger.v1.PersonalData
+	(Doelgroep)(0),                   // 84: ledger.v1.Doelgroep
+	(Trede)(0),                       // 85: ledger.v1.Trede
+	(PlaatsingType)(0),               // 86: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                   // 87: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),           // 88: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),           // 89: ledger.v1.GedeeldeKosten
+	(Budgetstroom)(0),                // 90: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),              // 91: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	66,  // 0: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
-	2,   // 1: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	67,  // 2: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
-	6,   // 3: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	67,  // 4: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
-	23,  // 5: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	68,  // 6: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
-	13,  // 7: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
-	18,  // 8: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
-	40,  // 9: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
-	45,  // 10: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
-	14,  // 11: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
-	0,   // 12: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
-	16,  // 13: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	67,  // 14: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	67,  // 15: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	69,  // 16: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	70,  // 17: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	71,  // 18: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	72,  // 19: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	73,  // 20: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	74,  // 21: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	75,  // 22: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	76,  // 23: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	77,  // 24: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	78,  // 25: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	67,  // 26: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
-	23,  // 27: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
-	22,  // 28: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	79,  // 29: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	80,  // 30: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	78,  // 31: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	81,  // 32: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	82,  // 33: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	83,  // 34: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	67,  // 35: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	67,  // 36: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	67,  // 37: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
-	23,  // 38: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	27,  // 39: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	67,  // 40: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
-	30,  // 41: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
-	27,  // 42: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	32,  // 43: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	33,  // 44: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	34,  // 45: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	31,  // 46: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	67,  // 47: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	78,  // 48: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	81,  // 49: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	35,  // 50: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	35,  // 51: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	38,  // 52: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	67,  // 53: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	67,  // 54: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	78,  // 55: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	84,  // 56: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	44,  // 57: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	84,  // 58: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	67,  // 59: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	67,  // 60: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	85,  // 61: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	86,  // 62: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	49,  // 63: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	49,  // 64: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	79,  // 65: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	52,  // 66: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	27,  // 67: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 68: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	67,  // 69: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	53,  // 70: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	53,  // 71: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	59,  // 72: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	59,  // 73: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	31,  // 74: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	67,  // 75: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	54,  // 76: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	54,  // 77: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	54,  // 78: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	54,  // 79: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	55,  // 80: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	56,  // 81: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	58,  // 82: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	57,  // 83: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	67,  // 84: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	67,  // 85: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	87,  // 86: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	62,  // 87: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	27,  // 88: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 89: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	87,  // 90: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	67,  // 91: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	67,  // 92: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	88,  // 93: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	65,  // 94: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	27,  // 95: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	26,  // 96: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	18,  // 97: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	20,  // 98: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	24,  // 99: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	28,  // 100: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	36,  // 101: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	40,  // 102: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	42,  // 103: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	45,  // 104: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	47,  // 105: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	50,  // 106: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	60,  // 107: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	63,  // 108: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	15,  // 109: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	7,   // 110: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	9,   // 111: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	11,  // 112: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	4,   // 113: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	1,   // 114: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	19,  // 115: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	21,  // 116: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	25,  // 117: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	29,  // 118: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	37,  // 119: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	41,  // 120: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	43,  // 121: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	46,  // 122: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	48,  // 123: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	51,  // 124: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	61,  // 125: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	64,  // 126: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	17,  // 127: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	8,   // 128: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	10,  // 129: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	12,  // 130: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	5,   // 131: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	3,   // 132: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	115, // [115:133] is the sub-list for method output_type
-	97,  // [97:115] is the sub-list for method input_type
-	97,  // [97:97] is the sub-list for extension type_name
-	97,  // [97:97] is the sub-list for extension extendee
-	0,   // [0:97] is the sub-list for field type_name
+	68,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
+	69,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	4,   // 2: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
+	70,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	8,   // 4: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
+	70,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	25,  // 6: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	71,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	15,  // 8: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
+	20,  // 9: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
+	42,  // 10: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
+	47,  // 11: ledger.v1.ImportRegel.regio:type_name -> ledger.v1.RecordRegioRequest
+	16,  // 12: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
+	0,   // 13: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
+	18,  // 14: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
+	70,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	70,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	72,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	73,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	74,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	75,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	76,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	77,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	78,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	79,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	80,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	81,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	70,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	25,  // 28: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
+	24,  // 29: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
+	82,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	83,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	81,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	84,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	85,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	86,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	70,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	70,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	70,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	25,  // 39: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
+	29,  // 40: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
+	70,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
+	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	34,  // 44: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	35,  // 45: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	36,  // 46: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	33,  // 47: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	70,  // 48: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	81,  // 49: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	84,  // 50: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	37,  // 51: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	37,  // 52: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	40,  // 53: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	70,  // 54: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	70,  // 55: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	81,  // 56: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	87,  // 57: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	46,  // 58: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	87,  // 59: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	70,  // 60: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	70,  // 61: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	88,  // 62: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	89,  // 63: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	51,  // 64: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	51,  // 65: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	82,  // 66: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 67: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 68: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 69: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	70,  // 70: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 71: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 72: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	61,  // 73: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	61,  // 74: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 75: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	70,  // 76: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 77: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 78: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 79: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 80: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 81: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 82: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	60,  // 83: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 84: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	70,  // 85: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	70,  // 86: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	90,  // 87: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	64,  // 88: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 89: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 90: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	90,  // 91: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	70,  // 92: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	70,  // 93: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	91,  // 94: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	67,  // 95: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 96: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 97: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 98: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 99: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 100: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 101: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 102: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 103: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 104: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 105: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 106: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 107: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	62,  // 108: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	65,  // 109: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 110: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 111: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 112: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 113: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 114: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 115: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 116: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 117: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 118: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 119: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 120: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 121: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 122: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 123: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 124: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 125: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 126: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	63,  // 127: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	66,  // 128: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 129: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 130: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 131: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 132: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 133: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 134: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 135: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	117, // [117:136] is the sub-list for method output_type
+	98,  // [98:117] is the sub-list for method input_type
+	98,  // [98:98] is the sub-list for extension type_name
+	98,  // [98:98] is the sub-list for extension extendee
+	0,   // [0:98] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -5951,12 +6092,12 @@ func file_ledger_v1_api_proto_init() {
 		return
 	}
 	file_ledger_v1_events_proto_init()
-	file_ledger_v1_api_proto_msgTypes[13].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[15].OneofWrappers = []any{
 		(*ImportRegel_Record)(nil),
 		(*ImportRegel_Beleid)(nil),
 		(*ImportRegel_Regio)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[17].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[19].OneofWrappers = []any{
 		(*RecordRequest_Aanmelding)(nil),
 		(*RecordRequest_Intake)(nil),
 		(*RecordRequest_Plaatsing)(nil),
@@ -5967,7 +6108,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
-	file_ledger_v1_api_proto_msgTypes[44].OneofWrappers = []any{
+	file_ledger_v1_api_proto_msgTypes[46].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 	}
@@ -5977,7 +6118,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   65,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -905,6 +905,7 @@ type Event struct {
 	//	*Event_Verdeelsleutel
 	//	*Event_GedeeldeKosten
 	//	*Event_Vergeten
+	//	*Event_Rapportage
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1071,6 +1072,15 @@ func (x *Event) GetVergeten() *Vergeten {
 	return nil
 }
 
+func (x *Event) GetRapportage() *Rapportage {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Rapportage); ok {
+			return x.Rapportage
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1130,6 +1140,11 @@ type Event_Vergeten struct {
 	Vergeten *Vergeten `protobuf:"bytes,23,opt,name=vergeten,proto3,oneof"`
 }
 
+type Event_Rapportage struct {
+	// A report as it was delivered to a gemeente.
+	Rapportage *Rapportage `protobuf:"bytes,24,opt,name=rapportage,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -1156,6 +1171,112 @@ func (*Event_GedeeldeKosten) isEvent_Payload() {}
 
 func (*Event_Vergeten) isEvent_Payload() {}
 
+func (*Event_Rapportage) isEvent_Payload() {}
+
+// Rapportage records a report as it was delivered (`ledger export costs
+// --aanleveren`, `ledger export srg --aanleveren`): which figures, of which
+// history, and the SHA-256 of the file sent, so that `ledger audit
+// verschil` makes it again and shows what would differ if it were made
+// now. The envelope's gemeente is the gemeente the report is of.
+type Rapportage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "kosten": the cost lines of a year; "srg": the CBS SRG count of a half
+	// year (half).
+	Soort string `protobuf:"bytes,1,opt,name=soort,proto3" json:"soort,omitempty"`
+	Jaar  int32  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	// The certificate of the figures: the store position they reflect and
+	// the day they were made as of.
+	Positie   string `protobuf:"bytes,3,opt,name=positie,proto3" json:"positie,omitempty"`
+	Peildatum *Date  `protobuf:"bytes,4,opt,name=peildatum,proto3" json:"peildatum,omitempty"`
+	// SHA-256 of the file delivered.
+	Sha256 []byte `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Regels uint32 `protobuf:"varint,6,opt,name=regels,proto3" json:"regels,omitempty"`
+	// Soort "srg": 1 (January–June) or 2 (July–December) of jaar; 0 for
+	// "kosten".
+	Half          int32 `protobuf:"varint,7,opt,name=half,proto3" json:"half,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rapportage) Reset() {
+	*x = Rapportage{}
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rapportage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rapportage) ProtoMessage() {}
+
+func (x *Rapportage) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rapportage.ProtoReflect.Descriptor instead.
+func (*Rapportage) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Rapportage) GetSoort() string {
+	if x != nil {
+		return x.Soort
+	}
+	return ""
+}
+
+func (x *Rapportage) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Rapportage) GetPositie() string {
+	if x != nil {
+		return x.Positie
+	}
+	return ""
+}
+
+func (x *Rapportage) GetPeildatum() *Date {
+	if x != nil {
+		return x.Peildatum
+	}
+	return nil
+}
+
+func (x *Rapportage) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *Rapportage) GetRegels() uint32 {
+	if x != nil {
+		return x.Regels
+	}
+	return 0
+}
+
+func (x *Rapportage) GetHalf() int32 {
+	if x != nil {
+		return x.Half
+	}
+	return 0
+}
+
 // Vergeten records that a resident's keys were destroyed: from then on no
 // copy of their personal data and free text can be read, while every event,
 // hash, count and cost stays. The envelope's gemeente is the
@@ -1174,7 +1295,7 @@ type Vergeten struct {
 
 func (x *Vergeten) Reset() {
 	*x = Vergeten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1186,7 +1307,7 @@ func (x *Vergeten) String() string {
 func (*Vergeten) ProtoMessage() {}
 
 func (x *Vergeten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[4]
+	mi := &file_ledger_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1199,7 +1320,7 @@ func (x *Vergeten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vergeten.ProtoReflect.Descriptor instead.
 func (*Vergeten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Vergeten) GetResidentId() string {
@@ -1241,7 +1362,7 @@ type EncryptedPersonalData struct {
 
 func (x *EncryptedPersonalData) Reset() {
 	*x = EncryptedPersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1374,7 @@ func (x *EncryptedPersonalData) String() string {
 func (*EncryptedPersonalData) ProtoMessage() {}
 
 func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[5]
+	mi := &file_ledger_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1387,7 @@ func (x *EncryptedPersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EncryptedPersonalData.ProtoReflect.Descriptor instead.
 func (*EncryptedPersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EncryptedPersonalData) GetKeyId() string {
@@ -1313,7 +1434,7 @@ type PersonalData struct {
 
 func (x *PersonalData) Reset() {
 	*x = PersonalData{}
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1446,7 @@ func (x *PersonalData) String() string {
 func (*PersonalData) ProtoMessage() {}
 
 func (x *PersonalData) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[6]
+	mi := &file_ledger_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1459,7 @@ func (x *PersonalData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonalData.ProtoReflect.Descriptor instead.
 func (*PersonalData) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PersonalData) GetBsn() string {
@@ -1384,7 +1505,7 @@ type Aanmelding struct {
 
 func (x *Aanmelding) Reset() {
 	*x = Aanmelding{}
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1517,7 @@ func (x *Aanmelding) String() string {
 func (*Aanmelding) ProtoMessage() {}
 
 func (x *Aanmelding) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[7]
+	mi := &file_ledger_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1530,7 @@ func (x *Aanmelding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aanmelding.ProtoReflect.Descriptor instead.
 func (*Aanmelding) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Aanmelding) GetResidentId() string {
@@ -1458,7 +1579,7 @@ type Intake struct {
 
 func (x *Intake) Reset() {
 	*x = Intake{}
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1591,7 @@ func (x *Intake) String() string {
 func (*Intake) ProtoMessage() {}
 
 func (x *Intake) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[8]
+	mi := &file_ledger_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1604,7 @@ func (x *Intake) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intake.ProtoReflect.Descriptor instead.
 func (*Intake) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Intake) GetTrede() Trede {
@@ -1539,7 +1660,7 @@ type Plaatsing struct {
 
 func (x *Plaatsing) Reset() {
 	*x = Plaatsing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1672,7 @@ func (x *Plaatsing) String() string {
 func (*Plaatsing) ProtoMessage() {}
 
 func (x *Plaatsing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[9]
+	mi := &file_ledger_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1685,7 @@ func (x *Plaatsing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plaatsing.ProtoReflect.Descriptor instead.
 func (*Plaatsing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Plaatsing) GetType() PlaatsingType {
@@ -1644,7 +1765,7 @@ type Uitval struct {
 
 func (x *Uitval) Reset() {
 	*x = Uitval{}
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1777,7 @@ func (x *Uitval) String() string {
 func (*Uitval) ProtoMessage() {}
 
 func (x *Uitval) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[10]
+	mi := &file_ledger_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1790,7 @@ func (x *Uitval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitval.ProtoReflect.Descriptor instead.
 func (*Uitval) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Uitval) GetReden() UitvalReden {
@@ -1711,7 +1832,7 @@ type TerugvalOpVangnet struct {
 
 func (x *TerugvalOpVangnet) Reset() {
 	*x = TerugvalOpVangnet{}
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1844,7 @@ func (x *TerugvalOpVangnet) String() string {
 func (*TerugvalOpVangnet) ProtoMessage() {}
 
 func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[11]
+	mi := &file_ledger_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1857,7 @@ func (x *TerugvalOpVangnet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerugvalOpVangnet.ProtoReflect.Descriptor instead.
 func (*TerugvalOpVangnet) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TerugvalOpVangnet) GetVanPlaatsing() string {
@@ -1781,7 +1902,7 @@ type Uitstroom struct {
 
 func (x *Uitstroom) Reset() {
 	*x = Uitstroom{}
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1914,7 @@ func (x *Uitstroom) String() string {
 func (*Uitstroom) ProtoMessage() {}
 
 func (x *Uitstroom) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[12]
+	mi := &file_ledger_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1927,7 @@ func (x *Uitstroom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uitstroom.ProtoReflect.Descriptor instead.
 func (*Uitstroom) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Uitstroom) GetReden() UitstroomReden {
@@ -1849,7 +1970,7 @@ type CaseSnapshot struct {
 
 func (x *CaseSnapshot) Reset() {
 	*x = CaseSnapshot{}
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1982,7 @@ func (x *CaseSnapshot) String() string {
 func (*CaseSnapshot) ProtoMessage() {}
 
 func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[13]
+	mi := &file_ledger_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +1995,7 @@ func (x *CaseSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseSnapshot.ProtoReflect.Descriptor instead.
 func (*CaseSnapshot) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CaseSnapshot) GetResidentId() string {
@@ -1947,7 +2068,7 @@ type Verhuizing struct {
 
 func (x *Verhuizing) Reset() {
 	*x = Verhuizing{}
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2080,7 @@ func (x *Verhuizing) String() string {
 func (*Verhuizing) ProtoMessage() {}
 
 func (x *Verhuizing) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[14]
+	mi := &file_ledger_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2093,7 @@ func (x *Verhuizing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verhuizing.ProtoReflect.Descriptor instead.
 func (*Verhuizing) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Verhuizing) GetVanGemeente() string {
@@ -2026,7 +2147,7 @@ type Correctie struct {
 
 func (x *Correctie) Reset() {
 	*x = Correctie{}
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2159,7 @@ func (x *Correctie) String() string {
 func (*Correctie) ProtoMessage() {}
 
 func (x *Correctie) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[15]
+	mi := &file_ledger_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2172,7 @@ func (x *Correctie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correctie.ProtoReflect.Descriptor instead.
 func (*Correctie) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Correctie) GetCorrigeert() string {
@@ -2215,7 +2336,7 @@ type Uren struct {
 
 func (x *Uren) Reset() {
 	*x = Uren{}
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2227,7 +2348,7 @@ func (x *Uren) String() string {
 func (*Uren) ProtoMessage() {}
 
 func (x *Uren) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[16]
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2240,7 +2361,7 @@ func (x *Uren) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uren.ProtoReflect.Descriptor instead.
 func (*Uren) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Uren) GetProduct() string {
@@ -2281,7 +2402,7 @@ type ProductTarief struct {
 
 func (x *ProductTarief) Reset() {
 	*x = ProductTarief{}
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2414,7 @@ func (x *ProductTarief) String() string {
 func (*ProductTarief) ProtoMessage() {}
 
 func (x *ProductTarief) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2427,7 @@ func (x *ProductTarief) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductTarief.ProtoReflect.Descriptor instead.
 func (*ProductTarief) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProductTarief) GetProduct() string {
@@ -2349,7 +2470,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2482,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2495,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Budget) GetJaar() int32 {
@@ -2416,7 +2537,7 @@ type Beleid struct {
 
 func (x *Beleid) Reset() {
 	*x = Beleid{}
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2549,7 @@ func (x *Beleid) String() string {
 func (*Beleid) ProtoMessage() {}
 
 func (x *Beleid) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2562,7 @@ func (x *Beleid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleid.ProtoReflect.Descriptor instead.
 func (*Beleid) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Beleid) GetGeldigVanaf() *Date {
@@ -2492,7 +2613,7 @@ type Verdeelsleutel struct {
 
 func (x *Verdeelsleutel) Reset() {
 	*x = Verdeelsleutel{}
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2504,7 +2625,7 @@ func (x *Verdeelsleutel) String() string {
 func (*Verdeelsleutel) ProtoMessage() {}
 
 func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2517,7 +2638,7 @@ func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
 func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Verdeelsleutel) GetJaar() int32 {
@@ -2556,7 +2677,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[21]
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2689,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[21]
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2702,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2638,7 +2759,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
-	"\x06record\x18\x02 \x01(\tR\x06record\"\xfd\x05\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xb6\x06\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -2658,8 +2779,20 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x06beleid\x18\x14 \x01(\v2\x11.ledger.v1.BeleidH\x00R\x06beleid\x12C\n" +
 	"\x0everdeelsleutel\x18\x15 \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
 	"\x0fgedeelde_kosten\x18\x16 \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKosten\x121\n" +
-	"\bvergeten\x18\x17 \x01(\v2\x13.ledger.v1.VergetenH\x00R\bvergetenB\t\n" +
-	"\apayload\"s\n" +
+	"\bvergeten\x18\x17 \x01(\v2\x13.ledger.v1.VergetenH\x00R\bvergeten\x127\n" +
+	"\n" +
+	"rapportage\x18\x18 \x01(\v2\x15.ledger.v1.RapportageH\x00R\n" +
+	"rapportageB\t\n" +
+	"\apayload\"\xc3\x01\n" +
+	"\n" +
+	"Rapportage\x12\x14\n" +
+	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x12\n" +
+	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x18\n" +
+	"\apositie\x18\x03 \x01(\tR\apositie\x12-\n" +
+	"\tpeildatum\x18\x04 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x16\n" +
+	"\x06sha256\x18\x05 \x01(\fR\x06sha256\x12\x16\n" +
+	"\x06regels\x18\x06 \x01(\rR\x06regels\x12\x12\n" +
+	"\x04half\x18\a \x01(\x05R\x04half\"s\n" +
 	"\bVergeten\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x12\x17\n" +
@@ -2854,7 +2987,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -2870,89 +3003,92 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(*Envelope)(nil),              // 11: ledger.v1.Envelope
 	(*Bron)(nil),                  // 12: ledger.v1.Bron
 	(*Event)(nil),                 // 13: ledger.v1.Event
-	(*Vergeten)(nil),              // 14: ledger.v1.Vergeten
-	(*EncryptedPersonalData)(nil), // 15: ledger.v1.EncryptedPersonalData
-	(*PersonalData)(nil),          // 16: ledger.v1.PersonalData
-	(*Aanmelding)(nil),            // 17: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 18: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 19: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 20: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 21: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 22: ledger.v1.Uitstroom
-	(*CaseSnapshot)(nil),          // 23: ledger.v1.CaseSnapshot
-	(*Verhuizing)(nil),            // 24: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 25: ledger.v1.Correctie
-	(*Uren)(nil),                  // 26: ledger.v1.Uren
-	(*ProductTarief)(nil),         // 27: ledger.v1.ProductTarief
-	(*Budget)(nil),                // 28: ledger.v1.Budget
-	(*Beleid)(nil),                // 29: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),        // 30: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 31: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
+	(*Rapportage)(nil),            // 14: ledger.v1.Rapportage
+	(*Vergeten)(nil),              // 15: ledger.v1.Vergeten
+	(*EncryptedPersonalData)(nil), // 16: ledger.v1.EncryptedPersonalData
+	(*PersonalData)(nil),          // 17: ledger.v1.PersonalData
+	(*Aanmelding)(nil),            // 18: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 19: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 20: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 21: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 22: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 23: ledger.v1.Uitstroom
+	(*CaseSnapshot)(nil),          // 24: ledger.v1.CaseSnapshot
+	(*Verhuizing)(nil),            // 25: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 26: ledger.v1.Correctie
+	(*Uren)(nil),                  // 27: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 28: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 29: ledger.v1.Budget
+	(*Beleid)(nil),                // 30: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),        // 31: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 32: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	32, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	33, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
 	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
 	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
-	17, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
-	18, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
-	19, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
-	20, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
-	21, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	22, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
-	24, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
-	25, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	26, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
-	29, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	30, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	31, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	14, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
-	0,  // 17: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
-	10, // 18: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	1,  // 19: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 20: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	15, // 21: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	3,  // 22: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	15, // 23: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 24: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	10, // 25: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	15, // 26: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	5,  // 27: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	15, // 28: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 29: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	15, // 30: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	6,  // 31: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	15, // 32: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	7,  // 33: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	1,  // 34: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	3,  // 35: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	4,  // 36: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	10, // 37: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	23, // 38: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 39: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	15, // 40: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	17, // 41: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	18, // 42: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	19, // 43: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	20, // 44: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	21, // 45: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	22, // 46: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	26, // 47: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	10, // 48: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 49: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 50: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 51: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	27, // 52: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	28, // 53: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	9,  // 54: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	10, // 55: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 56: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	57, // [57:57] is the sub-list for method output_type
-	57, // [57:57] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
+	19, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
+	20, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
+	21, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
+	22, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	23, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
+	25, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
+	26, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
+	27, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	30, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	31, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	32, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
+	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
+	10, // 18: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
+	0,  // 19: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
+	10, // 20: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	1,  // 21: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 22: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	16, // 23: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	3,  // 24: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	16, // 25: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 26: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	10, // 27: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	16, // 28: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 29: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	16, // 30: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 31: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	16, // 32: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 33: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	16, // 34: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 35: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 36: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 37: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 38: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	10, // 39: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	24, // 40: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 41: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	16, // 42: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	18, // 43: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	19, // 44: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	20, // 45: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	21, // 46: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	22, // 47: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	23, // 48: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	27, // 49: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	10, // 50: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 51: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 52: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 53: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	28, // 54: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	29, // 55: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	9,  // 56: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	10, // 57: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 58: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	59, // [59:59] is the sub-list for method output_type
+	59, // [59:59] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -2974,8 +3110,9 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Verdeelsleutel)(nil),
 		(*Event_GedeeldeKosten)(nil),
 		(*Event_Vergeten)(nil),
+		(*Event_Rapportage)(nil),
 	}
-	file_ledger_v1_events_proto_msgTypes[15].OneofWrappers = []any{
+	file_ledger_v1_events_proto_msgTypes[16].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
 		(*Correctie_Intake)(nil),
 		(*Correctie_Plaatsing)(nil),
@@ -2990,7 +3127,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -77,6 +77,9 @@ const (
 	// LedgerServiceReadEventsProcedure is the fully-qualified name of the LedgerService's ReadEvents
 	// RPC.
 	LedgerServiceReadEventsProcedure = "/ledger.v1.LedgerService/ReadEvents"
+	// LedgerServiceRecordRapportageProcedure is the fully-qualified name of the LedgerService's
+	// RecordRapportage RPC.
+	LedgerServiceRecordRapportageProcedure = "/ledger.v1.LedgerService/RecordRapportage"
 )
 
 // LedgerServiceClient is a client for the ledger.v1.LedgerService service.
@@ -135,6 +138,9 @@ type LedgerServiceClient interface {
 	// instead of trusting the server's. A gemeente reads only the events it
 	// receives.
 	ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error)
+	// RecordRapportage records that a report was delivered, with the digest
+	// of the file and the certificate of its figures.
+	RecordRapportage(context.Context, *connect.Request[v1.RecordRapportageRequest]) (*connect.Response[v1.RecordRapportageResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the ledger.v1.LedgerService service. By default,
@@ -256,29 +262,36 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(ledgerServiceMethods.ByName("ReadEvents")),
 			connect.WithClientOptions(opts...),
 		),
+		recordRapportage: connect.NewClient[v1.RecordRapportageRequest, v1.RecordRapportageResponse](
+			httpClient,
+			baseURL+LedgerServiceRecordRapportageProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("RecordRapportage")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // ledgerServiceClient implements LedgerServiceClient.
 type ledgerServiceClient struct {
-	record         *connect.Client[v1.RecordRequest, v1.RecordResponse]
-	getCase        *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
-	listCases      *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
-	getView        *connect.Client[v1.GetViewRequest, v1.GetViewResponse]
-	listGemeenten  *connect.Client[v1.ListGemeentenRequest, v1.ListGemeentenResponse]
-	recordBeleid   *connect.Client[v1.RecordBeleidRequest, v1.RecordBeleidResponse]
-	getBeleid      *connect.Client[v1.GetBeleidRequest, v1.GetBeleidResponse]
-	recordRegio    *connect.Client[v1.RecordRegioRequest, v1.RecordRegioResponse]
-	getRegio       *connect.Client[v1.GetRegioRequest, v1.GetRegioResponse]
-	getBeleidsview *connect.Client[v1.GetBeleidsviewRequest, v1.GetBeleidsviewResponse]
-	exportKosten   *connect.Client[v1.ExportKostenRequest, v1.ExportKostenResponse]
-	exportSrg      *connect.Client[v1.ExportSrgRequest, v1.ExportSrgResponse]
-	_import        *connect.Client[v1.ImportRequest, v1.ImportResponse]
-	findCases      *connect.Client[v1.FindCasesRequest, v1.FindCasesResponse]
-	forgetResident *connect.Client[v1.ForgetResidentRequest, v1.ForgetResidentResponse]
-	inzage         *connect.Client[v1.InzageRequest, v1.InzageResponse]
-	runRetention   *connect.Client[v1.RunRetentionRequest, v1.RunRetentionResponse]
-	readEvents     *connect.Client[v1.ReadEventsRequest, v1.ReadEventsResponse]
+	record           *connect.Client[v1.RecordRequest, v1.RecordResponse]
+	getCase          *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
+	listCases        *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
+	getView          *connect.Client[v1.GetViewRequest, v1.GetViewResponse]
+	listGemeenten    *connect.Client[v1.ListGemeentenRequest, v1.ListGemeentenResponse]
+	recordBeleid     *connect.Client[v1.RecordBeleidRequest, v1.RecordBeleidResponse]
+	getBeleid        *connect.Client[v1.GetBeleidRequest, v1.GetBeleidResponse]
+	recordRegio      *connect.Client[v1.RecordRegioRequest, v1.RecordRegioResponse]
+	getRegio         *connect.Client[v1.GetRegioRequest, v1.GetRegioResponse]
+	getBeleidsview   *connect.Client[v1.GetBeleidsviewRequest, v1.GetBeleidsviewResponse]
+	exportKosten     *connect.Client[v1.ExportKostenRequest, v1.ExportKostenResponse]
+	exportSrg        *connect.Client[v1.ExportSrgRequest, v1.ExportSrgResponse]
+	_import          *connect.Client[v1.ImportRequest, v1.ImportResponse]
+	findCases        *connect.Client[v1.FindCasesRequest, v1.FindCasesResponse]
+	forgetResident   *connect.Client[v1.ForgetResidentRequest, v1.ForgetResidentResponse]
+	inzage           *connect.Client[v1.InzageRequest, v1.InzageResponse]
+	runRetention     *connect.Client[v1.RunRetentionRequest, v1.RunRetentionResponse]
+	readEvents       *connect.Client[v1.ReadEventsRequest, v1.ReadEventsResponse]
+	recordRapportage *connect.Client[v1.RecordRapportageRequest, v1.RecordRapportageResponse]
 }
 
 // Record calls ledger.v1.LedgerService.Record.
@@ -371,6 +384,11 @@ func (c *ledgerServiceClient) ReadEvents(ctx context.Context, req *connect.Reque
 	return c.readEvents.CallUnary(ctx, req)
 }
 
+// RecordRapportage calls ledger.v1.LedgerService.RecordRapportage.
+func (c *ledgerServiceClient) RecordRapportage(ctx context.Context, req *connect.Request[v1.RecordRapportageRequest]) (*connect.Response[v1.RecordRapportageResponse], error) {
+	return c.recordRapportage.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the ledger.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// Record decides one client transition and appends it to the case stream.
@@ -427,6 +445,9 @@ type LedgerServiceHandler interface {
 	// instead of trusting the server's. A gemeente reads only the events it
 	// receives.
 	ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error)
+	// RecordRapportage records that a report was delivered, with the digest
+	// of the file and the certificate of its figures.
+	RecordRapportage(context.Context, *connect.Request[v1.RecordRapportageRequest]) (*connect.Response[v1.RecordRapportageResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -544,6 +565,12 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(ledgerServiceMethods.ByName("ReadEvents")),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceRecordRapportageHandler := connect.NewUnaryHandler(
+		LedgerServiceRecordRapportageProcedure,
+		svc.RecordRapportage,
+		connect.WithSchema(ledgerServiceMethods.ByName("RecordRapportage")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/ledger.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceRecordProcedure:
@@ -582,6 +609,8 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceRunRetentionHandler.ServeHTTP(w, r)
 		case LedgerServiceReadEventsProcedure:
 			ledgerServiceReadEventsHandler.ServeHTTP(w, r)
+		case LedgerServiceRecordRapportageProcedure:
+			ledgerServiceRecordRapportageHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -661,4 +690,8 @@ func (UnimplementedLedgerServiceHandler) RunRetention(context.Context, *connect.
 
 func (UnimplementedLedgerServiceHandler) ReadEvents(context.Context, *connect.Request[v1.ReadEventsRequest]) (*connect.Response[v1.ReadEventsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.ReadEvents is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) RecordRapportage(context.Context, *connect.Request[v1.RecordRapportageRequest]) (*connect.Response[v1.RecordRapportageResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("ledger.v1.LedgerService.RecordRapportage is not implemented"))
 }

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+const auditVergelijkSynopsis = `ledger audit vergelijk [--gemeente GM..] [--jaar JJJJ]
+
+Herbouwt elke projectie van elke gemeente (of één) uit de opgeslagen
+gebeurtenissen en vergelijkt haar veld voor veld met de live projectie: het
+caseloadoverzicht, de beleidsview van het jaar en de kostenregels van het jaar.
+Beide worden op dezelfde positie van de opslag gelezen; verandert de opslag
+tijdens de vergelijking, dan wordt het opnieuw geprobeerd. Een verschil is een
+bevinding (afsluitcode 1) en noemt de projectie, de gemeente en het veld, met
+de live en de herbouwde waarde. Rol auditor of centrum.`
+
+// vergelijkPogingen bounds the retries when the ledger moves during a
+// comparison: a busy ledger gets a few chances, then a clear answer.
+const vergelijkPogingen = 5
+
+// An outcome of `ledger audit vergelijk --json`, one per projection and
+// gemeente.
+type vergelijking struct {
+	Projectie   string   `json:"projectie"`
+	Gemeente    string   `json:"gemeente"`
+	Positie     string   `json:"positie,omitempty"`
+	Gelijk      bool     `json:"gelijk"`
+	Verschillen []string `json:"verschillen,omitempty"`
+}
+
+func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger audit vergelijk", auditVergelijkSynopsis, stderr)
+	var c conn
+	c.register(fs)
+	gm := fs.String("gemeente", "", "alleen deze gemeente (standaard: elke deelnemer)")
+	jaar := fs.Int("jaar", 0, "het jaar van de beleidsview en de kosten (standaard: het jaar van de server)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	client := c.client()
+	codes := []string{*gm}
+	if *gm == "" {
+		resp, err := client.ListGemeenten(ctx, connect.NewRequest(&ledgerv1.ListGemeentenRequest{}))
+		if err != nil {
+			return err
+		}
+		codes = codes[:0]
+		for _, g := range resp.Msg.GetGemeenten() {
+			codes = append(codes, g.GetCode())
+		}
+	}
+	var out []vergelijking
+	for _, g := range codes {
+		fmt.Fprintf(stderr, "vergelijken: %s\n", g)
+		for _, cmp := range []func(context.Context, projections, string, int32) (vergelijking, error){compareCaseload, compareBeleidsview, compareKosten} {
+			v, err := cmp(ctx, client, g, int32(*jaar))
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+	}
+	differ := 0
+	for _, v := range out {
+		if !v.Gelijk {
+			differ++
+		}
+	}
+	if c.json {
+		if err := json.NewEncoder(stdout).Encode(out); err != nil {
+			return err
+		}
+	} else {
+		for _, v := range out {
+			at := ""
+			if v.Positie != "" {
+				at = " op positie " + v.Positie
+			}
+			if v.Gelijk {
+				fmt.Fprintf(stdout, "gelijk     %-14s %s%s\n", v.Projectie, v.Gemeente, at)
+				continue
+			}
+			fmt.Fprintf(stdout, "VERSCHIL   %-14s %s%s\n", v.Projectie, v.Gemeente, at)
+			for _, d := range v.Verschillen {
+				fmt.Fprintf(stdout, "           %s\n", d)
+			}
+		}
+	}
+	if differ > 0 {
+		return &failure{msg: fmt.Sprintf("BEVINDING: %d van %d projecties wijken live af van hun herbouw uit de opslag", differ, len(out))}
+	}
+	return nil
+}
+
+// projections is the part of the API the comparisons read.
+type projections interface {
+	GetView(context.Context, *connect.Request[ledgerv1.GetViewRequest]) (*connect.Response[ledgerv1.GetViewResponse], error)
+	GetBeleidsview(context.Context, *connect.Request[ledgerv1.GetBeleidsviewRequest]) (*connect.Response[ledgerv1.GetBeleidsviewResponse], error)
+	ExportKosten(context.Context, *connect.Request[ledgerv1.ExportKostenRequest]) (*connect.Response[ledgerv1.ExportKostenResponse], error)
+}
+
+// compareCaseload: the caseload view carries no store position, only how
+// many events it applied; it is read live, replayed, and read live again,
+// and compared only when the two live reads agree (nothing arrived).
+func compareCaseload(ctx context.Context, c projections, g string, _ int32) (vergelijking, error) {
+	res := vergelijking{Projectie: "caseload", Gemeente: g}
+	for range vergelijkPogingen {
+		before, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g}))
+		if err != nil {
+			return res, fmt.Errorf("caseload %s live: %w", g, err)
+		}
+		if a := before.Msg.GetAchterstand(); a.GetGebeurtenissen() > 0 {
+			// Behind the store: wait (a few seconds at most) until it is not.
+			if before, err = c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: a.GetStorePositie()})); err != nil {
+				return res, fmt.Errorf("caseload %s live: %w", g, err)
+			}
+		}
+		replay, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, Replay: true}))
+		if err != nil {
+			return res, fmt.Errorf("caseload %s herbouwd: %w", g, err)
+		}
+		after, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g}))
+		if err != nil {
+			return res, fmt.Errorf("caseload %s live: %w", g, err)
+		}
+		if !proto.Equal(before.Msg.GetView(), after.Msg.GetView()) {
+			continue
+		}
+		res.Verschillen = protoDiff(before.Msg.GetView(), replay.Msg.GetView(), map[string]bool{"bron": true})
+		res.Gelijk = len(res.Verschillen) == 0
+		return res, nil
+	}
+	return res, fmt.Errorf("caseload %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+}
+
+func compareBeleidsview(ctx context.Context, c projections, g string, jaar int32) (vergelijking, error) {
+	res := vergelijking{Projectie: "beleidsview", Gemeente: g}
+	for range vergelijkPogingen {
+		replay, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, Replay: true}))
+		if err != nil {
+			return res, fmt.Errorf("beleidsview %s herbouwd: %w", g, err)
+		}
+		at := replay.Msg.GetCertificaat().GetPositie()
+		live, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
+		if err != nil {
+			return res, fmt.Errorf("beleidsview %s live: %w", g, err)
+		}
+		if live.Msg.GetCertificaat().GetPositie() != at {
+			continue
+		}
+		res.Positie = at
+		res.Verschillen = protoDiff(live.Msg, replay.Msg, map[string]bool{"achterstand": true, "bron": true})
+		res.Gelijk = len(res.Verschillen) == 0
+		return res, nil
+	}
+	return res, fmt.Errorf("beleidsview %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+}
+
+func compareKosten(ctx context.Context, c projections, g string, jaar int32) (vergelijking, error) {
+	res := vergelijking{Projectie: "kosten", Gemeente: g}
+	for range vergelijkPogingen {
+		replay, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, Replay: true}))
+		if err != nil {
+			return res, fmt.Errorf("kosten %s herbouwd: %w", g, err)
+		}
+		at := replay.Msg.GetCertificaat().GetPositie()
+		live, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
+		if err != nil {
+			return res, fmt.Errorf("kosten %s live: %w", g, err)
+		}
+		if live.Msg.GetCertificaat().GetPositie() != at {
+			continue
+		}
+		res.Positie = at
+		res.Verschillen = protoDiff(live.Msg, replay.Msg, map[string]bool{"achterstand": true})
+		res.Gelijk = len(res.Verschillen) == 0
+		return res, nil
+	}
+	return res, fmt.Errorf("kosten %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+}
+
+// maxVerschillen bounds what one projection reports: the first places
+// say where to look.
+const maxVerschillen = 20
+
+// protoDiff names every field where live and replay differ, as a path
+// ("per_maand[3].instroom: live 5, herbouwd 4"); fields named in skip
+// (at any depth) say where the figures came from, not what they are.
+func protoDiff(live, replay proto.Message, skip map[string]bool) []string {
+	var out []string
+	diffMessage(live.ProtoReflect(), replay.ProtoReflect(), "", skip, &out)
+	if len(out) > maxVerschillen {
+		n := len(out)
+		out = append(out[:maxVerschillen], fmt.Sprintf("… en nog %d verschillen", n-maxVerschillen))
+	}
+	return out
+}
+
+func diffMessage(a, b protoreflect.Message, path string, skip map[string]bool, out *[]string) {
+	fields := a.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		name := string(fd.Name())
+		if skip[name] {
+			continue
+		}
+		p := name
+		if path != "" {
+			p = path + "." + name
+		}
+		va, vb := a.Get(fd), b.Get(fd)
+		switch {
+		case fd.IsList():
+			la, lb := va.List(), vb.List()
+			for j := range max(la.Len(), lb.Len()) {
+				q := fmt.Sprintf("%s[%d]", p, j)
+				switch {
+				case j >= la.Len():
+					*out = append(*out, q+": alleen in de herbouw")
+				case j >= lb.Len():
+					*out = append(*out, q+": alleen live")
+				case fd.Message() != nil:
+					diffMessage(la.Get(j).Message(), lb.Get(j).Message(), q, skip, out)
+				case !la.Get(j).Equal(lb.Get(j)):
+					*out = append(*out, fmt.Sprintf("%s: live %v, herbouwd %v", q, la.Get(j), lb.Get(j)))
+				}
+			}
+		case fd.IsMap():
+			ma, mb := va.Map(), vb.Map()
+			ma.Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
+				q := fmt.Sprintf("%s[%v]", p, k)
+				w := mb.Get(k)
+				switch {
+				case !mb.Has(k):
+					*out = append(*out, q+": alleen live")
+				case fd.MapValue().Message() != nil:
+					diffMessage(v.Message(), w.Message(), q, skip, out)
+				case !v.Equal(w):
+					*out = append(*out, fmt.Sprintf("%s: live %v, herbouwd %v", q, v, w))
+				}
+				return true
+			})
+			mb.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+				if !ma.Has(k) {
+					*out = append(*out, fmt.Sprintf("%s[%v]: alleen in de herbouw", p, k))
+				}
+				return true
+			})
+		case fd.Message() != nil:
+			if a.Has(fd) != b.Has(fd) {
+				*out = append(*out, fmt.Sprintf("%s: live %s, herbouwd %s", p, present(a.Has(fd)), present(b.Has(fd))))
+				continue
+			}
+			if a.Has(fd) {
+				diffMessage(va.Message(), vb.Message(), p, skip, out)
+			}
+		case !va.Equal(vb):
+			*out = append(*out, fmt.Sprintf("%s: live %v, herbouwd %v", p, printable(fmt.Sprint(va.Interface())), printable(fmt.Sprint(vb.Interface()))))
+		}
+	}
+}
+
+func present(has bool) string {
+	if has {
+		return "aanwezig"
+	}
+	return "afwezig"
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// TestAuditVergelijk: on a ledger with placements, a verhuizing and an
+// uitval, every projection of every gemeente equals its rebuild from the
+// store, at one position; a gemeente may not run the comparison.
+func TestAuditVergelijk(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000")
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM1942", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=11000")
+	a := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "uwv", "--client-id", "R-vergelijk-a", "--datum", "2026-02-02")
+	mustCLI(t, addr, "case", "intake", a, "--trede", "beschut", "--loonwaarde", "30", "--datum", "2026-02-03")
+	mustCLI(t, addr, "case", "plaatsen", a, "--type", "beschut-werk", "--werkgever", "Tomin", "--uren", "28", "--datum", "2026-02-09")
+	b := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "uwv", "--client-id", "R-vergelijk-b", "--datum", "2026-02-10")
+	mustCLI(t, addr, "case", "intake", b, "--trede", "beschut", "--loonwaarde", "40", "--datum", "2026-02-11")
+	mustCLI(t, addr, "case", "verhuizen", b, "--naar", "GM1942", "--datum", "2026-02-20")
+	mustCLI(t, addr, "case", "uitval", a, "--reden", "ziekte", "--datum", "2026-02-25")
+
+	code, out, errs := auditCLI(t, addr, "auditor", "audit", "vergelijk", "--jaar", "2026", "--json")
+	if code != exitOK {
+		t.Fatalf("audit vergelijk: exit %d: %s%s", code, out, errs)
+	}
+	var got []vergelijking
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, v := range got {
+		if !v.Gelijk || len(v.Verschillen) > 0 {
+			t.Errorf("%s %s: live differs from its rebuild: %v", v.Projectie, v.Gemeente, v.Verschillen)
+		}
+		if v.Projectie != "caseload" && v.Positie == "" {
+			t.Errorf("%s %s: compared at no position", v.Projectie, v.Gemeente)
+		}
+		seen[v.Projectie+" "+v.Gemeente] = true
+	}
+	for _, want := range []string{"caseload GM0402", "caseload GM1942", "beleidsview GM0402", "beleidsview GM1942", "kosten GM0402", "kosten GM1942", "kosten GM0406"} {
+		if !seen[want] {
+			t.Errorf("%s not compared; compared %v", want, seen)
+		}
+	}
+
+	code, out, _ = auditCLI(t, addr, "auditor", "audit", "vergelijk", "--gemeente", "GM1942", "--jaar", "2026")
+	if code != exitOK || strings.Count(out, "gelijk ") != 3 || strings.Contains(out, "GM0402") {
+		t.Errorf("one gemeente: exit %d, want its three projections equal:\n%s", code, out)
+	}
+	if code, _, errs := auditCLI(t, addr, "GM0402", "audit", "vergelijk", "--gemeente", "GM1942"); code == exitOK || !strings.Contains(errs, "toegang") {
+		t.Errorf("a gemeente compared another's projections: exit %d: %s", code, errs)
+	}
+}
+
+// TestProtoDiff: every kind of field that can differ is named by its path
+// with both values; the fields skipped do not count.
+func TestProtoDiff(t *testing.T) {
+	base := func() *ledgerv1.CaseloadView {
+		return &ledgerv1.CaseloadView{Gemeente: "GM0402", Actief: 3, Bron: "live",
+			PerMaand: []*ledgerv1.MaandStroom{{Maand: "2026-01", Instroom: 2}, {Maand: "2026-02", Instroom: 1}}}
+	}
+	cases := []struct {
+		name   string
+		change func(v *ledgerv1.CaseloadView)
+		want   []string
+	}{
+		{"equal", func(*ledgerv1.CaseloadView) {}, nil},
+		{"skipped field only", func(v *ledgerv1.CaseloadView) { v.Bron = "replay" }, nil},
+		{"scalar", func(v *ledgerv1.CaseloadView) { v.Actief = 4 }, []string{"actief: live 3, herbouwd 4"}},
+		{"in a list", func(v *ledgerv1.CaseloadView) { v.PerMaand[1].Instroom = 5 }, []string{"per_maand[1].instroom: live 1, herbouwd 5"}},
+		{"list shorter", func(v *ledgerv1.CaseloadView) { v.PerMaand = v.PerMaand[:1] }, []string{"per_maand[1]: alleen live"}},
+		{"list longer", func(v *ledgerv1.CaseloadView) {
+			v.PerMaand = append(v.PerMaand, &ledgerv1.MaandStroom{Maand: "2026-03"})
+		}, []string{"per_maand[2]: alleen in de herbouw"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			replay := proto.Clone(base()).(*ledgerv1.CaseloadView)
+			c.change(replay)
+			got := protoDiff(base(), replay, map[string]bool{"bron": true})
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+	many := base()
+	for i := range 30 {
+		many.PerMaand = append(many.PerMaand, &ledgerv1.MaandStroom{Instroom: int64(i)})
+	}
+	if got := protoDiff(base(), many, nil); len(got) != maxVerschillen+1 || !strings.Contains(got[maxVerschillen], "nog") {
+		t.Errorf("30 differences reported as %d lines, want %d and a count of the rest", len(got), maxVerschillen+1)
+	}
+}

@@ -210,11 +210,24 @@ func TestJourneyThroughTheCLI(t *testing.T) {
 		t.Errorf("correction with a foreign field: exit %d %q", code, errs)
 	}
 
-	// Each gemeente sees its own part; live equals replay.
+	// Each gemeente sees its own part; live equals replay. GM1942 was
+	// handed the doelgroep at the verhuizing, so it receives its correction
+	// too (not the verwijzer's: no snapshot holds it).
 	eventually(t, "views of GM0402 and GM1942", func() bool {
 		old, nw := viewJSON(t, addr, "GM0402", false), viewJSON(t, addr, "GM1942", false)
-		return old["verwerkt"] == "6" && nw["verwerkt"] == "2"
+		return old["verwerkt"] == "6" && nw["verwerkt"] == "3"
 	})
+	// One definition: GM1942's caseload view, live and replayed, its
+	// beleidsview and case show all say banenafspraak.
+	for _, replay := range []bool{false, true} {
+		dg, _ := json.Marshal(viewJSON(t, addr, "GM1942", replay)["per_doelgroep"])
+		if !strings.Contains(string(dg), "DOELGROEP_BANENAFSPRAAK") || strings.Contains(string(dg), "DOELGROEP_BESCHUT_WERK") {
+			t.Errorf("GM1942's caseload view (replay %v) counts the doelgroep as handed over, not as corrected: %s", replay, dg)
+		}
+	}
+	if out := mustCLI(t, addr, "view", "GM1942", "--year", "2026", "--json"); !strings.Contains(out, `"banenafspraak"`) || strings.Contains(out, `"beschut-werk","aantal"`) {
+		t.Errorf("GM1942's beleidsview does not count the corrected doelgroep:\n%s", out)
+	}
 	for _, gm := range []string{"GM0402", "GM1942"} {
 		live, replay := viewJSON(t, addr, gm, false), viewJSON(t, addr, gm, true)
 		delete(live, "bron")

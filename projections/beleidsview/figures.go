@@ -225,8 +225,9 @@ func (e *engine) stock(spells []region.Spell) {
 }
 
 // flows walks the effective history with the case state, counting instroom
-// and uitstroom by the gemeente responsible just before and after each
-// event, and gathering the loonwaarde measurements each gemeente saw.
+// and uitstroom by the one definition (caseflow.Stromen) at the gemeente
+// responsible just before and after each event, and gathering the
+// loonwaarde measurements each gemeente saw.
 func (e *engine) flows(c *region.Case) {
 	var s caseflow.State
 	for _, ev := range c.Effective() {
@@ -236,50 +237,37 @@ func (e *engine) flows(c *region.Case) {
 		// After a herindeling the successor carries the case: what happens
 		// to it from that day on is the successor's.
 		before.Gemeente, s.Gemeente = e.drager(before.Gemeente, d), e.drager(s.Gemeente, d)
-		switch p := ev.GetPayload().(type) {
-		case *ledgerv1.Event_Aanmelding:
-			if a := e.gs[s.Gemeente]; a != nil {
-				e.touch(s.Gemeente)
-				for i, per := range e.ps {
-					if per.start <= d && d <= per.peil {
-						a.fig[i].inAanmelding += e.sign
-					}
-				}
-			}
-		case *ledgerv1.Event_Verhuizing:
-			van, naar := before.Gemeente, p.Verhuizing.GetNaarGemeente()
-			if van == "" {
-				van = ev.GetEnvelope().GetGemeente()
-			}
-			if van == naar {
+		st, n := caseflow.Stromen(before, s, ev)
+		for _, x := range st[:n] {
+			a := e.gs[x.Gemeente]
+			if a == nil {
 				continue
 			}
-			from, to := e.gs[van], e.gs[naar]
-			e.touch(van)
-			e.touch(naar)
+			e.touch(x.Gemeente)
 			for i, per := range e.ps {
-				if per.start <= d && d <= per.peil {
-					if from != nil {
-						from.fig[i].uitstroom[keyVerhuizing] += e.sign
-					}
-					if to != nil {
-						to.fig[i].inVerhuizing += e.sign
-					}
+				if per.start > d || d > per.peil {
+					continue
+				}
+				f := &a.fig[i]
+				switch {
+				case x.Soort == caseflow.StroomAanmelding:
+					f.inAanmelding += e.sign
+				case x.Soort == caseflow.StroomVerhuizing && x.Uit:
+					f.uitstroom[keyVerhuizing] += e.sign
+				case x.Soort == caseflow.StroomVerhuizing:
+					f.inVerhuizing += e.sign
+				case x.Soort == caseflow.StroomUitstroom:
+					f.uitstroom[int32(x.Reden)] += e.sign
 				}
 			}
+		}
+		switch p := ev.GetPayload().(type) {
+		case *ledgerv1.Event_Verhuizing:
 			// What G receives at a verhuizing to it is the snapshot: its
 			// loonwaarde is G's first measurement of the resident.
-			if lw := p.Verhuizing.GetSnapshot().GetLoonwaardeProcent(); lw > 0 && to != nil {
-				e.measure(to, s.ResidentID, d, lw)
-			}
-		case *ledgerv1.Event_Uitstroom:
-			if a := e.gs[before.Gemeente]; a != nil {
-				e.touch(before.Gemeente)
-				r := int32(p.Uitstroom.GetReden())
-				for i, per := range e.ps {
-					if per.start <= d && d <= per.peil {
-						a.fig[i].uitstroom[r] += e.sign
-					}
+			if lw := p.Verhuizing.GetSnapshot().GetLoonwaardeProcent(); lw > 0 && before.Gemeente != p.Verhuizing.GetNaarGemeente() {
+				if to := e.gs[p.Verhuizing.GetNaarGemeente()]; to != nil {
+					e.measure(to, s.ResidentID, d, lw)
 				}
 			}
 		case *ledgerv1.Event_Intake:

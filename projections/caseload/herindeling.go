@@ -91,7 +91,7 @@ func carriedCases(h gemeente.Herindeling, pred, succ *View) []carried {
 		if state.Open() && state.Gemeente == succ.gemeente {
 			cc.now = active{ok: true, toestand: state.Toestand, doelgroep: state.Doelgroep}
 		}
-		cc.flows = append([]flow{{maand: event.Month(h.Op), reden: RedenHerindeling}}, succ.flowsOf(eff, h.Op)...)
+		cc.flows = append([]flow{{maand: event.Month(h.Op), reden: RedenHerindeling}}, succ.flowsOf(eff, h.Op, pred.gemeente)...)
 		out = append(out, cc)
 	}
 	return out

@@ -190,15 +190,15 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 		return
 	}
 
-	var seg *segment
+	var segs []*segment
 	switch {
 	case v.startsSegment(ev):
 		if c == nil {
 			c = &caseEntry{}
 		}
-		seg = &segment{}
+		segs = []*segment{{}}
 	case ev.GetCorrectie() != nil:
-		if seg = c.holding(ev.GetCorrectie().GetCorrigeert()); seg == nil {
+		if segs = c.correcting(ev.GetCorrectie(), v.gemeente); len(segs) == 0 {
 			v.anomalies.SkippedCorrecties++
 			return
 		}
@@ -207,27 +207,30 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 			v.anomalies.Orphans++
 			return
 		}
-		seg = c.segments[len(c.segments)-1]
+		segs = []*segment{c.segments[len(c.segments)-1]}
 	}
 
 	before := v.activeOf(c)
-	n := len(seg.events)
-	seg.events = append(seg.events, keep())
-	state, flows, err := v.fold(seg.events)
-	if err != nil {
-		// Only a correctie can make a fold fail: it does not fit the event
-		// it names. Leave the segment as it was.
-		seg.events = seg.events[:n]
-		v.anomalies.SkippedCorrecties++
-		return
+	mine := keep()
+	for _, seg := range segs {
+		n := len(seg.events)
+		seg.events = append(seg.events, mine)
+		state, flows, err := v.fold(seg.events)
+		if err != nil {
+			// Only a correctie can make a fold fail: it does not fit the
+			// event it names. Leave the segment as it was.
+			seg.events = seg.events[:n]
+			v.anomalies.SkippedCorrecties++
+			continue
+		}
+		if n == 0 {
+			c.segments = append(c.segments, seg)
+			v.cases[env.GetCaseId()] = c
+		}
+		v.totals.flows(seg.flows, -1)
+		seg.state, seg.flows = state, flows
+		v.totals.flows(seg.flows, +1)
 	}
-	if n == 0 {
-		c.segments = append(c.segments, seg)
-		v.cases[env.GetCaseId()] = c
-	}
-	v.totals.flows(seg.flows, -1)
-	seg.state, seg.flows = state, flows
-	v.totals.flows(seg.flows, +1)
 	v.totals.active(before, -1)
 	v.totals.active(v.activeOf(c), +1)
 }
@@ -261,20 +264,39 @@ func (c *caseEntry) holds(eventID string) bool {
 	return false
 }
 
-// holding returns the segment with the (non-correctie) event a correctie
-// names, or nil. A correctie of a correctie is not a thing Effective knows.
-func (c *caseEntry) holding(eventID string) *segment {
+// correcting returns the segments a correctie changes in gemeente g's
+// view: the one with the (non-correctie) event it names, and those that
+// start with a verhuizing to g whose snapshot it revises (the fact was
+// handed over). A correctie of a correctie is not a thing Effective knows.
+func (c *caseEntry) correcting(corr *ledgerv1.Correctie, g string) []*segment {
 	if c == nil {
 		return nil
 	}
-	for i := len(c.segments) - 1; i >= 0; i-- {
-		for _, ev := range c.segments[i].events {
-			if ev.GetEnvelope().GetEventId() == eventID && ev.GetCorrectie() == nil {
-				return c.segments[i]
+	var out []*segment
+	for _, seg := range c.segments {
+		for _, ev := range seg.events {
+			id := ev.GetEnvelope().GetEventId()
+			if id == corr.GetCorrigeert() && ev.GetCorrectie() == nil || handsOver(corr, ev, g) {
+				out = append(out, seg)
+				break
 			}
 		}
 	}
-	return nil
+	return out
+}
+
+// handsOver reports whether correctie corr revises what verhuizing ev
+// handed over to g.
+func handsOver(corr *ledgerv1.Correctie, ev *ledgerv1.Event, g string) bool {
+	if ev.GetVerhuizing() == nil {
+		return false
+	}
+	for _, o := range corr.GetOverdrachten() {
+		if o.GetVerhuizing() == ev.GetEnvelope().GetEventId() && o.GetNaarGemeente() == g {
+			return true
+		}
+	}
+	return false
 }
 
 // fold derives a segment's state and flows from its events.
@@ -289,31 +311,37 @@ func (v *View) fold(events []*ledgerv1.Event) (caseflow.State, []flow, error) {
 			return caseflow.State{}, nil, err
 		}
 	}
-	return state, v.flowsOf(eff, nil), nil
+	return state, v.flowsOf(eff, nil, ""), nil
 }
 
-// flowsOf returns the instroom and uitstroom of an effective history, from
-// day from on when from is set.
-func (v *View) flowsOf(eff []*ledgerv1.Event, from *ledgerv1.Date) []flow {
+// flowsOf returns G's instroom and uitstroom in an effective history, by
+// the one definition (caseflow.Stromen), from day from on when from is set.
+// carriedFrom, when set, is a gemeente whose cases G carries after a
+// herindeling: what the history says of it is G's.
+func (v *View) flowsOf(eff []*ledgerv1.Event, from *ledgerv1.Date, carriedFrom string) []flow {
 	var flows []flow
-	maand := func(ev *ledgerv1.Event) string { return event.Month(ev.GetEnvelope().GetOccurredOn()) }
+	var s caseflow.State
 	for _, ev := range eff {
+		before := s
+		s = caseflow.Evolve(s, ev)
 		if from != nil && event.CompareDates(ev.GetEnvelope().GetOccurredOn(), from) < 0 {
 			continue
 		}
-		switch p := ev.GetPayload().(type) {
-		case *ledgerv1.Event_Aanmelding:
-			flows = append(flows, flow{maand: maand(ev), reden: RedenAanmelding})
-		case *ledgerv1.Event_Verhuizing:
-			naar, van := p.Verhuizing.GetNaarGemeente(), ev.GetEnvelope().GetGemeente()
-			switch {
-			case naar == v.gemeente && van != v.gemeente:
-				flows = append(flows, flow{maand: maand(ev), reden: RedenVerhuizing})
-			case van == v.gemeente && naar != v.gemeente:
-				flows = append(flows, flow{maand: maand(ev), uit: true, reden: RedenVerhuizing})
+		st, n := caseflow.Stromen(before, s, ev)
+		for _, x := range st[:n] {
+			if x.Gemeente != v.gemeente && (carriedFrom == "" || x.Gemeente != carriedFrom) {
+				continue
 			}
-		case *ledgerv1.Event_Uitstroom:
-			flows = append(flows, flow{maand: maand(ev), uit: true, reden: UitstroomReden(p.Uitstroom.GetReden())})
+			f := flow{maand: event.Month(ev.GetEnvelope().GetOccurredOn()), uit: x.Uit}
+			switch x.Soort {
+			case caseflow.StroomAanmelding:
+				f.reden = RedenAanmelding
+			case caseflow.StroomVerhuizing:
+				f.reden = RedenVerhuizing
+			case caseflow.StroomUitstroom:
+				f.reden = UitstroomReden(x.Reden)
+			}
+			flows = append(flows, f)
 		}
 	}
 	return flows
@@ -344,7 +372,7 @@ func (v *View) activeOf(c *caseEntry) active {
 		return active{}
 	}
 	s := c.segments[len(c.segments)-1].state
-	if !s.Exists || s.Gemeente != v.gemeente || s.Toestand == ledgerv1.Toestand_TOESTAND_UITGESTROOMD {
+	if !s.Open() || s.Gemeente != v.gemeente {
 		return active{}
 	}
 	return active{ok: true, toestand: s.Toestand, doelgroep: s.Doelgroep}

@@ -269,6 +269,9 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 		if c.Datum == nil {
 			c.Datum = env.GetOccurredOn()
 		}
+		// What was handed over is the ledger's to work out, not a client's
+		// to say (decideCorrectie).
+		c.Overdrachten = nil
 		env = proto.Clone(env).(*ledgerv1.Envelope)
 		if r.Today != nil {
 			env.OccurredOn = r.Today
@@ -606,6 +609,17 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 				Reden: "na deze correctie klopt de geschiedenis niet meer: " + ref.Reden, Err: ref}
 		}
 		return err
+	}
+	// A fact from before a verhuizing was part of what the gemeente moved
+	// to was handed: it gets the correction too (event.Audience).
+	handed, err := Overdrachten(history, out)
+	if err != nil {
+		return fmt.Errorf("correctie: %w", err)
+	}
+	if len(handed) > 0 {
+		cc := proto.Clone(out.GetCorrectie()).(*ledgerv1.Correctie)
+		cc.Overdrachten = handed
+		out.Payload = &ledgerv1.Event_Correctie{Correctie: cc}
 	}
 	return nil
 }

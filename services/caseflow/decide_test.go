@@ -2,6 +2,7 @@ package caseflow
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -664,5 +665,64 @@ func TestImportOfEndedGemeente(t *testing.T) {
 	}
 	if _, err := j.try(aanmelding(event.YMD(2023, 3, 1), "GM0457")); !errors.Is(err, gemeente.ErrNotParticipating) {
 		t.Fatalf("an imported aanmelding of Weesp after it left: %v", err)
+	}
+}
+
+// TestCorrectieOfHandedOverFact: a fact from before a verhuizing was part
+// of what the gemeente moved to was handed. Its correction carries the
+// corrected snapshot of every later verhuizing it changes, and a view that
+// starts at the verhuizing folds to the corrected case.
+func TestCorrectieOfHandedOverFact(t *testing.T) {
+	j := newJourney(t)
+	a := j.do(aanmelding(day(1, 5), "GM0402"))
+	j.do(intake(day(1, 6)))
+	j.do(plaatsing(day(1, 7), beschut))
+	v1 := j.do(verhuizing(day(2, 1), "GM1942"))
+	u := j.do(uitval(day(2, 10)))
+	v2 := j.do(verhuizing(day(3, 1), "GM0402")) // and back
+
+	beschutWerk := &ledgerv1.Aanmelding{ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}
+	draft := correctie(day(3, 5), a.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 5), Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: beschutWerk}})
+	// What a client says was handed over is not taken.
+	draft.GetCorrectie().Overdrachten = []*ledgerv1.Overdracht{{Verhuizing: v1.GetEnvelope().GetEventId(), NaarGemeente: "GM0417"}}
+	c := j.do(draft)
+
+	got := c.GetCorrectie().GetOverdrachten()
+	if len(got) != 2 || got[0].GetVerhuizing() != v1.GetEnvelope().GetEventId() || got[0].GetNaarGemeente() != "GM1942" ||
+		got[1].GetVerhuizing() != v2.GetEnvelope().GetEventId() || got[1].GetNaarGemeente() != "GM0402" {
+		t.Fatalf("overdrachten %v, want both later verhuizingen", got)
+	}
+	for _, o := range got {
+		if o.GetSnapshot().GetDoelgroep() != ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK || o.GetSnapshot().GetTrede() != ledgerv1.Trede_TREDE_BESCHUT {
+			t.Errorf("handed-over snapshot %v, want the corrected doelgroep and the rest as it was", o.GetSnapshot())
+		}
+	}
+	if aud := event.Audience(c, nil); !slices.Equal(aud, []string{"GM0402", "GM1942"}) {
+		t.Errorf("audience %v", aud)
+	}
+	// Gooise Meren's view: from its verhuizing on, with the correction
+	// (and Hilversum's second period, which starts at the second).
+	i := slices.Index(j.history, v1)
+	s, err := Fold(append(slices.Clone(j.history[i:]), c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Doelgroep != ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK || s.Gemeente != "GM0402" {
+		t.Errorf("fold from the verhuizing on: %+v", s)
+	}
+
+	// A correction that changes nothing handed over tells nobody else:
+	// the uitval's reden is in no snapshot.
+	c2 := j.do(correctie(day(3, 6), u.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(2, 10), Vervanging: &ledgerv1.Correctie_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden_UITVAL_REDEN_MOTIVATIE}}}))
+	if o := c2.GetCorrectie().GetOverdrachten(); len(o) != 0 {
+		t.Errorf("correction of an uitval reden hands over %v", o)
+	}
+	// A second correction of the handed-over fact, back to bijstand, is
+	// handed over again: it differs from what the first one handed.
+	c3 := j.do(correctie(day(3, 7), a.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Datum: day(1, 5), Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+		ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+	}}}))
+	if o := c3.GetCorrectie().GetOverdrachten(); len(o) != 2 || o[1].GetSnapshot().GetDoelgroep() != ledgerv1.Doelgroep_DOELGROEP_BIJSTAND {
+		t.Errorf("second correction hands over %v", o)
 	}
 }

@@ -197,8 +197,21 @@ func Effective(history []*ledgerv1.Event) ([]*ledgerv1.Event, error) {
 			out = append(out, ev)
 			continue
 		}
+		handed := false
+		for _, o := range c.GetOverdrachten() {
+			// The snapshot a later verhuizing should have handed over. In
+			// the view of the gemeente moved to, the verhuizing is the
+			// start and the corrected event is not there at all.
+			if j, ok := index[o.GetVerhuizing()]; ok && out[j].GetVerhuizing() != nil {
+				out[j] = handedOver(out[j], o.GetSnapshot())
+				handed = true
+			}
+		}
 		i, ok := index[c.GetCorrigeert()]
 		if !ok {
+			if handed {
+				continue
+			}
 			return nil, fmt.Errorf("correctie %s: corrects unknown event %s", ev.GetEnvelope().GetEventId(), c.GetCorrigeert())
 		}
 		fixed, err := Corrected(out[i], c)
@@ -206,6 +219,40 @@ func Effective(history []*ledgerv1.Event) ([]*ledgerv1.Event, error) {
 			return nil, fmt.Errorf("correctie %s: %w", ev.GetEnvelope().GetEventId(), err)
 		}
 		out[i] = fixed
+	}
+	return out, nil
+}
+
+// handedOver returns a copy of verhuizing v that hands over snap.
+func handedOver(v *ledgerv1.Event, snap *ledgerv1.CaseSnapshot) *ledgerv1.Event {
+	vh := v.GetVerhuizing()
+	return &ledgerv1.Event{Envelope: v.GetEnvelope(), Payload: &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{
+		VanGemeente: vh.GetVanGemeente(), NaarGemeente: vh.GetNaarGemeente(), Snapshot: snap,
+	}}}
+}
+
+// Overdrachten returns, for every verhuizing in history, the snapshot that
+// history with correctie corr appended hands over, where it differs from the
+// one handed over now: what the gemeenten moved to must be told with corr.
+func Overdrachten(history []*ledgerv1.Event, corr *ledgerv1.Event) ([]*ledgerv1.Overdracht, error) {
+	now, err := Effective(history)
+	if err != nil {
+		return nil, err
+	}
+	after, err := Effective(append(slices.Clip(history), corr))
+	if err != nil {
+		return nil, err
+	}
+	var out []*ledgerv1.Overdracht
+	var s State
+	for i, ev := range after {
+		if vh := ev.GetVerhuizing(); vh != nil && s.Exists {
+			snap := s.Snapshot()
+			if !proto.Equal(snap, now[i].GetVerhuizing().GetSnapshot()) {
+				out = append(out, &ledgerv1.Overdracht{Verhuizing: ev.GetEnvelope().GetEventId(), NaarGemeente: vh.GetNaarGemeente(), Snapshot: snap})
+			}
+		}
+		s = Evolve(s, ev)
 	}
 	return out, nil
 }

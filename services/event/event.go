@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -185,7 +186,8 @@ func CheckChain(stored [][]byte) error {
 
 // Audience returns the gemeenten that receive ev on the bus: the gemeente
 // whose history it belongs to and, for a verhuizing, the gemeente that takes
-// the case over; a regional agreement goes to every participant. Relay and
+// the case over, for a correctie also the gemeenten that were handed the
+// corrected fact; a regional agreement goes to every participant. Relay and
 // replay both route with this one rule.
 func Audience(ev *ledgerv1.Event, participants []string) []string {
 	if ev.GetVergeten() != nil {
@@ -199,6 +201,17 @@ func Audience(ev *ledgerv1.Event, participants []string) []string {
 	own := ev.GetEnvelope().GetGemeente()
 	if v := ev.GetVerhuizing(); v != nil && v.GetNaarGemeente() != "" && v.GetNaarGemeente() != own {
 		return []string{own, v.GetNaarGemeente()}
+	}
+	if c := ev.GetCorrectie(); c != nil && len(c.GetOverdrachten()) > 0 {
+		// The gemeenten that were handed the corrected fact at a later
+		// verhuizing: their figures change with it.
+		out := []string{own}
+		for _, o := range c.GetOverdrachten() {
+			if g := o.GetNaarGemeente(); g != "" && !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+		return out
 	}
 	return []string{own}
 }

@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,6 +118,12 @@ func TestAudience(t *testing.T) {
 	ev.Payload = &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{VanGemeente: "GM0402", NaarGemeente: "GM1942"}}
 	if got := Audience(ev, all); len(got) != 2 || got[1] != "GM1942" {
 		t.Errorf("verhuizing audience %v", got)
+	}
+	ev.Payload = &ledgerv1.Event_Correctie{Correctie: &ledgerv1.Correctie{Overdrachten: []*ledgerv1.Overdracht{
+		{Verhuizing: "v1", NaarGemeente: "GM1942"}, {Verhuizing: "v2", NaarGemeente: "GM0402"}, {Verhuizing: "v3", NaarGemeente: "GM1942"},
+	}}}
+	if got := Audience(ev, all); !slices.Equal(got, []string{"GM0402", "GM1942"}) {
+		t.Errorf("correctie of a handed-over fact: audience %v, want its own gemeente and the one it was handed to, once", got)
 	}
 	ev.Payload = &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}
 	if got := Audience(ev, all); len(got) != 3 {

@@ -2140,7 +2140,14 @@ type Correctie struct {
 	//	*Correctie_Vangnet
 	//	*Correctie_Uitstroom
 	//	*Correctie_Uren
-	Vervanging    isCorrectie_Vervanging `protobuf_oneof:"vervanging"`
+	Vervanging isCorrectie_Vervanging `protobuf_oneof:"vervanging"`
+	// What the gemeenten that took the case over after the corrected event
+	// were handed, as the corrected history has it: one per later verhuizing
+	// whose snapshot the correction changes. Those gemeenten receive the
+	// correctie too and count from the corrected snapshot, so that every view
+	// of the case follows one history. Filled in by the ledger; what a client
+	// sends here is replaced.
+	Overdrachten  []*Overdracht `protobuf:"bytes,5,rep,name=overdrachten,proto3" json:"overdrachten,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2273,6 +2280,13 @@ func (x *Correctie) GetUren() *Uren {
 	return nil
 }
 
+func (x *Correctie) GetOverdrachten() []*Overdracht {
+	if x != nil {
+		return x.Overdrachten
+	}
+	return nil
+}
+
 type isCorrectie_Vervanging interface {
 	isCorrectie_Vervanging()
 }
@@ -2319,6 +2333,68 @@ func (*Correctie_Uitstroom) isCorrectie_Vervanging() {}
 
 func (*Correctie_Uren) isCorrectie_Vervanging() {}
 
+// Overdracht: the snapshot a verhuizing should have handed over.
+type Overdracht struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id of the verhuizing.
+	Verhuizing    string        `protobuf:"bytes,1,opt,name=verhuizing,proto3" json:"verhuizing,omitempty"`
+	NaarGemeente  string        `protobuf:"bytes,2,opt,name=naar_gemeente,json=naarGemeente,proto3" json:"naar_gemeente,omitempty"`
+	Snapshot      *CaseSnapshot `protobuf:"bytes,3,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Overdracht) Reset() {
+	*x = Overdracht{}
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Overdracht) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Overdracht) ProtoMessage() {}
+
+func (x *Overdracht) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Overdracht.ProtoReflect.Descriptor instead.
+func (*Overdracht) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Overdracht) GetVerhuizing() string {
+	if x != nil {
+		return x.Verhuizing
+	}
+	return ""
+}
+
+func (x *Overdracht) GetNaarGemeente() string {
+	if x != nil {
+		return x.NaarGemeente
+	}
+	return ""
+}
+
+func (x *Overdracht) GetSnapshot() *CaseSnapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
 // Uren: hours of begeleiding or jobcoaching delivered to a case in a period.
 // They cost hours × the hourly tariff in force on the last day of the period,
 // charged to the gemeente responsible on that day. The envelope's date is the
@@ -2336,7 +2412,7 @@ type Uren struct {
 
 func (x *Uren) Reset() {
 	*x = Uren{}
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2348,7 +2424,7 @@ func (x *Uren) String() string {
 func (*Uren) ProtoMessage() {}
 
 func (x *Uren) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[17]
+	mi := &file_ledger_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2361,7 +2437,7 @@ func (x *Uren) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uren.ProtoReflect.Descriptor instead.
 func (*Uren) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Uren) GetProduct() string {
@@ -2402,7 +2478,7 @@ type ProductTarief struct {
 
 func (x *ProductTarief) Reset() {
 	*x = ProductTarief{}
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +2490,7 @@ func (x *ProductTarief) String() string {
 func (*ProductTarief) ProtoMessage() {}
 
 func (x *ProductTarief) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[18]
+	mi := &file_ledger_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +2503,7 @@ func (x *ProductTarief) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductTarief.ProtoReflect.Descriptor instead.
 func (*ProductTarief) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProductTarief) GetProduct() string {
@@ -2470,7 +2546,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2482,7 +2558,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[19]
+	mi := &file_ledger_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2495,7 +2571,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Budget) GetJaar() int32 {
@@ -2537,7 +2613,7 @@ type Beleid struct {
 
 func (x *Beleid) Reset() {
 	*x = Beleid{}
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2625,7 @@ func (x *Beleid) String() string {
 func (*Beleid) ProtoMessage() {}
 
 func (x *Beleid) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[20]
+	mi := &file_ledger_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2638,7 @@ func (x *Beleid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Beleid.ProtoReflect.Descriptor instead.
 func (*Beleid) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Beleid) GetGeldigVanaf() *Date {
@@ -2613,7 +2689,7 @@ type Verdeelsleutel struct {
 
 func (x *Verdeelsleutel) Reset() {
 	*x = Verdeelsleutel{}
-	mi := &file_ledger_v1_events_proto_msgTypes[21]
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +2701,7 @@ func (x *Verdeelsleutel) String() string {
 func (*Verdeelsleutel) ProtoMessage() {}
 
 func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[21]
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +2714,7 @@ func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
 func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Verdeelsleutel) GetJaar() int32 {
@@ -2677,7 +2753,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	mi := &file_ledger_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2765,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	mi := &file_ledger_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2778,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2859,7 +2935,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"Verhuizing\x12!\n" +
 	"\fvan_gemeente\x18\x01 \x01(\tR\vvanGemeente\x12#\n" +
 	"\rnaar_gemeente\x18\x02 \x01(\tR\fnaarGemeente\x123\n" +
-	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\x9e\x04\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"\xd9\x04\n" +
 	"\tCorrectie\x12\x1e\n" +
 	"\n" +
 	"corrigeert\x18\x01 \x01(\tR\n" +
@@ -2876,9 +2952,17 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x06uitval\x18\r \x01(\v2\x11.ledger.v1.UitvalH\x00R\x06uitval\x128\n" +
 	"\avangnet\x18\x0e \x01(\v2\x1c.ledger.v1.TerugvalOpVangnetH\x00R\avangnet\x124\n" +
 	"\tuitstroom\x18\x0f \x01(\v2\x14.ledger.v1.UitstroomH\x00R\tuitstroom\x12%\n" +
-	"\x04uren\x18\x10 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04urenB\f\n" +
+	"\x04uren\x18\x10 \x01(\v2\x0f.ledger.v1.UrenH\x00R\x04uren\x129\n" +
+	"\foverdrachten\x18\x05 \x03(\v2\x15.ledger.v1.OverdrachtR\foverdrachtenB\f\n" +
 	"\n" +
-	"vervanging\"]\n" +
+	"vervanging\"\x86\x01\n" +
+	"\n" +
+	"Overdracht\x12\x1e\n" +
+	"\n" +
+	"verhuizing\x18\x01 \x01(\tR\n" +
+	"verhuizing\x12#\n" +
+	"\rnaar_gemeente\x18\x02 \x01(\tR\fnaarGemeente\x123\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x17.ledger.v1.CaseSnapshotR\bsnapshot\"]\n" +
 	"\x04Uren\x12\x18\n" +
 	"\aproduct\x18\x01 \x01(\tR\aproduct\x12!\n" +
 	"\x03van\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x18\n" +
@@ -2987,7 +3071,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -3016,17 +3100,18 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(*CaseSnapshot)(nil),          // 24: ledger.v1.CaseSnapshot
 	(*Verhuizing)(nil),            // 25: ledger.v1.Verhuizing
 	(*Correctie)(nil),             // 26: ledger.v1.Correctie
-	(*Uren)(nil),                  // 27: ledger.v1.Uren
-	(*ProductTarief)(nil),         // 28: ledger.v1.ProductTarief
-	(*Budget)(nil),                // 29: ledger.v1.Budget
-	(*Beleid)(nil),                // 30: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),        // 31: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 32: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*Overdracht)(nil),            // 27: ledger.v1.Overdracht
+	(*Uren)(nil),                  // 28: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 29: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 30: ledger.v1.Budget
+	(*Beleid)(nil),                // 31: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),        // 32: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 33: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	33, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	34, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
 	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
 	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
 	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
@@ -3037,10 +3122,10 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	23, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
 	25, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
 	26, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	27, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
-	30, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	31, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	32, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	28, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	31, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	32, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	33, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
 	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
 	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
 	10, // 18: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
@@ -3074,21 +3159,23 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	21, // 46: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
 	22, // 47: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
 	23, // 48: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	27, // 49: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	10, // 50: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 51: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 52: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 53: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	28, // 54: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	29, // 55: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	9,  // 56: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	10, // 57: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 58: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	59, // [59:59] is the sub-list for method output_type
-	59, // [59:59] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	28, // 49: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	27, // 50: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
+	24, // 51: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 52: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 53: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 54: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 55: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	29, // 56: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	30, // 57: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	9,  // 58: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	10, // 59: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 60: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	61, // [61:61] is the sub-list for method output_type
+	61, // [61:61] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -3127,7 +3214,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -117,11 +117,11 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		printReport(stdout, rep)
 	}
 	if len(rep.Breaks) > 0 {
-		return &failure{msg: fmt.Sprintf("geweigerd [%s] de geschiedenis klopt niet: %d plaats(en), de eerste op positie %s (stroom %s, revisie %d)",
+		return &finding{msg: fmt.Sprintf("BEVINDING [%s] de geschiedenis klopt niet: %d plaats(en), de eerste op positie %s (stroom %s, revisie %d)",
 			rep.Breaks[0].Rule, len(rep.Breaks), rep.Breaks[0].Position, rep.Breaks[0].Stream, rep.Breaks[0].Revision)}
 	}
 	if *digest != "" && *digest != rep.Digest {
-		return &failure{msg: fmt.Sprintf("geweigerd [%s] de geschiedenis tot en met positie %s heeft digest %s, niet %s: er is sindsdien iets veranderd, weggenomen, verplaatst of ingevoegd",
+		return &finding{msg: fmt.Sprintf("BEVINDING [%s] de geschiedenis tot en met positie %s heeft digest %s, niet %s: er is sindsdien iets veranderd, weggenomen, verplaatst of ingevoegd",
 			audit.RuleDigest, rep.Tot, rep.Digest, *digest)}
 	}
 	if *bewijs != "" && len(rep.Proofs) == 0 {

@@ -115,7 +115,7 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("the history up to %s no longer has its digest: %s", rep.Tot, errs)
 	}
 	wrong := "sha256:" + strings.Repeat("0", 64)
-	if code, _, errs := auditCLI(t, addr, "auditor", "audit", "verify", "--digest", wrong, "--tot", rep.Tot); code != exitFailed || !strings.Contains(errs, audit.RuleDigest) {
+	if code, _, errs := auditCLI(t, addr, "auditor", "audit", "verify", "--digest", wrong, "--tot", rep.Tot); code != exitBevinding || !strings.Contains(errs, audit.RuleDigest) {
 		t.Fatalf("a wrong digest: exit %d: %s", code, errs)
 	}
 	now := verifyJSON(t, addr, "auditor")

@@ -74,6 +74,10 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // refused, not found, server error
 	exitUsage  = 2
+	// An audit ran to the end and found something: a broken chain, another
+	// digest, a projection that differs from its rebuild, a report that can
+	// not be made again. Not the same as "could not check" (exitFailed).
+	exitBevinding = 3
 )
 
 func main() {
@@ -155,6 +159,11 @@ func report(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	var bv *finding
+	if errors.As(err, &bv) {
+		fmt.Fprintf(stderr, "ledger: %s\n", bv.msg)
+		return exitBevinding
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "ledger: %s\n(zie --help)\n", ue.msg)
@@ -180,6 +189,11 @@ func report(err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "ledger: %v\n", err)
 	return exitFailed
 }
+
+// finding is an auditor's finding (exitBevinding).
+type finding struct{ msg string }
+
+func (f *finding) Error() string { return f.msg }
 
 type usageError struct{ msg string }
 

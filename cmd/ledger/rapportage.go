@@ -285,7 +285,7 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 				return err
 			}
 		}
-		return &failure{msg: msg}
+		return &finding{msg: msg}
 	}
 
 	today, err := makeReport(now)

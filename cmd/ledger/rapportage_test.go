@@ -286,7 +286,7 @@ func TestRapportageVerschil(t *testing.T) {
 			code     int
 			says     string
 		}{
-			{"digest of no making", resp.Msg.GetEventId(), exitFailed, "niet uit deze geschiedenis te maken"},
+			{"digest of no making", resp.Msg.GetEventId(), exitBevinding, "niet uit deze geschiedenis te maken"},
 			{"unknown id", uuid.NewString(), exitFailed, "staat niet in de opslag"},
 			{"an event that is no report", uitval, exitFailed, "is geen rapportage maar een uitval"},
 			{"no id at all", "rapportage-1; drop table", exitUsage, "is geen rapportage-id"},

@@ -341,16 +341,19 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Logboek:    lb,
 		Retention:  bewaar,
 		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
-		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, error) {
-			all, err := caseload.Replay(ctx, st, reg)
+		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, *ledgerv1.Certificaat, error) {
+			rp, err := caseload.Replay(ctx, st, reg)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if _, ok := all[g]; !ok {
-				return nil, fmt.Errorf("no replayed view for %s", g)
+			if _, ok := rp.Views[g]; !ok {
+				return nil, nil, fmt.Errorf("no replayed view for %s", g)
 			}
 			// Composed as of today, exactly as the live view is.
-			return caseload.Compose(g, func(code string) *caseload.View { return all[code] }, reg, cfg.clock.Today()).Proto(caseload.BronReplay), nil
+			today := cfg.clock.Today()
+			cert := rp.Certificate()
+			cert.Peildatum = today
+			return caseload.Compose(g, func(code string) *caseload.View { return rp.Views[code] }, reg, today).Proto(caseload.BronReplay), cert, nil
 		},
 	}
 	if cfg.benchNoAccess {

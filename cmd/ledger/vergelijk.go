@@ -20,8 +20,10 @@ gebeurtenissen en vergelijkt haar veld voor veld met de live projectie: het
 caseloadoverzicht, de beleidsview van het jaar en de kostenregels van het jaar.
 Beide worden op dezelfde positie van de opslag gelezen; verandert de opslag
 tijdens de vergelijking, dan wordt het opnieuw geprobeerd. Een verschil is een
-bevinding (afsluitcode 1) en noemt de projectie, de gemeente en het veld, met
-de live en de herbouwde waarde. Rol auditor of centrum.`
+bevinding (afsluitcode 3) en noemt de projectie, de gemeente en het veld, met
+de live en de herbouwde waarde. Kon een projectie niet vergeleken worden, dan
+zegt de regel FOUT waarom, gaan de andere door en is de afsluitcode 1.
+Rol auditor of centrum.`
 
 // vergelijkPogingen bounds the retries when the ledger moves during a
 // comparison: a busy ledger gets a few chances, then a clear answer.
@@ -35,6 +37,8 @@ type vergelijking struct {
 	Positie     string   `json:"positie,omitempty"`
 	Gelijk      bool     `json:"gelijk"`
 	Verschillen []string `json:"verschillen,omitempty"`
+	// Why the projection could not be compared; then Gelijk says nothing.
+	Fout string `json:"fout,omitempty"`
 }
 
 func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,15 +67,23 @@ func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "vergelijken: %s\n", g)
 		for _, cmp := range []func(context.Context, projections, string, int32) (vergelijking, error){compareCaseload, compareBeleidsview, compareKosten} {
 			v, err := cmp(ctx, client, g, int32(*jaar))
+			if code := connect.CodeOf(err); code == connect.CodePermissionDenied || code == connect.CodeUnauthenticated {
+				return err // no use trying the rest
+			}
 			if err != nil {
-				return err
+				// One projection that can not be compared says nothing
+				// about the others: report it and go on.
+				v.Fout = err.Error()
 			}
 			out = append(out, v)
 		}
 	}
-	differ := 0
+	differ, failed := 0, 0
 	for _, v := range out {
-		if !v.Gelijk {
+		switch {
+		case v.Fout != "":
+			failed++
+		case !v.Gelijk:
 			differ++
 		}
 	}
@@ -85,6 +97,10 @@ func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer
 			if v.Positie != "" {
 				at = " op positie " + v.Positie
 			}
+			if v.Fout != "" {
+				fmt.Fprintf(stdout, "FOUT       %-14s %s: %s\n", v.Projectie, v.Gemeente, v.Fout)
+				continue
+			}
 			if v.Gelijk {
 				fmt.Fprintf(stdout, "gelijk     %-14s %s%s\n", v.Projectie, v.Gemeente, at)
 				continue
@@ -95,8 +111,11 @@ func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 	}
+	if failed > 0 {
+		return &failure{msg: fmt.Sprintf("%d van %d projecties konden niet vergeleken worden (zie FOUT); %d wijken af", failed, len(out), differ)}
+	}
 	if differ > 0 {
-		return &failure{msg: fmt.Sprintf("BEVINDING: %d van %d projecties wijken live af van hun herbouw uit de opslag", differ, len(out))}
+		return &finding{msg: fmt.Sprintf("BEVINDING: %d van %d projecties wijken live af van hun herbouw uit de opslag", differ, len(out))}
 	}
 	return nil
 }
@@ -108,38 +127,46 @@ type projections interface {
 	ExportKosten(context.Context, *connect.Request[ledgerv1.ExportKostenRequest]) (*connect.Response[ledgerv1.ExportKostenResponse], error)
 }
 
-// compareCaseload: the caseload view carries no store position, only how
-// many events it applied; it is read live, replayed, and read live again,
-// and compared only when the two live reads agree (nothing arrived).
+// compareCaseload: the live caseload view carries no store position, only
+// how many events it applied. It is read live, replayed (which says the
+// position it read up to), and read live again once it holds at least that
+// position; compared only when the two live reads agree, so that nothing
+// of the gemeente arrived between them.
 func compareCaseload(ctx context.Context, c projections, g string, _ int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "caseload", Gemeente: g}
 	for range vergelijkPogingen {
 		before, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g}))
-		if err != nil {
+		if retry(err) {
+			continue
+		} else if err != nil {
 			return res, fmt.Errorf("caseload %s live: %w", g, err)
-		}
-		if a := before.Msg.GetAchterstand(); a.GetGebeurtenissen() > 0 {
-			// Behind the store: wait (a few seconds at most) until it is not.
-			if before, err = c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: a.GetStorePositie()})); err != nil {
-				return res, fmt.Errorf("caseload %s live: %w", g, err)
-			}
 		}
 		replay, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, Replay: true}))
 		if err != nil {
 			return res, fmt.Errorf("caseload %s herbouwd: %w", g, err)
 		}
-		after, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g}))
-		if err != nil {
+		at := replay.Msg.GetCertificaat().GetPositie()
+		after, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: at}))
+		if retry(err) {
+			continue
+		} else if err != nil {
 			return res, fmt.Errorf("caseload %s live: %w", g, err)
 		}
 		if !proto.Equal(before.Msg.GetView(), after.Msg.GetView()) {
 			continue
 		}
+		res.Positie = at
 		res.Verschillen = protoDiff(before.Msg.GetView(), replay.Msg.GetView(), map[string]bool{"bron": true})
 		res.Gelijk = len(res.Verschillen) == 0
 		return res, nil
 	}
 	return res, fmt.Errorf("caseload %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+}
+
+// retry reports whether a live read failed only because the projection
+// was still catching up: the comparison tries again.
+func retry(err error) bool {
+	return err != nil && connect.CodeOf(err) == connect.CodeUnavailable
 }
 
 func compareBeleidsview(ctx context.Context, c projections, g string, jaar int32) (vergelijking, error) {
@@ -151,7 +178,9 @@ func compareBeleidsview(ctx context.Context, c projections, g string, jaar int32
 		}
 		at := replay.Msg.GetCertificaat().GetPositie()
 		live, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
-		if err != nil {
+		if retry(err) {
+			continue
+		} else if err != nil {
 			return res, fmt.Errorf("beleidsview %s live: %w", g, err)
 		}
 		if live.Msg.GetCertificaat().GetPositie() != at {
@@ -174,7 +203,9 @@ func compareKosten(ctx context.Context, c projections, g string, jaar int32) (ve
 		}
 		at := replay.Msg.GetCertificaat().GetPositie()
 		live, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
-		if err != nil {
+		if retry(err) {
+			continue
+		} else if err != nil {
 			return res, fmt.Errorf("kosten %s live: %w", g, err)
 		}
 		if live.Msg.GetCertificaat().GetPositie() != at {

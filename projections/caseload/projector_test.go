@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -595,9 +596,23 @@ func TestLiveEqualsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	views, err := Replay(ctx, st, tb.reg)
+	rp, err := Replay(ctx, st, tb.reg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	views := rp.Views
+	// The certificate names what was read: every stored event, up to the
+	// last position, with the digest the auditor's verify computes.
+	var want audit.Hash
+	var last store.Position
+	for rec, err := range st.ReadAll(ctx, store.Start) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, last = audit.Chain(want, rec.Data), rec.Position
+	}
+	if c := rp.Certificate(); c.GetGebeurtenissen() != uint64(len(h.events)) || c.GetPositie() != last.String() || c.GetDigest() != audit.DigestOf(want) {
+		t.Errorf("replay certificate %v, want %d events up to %s, digest %s", c, len(h.events), last, audit.DigestOf(want))
 	}
 	r := tb.start(Config{})
 	for _, g := range twoGemeenten {

@@ -45,7 +45,8 @@ type Views interface {
 }
 
 // Replayer rebuilds one gemeente's view from the store: the auditor's path.
-type Replayer func(ctx context.Context, gemeente string) (*ledgerv1.CaseloadView, error)
+// The certificate says what it read.
+type Replayer func(ctx context.Context, gemeente string) (*ledgerv1.CaseloadView, *ledgerv1.Certificaat, error)
 
 // Server implements ledgerv1connect.LedgerServiceHandler.
 type Server struct {
@@ -543,11 +544,11 @@ func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetV
 		if s.Replay == nil {
 			return nil, connect.NewError(connect.CodeUnimplemented, errors.New("replay is op deze server niet beschikbaar"))
 		}
-		v, err := s.Replay(ctx, g)
+		v, cert, err := s.Replay(ctx, g)
 		if err != nil {
 			return nil, s.toConnect(fmt.Errorf("replay %s: %w", g, err))
 		}
-		return connect.NewResponse(&ledgerv1.GetViewResponse{View: v}), nil
+		return connect.NewResponse(&ledgerv1.GetViewResponse{View: v, Certificaat: cert}), nil
 	}
 	behind, err := s.fresh(ctx, req.Msg.GetNaPositie(), figures{caseload: g})
 	if err != nil {

@@ -101,11 +101,16 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 	if err := s.checkGemeente(m.GetGemeente()); err != nil {
 		return nil, err
 	}
-	if m.GetJaar() < 2000 || m.GetJaar() > 2999 {
+	jaar := m.GetJaar()
+	if jaar == 0 {
+		// As GetBeleidsview: no year is this year (bounds: yearOrNow).
+		jaar = int32(s.Clock.Year())
+	}
+	if jaar < 2000 || jaar > 2999 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("jaar %d: geef een jaar 2000-2999", m.GetJaar()))
 	}
-	from := region.YearStart(int(m.GetJaar()))
-	to := min(region.YearStart(int(m.GetJaar())+1), s.today()+1)
+	from := region.YearStart(int(jaar))
+	to := min(region.YearStart(int(jaar)+1), s.today()+1)
 	resp := &ledgerv1.ExportKostenResponse{}
 	if !m.GetReplay() {
 		var err error
@@ -122,7 +127,7 @@ func (s *Server) ExportKosten(ctx context.Context, req *connect.Request[ledgerv1
 		var lines []costs.Line
 		var err error
 		if s.Figures != nil && !m.GetReplay() {
-			lines, err = s.Figures.Lines(rm, m.GetGemeente(), int(m.GetJaar()), s.today())
+			lines, err = s.Figures.Lines(rm, m.GetGemeente(), int(jaar), s.today())
 		} else {
 			lines, err = costs.Lines(rm, s.Gemeenten, s.centrum(), m.GetGemeente(), from, to)
 		}

@@ -470,9 +470,12 @@ func (r *Relay) reconcile(ctx context.Context, cp store.Position) (map[string]bo
 			}
 			already[g+"/"+m.Header.Get(jetstream.MsgIDHeader)] = true
 		}
-		r.mu.Lock()
-		r.streams[g] = true
-		r.mu.Unlock()
+		// Brought up to today's configuration, as New does for the
+		// gemeenten it knows: a stream made on demand by an older relay
+		// would refuse every atomic batch.
+		if err := r.ensureStream(ctx, g); err != nil {
+			return nil, err
+		}
 	}
 	if err := names.Err(); err != nil {
 		return nil, fmt.Errorf("relay: list bus streams: %w", err)

@@ -2522,7 +2522,11 @@ type GetViewResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	View  *CaseloadView          `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
 	// How far the figures are behind the store when they were read.
-	Achterstand   *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	Achterstand *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
+	// Of a replay: the store position it read up to, the events read and
+	// their digest. Reading the live view with na_positie at that position
+	// gives figures to compare with it.
+	Certificaat   *Certificaat `protobuf:"bytes,3,opt,name=certificaat,proto3" json:"certificaat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2567,6 +2571,13 @@ func (x *GetViewResponse) GetView() *CaseloadView {
 func (x *GetViewResponse) GetAchterstand() *Achterstand {
 	if x != nil {
 		return x.Achterstand
+	}
+	return nil
+}
+
+func (x *GetViewResponse) GetCertificaat() *Certificaat {
+	if x != nil {
+		return x.Certificaat
 	}
 	return nil
 }
@@ -5568,10 +5579,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x16\n" +
 	"\x06replay\x18\x02 \x01(\bR\x06replay\x12\x1d\n" +
 	"\n" +
-	"na_positie\x18\x03 \x01(\tR\tnaPositie\"x\n" +
+	"na_positie\x18\x03 \x01(\tR\tnaPositie\"\xb2\x01\n" +
 	"\x0fGetViewResponse\x12+\n" +
 	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\x128\n" +
-	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\"\xf6\x02\n" +
+	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xf6\x02\n" +
 	"\fCaseloadView\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x16\n" +
@@ -5987,103 +5999,104 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	70,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
 	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	34,  // 44: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
-	35,  // 45: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
-	36,  // 46: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
-	33,  // 47: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	70,  // 48: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	81,  // 49: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	84,  // 50: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
-	37,  // 51: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
-	37,  // 52: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
-	40,  // 53: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	70,  // 54: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	70,  // 55: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	81,  // 56: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	87,  // 57: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
-	46,  // 58: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	87,  // 59: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	70,  // 60: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	70,  // 61: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	88,  // 62: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	89,  // 63: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	51,  // 64: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	51,  // 65: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	82,  // 66: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	54,  // 67: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	29,  // 68: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 69: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	70,  // 70: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	55,  // 71: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	55,  // 72: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	61,  // 73: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	61,  // 74: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	33,  // 75: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	70,  // 76: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	56,  // 77: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	56,  // 78: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	56,  // 79: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	56,  // 80: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	57,  // 81: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	58,  // 82: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	60,  // 83: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	59,  // 84: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	70,  // 85: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	70,  // 86: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	90,  // 87: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	64,  // 88: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 89: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 90: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	90,  // 91: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	70,  // 92: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	70,  // 93: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	91,  // 94: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	67,  // 95: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 96: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 97: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 98: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 99: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 100: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 101: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 102: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 103: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 104: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 105: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 106: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 107: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	62,  // 108: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	65,  // 109: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 110: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 111: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 112: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 113: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 114: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 115: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 116: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 117: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 118: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 119: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 120: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 121: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 122: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 123: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 124: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 125: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 126: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	63,  // 127: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	66,  // 128: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 129: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 130: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 131: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 132: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 133: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 134: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 135: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	117, // [117:136] is the sub-list for method output_type
-	98,  // [98:117] is the sub-list for method input_type
-	98,  // [98:98] is the sub-list for extension type_name
-	98,  // [98:98] is the sub-list for extension extendee
-	0,   // [0:98] is the sub-list for field type_name
+	28,  // 44: ledger.v1.GetViewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	34,  // 45: ledger.v1.CaseloadView.per_toestand:type_name -> ledger.v1.ToestandCount
+	35,  // 46: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
+	36,  // 47: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
+	33,  // 48: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
+	70,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	81,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	84,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	37,  // 52: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
+	37,  // 53: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
+	40,  // 54: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
+	70,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	70,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	81,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	87,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	46,  // 59: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
+	87,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	70,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	70,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	88,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	89,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	51,  // 65: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	51,  // 66: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	82,  // 67: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 68: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 69: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 70: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	70,  // 71: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 72: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 73: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	61,  // 74: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	61,  // 75: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 76: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	70,  // 77: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 78: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 79: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 80: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 81: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 82: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 83: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	60,  // 84: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 85: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	70,  // 86: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	70,  // 87: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	90,  // 88: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	64,  // 89: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 90: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 91: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	90,  // 92: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	70,  // 93: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	70,  // 94: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	91,  // 95: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	67,  // 96: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 97: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 98: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 99: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 100: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 101: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 102: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 103: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 104: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 105: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 106: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 107: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 108: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	62,  // 109: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	65,  // 110: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 111: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 112: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 113: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 114: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 115: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 116: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 117: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 118: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 119: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 120: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 121: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 122: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 123: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 124: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 125: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 126: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 127: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	63,  // 128: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	66,  // 129: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 130: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 131: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 132: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 133: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 134: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 135: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 136: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	118, // [118:137] is the sub-list for method output_type
+	99,  // [99:118] is the sub-list for method input_type
+	99,  // [99:99] is the sub-list for extension type_name
+	99,  // [99:99] is the sub-list for extension extendee
+	0,   // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }

@@ -34,7 +34,7 @@ import (
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export, rapportages, verschil, vergelijk")
+		return usageErrorf("ledger audit: geef een opdracht: verify, replay, export, rapportages, verschil, vergelijk, herleid")
 	}
 	switch args[0] {
 	case "verify":
@@ -49,6 +49,8 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return auditVerschil(ctx, args[1:], stdout, stderr)
 	case "vergelijk":
 		return auditVergelijk(ctx, args[1:], stdout, stderr)
+	case "herleid":
+		return auditHerleid(ctx, args[1:], stdout, stderr)
 	}
 	return usageErrorf("ledger audit: onbekende opdracht %q", args[0])
 }

@@ -63,6 +63,7 @@ Gebruik:
   ledger audit rapportages [--gemeente GM..] de aangeleverde rapportages (export costs --aanleveren), met hun sha256
   ledger audit verschil <rapportage>         maak een aangeleverde rapportage opnieuw en zeg regel voor regel wat er vandaag anders is
   ledger audit vergelijk [--gemeente GM..]   herbouw elke projectie uit de opslag en vergelijk haar veld voor veld met de live
+  ledger audit herleid GM../JAAR/REGEL       herleid één kostenregel tot haar gebeurtenissen, beleid, verdeelsleutel en rekensom
 
 Elke opdracht heeft --help met de toegestane waarden. De server is --server of
 LEDGER_SERVER (standaard http://127.0.0.1:8080); de toegangssleutel --token of

@@ -50,10 +50,15 @@ func policyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger policy set", "ledger policy set --gemeente GMxxxx --geldig-vanaf JJJJ-MM-DD --product CODE=EURO[:BUDGETSTROOM] ... [--budget JAAR:BUDGETSTROOM=EURO ...] [--lks-norm N]\n\n"+
+	fs := newFlags("ledger policy set", "ledger policy set --gemeente GMxxxx --geldig-vanaf JJJJ-MM-DD --product CODE=EURO[:BUDGETSTROOM] ... [--budget JAAR:BUDGETSTROOM=EURO ...] [--lks-norm N] [--nacalculatie REDEN --besluit KENMERK]\n\n"+
 		"Legt een nieuwe, volledige versie van het beleid van een gemeente vast: elk product dat zij inkoopt,\n"+
 		"met tarief. De versie geldt vanaf --geldig-vanaf (vandaag of later, nooit vóór de vorige versie);\n"+
-		"eerdere dagen worden niet opnieuw geprijsd.", stderr)
+		"eerdere dagen worden niet opnieuw geprijsd.\n\n"+
+		"Een nacalculatie (--nacalculatie met de reden en --besluit met het kenmerk van het besluit) herziet\n"+
+		"een verleden periode, bijvoorbeeld een GR-begroting die in het voorjaar voor het hele jaar is\n"+
+		"vastgesteld: --geldig-vanaf ligt dan vóór vandaag. Wat al geprijsd en gerapporteerd is blijft\n"+
+		"zoals het was; vanaf morgen prijst de nieuwe versie direct, en de kostenexport krijgt per maand\n"+
+		"en product een afrekeningsregel met het verschil.", stderr)
 	var c conn
 	c.register(fs)
 	var products, budgets list
@@ -63,8 +68,13 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&budgets, "budget", "budget per jaar en budgetstroom, herhaalbaar, bijv. 2026:participatiebudget=1500000; budgetstromen: "+budgetstromen.help())
 	norm := fs.Int64("lks-norm", 0, "LKS-norm: het aantal plaatsingen met loonkostensubsidie dat de gemeente nastreeft")
 	note := fs.String("toelichting", "", "toelichting bij deze versie")
+	nacalc := fs.String("nacalculatie", "", "deze versie herziet een verleden periode: de reden")
+	besluit := fs.String("besluit", "", "bij --nacalculatie: het kenmerk van het besluit, bijv. \"AB 2026-14\"")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if (*nacalc == "") != (*besluit == "") {
+		return usageErrorf("--nacalculatie en --besluit horen bij elkaar: een nacalculatie zegt waarom en op grond van welk besluit")
 	}
 	if *g == "" || *from == "" {
 		return usageErrorf("--gemeente en --geldig-vanaf zijn verplicht")
@@ -74,6 +84,9 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErrorf("--geldig-vanaf: %v", err)
 	}
 	b := &ledgerv1.Beleid{GeldigVanaf: d, LksNorm: *norm, Toelichting: *note}
+	if *nacalc != "" {
+		b.Nacalculatie = &ledgerv1.Nacalculatie{Reden: *nacalc, Besluit: *besluit}
+	}
 	for _, p := range products {
 		t, err := parseProduct(p)
 		if err != nil {
@@ -182,6 +195,10 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		b := v.GetBeleid()
 		fmt.Fprintf(stdout, "%s/v%d  geldig vanaf %s  (vastgelegd %s door %s, event %s)\n", v.GetGemeente(), v.GetVersie(),
 			event.FormatDate(b.GetGeldigVanaf()), event.FormatDate(v.GetVastgelegdOp()), printable(v.GetActor()), v.GetEventId())
+		if n := b.GetNacalculatie(); n != nil {
+			fmt.Fprintf(stdout, "  nacalculatie (besluit %s): %s; wat tot en met %s geprijsd was, wordt afgerekend\n",
+				printable(n.GetBesluit()), printable(n.GetReden()), event.FormatDate(v.GetVastgelegdOp()))
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PRODUCT\tTARIEF\tBUDGETSTROOM\tTAAKVELD")
 		for _, t := range b.GetProducten() {

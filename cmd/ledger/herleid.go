@@ -302,10 +302,14 @@ func trace(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeent
 		if err := traceShared(h, l, m, reg, where, day); err != nil {
 			return err
 		}
+	case costs.Afrekening:
+		if err := traceSettlement(h, l, m, reg, where, day); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("kostenregel van soort %q: onbekend", printable(l.GetSoort()))
 	}
-	if h.Beleid == nil && costs.Kind(l.GetSoort()) != costs.Gedeeld {
+	if h.Beleid == nil && costs.Kind(l.GetSoort()) != costs.Gedeeld && costs.Kind(l.GetSoort()) != costs.Afrekening {
 		// No policy, or the product not bought: nothing to price.
 		h.Rekensom = append(h.Rekensom, "geen tarief: "+dash(l.GetOpmerking()))
 		h.Uitkomst = 0
@@ -372,6 +376,56 @@ func halfEven(h *herleiding, factors []int64, names []string, den int64, denName
 		h.Rekensom = append(h.Rekensom, "de rest is minder dan de helft: naar beneden afgerond")
 	}
 	return q.Int64()
+}
+
+// traceSettlement explains an afrekening line: the month's lines of the
+// product as they were priced, the same as they are priced now with the
+// nacalculatie, each recomputed here, and the difference.
+func traceSettlement(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeente.Registry, where func(string) string, day *ledgerv1.Date) error {
+	y := int(l.GetVan().GetYear())
+	from, to := region.YearStart(y), min(region.YearStart(y+1), region.DayOf(day)+1)
+	priced, err := costs.Lines(m, reg, reg.Centrum(), l.GetGemeente(), from, to)
+	if err != nil {
+		return err
+	}
+	now, err := costs.LinesNow(m, reg, reg.Centrum(), l.GetGemeente(), from, to)
+	if err != nil {
+		return err
+	}
+	sum := func(title string, ls []costs.Line) int64 {
+		var total int64
+		for _, o := range ls {
+			if (o.Kind != costs.Plaatsing && o.Kind != costs.Uren) || o.Month != l.GetMaand() || o.Product != l.GetProduct() {
+				continue
+			}
+			var sub herleiding
+			var cents int64
+			if o.Kind == costs.Plaatsing {
+				days := int64(region.YearStart(y+1) - region.YearStart(y))
+				cents = halfEven(&sub, []int64{o.Tariff, o.Days}, []string{"cent per jaar", "dagen"}, days, "dagen in het jaar")
+			} else {
+				cents = halfEven(&sub, []int64{o.Tariff, o.Minutes}, []string{"cent per uur", "minuten"}, 60, "minuten per uur")
+			}
+			h.Rekensom = append(h.Rekensom, fmt.Sprintf("%s, zaak %s, %s t/m %s, %s: %s → %s cent", title, o.Case, o.From, o.To, dash(o.Policy), sub.Rekensom[0], duizendtal(cents)))
+			total += cents
+		}
+		return total
+	}
+	was := sum("zoals geprijsd", priced)
+	is := sum("nu", now)
+	h.Rekensom = append(h.Rekensom, fmt.Sprintf("nu %s cent − zoals geprijsd %s cent", duizendtal(is), duizendtal(was)))
+	h.Uitkomst = is - was
+	for _, ref := range strings.Fields(l.GetBeleidsversie()) {
+		for _, v := range m.Policy(strings.SplitN(ref, "/", 2)[0]) {
+			if v.Ref() == ref {
+				h.Beleid = &herleidBeleid{Versie: ref, Event: v.EventID, Positie: where(v.EventID), GeldigVanaf: event.FormatDate(v.Beleid.GetGeldigVanaf()), Product: l.GetProduct()}
+				if t, ok := v.Tarief(l.GetProduct()); ok {
+					h.Beleid.CentPerJaar, h.Beleid.CentPerUur = t.GetCentPerJaar(), t.GetCentPerUur()
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // traceShared explains a part of shared costs: the booking, the key, and

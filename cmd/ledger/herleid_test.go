@@ -55,16 +55,7 @@ func TestAuditHerleid(t *testing.T) {
 	}
 	herleid := func(arg string, extra ...string) herleiding {
 		t.Helper()
-		args := append([]string{"audit", "herleid", arg, "--json", "--gemeenten", "../../deploy/gemeenten.json"}, extra...)
-		code, out, errs := auditCLI(t, addr, "auditor", args...)
-		if code != exitOK {
-			t.Fatalf("audit herleid %s: exit %d: %s%s", arg, code, out, errs)
-		}
-		var h herleiding
-		if err := json.Unmarshal([]byte(out), &h); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-		return h
+		return herleidJSON(t, addr, arg, extra...)
 	}
 	has := func(h herleiding, frag string) bool {
 		return strings.Contains(strings.Join(h.Rekensom, "\n"), frag)
@@ -200,4 +191,18 @@ func TestHalfEven(t *testing.T) {
 func isPosition(s string) bool {
 	_, err := store.ParsePosition(s)
 	return err == nil
+}
+
+func herleidJSON(t *testing.T, addr, arg string, extra ...string) herleiding {
+	t.Helper()
+	args := append([]string{"audit", "herleid", arg, "--json", "--gemeenten", "../../deploy/gemeenten.json"}, extra...)
+	code, out, errs := auditCLI(t, addr, "auditor", args...)
+	if code != exitOK {
+		t.Fatalf("audit herleid %s: exit %d: %s%s", arg, code, out, errs)
+	}
+	var h herleiding
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return h
 }

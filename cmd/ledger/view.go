@@ -114,13 +114,24 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s)\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()))
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "KOSTEN\tTAAKVELD\tDIRECT\tGEDEELD\tTOTAAL\tBUDGET\tPROGNOSE JAAREINDE\tONGEPRIJSDE DAGEN\t")
+	// A nacalculatie shows both: the costs as priced (direct) and what it
+	// settles afterwards (afrekening).
+	settled := v.GetKostenTotaal().GetAfrekeningCent() != 0
+	if settled {
+		fmt.Fprintln(tw, "KOSTEN\tTAAKVELD\tDIRECT\tAFREKENING\tGEDEELD\tTOTAAL\tBUDGET\tPROGNOSE JAAREINDE\tONGEPRIJSDE DAGEN\t")
+	} else {
+		fmt.Fprintln(tw, "KOSTEN\tTAAKVELD\tDIRECT\tGEDEELD\tTOTAAL\tBUDGET\tPROGNOSE JAAREINDE\tONGEPRIJSDE DAGEN\t")
+	}
 	for _, k := range append(v.GetKosten(), v.GetKostenTotaal()) {
 		name := budgetstromen.word(k.GetBudgetstroom().Number())
 		if k == v.GetKostenTotaal() {
 			name = "totaal"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", name, k.GetTaakveld(), euro(k.GetDirectCent()), euro(k.GetGedeeldCent()), euro(k.GetTotaalCent()),
+		direct := euro(k.GetDirectCent())
+		if settled {
+			direct += "\t" + euro(k.GetAfrekeningCent())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", name, k.GetTaakveld(), direct, euro(k.GetGedeeldCent()), euro(k.GetTotaalCent()),
 			euro(k.GetBudgetCent()), euro(k.GetPrognoseCent()), k.GetOngeprijsdeDagen())
 	}
 	if err := tw.Flush(); err != nil {

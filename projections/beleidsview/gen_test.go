@@ -37,6 +37,9 @@ type genConfig struct {
 	// is placed; 0 registers hours only now and then, which gives short
 	// histories of many cases.
 	urenEvery int
+	// nacalculatie: Hilversum and Huizen revise their first tariffs from
+	// the first day on, recorded months later (a nacalculatie).
+	nacalculatie bool
 }
 
 type generated struct {
@@ -167,6 +170,15 @@ func (g *gen) policies() {
 				}
 			}
 			g.emit(gg.code, "", from, &ledgerv1.Event{Payload: &ledgerv1.Event_Beleid{Beleid: b}})
+			if v == 0 && g.cfg.nacalculatie && (gg.code == "GM0402" || gg.code == "GM0406") {
+				n := proto.Clone(b).(*ledgerv1.Beleid)
+				n.Nacalculatie = &ledgerv1.Nacalculatie{Reden: "GR-begroting vastgesteld", Besluit: "AB " + gg.code}
+				for _, t := range n.Producten {
+					t.CentPerJaar, t.CentPerUur = t.CentPerJaar*104/100, t.CentPerUur*104/100
+				}
+				// Recorded in the spring, for the whole period since.
+				g.emit(gg.code, "", mid-region.Day(75), &ledgerv1.Event{Payload: &ledgerv1.Event_Beleid{Beleid: n}})
+			}
 		}
 	}
 }

@@ -26,7 +26,7 @@ func TestKeeperEqualsCompute(t *testing.T) {
 	if testing.Short() {
 		n = 1500
 	}
-	gd, err := generate(genConfig{seed: 11, events: n, from: genFrom, to: genTo, urenEvery: 14})
+	gd, err := generate(genConfig{seed: 11, events: n, from: genFrom, to: genTo, urenEvery: 14, nacalculatie: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,7 @@ func kostenposten(direct map[costs.Post]costs.Sum, shared []costs.Line, v *belei
 	for k, sum := range direct {
 		p := post(postKey{k.Budgetstroom, k.Taakveld})
 		p.DirectCent += sum.Cents
+		p.AfrekeningCent += sum.Afrekening
 		p.OngeprijsdeDagen += sum.UnpricedDays
 	}
 	for _, l := range shared {
@@ -89,7 +90,7 @@ func kostenposten(direct map[costs.Post]costs.Sum, shared []costs.Line, v *belei
 	out := make([]*ledgerv1.Kostenpost, len(keys))
 	for i, k := range keys {
 		p := posts[k]
-		p.TotaalCent = p.DirectCent + p.GedeeldCent
+		p.TotaalCent = p.DirectCent + p.AfrekeningCent + p.GedeeldCent
 		if forecast {
 			f, err := costs.MulDiv(p.TotaalCent, daysInYear, elapsed)
 			if err != nil {
@@ -98,6 +99,7 @@ func kostenposten(direct map[costs.Post]costs.Sum, shared []costs.Line, v *belei
 			p.PrognoseCent = f
 		}
 		total.DirectCent += p.DirectCent
+		total.AfrekeningCent += p.AfrekeningCent
 		total.GedeeldCent += p.GedeeldCent
 		total.TotaalCent += p.TotaalCent
 		total.BudgetCent += p.BudgetCent

@@ -3,6 +3,7 @@ package costs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
@@ -101,7 +102,34 @@ func NewBook(m *region.Model, reg *gemeente.Registry, centrum string, from, to r
 	if err := b.build(); err != nil {
 		return nil, err
 	}
+	if !settles(m, reg) {
+		return b.book, nil
+	}
+	nb := b.nowBuilder()
+	for _, c := range m.Cases() {
+		nb.placements(c)
+		nb.hours(c)
+	}
+	if err := nb.build(); err != nil {
+		return nil, err
+	}
+	for g, now := range nb.book.lines {
+		priced := b.book.lines[g]
+		b.book.lines[g] = append(slices.Clip(priced), b.settle(priced, now)...)
+	}
 	return b.book, nil
+}
+
+// nowBuilder returns a builder for the same period that prices the
+// amounts as they are now (builder.now).
+func (b *builder) nowBuilder() *builder {
+	return &builder{
+		m: b.m, reg: b.reg, centrum: b.centrum, from: b.from, to: b.to, now: true,
+		timelines: map[string]timeline{},
+		months:    monthNames{},
+		gemeenten: map[string]int32{},
+		book:      &Book{From: b.from, To: b.to, lines: map[string][]Line{}},
+	}
 }
 
 type builder struct {
@@ -112,6 +140,10 @@ type builder struct {
 	timelines map[string]timeline
 	months    monthNames
 	book      *Book
+	// now prices every version over its whole period, nacalculaties
+	// included: the amounts as they are now, which settle compares with
+	// the lines as priced.
+	now bool
 
 	// Lines are gathered as compact records first and built once, in
 	// place, in one array for the whole book: growing per-gemeente slices
@@ -173,7 +205,7 @@ type move struct {
 func (b *builder) timeline(g string) timeline {
 	t, ok := b.timelines[g]
 	if !ok {
-		t = newTimeline(b.m.Policy(g))
+		t = newTimeline(b.m.Policy(g), !b.now)
 		b.timelines[g] = t
 	}
 	return t

@@ -51,6 +51,21 @@
 // participant gets a line, also when its part is 0. The line's month is the
 // month of Tot.
 //
+// Afrekening (nacalculatie). A policy version may revise a past period
+// (ledgerv1.Nacalculatie, with a reason and a decision). Every day keeps the
+// price it had when it was priced: on the lines, a nacalculatie prices
+// directly only from its Cutover, the day after it was recorded. The
+// difference is settled per gemeente, month and product in one afrekening
+// line:
+//
+//	cents = Σ lines now − Σ lines as priced
+//
+// where "now" prices the same placements and hours with every version over
+// its whole period (LinesNow) and "as priced" are the lines themselves, each
+// rounded as above. So a report made before the nacalculatie is made again
+// unchanged, and the afrekening lines add up to the difference exactly.
+// Shared costs are divided as they were booked and are never settled.
+//
 // # Periods
 //
 // Line.From and Line.To are the first and the last day of the line, both

@@ -14,6 +14,9 @@ const (
 	Plaatsing Kind = "plaatsing" // days of a placement
 	Uren      Kind = "uren"      // hours of begeleiding or jobcoaching
 	Gedeeld   Kind = "gedeeld"   // a part of shared costs
+	// Afrekening settles a nacalculatie: per gemeente, month and product,
+	// the amount now less the amount as it was priced (settle).
+	Afrekening Kind = "afrekening"
 )
 
 // Remarks on lines, for the controller who reads them.

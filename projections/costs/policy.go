@@ -1,10 +1,13 @@
 package costs
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
 )
 
 // timeline is a gemeente's policy history as consecutive stretches
@@ -19,7 +22,16 @@ type stretch struct {
 	ref  string // v.Ref(), formatted once
 }
 
-func newTimeline(h beleid.History) timeline {
+// newTimeline returns the stretches of h. asPriced is the timeline of the
+// cost lines: a nacalculatie (a version that revises a past period) prices
+// directly only from the day after it was recorded, so that every day keeps
+// the price it had when it was priced; the difference is settled in
+// afrekening lines (settle), priced with the timeline without asPriced, on
+// which every version prices its whole period: the amounts as they are now.
+func newTimeline(h beleid.History, asPriced bool) timeline {
+	if asPriced && slices.ContainsFunc(h, isNacalculatie) {
+		return pricedTimeline(h)
+	}
 	type dated struct {
 		from region.Day
 		v    *beleid.Version
@@ -43,6 +55,52 @@ func newTimeline(h beleid.History) timeline {
 			continue
 		}
 		t = append(t, stretch{d.from, d.v, d.v.Ref()})
+	}
+	return t
+}
+
+func isNacalculatie(v *beleid.Version) bool { return v.Beleid.GetNacalculatie() != nil }
+
+// Cutover is the first day a nacalculatie prices directly: the day after
+// the one (in the ledger's calendar) on which it was recorded. The days up
+// to and including that day may have been priced and reported already.
+func Cutover(v *beleid.Version) region.Day {
+	return region.DayOf(event.Date(v.Recorded.In(clock.Location()))) + 1
+}
+
+// pricedTimeline: on each day the version InForce picks among those that
+// price that day directly (every ordinary version; a nacalculatie from its
+// Cutover on). The answer changes only at a geldig_vanaf or a cutover.
+func pricedTimeline(h beleid.History) timeline {
+	var days []region.Day
+	for _, v := range h {
+		days = append(days, region.DayOf(v.Beleid.GetGeldigVanaf()))
+		if isNacalculatie(v) {
+			days = append(days, Cutover(v))
+		}
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+	var t timeline
+	for _, d := range days {
+		var best *beleid.Version
+		for _, v := range h {
+			from := region.DayOf(v.Beleid.GetGeldigVanaf())
+			if from > d || isNacalculatie(v) && Cutover(v) > d {
+				continue
+			}
+			if bf := region.Day(0); best != nil {
+				bf = region.DayOf(best.Beleid.GetGeldigVanaf())
+				if from < bf || from == bf && v.Versie < best.Versie {
+					continue
+				}
+			}
+			best = v
+		}
+		if best == nil || len(t) > 0 && t[len(t)-1].v == best {
+			continue
+		}
+		t = append(t, stretch{d, best, best.Ref()})
 	}
 	return t
 }

@@ -24,6 +24,9 @@ import (
 type Running struct {
 	From, To region.Day
 	b        *builder
+	// nb prices the amounts as they are now, when a nacalculatie makes
+	// them differ from the amounts as priced; nil otherwise.
+	nb *builder
 	// direct[g][month][post]: the gemeente's direct cost lines summed.
 	direct map[string]map[string]map[Post]Sum
 	// cases[g][case]: how many lines of the case are charged to g.
@@ -44,11 +47,18 @@ type Post struct {
 // of lines, so that a post of lines of 0 cents is still a post.
 type Sum struct {
 	Cents, UnpricedDays, Lines int64
+	// Afrekening: what nacalculaties settle (afrekening lines), kept
+	// apart from Cents, which are the amounts as they were priced.
+	Afrekening int64
 }
 
 // Add adds a line to the sum with sign +1 or −1.
 func (s *Sum) Add(l *Line, sign int64) {
 	s.Lines += sign
+	if l.Kind == Afrekening {
+		s.Afrekening += sign * l.Cents
+		return
+	}
 	s.Cents += sign * l.Cents
 	if l.Kind == Plaatsing && l.Cents == 0 && l.Remark != "" {
 		s.UnpricedDays += sign * l.Days
@@ -58,7 +68,7 @@ func (s *Sum) Add(l *Line, sign int64) {
 // NewRunning returns an empty Running for [from, to) that prices with the
 // model's policies; add every case.
 func NewRunning(m *region.Model, reg *gemeente.Registry, centrum string, from, to region.Day) *Running {
-	return &Running{
+	r := &Running{
 		From: from, To: to,
 		b: &builder{
 			m: m, reg: reg, centrum: centrum, from: from, to: to,
@@ -70,6 +80,10 @@ func NewRunning(m *region.Model, reg *gemeente.Registry, centrum string, from, t
 		cases:   map[string]map[string]int{},
 		version: map[string]uint64{},
 	}
+	if settles(m, reg) {
+		r.nb = r.b.nowBuilder()
+	}
+	return r
 }
 
 // Add counts the case as it derives now.
@@ -83,6 +97,15 @@ func (r *Running) apply(c *region.Case, sign int64) error {
 	lines, err := r.caseLines(c)
 	if err != nil {
 		return err
+	}
+	if r.nb != nil {
+		// Settled per case: the afrekening of a month is a sum over
+		// lines, so the sums over cases are the book's.
+		now, err := caseLines(r.nb, c)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, r.b.settle(lines, now)...)
 	}
 	for i := range lines {
 		l := &lines[i]
@@ -120,8 +143,9 @@ func (r *Running) apply(c *region.Case, sign int64) error {
 
 // caseLines prices one case's placements and hours in the period, in a
 // Book's order.
-func (r *Running) caseLines(c *region.Case) ([]Line, error) {
-	b := r.b
+func (r *Running) caseLines(c *region.Case) ([]Line, error) { return caseLines(r.b, c) }
+
+func caseLines(b *builder, c *region.Case) ([]Line, error) {
 	// The first chunk, used again for every case: the lines are built by
 	// value, and their Events are cut from the builder's arena, not from
 	// records.
@@ -164,6 +188,7 @@ func (r *Running) Direct(g, from, to string) map[Post]Sum {
 			t.Cents += s.Cents
 			t.UnpricedDays += s.UnpricedDays
 			t.Lines += s.Lines
+			t.Afrekening += s.Afrekening
 			out[k] = t
 		}
 	}
@@ -179,7 +204,7 @@ func (r *Running) Lines(g string, days *DayCounts) ([]Line, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var out []Line
+	var out, now []Line
 	for _, id := range ids {
 		c, ok := r.b.m.Case(id)
 		if !ok {
@@ -194,12 +219,28 @@ func (r *Running) Lines(g string, days *DayCounts) ([]Line, error) {
 				out = append(out, l)
 			}
 		}
+		if r.nb == nil {
+			continue
+		}
+		lines, err = caseLines(r.nb, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			if l.Gemeente == g {
+				now = append(now, l)
+			}
+		}
+	}
+	var settled []Line
+	if r.nb != nil {
+		settled = r.b.settle(out, now)
 	}
 	shared, err := r.Shared(g, r.From, r.To, days)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, shared...), nil
+	return append(append(out, shared...), settled...), nil
 }
 
 // Shared returns g's part of the shared costs whose last day is in

@@ -40,6 +40,12 @@ func jaar(product string, cent int64) *ledgerv1.ProductTarief {
 	return &ledgerv1.ProductTarief{Product: product, CentPerJaar: cent}
 }
 
+func revision(from *ledgerv1.Date, reden, besluit string) *ledgerv1.Beleid {
+	b := policy(from, jaar(beleid.ProductBeschutWerk, 12_500_00))
+	b.Nacalculatie = &ledgerv1.Nacalculatie{Reden: reden, Besluit: besluit}
+	return b
+}
+
 func TestDecideBeleid(t *testing.T) {
 	reg := registry(t)
 	today := event.YMD(2026, 11, 24)
@@ -80,6 +86,20 @@ func TestDecideBeleid(t *testing.T) {
 		{"backdated, still not before the latest version", "GM0402", policy(event.YMD(2026, 3, 1)), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 6, 1))}}, beleid.RuleVolgorde, &beleid.Priced{}},
 		{"today, already priced today", "GM0402", policy(today), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 1, 1))}}, beleid.RuleTerugwerkend, &beleid.Priced{Last: today}},
 		{"negative LKS norm", "GM0402", &ledgerv1.Beleid{GeldigVanaf: today, LksNorm: -1}, nil, beleid.RuleLKSNorm, nil},
+		// A nacalculatie revises a past period: over priced days and
+		// before a later version, with a reason and a decision.
+		{"nacalculatie over priced days", "GM0402", revision(event.YMD(2026, 1, 1), "GR-begroting vastgesteld", "AB 2026-14"), beleid.History{{Gemeente: "GM0402", Versie: 1, Beleid: policy(event.YMD(2026, 6, 1))}}, "", &beleid.Priced{Last: event.YMD(2026, 11, 20)}},
+		{"nacalculatie, priced unknown", "GM0402", revision(event.YMD(2026, 1, 1), "GR-begroting vastgesteld", "AB 2026-14"), nil, "", nil},
+		{"nacalculatie without reason", "GM0402", revision(event.YMD(2026, 1, 1), " ", "AB 2026-14"), nil, beleid.RuleNacalculatieReden, nil},
+		{"nacalculatie without decision", "GM0402", revision(event.YMD(2026, 1, 1), "begroting", ""), nil, beleid.RuleNacalculatieBesluit, nil},
+		{"nacalculatie of today", "GM0402", revision(today, "begroting", "AB 2026-14"), nil, beleid.RuleNacalculatiePeriode, nil},
+		{"nacalculatie of the future", "GM0402", revision(event.YMD(2027, 1, 1), "begroting", "AB 2026-14"), nil, beleid.RuleNacalculatiePeriode, nil},
+		{"nacalculatie with an unknown product", "GM0402", func() *ledgerv1.Beleid {
+			b := revision(event.YMD(2026, 1, 1), "begroting", "AB 2026-14")
+			b.Producten = []*ledgerv1.ProductTarief{jaar("zwembad", 1)}
+			return b
+		}(), nil, beleid.RuleProduct, nil},
+		{"nacalculatie of a former participant", "GM0457", revision(event.YMD(2026, 1, 1), "begroting", "AB 2026-14"), nil, beleid.RuleGemeente, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

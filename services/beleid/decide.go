@@ -3,6 +3,7 @@ package beleid
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -40,18 +41,23 @@ func refuse(rule, format string, args ...any) *Refusal {
 
 // Rule names.
 const (
-	RuleGemeente       = "beleid.gemeente"
-	RuleGeldigVanaf    = "beleid.geldig-vanaf"
-	RuleTerugwerkend   = "beleid.geen-terugwerkende-kracht"
-	RuleVolgorde       = "beleid.volgorde"
-	RuleProduct        = "beleid.product"
-	RuleBudget         = "beleid.budget"
-	RuleLKSNorm        = "beleid.lks-norm"
-	RuleSleutelJaar    = "verdeelsleutel.jaar"
-	RuleSleutelMethode = "verdeelsleutel.methode"
-	RuleKostenPeriode  = "gedeelde-kosten.periode"
-	RuleKostenBedrag   = "gedeelde-kosten.bedrag"
-	RuleKostenStroom   = "gedeelde-kosten.budgetstroom"
+	RuleGemeente     = "beleid.gemeente"
+	RuleGeldigVanaf  = "beleid.geldig-vanaf"
+	RuleTerugwerkend = "beleid.geen-terugwerkende-kracht"
+	RuleVolgorde     = "beleid.volgorde"
+	RuleProduct      = "beleid.product"
+	RuleBudget       = "beleid.budget"
+	RuleLKSNorm      = "beleid.lks-norm"
+	// A nacalculatie says why and by which decision, and revises a past
+	// period only.
+	RuleNacalculatieReden   = "nacalculatie.reden"
+	RuleNacalculatieBesluit = "nacalculatie.besluit"
+	RuleNacalculatiePeriode = "nacalculatie.verleden"
+	RuleSleutelJaar         = "verdeelsleutel.jaar"
+	RuleSleutelMethode      = "verdeelsleutel.methode"
+	RuleKostenPeriode       = "gedeelde-kosten.periode"
+	RuleKostenBedrag        = "gedeelde-kosten.bedrag"
+	RuleKostenStroom        = "gedeelde-kosten.budgetstroom"
 )
 
 // MaxCent bounds any amount in the ledger: €100 billion, far above any real
@@ -84,6 +90,9 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 			return &Refusal{Rule: RuleGemeente, Reden: err.Error(), Err: err}
 		}
 	}
+	if n := b.GetNacalculatie(); n != nil {
+		return decideNacalculatie(b, n, today)
+	}
 	switch {
 	case today == nil || event.CompareDates(from, today) > 0:
 		// A version for the future prices nothing yet.
@@ -106,6 +115,27 @@ func DecideBeleid(h History, reg *gemeente.Registry, code string, b *ledgerv1.Be
 			return refuse(RuleVolgorde, "versie %s geldt al vanaf %s; een nieuwe versie kan niet eerder ingaan (%s)", v.Ref(), event.FormatDate(v.Beleid.GetGeldigVanaf()), event.FormatDate(from))
 		}
 	}
+	return decideContent(b)
+}
+
+// decideNacalculatie judges a revision of a past period. It may start
+// before today, before days already priced and before later versions (which
+// keep their own period: InForce takes the latest geldig_vanaf); what was
+// priced keeps its price, and the difference is settled (costs: afrekening).
+func decideNacalculatie(b *ledgerv1.Beleid, n *ledgerv1.Nacalculatie, today *ledgerv1.Date) error {
+	switch {
+	case strings.TrimSpace(n.GetReden()) == "":
+		return refuse(RuleNacalculatieReden, "een nacalculatie zegt waarom het beleid achteraf herzien wordt; geef de reden")
+	case strings.TrimSpace(n.GetBesluit()) == "":
+		return refuse(RuleNacalculatieBesluit, "een nacalculatie noemt het besluit dat het beleid achteraf herziet (bijvoorbeeld AB 2026-14)")
+	case today != nil && event.CompareDates(b.GetGeldigVanaf(), today) >= 0:
+		return refuse(RuleNacalculatiePeriode, "een nacalculatie herziet een verleden periode; %s ligt niet vóór vandaag (%s): leg een gewone nieuwe versie vast", event.FormatDate(b.GetGeldigVanaf()), event.FormatDate(today))
+	}
+	return decideContent(b)
+}
+
+// decideContent judges the products, budgets and norm of a version.
+func decideContent(b *ledgerv1.Beleid) error {
 	seen := map[string]bool{}
 	for _, t := range b.GetProducten() {
 		p, ok := LookupProduct(t.GetProduct())

@@ -4713,8 +4713,12 @@ type Kostenpost struct {
 	PrognoseCent int64 `protobuf:"varint,7,opt,name=prognose_cent,json=prognoseCent,proto3" json:"prognose_cent,omitempty"`
 	// Placement days that could not be priced (product not bought).
 	OngeprijsdeDagen int64 `protobuf:"varint,8,opt,name=ongeprijsde_dagen,json=ongeprijsdeDagen,proto3" json:"ongeprijsde_dagen,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Settled afterwards (nacalculatie): what a revision of a past period
+	// adds to direct_cent, which keeps the amount as it was known. Part of
+	// totaal_cent.
+	AfrekeningCent int64 `protobuf:"varint,9,opt,name=afrekening_cent,json=afrekeningCent,proto3" json:"afrekening_cent,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Kostenpost) Reset() {
@@ -4799,6 +4803,13 @@ func (x *Kostenpost) GetPrognoseCent() int64 {
 func (x *Kostenpost) GetOngeprijsdeDagen() int64 {
 	if x != nil {
 		return x.OngeprijsdeDagen
+	}
+	return 0
+}
+
+func (x *Kostenpost) GetAfrekeningCent() int64 {
+	if x != nil {
+		return x.AfrekeningCent
 	}
 	return 0
 }
@@ -5750,7 +5761,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04norm\x18\x02 \x01(\x03R\x04norm\x12\x1e\n" +
 	"\n" +
 	"percentage\x18\x03 \x01(\x01R\n" +
-	"percentage\"\xbd\x02\n" +
+	"percentage\"\xe6\x02\n" +
 	"\n" +
 	"Kostenpost\x12;\n" +
 	"\fbudgetstroom\x18\x01 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x1a\n" +
@@ -5763,7 +5774,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\vbudget_cent\x18\x06 \x01(\x03R\n" +
 	"budgetCent\x12#\n" +
 	"\rprognose_cent\x18\a \x01(\x03R\fprognoseCent\x12+\n" +
-	"\x11ongeprijsde_dagen\x18\b \x01(\x03R\x10ongeprijsdeDagen\"|\n" +
+	"\x11ongeprijsde_dagen\x18\b \x01(\x03R\x10ongeprijsdeDagen\x12'\n" +
+	"\x0fafrekening_cent\x18\t \x01(\x03R\x0eafrekeningCent\"|\n" +
 	"\x13ExportKostenRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x16\n" +

@@ -2605,8 +2605,13 @@ type Beleid struct {
 	Producten   []*ProductTarief       `protobuf:"bytes,2,rep,name=producten,proto3" json:"producten,omitempty"`
 	Budgetten   []*Budget              `protobuf:"bytes,3,rep,name=budgetten,proto3" json:"budgetten,omitempty"`
 	// LKS norm: the number of LKS placements the gemeente aims for.
-	LksNorm       int64  `protobuf:"varint,4,opt,name=lks_norm,json=lksNorm,proto3" json:"lks_norm,omitempty"`
-	Toelichting   string `protobuf:"bytes,5,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	LksNorm     int64  `protobuf:"varint,4,opt,name=lks_norm,json=lksNorm,proto3" json:"lks_norm,omitempty"`
+	Toelichting string `protobuf:"bytes,5,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	// Set: this version revises a past period (a nacalculatie, e.g. a GR
+	// budget adopted in spring for the whole year). It may start before
+	// today and before days already priced; those days keep the price they
+	// had, and the cost export settles the difference in afrekening lines.
+	Nacalculatie  *Nacalculatie `protobuf:"bytes,6,opt,name=nacalculatie,proto3" json:"nacalculatie,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2676,6 +2681,68 @@ func (x *Beleid) GetToelichting() string {
 	return ""
 }
 
+func (x *Beleid) GetNacalculatie() *Nacalculatie {
+	if x != nil {
+		return x.Nacalculatie
+	}
+	return nil
+}
+
+// Nacalculatie: why a policy version revises a past period, and the
+// decision that does so.
+type Nacalculatie struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Reden string                 `protobuf:"bytes,1,opt,name=reden,proto3" json:"reden,omitempty"`
+	// Reference of the decision (besluit), e.g. "AB 2026-14".
+	Besluit       string `protobuf:"bytes,2,opt,name=besluit,proto3" json:"besluit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Nacalculatie) Reset() {
+	*x = Nacalculatie{}
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Nacalculatie) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Nacalculatie) ProtoMessage() {}
+
+func (x *Nacalculatie) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Nacalculatie.ProtoReflect.Descriptor instead.
+func (*Nacalculatie) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Nacalculatie) GetReden() string {
+	if x != nil {
+		return x.Reden
+	}
+	return ""
+}
+
+func (x *Nacalculatie) GetBesluit() string {
+	if x != nil {
+		return x.Besluit
+	}
+	return ""
+}
+
 // Verdeelsleutel is the regional agreement on dividing shared costs for one
 // year. A later event for the same year is a new version and replaces it.
 type Verdeelsleutel struct {
@@ -2689,7 +2756,7 @@ type Verdeelsleutel struct {
 
 func (x *Verdeelsleutel) Reset() {
 	*x = Verdeelsleutel{}
-	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	mi := &file_ledger_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2768,7 @@ func (x *Verdeelsleutel) String() string {
 func (*Verdeelsleutel) ProtoMessage() {}
 
 func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[22]
+	mi := &file_ledger_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2781,7 @@ func (x *Verdeelsleutel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdeelsleutel.ProtoReflect.Descriptor instead.
 func (*Verdeelsleutel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Verdeelsleutel) GetJaar() int32 {
@@ -2753,7 +2820,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[23]
+	mi := &file_ledger_v1_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +2832,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[23]
+	mi := &file_ledger_v1_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +2845,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{23}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2976,13 +3043,17 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x06Budget\x12\x12\n" +
 	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x12;\n" +
 	"\fbudgetstroom\x18\x02 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x12\n" +
-	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\xe2\x01\n" +
+	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\x9f\x02\n" +
 	"\x06Beleid\x122\n" +
 	"\fgeldig_vanaf\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\vgeldigVanaf\x126\n" +
 	"\tproducten\x18\x02 \x03(\v2\x18.ledger.v1.ProductTariefR\tproducten\x12/\n" +
 	"\tbudgetten\x18\x03 \x03(\v2\x11.ledger.v1.BudgetR\tbudgetten\x12\x19\n" +
 	"\blks_norm\x18\x04 \x01(\x03R\alksNorm\x12 \n" +
-	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\"{\n" +
+	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\x12;\n" +
+	"\fnacalculatie\x18\x06 \x01(\v2\x17.ledger.v1.NacalculatieR\fnacalculatie\">\n" +
+	"\fNacalculatie\x12\x14\n" +
+	"\x05reden\x18\x01 \x01(\tR\x05reden\x12\x18\n" +
+	"\abesluit\x18\x02 \x01(\tR\abesluit\"{\n" +
 	"\x0eVerdeelsleutel\x12\x12\n" +
 	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x123\n" +
 	"\amethode\x18\x02 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12 \n" +
@@ -3071,7 +3142,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -3105,13 +3176,14 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(*ProductTarief)(nil),         // 29: ledger.v1.ProductTarief
 	(*Budget)(nil),                // 30: ledger.v1.Budget
 	(*Beleid)(nil),                // 31: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),        // 32: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 33: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
+	(*Nacalculatie)(nil),          // 32: ledger.v1.Nacalculatie
+	(*Verdeelsleutel)(nil),        // 33: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),        // 34: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	34, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	35, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
 	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
 	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
 	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
@@ -3124,8 +3196,8 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	26, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
 	28, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
 	31, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	32, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	33, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	33, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	34, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
 	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
 	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
 	10, // 18: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
@@ -3168,14 +3240,15 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 55: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
 	29, // 56: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
 	30, // 57: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	9,  // 58: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	10, // 59: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 60: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	61, // [61:61] is the sub-list for method output_type
-	61, // [61:61] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	32, // 58: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
+	9,  // 59: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	10, // 60: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 61: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	62, // [62:62] is the sub-list for method output_type
+	62, // [62:62] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -3214,7 +3287,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

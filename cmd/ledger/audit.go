@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
+	"github.com/gooi-vechtstreek/ledger/projections/caseload"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/api"
@@ -404,9 +405,10 @@ func (p *progress) done() {
 	}
 }
 
-const auditReplaySynopsis = `ledger audit replay --gemeente GM.. [--jaar J] [--maand M] [--kosten] [--tot POSITIE] [--bekend-op DATUM] [--peildatum DATUM] [--json]
+const auditReplaySynopsis = `ledger audit replay --gemeente GM.. [--jaar J] [--maand M] [--kosten | --caseload] [--tot POSITIE] [--bekend-op DATUM] [--peildatum DATUM] [--json]
 
-Maakt de beleidsview (of met --kosten de kostenregels) van een gemeente opnieuw
+Maakt de beleidsview (met --kosten de kostenregels, met --caseload het
+caseloadoverzicht) van een gemeente opnieuw
 in dit proces (rol auditor), uit de opgeslagen gebeurtenissen en met dezelfde
 code als de ledger, niet uit de cijfers van de server:
   --tot POSITIE      alleen wat tot en met die positie is opgeslagen: met de
@@ -429,6 +431,7 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	jaar := fs.Int("jaar", 0, "jaar (standaard het jaar van de peildatum)")
 	maand := fs.Int("maand", 0, "maand 1-12 (standaard het hele jaar)")
 	kosten := fs.Bool("kosten", false, "de kostenregels als CSV, zoals ledger export costs")
+	caseloadFlag := fs.Bool("caseload", false, "het caseloadoverzicht, zoals ledger view --caseload")
 	tot := fs.String("tot", "", "tot en met deze positie in de opslag (standaard: alles)")
 	bekendOp := fs.String("bekend-op", "", "alleen wat op deze dag (JJJJ-MM-DD) was vastgelegd")
 	peil := fs.String("peildatum", "", "de dag waarop de cijfers gelden (JJJJ-MM-DD)")
@@ -464,6 +467,12 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *jaar == 0 {
 		*jaar = int(day.GetYear())
+	}
+	if *caseloadFlag {
+		if *kosten {
+			return usageErrorf("--kosten of --caseload, niet allebei")
+		}
+		return replayCaseload(ctx, c, reg, *gm, *tot, known, day, stdout, stderr)
 	}
 	m, err := replayModel(ctx, c.client(), reg, *tot, known, stderr)
 	if err != nil {
@@ -509,13 +518,22 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // (empty: the head) and, with known set, only of what had been recorded by
 // the end of that day in the ledger's calendar.
 func replayModel(ctx context.Context, client ledgerv1connect.LedgerServiceClient, reg *gemeente.Registry, tot string, known *ledgerv1.Date, stderr io.Writer) (*region.Model, error) {
+	m := region.New(reg)
+	err := readKnown(ctx, client, tot, known, stderr, m.ApplyRecord)
+	return m, err
+}
+
+// readKnown hands apply the stored events up to tot (empty: the head) and,
+// with known set, only those recorded by the end of that day in the
+// ledger's calendar, with progress on a terminal.
+func readKnown(ctx context.Context, client ledgerv1connect.LedgerServiceClient, tot string, known *ledgerv1.Date, stderr io.Writer, apply func(store.RecordedEvent) error) error {
 	var until time.Time
 	if known != nil {
 		until = time.Date(int(known.GetYear()), time.Month(known.GetMonth()), int(known.GetDay())+1, 0, 0, 0, 0, clock.Location())
 	}
-	m := region.New(reg)
 	prog := newProgress(stderr, "opnieuw gelezen")
-	err := readEvents(ctx, client, "", tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+	defer prog.done()
+	return readEvents(ctx, client, "", tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
 		prog.step(rec.Position)
 		if known != nil {
 			ev, err := event.Decode(rec.Data)
@@ -526,10 +544,32 @@ func replayModel(ctx context.Context, client ledgerv1connect.LedgerServiceClient
 				return nil
 			}
 		}
-		return m.ApplyRecord(rec)
+		return apply(rec)
 	})
-	prog.done()
-	return m, err
+}
+
+// replayCaseload is GetView's answer made in this process from the stored
+// events up to tot (and known), composed as of day.
+func replayCaseload(ctx context.Context, c conn, reg *gemeente.Registry, gm, tot string, known, day *ledgerv1.Date, stdout, stderr io.Writer) error {
+	if _, ok := reg.Lookup(gm); !ok {
+		return usageErrorf("--gemeente %q: niet in het databestand", printable(gm))
+	}
+	rp := caseload.NewReplayed(reg)
+	if err := readKnown(ctx, c.client(), tot, known, stderr, rp.Apply); err != nil {
+		return err
+	}
+	v, _ := rp.View(gm, reg, day)
+	cert := rp.Certificate()
+	cert.Peildatum = day
+	resp := &ledgerv1.GetViewResponse{View: v, Certificaat: cert}
+	if c.json {
+		return printJSON(stdout, resp)
+	}
+	if err := printCaseload(stdout, v); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "\n"+certificaat(cert))
+	return nil
 }
 
 // replayCosts is ExportKosten's answer made from m as of day.

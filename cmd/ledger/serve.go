@@ -346,14 +346,15 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			if err != nil {
 				return nil, nil, err
 			}
-			if _, ok := rp.Views[g]; !ok {
-				return nil, nil, fmt.Errorf("no replayed view for %s", g)
-			}
 			// Composed as of today, exactly as the live view is.
 			today := cfg.clock.Today()
+			v, ok := rp.View(g, reg, today)
+			if !ok {
+				return nil, nil, fmt.Errorf("no replayed view for %s", g)
+			}
 			cert := rp.Certificate()
 			cert.Peildatum = today
-			return caseload.Compose(g, func(code string) *caseload.View { return rp.Views[code] }, reg, today).Proto(caseload.BronReplay), cert, nil
+			return v, cert, nil
 		},
 	}
 	if cfg.benchNoAccess {

@@ -102,3 +102,63 @@ func TestProtoDiff(t *testing.T) {
 		t.Errorf("30 differences reported as %d lines, want %d and a count of the rest", len(got), maxVerschillen+1)
 	}
 }
+
+// TestCaseloadCertificate: the live caseload view says the store position
+// of its last event; the auditor's own replay up to there makes the same
+// view, also after other gemeenten's events came in behind it.
+func TestCaseloadCertificate(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	a := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM1942", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "R-cert-a", "--datum", "2026-02-02")
+	mustCLI(t, addr, "case", "intake", a, "--trede", "ontwikkelbaar", "--loonwaarde", "30", "--datum", "2026-02-03")
+	b := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-cert-b", "--datum", "2026-02-04")
+	mustCLI(t, addr, "case", "verhuizen", b, "--naar", "GM1942", "--datum", "2026-02-20")
+	// Behind it, events GM1942 does not receive.
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "uwv", "--verwijzer", "uwv", "--client-id", "R-cert-c", "--datum", "2026-02-21")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--datum", "2026-02-22")
+
+	type viewResp struct {
+		View        map[string]any `json:"view"`
+		Certificaat map[string]any `json:"certificaat"`
+	}
+	var live viewResp
+	eventually(t, "GM1942's view of its three events", func() bool {
+		if err := json.Unmarshal([]byte(mustCLI(t, addr, "view", "GM1942", "--caseload", "--json")), &live); err != nil {
+			t.Fatal(err)
+		}
+		return live.View["verwerkt"] == "3"
+	})
+	at, _ := live.Certificaat["positie"].(string)
+	if at == "" || at != live.View["bijgewerkt_tot"] || live.Certificaat["peildatum"] == nil {
+		t.Fatalf("live certificate %v, view bijgewerkt_tot %v", live.Certificaat, live.View["bijgewerkt_tot"])
+	}
+	// The verhuizing is GM1942's last event: the store holds two more.
+	var head viewResp
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, "view", "GM0402", "--caseload", "--json")), &head); err != nil {
+		t.Fatal(err)
+	}
+	if head.View["bijgewerkt_tot"] == at {
+		t.Fatalf("GM0402's last event is at %v too; the scenario should put it later", at)
+	}
+	code, out, errs := auditCLI(t, addr, "auditor", "audit", "replay", "--caseload", "--gemeente", "GM1942", "--tot", at, "--peildatum", "2026-03-02", "--json", "--gemeenten", "../../deploy/gemeenten.json")
+	if code != exitOK {
+		t.Fatalf("audit replay --caseload: exit %d: %s", code, errs)
+	}
+	var replayed viewResp
+	if err := json.Unmarshal([]byte(out), &replayed); err != nil {
+		t.Fatal(err)
+	}
+	delete(live.View, "bron")
+	delete(replayed.View, "bron")
+	lb, _ := json.Marshal(live.View)
+	rb, _ := json.Marshal(replayed.View)
+	if string(lb) != string(rb) {
+		t.Errorf("live view at %s:\n%s\nreplayed up to there:\n%s", at, lb, rb)
+	}
+	if replayed.Certificaat["positie"] != at || replayed.Certificaat["digest"] == nil || replayed.Certificaat["gebeurtenissen"] != "4" {
+		t.Errorf("replay certificate %v, want the four stored events up to %s with their digest", replayed.Certificaat, at)
+	}
+	if out := mustCLI(t, addr, "view", "GM1942", "--caseload"); !strings.Contains(out, "Certificaat: de opslag tot en met positie "+at) {
+		t.Errorf("the caseload view does not say what it is of:\n%s", out)
+	}
+}

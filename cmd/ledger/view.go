@@ -69,6 +69,14 @@ func certificaat(c *ledgerv1.Certificaat) string {
 	if c == nil {
 		return ""
 	}
+	if c.GetDigest() == "" {
+		// A live caseload view: the position of its last event.
+		if c.GetPositie() == "" {
+			return ""
+		}
+		return fmt.Sprintf("Certificaat: de opslag tot en met positie %s, peildatum %s\n  (digest: ledger audit verify --tot %s; opnieuw maken: ledger audit replay --caseload --tot %s --peildatum %s)\n",
+			c.GetPositie(), event.FormatDate(c.GetPeildatum()), c.GetPositie(), c.GetPositie(), event.FormatDate(c.GetPeildatum()))
+	}
 	return fmt.Sprintf("Certificaat: %d gebeurtenissen tot en met positie %s, digest %s, peildatum %s\n  (controleer: ledger audit verify --tot %s --digest %s; opnieuw maken: ledger audit replay --tot %s --peildatum %s)\n",
 		c.GetGebeurtenissen(), c.GetPositie(), c.GetDigest(), event.FormatDate(c.GetPeildatum()), c.GetPositie(), c.GetDigest(), c.GetPositie(), event.FormatDate(c.GetPeildatum()))
 }
@@ -180,6 +188,7 @@ func caseloadView(ctx context.Context, c conn, gm string, replay bool, stdout io
 		return err
 	}
 	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
+	fmt.Fprint(stdout, certificaat(resp.Msg.GetCertificaat()))
 	return nil
 }
 

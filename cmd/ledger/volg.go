@@ -17,6 +17,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
 // volgCommand is the example consumer of a gemeente: with only that
@@ -109,7 +110,11 @@ func volgCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if err != nil {
 				return fmt.Errorf("lees %s: %w", own, err)
 			}
-			view.Apply(ev)
+			at, err := store.ParsePosition(m.Headers().Get(bus.HeaderPosition))
+			if err != nil {
+				return fmt.Errorf("lees %s: bericht zonder positie in de opslag: %w", own, err)
+			}
+			view.ApplyAt(ev, at)
 			md, err := m.Metadata()
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -106,6 +107,9 @@ type Composed struct {
 	cases map[string]*ledgerv1.CaseSummary
 	// Carried away: no longer active here.
 	away map[string]bool
+	// tot: the latest position of the views composed; exact when each of
+	// them has taken in its stream.
+	tot  store.Position
 	info []*ledgerv1.Herindeling
 }
 
@@ -114,7 +118,7 @@ type Composed struct {
 // view of a gemeente (nil when there is none).
 func Compose(code string, views func(string) *View, reg *gemeente.Registry, today *ledgerv1.Date) *Composed {
 	v := views(code)
-	out := &Composed{view: v, totals: v.totals, anom: v.anomalies}
+	out := &Composed{view: v, totals: v.totals, anom: v.anomalies, tot: v.tot}
 	if reg == nil || today == nil {
 		return out
 	}
@@ -136,6 +140,9 @@ func Compose(code string, views func(string) *View, reg *gemeente.Registry, toda
 				succ = views(h.Naar)
 			}
 			last := event.Month(event.AddDays(h.Op, -1))
+			if succ != nil && out.tot.Less(succ.tot) {
+				out.tot = succ.tot
+			}
 			for _, cc := range carriedCases(h, v, succ) {
 				out.totals.active(cc.was, -1)
 				out.totals.flows([]flow{{maand: last, uit: true, reden: reden}}, +1)
@@ -152,6 +159,9 @@ func Compose(code string, views func(string) *View, reg *gemeente.Registry, toda
 			if pred == nil || h.Buiten {
 				continue
 			}
+			if out.tot.Less(pred.tot) {
+				out.tot = pred.tot
+			}
 			for _, cc := range carriedCases(h, pred, v) {
 				out.totals.active(cc.now, +1)
 				out.totals.flows(cc.flows, +1)
@@ -167,7 +177,7 @@ func Compose(code string, views func(string) *View, reg *gemeente.Registry, toda
 // Proto is the composed view as the API serves it; see View.Proto.
 func (c *Composed) Proto(bron string) *ledgerv1.CaseloadView {
 	w := *c.view
-	w.totals = c.totals
+	w.totals, w.tot = c.totals, c.tot
 	out := w.Proto(bron)
 	out.Herindelingen = c.info
 	return out

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gooi-vechtstreek/ledger/services/durable"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
 // A view on disk is a base snapshot (snapshot.go) plus a journal: the
@@ -53,6 +54,10 @@ const (
 	recHeader    byte = 0
 	recEvent     byte = 1 // data: the minimised event, protobuf
 	recMalformed byte = 2 // data: the description Anomalies keeps
+	// recEventAt: the store position of the event (commit and prepare, 8
+	// bytes each, big-endian), then the event as in recEvent. A reader
+	// that does not know it leaves the journal out, as for any damage.
+	recEventAt byte = 3
 )
 
 // compactGrowth: the base is written anew when the journal is larger than
@@ -91,6 +96,16 @@ type journalRecord struct {
 
 func journalPath(dir, code string) string {
 	return filepath.Join(dir, "caseload-"+code+".journal")
+}
+
+// positionBytes is the prefix of a recEventAt record.
+func positionBytes(p store.Position) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16+256), p.Commit), p.Prepare)
+}
+
+// positionOf reads the prefix positionBytes wrote; data has 16 bytes.
+func positionOf(data []byte) store.Position {
+	return store.Position{Commit: binary.BigEndian.Uint64(data), Prepare: binary.BigEndian.Uint64(data[8:])}
 }
 
 // appendRecord appends the encoding of r to buf.

@@ -19,6 +19,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -429,6 +430,16 @@ func (f *follower) replay(rec journalRecord) string {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}
 		f.view.apply(ev, true) // decoded here: the view's own
+	case recEventAt:
+		if len(rec.data) < 16 {
+			return fmt.Sprintf("event of sequence %d: too short for its position", rec.seq)
+		}
+		ev, err := event.Decode(rec.data[16:])
+		if err != nil {
+			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
+		}
+		f.view.apply(ev, true)
+		f.view.noteAt(positionOf(rec.data))
 	case recMalformed:
 		f.view.recordMalformed(string(rec.data))
 	default:
@@ -701,11 +712,16 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 		rec = journalRecord{kind: recMalformed, seq: seq, data: []byte(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))}
 	} else {
 		ev = minimise(ev)
-		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+		rec = journalRecord{kind: recEvent, seq: seq}
+		at, perr := store.ParsePosition(msg.Headers().Get(bus.HeaderPosition))
+		if perr == nil && event.IsCaseEvent(ev) {
+			rec.kind, rec.data = recEventAt, positionBytes(at)
+		}
+		data, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(rec.data, ev)
 		if err != nil {
 			return fmt.Errorf("caseload %s: journal record of sequence %d: %w", f.code, seq, err)
 		}
-		rec = journalRecord{kind: recEvent, seq: seq, data: data}
+		rec.data = data
 	}
 	f.recs = appendRecord(f.recs, rec)
 	f.mu.Lock()
@@ -713,6 +729,9 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 		f.view.recordMalformed(string(rec.data))
 	} else {
 		f.view.apply(ev, true)
+		if rec.kind == recEventAt {
+			f.view.noteAt(positionOf(rec.data))
+		}
 	}
 	f.progress.Applied = seq
 	f.changed()

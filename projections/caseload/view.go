@@ -23,6 +23,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -77,6 +78,9 @@ type View struct {
 	verwerkt  uint64
 	anomalies Anomalies
 	totals    totals
+	// tot is the store position of the last event the view took in, when
+	// it was told (noteAt): what a replay up to there makes of the view.
+	tot store.Position
 }
 
 // Anomalies counts events a view received but could not use. They are not in
@@ -138,6 +142,17 @@ func (v *View) Verwerkt() uint64 { return v.verwerkt }
 // Anomalies returns what the view received but could not use.
 func (v *View) Anomalies() Anomalies { return v.anomalies }
 
+// Tot is the store position of the last event the view took in (Start
+// when none, or not told).
+func (v *View) Tot() store.Position { return v.tot }
+
+// noteAt records that the view holds the stored event at p.
+func (v *View) noteAt(p store.Position) {
+	if v.tot.Less(p) {
+		v.tot = p
+	}
+}
+
 // Actief is the number of active cases.
 func (v *View) Actief() int64 { return v.totals.actief }
 
@@ -146,6 +161,15 @@ func (v *View) Actief() int64 { return v.totals.actief }
 // (see Anomalies). Applying an event whose id the view already holds changes
 // nothing.
 func (v *View) Apply(ev *ledgerv1.Event) { v.apply(ev, false) }
+
+// ApplyAt is Apply of the event stored at position at (a bus message's
+// bus.HeaderPosition): the view then says it holds the store up to there.
+func (v *View) ApplyAt(ev *ledgerv1.Event, at store.Position) {
+	v.apply(ev, false)
+	if event.IsCaseEvent(ev) {
+		v.noteAt(at)
+	}
+}
 
 // apply is Apply; kept says ev is already minimised and the view's to keep
 // (the live follower minimises once for its journal and the view).
@@ -468,6 +492,9 @@ func (v *View) Proto(bron string) *ledgerv1.CaseloadView {
 		Bron:     bron,
 		Verwerkt: v.verwerkt,
 	}
+	if v.tot != store.Start {
+		out.BijgewerktTot = v.tot.String()
+	}
 	for _, t := range sortedKeys(v.totals.perToestand) {
 		out.PerToestand = append(out.PerToestand, &ledgerv1.ToestandCount{Toestand: t, Aantal: v.totals.perToestand[t]})
 	}
@@ -528,6 +555,7 @@ type viewJSON struct {
 	Gemeente  string               `json:"gemeente"`
 	Naam      string               `json:"naam"`
 	Verwerkt  uint64               `json:"verwerkt"`
+	Tot       string               `json:"tot,omitempty"`
 	Anomalies Anomalies            `json:"anomalies"`
 	Cases     map[string][]segJSON `json:"cases"`
 	Held      map[string]segJSON   `json:"held,omitempty"`
@@ -543,6 +571,9 @@ type segJSON struct {
 func (v *View) MarshalJSON() ([]byte, error) {
 	out := viewJSON{Gemeente: v.gemeente, Naam: v.naam, Verwerkt: v.verwerkt, Anomalies: v.anomalies,
 		Cases: make(map[string][]segJSON, len(v.cases))}
+	if v.tot != store.Start {
+		out.Tot = v.tot.String()
+	}
 	opts := proto.MarshalOptions{Deterministic: true}
 	for id, c := range v.cases {
 		segs := make([]segJSON, len(c.segments))
@@ -584,6 +615,13 @@ func (v *View) UnmarshalJSON(data []byte) error {
 	}
 	w := NewView(in.Gemeente, in.Naam)
 	w.verwerkt, w.anomalies = in.Verwerkt, in.Anomalies
+	if in.Tot != "" {
+		p, err := store.ParsePosition(in.Tot)
+		if err != nil {
+			return fmt.Errorf("caseload view %s: tot: %w", in.Gemeente, err)
+		}
+		w.tot = p
+	}
 	for id, segs := range in.Cases {
 		c := &caseEntry{}
 		for i, sj := range segs {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -47,7 +48,7 @@ func build(events []*ledgerv1.Event, codes ...string) map[string]*View {
 		views[c] = NewView(c, testNamen[c])
 	}
 	for _, ev := range events {
-		route(views, ev)
+		route(views, ev, store.Start)
 	}
 	return views
 }

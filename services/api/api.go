@@ -558,7 +558,10 @@ func (s *Server) GetView(ctx context.Context, req *connect.Request[ledgerv1.GetV
 	if !ok {
 		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("het overzicht van %s is (nog) niet beschikbaar", g))
 	}
-	return connect.NewResponse(&ledgerv1.GetViewResponse{View: v, Achterstand: behind}), nil
+	// What the live view is of: the store up to its last event. It counts
+	// no digest of its own; ledger audit verify --tot gives that one.
+	cert := &ledgerv1.Certificaat{Positie: v.GetBijgewerktTot(), Peildatum: s.Clock.Today()}
+	return connect.NewResponse(&ledgerv1.GetViewResponse{View: v, Achterstand: behind, Certificaat: cert}), nil
 }
 
 // ListGemeenten lists the participants from the data file.

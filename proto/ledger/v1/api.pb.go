@@ -2523,9 +2523,12 @@ type GetViewResponse struct {
 	View  *CaseloadView          `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
 	// How far the figures are behind the store when they were read.
 	Achterstand *Achterstand `protobuf:"bytes,2,opt,name=achterstand,proto3" json:"achterstand,omitempty"`
-	// Of a replay: the store position it read up to, the events read and
-	// their digest. Reading the live view with na_positie at that position
-	// gives figures to compare with it.
+	// What the figures are of. Of a replay: the store position it read up
+	// to, the events read and their digest; reading the live view with
+	// na_positie at that position gives figures to compare with it. Of the
+	// live view: the position of the last event it holds (view.bijgewerkt_tot)
+	// and the peildatum, without a count or digest of its own (`ledger audit
+	// verify --tot` gives those).
 	Certificaat   *Certificaat `protobuf:"bytes,3,opt,name=certificaat,proto3" json:"certificaat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2600,6 +2603,10 @@ type CaseloadView struct {
 	// gemeente: as successor it carries (and keeps the history of) the ended
 	// gemeente's cases; as ended gemeente its open cases went over.
 	Herindelingen []*Herindeling `protobuf:"bytes,9,rep,name=herindelingen,proto3" json:"herindelingen,omitempty"`
+	// The store position of the last event of this gemeente the view holds:
+	// the view is what a replay of the store up to there makes of it
+	// (`ledger audit replay --caseload --tot`). Empty before any event.
+	BijgewerktTot string `protobuf:"bytes,10,opt,name=bijgewerkt_tot,json=bijgewerktTot,proto3" json:"bijgewerkt_tot,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2695,6 +2702,13 @@ func (x *CaseloadView) GetHerindelingen() []*Herindeling {
 		return x.Herindelingen
 	}
 	return nil
+}
+
+func (x *CaseloadView) GetBijgewerktTot() string {
+	if x != nil {
+		return x.BijgewerktTot
+	}
+	return ""
 }
 
 // Herindeling is a gemeente that ended with a successor, as the data file
@@ -5594,7 +5608,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0fGetViewResponse\x12+\n" +
 	"\x04view\x18\x01 \x01(\v2\x17.ledger.v1.CaseloadViewR\x04view\x128\n" +
 	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
-	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xf6\x02\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\x9d\x03\n" +
 	"\fCaseloadView\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x16\n" +
@@ -5604,7 +5618,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\tper_maand\x18\x06 \x03(\v2\x16.ledger.v1.MaandStroomR\bperMaand\x12\x12\n" +
 	"\x04bron\x18\a \x01(\tR\x04bron\x12\x1a\n" +
 	"\bverwerkt\x18\b \x01(\x04R\bverwerkt\x12<\n" +
-	"\rherindelingen\x18\t \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xd9\x01\n" +
+	"\rherindelingen\x18\t \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\x12%\n" +
+	"\x0ebijgewerkt_tot\x18\n" +
+	" \x01(\tR\rbijgewerktTot\"\xd9\x01\n" +
 	"\vHerindeling\x12\x10\n" +
 	"\x03van\x18\x01 \x01(\tR\x03van\x12\x19\n" +
 	"\bvan_naam\x18\x02 \x01(\tR\avanNaam\x12\x12\n" +

@@ -21,7 +21,7 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run demo test bench bench-figures generate lint breaking check-generated gotest guard fuzz tools clean-tools
+.PHONY: run demo test bench bench-figures bench-audit generate lint breaking check-generated gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
@@ -62,6 +62,12 @@ FIGURES_SIZES ?= 100000,1000000,3000000
 bench-figures:
 	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	BENCH_FIGURES_EVENTS=$(FIGURES_SIZES) go test -run '^$$' -bench Figures -benchtime 1x -timeout 180m ./cmd/ledger
+
+## bench-audit: ledger audit verify and replay end to end through the API at 1,000,000 stored events (issue 10; about 15 minutes)
+AUDIT_EVENTS ?= 1000000
+bench-audit:
+	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	BENCH_AUDIT_EVENTS=$(AUDIT_EVENTS) go test -run '^$$' -bench AuditThroughAPI -benchtime 1x -timeout 60m ./cmd/ledger
 
 ## generate: regenerate Go code from proto/ (committed)
 generate: $(TOOLS)

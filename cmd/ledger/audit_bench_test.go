@@ -19,8 +19,8 @@ import (
 // real server on a generated history of about BENCH_AUDIT_EVENTS (default
 // 100,000; make bench-audit: 1,000,000) stored events: the auditor's rates end to end, reading the
 // store through ReadEvents. BENCH_FIGURES_DATA keeps the history between
-// runs, as for BenchmarkFigures; BENCH_AUDIT_PROFILE=FILE writes a CPU
-// profile of the verify.
+// runs, as for BenchmarkFigures; BENCH_AUDIT_PROFILE=FILE writes CPU
+// profiles of the verify (FILE) and of the replay (FILE.replay).
 func BenchmarkAuditThroughAPI(b *testing.B) {
 	events := 100_000
 	if s := os.Getenv("BENCH_AUDIT_EVENTS"); s != "" {
@@ -49,29 +49,39 @@ func BenchmarkAuditThroughAPI(b *testing.B) {
 	n := float64(head.Commit) // positions count the stored events here
 
 	for b.Loop() {
-		if f := os.Getenv("BENCH_AUDIT_PROFILE"); f != "" {
-			out, err := os.Create(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pprof.StartCPUProfile(out); err != nil {
-				b.Fatal(err)
-			}
-		}
+		profile(b, os.Getenv("BENCH_AUDIT_PROFILE"))
 		start := time.Now()
 		if code := run(ctx, []string{"audit", "verify", "--server", addr, "--token", token, "--json"}, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("audit verify: exit %d", code)
 		}
 		verify := time.Since(start)
 		pprof.StopCPUProfile()
+		if f := os.Getenv("BENCH_AUDIT_PROFILE"); f != "" {
+			profile(b, f+".replay")
+		}
 		start = time.Now()
 		if code := run(ctx, []string{"audit", "replay", "--server", addr, "--token", token, "--gemeente", "GM0402", "--jaar", "2025", "--peildatum", "2025-12-31",
 			"--gemeenten", "../../deploy/gemeenten.json", "--json"}, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("audit replay: exit %d", code)
 		}
 		replay := time.Since(start)
+		pprof.StopCPUProfile()
 		b.ReportMetric(n/verify.Seconds(), "verify-events/s")
 		b.ReportMetric(n/replay.Seconds(), "replay-events/s")
 	}
 	b.ReportMetric(n, "events")
+}
+
+// profile starts a CPU profile into file, when one is named.
+func profile(b *testing.B, file string) {
+	if file == "" {
+		return
+	}
+	out, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		b.Fatal(err)
+	}
 }

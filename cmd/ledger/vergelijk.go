@@ -10,20 +10,29 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
+	"github.com/gooi-vechtstreek/ledger/projections/caseload"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
+	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
-const auditVergelijkSynopsis = `ledger audit vergelijk [--gemeente GM..] [--jaar JJJJ]
+const auditVergelijkSynopsis = `ledger audit vergelijk [--gemeente GM..] [--jaar JJJJ] [--gemeenten BESTAND]
 
-Herbouwt elke projectie van elke gemeente (of één) uit de opgeslagen
-gebeurtenissen en vergelijkt haar veld voor veld met de live projectie: het
-caseloadoverzicht, de beleidsview van het jaar en de kostenregels van het jaar.
-Beide worden op dezelfde positie van de opslag gelezen; verandert de opslag
-tijdens de vergelijking, dan wordt het opnieuw geprobeerd. Een verschil is een
-bevinding (afsluitcode 3) en noemt de projectie, de gemeente en het veld, met
-de live en de herbouwde waarde. Kon een projectie niet vergeleken worden, dan
-zegt de regel FOUT waarom, gaan de andere door en is de afsluitcode 1.
-Rol auditor of centrum.`
+Maakt elke projectie van elke gemeente (of één) in dit proces opnieuw uit de
+opgeslagen gebeurtenissen, met dezelfde code als de ledger maar los van de
+cijfers van de server, en vergelijkt haar veld voor veld met de live
+projectie: het caseloadoverzicht, de beleidsview van het jaar en de
+kostenregels van het jaar. De geschiedenis wordt één keer gelezen; is een
+live cijfer van een latere positie, dan wordt de herbouw tot precies die
+positie bijgelezen, zodat beide van dezelfde geschiedenis zijn. Een verschil
+is een bevinding (afsluitcode 3) en noemt de projectie, de gemeente en het
+veld, met de live en de herbouwde waarde. Kon een projectie niet vergeleken
+worden, dan zegt de regel FOUT waarom, gaan de andere door en is de
+afsluitcode 1. Rol auditor of centrum.`
 
 // vergelijkPogingen bounds the retries when the ledger moves during a
 // comparison: a busy ledger gets a few chances, then a clear answer.
@@ -47,8 +56,13 @@ func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer
 	c.register(fs)
 	gm := fs.String("gemeente", "", "alleen deze gemeente (standaard: elke deelnemer)")
 	jaar := fs.Int("jaar", 0, "het jaar van de beleidsview en de kosten (standaard: het jaar van de server)")
+	file := fs.String("gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten, zoals de server het gebruikt")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	reg, err := gemeente.Load(*file)
+	if err != nil {
+		return usageErrorf("--gemeenten: %v", err)
 	}
 	client := c.client()
 	codes := []string{*gm}
@@ -62,11 +76,20 @@ func auditVergelijk(ctx context.Context, args []string, stdout, stderr io.Writer
 			codes = append(codes, g.GetCode())
 		}
 	}
+	// The whole history, once; every comparison below extends it to the
+	// position of the live figure it compares with.
+	rb := &rebuild{client: client, reg: reg, m: region.New(reg), caseload: caseload.NewReplayed(reg), stderr: stderr}
+	if err := rb.extend(ctx, ""); err != nil {
+		if code := connect.CodeOf(err); code == connect.CodePermissionDenied || code == connect.CodeUnauthenticated {
+			return fmt.Errorf("audit vergelijk leest de hele geschiedenis (rol auditor of centrum): %w", err)
+		}
+		return err
+	}
 	var out []vergelijking
 	for _, g := range codes {
 		fmt.Fprintf(stderr, "vergelijken: %s\n", g)
-		for _, cmp := range []func(context.Context, projections, string, int32) (vergelijking, error){compareCaseload, compareBeleidsview, compareKosten} {
-			v, err := cmp(ctx, client, g, int32(*jaar))
+		for _, cmp := range []func(context.Context, projections, *rebuild, string, int32) (vergelijking, error){compareCaseload, compareBeleidsview, compareKosten} {
+			v, err := cmp(ctx, client, rb, g, int32(*jaar))
 			if code := connect.CodeOf(err); code == connect.CodePermissionDenied || code == connect.CodeUnauthenticated {
 				return err // no use trying the rest
 			}
@@ -127,40 +150,81 @@ type projections interface {
 	ExportKosten(context.Context, *connect.Request[ledgerv1.ExportKostenRequest]) (*connect.Response[ledgerv1.ExportKostenResponse], error)
 }
 
-// compareCaseload: the live caseload view carries no store position, only
-// how many events it applied. It is read live, replayed (which says the
-// position it read up to), and read live again once it holds at least that
-// position; compared only when the two live reads agree, so that nothing
-// of the gemeente arrived between them.
-func compareCaseload(ctx context.Context, c projections, g string, _ int32) (vergelijking, error) {
+// rebuild is the auditor's own rebuild of every projection, in this
+// process, from the stored events read through the API: extended, never
+// made again, as live figures of later positions come in.
+type rebuild struct {
+	client   ledgerv1connect.LedgerServiceClient
+	reg      *gemeente.Registry
+	m        *region.Model
+	caseload *caseload.Replayed
+	stderr   io.Writer
+}
+
+// at is the position the rebuild holds, "" before any event.
+func (r *rebuild) at() string {
+	if r.m.Events() == 0 {
+		return ""
+	}
+	return r.m.Position().String()
+}
+
+// extend reads the stored events after what the rebuild holds up to tot
+// (empty: the head) into the regional model and the caseload views.
+func (r *rebuild) extend(ctx context.Context, tot string) error {
+	if tot != "" {
+		p, err := store.ParsePosition(tot)
+		if err != nil {
+			return fmt.Errorf("positie %q: %w", tot, err)
+		}
+		if !r.m.Position().Less(p) {
+			return nil // already there
+		}
+	}
+	van := r.at()
+	prog := newProgress(r.stderr, "opnieuw gelezen")
+	defer prog.done()
+	return readEvents(ctx, r.client, van, tot, "", func(_ *ledgerv1.StoredEvent, rec store.RecordedEvent) error {
+		prog.step(rec.Position)
+		if err := r.m.ApplyRecord(rec); err != nil {
+			return err
+		}
+		return r.caseload.Apply(rec)
+	})
+}
+
+// compareCaseload: the live caseload view says the position of its last
+// event (bijgewerkt_tot). The rebuild is read up to at least there; when it
+// holds a later event of the gemeente than the live view, the live view is
+// still catching up and is read again once it holds the rebuild's position.
+func compareCaseload(ctx context.Context, c projections, rb *rebuild, g string, _ int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "caseload", Gemeente: g}
+	req := &ledgerv1.GetViewRequest{Gemeente: g}
 	for range vergelijkPogingen {
-		before, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g}))
+		live, err := c.GetView(ctx, connect.NewRequest(req))
 		if retry(err) {
 			continue
 		} else if err != nil {
 			return res, fmt.Errorf("caseload %s live: %w", g, err)
 		}
-		replay, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, Replay: true}))
-		if err != nil {
+		lv := live.Msg.GetView()
+		if err := rb.extend(ctx, lv.GetBijgewerktTot()); err != nil {
 			return res, fmt.Errorf("caseload %s herbouwd: %w", g, err)
 		}
-		at := replay.Msg.GetCertificaat().GetPositie()
-		after, err := c.GetView(ctx, connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: at}))
-		if retry(err) {
-			continue
-		} else if err != nil {
-			return res, fmt.Errorf("caseload %s live: %w", g, err)
+		again, ok := rb.caseload.View(g, rb.reg, live.Msg.GetCertificaat().GetPeildatum())
+		if !ok {
+			return res, fmt.Errorf("caseload %s: niet in het databestand met de deelnemers", g)
 		}
-		if !proto.Equal(before.Msg.GetView(), after.Msg.GetView()) {
+		if again.GetBijgewerktTot() != lv.GetBijgewerktTot() {
+			req.NaPositie = rb.at()
 			continue
 		}
-		res.Positie = at
-		res.Verschillen = protoDiff(before.Msg.GetView(), replay.Msg.GetView(), map[string]bool{"bron": true})
+		res.Positie = lv.GetBijgewerktTot()
+		res.Verschillen = protoDiff(lv, again, map[string]bool{"bron": true})
 		res.Gelijk = len(res.Verschillen) == 0
 		return res, nil
 	}
-	return res, fmt.Errorf("caseload %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+	return res, fmt.Errorf("caseload %s: het live overzicht liep bij elk van %d pogingen achter op de herbouw; probeer het op een rustig moment", g, vergelijkPogingen)
 }
 
 // retry reports whether a live read failed only because the projection
@@ -169,54 +233,70 @@ func retry(err error) bool {
 	return err != nil && connect.CodeOf(err) == connect.CodeUnavailable
 }
 
-func compareBeleidsview(ctx context.Context, c projections, g string, jaar int32) (vergelijking, error) {
+// compareBeleidsview: the live beleidsview, once it holds what the rebuild
+// read, names its position; the rebuild is read up to exactly there and
+// makes the view for the same year and peildatum.
+func compareBeleidsview(ctx context.Context, c projections, rb *rebuild, g string, jaar int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "beleidsview", Gemeente: g}
 	for range vergelijkPogingen {
-		replay, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, Replay: true}))
-		if err != nil {
-			return res, fmt.Errorf("beleidsview %s herbouwd: %w", g, err)
-		}
-		at := replay.Msg.GetCertificaat().GetPositie()
-		live, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
+		live, err := c.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: jaar, NaPositie: rb.at()}))
 		if retry(err) {
 			continue
 		} else if err != nil {
 			return res, fmt.Errorf("beleidsview %s live: %w", g, err)
 		}
-		if live.Msg.GetCertificaat().GetPositie() != at {
-			continue
+		cert := live.Msg.GetCertificaat()
+		if err := rb.extend(ctx, cert.GetPositie()); err != nil {
+			return res, fmt.Errorf("beleidsview %s herbouwd: %w", g, err)
 		}
-		res.Positie = at
-		res.Verschillen = protoDiff(live.Msg, replay.Msg, map[string]bool{"achterstand": true, "bron": true})
+		y := int(jaar)
+		if y == 0 {
+			y = int(cert.GetPeildatum().GetYear())
+		}
+		v, err := beleidsview.Compute(rb.m, rb.reg, rb.reg.Centrum(), g, y, 0, region.DayOf(cert.GetPeildatum()))
+		if err != nil {
+			return res, fmt.Errorf("beleidsview %s herbouwd: %w", g, err)
+		}
+		beleidsview.DropClients(v)
+		v.Bron, v.BijgewerktTot = api.BronReplay, rb.m.Position().String()
+		again := rb.m.Certificate()
+		again.Peildatum = cert.GetPeildatum()
+		res.Positie = cert.GetPositie()
+		res.Verschillen = protoDiff(live.Msg, &ledgerv1.GetBeleidsviewResponse{View: v, Certificaat: again}, map[string]bool{"achterstand": true, "bron": true})
 		res.Gelijk = len(res.Verschillen) == 0
 		return res, nil
 	}
-	return res, fmt.Errorf("beleidsview %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+	return res, fmt.Errorf("beleidsview %s: de live beleidsview was bij elk van %d pogingen nog niet bij; probeer het op een rustig moment", g, vergelijkPogingen)
 }
 
-func compareKosten(ctx context.Context, c projections, g string, jaar int32) (vergelijking, error) {
+// compareKosten: as compareBeleidsview, for the cost lines of the year.
+func compareKosten(ctx context.Context, c projections, rb *rebuild, g string, jaar int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "kosten", Gemeente: g}
 	for range vergelijkPogingen {
-		replay, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, Replay: true}))
-		if err != nil {
-			return res, fmt.Errorf("kosten %s herbouwd: %w", g, err)
-		}
-		at := replay.Msg.GetCertificaat().GetPositie()
-		live, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, NaPositie: at}))
+		live, err := c.ExportKosten(ctx, connect.NewRequest(&ledgerv1.ExportKostenRequest{Gemeente: g, Jaar: jaar, NaPositie: rb.at()}))
 		if retry(err) {
 			continue
 		} else if err != nil {
 			return res, fmt.Errorf("kosten %s live: %w", g, err)
 		}
-		if live.Msg.GetCertificaat().GetPositie() != at {
-			continue
+		cert := live.Msg.GetCertificaat()
+		if err := rb.extend(ctx, cert.GetPositie()); err != nil {
+			return res, fmt.Errorf("kosten %s herbouwd: %w", g, err)
 		}
-		res.Positie = at
-		res.Verschillen = protoDiff(live.Msg, replay.Msg, map[string]bool{"achterstand": true})
+		y := int(jaar)
+		if y == 0 {
+			y = int(cert.GetPeildatum().GetYear())
+		}
+		again, err := replayCosts(rb.m, rb.reg, g, y, cert.GetPeildatum())
+		if err != nil {
+			return res, fmt.Errorf("kosten %s herbouwd: %w", g, err)
+		}
+		res.Positie = cert.GetPositie()
+		res.Verschillen = protoDiff(live.Msg, again, map[string]bool{"achterstand": true})
 		res.Gelijk = len(res.Verschillen) == 0
 		return res, nil
 	}
-	return res, fmt.Errorf("kosten %s: de ledger veranderde bij elk van %d pogingen tijdens de vergelijking; probeer het op een rustig moment", g, vergelijkPogingen)
+	return res, fmt.Errorf("kosten %s: de live kosten waren bij elk van %d pogingen nog niet bij; probeer het op een rustig moment", g, vergelijkPogingen)
 }
 
 // maxVerschillen bounds what one projection reports: the first places

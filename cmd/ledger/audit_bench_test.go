@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/gooi-vechtstreek/ledger/services/clock"
-	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 )
 
 // BenchmarkAuditThroughAPI runs `ledger audit verify` and `ledger audit
@@ -30,19 +26,7 @@ func BenchmarkAuditThroughAPI(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	reg, err := gemeente.Load("../../deploy/gemeenten.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := b.TempDir()
-	clk := clock.NewManual(2026, time.January, 15)
-	if keep := os.Getenv("BENCH_FIGURES_DATA"); keep != "" {
-		data = fmt.Sprintf("%s/%d", keep, events)
-	}
-	if _, err := os.Stat(data + "/jetstream"); err != nil {
-		fillHistory(b, data, clk, reg, events)
-	}
-	head := storeHead(b, data, reg, clk)
+	data, _, clk, head := storedHistory(b, events)
 	addr, _, stop := launchServer(b, data, clk, nil)
 	defer stop()
 	token := tokenFor(b, addr, "auditor")

@@ -61,23 +61,29 @@ func BenchmarkFigures(b *testing.B) {
 	}
 }
 
-func figuresAt(b *testing.B, events int) {
-	ctx := context.Background()
+// storedHistory returns a data directory holding a generated history of
+// about events requests, its participants, its clock and the store's head.
+// BENCH_FIGURES_DATA keeps the filled history in DIR/<events> and uses it
+// again on the next run: filling takes longer than measuring.
+func storedHistory(b *testing.B, events int) (data string, reg *gemeente.Registry, clk *clock.Manual, head store.Position) {
 	reg, err := gemeente.Load("../../deploy/gemeenten.json")
 	if err != nil {
 		b.Fatal(err)
 	}
-	data := b.TempDir()
-	clk := clock.NewManual(2026, time.January, 15)
-	// BENCH_FIGURES_DATA keeps the filled history in DIR/<events> and uses
-	// it again on the next run: filling takes longer than measuring.
+	data = b.TempDir()
+	clk = clock.NewManual(2026, time.January, 15)
 	if keep := os.Getenv("BENCH_FIGURES_DATA"); keep != "" {
 		data = fmt.Sprintf("%s/%d", keep, events)
 	}
 	if _, err := os.Stat(data + "/jetstream"); err != nil {
 		fillHistory(b, data, clk, reg, events)
 	}
-	head := storeHead(b, data, reg, clk)
+	return data, reg, clk, storeHead(b, data, reg, clk)
+}
+
+func figuresAt(b *testing.B, events int) {
+	ctx := context.Background()
+	data, reg, clk, head := storedHistory(b, events)
 	runtime.GC()
 
 	for b.Loop() {

@@ -303,7 +303,7 @@ func trace(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeent
 			return err
 		}
 	case costs.Afrekening:
-		if err := traceSettlement(h, l, m, reg, where, day); err != nil {
+		if err := traceSettlement(h, l, m, reg, day); err != nil {
 			return err
 		}
 	default:
@@ -381,7 +381,7 @@ func halfEven(h *herleiding, factors []int64, names []string, den int64, denName
 // traceSettlement explains an afrekening line: the month's lines of the
 // product as they were priced, the same as they are priced now with the
 // nacalculatie, each recomputed here, and the difference.
-func traceSettlement(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeente.Registry, where func(string) string, day *ledgerv1.Date) error {
+func traceSettlement(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeente.Registry, day *ledgerv1.Date) error {
 	y := int(l.GetVan().GetYear())
 	from, to := region.YearStart(y), min(region.YearStart(y+1), region.DayOf(day)+1)
 	priced, err := costs.Lines(m, reg, reg.Centrum(), l.GetGemeente(), from, to)
@@ -414,17 +414,8 @@ func traceSettlement(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, re
 	was := sum("zoals geprijsd", priced)
 	is := sum("nu", now)
 	h.Rekensom = append(h.Rekensom, fmt.Sprintf("nu %s cent − zoals geprijsd %s cent", duizendtal(is), duizendtal(was)))
+	// The nacalculatie itself is the line's beleid_event: trace named it.
 	h.Uitkomst = is - was
-	for _, ref := range strings.Fields(l.GetBeleidsversie()) {
-		for _, v := range m.Policy(strings.SplitN(ref, "/", 2)[0]) {
-			if v.Ref() == ref {
-				h.Beleid = &herleidBeleid{Versie: ref, Event: v.EventID, Positie: where(v.EventID), GeldigVanaf: event.FormatDate(v.Beleid.GetGeldigVanaf()), Product: l.GetProduct()}
-				if t, ok := v.Tarief(l.GetProduct()); ok {
-					h.Beleid.CentPerJaar, h.Beleid.CentPerUur = t.GetCentPerJaar(), t.GetCentPerUur()
-				}
-			}
-		}
-	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package costs
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,7 +26,21 @@ func settles(m *region.Model, reg *gemeente.Registry) bool {
 	return false
 }
 
-type settleKey struct{ gemeente, month, product string }
+// settleKey: an afrekening line per gemeente, month, product and post. The
+// post is part of it because a nacalculatie may pay a product from another
+// budget stream: the amount as priced then leaves the old post and the
+// amount now arrives on the new one, and settling case by case (Running)
+// gives the same posts as settling a gemeente at once (Book).
+type settleKey struct {
+	gemeente, month, product string
+	budgetstroom             ledgerv1.Budgetstroom
+	taakveld                 string
+}
+
+func (k settleKey) compare(o settleKey) int {
+	return cmp.Or(strings.Compare(k.gemeente, o.gemeente), strings.Compare(k.month, o.month), strings.Compare(k.product, o.product),
+		cmp.Compare(k.budgetstroom, o.budgetstroom), strings.Compare(k.taakveld, o.taakveld))
+}
 
 // settle returns the afrekening lines of a nacalculatie: per gemeente,
 // month and product, the placement and hours lines as they are now (now,
@@ -37,18 +52,22 @@ type settleKey struct{ gemeente, month, product string }
 // slice are left out: a booking is divided as it was booked.
 func (b *builder) settle(priced, now []Line) []Line {
 	type acc struct {
-		line         Line // the afrekening line being built
-		priced, now  int64
-		pricedRefs   []string
-		revisingRefs []string
+		line        Line // the afrekening line being built
+		priced, now int64
+		pricedRefs  []string
 	}
 	accs := map[settleKey]*acc{}
 	var keys []settleKey
+	// The versions pricing a gemeente's month and product now, whatever
+	// the post: the line that takes an amount off the old post names them
+	// too.
+	revising := map[settleKey][]string{}
 	get := func(l *Line) *acc {
-		k := settleKey{l.Gemeente, l.Month, l.Product}
+		k := settleKey{l.Gemeente, l.Month, l.Product, l.Budgetstroom, l.Taakveld}
 		a := accs[k]
 		if a == nil {
-			a = &acc{line: Line{Kind: Afrekening, Gemeente: l.Gemeente, Month: l.Month, Product: l.Product, From: l.From, To: l.To}}
+			a = &acc{line: Line{Kind: Afrekening, Gemeente: l.Gemeente, Month: l.Month, Product: l.Product, From: l.From, To: l.To,
+				Budgetstroom: l.Budgetstroom, Taakveld: l.Taakveld}}
 			accs[k] = a
 			keys = append(keys, k)
 		}
@@ -70,15 +89,13 @@ func (b *builder) settle(priced, now []Line) []Line {
 			a.now += l.Cents
 			a.line.Days += l.Days
 			a.line.Minutes += l.Minutes
-			a.line.Budgetstroom, a.line.Taakveld = l.Budgetstroom, l.Taakveld
-			if l.Policy != "" && !slices.Contains(a.revisingRefs, l.Policy) {
-				a.revisingRefs = append(a.revisingRefs, l.Policy)
+			m := settleKey{gemeente: l.Gemeente, month: l.Month, product: l.Product}
+			if l.Policy != "" && !slices.Contains(revising[m], l.Policy) {
+				revising[m] = append(revising[m], l.Policy)
 			}
 		}
 	}
-	slices.SortFunc(keys, func(x, y settleKey) int {
-		return strings.Compare(x.gemeente+"|"+x.month+"|"+x.product, y.gemeente+"|"+y.month+"|"+y.product)
-	})
+	slices.SortFunc(keys, settleKey.compare)
 	var out []Line
 	for _, k := range keys {
 		a := accs[k]
@@ -88,17 +105,17 @@ func (b *builder) settle(priced, now []Line) []Line {
 		l := a.line
 		l.Cents = a.now - a.priced
 		// The nacalculaties that price the month now, and what they say.
-		var revising, why []string
-		for _, ref := range a.revisingRefs {
+		var refs, why []string
+		for _, ref := range revising[settleKey{gemeente: k.gemeente, month: k.month, product: k.product}] {
 			v := b.version(ref)
 			if n := v.GetNacalculatie(); n != nil {
-				revising = append(revising, ref)
+				refs = append(refs, ref)
 				l.Events = append(l.Events, v.EventID)
 				l.PolicyEvent = v.EventID
 				why = append(why, fmt.Sprintf("%s (besluit %s)", ref, n.GetBesluit()))
 			}
 		}
-		l.Policy = strings.Join(revising, " ")
+		l.Policy = strings.Join(refs, " ")
 		l.Remark = fmt.Sprintf("nacalculatie %s: nu %s, zoals geprijsd %s (%s)", strings.Join(why, ", "), centen(a.now), centen(a.priced), strings.Join(a.pricedRefs, " "))
 		out = append(out, l)
 	}

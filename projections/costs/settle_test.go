@@ -18,6 +18,12 @@ import (
 // nacalculatie records a revision of gm's policy from `from` on, at
 // beschut-werk cent per year, recorded at 10:00 on day `on`.
 func (h *hist) nacalculatie(gm string, from, on region.Day, cent int64) string {
+	return h.nacalculatieFrom(gm, from, on, cent, ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED)
+}
+
+// nacalculatieFrom is nacalculatie paying beschut-werk from stroom (0: the
+// catalogue's).
+func (h *hist) nacalculatieFrom(gm string, from, on region.Day, cent int64, stroom ledgerv1.Budgetstroom) string {
 	h.seq++
 	id := h.id("nc")
 	stream := "regio-" + gm
@@ -26,7 +32,7 @@ func (h *hist) nacalculatie(gm string, from, on region.Day, cent int64) string {
 			RecordedAt: timestamppb.New(time.Date(on.Year(), on.Time().Month(), on.Time().Day(), 10, 0, 0, 0, clock.Location()))},
 		Payload: &ledgerv1.Event_Beleid{Beleid: &ledgerv1.Beleid{
 			GeldigVanaf:  from.Date(),
-			Producten:    []*ledgerv1.ProductTarief{{Product: "beschut-werk", CentPerJaar: cent}},
+			Producten:    []*ledgerv1.ProductTarief{{Product: "beschut-werk", CentPerJaar: cent, Budgetstroom: stroom}},
 			Nacalculatie: &ledgerv1.Nacalculatie{Reden: "GR-begroting vastgesteld", Besluit: "AB 2026-14"},
 		}},
 	}
@@ -169,3 +175,58 @@ func TestPricedTimeline(t *testing.T) {
 		}
 	}
 }
+
+// TestNacalculatieMovesBudgetstroom: a nacalculatie that pays beschut werk
+// from another budget stream takes the amount as priced off the old post
+// and puts the amount now on the new one, and the cases settled one by one
+// (Running) give the same posts as the gemeente settled at once (Book).
+func TestNacalculatieMovesBudgetstroom(t *testing.T) {
+	reg := registry(t)
+	h := newHist()
+	h.policy("GM0402", day(2026, 1, 1), tariffs{"beschut-werk": 1_200_000})
+	a := h.aanmelding("GM0402", day(2026, 3, 1))
+	a.intake(day(2026, 3, 1))
+	a.plaatsing(day(2026, 3, 16), ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK, "")
+	b := h.aanmelding("GM0402", day(2026, 3, 1))
+	b.intake(day(2026, 3, 1))
+	b.plaatsing(day(2026, 3, 1), ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK, "")
+	b.uitval(day(2026, 3, 11))
+	// From 15 March beschut werk is paid from the participatiebudget.
+	h.nacalculatieFrom("GM0402", day(2026, 3, 15), day(2026, 4, 15), 1_277_500, ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET)
+
+	book, err := NewBook(h.m, reg, "GM0402", day(2026, 1, 1), day(2026, 4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunning(h.m, reg, "GM0402", day(2026, 1, 1), day(2026, 4, 1))
+	for _, c := range h.m.Cases() {
+		if err := r.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromBook := map[Post]Sum{}
+	for _, l := range book.Lines("GM0402") {
+		k := Post{l.Budgetstroom, l.Taakveld}
+		s := fromBook[k]
+		s.Add(&l, 1)
+		fromBook[k] = s
+	}
+	running := r.Direct("GM0402", "2026-01", "2026-12")
+	wsw := Post{ledgerv1.Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT, "6.4"}
+	pb := Post{ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, "6.5"}
+	for _, k := range []Post{wsw, pb} {
+		if fromBook[k] != running[k] {
+			t.Errorf("post %v: book %+v, running %+v", k, fromBook[k], running[k])
+		}
+	}
+	// A's 16 March days leave the old post and arrive on the new one at
+	// the new tariff (16 days at 3.500); B's days before 15 March stay.
+	if s := fromBook[wsw]; s.Cents+s.Afrekening != round(1_200_000*10, 365) {
+		t.Errorf("old post now holds %d + %d, want only B's ten days", s.Cents, s.Afrekening)
+	}
+	if s := fromBook[pb]; s.Cents != 0 || s.Afrekening != 16*3_500 {
+		t.Errorf("new post %+v, want A's 16 days at 3.500 settled", s)
+	}
+}
+
+func round(num, den int64) int64 { return RoundHalfEven(num, den) }

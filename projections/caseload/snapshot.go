@@ -14,7 +14,11 @@ import (
 
 // snapshotFormat is the version of the snapshot file. A file of another
 // version is not migrated: the view is rebuilt from the bus.
-const snapshotFormat = 1
+//
+// 2: the view keeps the store position of its last event (View.Tot, the
+// live certificate). A view of format 1 does not know it, and a quiet
+// gemeente would never learn it; rebuilt, it does.
+const snapshotFormat = 2
 
 // snapshot is one gemeente's view on disk, with the bus position it holds.
 type snapshot struct {

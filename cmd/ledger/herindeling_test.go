@@ -181,6 +181,16 @@ func TestHerindelingWijdemeren(t *testing.T) {
 		}
 	}
 
+	// The auditor's comparison of views composed over the herindeling,
+	// right after a write: Hilversum's view is made of both streams.
+	mustCLI(t, addr, "case", "uren", placed, "--product", "begeleiding", "--van", "2027-01-03", "--tot", "2027-01-04", "--uren", "1")
+	for _, gm := range []string{"GM0402", "GM1696"} {
+		code, out, errs := auditCLI(t, addr, "auditor", "audit", "vergelijk", "--gemeente", gm, "--jaar", "2027", "--gemeenten", "../../deploy/gemeenten.json")
+		if code != exitOK || !strings.Contains(out, "gelijk     caseload") {
+			t.Errorf("audit vergelijk %s: exit %d\n%s\n%s", gm, code, out, errs)
+		}
+	}
+
 	// The case itself says who carries it, though nothing but hours was
 	// recorded on it since.
 	cr, err := api.GetCase(context.Background(), connect.NewRequest(&ledgerv1.GetCaseRequest{CaseId: placed}))

@@ -194,12 +194,15 @@ func (r *rebuild) extend(ctx context.Context, tot string) error {
 }
 
 // compareCaseload: the live caseload view says the position of its last
-// event (bijgewerkt_tot). The rebuild is read up to at least there; when it
-// holds a later event of the gemeente than the live view, the live view is
-// still catching up and is read again once it holds the rebuild's position.
+// event (bijgewerkt_tot), and is asked for once it holds everything up to
+// what the rebuild read (na_positie). A view composed over a herindeling is
+// made of several gemeenten' streams, and its bijgewerkt_tot is the latest
+// of theirs: only when that is not beyond the position waited for is every
+// stream known to hold the same history as the rebuild. Otherwise the
+// rebuild reads on to there and the live view is asked again.
 func compareCaseload(ctx context.Context, c projections, rb *rebuild, g string, _ int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "caseload", Gemeente: g}
-	req := &ledgerv1.GetViewRequest{Gemeente: g}
+	req := &ledgerv1.GetViewRequest{Gemeente: g, NaPositie: rb.at()}
 	for range vergelijkPogingen {
 		live, err := c.GetView(ctx, connect.NewRequest(req))
 		if retry(err) {
@@ -208,23 +211,51 @@ func compareCaseload(ctx context.Context, c projections, rb *rebuild, g string, 
 			return res, fmt.Errorf("caseload %s live: %w", g, err)
 		}
 		lv := live.Msg.GetView()
-		if err := rb.extend(ctx, lv.GetBijgewerktTot()); err != nil {
-			return res, fmt.Errorf("caseload %s herbouwd: %w", g, err)
+		tot := lv.GetBijgewerktTot()
+		if tot != "" {
+			// A gemeente without events has nothing to read up to.
+			if err := rb.extend(ctx, tot); err != nil {
+				return res, fmt.Errorf("caseload %s herbouwd: %w", g, err)
+			}
 		}
 		again, ok := rb.caseload.View(g, rb.reg, live.Msg.GetCertificaat().GetPeildatum())
 		if !ok {
 			return res, fmt.Errorf("caseload %s: niet in het databestand met de deelnemers", g)
 		}
-		if again.GetBijgewerktTot() != lv.GetBijgewerktTot() {
+		beyond, err := later(tot, req.NaPositie)
+		if err != nil {
+			return res, fmt.Errorf("caseload %s: %w", g, err)
+		}
+		if beyond || again.GetBijgewerktTot() != tot {
 			req.NaPositie = rb.at()
 			continue
 		}
-		res.Positie = lv.GetBijgewerktTot()
+		res.Positie = tot
 		res.Verschillen = protoDiff(lv, again, map[string]bool{"bron": true})
 		res.Gelijk = len(res.Verschillen) == 0
 		return res, nil
 	}
 	return res, fmt.Errorf("caseload %s: het live overzicht liep bij elk van %d pogingen achter op de herbouw; probeer het op een rustig moment", g, vergelijkPogingen)
+}
+
+// later reports whether store position a is after b; "" is before every
+// position.
+func later(a, b string) (bool, error) {
+	if a == "" {
+		return false, nil
+	}
+	pa, err := store.ParsePosition(a)
+	if err != nil {
+		return false, fmt.Errorf("positie %q: %w", a, err)
+	}
+	if b == "" {
+		return true, nil
+	}
+	pb, err := store.ParsePosition(b)
+	if err != nil {
+		return false, fmt.Errorf("positie %q: %w", b, err)
+	}
+	return pb.Less(pa), nil
 }
 
 // retry reports whether a live read failed only because the projection

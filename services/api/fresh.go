@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"connectrpc.com/connect"
 
@@ -39,8 +40,8 @@ func (s *Server) fresh(ctx context.Context, na string, f figures) (*ledgerv1.Ach
 		if err != nil {
 			return nil, err
 		}
-		if f.caseload != "" {
-			if err := s.Lag.WaitCaseload(ctx, f.caseload, p); err != nil {
+		for _, g := range s.composedOf(f.caseload) {
+			if err := s.Lag.WaitCaseload(ctx, g, p); err != nil {
 				return nil, s.toConnect(err)
 			}
 		}
@@ -63,6 +64,30 @@ func (s *Server) fresh(ctx context.Context, na string, f figures) (*ledgerv1.Ach
 		return nil, nil
 	}
 	return a, nil
+}
+
+// composedOf names the gemeenten whose bus streams g's caseload view is
+// composed of today: g, and both sides of every herindeling it is part of.
+// Waiting for g's own stream alone would serve a successor's view with its
+// predecessor's figures of before the position asked for.
+func (s *Server) composedOf(g string) []string {
+	if g == "" {
+		return nil
+	}
+	out := []string{g}
+	if s.Gemeenten == nil {
+		return out
+	}
+	for _, h := range s.Gemeenten.Betrokken(g, s.Clock.Today()) {
+		for _, c := range []string{h.Van, h.Naar} {
+			if !slices.Contains(out, c) {
+				if _, ok := s.Gemeenten.Lookup(c); ok {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // behindErr is the answer to a wait that ran out.

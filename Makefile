@@ -40,6 +40,11 @@ test: lint breaking check-generated gotest guard
 # runs at full size in `guard` below.
 gotest:
 	go test -race -short -count=1 -timeout 20m ./...
+	@if [ -z "$$LEDGER_KURRENTDB_URL" ]; then \
+		echo "KurrentDB: SKIPPED against a real KurrentDB (LEDGER_KURRENTDB_URL is not set); the KurrentDB store passed the conformance suite against the in-process test double of KurrentDB's protocol only"; \
+	else \
+		echo "KurrentDB: the conformance suite also ran against the KurrentDB named in LEDGER_KURRENTDB_URL"; \
+	fi
 
 # The date guard: every test again, built with the movable clock (tag
 # ledger_testclock, see services/clock) and run with "today" moved to a day

@@ -30,6 +30,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/lag"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
@@ -38,6 +39,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/retention"
 	"github.com/gooi-vechtstreek/ledger/services/secret"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/kurrentdb"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 	"github.com/gooi-vechtstreek/ledger/services/vault"
 
@@ -53,8 +55,11 @@ type serveConfig struct {
 	srg       string
 	retention string
 	store     string
-	replicas  int
-	logJSON   bool
+	// kurrentURL and kurrentPrefix say where the KurrentDB store is
+	// (--store kurrentdb).
+	kurrentURL, kurrentPrefix string
+	replicas                  int
+	logJSON                   bool
 	// demo loads a seeded demo region into an empty ledger (make demo).
 	demo bool
 	// clock makes "today"; nil is the system clock. Tests that simulate
@@ -92,7 +97,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.retention, "bewaartermijnen", "deploy/bewaartermijnen.json", "databestand met de bewaartermijnen (VNG Selectielijst 2020, procestype 8)")
 	fs.StringVar(&cfg.srg, "srg", "deploy/srg.json", "databestand met de koppeling van plaatsingssoort naar CBS SRG-voorziening")
 	fs.BoolVar(&cfg.demo, "demo", false, "laad bij de eerste start een gegenereerde voorbeeldregio (drie jaar, acht deelnemers) via de import; alleen voor een eigen map zoals ./demo-data (make demo), nooit ./data")
-	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (kurrentdb volgt)")
+	fs.StringVar(&cfg.store, "store", "jetstream", "event store: jetstream (in de NATS-broker) of kurrentdb (KurrentDB/EventStoreDB, met --kurrentdb-url); de bus blijft NATS")
+	fs.StringVar(&cfg.kurrentURL, "kurrentdb-url", os.Getenv("LEDGER_KURRENTDB_URL"), "verbindingsstring van KurrentDB (standaard $LEDGER_KURRENTDB_URL), bijv. kurrentdb+discover://kdb.regio.local:2113 of kurrentdb://k1:2113,k2:2113,k3:2113?tlsCAFile=ca.pem; gebruiker en wachtwoord uit $LEDGER_KURRENTDB_USERNAME en $LEDGER_KURRENTDB_PASSWORD")
+	fs.StringVar(&cfg.kurrentPrefix, "kurrentdb-prefix", os.Getenv("LEDGER_KURRENTDB_PREFIX"), "voorvoegsel van de streams van deze ledger in KurrentDB (standaard $LEDGER_KURRENTDB_PREFIX, leeg: geen), als meer ledgers één KurrentDB delen")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "certificaat (PEM) van de API: de API spreekt dan alleen HTTPS")
@@ -106,8 +113,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
 	}
-	if cfg.store != "jetstream" {
-		return usageErrorf("--store %q: alleen jetstream is beschikbaar; de KurrentDB-store is het volgende issue", cfg.store)
+	switch cfg.store {
+	case "jetstream":
+	case "kurrentdb":
+		if cfg.kurrentURL == "" {
+			return usageErrorf("--store kurrentdb: geef --kurrentdb-url (of $LEDGER_KURRENTDB_URL)")
+		}
+	default:
+		return usageErrorf("--store %q: kies jetstream of kurrentdb", cfg.store)
 	}
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.logJSON {
@@ -254,8 +267,24 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		return fmt.Errorf("jetstream: %w", err)
 	}
 
-	st, err := natsstore.New(ctx, js, storeOpts...)
-	if err != nil {
+	// Both stores also tell their head and what lies between two
+	// positions, for the freshness of the figures.
+	var st interface {
+		store.Store
+		lag.Store
+	}
+	if cfg.store == "kurrentdb" {
+		kdb, err := kurrentdb.Open(ctx, kurrentdb.Config{
+			URL: cfg.kurrentURL, Prefix: cfg.kurrentPrefix,
+			Username: os.Getenv("LEDGER_KURRENTDB_USERNAME"), Password: os.Getenv("LEDGER_KURRENTDB_PASSWORD"),
+			Metadata: event.KurrentMetadata, Logger: log,
+		})
+		if err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		defer kdb.Close()
+		st = kdb
+	} else if st, err = natsstore.New(ctx, js, storeOpts...); err != nil {
 		return err
 	}
 	key, err := resident.LoadOrCreateKey(filepath.Join(cfg.data, "keys", "pseudoniem.key"))

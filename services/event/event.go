@@ -5,10 +5,12 @@ package event
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -214,4 +216,49 @@ func Audience(ev *ledgerv1.Event, participants []string) []string {
 		return out
 	}
 	return []string{own}
+}
+
+// kurrentMetadata is the layout of an event's metadata in KurrentDB: the
+// envelope, readable in KurrentDB's own UI. The ledger never reads it back;
+// the event's data is the event.
+type kurrentMetadata struct {
+	EventID       string `json:"event_id"`
+	CaseID        string `json:"case_id,omitempty"`
+	Gemeente      string `json:"gemeente,omitempty"`
+	Type          string `json:"type"`
+	OccurredOn    string `json:"occurred_on,omitempty"`
+	RecordedAt    string `json:"recorded_at,omitempty"`
+	Actor         string `json:"actor,omitempty"`
+	SchemaVersion uint32 `json:"schema_version"`
+	PolicyVersion string `json:"policy_version,omitempty"`
+	BronSysteem   string `json:"bron_systeem,omitempty"`
+	BronRecord    string `json:"bron_record,omitempty"`
+}
+
+// KurrentMetadata is the JSON metadata written beside stored event data in
+// KurrentDB (README, "Running it for real"): the envelope's fields, which
+// hold no personal data (an actor is a medewerker id). Data that does not
+// decode gets none.
+func KurrentMetadata(data []byte) []byte {
+	ev, err := Decode(data)
+	if err != nil {
+		return nil
+	}
+	e := ev.GetEnvelope()
+	m := kurrentMetadata{
+		EventID: e.GetEventId(), CaseID: e.GetCaseId(), Gemeente: e.GetGemeente(), Type: Type(ev),
+		Actor: e.GetActor(), SchemaVersion: e.GetSchemaVersion(), PolicyVersion: e.GetPolicyVersion(),
+		BronSysteem: e.GetBron().GetSysteem(), BronRecord: e.GetBron().GetRecord(),
+	}
+	if e.GetOccurredOn() != nil {
+		m.OccurredOn = FormatDate(e.GetOccurredOn())
+	}
+	if e.GetRecordedAt() != nil {
+		m.RecordedAt = e.GetRecordedAt().AsTime().UTC().Format(time.RFC3339Nano)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return out
 }

@@ -1,7 +1,9 @@
 package event
 
 import (
+	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -168,4 +170,30 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip of an accepted event failed: %v", err)
 		}
 	})
+}
+
+// TestKurrentMetadata: the envelope as KurrentDB's UI shows it, in the
+// layout the README documents.
+func TestKurrentMetadata(t *testing.T) {
+	ev := sample(nil)
+	ev.Envelope.Bron = &ledgerv1.Bron{Systeem: "suite4", Record: "r-17"}
+	b, err := Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(KurrentMetadata(b), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"event_id": ev.Envelope.EventId, "case_id": ev.Envelope.CaseId, "gemeente": "GM0402", "type": "intake",
+		"occurred_on": "2026-03-01", "recorded_at": "2026-03-01T09:00:00Z", "actor": "km-001",
+		"schema_version": float64(SchemaVersion), "bron_systeem": "suite4", "bron_record": "r-17",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metadata %v\nwant %v", got, want)
+	}
+	if KurrentMetadata([]byte("geen event")) != nil {
+		t.Error("metadata for data that is no event")
+	}
 }

@@ -35,7 +35,7 @@ var ErrBehind = errors.New("figures behind the store")
 // after a position (for its age). The JetStream store provides them.
 type Store interface {
 	Head(ctx context.Context) (store.Position, error)
-	EventsBetween(from, to store.Position) uint64
+	EventsBetween(ctx context.Context, from, to store.Position) (uint64, error)
 	EventAfter(ctx context.Context, p store.Position) (store.RecordedEvent, error)
 }
 
@@ -163,7 +163,11 @@ func (t *Tracker) behind(ctx context.Context, head, at store.Position, extra uin
 	a := &ledgerv1.Achterstand{StorePositie: head.String(), BijgewerktTot: at.String(), Gebeurtenissen: extra}
 	oldest := extraSince
 	if at.Less(head) {
-		a.Gebeurtenissen += t.Store.EventsBetween(at, head)
+		n, err := t.Store.EventsBetween(ctx, at, head)
+		if err != nil {
+			return nil, fmt.Errorf("events between %s and %s: %w", at, head, err)
+		}
+		a.Gebeurtenissen += n
 		next, err := t.Store.EventAfter(ctx, at)
 		if err == nil && (oldest.IsZero() || next.Recorded.Before(oldest)) {
 			oldest = next.Recorded

@@ -1,7 +1,7 @@
 // Package store defines the event store: the ledger's source of truth.
 //
 // An event exists once a Store accepted it. Every implementation (the default
-// on NATS JetStream, KurrentDB next) must pass the conformance suite in
+// on NATS JetStream, and KurrentDB) must pass the conformance suite in
 // package storetest, which is the executable form of this contract:
 //
 //   - Append is all-or-nothing: the events of one call land together, in

@@ -889,11 +889,11 @@ func (s *Store) EventAt(ctx context.Context, p store.Position) (store.RecordedEv
 // EventsBetween counts the events after from up to and including to: a
 // position is the event's stream sequence, and the stream holds nothing
 // but events.
-func (s *Store) EventsBetween(from, to store.Position) uint64 {
+func (s *Store) EventsBetween(_ context.Context, from, to store.Position) (uint64, error) {
 	if to.Commit <= from.Commit {
-		return 0
+		return 0, nil
 	}
-	return to.Commit - from.Commit
+	return to.Commit - from.Commit, nil
 }
 
 // EventAfter returns the first event after p.

@@ -387,6 +387,7 @@ type progress struct {
 	n     int
 	start time.Time
 	shown time.Time
+	ended bool
 }
 
 func newProgress(w io.Writer, verb string) *progress {
@@ -404,10 +405,12 @@ func (p *progress) step(at store.Position) {
 	fmt.Fprintf(p.w, "\r\033[K%s %d gebeurtenissen, positie %s, %.0f/s", p.verb, p.n, at, float64(p.n)/max(time.Since(p.start).Seconds(), 1e-3))
 }
 
+// done ends the progress line; a second call says nothing.
 func (p *progress) done() {
-	if p.on && p.n > 0 {
+	if p.on && p.n > 0 && !p.ended {
 		fmt.Fprintf(p.w, "\r\033[K%s %d gebeurtenissen\n", p.verb, p.n)
 	}
+	p.ended = true
 }
 
 const auditReplaySynopsis = `ledger audit replay --gemeente GM.. [--jaar J] [--maand M] [--kosten | --caseload] [--tot POSITIE] [--bekend-op DATUM] [--peildatum DATUM] [--json]

@@ -353,6 +353,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if cfg.benchNoAccess {
 		handler.Vault = nil
 	}
+	tracker := &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js}
 	srv := &api.Server{
 		Beleid:     pol,
 		Clock:      cfg.clock,
@@ -369,7 +370,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Vault:      vlt,
 		Logboek:    lb,
 		Retention:  bewaar,
-		Lag:        &lag.Tracker{Store: st, Region: live, Relay: rl, Views: views, JS: js},
+		Lag:        tracker,
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, *ledgerv1.Certificaat, error) {
 			rp, err := caseload.Replay(ctx, st, reg)
 			if err != nil {
@@ -386,6 +387,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			return v, cert, nil
 		},
 	}
+	srv.Metrics = serverMetrics(st, tracker, rl, reg.Codes())
 	if cfg.benchNoAccess {
 		srv.Access, srv.Vault, srv.Logboek = nil, nil, nil
 		srv.Unauthenticated = &access.Identity{Gebruiker: "bench", Organisatie: "bench", Rol: access.Centrum}
@@ -395,7 +397,19 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	mux.Handle(path, h)
 	path, h = srv.AccessHandler()
 	mux.Handle(path, h)
+	// Liveness: the process answers. Readiness: it can take commands and
+	// answer from figures (the store answers, the regional model is live).
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context(), st, live); err != nil {
+			http.Error(w, "niet gereed: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	// The operator's numbers (Prometheus text format); like /healthz it
+	// tells nothing about a case or a resident.
+	mux.Handle("/metrics", srv.Metrics.Handler())
 
 	ln, err := net.Listen("tcp", cfg.http)
 	if err != nil {

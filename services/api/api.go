@@ -29,6 +29,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
+	"github.com/gooi-vechtstreek/ledger/services/metrics"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/retention"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -87,6 +88,8 @@ type Server struct {
 	// identity: only for the benchmark that measures what authentication
 	// and encryption cost a command. No flag sets it.
 	Unauthenticated *access.Identity
+	// Metrics, when set, counts every call, its outcome and latency.
+	Metrics *metrics.Registry
 
 	imports importBatches
 }
@@ -95,12 +98,16 @@ var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)
 
 // Handler returns the HTTP handler of the service and the path it serves.
 func (s *Server) Handler() (string, http.Handler) {
+	interceptors := []connect.Interceptor{authorize{s}, checkBounds{s}}
+	if s.Metrics != nil {
+		interceptors = append([]connect.Interceptor{newMeasured(s.Metrics)}, interceptors...)
+	}
 	path, h := ledgerv1connect.NewLedgerServiceHandler(s,
 		connect.WithCodec(JSONCodec{}),
 		// Bounds the decoded (and decompressed) request: a 254 KB gzip body
 		// that inflates to 256 MB is refused after MaxRequestBytes.
 		connect.WithReadMaxBytes(MaxRequestBytes),
-		connect.WithInterceptors(authorize{s}, checkBounds{s}),
+		connect.WithInterceptors(interceptors...),
 	)
 	return path, limitBody(s.authenticate(oneFigureAtATime(h)))
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,7 +60,10 @@ type serveConfig struct {
 	// (--store kurrentdb).
 	kurrentURL, kurrentPrefix string
 	replicas                  int
-	logJSON                   bool
+	// instance names this process among several on one NATS cluster and
+	// store (--instance); empty with the embedded broker.
+	instance string
+	logJSON  bool
 	// demo loads a seeded demo region into an empty ledger (make demo).
 	demo bool
 	// clock makes "today"; nil is the system clock. Tests that simulate
@@ -101,6 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.kurrentURL, "kurrentdb-url", os.Getenv("LEDGER_KURRENTDB_URL"), "verbindingsstring van KurrentDB (standaard $LEDGER_KURRENTDB_URL), bijv. kurrentdb+discover://kdb.regio.local:2113 of kurrentdb://k1:2113,k2:2113,k3:2113?tlsCAFile=ca.pem; gebruiker en wachtwoord uit $LEDGER_KURRENTDB_USERNAME en $LEDGER_KURRENTDB_PASSWORD")
 	fs.StringVar(&cfg.kurrentPrefix, "kurrentdb-prefix", os.Getenv("LEDGER_KURRENTDB_PREFIX"), "voorvoegsel van de streams van deze ledger in KurrentDB (standaard $LEDGER_KURRENTDB_PREFIX, leeg: geen), als meer ledgers één KurrentDB delen")
 	fs.IntVar(&cfg.replicas, "replicas", 1, "JetStream-replica's per stream (3 op een cluster)")
+	fs.StringVar(&cfg.instance, "instance", "", "naam van dit proces als meer ledger-processen één NATS-cluster en store delen (standaard met --nats-url: de hostnaam); elk houdt zijn eigen overzichten bij en één relay publiceert tegelijk")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "certificaat (PEM) van de API: de API spreekt dan alleen HTTPS")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "sleutel (PEM) bij --tls-cert")
@@ -109,6 +114,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(sizeFlag{&cfg.minFree}, "min-free", "de vrije schijfruimte (`grootte`, bijv. 64MiB) onder --data die de ledger vrijhoudt: daaronder weigert hij nieuwe gebeurtenissen (opslag.vol) tot er ruimte is, en start hij niet (ingebouwde broker)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if cfg.instance == "" && cfg.natsURL != "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return usageErrorf("--instance: geen hostnaam (%v); geef een naam", err)
+		}
+		cfg.instance = host
+	}
+	if cfg.instance = natsName(cfg.instance); cfg.instance == "" && cfg.natsURL != "" {
+		return usageErrorf("--instance: geef een naam met letters of cijfers")
 	}
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
@@ -295,11 +310,15 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
-	rl, err := relay.New(ctx, relay.Config{Store: st, JS: js, Gemeenten: reg.Codes(), Replicas: cfg.replicas, Logger: log})
+	relayID, err := relayInstance(cfg)
 	if err != nil {
 		return err
 	}
-	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Today: cfg.clock.Today, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Logger: log})
+	rl, err := relay.New(ctx, relay.Config{Store: st, JS: js, Gemeenten: reg.Codes(), Replicas: cfg.replicas, Instance: relayID, Logger: log})
+	if err != nil {
+		return err
+	}
+	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Today: cfg.clock.Today, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Instance: cfg.instance, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -557,4 +576,33 @@ func natsAuth(data string, gemeenten []string, archieven map[string][]string) (*
 		auth.Gemeenten = append(auth.Gemeenten, broker.User{Name: g, Password: pw, Archieven: archieven[g]})
 	}
 	return auth, nil
+}
+
+// natsName makes a name usable in a NATS consumer name: letters, digits,
+// '-' and '_' (a host name's dots become '_').
+func natsName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		case r == '.':
+			return '_'
+		}
+		return -1
+	}, s)
+}
+
+// relayInstance is the name this process's relay holds the lease under:
+// --instance, or one kept in the data directory, so that after a crash the
+// same process takes its lease back at once instead of waiting for it to
+// expire.
+func relayInstance(cfg serveConfig) (string, error) {
+	if cfg.instance != "" {
+		return cfg.instance, nil
+	}
+	b, err := secret.LoadOrCreate(filepath.Join(cfg.data, "keys", "relay-instance"), 12)
+	if err != nil {
+		return "", fmt.Errorf("relay instance: %w", err)
+	}
+	return "ledger-" + hex.EncodeToString(b), nil
 }

@@ -68,6 +68,11 @@ type Config struct {
 	FlushEvery time.Duration
 	// Replicas of the bus streams, passed to bus.EnsureStream; default 1.
 	Replicas int
+	// Instance names this process when several ledger processes read one
+	// bus: each keeps its own views, so each needs its own durable
+	// consumers (a shared one would hand each process half the messages).
+	// Empty: the one process, with the consumer names of before.
+	Instance string
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
 
@@ -157,6 +162,7 @@ func NewProjector(cfg Config) (*Projector, error) {
 			js:          cfg.JS,
 			code:        g.Code,
 			naam:        g.Naam,
+			instance:    cfg.Instance,
 			path:        snapshotPath(cfg.Dir, g.Code),
 			journalPath: journalPath(cfg.Dir, g.Code),
 			compactMin:  cfg.compactMin,
@@ -305,6 +311,7 @@ func (p *Projector) WaitApplied(ctx context.Context, code string, seq uint64) er
 type follower struct {
 	js       jetstream.JetStream
 	code     string
+	instance string // Config.Instance
 	naam     string
 	path     string
 	batch    int
@@ -340,7 +347,12 @@ type follower struct {
 	notify      chan struct{} // closed on every progress change, if anyone waits
 }
 
-func (f *follower) durable() string { return bus.LedgerConsumer(f.code) }
+func (f *follower) durable() string {
+	if f.instance != "" {
+		return bus.LedgerConsumer(f.code) + "-" + f.instance
+	}
+	return bus.LedgerConsumer(f.code)
+}
 
 // changed wakes waiters; call with mu held.
 func (f *follower) changed() {

@@ -53,7 +53,15 @@ type Config struct {
 	Replicas  int
 	// CheckpointEvery is how often the checkpoint is saved (default 250ms).
 	CheckpointEvery time.Duration
-	Logger          *slog.Logger
+	// Instance names this process among those that share the store and
+	// the bus; only the one holding the lease publishes (lease.go). The
+	// same name after a restart takes its lease back at once. Empty: a
+	// name of its own for this run.
+	Instance string
+	// LeaseTTL is how long the lease lives without renewal
+	// (DefaultLeaseTTL when zero).
+	LeaseTTL time.Duration
+	Logger   *slog.Logger
 }
 
 // Relay publishes the store's events on the bus.
@@ -61,6 +69,7 @@ type Relay struct {
 	cfg     Config
 	log     *slog.Logger
 	kv      jetstream.KeyValue
+	lease   jetstream.KeyValue
 	mu      sync.Mutex
 	streams map[string]bool
 	// published is the position of the last event whose publication the
@@ -84,6 +93,12 @@ func New(ctx context.Context, cfg Config) (*Relay, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = uuid.NewString()
+	}
 	r := &Relay{cfg: cfg, log: cfg.Logger.With("component", "relay"), streams: map[string]bool{}, notify: make(chan struct{})}
 	kv, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      CheckpointBucket,
@@ -96,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Relay, error) {
 		return nil, fmt.Errorf("relay: checkpoint bucket: %w", err)
 	}
 	r.kv = kv
+	if r.lease, err = leaseBucket(ctx, cfg.JS, cfg.LeaseTTL, cfg.Replicas); err != nil {
+		return nil, err
+	}
 	if _, err := cfg.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        QuarantineStream,
 		Description: "Store events the relay could not decode; kept for inspection, never dropped.",
@@ -164,14 +182,37 @@ func (r *Relay) advance(p store.Position) {
 	r.mu.Unlock()
 }
 
-// Run relays until ctx ends. After a failure (the server gone, a publish
+// Run relays until ctx ends, while it holds the lease (lease.go); a relay
+// without it stands by. After a failure (the server gone, a publish
 // refused) it starts over from the checkpoint, with a growing pause.
 func (r *Relay) Run(ctx context.Context) error {
 	backoff := 50 * time.Millisecond
 	for {
-		err := r.runOnce(ctx)
+		rev, err := r.acquire(ctx)
+		if err == nil {
+			held, lose := context.WithCancelCause(ctx)
+			kept := make(chan struct{})
+			go func() { defer close(kept); r.keep(held, rev, func() { lose(errLeaseLost) }) }()
+			err = r.runOnce(held)
+			if cause := context.Cause(held); errors.Is(cause, errLeaseLost) {
+				err = cause
+			}
+			lose(nil)
+			<-kept
+			if ctx.Err() != nil {
+				// A clean stop: the standby need not wait for the lease
+				// to expire.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				r.release(rctx, rev)
+				cancel()
+			}
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, errLeaseLost) {
+			r.log.Warn("relay lost its lease; it stands by", "err", err)
+			continue
 		}
 		r.log.Warn("relay interrupted; resuming from checkpoint", "err", err, "retry_in", backoff)
 		select {

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/bus"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/relay"
+)
+
+// TestTwoServersOneBroker runs two ledger processes against one NATS (its
+// JetStream store and bus), with the same keys as a deployment mounts them
+// into both: both take commands and answer reads that include each other's
+// writes, a conflict between them is decided by the expected revision,
+// exactly one relay publishes, and when its process stops the other's
+// relay carries on. Every event is on the bus once.
+func TestTwoServersOneBroker(t *testing.T) {
+	nsrv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nsrv.Shutdown)
+	url := nsrv.ClientURL()
+	clk := clock.NewManual(2026, time.March, 2)
+	on := func(name string) func(*serveConfig) {
+		return func(c *serveConfig) { c.natsURL, c.instance = url, name }
+	}
+	dataA, dataB := t.TempDir(), t.TempDir()
+	addrA, _, stopA := launchServer(t, dataA, clk, on("a"))
+	if err := os.CopyFS(filepath.Join(dataB, "keys"), os.DirFS(filepath.Join(dataA, "keys"))); err != nil {
+		t.Fatal(err)
+	}
+	addrB := startServerWith(t, dataB, clk, on("b"))
+	apiA, apiB := apiClient(t, addrA, time.Minute), apiClient(t, addrB, time.Minute)
+
+	record := func(c interface {
+		Record(context.Context, *connect.Request[ledgerv1.RecordRequest]) (*connect.Response[ledgerv1.RecordResponse], error)
+	}, req *ledgerv1.RecordRequest) (*ledgerv1.RecordResponse, error) {
+		r, err := c.Record(context.Background(), connect.NewRequest(req))
+		if err != nil {
+			return nil, err
+		}
+		return r.Msg, nil
+	}
+	aanmelding := func(client string) *ledgerv1.RecordRequest {
+		return &ledgerv1.RecordRequest{Gemeente: "GM0402", Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+			ResidentId: client, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+	}
+	a, err := record(apiA, aanmelding("R-twee-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := record(apiB, aanmelding("R-twee-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each process reads the other's write.
+	for _, tc := range []struct {
+		c   ledgerv1connectView
+		pos string
+	}{{apiA, b.GetPositie()}, {apiB, a.GetPositie()}} {
+		v, err := tc.c.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: "GM0402", NaPositie: tc.pos}))
+		if err != nil {
+			t.Fatalf("read after the other's write at %s: %v", tc.pos, err)
+		}
+		if v.Msg.GetView().GetActief() != 2 {
+			t.Errorf("view holds %d cases, want 2", v.Msg.GetView().GetActief())
+		}
+	}
+	// Both decide against revision 0 of one case: one gets in.
+	intake := func() *ledgerv1.RecordRequest {
+		zero := uint64(0)
+		return &ledgerv1.RecordRequest{CaseId: a.GetCaseId(), Gemeente: "GM0402", ExpectedRevision: &zero,
+			Transition: &ledgerv1.RecordRequest_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede_TREDE_ONTWIKKELBAAR, LoonwaardeProcent: 50}}}
+	}
+	_, errA := record(apiA, intake())
+	_, errB := record(apiB, intake())
+	if errA != nil || connect.CodeOf(errB) != connect.CodeAborted {
+		t.Errorf("the same revision through both: %v / %v, want one in and one aborted", errA, errB)
+	}
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := kv.Get(context.Background(), "houder")
+	if err != nil || string(h.Value()) != "a" {
+		t.Fatalf("the relay lease: %v %v, want held by a (it started first)", h, err)
+	}
+
+	// a stops; b's relay publishes what b records next.
+	stopA()
+	c, err := record(apiB, aanmelding("R-twee-c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := apiB.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: "GM0402", NaPositie: c.GetPositie()}))
+	if err != nil || v.Msg.GetView().GetActief() != 3 {
+		t.Fatalf("b after a stopped: %v %v", v, err)
+	}
+
+	// On the bus: four events, each once.
+	s, err := js.Stream(context.Background(), bus.StreamName("GM0402"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[m.Header.Get(jetstream.MsgIDHeader)]++
+	}
+	if len(seen) != 4 {
+		t.Errorf("%d events on GM0402's bus stream, want 4", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s on the bus %d times", id, n)
+		}
+	}
+}
+
+type ledgerv1connectView interface {
+	GetView(context.Context, *connect.Request[ledgerv1.GetViewRequest]) (*connect.Response[ledgerv1.GetViewResponse], error)
+}

@@ -1,0 +1,113 @@
+package relay_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gooi-vechtstreek/ledger/services/relay"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+)
+
+// relayOn is a relay of its own process: its own connection to the broker,
+// named instance.
+func (e *env) relayOn(ctx context.Context, instance string) (*relay.Relay, *nats.Conn) {
+	e.t.Helper()
+	nc, err := nats.Connect(e.srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, err := natsstore.New(ctx, js)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := relay.New(ctx, relay.Config{
+		Store: st, JS: js, Gemeenten: e.reg.Codes(), CheckpointEvery: 10 * time.Millisecond,
+		Instance: instance, LeaseTTL: time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r, nc
+}
+
+func holder(t *testing.T, e *env) string {
+	t.Helper()
+	kv, err := e.js.KeyValue(context.Background(), relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := kv.Get(context.Background(), "houder")
+	if err != nil {
+		return ""
+	}
+	return string(v.Value())
+}
+
+// TestOneRelayPublishesAtATime: two processes' relays on one store and one
+// bus. One holds the lease and publishes; the other stands by and still
+// knows how far the bus is (read-your-writes on either process). A clean
+// stop hands over at once; a process that dies without a word hands over
+// when its lease expires. Every event is on the bus exactly once.
+func TestOneRelayPublishesAtATime(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a, _ := e.relayOn(ctx, "proces-a")
+	stopA := run(t, ctx, a)
+	last := e.journeys(ctx, 6)
+	waitFor(t, a, last)
+	if h := holder(t, e); h != "proces-a" {
+		t.Fatalf("lease held by %q, want proces-a", h)
+	}
+	b, _ := e.relayOn(ctx, "proces-b")
+	stopB := run(t, ctx, b)
+	last = e.journeys(ctx, 3)
+	waitFor(t, a, last)
+	waitFor(t, b, last) // the standby follows the checkpoint
+	if h := holder(t, e); h != "proces-a" {
+		t.Fatalf("lease moved to %q while proces-a runs", h)
+	}
+	e.exactlyOnce(ctx)
+
+	// A clean stop gives the lease up: b publishes what comes next.
+	stopA()
+	last = e.journeys(ctx, 3)
+	waitFor(t, b, last)
+	if h := holder(t, e); h != "proces-b" {
+		t.Fatalf("after a's clean stop the lease is %q", h)
+	}
+	e.exactlyOnce(ctx)
+
+	// A process that dies: its connection gone, no release. The lease
+	// expires and the standby takes over.
+	d, dnc := e.relayOn(ctx, "proces-d")
+	stopB()
+	stopD := run(t, ctx, d)
+	last = e.journeys(ctx, 2)
+	waitFor(t, d, last)
+	if h := holder(t, e); h != "proces-d" {
+		t.Fatalf("after b's clean stop the lease is %q, want proces-d", h)
+	}
+	c, _ := e.relayOn(ctx, "proces-c")
+	stopC := run(t, ctx, c)
+	defer stopC()
+	dnc.Close()
+	stopD()
+	last = e.journeys(ctx, 3)
+	waitFor(t, c, last)
+	if h := holder(t, e); h != "proces-c" {
+		t.Fatalf("after d died the lease is %q", h)
+	}
+	e.exactlyOnce(ctx)
+}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
@@ -85,4 +89,46 @@ func serverMetrics(st lag.Store, t *lag.Tracker, rl *relay.Relay, gemeenten []st
 		return out, errors.Join(errs...)
 	})
 	return reg
+}
+
+const healthSynopsis = `ledger health [--server ADRES] [--gereed]
+
+Vraagt een draaiende ledger of hij leeft (/healthz) of, met --gereed, of hij
+gereed is (/readyz: de store antwoordt en het regionale model is bij).
+Afsluitcode 0 als het zo is, anders 1 met de reden. Voor een container zonder
+shell (deploy/Dockerfile) en voor een script.`
+
+func healthCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger health", healthSynopsis, stderr)
+	def := os.Getenv("LEDGER_SERVER")
+	if def == "" {
+		def = defaultServer
+	}
+	c := conn{}
+	fs.StringVar(&c.server, "server", def, "adres van de ledger-server (of LEDGER_SERVER)")
+	gereed := fs.Bool("gereed", false, "vraag of hij gereed is (/readyz), niet alleen of hij leeft")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	path := "/healthz"
+	if *gereed {
+		path = "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base()+path, nil)
+	if err != nil {
+		return usageErrorf("--server: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return &failure{msg: fmt.Sprintf("%s%s: geen antwoord: %v", c.base(), path, err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return &failure{msg: fmt.Sprintf("%s%s: %s: %s", c.base(), path, resp.Status, strings.TrimSpace(string(body)))}
+	}
+	fmt.Fprint(stdout, string(body))
+	return nil
 }

@@ -66,4 +66,19 @@ func TestHealthAndMetrics(t *testing.T) {
 	if strings.Contains(body, "R-metrics") || strings.Contains(body, id) {
 		t.Error("/metrics names a resident or a case")
 	}
+
+	// ledger health, as the container image's health check runs it.
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"health", "--server", addr}, exitOK},
+		{[]string{"health", "--server", addr, "--gereed"}, exitOK},
+		{[]string{"health", "--server", "127.0.0.1:1"}, exitFailed},
+	} {
+		var out, errs strings.Builder
+		if code := run(context.Background(), tc.args, &out, &errs); code != tc.want {
+			t.Errorf("ledger %v: exit %d, want %d: %s", tc.args, code, tc.want, errs.String())
+		}
+	}
 }

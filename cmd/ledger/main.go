@@ -49,6 +49,7 @@ Gebruik:
   ledger gemeenten                           de deelnemende gemeenten
   ledger import FILE [--systeem NAAM]        laad de geschiedenis van de regio (JSON Lines of een CSV-beginstand)
   ledger migrate --van S --naar S            kopieer de hele geschiedenis tussen jetstream en kurrentdb, hervatbaar, met digest van beide
+  ledger health [--gereed]                   leeft de server (/healthz), of is hij gereed (/readyz)
   ledger toegang uitgeven --rol R ...        geef een toegangssleutel uit (rol beheer)
   ledger toegang intrekken <id>              trek een toegang in (rol beheer)
   ledger toegang lijst                       alle uitgegeven toegang (rol beheer)
@@ -121,6 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = importCommand(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = migrateCommand(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = healthCommand(ctx, args[1:], stdout, stderr)
 	case "toegang":
 		err = toegangCommand(ctx, args[1:], stdout, stderr)
 	case "client":

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -90,9 +91,9 @@ type serveConfig struct {
 	tlsCert, tlsKey, clientCA string
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveFlags are the flags of ledger serve, into cfg.
+func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs := newFlags("ledger serve", "ledger serve [--data DIR] [--http ADRES] [--nats ADRES | --nats-url URL] [--gemeenten BESTAND]", stderr)
-	var cfg serveConfig
 	fs.StringVar(&cfg.data, "data", "./data", "map voor alle gegevens: JetStream-bestanden, projecties, sleutels")
 	fs.StringVar(&cfg.http, "http", "127.0.0.1:8080", "adres van de API (Connect: gRPC en HTTP/JSON); poort 0 kiest een vrije poort")
 	fs.StringVar(&cfg.natsAddr, "nats", "127.0.0.1:4222", "adres waarop de ingebouwde NATS-server luistert (poort 0: vrije poort, -1: alleen intern)")
@@ -112,6 +113,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.clientCA, "client-ca", "", "CA (PEM) van clientcertificaten die zich mogen aanmelden (mTLS, voor systeem-tot-systeem); elk certificaat krijgt toegang met ledger toegang uitgeven --certificaat")
 	cfg.minFree = broker.DefaultMinFree
 	fs.Var(sizeFlag{&cfg.minFree}, "min-free", "de vrije schijfruimte (`grootte`, bijv. 64MiB) onder --data die de ledger vrijhoudt: daaronder weigert hij nieuwe gebeurtenissen (opslag.vol) tot er ruimte is, en start hij niet (ingebouwde broker)")
+	return fs
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := serveFlags(&cfg, stderr)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

@@ -379,3 +379,45 @@ func TestUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeRestart: KurrentDB goes away and comes back. A write while it is
+// away is answered unavailable and not half-done; the store reconnects by
+// itself, the same write then goes in once, and the subscription carries
+// on with no gap and nothing twice.
+func TestNodeRestart(t *testing.T) {
+	c := double.Start(t, 1)
+	s := open(t, kurrentdb.Config{URL: c.URL()})
+	ctx := t.Context()
+	first := ev("aanmelding")
+	if _, err := s.Append(ctx, "case-1", store.NoStream(), first); err != nil {
+		t.Fatal(err)
+	}
+	sub := subscriber(t, s, store.Start)
+	take(t, sub, 1)
+
+	c.Restart(t, 0)
+	next := ev("intake")
+	var res store.AppendResult
+	var err error
+	unavailable := 0
+	for range 20 {
+		if res, err = s.Append(ctx, "case-1", store.Exactly(0), next); err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("append after the restart: %v, want unavailable until reconnected", err)
+		}
+		unavailable++
+	}
+	if err != nil {
+		t.Fatalf("no reconnection after %d tries: %v", unavailable, err)
+	}
+	recs, err := s.ReadStream(ctx, "case-1")
+	if err != nil || len(recs) != 2 || recs[1].ID != next.ID || res.Position != recs[1].Position {
+		t.Fatalf("after the restart: %v %v, result %+v", recs, err, res)
+	}
+	if got := take(t, sub, 1); got[0].ID != next.ID {
+		t.Fatalf("subscription handed on %s, want %s", got[0].ID, next.ID)
+	}
+	t.Logf("appends answered unavailable before the store reconnected: %d", unavailable)
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,9 +136,34 @@ func Start(t testing.TB, n int) *Cluster {
 
 // Stop stops every node.
 func (c *Cluster) Stop() {
-	for _, n := range c.nodes {
+	c.mu.Lock()
+	nodes := slices.Clone(c.nodes)
+	c.mu.Unlock()
+	for _, n := range nodes {
 		n.srv.Stop()
 	}
+}
+
+// Restart stops node i, as a KurrentDB node that goes down does (its
+// connections and subscriptions break), and starts it again on the same
+// address with the log it had.
+func (c *Cluster) Restart(t testing.TB, i int) {
+	t.Helper()
+	c.mu.Lock()
+	old := c.nodes[i]
+	c.mu.Unlock()
+	old.srv.Stop()
+	lis, err := net.Listen("tcp", old.addr())
+	if err != nil {
+		t.Fatalf("kurrentdb double: listen again on %s: %v", old.addr(), err)
+	}
+	nd := &node{c: c, i: i, lis: lis, srv: grpc.NewServer(), host: old.host, port: old.port}
+	api.RegisterStreamsServer(nd.srv, nd)
+	gossip.RegisterGossipServer(nd.srv, gossipServer{n: nd})
+	c.mu.Lock()
+	c.nodes[i] = nd
+	c.mu.Unlock()
+	go func() { _ = nd.srv.Serve(lis) }()
 }
 
 // URL is the connection string of the cluster without TLS: the one node,

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,7 +53,9 @@ func BenchmarkMigrate(b *testing.B) {
 		kdb := double.Start(b, 1)
 		b.StartTimer()
 		start := time.Now()
-		if code := run(context.Background(), []string{"migrate", gm, "--van", "jetstream", "--naar", "kurrentdb", "--data", data, "--kurrentdb-url", kdb.URL()}, io.Discard, io.Discard); code != exitOK {
+		var errs strings.Builder
+		if code := run(context.Background(), []string{"migrate", gm, "--van", "jetstream", "--naar", "kurrentdb", "--data", data, "--kurrentdb-url", kdb.URL()}, io.Discard, &errs); code != exitOK {
+			b.Log(errs.String())
 			b.Fatalf("migrate to kurrentdb: exit %d", code)
 		}
 		b.ReportMetric(float64(len(steps))/time.Since(start).Seconds(), "to-kurrentdb-events/s")

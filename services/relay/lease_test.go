@@ -10,7 +10,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 )
 
@@ -108,6 +110,58 @@ func TestOneRelayPublishesAtATime(t *testing.T) {
 	waitFor(t, c, last)
 	if h := holder(t, e); h != "proces-c" {
 		t.Fatalf("after d died the lease is %q", h)
+	}
+	e.exactlyOnce(ctx)
+}
+
+// TestCleanStopSavesExactCheckpoint: a relay stopped in the middle of a
+// backlog finishes the batch it began, so the checkpoint it saves says
+// exactly what is on the bus: nothing of any gemeente after it.
+func TestCleanStopSavesExactCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var kv jetstream.KeyValue // made by the first relay
+	for round := range 5 {
+		first := e.journeys(ctx, 1)
+		e.journeys(ctx, 60)
+		r := e.newRelay(ctx)
+		stop := run(t, ctx, r)
+		waitFor(t, r, first)
+		stop()
+		if kv == nil {
+			var err error
+			if kv, err = e.js.KeyValue(ctx, relay.CheckpointBucket); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cp, err := kv.Get(ctx, "checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkpoint, err := store.ParsePosition(string(cp.Value()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range e.reg.Codes() {
+			s, err := e.js.Stream(ctx, bus.StreamName(g))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.State.Msgs == 0 {
+				continue
+			}
+			m, err := s.GetMsg(ctx, info.State.LastSeq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := store.ParsePosition(m.Header.Get(bus.HeaderPosition)); checkpoint.Less(p) {
+				t.Fatalf("round %d: %s holds %s after the saved checkpoint %s", round, g, p, checkpoint)
+			}
+		}
 	}
 	e.exactlyOnce(ctx)
 }

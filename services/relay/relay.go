@@ -43,6 +43,10 @@ const (
 	quarantinePrefix = "ledger.quarantine"
 )
 
+// publishOnStop bounds how long a batch begun before a stop may take to be
+// published: a broker that does not answer does not hold the stop up.
+const publishOnStop = 10 * time.Second
+
 // Config configures a relay.
 type Config struct {
 	Store store.Store
@@ -280,7 +284,18 @@ func (r *Relay) runOnce(ctx context.Context) error {
 				break more
 			}
 		}
-		if err = r.publish(ctx, batch, already); err != nil {
+		if ctx.Err() != nil {
+			break // stopping: no new batch
+		}
+		// A batch once begun is published whole, also when the relay is
+		// being stopped: a batch cut off half way would leave events of
+		// some gemeenten on the bus after the checkpoint saved below, and
+		// a clean stop is to save a checkpoint that says exactly what is on
+		// the bus (ledger migrate moves it to another store).
+		pctx, done := context.WithTimeout(context.WithoutCancel(ctx), publishOnStop)
+		err = r.publish(pctx, batch, already)
+		done()
+		if err != nil {
 			break
 		}
 		r.advance(batch[len(batch)-1].Position)

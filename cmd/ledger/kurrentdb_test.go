@@ -68,11 +68,31 @@ func TestServeOnKurrentDBDouble(t *testing.T) {
 
 	// A restart on the same data and KurrentDB finds it all.
 	addr = startServerWith(t, data, clk, onKurrent)
-	again := getCaseload(t, apiClient(t, addr, time.Minute), "GM0402", false)
-	replay := getCaseload(t, apiClient(t, addr, time.Minute), "GM0402", true)
+	api = apiClient(t, addr, time.Minute)
+	var again, replay *ledgerv1.CaseloadView
+	eventually(t, "the live view at the replay's position after the restart", func() bool {
+		again, replay = getCaseload(t, api, "GM0402", false), getCaseload(t, api, "GM0402", true)
+		return again.GetBijgewerktTot() == replay.GetBijgewerktTot()
+	})
 	again.Bron, replay.Bron = "", ""
 	if !proto.Equal(again, replay) || again.GetActief() != 1 {
 		t.Errorf("after the restart: live %v\nreplay %v", again, replay)
+	}
+}
+
+// TestImportOnKurrentDBDouble: the import writes case by case on KurrentDB
+// (it has no multi-stream append) with the same outcome as on JetStream,
+// and again writes nothing twice.
+func TestImportOnKurrentDBDouble(t *testing.T) {
+	kdb := double.Start(t, 1)
+	addr := startServerWith(t, t.TempDir(), clock.NewManual(2026, time.December, 2), func(c *serveConfig) { c.store, c.kurrentURL = "kurrentdb", kdb.URL() })
+	for _, want := range []string{"vastgelegd 8, al aanwezig 0, geweigerd 1, overgeslagen 1", "vastgelegd 0, al aanwezig 8, geweigerd 1, overgeslagen 1"} {
+		if code, out, errs := cli(t, addr, "import", "testdata/import-klein.jsonl"); code != exitFailed || !strings.Contains(out, want) {
+			t.Errorf("import on KurrentDB: exit %d, %q, want %q\n%s", code, out, want, errs)
+		}
+	}
+	if code, out, errs := auditCLI(t, addr, "auditor", "audit", "verify"); code != exitOK {
+		t.Fatalf("audit verify after the import: exit %d\n%s\n%s", code, out, errs)
 	}
 }
 

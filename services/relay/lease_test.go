@@ -163,5 +163,11 @@ func TestCleanStopSavesExactCheckpoint(t *testing.T) {
 			}
 		}
 	}
+	// A relay that runs to the end publishes the rest, each once.
+	last := e.journeys(ctx, 1)
+	r := e.newRelay(ctx)
+	stop := run(t, ctx, r)
+	waitFor(t, r, last)
+	stop()
 	e.exactlyOnce(ctx)
 }

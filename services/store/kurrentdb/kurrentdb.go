@@ -237,6 +237,8 @@ func mapErr(err error) error {
 		switch e.Code() {
 		case esdb.ErrorCodeResourceNotFound:
 			return fmt.Errorf("%w: %w", store.ErrStreamNotFound, err)
+		case esdb.ErrorCodeUnauthenticated, esdb.ErrorCodeAccessDenied:
+			return fmt.Errorf("KurrentDB weigert de gebruiker van de ledger (LEDGER_KURRENTDB_USERNAME en _PASSWORD, en lezen van $all): %w", err)
 		case esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader, esdb.ErrorAborted:
 			return &store.UnavailableError{Rule: store.RuleOpslagWeg, Reden: "KurrentDB antwoordt niet; de opdracht is niet bevestigd en kan met dezelfde event-id's opnieuw worden gegeven", Err: err}
 		}

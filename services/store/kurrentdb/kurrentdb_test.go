@@ -2,11 +2,20 @@ package kurrentdb_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 	"github.com/gooi-vechtstreek/ledger/services/store/kurrentdb"
 	"github.com/gooi-vechtstreek/ledger/services/store/kurrentdb/double"
@@ -420,4 +430,81 @@ func TestNodeRestart(t *testing.T) {
 		t.Fatalf("subscription handed on %s, want %s", got[0].ID, next.ID)
 	}
 	t.Logf("appends answered unavailable before the store reconnected: %d", unavailable)
+}
+
+// TestTLSAndCredentials: a KurrentDB that speaks TLS only and requires a
+// user: the store connects with the CA of the URL (?tlsCAFile=) and the
+// user of the configuration; a wrong password and an unknown CA are clear
+// errors at the start that do not show the password.
+func TestTLSAndCredentials(t *testing.T) {
+	caFile, serverTLS := testCA(t)
+	c := double.StartWith(t, double.Options{Nodes: 1, TLS: serverTLS, User: "ledger", Password: "juist-wachtwoord"})
+	s := open(t, kurrentdb.Config{URL: c.URL() + "?tlsCAFile=" + caFile + "&maxDiscoverAttempts=1", Username: "ledger", Password: "juist-wachtwoord"})
+	e := ev("aanmelding")
+	if _, err := s.Append(t.Context(), "case-1", store.NoStream(), e); err != nil {
+		t.Fatalf("append over TLS with a user: %v", err)
+	}
+	if recs, err := s.ReadStream(t.Context(), "case-1"); err != nil || len(recs) != 1 {
+		t.Fatalf("read over TLS: %v %v", recs, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		cfg  kurrentdb.Config
+	}{
+		{"wrong password", kurrentdb.Config{URL: c.URL() + "?tlsCAFile=" + caFile + "&maxDiscoverAttempts=1", Username: "ledger", Password: "fout-wachtwoord"}},
+		{"unknown CA", kurrentdb.Config{URL: c.URL() + "?maxDiscoverAttempts=1", Username: "ledger", Password: "juist-wachtwoord"}},
+		{"no TLS", kurrentdb.Config{URL: c.URL() + "?tls=false&maxDiscoverAttempts=1"}},
+	} {
+		_, err := kurrentdb.Open(ctx, tc.cfg)
+		if err == nil {
+			t.Errorf("%s: opened", tc.name)
+			continue
+		}
+		if strings.Contains(err.Error(), "wachtwoord") || !strings.Contains(err.Error(), "kurrentdb") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if tc.name == "wrong password" && !strings.Contains(err.Error(), "weigert de gebruiker") {
+			t.Errorf("a refused user is not said so: %v", err)
+		}
+	}
+}
+
+// testCA makes a CA and a certificate for 127.0.0.1 signed by it, writes
+// the CA to a file and returns its path and the server's TLS configuration.
+func testCA(t *testing.T) (string, *tls.Config) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Certificates valid around a fixed day would fail on the real clock
+	// the TLS handshake uses: this one is valid for a century around now.
+	now := clock.Clock(nil).Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"}, NotBefore: now.AddDate(-50, 0, 0), NotAfter: now.AddDate(50, 0, 0),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kurrentdb"}, NotBefore: ca.NotBefore, NotAfter: ca.NotAfter,
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }

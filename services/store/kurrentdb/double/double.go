@@ -16,6 +16,8 @@ package double
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -33,6 +35,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -88,6 +91,43 @@ type Cluster struct {
 	// Clock stamps an event's "created", as KurrentDB's own clock does;
 	// nil is the system clock.
 	Clock clock.Clock
+	opts  Options
+}
+
+// newServer is a node's gRPC server: over TLS and with users checked when
+// the options say so.
+func (c *Cluster) newServer() *grpc.Server {
+	var opts []grpc.ServerOption
+	if c.opts.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(c.opts.TLS)))
+	}
+	if c.opts.User != "" {
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.opts.User+":"+c.opts.Password))
+		check := func(ctx context.Context, method string) error {
+			if !strings.HasPrefix(method, "/event_store.client.streams.") {
+				return nil // gossip answers anyone, as KurrentDB's does
+			}
+			md, _ := metadata.FromIncomingContext(ctx)
+			if got := md.Get("authorization"); len(got) != 1 || got[0] != want {
+				return status.Error(codes.Unauthenticated, "bad username or password")
+			}
+			return nil
+		}
+		opts = append(opts,
+			grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				if err := check(ctx, info.FullMethod); err != nil {
+					return nil, err
+				}
+				return h(ctx, req)
+			}),
+			grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+				if err := check(ss.Context(), info.FullMethod); err != nil {
+					return err
+				}
+				return h(srv, ss)
+			}))
+	}
+	return grpc.NewServer(opts...)
 }
 
 type event struct {
@@ -112,19 +152,36 @@ type node struct {
 	port int
 }
 
-// Start starts a cluster of n nodes on loopback, node 0 the leader, and
-// stops it when t ends.
+// Options configure a cluster beyond its size.
+type Options struct {
+	Nodes int
+	// TLS, when set, is the nodes' server configuration: they speak gRPC
+	// over TLS only, as KurrentDB does unless it runs insecure.
+	TLS *tls.Config
+	// User and Password, when set, are required (HTTP basic, as the
+	// client sends them) on every streams call, as KurrentDB's users are.
+	User, Password string
+}
+
+// Start starts a cluster of n nodes on loopback, node 0 the leader,
+// without TLS or users, and stops it when t ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{streams: map[string][]*event{}, next: 1000, changed: make(chan struct{}), drop: make(chan struct{}), behind: make(chan struct{}), calls: map[string]int{}}
+	return StartWith(t, Options{Nodes: n})
+}
+
+// StartWith starts a cluster as o says.
+func StartWith(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	c := &Cluster{streams: map[string][]*event{}, next: 1000, changed: make(chan struct{}), drop: make(chan struct{}), behind: make(chan struct{}), calls: map[string]int{}, opts: o}
 	c.proposedCond = sync.NewCond(&c.mu)
-	for i := range n {
+	for i := range max(1, o.Nodes) {
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("kurrentdb double: listen: %v", err)
 		}
 		addr := lis.Addr().(*net.TCPAddr)
-		nd := &node{c: c, i: i, lis: lis, srv: grpc.NewServer(), host: "127.0.0.1", port: addr.Port}
+		nd := &node{c: c, i: i, lis: lis, srv: c.newServer(), host: "127.0.0.1", port: addr.Port}
 		api.RegisterStreamsServer(nd.srv, nd)
 		gossip.RegisterGossipServer(nd.srv, gossipServer{n: nd})
 		c.nodes = append(c.nodes, nd)
@@ -157,7 +214,7 @@ func (c *Cluster) Restart(t testing.TB, i int) {
 	if err != nil {
 		t.Fatalf("kurrentdb double: listen again on %s: %v", old.addr(), err)
 	}
-	nd := &node{c: c, i: i, lis: lis, srv: grpc.NewServer(), host: old.host, port: old.port}
+	nd := &node{c: c, i: i, lis: lis, srv: c.newServer(), host: old.host, port: old.port}
 	api.RegisterStreamsServer(nd.srv, nd)
 	gossip.RegisterGossipServer(nd.srv, gossipServer{n: nd})
 	c.mu.Lock()
@@ -166,12 +223,16 @@ func (c *Cluster) Restart(t testing.TB, i int) {
 	go func() { _ = nd.srv.Serve(lis) }()
 }
 
-// URL is the connection string of the cluster without TLS: the one node,
-// or every node as a gossip seed.
+// URL is the connection string of the cluster: the one node, or every
+// node as a gossip seed; with ?tls=false unless it speaks TLS (then the
+// caller adds its ?tlsCAFile=).
 func (c *Cluster) URL() string {
 	addrs := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
 		addrs[i] = n.addr()
+	}
+	if c.opts.TLS != nil {
+		return "esdb://" + strings.Join(addrs, ",")
 	}
 	return "esdb://" + strings.Join(addrs, ",") + "?tls=false"
 }

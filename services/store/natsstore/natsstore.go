@@ -55,7 +55,25 @@ const (
 	errWrongLastSeqR    jetstream.ErrorCode = 10164 // the same, on a replicated stream
 	errBatchDuplicateID jetstream.ErrorCode = 10201 // an id of the batch is stored already
 	errBatchTooLarge    jetstream.ErrorCode = 10199 // the server allows smaller batches
+	errBatchIncomplete  jetstream.ErrorCode = 10176 // the leader missed a part of the batch
 )
+
+// incompleteRetries bounds how often an append sends a batch again that
+// the server found incomplete. On a cluster a part sent before the commit
+// can be lost on the way (it has no answer to wait for): right after a
+// stream is created, a node may pass a publish on before it has learnt
+// where the new leader's interest is, and a part sent to a leader that
+// has just lost its place goes nowhere. The server then stores nothing of
+// the batch, and once it has answered the commit the way to the leader is
+// known, so sending the batch again, under a new batch id, goes through.
+const incompleteRetries = 3
+
+// incomplete reports whether err is the server's "atomic publish batch is
+// incomplete": nothing of the batch was stored.
+func incomplete(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchIncomplete
+}
 
 // tipsMax bounds the cache of stream tips; past it the cache starts over.
 const tipsMax = 100_000
@@ -231,6 +249,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 		return store.AppendResult{}, err
 	}
 	subj := s.prefix + stream
+	resent := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
@@ -268,6 +287,9 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			var refused bool
 			refused, dup = classify(err)
 			switch {
+			case incomplete(err) && resent < incompleteRetries:
+				resent++
+				continue
 			case !refused && !dup:
 				var apiErr *jetstream.APIError
 				if errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchTooLarge {
@@ -767,6 +789,21 @@ func (s *Store) decodeMsg(m jetstream.Msg) (store.RecordedEvent, error) {
 	return s.decode(m.Subject(), md.Sequence.Stream, md.Timestamp, m.Headers(), m.Data())
 }
 
+// A reader's pull requests expire after pullExpiry and ask the server for
+// a heartbeat every pullHeartbeat while there is nothing to deliver; two
+// missed heartbeats make the ordered consumer start over where it was.
+// That is how a lost pull request is noticed: on a cluster the consumer's
+// leader may answer its creation before the node the reader is connected
+// to has learnt the consumer's interest, and that node then drops the
+// first pull request (on the three-node test cluster: one or two of the
+// sixteen reads of the conformance suite's Resume case, each stalled for
+// the two heartbeats). The client's default for an ordered consumer, 5 s,
+// made such a read wait 10 s, three of them the case's 30 s.
+const (
+	pullExpiry    = 10 * time.Second
+	pullHeartbeat = time.Second
+)
+
 // consume opens an ordered consumer from the event after the position. An
 // ordered consumer recreates itself after a server restart or a lost
 // connection, resuming after the last message it delivered.
@@ -778,7 +815,7 @@ func (s *Store) consume(ctx context.Context, after store.Position) (jetstream.Co
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -986,12 +1023,7 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 		}
 		msgs = append(msgs, part...)
 	}
-	for _, m := range msgs[:len(msgs)-1] {
-		if err := s.nc.PublishMsg(m); err != nil {
-			return nil, fmt.Errorf("append multi: %w", err)
-		}
-	}
-	ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+	ack, err := s.publishMulti(ctx, msgs, batch)
 	if err == nil && ack.Duplicate {
 		err = errDuplicate
 	}
@@ -1016,6 +1048,27 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 		s.noteSeqs(s.prefix+w.Stream, nexts[i], seq+1-uint64(len(w.Events)), len(w.Events))
 	}
 	return res, nil
+}
+
+// publishMulti sends the messages of an AppendMulti, and sends them again
+// under a new batch id while the server finds the batch incomplete (see
+// incompleteRetries).
+func (s *Store) publishMulti(ctx context.Context, msgs []*nats.Msg, batch string) (*jetstream.PubAck, error) {
+	for resent := 0; ; resent++ {
+		for _, m := range msgs[:len(msgs)-1] {
+			if err := s.nc.PublishMsg(m); err != nil {
+				return nil, err
+			}
+		}
+		ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+		if batch == "" || !incomplete(err) || resent == incompleteRetries {
+			return ack, err
+		}
+		batch = uuid.NewString()
+		for _, m := range msgs {
+			m.Header[hdrBatchID] = []string{batch}
+		}
+	}
 }
 
 // checkSpace refuses an append while the disk is short of its reserve.
@@ -1066,7 +1119,7 @@ func unavailable(err error) error {
 				return vol
 			}
 			return weg
-		case errNotEnabled, errNotEnabledAcct:
+		case errNotEnabled, errNotEnabledAcct, errBatchIncomplete:
 			return weg
 		}
 	}

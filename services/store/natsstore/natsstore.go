@@ -148,6 +148,7 @@ type Store struct {
 	name   string
 	prefix string // with the trailing dot
 	direct string // direct get API subject of the stream
+	msgGet string // message get API subject of the stream (its leader answers)
 	space  func() error
 
 	mu sync.Mutex
@@ -210,6 +211,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		name:   o.stream,
 		prefix: o.prefix + ".",
 		direct: apiPrefix(js.Options()) + "DIRECT.GET." + o.stream,
+		msgGet: apiPrefix(js.Options()) + "STREAM.MSG.GET." + o.stream,
 		space:  o.space,
 		tips:   make(map[string]tip),
 		seqs:   make(map[string][]uint64),
@@ -337,9 +339,14 @@ func classify(err error) (refused, dup bool) {
 // them, a conflict otherwise. after is the sequence of the event before the
 // expected place when known, else 0. retry reports that the stream is at
 // the expected revision after all, so the append should be tried again.
+//
+// It reads from the stream's leader, never by direct get: on a cluster any
+// replica answers a direct get, one that lags the leader too (a node that
+// rejoins serves them from 90% caught up), and a stale read here would
+// call an append that landed a conflict, or one that did not a retry.
 func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (res store.AppendResult, retry bool, err error) {
 	subj := s.prefix + stream
-	t, ok, err := s.last(ctx, subj)
+	t, ok, err := s.leaderLast(ctx, subj)
 	if err != nil {
 		return res, false, fmt.Errorf("append to %s: %w", stream, err)
 	}
@@ -351,7 +358,7 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 	next, exact := expected.Next()
 	if !exact {
 		// Any: the ids are stored somewhere; find them.
-		recs, err := s.readSubject(ctx, subj, 1, 0)
+		recs, err := s.leaderRead(ctx, subj, 1, 0)
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
 		}
@@ -368,9 +375,9 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 	if ok && t.rev >= next+n-1 {
 		var recs []store.RecordedEvent
 		if after > 0 {
-			recs, err = s.readSubject(ctx, subj, after+1, int(n))
+			recs, err = s.leaderRead(ctx, subj, after+1, int(n))
 		} else {
-			recs, err = s.readSubject(ctx, subj, 1, int(next+n))
+			recs, err = s.leaderRead(ctx, subj, 1, int(next+n))
 			recs = recs[min(int(next), len(recs)):]
 		}
 		if err != nil {
@@ -540,6 +547,94 @@ func (s *Store) last(ctx context.Context, subj string) (tip, bool, error) {
 	t := tip{rev, m.Sequence}
 	s.setTip(subj, t)
 	return t, true, nil
+}
+
+// msgGet is a request of the JetStream API's message get, which only the
+// stream's leader answers (on a single server: the server).
+type msgGet struct {
+	Seq     uint64 `json:"seq,omitempty"`
+	LastFor string `json:"last_by_subj,omitempty"`
+	NextFor string `json:"next_by_subj,omitempty"`
+}
+
+type msgGetReply struct {
+	Error   *jetstream.APIError `json:"error,omitempty"`
+	Message *struct {
+		Subject string    `json:"subject"`
+		Seq     uint64    `json:"seq"`
+		Header  []byte    `json:"hdrs,omitempty"`
+		Data    []byte    `json:"data,omitempty"`
+		Time    time.Time `json:"time"`
+	} `json:"message,omitempty"`
+}
+
+// leaderWait bounds one message get from the leader when the caller's
+// context has no deadline of its own.
+const leaderWait = 5 * time.Second
+
+// leaderGet asks the stream's leader for a message; found is false when
+// there is none.
+func (s *Store) leaderGet(ctx context.Context, req msgGet) (r store.RecordedEvent, found bool, err error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, leaderWait)
+		defer cancel()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return r, false, err
+	}
+	m, err := s.nc.RequestWithContext(ctx, s.msgGet, body)
+	if err != nil {
+		return r, false, fmt.Errorf("message get: %w", err)
+	}
+	var reply msgGetReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil {
+		return r, false, fmt.Errorf("message get: %w", err)
+	}
+	switch {
+	case reply.Error != nil && reply.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return r, false, nil
+	case reply.Error != nil:
+		return r, false, fmt.Errorf("message get: %w", reply.Error)
+	case reply.Message == nil:
+		return r, false, fmt.Errorf("message get: no message in the reply")
+	}
+	h, err := nats.DecodeHeadersMsg(reply.Message.Header)
+	if err != nil {
+		return r, false, fmt.Errorf("message get %d: %w", reply.Message.Seq, err)
+	}
+	r, err = s.decode(reply.Message.Subject, reply.Message.Seq, reply.Message.Time, h, reply.Message.Data)
+	return r, err == nil, err
+}
+
+// leaderLast is last as the stream's leader sees it.
+func (s *Store) leaderLast(ctx context.Context, subj string) (tip, bool, error) {
+	r, found, err := s.leaderGet(ctx, msgGet{LastFor: subj})
+	if err != nil || !found {
+		return tip{}, false, err
+	}
+	t := tip{r.Revision, r.Position.Commit}
+	s.setTip(subj, t)
+	return t, true, nil
+}
+
+// leaderRead is readSubject from the stream's leader, one message at a
+// time: it reads the few events an append settles.
+func (s *Store) leaderRead(ctx context.Context, subj string, from uint64, max int) ([]store.RecordedEvent, error) {
+	var recs []store.RecordedEvent
+	for max == 0 || len(recs) < max {
+		r, found, err := s.leaderGet(ctx, msgGet{Seq: from, NextFor: subj})
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			break
+		}
+		recs = append(recs, r)
+		from = r.Position.Commit + 1
+	}
+	return recs, nil
 }
 
 // ReadStream implements store.Store. On a replicated stream a direct get
@@ -1001,6 +1096,14 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 			if !known || t.rev != rev {
 				var err error
 				if t, known, err = s.last(ctx, subj); err != nil {
+					return nil, fmt.Errorf("append multi to %s: %w", w.Stream, err)
+				}
+			}
+			if !known || t.rev != rev {
+				// The direct get may have come from a lagging replica;
+				// only the leader's answer makes a conflict.
+				var err error
+				if t, known, err = s.leaderLast(ctx, subj); err != nil {
 					return nil, fmt.Errorf("append multi to %s: %w", w.Stream, err)
 				}
 			}

@@ -340,15 +340,61 @@ func classify(err error) (refused, dup bool) {
 // expected place when known, else 0. retry reports that the stream is at
 // the expected revision after all, so the append should be tried again.
 //
-// It reads from the stream's leader, never by direct get: on a cluster any
-// replica answers a direct get, one that lags the leader too (a node that
-// rejoins serves them from 90% caught up), and a stale read here would
-// call an append that landed a conflict, or one that did not a retry.
-func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (res store.AppendResult, retry bool, err error) {
+// A stale read here would call an append that landed a conflict (and a
+// caller told so may decide again and append a second, different event),
+// so settle reads from the stream's leader, never by direct get: on a
+// cluster any replica answers a direct get, a lagging one too (a node that
+// rejoins serves them from 90% caught up). Even the leader's answer can be
+// stale: a leader cut off from the others goes on answering as one until
+// it notices it lost its quorum (up to 10 s), and after a short partition
+// it may answer before it learns of its successor. So an answer that is
+// provably old — behind what this handle has seen acknowledged, or short
+// of events the stream's last revision says are there — is asked again,
+// for up to staleWait.
+func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (store.AppendResult, bool, error) {
+	known, haveKnown := s.tip(s.prefix + stream)
+	deadline := time.Now().Add(staleWait)
+	wait := 5 * time.Millisecond
+	for {
+		res, retry, err := s.settleOnce(ctx, stream, expected, after, dup, events, known, haveKnown)
+		if !errors.Is(err, errStale) {
+			return res, retry, err
+		}
+		if !time.Now().Before(deadline) {
+			return res, false, &store.UnavailableError{Rule: store.RuleOpslagWeg, Err: fmt.Errorf("append to %s: %w", stream, err),
+				Reden: "de opslag geeft een verouderde stand van de zaak terug (een knooppunt van het cluster loopt achter); probeer het over enkele seconden opnieuw met dezelfde event-id's"}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return res, false, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// staleWait bounds how long settle asks again for an answer that is
+// provably old: longer than a cut-off leader takes to step down.
+const staleWait = 15 * time.Second
+
+// errStale: an answer older than what is known to be stored.
+var errStale = errors.New("stale read")
+
+// settleOnce is one attempt of settle; it returns errStale when what it
+// read is provably old. known is the handle's last known tip of the stream
+// before the append, when haveKnown.
+func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData, known tip, haveKnown bool) (res store.AppendResult, retry bool, err error) {
 	subj := s.prefix + stream
 	t, ok, err := s.leaderLast(ctx, subj)
 	if err != nil {
 		return res, false, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	// Revisions are never removed: a last revision behind one this handle
+	// saw is an old answer.
+	if haveKnown && (!ok || t.rev < known.rev) {
+		return res, false, fmt.Errorf("stream %s is at revision %d, but revision %d was seen: %w", stream, actual(t, ok), known.rev, errStale)
 	}
 	conflict := &store.ConflictError{Stream: stream, Expected: expected, Actual: -1}
 	if ok {
@@ -362,6 +408,9 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
 		}
+		if ok && uint64(len(recs)) < t.rev+1 {
+			return res, false, fmt.Errorf("read %d events of %s, whose last revision is %d: %w", len(recs), stream, t.rev, errStale)
+		}
 		for i := range recs {
 			if recs[i].ID == events[0].ID {
 				if res, ok := matches(recs[i:], recs[i].Revision, events); ok {
@@ -374,14 +423,23 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 	}
 	if ok && t.rev >= next+n-1 {
 		var recs []store.RecordedEvent
+		want := int(n)
 		if after > 0 {
-			recs, err = s.leaderRead(ctx, subj, after+1, int(n))
+			recs, err = s.leaderRead(ctx, subj, after+1, want)
 		} else {
-			recs, err = s.leaderRead(ctx, subj, 1, int(next+n))
-			recs = recs[min(int(next), len(recs)):]
+			want = int(next + n)
+			recs, err = s.leaderRead(ctx, subj, 1, want)
 		}
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		// The last revision says these events are there; a read without
+		// them is an old answer.
+		if len(recs) < want {
+			return res, false, fmt.Errorf("read %d of %d events of %s, whose last revision is %d: %w", len(recs), want, stream, t.rev, errStale)
+		}
+		if after == 0 {
+			recs = recs[next:]
 		}
 		if res, ok := matches(recs, next, events); ok {
 			return res, false, nil

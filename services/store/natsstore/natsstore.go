@@ -55,7 +55,25 @@ const (
 	errWrongLastSeqR    jetstream.ErrorCode = 10164 // the same, on a replicated stream
 	errBatchDuplicateID jetstream.ErrorCode = 10201 // an id of the batch is stored already
 	errBatchTooLarge    jetstream.ErrorCode = 10199 // the server allows smaller batches
+	errBatchIncomplete  jetstream.ErrorCode = 10176 // the leader missed a part of the batch
 )
+
+// incompleteRetries bounds how often an append sends a batch again that
+// the server found incomplete. On a cluster a part sent before the commit
+// can be lost on the way (it has no answer to wait for): right after a
+// stream is created, a node may pass a publish on before it has learnt
+// where the new leader's interest is, and a part sent to a leader that
+// has just lost its place goes nowhere. The server then stores nothing of
+// the batch, and once it has answered the commit the way to the leader is
+// known, so sending the batch again, under a new batch id, goes through.
+const incompleteRetries = 3
+
+// incomplete reports whether err is the server's "atomic publish batch is
+// incomplete": nothing of the batch was stored.
+func incomplete(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchIncomplete
+}
 
 // tipsMax bounds the cache of stream tips; past it the cache starts over.
 const tipsMax = 100_000
@@ -130,6 +148,7 @@ type Store struct {
 	name   string
 	prefix string // with the trailing dot
 	direct string // direct get API subject of the stream
+	msgGet string // message get API subject of the stream (its leader answers)
 	space  func() error
 
 	mu sync.Mutex
@@ -192,6 +211,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		name:   o.stream,
 		prefix: o.prefix + ".",
 		direct: apiPrefix(js.Options()) + "DIRECT.GET." + o.stream,
+		msgGet: apiPrefix(js.Options()) + "STREAM.MSG.GET." + o.stream,
 		space:  o.space,
 		tips:   make(map[string]tip),
 		seqs:   make(map[string][]uint64),
@@ -231,6 +251,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 		return store.AppendResult{}, err
 	}
 	subj := s.prefix + stream
+	resent := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
@@ -268,6 +289,9 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			var refused bool
 			refused, dup = classify(err)
 			switch {
+			case incomplete(err) && resent < incompleteRetries:
+				resent++
+				continue
 			case !refused && !dup:
 				var apiErr *jetstream.APIError
 				if errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchTooLarge {
@@ -315,11 +339,62 @@ func classify(err error) (refused, dup bool) {
 // them, a conflict otherwise. after is the sequence of the event before the
 // expected place when known, else 0. retry reports that the stream is at
 // the expected revision after all, so the append should be tried again.
-func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (res store.AppendResult, retry bool, err error) {
+//
+// A stale read here would call an append that landed a conflict (and a
+// caller told so may decide again and append a second, different event),
+// so settle reads from the stream's leader, never by direct get: on a
+// cluster any replica answers a direct get, a lagging one too (a node that
+// rejoins serves them from 90% caught up). Even the leader's answer can be
+// stale: a leader cut off from the others goes on answering as one until
+// it notices it lost its quorum (up to 10 s), and after a short partition
+// it may answer before it learns of its successor. So an answer that is
+// provably old — behind what this handle has seen acknowledged, or short
+// of events the stream's last revision says are there — is asked again,
+// for up to staleWait.
+func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (store.AppendResult, bool, error) {
+	known, haveKnown := s.tip(s.prefix + stream)
+	deadline := time.Now().Add(staleWait)
+	wait := 5 * time.Millisecond
+	for {
+		res, retry, err := s.settleOnce(ctx, stream, expected, after, dup, events, known, haveKnown)
+		if !errors.Is(err, errStale) {
+			return res, retry, err
+		}
+		if !time.Now().Before(deadline) {
+			return res, false, &store.UnavailableError{Rule: store.RuleOpslagWeg, Err: fmt.Errorf("append to %s: %w", stream, err),
+				Reden: "de opslag geeft een verouderde stand van de zaak terug (een knooppunt van het cluster loopt achter); probeer het over enkele seconden opnieuw met dezelfde event-id's"}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return res, false, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// staleWait bounds how long settle asks again for an answer that is
+// provably old: longer than a cut-off leader takes to step down.
+const staleWait = 15 * time.Second
+
+// errStale: an answer older than what is known to be stored.
+var errStale = errors.New("stale read")
+
+// settleOnce is one attempt of settle; it returns errStale when what it
+// read is provably old. known is the handle's last known tip of the stream
+// before the append, when haveKnown.
+func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData, known tip, haveKnown bool) (res store.AppendResult, retry bool, err error) {
 	subj := s.prefix + stream
-	t, ok, err := s.last(ctx, subj)
+	t, ok, err := s.leaderLast(ctx, subj)
 	if err != nil {
 		return res, false, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	// Revisions are never removed: a last revision behind one this handle
+	// saw is an old answer.
+	if haveKnown && (!ok || t.rev < known.rev) {
+		return res, false, fmt.Errorf("stream %s is at revision %d, but revision %d was seen: %w", stream, actual(t, ok), known.rev, errStale)
 	}
 	conflict := &store.ConflictError{Stream: stream, Expected: expected, Actual: -1}
 	if ok {
@@ -329,9 +404,12 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 	next, exact := expected.Next()
 	if !exact {
 		// Any: the ids are stored somewhere; find them.
-		recs, err := s.readSubject(ctx, subj, 1, 0)
+		recs, err := s.leaderRead(ctx, subj, 1, 0)
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		if ok && uint64(len(recs)) < t.rev+1 {
+			return res, false, fmt.Errorf("read %d events of %s, whose last revision is %d: %w", len(recs), stream, t.rev, errStale)
 		}
 		for i := range recs {
 			if recs[i].ID == events[0].ID {
@@ -345,14 +423,23 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 	}
 	if ok && t.rev >= next+n-1 {
 		var recs []store.RecordedEvent
+		want := int(n)
 		if after > 0 {
-			recs, err = s.readSubject(ctx, subj, after+1, int(n))
+			recs, err = s.leaderRead(ctx, subj, after+1, want)
 		} else {
-			recs, err = s.readSubject(ctx, subj, 1, int(next+n))
-			recs = recs[min(int(next), len(recs)):]
+			want = int(next + n)
+			recs, err = s.leaderRead(ctx, subj, 1, want)
 		}
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		// The last revision says these events are there; a read without
+		// them is an old answer.
+		if len(recs) < want {
+			return res, false, fmt.Errorf("read %d of %d events of %s, whose last revision is %d: %w", len(recs), want, stream, t.rev, errStale)
+		}
+		if after == 0 {
+			recs = recs[next:]
 		}
 		if res, ok := matches(recs, next, events); ok {
 			return res, false, nil
@@ -518,6 +605,94 @@ func (s *Store) last(ctx context.Context, subj string) (tip, bool, error) {
 	t := tip{rev, m.Sequence}
 	s.setTip(subj, t)
 	return t, true, nil
+}
+
+// msgGet is a request of the JetStream API's message get, which only the
+// stream's leader answers (on a single server: the server).
+type msgGet struct {
+	Seq     uint64 `json:"seq,omitempty"`
+	LastFor string `json:"last_by_subj,omitempty"`
+	NextFor string `json:"next_by_subj,omitempty"`
+}
+
+type msgGetReply struct {
+	Error   *jetstream.APIError `json:"error,omitempty"`
+	Message *struct {
+		Subject string    `json:"subject"`
+		Seq     uint64    `json:"seq"`
+		Header  []byte    `json:"hdrs,omitempty"`
+		Data    []byte    `json:"data,omitempty"`
+		Time    time.Time `json:"time"`
+	} `json:"message,omitempty"`
+}
+
+// leaderWait bounds one message get from the leader when the caller's
+// context has no deadline of its own.
+const leaderWait = 5 * time.Second
+
+// leaderGet asks the stream's leader for a message; found is false when
+// there is none.
+func (s *Store) leaderGet(ctx context.Context, req msgGet) (r store.RecordedEvent, found bool, err error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, leaderWait)
+		defer cancel()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return r, false, err
+	}
+	m, err := s.nc.RequestWithContext(ctx, s.msgGet, body)
+	if err != nil {
+		return r, false, fmt.Errorf("message get: %w", err)
+	}
+	var reply msgGetReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil {
+		return r, false, fmt.Errorf("message get: %w", err)
+	}
+	switch {
+	case reply.Error != nil && reply.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return r, false, nil
+	case reply.Error != nil:
+		return r, false, fmt.Errorf("message get: %w", reply.Error)
+	case reply.Message == nil:
+		return r, false, fmt.Errorf("message get: no message in the reply")
+	}
+	h, err := nats.DecodeHeadersMsg(reply.Message.Header)
+	if err != nil {
+		return r, false, fmt.Errorf("message get %d: %w", reply.Message.Seq, err)
+	}
+	r, err = s.decode(reply.Message.Subject, reply.Message.Seq, reply.Message.Time, h, reply.Message.Data)
+	return r, err == nil, err
+}
+
+// leaderLast is last as the stream's leader sees it.
+func (s *Store) leaderLast(ctx context.Context, subj string) (tip, bool, error) {
+	r, found, err := s.leaderGet(ctx, msgGet{LastFor: subj})
+	if err != nil || !found {
+		return tip{}, false, err
+	}
+	t := tip{r.Revision, r.Position.Commit}
+	s.setTip(subj, t)
+	return t, true, nil
+}
+
+// leaderRead is readSubject from the stream's leader, one message at a
+// time: it reads the few events an append settles.
+func (s *Store) leaderRead(ctx context.Context, subj string, from uint64, max int) ([]store.RecordedEvent, error) {
+	var recs []store.RecordedEvent
+	for max == 0 || len(recs) < max {
+		r, found, err := s.leaderGet(ctx, msgGet{Seq: from, NextFor: subj})
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			break
+		}
+		recs = append(recs, r)
+		from = r.Position.Commit + 1
+	}
+	return recs, nil
 }
 
 // ReadStream implements store.Store. On a replicated stream a direct get
@@ -767,6 +942,21 @@ func (s *Store) decodeMsg(m jetstream.Msg) (store.RecordedEvent, error) {
 	return s.decode(m.Subject(), md.Sequence.Stream, md.Timestamp, m.Headers(), m.Data())
 }
 
+// A reader's pull requests expire after pullExpiry and ask the server for
+// a heartbeat every pullHeartbeat while there is nothing to deliver; two
+// missed heartbeats make the ordered consumer start over where it was.
+// That is how a lost pull request is noticed: on a cluster the consumer's
+// leader may answer its creation before the node the reader is connected
+// to has learnt the consumer's interest, and that node then drops the
+// first pull request (on the three-node test cluster: one or two of the
+// sixteen reads of the conformance suite's Resume case, each stalled for
+// the two heartbeats). The client's default for an ordered consumer, 5 s,
+// made such a read wait 10 s, three of them the case's 30 s.
+const (
+	pullExpiry    = 10 * time.Second
+	pullHeartbeat = time.Second
+)
+
 // consume opens an ordered consumer from the event after the position. An
 // ordered consumer recreates itself after a server restart or a lost
 // connection, resuming after the last message it delivered.
@@ -778,7 +968,7 @@ func (s *Store) consume(ctx context.Context, after store.Position) (jetstream.Co
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -968,6 +1158,14 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 				}
 			}
 			if !known || t.rev != rev {
+				// The direct get may have come from a lagging replica;
+				// only the leader's answer makes a conflict.
+				var err error
+				if t, known, err = s.leaderLast(ctx, subj); err != nil {
+					return nil, fmt.Errorf("append multi to %s: %w", w.Stream, err)
+				}
+			}
+			if !known || t.rev != rev {
 				return nil, &store.ConflictError{Stream: w.Stream, Expected: w.Expected, Actual: actual(t, known)}
 			}
 			next, after = rev+1, t.seq
@@ -986,12 +1184,7 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 		}
 		msgs = append(msgs, part...)
 	}
-	for _, m := range msgs[:len(msgs)-1] {
-		if err := s.nc.PublishMsg(m); err != nil {
-			return nil, fmt.Errorf("append multi: %w", err)
-		}
-	}
-	ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+	ack, err := s.publishMulti(ctx, msgs, batch)
 	if err == nil && ack.Duplicate {
 		err = errDuplicate
 	}
@@ -1016,6 +1209,27 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 		s.noteSeqs(s.prefix+w.Stream, nexts[i], seq+1-uint64(len(w.Events)), len(w.Events))
 	}
 	return res, nil
+}
+
+// publishMulti sends the messages of an AppendMulti, and sends them again
+// under a new batch id while the server finds the batch incomplete (see
+// incompleteRetries).
+func (s *Store) publishMulti(ctx context.Context, msgs []*nats.Msg, batch string) (*jetstream.PubAck, error) {
+	for resent := 0; ; resent++ {
+		for _, m := range msgs[:len(msgs)-1] {
+			if err := s.nc.PublishMsg(m); err != nil {
+				return nil, err
+			}
+		}
+		ack, err := s.js.PublishMsg(ctx, msgs[len(msgs)-1])
+		if batch == "" || !incomplete(err) || resent == incompleteRetries {
+			return ack, err
+		}
+		batch = uuid.NewString()
+		for _, m := range msgs {
+			m.Header[hdrBatchID] = []string{batch}
+		}
+	}
 }
 
 // checkSpace refuses an append while the disk is short of its reserve.
@@ -1066,7 +1280,7 @@ func unavailable(err error) error {
 				return vol
 			}
 			return weg
-		case errNotEnabled, errNotEnabledAcct:
+		case errNotEnabled, errNotEnabledAcct, errBatchIncomplete:
 			return weg
 		}
 	}

@@ -84,7 +84,18 @@ func serverOf(t *testing.T, s store.Store) *broker.Server {
 // without the commit: a writer killed mid-append.
 func interruptAppend(t *testing.T, st store.Store, stream string, expected store.Expected, events []store.EventData, after int) {
 	t.Helper()
-	s := st.(*Store)
+	nc, err := serverOf(t, st).Connect(nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	interruptAppendOn(t, nc, st.(*Store), stream, expected, events, after)
+}
+
+// interruptAppendOn is interruptAppend on the connection nc, which it
+// closes.
+func interruptAppendOn(t *testing.T, nc *nats.Conn, s *Store, stream string, expected store.Expected, events []store.EventData, after int) {
+	t.Helper()
+	defer nc.Close()
 	subj := s.prefix + stream
 	var next, seq uint64
 	if !expected.IsNoStream() {
@@ -95,11 +106,6 @@ func interruptAppend(t *testing.T, st store.Store, stream string, expected store
 		next, seq = last.rev+1, last.seq
 	}
 	msgs := s.messages(subj, next, seq, events, uuid.NewString())
-	nc, err := serverOf(t, st).Connect(nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	for _, m := range msgs[:after] {
 		if err := nc.PublishMsg(m); err != nil {
 			t.Fatal(err)

@@ -74,10 +74,11 @@ bench-audit:
 	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	BENCH_AUDIT_EVENTS=$(AUDIT_EVENTS) go test -run '^$$' -bench AuditThroughAPI -benchtime 1x -timeout 60m ./cmd/ledger
 
-## chaos: the store's fault test on a three-node JetStream cluster in-process, 20 cycles of follower kill, leader kill and partition while writers append (about 13 minutes on 2 cores: a cycle takes 15 s at first and up to 55 s once the store is read whole after every fault at 150k events)
+## chaos: on a three-node JetStream cluster in-process, 20 cycles of the store's fault test (follower kill, leader kill and partition while writers append; about 13 minutes on 2 cores: a cycle takes 15 s at first and up to 55 s once the store is read whole after every fault at 150k events), then 20 cycles of ledger serve on the cluster through node and store-leader kills
 CHAOS_CYCLES ?= 20
 chaos:
 	LEDGER_CHAOS_CYCLES=$(CHAOS_CYCLES) go test -race -count=1 -run '^TestAppendThroughFaults$$' -v -timeout 60m ./services/store/natsstore
+	LEDGER_CHAOS_CYCLES=$(CHAOS_CYCLES) go test -count=1 -run '^TestLedgerOnClusterThroughFaults$$' -v -timeout 60m ./cmd/ledger
 
 ## generate: regenerate Go code from proto/ (committed)
 generate: $(TOOLS)

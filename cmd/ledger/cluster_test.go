@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/services/broker/natscluster"
+	"github.com/gooi-vechtstreek/ledger/services/bus"
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+)
+
+// TestLedgerOnClusterThroughFaults runs ledger serve --nats-url
+// --replicas 3 on a real three-node JetStream cluster while commands
+// stream in, and kills a node, then the store's stream leader, restarting
+// each. A command is retried with its own event id until it is
+// acknowledged. After the faults: every acknowledged command is in the
+// store exactly once, every gemeente's bus stream holds exactly its events
+// once (the relay skipped and duplicated nothing), and the live caseload
+// views equal their replay from the store.
+func TestLedgerOnClusterThroughFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the ledger through cluster faults takes a while")
+	}
+	c := natscluster.Start(t)
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServerWith(t, t.TempDir(), clk, func(cfg *serveConfig) { cfg.natsURL, cfg.replicas = c.URL(), 3 })
+	api := apiClient(t, addr, 30*time.Second)
+
+	gemeenten := []string{"GM0402", "GM1942", "GM0406"}
+	var mu sync.Mutex
+	acked := map[uuid.UUID]bool{}
+	retries := 0
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				id := uuid.New()
+				req := &ledgerv1.RecordRequest{Gemeente: gemeenten[w], EventId: id.String(), Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+					ResidentId: fmt.Sprintf("R-cluster-%d-%d", w, i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+				// The same request again after a lost answer or an
+				// unavailable store: the event id makes it the same event.
+				for ctx.Err() == nil {
+					_, err := api.Record(context.Background(), connect.NewRequest(req))
+					if err == nil {
+						mu.Lock()
+						acked[id] = true
+						mu.Unlock()
+						break
+					}
+					if code := connect.CodeOf(err); code != connect.CodeUnavailable && code != connect.CodeDeadlineExceeded && code != connect.CodeUnknown && code != connect.CodeAborted {
+						t.Errorf("writer %d: %v", w, err)
+						return
+					}
+					mu.Lock()
+					retries++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	progress := func(what string) {
+		t.Helper()
+		before := count()
+		if err := natscluster.Eventually(natscluster.Timeout, func() error {
+			if count() < before+20 {
+				return fmt.Errorf("%d commands acknowledged since %s", count()-before, what)
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("no progress after %s: %v\n%s", what, err, c.Describe())
+		}
+	}
+	progress("the start")
+	// Per cycle a node, then the store's stream leader, each killed and
+	// restarted: one cycle in a test run, LEDGER_CHAOS_CYCLES in make chaos.
+	cycles := 1
+	if s := os.Getenv("LEDGER_CHAOS_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("LEDGER_CHAOS_CYCLES=%q", s)
+		}
+		cycles = n
+	}
+	faults := 0
+	for cycle := range cycles {
+		node := (cycle + 2) % 3
+		c.Kill(node)
+		progress("killing a node")
+		c.Restart(node)
+		progress("its restart")
+		leader, ok := c.StreamLeader(natsstore.DefaultStreamName)
+		if !ok {
+			t.Fatalf("no leader of the store's stream\n%s", c.Describe())
+		}
+		c.Kill(leader)
+		progress("killing the store's leader")
+		c.Restart(leader)
+		progress("its restart")
+		faults += 2
+	}
+	stop()
+	wg.Wait()
+
+	// The store: every acknowledged command once.
+	nc, err := nats.Connect(c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := natsstore.New(context.Background(), js, natsstore.WithReplicas(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[uuid.UUID]int{}
+	perGemeente := map[string]map[string]bool{}
+	var last store.Position
+	for rec, err := range st.ReadAll(context.Background(), store.Start) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored[rec.ID]++
+		last = rec.Position
+		ev, err := event.Decode(rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range event.Audience(ev, gemeenten) {
+			if perGemeente[g] == nil {
+				perGemeente[g] = map[string]bool{}
+			}
+			perGemeente[g][rec.ID.String()] = true
+		}
+	}
+	for id := range acked {
+		if stored[id] != 1 {
+			t.Errorf("acknowledged event %s is in the store %d times", id, stored[id])
+		}
+	}
+	for id, n := range stored {
+		if n != 1 {
+			t.Errorf("event %s is in the store %d times", id, n)
+		}
+	}
+
+	// The bus: once the relay is at the store's last event, each
+	// gemeente's stream holds exactly its events, each once.
+	for _, g := range gemeenten {
+		if _, err := api.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: last.String()})); err != nil {
+			t.Fatalf("view %s at %s: %v", g, last, err)
+		}
+		s, err := js.Stream(context.Background(), bus.StreamName(g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		onBus := map[string]int{}
+		for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+			m, err := s.GetMsg(context.Background(), seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			onBus[m.Header.Get(jetstream.MsgIDHeader)]++
+		}
+		for id := range perGemeente[g] {
+			if onBus[id] != 1 {
+				t.Errorf("%s: event %s on the bus %d times", g, id, onBus[id])
+			}
+		}
+		if len(onBus) != len(perGemeente[g]) {
+			t.Errorf("%s: %d events on the bus, %d in the store", g, len(onBus), len(perGemeente[g]))
+		}
+		live, replay := getCaseload(t, api, g, false), getCaseload(t, api, g, true)
+		live.Bron, replay.Bron = "", ""
+		if !proto.Equal(live, replay) {
+			t.Errorf("%s: the live caseload differs from its replay:\nlive %v\nreplay %v", g, live, replay)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("cycles %d, faults %d (a node, then the store's leader, killed and restarted), commands acknowledged %d, events stored %d, retries %d", cycles, faults, len(acked), len(stored), retries)
+}

@@ -1251,6 +1251,7 @@ const (
 	errStoreFailed    jetstream.ErrorCode = 10077 // storing a message failed
 	errNotEnabled     jetstream.ErrorCode = 10076 // JetStream not enabled
 	errNotEnabledAcct jetstream.ErrorCode = 10039 // JetStream not enabled for the account
+	errClusterBusy    jetstream.ErrorCode = 10008 // JetStream system temporarily unavailable (a cluster between leaders)
 )
 
 // unavailable turns the errors of a broker that can not take a write now
@@ -1280,7 +1281,7 @@ func unavailable(err error) error {
 				return vol
 			}
 			return weg
-		case errNotEnabled, errNotEnabledAcct, errBatchIncomplete:
+		case errNotEnabled, errNotEnabledAcct, errBatchIncomplete, errClusterBusy:
 			return weg
 		}
 	}

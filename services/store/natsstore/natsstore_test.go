@@ -406,3 +406,34 @@ func TestReadByCachedSequences(t *testing.T) {
 	}
 	read(b, x, 5)
 }
+
+// TestUnavailableMapping: the broker's answers that mean "not stored, try
+// again" become store.ErrUnavailable with the rule that says why; an
+// answer that leaves the outcome open (the same id still in process) is
+// not called unavailable, whose reason says nothing was stored.
+func TestUnavailableMapping(t *testing.T) {
+	for _, tc := range []struct {
+		code jetstream.ErrorCode
+		desc string
+		rule string // "" for passed on unchanged
+	}{
+		{10023, "insufficient resources", store.RuleOpslagVol},
+		{10047, "insufficient storage resources available", store.RuleOpslagVol},
+		{10077, "no space left on device", store.RuleOpslagVol},
+		{10077, "error storing message", store.RuleOpslagWeg},
+		{10076, "jetstream not enabled", store.RuleOpslagWeg},
+		{10008, "JetStream system temporarily unavailable", store.RuleOpslagWeg},
+		{10176, "atomic publish batch is incomplete", store.RuleOpslagWeg},
+		{10158, "duplicate message id is in process", ""},
+		{10071, "wrong last sequence: 3", ""},
+	} {
+		err := unavailable(fmt.Errorf("append: %w", &jetstream.APIError{ErrorCode: tc.code, Description: tc.desc}))
+		var u *store.UnavailableError
+		switch {
+		case tc.rule == "" && errors.Is(err, store.ErrUnavailable):
+			t.Errorf("%d %s: called unavailable: %v", tc.code, tc.desc, err)
+		case tc.rule != "" && (!errors.As(err, &u) || u.Rule != tc.rule):
+			t.Errorf("%d %s: %v, want rule %s", tc.code, tc.desc, err, tc.rule)
+		}
+	}
+}

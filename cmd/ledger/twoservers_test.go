@@ -13,6 +13,7 @@ import (
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
+	"github.com/gooi-vechtstreek/ledger/services/broker/natscluster"
 	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
@@ -30,10 +31,22 @@ func TestTwoServersOneBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nsrv.Shutdown)
-	url := nsrv.ClientURL()
+	twoServers(t, nsrv.ClientURL(), 1)
+}
+
+// TestTwoServersOnCluster is the same on a three-node cluster with R3
+// streams, as two ledger processes run for real.
+func TestTwoServersOnCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a three-node cluster takes a while")
+	}
+	twoServers(t, natscluster.Start(t).URL(), 3)
+}
+
+func twoServers(t *testing.T, url string, replicas int) {
 	clk := clock.NewManual(2026, time.March, 2)
 	on := func(name string) func(*serveConfig) {
-		return func(c *serveConfig) { c.natsURL, c.instance = url, name }
+		return func(c *serveConfig) { c.natsURL, c.instance, c.replicas = url, name, replicas }
 	}
 	dataA, dataB := t.TempDir(), t.TempDir()
 	addrA, _, stopA := launchServer(t, dataA, clk, on("a"))

@@ -392,7 +392,7 @@ func (s *Server) toConnect(err error) *connect.Error {
 		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("de gebeurtenis is groter dan de ledger bewaart (%d bytes) [%s]", store.MaxEventBytes, bounds.RuleTeGroot))
 	case errors.Is(err, beleidsview.ErrPeriode):
 		return connect.NewError(connect.CodeInvalidArgument, err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrOutcomeUnknown):
 		// The store did not answer in time: the write may or may not be
 		// there. A retry with the same event ids settles it either way.
 		s.log().Warn("no answer in time", "err", err)

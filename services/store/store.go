@@ -50,6 +50,11 @@ var (
 	// passes: the same write may be retried, by its event ids, once the
 	// cause is gone. An *UnavailableError says which cause.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrOutcomeUnknown: the store gave no answer that says whether the
+	// write was stored (a connection lost after sending, the same id still
+	// in process on a cluster). A retry with the same event ids settles it:
+	// stored at most once.
+	ErrOutcomeUnknown = errors.New("store gave no answer on the write")
 )
 
 // Rules of an UnavailableError, named like the refusals of the rules.

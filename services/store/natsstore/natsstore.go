@@ -1252,6 +1252,7 @@ const (
 	errNotEnabled     jetstream.ErrorCode = 10076 // JetStream not enabled
 	errNotEnabledAcct jetstream.ErrorCode = 10039 // JetStream not enabled for the account
 	errClusterBusy    jetstream.ErrorCode = 10008 // JetStream system temporarily unavailable (a cluster between leaders)
+	errInProcess      jetstream.ErrorCode = 10158 // the same message id is still in process (a cluster)
 )
 
 // unavailable turns the errors of a broker that can not take a write now
@@ -1288,6 +1289,10 @@ func unavailable(err error) error {
 	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrConnectionClosed) {
 		return weg
+	}
+	// Sent, but no answer that says whether it was stored.
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errInProcess || errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting) {
+		return fmt.Errorf("%w: %w", store.ErrOutcomeUnknown, err)
 	}
 	return err
 }

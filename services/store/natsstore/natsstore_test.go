@@ -408,9 +408,10 @@ func TestReadByCachedSequences(t *testing.T) {
 }
 
 // TestUnavailableMapping: the broker's answers that mean "not stored, try
-// again" become store.ErrUnavailable with the rule that says why; an
-// answer that leaves the outcome open (the same id still in process) is
-// not called unavailable, whose reason says nothing was stored.
+// again" become store.ErrUnavailable with the rule that says why; one that
+// leaves the outcome open (the same id still in process, a connection lost
+// after sending) is store.ErrOutcomeUnknown, not unavailable, whose reason
+// says nothing was stored.
 func TestUnavailableMapping(t *testing.T) {
 	for _, tc := range []struct {
 		code jetstream.ErrorCode
@@ -424,12 +425,20 @@ func TestUnavailableMapping(t *testing.T) {
 		{10076, "jetstream not enabled", store.RuleOpslagWeg},
 		{10008, "JetStream system temporarily unavailable", store.RuleOpslagWeg},
 		{10176, "atomic publish batch is incomplete", store.RuleOpslagWeg},
-		{10158, "duplicate message id is in process", ""},
+		{10158, "duplicate message id is in process", "?"},
 		{10071, "wrong last sequence: 3", ""},
+		{0, "nats: server is disconnected", "?"},
 	} {
 		err := unavailable(fmt.Errorf("append: %w", &jetstream.APIError{ErrorCode: tc.code, Description: tc.desc}))
+		if tc.code == 0 {
+			err = unavailable(fmt.Errorf("append: %w", nats.ErrDisconnected))
+		}
 		var u *store.UnavailableError
 		switch {
+		case tc.rule == "?":
+			if !errors.Is(err, store.ErrOutcomeUnknown) || errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("%d %s: %v, want outcome unknown", tc.code, tc.desc, err)
+			}
 		case tc.rule == "" && errors.Is(err, store.ErrUnavailable):
 			t.Errorf("%d %s: called unavailable: %v", tc.code, tc.desc, err)
 		case tc.rule != "" && (!errors.As(err, &u) || u.Rule != tc.rule):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"sync"
@@ -50,13 +51,31 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range 3 {
 		wg.Go(func() {
+			// Paced at 50 commands a second each, as a busy region, not as
+			// fast as the machine goes: every check reads the whole store.
+			pace := time.NewTicker(20 * time.Millisecond)
+			defer pace.Stop()
 			for i := 0; ctx.Err() == nil; i++ {
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
+					return
+				}
 				id := uuid.New()
 				req := &ledgerv1.RecordRequest{Gemeente: gemeenten[w], EventId: id.String(), Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
 					ResidentId: fmt.Sprintf("R-cluster-%d-%d", w, i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
 				// The same request again after a lost answer or an
 				// unavailable store: the event id makes it the same event.
-				for ctx.Err() == nil {
+				for attempt := 0; ctx.Err() == nil; attempt++ {
+					if attempt > 0 {
+						// Retries at the same pace: a ledger on the minority
+						// side of a partition refuses at once.
+						select {
+						case <-pace.C:
+						case <-ctx.Done():
+							return
+						}
+					}
 					_, err := api.Record(context.Background(), connect.NewRequest(req))
 					if err == nil {
 						mu.Lock()
@@ -103,33 +122,6 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 		}
 		cycles = n
 	}
-	faults := 0
-	for cycle := range cycles {
-		node := (cycle + 2) % 3
-		c.Kill(node)
-		progress("killing a node")
-		c.Restart(node)
-		progress("its restart")
-		leader, ok := c.StreamLeader(natsstore.DefaultStreamName)
-		if !ok {
-			t.Fatalf("no leader of the store's stream\n%s", c.Describe())
-		}
-		c.Kill(leader)
-		progress("killing the store's leader")
-		c.Restart(leader)
-		progress("its restart")
-		// A node cut off from the other two: if the ledger's connection is
-		// on it, the ledger can not write until the heal (the minority side
-		// commits nothing), so progress is asked for after the heal.
-		c.Partition(node)
-		c.Heal(node)
-		progress("healing a partition")
-		faults += 3
-	}
-	stop()
-	wg.Wait()
-
-	// The store: every acknowledged command once.
 	nc, err := nats.Connect(c.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -144,78 +136,132 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := map[uuid.UUID]int{}
-	perGemeente := map[string]map[string]bool{}
-	var last store.Position
-	for rec, err := range st.ReadAll(context.Background(), store.Start) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored[rec.ID]++
-		last = rec.Position
-		ev, err := event.Decode(rec.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range event.Audience(ev, gemeenten) {
-			if perGemeente[g] == nil {
-				perGemeente[g] = map[string]bool{}
-			}
-			perGemeente[g][rec.ID.String()] = true
-		}
-	}
-	for id := range acked {
-		if stored[id] != 1 {
-			t.Errorf("acknowledged event %s is in the store %d times", id, stored[id])
-		}
-	}
-	for id, n := range stored {
-		if n != 1 {
-			t.Errorf("event %s is in the store %d times", id, n)
-		}
-	}
-
-	// The bus: once the relay is at the store's last event, each
-	// gemeente's stream holds exactly its events, each once.
-	for _, g := range gemeenten {
-		// Each wait is a few seconds at most, then says how far behind the
-		// view is (a backlog of thousands after the faults): ask again.
-		if err := natscluster.Eventually(natscluster.Timeout, func() error {
-			_, err := api.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: last.String()}))
-			return err
-		}); err != nil {
-			t.Fatalf("view %s at %s: %v", g, last, err)
-		}
-		s, err := js.Stream(context.Background(), bus.StreamName(g))
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := s.Info(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		onBus := map[string]int{}
-		for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
-			m, err := s.GetMsg(context.Background(), seq)
-			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				continue
-			}
+	// check, after a fault and while the writers go on: every command
+	// acknowledged so far is in the store once, nothing is in it twice,
+	// and once the relay holds the store's last event, each gemeente's bus
+	// stream holds its events up to there, each once.
+	check := func(after string) {
+		t.Helper()
+		mu.Lock()
+		sofar := maps.Clone(acked)
+		mu.Unlock()
+		clear(stored)
+		perGemeente := map[string]map[string]bool{}
+		var last store.Position
+		for rec, err := range st.ReadAll(context.Background(), store.Start) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			onBus[m.Header.Get(jetstream.MsgIDHeader)]++
-		}
-		for id := range perGemeente[g] {
-			if onBus[id] != 1 {
-				t.Errorf("%s: event %s on the bus %d times", g, id, onBus[id])
+			stored[rec.ID]++
+			last = rec.Position
+			ev, err := event.Decode(rec.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range event.Audience(ev, gemeenten) {
+				if perGemeente[g] == nil {
+					perGemeente[g] = map[string]bool{}
+				}
+				perGemeente[g][rec.ID.String()] = true
 			}
 		}
-		if len(onBus) != len(perGemeente[g]) {
-			t.Errorf("%s: %d events on the bus, %d in the store", g, len(onBus), len(perGemeente[g]))
+		for id := range sofar {
+			if stored[id] != 1 {
+				t.Errorf("after %s: acknowledged event %s is in the store %d times", after, id, stored[id])
+			}
 		}
+		for id, n := range stored {
+			if n != 1 {
+				t.Errorf("after %s: event %s is in the store %d times", after, id, n)
+			}
+		}
+		for _, g := range gemeenten {
+			// Each wait is a few seconds at most, then says how far behind
+			// the view is (thousands of events after a fault): ask again.
+			if err := natscluster.Eventually(natscluster.Timeout, func() error {
+				_, err := api.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: g, NaPositie: last.String()}))
+				return err
+			}); err != nil {
+				t.Fatalf("after %s: view %s at %s: %v", after, g, last, err)
+			}
+			s, err := js.Stream(context.Background(), bus.StreamName(g))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Info(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			onBus := map[string]int{}
+			for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+				m, err := s.GetMsg(context.Background(), seq)
+				if errors.Is(err, jetstream.ErrMsgNotFound) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p, err := store.ParsePosition(m.Header.Get(bus.HeaderPosition)); err == nil && !last.Less(p) {
+					onBus[m.Header.Get(jetstream.MsgIDHeader)]++
+				}
+			}
+			for id := range perGemeente[g] {
+				if onBus[id] != 1 {
+					t.Errorf("after %s: %s: event %s on the bus %d times", after, g, id, onBus[id])
+				}
+			}
+			if len(onBus) != len(perGemeente[g]) {
+				t.Errorf("after %s: %s: %d events on the bus up to %s, %d in the store", after, g, len(onBus), last, len(perGemeente[g]))
+			}
+		}
+	}
+
+	faults := 0
+	for cycle := range cycles {
+		node := (cycle + 2) % 3
+		c.Kill(node)
+		progress("killing a node")
+		c.Restart(node)
+		progress("its restart")
+		check("a node's kill and restart")
+		leader, ok := c.StreamLeader(natsstore.DefaultStreamName)
+		if !ok {
+			t.Fatalf("no leader of the store's stream\n%s", c.Describe())
+		}
+		c.Kill(leader)
+		progress("killing the store's leader")
+		c.Restart(leader)
+		progress("its restart")
+		check("the store leader's kill and restart")
+		// A node cut off from the other two: if the ledger's connection is
+		// on it, the ledger can not write until the heal (the minority side
+		// commits nothing), so progress is asked for after the heal.
+		c.Partition(node)
+		c.Heal(node)
+		progress("healing a partition")
+		check("a partition and its heal")
+		faults += 3
+	}
+	stop()
+	wg.Wait()
+	check("the writers stopped")
+
+	// With nothing moving: every live caseload view and beleidsview equals
+	// its replay from the store.
+	for _, g := range gemeenten {
 		live, replay := getCaseload(t, api, g, false), getCaseload(t, api, g, true)
 		live.Bron, replay.Bron = "", ""
 		if !proto.Equal(live, replay) {
 			t.Errorf("%s: the live caseload differs from its replay:\nlive %v\nreplay %v", g, live, replay)
+		}
+		var a, b *ledgerv1.Beleidsview
+		eventually(t, "the live beleidsview at the store's position", func() bool {
+			a, b = getView(t, api, g, 2026, false), getView(t, api, g, 2026, true)
+			return a.GetBijgewerktTot() == b.GetBijgewerktTot()
+		})
+		a.Bron, b.Bron = "", ""
+		if !proto.Equal(a, b) {
+			t.Errorf("%s: the live beleidsview differs from its replay", g)
 		}
 	}
 	mu.Lock()

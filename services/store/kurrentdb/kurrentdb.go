@@ -239,12 +239,15 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %w", store.ErrStreamNotFound, err)
 		case esdb.ErrorCodeUnauthenticated, esdb.ErrorCodeAccessDenied:
 			return fmt.Errorf("KurrentDB weigert de gebruiker van de ledger (LEDGER_KURRENTDB_USERNAME en _PASSWORD, en lezen van $all): %w", err)
-		case esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader, esdb.ErrorAborted:
+		case esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeNotLeader, esdb.ErrorAborted:
 			return &store.UnavailableError{Rule: store.RuleOpslagWeg, Reden: "KurrentDB antwoordt niet; de opdracht is niet bevestigd en kan met dezelfde event-id's opnieuw worden gegeven", Err: err}
+		case esdb.ErrorCodeDeadlineExceeded:
+			// Sent, and no answer in time: it may be stored.
+			return fmt.Errorf("%w: %w", store.ErrOutcomeUnknown, err)
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &store.UnavailableError{Rule: store.RuleOpslagWeg, Reden: "KurrentDB antwoordde niet op tijd; de opdracht kan met dezelfde event-id's opnieuw worden gegeven", Err: err}
+		return fmt.Errorf("%w: %w", store.ErrOutcomeUnknown, err)
 	}
 	return err
 }

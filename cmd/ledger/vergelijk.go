@@ -195,11 +195,12 @@ func (r *rebuild) extend(ctx context.Context, tot string) error {
 
 // compareCaseload: the live caseload view says the position of its last
 // event (bijgewerkt_tot), and is asked for once it holds everything up to
-// what the rebuild read (na_positie). A view composed over a herindeling is
-// made of several gemeenten' streams, and its bijgewerkt_tot is the latest
-// of theirs: only when that is not beyond the position waited for is every
-// stream known to hold the same history as the rebuild. Otherwise the
-// rebuild reads on to there and the live view is asked again.
+// what the rebuild read (na_positie); the rebuild reads on to its
+// bijgewerkt_tot. A view composed over a herindeling is made of several
+// gemeenten' streams, and its bijgewerkt_tot is the latest of theirs: only
+// when that is not beyond the position waited for is every stream known to
+// hold the same history as the rebuild. Otherwise the live view is asked
+// again.
 func compareCaseload(ctx context.Context, c projections, rb *rebuild, g string, _ int32) (vergelijking, error) {
 	res := vergelijking{Projectie: "caseload", Gemeente: g}
 	req := &ledgerv1.GetViewRequest{Gemeente: g, NaPositie: rb.at()}
@@ -222,9 +223,15 @@ func compareCaseload(ctx context.Context, c projections, rb *rebuild, g string, 
 		if !ok {
 			return res, fmt.Errorf("caseload %s: niet in het databestand met de deelnemers", g)
 		}
-		beyond, err := later(tot, req.NaPositie)
-		if err != nil {
-			return res, fmt.Errorf("caseload %s: %w", g, err)
+		// A view of one stream holds all of its events up to its
+		// bijgewerkt_tot; only a composed one can hold a later event of one
+		// stream and not yet an earlier one of another.
+		beyond := false
+		if len(lv.GetHerindelingen()) > 0 {
+			var err error
+			if beyond, err = later(tot, req.NaPositie); err != nil {
+				return res, fmt.Errorf("caseload %s: %w", g, err)
+			}
 		}
 		if beyond || again.GetBijgewerktTot() != tot {
 			req.NaPositie = rb.at()

@@ -16,21 +16,17 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/scenario"
 )
 
-// BenchmarkImport imports a generated history of about BENCH_IMPORT_EVENTS
-// events with `ledger import` into a fresh ledger over HTTP, with the same
-// durability as live appends (fsync before an append is acknowledged; one
-// fsync per multi-case step), and reports events/s: until the import is
-// answered (events/s), and until the bus and every caseload view hold it
-// (caught-up-events/s).
-//
-// The default is 100,000, so that `make bench` stays short; a million
-// (BENCH_IMPORT_EVENTS=1000000) takes about three minutes on two cores.
-func BenchmarkImport(b *testing.B) {
-	events := 100_000
-	if s := os.Getenv("BENCH_IMPORT_EVENTS"); s != "" {
+// importHistory generates a history of about the number of events the
+// variable env names (def when unset) with the seeded regional scenario,
+// three years of eight participants, and writes it as an import file: the
+// steps and the file's path.
+func importHistory(b *testing.B, env string, def int) ([]scenario.Step, string) {
+	b.Helper()
+	events := def
+	if s := os.Getenv(env); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
-			b.Fatalf("BENCH_IMPORT_EVENTS=%q", s)
+			b.Fatalf("%s=%q", env, s)
 		}
 		events = n
 	}
@@ -44,7 +40,24 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	file := writeImportFile(b, scenario.ImportLines(steps))
+	return steps, writeImportFile(b, scenario.ImportLines(steps))
+}
+
+// BenchmarkImport imports a generated history of about BENCH_IMPORT_EVENTS
+// events with `ledger import` into a fresh ledger over HTTP, with the same
+// durability as live appends (fsync before an append is acknowledged; one
+// fsync per multi-case step), and reports events/s: until the import is
+// answered (events/s), and until the bus and every caseload view hold it
+// (caught-up-events/s).
+//
+// The default is 100,000, so that `make bench` stays short; a million
+// (BENCH_IMPORT_EVENTS=1000000) takes about three minutes on two cores.
+func BenchmarkImport(b *testing.B) {
+	steps, file := importHistory(b, "BENCH_IMPORT_EVENTS", 100_000)
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		b.Fatal(err)
+	}
 	// The collector as ledger serve sets it.
 	_, _, restore := tuneGC()
 	defer restore()

@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
-	"github.com/gooi-vechtstreek/ledger/services/gemeente"
-	"github.com/gooi-vechtstreek/ledger/services/scenario"
 	"github.com/gooi-vechtstreek/ledger/services/store/kurrentdb/double"
 )
 
@@ -23,24 +19,7 @@ import (
 // migration (reads, the per-case read before each KurrentDB append, the
 // compare), not KurrentDB.
 func BenchmarkMigrate(b *testing.B) {
-	events := 20_000
-	if s := os.Getenv("BENCH_MIGRATE_EVENTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("BENCH_MIGRATE_EVENTS=%q", s)
-		}
-		events = n
-	}
-	reg, err := gemeente.Load("../../deploy/gemeenten.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	steps, err := scenario.Generate(scenario.Config{Seed: 11, Residents: max(1, events*10/52), Gemeenten: reg,
-		From: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	file := writeImportFile(b, scenario.ImportLines(steps))
+	steps, file := importHistory(b, "BENCH_MIGRATE_EVENTS", 20_000)
 	data := b.TempDir()
 	addr, _, stop := launchServer(b, data, clock.NewManual(2026, time.January, 15), nil)
 	if code := run(context.Background(), []string{"import", "--server", addr, "--token", tokenFor(b, addr, "centrum"), file}, io.Discard, io.Discard); code != exitOK {

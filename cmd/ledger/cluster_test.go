@@ -193,27 +193,7 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 			}); err != nil {
 				t.Fatalf("after %s: view %s at %s: %v", after, g, last, err)
 			}
-			s, err := js.Stream(context.Background(), bus.StreamName(g))
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := s.Info(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			onBus := map[string]int{}
-			for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
-				m, err := s.GetMsg(context.Background(), seq)
-				if errors.Is(err, jetstream.ErrMsgNotFound) {
-					continue
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if p, err := store.ParsePosition(m.Header.Get(bus.HeaderPosition)); err == nil && !last.Less(p) {
-					onBus[m.Header.Get(jetstream.MsgIDHeader)]++
-				}
-			}
+			onBus := busMessages(t, js, g, last)
 			for id := range perGemeente[g] {
 				if onBus[id] != 1 {
 					t.Errorf("after %s: %s: event %s on the bus %d times", after, g, id, onBus[id])
@@ -276,4 +256,35 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("cycles %d, faults %d (a node and the store's leader killed and restarted, a node partitioned and healed), commands acknowledged %d, events stored %d, retries %d", cycles, faults, len(acked), len(stored), retries)
+}
+
+// busMessages counts, per event id, the messages on gemeente g's bus stream
+// with a store position up to upTo (all of them when upTo is Start).
+func busMessages(t *testing.T, js jetstream.JetStream, g string, upTo store.Position) map[string]int {
+	t.Helper()
+	s, err := js.Stream(context.Background(), bus.StreamName(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(context.Background(), seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if upTo != store.Start {
+			if p, err := store.ParsePosition(m.Header.Get(bus.HeaderPosition)); err != nil || upTo.Less(p) {
+				continue
+			}
+		}
+		out[m.Header.Get(jetstream.MsgIDHeader)]++
+	}
+	return out
 }

@@ -14,9 +14,9 @@ import (
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/broker/natscluster"
-	"github.com/gooi-vechtstreek/ledger/services/bus"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
 // TestTwoServersOneBroker runs two ledger processes against one NATS (its
@@ -132,22 +132,7 @@ func twoServers(t *testing.T, url string, replicas int) {
 	}
 
 	// On the bus: four events, each once.
-	s, err := js.Stream(context.Background(), bus.StreamName("GM0402"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(context.Background(), seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen[m.Header.Get(jetstream.MsgIDHeader)]++
-	}
+	seen := busMessages(t, js, "GM0402", store.Start)
 	if len(seen) != 4 {
 		t.Errorf("%d events on GM0402's bus stream, want 4", len(seen))
 	}

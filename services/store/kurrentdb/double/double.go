@@ -620,18 +620,7 @@ func (c *Cluster) readStream(s api.Streams_ReadServer, o *api.ReadReq_Options, s
 			from = int64(len(evs))
 		}
 	}
-	count := o.GetCount()
-	for i := from; count > 0 && i >= 0 && i < int64(len(evs)); count-- {
-		if err := s.Send(evs[i].proto()); err != nil {
-			return err
-		}
-		if backwards {
-			i--
-		} else {
-			i++
-		}
-	}
-	return nil
+	return send(s, evs, int(from), o.GetCount(), backwards)
 }
 
 func (c *Cluster) readAll(s api.Streams_ReadServer, o *api.ReadReq_Options) error {
@@ -665,16 +654,21 @@ func (c *Cluster) readAll(s api.Streams_ReadServer, o *api.ReadReq_Options) erro
 			i--
 		}
 	}
-	count := o.GetCount()
-	for ; count > 0 && i >= 0 && i < len(log); count-- {
-		if err := s.Send(log[i].proto()); err != nil {
+	return send(s, log, i, o.GetCount(), backwards)
+}
+
+// send sends up to count events of evs from index i on, forwards or
+// backwards: the answer to a read.
+func send(s api.Streams_ReadServer, evs []*event, i int, count uint64, backwards bool) error {
+	step := 1
+	if backwards {
+		step = -1
+	}
+	for ; count > 0 && i >= 0 && i < len(evs); count-- {
+		if err := s.Send(evs[i].proto()); err != nil {
 			return err
 		}
-		if backwards {
-			i--
-		} else {
-			i++
-		}
+		i += step
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	// One read of $all: the server answers, and the ledger's user may read
 	// $all (KurrentDB lets only $admins and $ops by default).
-	if _, _, err := s.last(ctx); err != nil {
+	if _, err := s.Head(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("kurrentdb at %s: %w", redact(cfg.URL), err)
 	}
@@ -420,24 +420,6 @@ func (s *Store) report(what string) {
 	}
 }
 
-// last is the position of the last event in $all, of any kind, and whether
-// there is one.
-func (s *Store) last(ctx context.Context) (store.Position, bool, error) {
-	var p store.Position
-	found := false
-	err := s.do(ctx, func(c *esdb.Client) error {
-		rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1)
-		if err != nil {
-			return err
-		}
-		return each(rs, func(e *esdb.RecordedEvent) bool {
-			p, found = store.Position{Commit: e.Position.Commit, Prepare: e.Position.Prepare}, true
-			return false
-		})
-	})
-	return p, found, mapErr(err)
-}
-
 // ReadAll yields every ledger event after a position in commit order, up
 // to the last event of $all when the call was made. KurrentDB's own events
 // are left out here (the client's read of $all takes no filter; the
@@ -445,13 +427,13 @@ func (s *Store) last(ctx context.Context) (store.Position, bool, error) {
 func (s *Store) ReadAll(ctx context.Context, after store.Position) iter.Seq2[store.RecordedEvent, error] {
 	// The end is where $all is now, at the call, not where it will be when
 	// the caller starts ranging.
-	end, any, err := s.last(ctx)
+	end, err := s.Head(ctx)
 	return func(yield func(store.RecordedEvent, error) bool) {
 		if err != nil {
 			yield(store.RecordedEvent{}, fmt.Errorf("read all: %w", err))
 			return
 		}
-		if !any || !after.Less(end) {
+		if !after.Less(end) {
 			return
 		}
 		for r, err := range s.between(ctx, after, false) {

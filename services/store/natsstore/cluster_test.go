@@ -2,11 +2,13 @@ package natsstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -90,4 +92,82 @@ func openClusterVia(t testing.TB, c *natscluster.Cluster, name, urls string, opt
 		t.Fatalf("open store %s on the cluster: %v", name, err)
 	}
 	return s
+}
+
+// TestSettleOnOldLeaderAnswer: a retry of an append that landed, told a
+// duplicate by the server while the leader's answer about the stream is
+// still from before the append (as right after a partition heals), is the
+// retry it is, not a conflict; ids that are stored in another stream stay
+// a conflict. Each case is one append of events: a single one, whose
+// duplicate answer carries its sequence, and a batch, whose does not.
+func TestSettleOnOldLeaderAnswer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs a cluster")
+	}
+	c := natscluster.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d events", n), func(t *testing.T) {
+			name := fmt.Sprintf("LEDGER_OLD_%d", n)
+			// retry makes the first append and knows the stream up to it;
+			// the append it then retries lands through another handle (as
+			// its first attempt, whose answer was lost, did).
+			retry, first := openCluster(t, c, name), openCluster(t, c, name)
+			pre := eventsOf(1, "aanmelding")
+			if _, err := retry.Append(ctx, "case-1", store.NoStream(), pre...); err != nil {
+				t.Fatal(err)
+			}
+			evs := eventsOf(n, "intake")
+			landed, err := first.Append(ctx, "case-1", store.Exactly(0), evs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old, _, err := first.leaderLast(ctx, first.prefix+"case-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The leader answers for the stream's last event as it was
+			// before the append: revision 0.
+			before := tip{0, landed.Position.Commit - uint64(n)}
+			var asked atomic.Int64
+			retry.testHookLeaderLast = func(subj string, t tip, ok bool) (tip, bool) {
+				asked.Add(1)
+				return before, true
+			}
+			res, err := retry.Append(ctx, "case-1", store.Exactly(0), evs...)
+			if err != nil {
+				t.Fatalf("retry of an append that landed, with an old answer from the leader (last %+v, really %+v): %v", before, old, err)
+			}
+			if res != landed {
+				t.Fatalf("retry returned %+v, want what the append returned: %+v", res, landed)
+			}
+			if asked.Load() == 0 {
+				t.Fatal("the retry never asked the leader: the old answer was not tested")
+			}
+
+			// The same ids at the end of another stream: a conflict, even
+			// with an answer that puts that stream where they would go.
+			retry.testHookLeaderLast = nil
+			if _, err := retry.Append(ctx, "case-2", store.NoStream(), eventsOf(1, "aanmelding")...); err != nil {
+				t.Fatal(err)
+			}
+			_, err = retry.Append(ctx, "case-2", store.Exactly(0), evs...)
+			if !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("ids stored in another stream: %v, want a conflict", err)
+			}
+			recs, err := retry.ReadStream(ctx, "case-2")
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("case-2 holds %d events (%v), want only its first", len(recs), err)
+			}
+		})
+	}
+}
+
+func eventsOf(n int, typ string) []store.EventData {
+	evs := make([]store.EventData, n)
+	for i := range evs {
+		evs[i] = store.EventData{ID: uuid.New(), Type: typ, Data: fmt.Appendf(nil, "%s %d", typ, i)}
+	}
+	return evs
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,6 +168,11 @@ type Store struct {
 	// subject and revision.
 	seqs  map[string][]uint64
 	nseqs int
+
+	// testHookLeaderLast, when set, replaces what the leader answers for
+	// a subject's last event: tests make it an old answer, as a leader
+	// that has not yet applied its successor's writes gives.
+	testHookLeaderLast func(subj string, t tip, ok bool) (tip, bool)
 }
 
 type tip struct{ rev, seq uint64 }
@@ -277,7 +283,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			// that succeeded.
 			placed = !exact || ok && t.rev == want
 		}
-		dup := false
+		dup, dupSeq := false, uint64(0)
 		if placed {
 			res, err := s.publish(ctx, subj, next, after, events)
 			if err == nil {
@@ -288,6 +294,9 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			}
 			var refused bool
 			refused, dup = classify(err)
+			if d := (*duplicate)(nil); errors.As(err, &d) {
+				dupSeq = d.seq
+			}
 			switch {
 			case incomplete(err) && resent < incompleteRetries:
 				resent++
@@ -306,7 +315,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 		} else {
 			after = 0 // the sequence of another revision than expected
 		}
-		res, retry, err := s.settle(ctx, stream, expected, after, dup, events)
+		res, retry, err := s.settle(ctx, stream, expected, after, dupAt{dup, dupSeq}, events)
 		if !retry {
 			return res, err
 		}
@@ -315,6 +324,15 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 
 // errDuplicate: the server already holds the id of a single event.
 var errDuplicate = errors.New("duplicate event id")
+
+// duplicate is errDuplicate with the sequence the server stored the id at,
+// as its acknowledgement of a duplicate says.
+type duplicate struct{ seq uint64 }
+
+func (d *duplicate) Error() string {
+	return fmt.Sprintf("duplicate event id, stored at sequence %d", d.seq)
+}
+func (d *duplicate) Is(target error) bool { return target == errDuplicate }
 
 // classify tells a refused expected sequence and a duplicate event id from
 // other errors of a publish.
@@ -337,7 +355,8 @@ func classify(err error) (refused, dup bool) {
 // settle decides an append the server did not take: it is an idempotent
 // retry when the stream holds exactly these events where expected puts
 // them, a conflict otherwise. after is the sequence of the event before the
-// expected place when known, else 0. retry reports that the stream is at
+// expected place when known, else 0; dup says whether the server refused the
+// append as holding its ids already. retry reports that the stream is at
 // the expected revision after all, so the append should be tried again.
 //
 // A stale read here would call an append that landed a conflict (and a
@@ -351,7 +370,7 @@ func classify(err error) (refused, dup bool) {
 // provably old — behind what this handle has seen acknowledged, or short
 // of events the stream's last revision says are there — is asked again,
 // for up to staleWait.
-func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData) (store.AppendResult, bool, error) {
+func (s *Store) settle(ctx context.Context, stream string, expected store.Expected, after uint64, dup dupAt, events []store.EventData) (store.AppendResult, bool, error) {
 	known, haveKnown := s.tip(s.prefix + stream)
 	deadline := time.Now().Add(staleWait)
 	wait := 5 * time.Millisecond
@@ -385,7 +404,7 @@ var errStale = errors.New("stale read")
 // settleOnce is one attempt of settle; it returns errStale when what it
 // read is provably old. known is the handle's last known tip of the stream
 // before the append, when haveKnown.
-func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Expected, after uint64, dup bool, events []store.EventData, known tip, haveKnown bool) (res store.AppendResult, retry bool, err error) {
+func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Expected, after uint64, dup dupAt, events []store.EventData, known tip, haveKnown bool) (res store.AppendResult, retry bool, err error) {
 	subj := s.prefix + stream
 	t, ok, err := s.leaderLast(ctx, subj)
 	if err != nil {
@@ -446,13 +465,98 @@ func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Ex
 		}
 	}
 	atExpected := !ok && next == 0 || ok && t.rev+1 == next
-	if atExpected && !dup {
+	switch {
+	case atExpected && !dup.is:
 		return res, true, nil
-	}
-	if dup {
+	case atExpected:
+		// The server holds the ids, and the stream ends where they would
+		// go: either they are stored in another stream, or the answer
+		// about this one is old (a leader that has not yet applied what
+		// its successor committed). Where the first id is says which.
+		return s.settleDuplicate(ctx, stream, next, dup, events, conflict)
+	case dup.is:
 		return res, false, fmt.Errorf("%w; its event ids are stored already", conflict)
 	}
 	return res, false, conflict
+}
+
+// dupAt says whether the server refused an append as a duplicate, and
+// where it stored the id when its answer said so (0: not said).
+type dupAt struct {
+	is  bool
+	seq uint64
+}
+
+// settleDuplicate settles an append the server refused as a duplicate
+// while the stream ends at the expected place, by looking up where the
+// first event's id is stored: these events at the expected revisions is an
+// idempotent retry, anything else there a conflict. What the leader does
+// not show yet is an old answer.
+func (s *Store) settleDuplicate(ctx context.Context, stream string, next uint64, dup dupAt, events []store.EventData, conflict *store.ConflictError) (store.AppendResult, bool, error) {
+	subj := s.prefix + stream
+	seq := dup.seq
+	if seq == 0 {
+		var err error
+		if seq, err = s.probe(ctx, subj, next, events[0]); err != nil {
+			return store.AppendResult{}, false, fmt.Errorf("append to %s: %w", stream, err)
+		}
+	}
+	if seq == 0 {
+		// The first id is not stored: another one of the batch is, elsewhere.
+		return store.AppendResult{}, false, fmt.Errorf("%w; its event ids are stored already", conflict)
+	}
+	first, found, err := s.leaderGet(ctx, msgGet{Seq: seq})
+	switch {
+	case err != nil:
+		return store.AppendResult{}, false, fmt.Errorf("append to %s: %w", stream, err)
+	case !found:
+		return store.AppendResult{}, false, fmt.Errorf("event %s is stored at sequence %d, which the leader does not show: %w", events[0].ID, seq, errStale)
+	case first.Stream != stream || first.Revision != next || first.ID != events[0].ID:
+		return store.AppendResult{}, false, fmt.Errorf("%w; its event ids are stored already, the first at %s revision %d", conflict, first.Stream, first.Revision)
+	}
+	recs, err := s.leaderRead(ctx, subj, seq, len(events))
+	if err != nil {
+		return store.AppendResult{}, false, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if len(recs) < len(events) {
+		return store.AppendResult{}, false, fmt.Errorf("read %d of the %d events of %s from sequence %d: %w", len(recs), len(events), stream, seq, errStale)
+	}
+	if res, ok := matches(recs, next, events); ok {
+		return res, false, nil
+	}
+	return store.AppendResult{}, false, fmt.Errorf("%w; its event ids are stored already, from revision %d on but not as this append", conflict, next)
+}
+
+// probe asks the server where it stores the id of ev, without any chance
+// of storing it: ev is sent alone, on condition that the subject's last
+// sequence is one no stream reaches. A cluster's leader looks the id up
+// before it checks the condition, and answers a duplicate with the
+// sequence; a single server checks the condition first, and then the
+// answer (0) says nothing — but a single server has no old answers, so
+// nothing is lost there.
+func (s *Store) probe(ctx context.Context, subj string, rev uint64, ev store.EventData) (uint64, error) {
+	m := &nats.Msg{Subject: subj, Data: ev.Data, Header: nats.Header{
+		jetstream.MsgIDHeader:               {ev.ID.String()},
+		hdrType:                             {ev.Type},
+		hdrRevision:                         {strconv.FormatUint(rev, 10)},
+		jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(math.MaxUint64, 10)},
+	}}
+	ack, err := s.js.PublishMsg(ctx, m)
+	if err != nil {
+		if refused, _ := classify(err); refused {
+			return 0, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == errInProcess {
+			return 0, fmt.Errorf("event %s is still being stored: %w", ev.ID, errStale)
+		}
+		return 0, fmt.Errorf("look up event %s: %w", ev.ID, err)
+	}
+	if !ack.Duplicate {
+		// Can not happen: no subject's last sequence is the largest.
+		return 0, fmt.Errorf("look up event %s: the server stored it at sequence %d", ev.ID, ack.Sequence)
+	}
+	return ack.Sequence, nil
 }
 
 // matches reports whether recs start with events at revisions from next on.
@@ -489,7 +593,7 @@ func (s *Store) publish(ctx context.Context, subj string, next, after uint64, ev
 		return store.AppendResult{}, err
 	}
 	if ack.Duplicate {
-		return store.AppendResult{}, errDuplicate
+		return store.AppendResult{}, &duplicate{ack.Sequence}
 	}
 	last := next + uint64(len(events)) - 1
 	return store.AppendResult{Revision: last, Position: store.Position{Commit: ack.Sequence, Prepare: ack.Sequence}}, nil
@@ -669,10 +773,16 @@ func (s *Store) leaderGet(ctx context.Context, req msgGet) (r store.RecordedEven
 // leaderLast is last as the stream's leader sees it.
 func (s *Store) leaderLast(ctx context.Context, subj string) (tip, bool, error) {
 	r, found, err := s.leaderGet(ctx, msgGet{LastFor: subj})
-	if err != nil || !found {
+	if err != nil {
 		return tip{}, false, err
 	}
 	t := tip{r.Revision, r.Position.Commit}
+	if s.testHookLeaderLast != nil {
+		t, found = s.testHookLeaderLast(subj, t, found)
+	}
+	if !found {
+		return tip{}, false, nil
+	}
 	s.setTip(subj, t)
 	return t, true, nil
 }

@@ -135,45 +135,59 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the checks have read so far: the store up to read, and each
+	// gemeente's bus stream up to its sequence in busRead. A check reads
+	// only what came after (the store and the bus only grow), so that
+	// twenty cycles do not read a history of a hundred thousand events
+	// sixty times over.
 	stored := map[uuid.UUID]int{}
+	perGemeente := map[string]map[string]store.Position{} // event ids each gemeente receives, with their store position
+	read := store.Start
+	onBus := map[string]map[string]int{}              // messages per event id on each gemeente's bus
+	busPos := map[string]map[string]store.Position{} // the store position each bus message names
+	busRead := map[string]uint64{}
+	for _, g := range gemeenten {
+		perGemeente[g], onBus[g], busPos[g] = map[string]store.Position{}, map[string]int{}, map[string]store.Position{}
+	}
 	// check, after a fault and while the writers go on: every command
 	// acknowledged so far is in the store once, nothing is in it twice,
 	// and once the relay holds the store's last event, each gemeente's bus
-	// stream holds its events up to there, each once.
+	// stream holds its events up to there, each once. It logs how long the
+	// relay and the views took to reach the store's last event: the relay's
+	// lag after the fault.
 	check := func(after string) {
 		t.Helper()
 		mu.Lock()
 		sofar := maps.Clone(acked)
 		mu.Unlock()
-		perGemeente := map[string]map[string]bool{}
-		var last store.Position
 		// Right after a fault the test's own reader may meet a node that
-		// is still catching up: a failed read is read again, whole.
+		// is still catching up: a failed read is read again, from where the
+		// last whole read ended.
+		var tail []store.RecordedEvent
 		if err := natscluster.Eventually(natscluster.Timeout, func() error {
-			clear(stored)
-			clear(perGemeente)
-			last = store.Start
-			for rec, err := range st.ReadAll(context.Background(), store.Start) {
+			tail = tail[:0]
+			for rec, err := range st.ReadAll(context.Background(), read) {
 				if err != nil {
 					return err
 				}
-				stored[rec.ID]++
-				last = rec.Position
-				ev, err := event.Decode(rec.Data)
-				if err != nil {
-					return fmt.Errorf("event %s: %w", rec.ID, err)
-				}
-				for _, g := range event.Audience(ev, gemeenten) {
-					if perGemeente[g] == nil {
-						perGemeente[g] = map[string]bool{}
-					}
-					perGemeente[g][rec.ID.String()] = true
-				}
+				tail = append(tail, rec)
 			}
 			return nil
 		}); err != nil {
-			t.Fatalf("after %s: read the store: %v", after, err)
+			t.Fatalf("after %s: read the store after %s: %v", after, read, err)
 		}
+		for _, rec := range tail {
+			stored[rec.ID]++
+			read = rec.Position
+			ev, err := event.Decode(rec.Data)
+			if err != nil {
+				t.Fatalf("after %s: event %s: %v", after, rec.ID, err)
+			}
+			for _, g := range event.Audience(ev, gemeenten) {
+				perGemeente[g][rec.ID.String()] = rec.Position
+			}
+		}
+		last := read
 		for id := range sofar {
 			if stored[id] != 1 {
 				t.Errorf("after %s: acknowledged event %s is in the store %d times", after, id, stored[id])
@@ -184,6 +198,7 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 				t.Errorf("after %s: event %s is in the store %d times", after, id, n)
 			}
 		}
+		start := time.Now()
 		for _, g := range gemeenten {
 			// Each wait is a few seconds at most, then says how far behind
 			// the view is (thousands of events after a fault): ask again.
@@ -193,20 +208,43 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 			}); err != nil {
 				t.Fatalf("after %s: view %s at %s: %v", after, g, last, err)
 			}
-			onBus := busMessages(t, js, g, last)
-			for id := range perGemeente[g] {
-				if onBus[id] != 1 {
-					t.Errorf("after %s: %s: event %s on the bus %d times", after, g, id, onBus[id])
+		}
+		lag := time.Since(start)
+		for _, g := range gemeenten {
+			busRead[g] = readBus(t, js, g, busRead[g], onBus[g], busPos[g])
+			n := 0
+			for id, p := range busPos[g] {
+				if !last.Less(p) {
+					n++
+					if onBus[g][id] != 1 {
+						t.Errorf("after %s: %s: event %s on the bus %d times", after, g, id, onBus[g][id])
+					}
 				}
 			}
-			if len(onBus) != len(perGemeente[g]) {
-				t.Errorf("after %s: %s: %d events on the bus up to %s, %d in the store", after, g, len(onBus), last, len(perGemeente[g]))
+			for id, p := range perGemeente[g] {
+				if !last.Less(p) && onBus[g][id] != 1 {
+					t.Errorf("after %s: %s: event %s of the store is on the bus %d times", after, g, id, onBus[g][id])
+				}
+			}
+			want := 0
+			for _, p := range perGemeente[g] {
+				if !last.Less(p) {
+					want++
+				}
+			}
+			if n != want {
+				t.Errorf("after %s: %s: %d events on the bus up to %s, %d in the store", after, g, n, last, want)
 			}
 		}
+		mu.Lock()
+		line := fmt.Sprintf("after %s: %d commands acknowledged, %d events stored (%d new), none twice; the bus and views held the store's last event %s after %s", after, len(sofar), len(stored), len(tail), last, lag.Round(time.Millisecond))
+		mu.Unlock()
+		t.Log(line)
 	}
 
 	faults := 0
 	for cycle := range cycles {
+		t.Logf("cycle %d of %d", cycle+1, cycles)
 		node := (cycle + 2) % 3
 		c.Kill(node)
 		progress("killing a node")
@@ -255,9 +293,84 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("cycles %d, faults %d (a node and the store's leader killed and restarted, a node partitioned and healed), commands acknowledged %d, events stored %d, retries %d", cycles, faults, len(acked), len(stored), retries)
+	dup := 0
+	for _, n := range stored {
+		if n > 1 {
+			dup++
+		}
+	}
+	t.Logf("cycles %d, faults %d (a node and the store's leader killed and restarted, a node partitioned and healed), commands acknowledged %d, events stored %d, stored twice %d, retries %d", cycles, faults, len(acked), len(stored), dup, retries)
 }
 
+// readBus reads gemeente g's bus stream after sequence from up to its
+// last message, with an ordered consumer, counting each message per event
+// id in count with the store position it names in pos; it returns the
+// sequence read up to. A read that fails right after a fault is read
+// again from from.
+func readBus(t *testing.T, js jetstream.JetStream, g string, from uint64, count map[string]int, pos map[string]store.Position) uint64 {
+	t.Helper()
+	type msg struct {
+		id  string
+		pos store.Position
+	}
+	var got []msg
+	upTo := from
+	err := natscluster.Eventually(natscluster.Timeout, func() error {
+		got, upTo = got[:0], from
+		ctx, cancel := context.WithTimeout(context.Background(), natscluster.Timeout)
+		defer cancel()
+		s, err := js.Stream(ctx, bus.StreamName(g))
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.State.LastSeq <= from {
+			return nil
+		}
+		cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from + 1})
+		if err != nil {
+			return err
+		}
+		for upTo < info.State.LastSeq {
+			batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+			if err != nil {
+				return err
+			}
+			n := 0
+			for m := range batch.Messages() {
+				n++
+				meta, err := m.Metadata()
+				if err != nil {
+					return err
+				}
+				p, err := store.ParsePosition(m.Headers().Get(bus.HeaderPosition))
+				if err != nil {
+					return fmt.Errorf("bus %s message %d: %w", g, meta.Sequence.Stream, err)
+				}
+				got = append(got, msg{m.Headers().Get(jetstream.MsgIDHeader), p})
+				upTo = meta.Sequence.Stream
+			}
+			if err := batch.Error(); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("bus %s: nothing after sequence %d of %d", g, upTo, info.State.LastSeq)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read bus %s after %d: %v", g, from, err)
+	}
+	for _, m := range got {
+		count[m.id]++
+		pos[m.id] = m.pos
+	}
+	return upTo
+}
 // busMessages counts, per event id, the messages on gemeente g's bus stream
 // with a store position up to upTo (all of them when upTo is Start).
 func busMessages(t *testing.T, js jetstream.JetStream, g string, upTo store.Position) map[string]int {

@@ -190,8 +190,9 @@ func (r *Relay) advance(p store.Position) {
 // without it stands by. After a failure (the server gone, a publish
 // refused) it starts over from the checkpoint, with a growing pause.
 func (r *Relay) Run(ctx context.Context) error {
-	backoff := 50 * time.Millisecond
+	backoff := minPause
 	for {
+		from := r.Published()
 		rev, err := r.acquire(ctx)
 		if err == nil {
 			held, lose := context.WithCancelCause(ctx)
@@ -218,16 +219,34 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.log.Warn("relay lost its lease; it stands by", "err", err)
 			continue
 		}
-		r.log.Warn("relay interrupted; resuming from checkpoint", "err", err, "retry_in", backoff)
+		var wait time.Duration
+		wait, backoff = pause(backoff, from.Less(r.Published()))
+		r.log.Warn("relay interrupted; resuming from checkpoint", "err", err, "retry_in", wait)
 		select {
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
 	}
+}
+
+// Pauses of the relay before it starts over after an interruption.
+const (
+	minPause = 50 * time.Millisecond
+	maxPause = 6400 * time.Millisecond
+)
+
+// pause returns how long to wait after an interruption and the pause after
+// the next one. It doubles while runs publish nothing (a broker that stays
+// away is not asked again and again), and starts small again after a run
+// that published: without that, the faults of an hour ago made the relay
+// wait the longest pause after every later one (22 s behind the store
+// after a partition healed, in TestLedgerOnClusterThroughFaults).
+func pause(cur time.Duration, published bool) (wait, next time.Duration) {
+	if published {
+		cur = minPause
+	}
+	return cur, min(2*cur, maxPause)
 }
 
 func (r *Relay) runOnce(ctx context.Context) error {

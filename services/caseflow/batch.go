@@ -108,8 +108,9 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	digest := b.h.digest(cmd)
 	if c != nil && cmd.EventID != uuid.Nil {
-		if res, done, err := c.recorded(cmd, b.h.digest(cmd)); done || err != nil {
+		if res, done, err := c.recorded(cmd, digest); done || err != nil {
 			return res, err
 		}
 	}
@@ -123,7 +124,7 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	p, err := b.h.prepare(ctx, cmd, caseID, c, policy)
+	p, err := b.h.prepare(ctx, cmd, caseID, c, policy, digest)
 	if err != nil {
 		return Result{}, err
 	}

@@ -175,13 +175,15 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err := checkUnsealed(cmd); err != nil {
 		return Result{}, err
 	}
+	// The digest of what was asked; the same for every attempt below.
+	digest := h.digest(cmd)
 	if aanmelding {
 		if cmd.EventID != uuid.Nil {
 			// The case id follows from the event id: a case of that id is
 			// this aanmelding's retry, or another command reusing its id.
 			switch c, err := h.Load(ctx, caseID); {
 			case err == nil:
-				if res, done, err := c.recorded(cmd, h.digest(cmd)); done || err != nil {
+				if res, done, err := c.recorded(cmd, digest); done || err != nil {
 					return res, err
 				}
 				return Result{}, refuse(c.State, RuleEventIDHergebruikt, "event-id %s hoort al bij een andere zaak; een nieuwe aanmelding krijgt een nieuwe event-id", cmd.EventID)
@@ -189,7 +191,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 				return Result{}, err
 			}
 		}
-		return h.append(ctx, cmd, caseID, nil)
+		return h.append(ctx, cmd, caseID, nil, digest)
 	}
 	retries := h.Retries
 	if retries <= 0 {
@@ -204,14 +206,14 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 			return Result{}, err
 		}
 		if cmd.EventID != uuid.Nil {
-			if res, done, err := c.recorded(cmd, h.digest(cmd)); done || err != nil {
+			if res, done, err := c.recorded(cmd, digest); done || err != nil {
 				return res, err // a retry of a command that already landed
 			}
 		}
 		if cmd.ExpectedRevision != nil && *cmd.ExpectedRevision != c.Revision {
 			return Result{}, &store.ConflictError{Stream: event.Stream(cmd.CaseID), Expected: store.Exactly(*cmd.ExpectedRevision), Actual: int64(c.Revision)}
 		}
-		res, err := h.append(ctx, cmd, cmd.CaseID, c)
+		res, err := h.append(ctx, cmd, cmd.CaseID, c, digest)
 		var conflict *store.ConflictError
 		if cmd.EventID != uuid.Nil && errors.As(err, &conflict) && conflict.Actual == int64(c.Revision) {
 			// The case did not move: the store holds the event id already,
@@ -256,12 +258,12 @@ func newCaseID(cmd Command) uuid.UUID {
 	return uuid.New()
 }
 
-func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case) (Result, error) {
+func (h *Handler) append(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case, digest []byte) (Result, error) {
 	policy, err := h.policies(ctx, c, cmd.Transition, map[string]beleid.History{})
 	if err != nil {
 		return Result{}, err
 	}
-	p, err := h.prepare(ctx, cmd, caseID, c, policy)
+	p, err := h.prepare(ctx, cmd, caseID, c, policy, digest)
 	if err != nil {
 		return Result{}, err
 	}
@@ -284,7 +286,7 @@ type prepared struct {
 // prepare decides cmd on case c (nil for a new case) and makes the event
 // to append: the one place where a command becomes an event, for a single
 // command and for a batch alike.
-func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case, policy func(string) beleid.History) (prepared, error) {
+func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c *Case, policy func(string) beleid.History, digest []byte) (prepared, error) {
 	t := h.Clock.Now()
 	today := event.Date(t.In(clock.Location()))
 	datum := cmd.Datum
@@ -321,7 +323,7 @@ func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c 
 	ev.Envelope.SchemaVersion = event.SchemaVersion
 	ev.Envelope.PrevHash = prevHash
 	ev.Envelope.Bron = cmd.Bron
-	ev.Envelope.CommandDigest = h.digest(cmd)
+	ev.Envelope.CommandDigest = digest
 	resident := ev.GetAanmelding().GetResidentId()
 	if c != nil {
 		resident = c.State.ResidentID

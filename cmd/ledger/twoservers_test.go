@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/broker/natscluster"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 )
@@ -145,4 +148,97 @@ func twoServers(t *testing.T, url string, replicas int) {
 
 type ledgerv1connectView interface {
 	GetView(context.Context, *connect.Request[ledgerv1.GetViewRequest]) (*connect.Response[ledgerv1.GetViewResponse], error)
+}
+
+// TestRelayHandoverWhenProcessDies: the process whose relay holds the lease
+// is killed (SIGKILL: it releases nothing); the other process's relay takes
+// the lease once it expires and publishes what was recorded meanwhile, from
+// the dead one's checkpoint: every event on the bus once.
+func TestRelayHandoverWhenProcessDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	nsrv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nsrv.Shutdown)
+	url := nsrv.ClientURL()
+
+	bin := buildLedger(t)
+	dataA, dataB := t.TempDir(), t.TempDir()
+	procA, addrA, _ := spawnWith(t, bin, dataA, event.YMD(2026, time.March, 2), "--nats-url", url, "--instance", "a")
+	if err := os.CopyFS(filepath.Join(dataB, "keys"), os.DirFS(filepath.Join(dataA, "keys"))); err != nil {
+		t.Fatal(err)
+	}
+	addrB := startServerWith(t, dataB, clock.NewManual(2026, time.March, 2), func(c *serveConfig) { c.natsURL, c.instance = url, "b" })
+	apiA, apiB := apiClient(t, addrA, time.Minute), apiClient(t, addrB, time.Minute)
+	aanmelding := func(client string) *ledgerv1.RecordRequest {
+		return &ledgerv1.RecordRequest{Gemeente: "GM0402", Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+			ResidentId: client, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+	}
+	first, err := apiA.Record(context.Background(), connect.NewRequest(aanmelding("R-overdracht-1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b sees a's write through the bus a's relay published.
+	if _, err := apiB.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: "GM0402", NaPositie: first.Msg.GetPositie()})); err != nil {
+		t.Fatalf("b reads a's write: %v", err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := func() string {
+		h, err := kv.Get(context.Background(), "houder")
+		if err != nil {
+			return ""
+		}
+		return string(h.Value())
+	}
+	if h := holder(); h != "a" {
+		t.Fatalf("the relay lease is held by %q, want a (it started first)", h)
+	}
+
+	if err := procA.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = procA.Wait()
+	killed := time.Now()
+	// b takes commands at once; they reach the bus when b's relay holds
+	// the lease.
+	var last string
+	for i := range 3 {
+		r, err := apiB.Record(context.Background(), connect.NewRequest(aanmelding(fmt.Sprintf("R-overdracht-b-%d", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r.Msg.GetPositie()
+	}
+	eventually(t, "b's view of its own writes, through b's relay", func() bool {
+		_, err := apiB.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: "GM0402", NaPositie: last}))
+		return err == nil
+	})
+	t.Logf("b's relay published %s after a was killed", time.Since(killed).Round(time.Millisecond))
+	if h := holder(); h != "b" {
+		t.Errorf("after a's death the lease is held by %q, want b", h)
+	}
+	seen := busMessages(t, js, "GM0402", store.Start)
+	if len(seen) != 4 {
+		t.Errorf("%d events on GM0402's bus stream, want 4", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s on the bus %d times", id, n)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -143,7 +144,7 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 	stored := map[uuid.UUID]int{}
 	perGemeente := map[string]map[string]store.Position{} // event ids each gemeente receives, with their store position
 	read := store.Start
-	onBus := map[string]map[string]int{}              // messages per event id on each gemeente's bus
+	onBus := map[string]map[string]int{}             // messages per event id on each gemeente's bus
 	busPos := map[string]map[string]store.Position{} // the store position each bus message names
 	busRead := map[string]uint64{}
 	for _, g := range gemeenten {
@@ -371,6 +372,7 @@ func readBus(t *testing.T, js jetstream.JetStream, g string, from uint64, count 
 	}
 	return upTo
 }
+
 // busMessages counts, per event id, the messages on gemeente g's bus stream
 // with a store position up to upTo (all of them when upTo is Start).
 func busMessages(t *testing.T, js jetstream.JetStream, g string, upTo store.Position) map[string]int {
@@ -400,4 +402,68 @@ func busMessages(t *testing.T, js jetstream.JetStream, g string, upTo store.Posi
 		out[m.Header.Get(jetstream.MsgIDHeader)]++
 	}
 	return out
+}
+
+// TestLedgerLeavesAPartitionedNode cuts off the node the ledger's NATS
+// connection is on: the ledger moves to another node (services/quorum)
+// and takes commands again while the partition lasts, instead of waiting
+// for the heal.
+func TestLedgerLeavesAPartitionedNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a three-node cluster takes a while")
+	}
+	c := natscluster.Start(t)
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServerWith(t, t.TempDir(), clk, func(cfg *serveConfig) {
+		cfg.natsURL, cfg.replicas, cfg.quorumEvery = c.URL(), 3, 250*time.Millisecond
+	})
+	api := apiClient(t, addr, 30*time.Second)
+	// on is the node the ledger's connection is on.
+	on := func() int {
+		for i := range 3 {
+			srv := c.Server(i)
+			if srv == nil {
+				continue
+			}
+			conns, err := srv.Connz(&server.ConnzOptions{})
+			if err != nil {
+				continue
+			}
+			for _, ci := range conns.Conns {
+				if ci.Name == "ledger" {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	record := func(resident string) error {
+		_, err := api.Record(context.Background(), connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: "GM0402", EventId: uuid.NewSHA1(uuid.NameSpaceOID, []byte(resident)).String(),
+			Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: resident, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}))
+		return err
+	}
+	if err := record("R-kwartier-1"); err != nil {
+		t.Fatal(err)
+	}
+	node := on()
+	if node < 0 {
+		t.Fatal("the ledger's connection is on no node")
+	}
+	c.Partition(node)
+	t.Cleanup(func() { c.Heal(node) })
+	cut := time.Now()
+	// The same command again until it is taken: while the ledger is on
+	// the cut-off node it is refused as unavailable or not sure.
+	attempts := 0
+	err := natscluster.Eventually(natscluster.Timeout, func() error {
+		attempts++
+		return record("R-kwartier-2")
+	})
+	if err != nil {
+		t.Fatalf("no command taken %s after the ledger's node %s was cut off (%d attempts): %v\n%s", time.Since(cut).Round(time.Millisecond), c.NodeName(node), attempts, err, c.Describe())
+	}
+	if now := on(); now == node || now < 0 {
+		t.Errorf("the ledger is on node %d after the partition of node %d, want another", now, node)
+	}
+	t.Logf("a command was taken %s after node %s was cut off, %d attempts", time.Since(cut).Round(time.Millisecond), c.NodeName(node), attempts)
 }

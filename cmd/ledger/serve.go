@@ -36,6 +36,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/lag"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
+	"github.com/gooi-vechtstreek/ledger/services/quorum"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
 	"github.com/gooi-vechtstreek/ledger/services/retention"
@@ -76,6 +77,10 @@ type serveConfig struct {
 	// snapshotEvery is how often the regional model's snapshot is written
 	// while it moves (and always on a clean stop); five minutes when zero.
 	snapshotEvery time.Duration
+	// quorumEvery is how often a ledger on an external NATS checks that
+	// its server reaches the cluster's meta leader (services/quorum); two
+	// seconds when zero.
+	quorumEvery time.Duration
 	// noSync runs the embedded broker without fsync before each
 	// acknowledgement: only for a benchmark that fills a history fast.
 	// There is no flag for it.
@@ -474,6 +479,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	go func() { defer wg.Done(); errs <- views.Run(runCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); snapshotEvery(runCtx, live, snapshot, cfg.snapshotEvery, log) }()
+	if cfg.natsURL != "" {
+		// On a cluster: off a node that is cut off from the others.
+		wg.Go(func() { quorum.Watch(runCtx, nc, js, quorum.Config{Every: cfg.quorumEvery, Logger: log}) })
+	}
 	go func() {
 		defer wg.Done()
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

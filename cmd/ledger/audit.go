@@ -228,11 +228,146 @@ func participantCodes(ctx context.Context, client ledgerv1connect.LedgerServiceC
 }
 
 // readEvents reads the stored events after van up to and including tot
-// (empty: the head) page by page and hands each to fn. The next page is
-// fetched while fn works through the one before.
+// (empty: the head at the first page) and hands each to fn, in the store's
+// order. The first page says how far one call reaches; when the store's
+// positions are plain sequence numbers (commit equals prepare, as in the
+// JetStream store, where any number is a valid bound), the rest is cut
+// into ranges of that width, read by up to readersAhead calls side by
+// side while fn works through the ones before: an audit is otherwise one
+// round trip after another, with both cores mostly idle. Other stores'
+// positions are read one page after the other, the next fetched while fn
+// works.
 func readEvents(ctx context.Context, client ledgerv1connect.LedgerServiceClient, van, tot, gm string, fn func(*ledgerv1.StoredEvent, store.RecordedEvent) error) error {
+	return readEventsPaged(ctx, client, van, tot, gm, api.MaxReadEvents, fn)
+}
+
+// readEventsPaged is readEvents with pages of max events.
+func readEventsPaged(ctx context.Context, client ledgerv1connect.LedgerServiceClient, van, tot, gm string, max uint32, fn func(*ledgerv1.StoredEvent, store.RecordedEvent) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	first, err := client.ReadEvents(ctx, connect.NewRequest(&ledgerv1.ReadEventsRequest{BeginNa: van, TotPositie: tot, Max: max, Gemeente: gm}))
+	if err != nil {
+		return err
+	}
+	if tot == "" {
+		// Fix the end at the head of the first page: a history that grows
+		// while it is checked is checked up to where it was.
+		tot = first.Msg.GetKop()
+	}
+	if err := handEach(first.Msg.GetEvents(), fn); err != nil {
+		return err
+	}
+	if first.Msg.GetEinde() || first.Msg.GetPositie() == "" {
+		return ctx.Err()
+	}
+	from, end, width, ok := ranges(van, first.Msg.GetPositie(), tot, first.Msg.GetEvents())
+	if !ok {
+		return readPages(ctx, client, first.Msg.GetPositie(), tot, gm, max, fn)
+	}
+	// Range i is (from+i*width, from+(i+1)*width], the last one ending at
+	// tot. Each result waits in its own channel until fn is done with the
+	// ones before; taking a slot bounds the ranges read or waiting.
+	type result struct {
+		events []*ledgerv1.StoredEvent
+		err    error
+	}
+	n := int((end.Commit - from.Commit + width - 1) / width)
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	slots := make(chan struct{}, readersAhead)
+	go func() {
+		for i := range n {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			after := store.Position{Commit: from.Commit + uint64(i)*width, Prepare: from.Commit + uint64(i)*width}.String()
+			upTo := tot
+			if i < n-1 {
+				b := from.Commit + uint64(i+1)*width
+				upTo = store.Position{Commit: b, Prepare: b}.String()
+			}
+			go func() {
+				var all []*ledgerv1.StoredEvent
+				err := readRange(ctx, client, after, upTo, gm, max, func(page []*ledgerv1.StoredEvent) { all = append(all, page...) })
+				results[i] <- result{all, err}
+			}()
+		}
+	}()
+	for i := range n {
+		var r result
+		select {
+		case r = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-slots
+		if r.err != nil {
+			return r.err
+		}
+		if err := handEach(r.events, fn); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// readersAhead is how many ranges readEvents reads or holds at once.
+const readersAhead = 3
+
+// ranges plans the rest of a read after the first page, which went from van
+// to last: the start, the end and the width of each range, ok when the
+// positions are sequence numbers.
+func ranges(van, last, tot string, page []*ledgerv1.StoredEvent) (from, end store.Position, width uint64, ok bool) {
+	start, err1 := store.ParsePosition(cmpOr(van, "0/0"))
+	from, err2 := store.ParsePosition(last)
+	end, err3 := store.ParsePosition(tot)
+	if err1 != nil || err2 != nil || err3 != nil || !start.Less(from) || !from.Less(end) {
+		return from, end, 0, false
+	}
+	for _, p := range []store.Position{start, from, end} {
+		if p.Commit != p.Prepare {
+			return from, end, 0, false
+		}
+	}
+	for _, se := range page {
+		if p, err := store.ParsePosition(se.GetPositie()); err != nil || p.Commit != p.Prepare {
+			return from, end, 0, false
+		}
+	}
+	return from, end, from.Commit - start.Commit, true
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// readRange reads the stored events after after up to and including upTo
+// page by page, handing each page to got.
+func readRange(ctx context.Context, client ledgerv1connect.LedgerServiceClient, after, upTo, gm string, max uint32, got func([]*ledgerv1.StoredEvent)) error {
+	for {
+		resp, err := client.ReadEvents(ctx, connect.NewRequest(&ledgerv1.ReadEventsRequest{BeginNa: after, TotPositie: upTo, Max: max, Gemeente: gm}))
+		if err != nil {
+			return err
+		}
+		got(resp.Msg.GetEvents())
+		if resp.Msg.GetEinde() || resp.Msg.GetPositie() == "" {
+			return nil
+		}
+		after = resp.Msg.GetPositie()
+	}
+}
+
+// readPages reads the stored events after after up to and including tot
+// page by page, fetching the next page while fn works through the one
+// before.
+func readPages(ctx context.Context, client ledgerv1connect.LedgerServiceClient, after, tot, gm string, max uint32, fn func(*ledgerv1.StoredEvent, store.RecordedEvent) error) error {
 	type page struct {
 		events []*ledgerv1.StoredEvent
 		err    error
@@ -240,44 +375,41 @@ func readEvents(ctx context.Context, client ledgerv1connect.LedgerServiceClient,
 	pages := make(chan page, 1)
 	go func() {
 		defer close(pages)
-		after := van
-		for {
-			resp, err := client.ReadEvents(ctx, connect.NewRequest(&ledgerv1.ReadEventsRequest{BeginNa: after, TotPositie: tot, Max: api.MaxReadEvents, Gemeente: gm}))
-			if err != nil {
-				pages <- page{err: err}
-				return
-			}
-			if tot == "" {
-				// Fix the end at the head of the first page: a history that
-				// grows while it is checked is checked up to where it was.
-				tot = resp.Msg.GetKop()
-			}
+		err := readRange(ctx, client, after, tot, gm, max, func(events []*ledgerv1.StoredEvent) {
 			select {
-			case pages <- page{events: resp.Msg.GetEvents()}:
+			case pages <- page{events: events}:
 			case <-ctx.Done():
-				return
 			}
-			if resp.Msg.GetEinde() || resp.Msg.GetPositie() == "" {
-				return
+		})
+		if err != nil {
+			select {
+			case pages <- page{err: err}:
+			case <-ctx.Done():
 			}
-			after = resp.Msg.GetPositie()
 		}
 	}()
 	for p := range pages {
 		if p.err != nil {
 			return p.err
 		}
-		for _, se := range p.events {
-			rec, err := recordOf(se)
-			if err != nil {
-				return err
-			}
-			if err := fn(se, rec); err != nil {
-				return err
-			}
+		if err := handEach(p.events, fn); err != nil {
+			return err
 		}
 	}
 	return ctx.Err()
+}
+
+func handEach(events []*ledgerv1.StoredEvent, fn func(*ledgerv1.StoredEvent, store.RecordedEvent) error) error {
+	for _, se := range events {
+		rec, err := recordOf(se)
+		if err != nil {
+			return err
+		}
+		if err := fn(se, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func recordOf(se *ledgerv1.StoredEvent) (store.RecordedEvent, error) {

@@ -105,22 +105,9 @@ func twoServers(t *testing.T, url string, replicas int) {
 		t.Errorf("the same revision through both: %v / %v, want one in and one aborted", errA, errB)
 	}
 
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := kv.Get(context.Background(), "houder")
-	if err != nil || string(h.Value()) != "a" {
-		t.Fatalf("the relay lease: %v %v, want held by a (it started first)", h, err)
+	js, holder := leaseOf(t, url)
+	if h := holder(); h != "a" {
+		t.Fatalf("the relay lease is held by %q, want a (it started first)", h)
 	}
 
 	// a stops; b's relay publishes what b records next.
@@ -185,26 +172,7 @@ func TestRelayHandoverWhenProcessDies(t *testing.T) {
 	if _, err := apiB.GetView(context.Background(), connect.NewRequest(&ledgerv1.GetViewRequest{Gemeente: "GM0402", NaPositie: first.Msg.GetPositie()})); err != nil {
 		t.Fatalf("b reads a's write: %v", err)
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder := func() string {
-		h, err := kv.Get(context.Background(), "houder")
-		if err != nil {
-			return ""
-		}
-		return string(h.Value())
-	}
+	js, holder := leaseOf(t, url)
 	if h := holder(); h != "a" {
 		t.Fatalf("the relay lease is held by %q, want a (it started first)", h)
 	}
@@ -240,5 +208,31 @@ func TestRelayHandoverWhenProcessDies(t *testing.T) {
 		if n != 1 {
 			t.Errorf("event %s on the bus %d times", id, n)
 		}
+	}
+}
+
+// leaseOf connects to the NATS at url and returns its JetStream and a
+// function that tells which instance holds the relay lease ("" when none).
+func leaseOf(t *testing.T, url string) (jetstream.JetStream, func() string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, func() string {
+		h, err := kv.Get(context.Background(), "houder")
+		if err != nil {
+			return ""
+		}
+		return string(h.Value())
 	}
 }

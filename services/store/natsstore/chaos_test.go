@@ -146,7 +146,7 @@ func TestAppendThroughFaults(t *testing.T) {
 			if stream := l.failedStream(); stream != "" {
 				t.Logf("%s: %s", stream, lastOnEachNode(t, c, check, stream))
 			}
-			t.Fatalf("%s: %v; writers connected to %v; %s\n%s", what, err, where(), l.summary(), c.Describe())
+			t.Fatalf("%s: %v; writers connected to %v; %s\nstreams being retried:\n%s\n%s", what, err, where(), l.summary(), l.stalled(), c.Describe())
 		}
 	}
 	leader := func() int {
@@ -256,6 +256,15 @@ type chaosLog struct {
 	errs       map[string]int
 	failed     error
 	failStream string
+	// last is each stream's latest retried error, with when it came and
+	// how many came in a row: what a stall report names.
+	last map[string]lastErr
+}
+
+type lastErr struct {
+	err   string
+	at    time.Time
+	count int
 }
 
 func (l *chaosLog) acked() int {
@@ -316,9 +325,14 @@ func lastOnEachNode(t *testing.T, c *natscluster.Cluster, s *Store, stream strin
 	return strings.Join(out, "; ")
 }
 
-func (l *chaosLog) retry(err error) {
+func (l *chaosLog) retry(stream string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]lastErr{}
+	}
+	e := l.last[stream]
+	l.last[stream] = lastErr{err: err.Error(), at: time.Now(), count: e.count + 1}
 	l.retries++
 	if l.errs == nil {
 		l.errs = make(map[string]int)
@@ -339,6 +353,19 @@ func (l *chaosLog) record(stream string, evs []store.EventData, res store.Append
 		l.acks[ev.ID] = ack{stream: stream, revision: res.Revision - back, position: res.Position.Commit - back}
 	}
 	l.appends++
+	delete(l.last, stream)
+}
+
+// stalled names, per stream that is being retried now, its latest error.
+func (l *chaosLog) stalled() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for stream, e := range l.last {
+		out = append(out, fmt.Sprintf("%s: %d retries in a row, the last %s ago: %s", stream, e.count, time.Since(e.at).Round(time.Millisecond), e.err))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
 
 // snapshot copies the acknowledgements so far.
@@ -450,7 +477,7 @@ func appendUntilAcknowledged(ctx context.Context, s *Store, stream string, exp s
 		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalidEvent), errors.Is(err, store.ErrInvalidStream):
 			return res, err
 		}
-		l.retry(err)
+		l.retry(stream, err)
 		// Pace the retries while a leader is being elected, so that
 		// the writers do not keep both cores busy doing nothing.
 		timer := time.NewTimer(wait)

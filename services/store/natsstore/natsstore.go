@@ -258,6 +258,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 	}
 	subj := s.prefix + stream
 	resent := 0
+	busy := 2 * time.Millisecond
 	for {
 		if err := ctx.Err(); err != nil {
 			return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
@@ -283,7 +284,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			// that succeeded.
 			placed = !exact || ok && t.rev == want
 		}
-		dup, dupSeq := false, uint64(0)
+		dup, dupSeq, refused := false, uint64(0), false
 		if placed {
 			res, err := s.publish(ctx, subj, next, after, events)
 			if err == nil {
@@ -292,7 +293,6 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 				s.noteSeqs(subj, next, res.Position.Commit+1-uint64(len(events)), len(events))
 				return res, nil
 			}
-			var refused bool
 			refused, dup = classify(err)
 			if d := (*duplicate)(nil); errors.As(err, &d) {
 				dupSeq = d.seq
@@ -318,6 +318,21 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 		res, retry, err := s.settle(ctx, stream, expected, after, dupAt{dup, dupSeq}, events)
 		if !retry {
 			return res, err
+		}
+		if refused {
+			// Refused, while the leader says the stream is where expected:
+			// the subject has an append still in process (10164, a retry
+			// of one whose answer was lost), or the answer is behind. Pause
+			// before asking again rather than loop against a leader that
+			// is busy already.
+			timer := time.NewTimer(busy)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+			}
+			busy = min(2*busy, 100*time.Millisecond)
 		}
 	}
 }

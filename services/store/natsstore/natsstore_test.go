@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,5 +445,36 @@ func TestUnavailableMapping(t *testing.T) {
 		case tc.rule != "" && (!errors.As(err, &u) || u.Rule != tc.rule):
 			t.Errorf("%d %s: %v, want rule %s", tc.code, tc.desc, err, tc.rule)
 		}
+	}
+}
+
+// TestRefusedAtExpectedPauses: an append the server refuses while the
+// leader's answer puts the stream where expected (a subject with an append
+// still in process, an answer behind) is asked again after a growing
+// pause, not in a tight loop against a leader that is busy already.
+func TestRefusedAtExpectedPauses(t *testing.T) {
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	a, b := open(t, srv), open(t, srv)
+	ctx := context.Background()
+	first, err := a.Append(ctx, "case-1", store.NoStream(), eventsOf(1, "aanmelding")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, "case-1", store.Exactly(0), eventsOf(1, "intake")...); err != nil {
+		t.Fatal(err)
+	}
+	// a's leader answers, forever, that the stream ends at revision 0.
+	var asked atomic.Int64
+	a.testHookLeaderLast = func(string, tip, bool) (tip, bool) {
+		asked.Add(1)
+		return tip{0, first.Position.Commit}, true
+	}
+	actx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := a.Append(actx, "case-1", store.Exactly(0), eventsOf(1, "plaatsing")...); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("append against an answer that never catches up: %v, want the deadline", err)
+	}
+	if n := asked.Load(); n == 0 || n > 30 {
+		t.Fatalf("the leader was asked %d times in 300 ms; want a few, with pauses between", n)
 	}
 }

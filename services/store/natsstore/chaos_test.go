@@ -262,9 +262,9 @@ type chaosLog struct {
 }
 
 type lastErr struct {
-	err   string
-	at    time.Time
-	count int
+	err       string
+	retriedAt time.Time
+	count     int
 }
 
 func (l *chaosLog) acked() int {
@@ -332,7 +332,9 @@ func (l *chaosLog) retry(stream string, err error) {
 		l.last = map[string]lastErr{}
 	}
 	e := l.last[stream]
-	l.last[stream] = lastErr{err: err.Error(), at: time.Now(), count: e.count + 1}
+	e.err, e.count = err.Error(), e.count+1
+	e.retriedAt = time.Now()
+	l.last[stream] = e
 	l.retries++
 	if l.errs == nil {
 		l.errs = make(map[string]int)
@@ -362,7 +364,7 @@ func (l *chaosLog) stalled() string {
 	defer l.mu.Unlock()
 	var out []string
 	for stream, e := range l.last {
-		out = append(out, fmt.Sprintf("%s: %d retries in a row, the last %s ago: %s", stream, e.count, time.Since(e.at).Round(time.Millisecond), e.err))
+		out = append(out, fmt.Sprintf("%s: %d retries in a row, the last %s ago: %s", stream, e.count, time.Since(e.retriedAt).Round(time.Millisecond), e.err))
 	}
 	slices.Sort(out)
 	return strings.Join(out, "\n")

@@ -181,7 +181,7 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.ImportRequest.systeem":            {Kind: Code, Max: maxCode, Why: "naam van het bronsysteem"},
 	"ledger.v1.ImportRequest.actor":              actorBound,
 	"ledger.v1.ImportRequest.eerste_regel":       {Kind: Number, Min: 0, Max: 1 << 40, Why: "een regelnummer"},
-	"ledger.v1.ImportRequest.regels":             {Kind: List, MaxItems: 5000, CheckedByCaller: true, Why: "regels in één verzoek; de CLI stuurt er 1.000"},
+	"ledger.v1.ImportRequest.regels":             {Kind: List, MaxItems: 5000, CheckedByCaller: true, Why: "regels in één verzoek; de CLI stuurt er standaard 5.000"},
 	"ledger.v1.ImportRegel.bron":                 {Kind: Text, Max: maxLine, Why: "id van het record in het bronsysteem"},
 	"ledger.v1.ImportRegel.zaak":                 {Kind: Text, Max: maxLine, Why: "id van de zaak in het bronsysteem"},
 	"ledger.v1.GetViewRequest.na_positie":        positieBound,

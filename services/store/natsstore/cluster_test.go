@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -114,11 +113,11 @@ func TestSettleOnOldLeaderAnswer(t *testing.T) {
 			// the append it then retries lands through another handle (as
 			// its first attempt, whose answer was lost, did).
 			retry, first := openCluster(t, c, name), openCluster(t, c, name)
-			pre := eventsOf(1, "aanmelding")
+			pre := testEvents(1)
 			if _, err := retry.Append(ctx, "case-1", store.NoStream(), pre...); err != nil {
 				t.Fatal(err)
 			}
-			evs := eventsOf(n, "intake")
+			evs := testEvents(n)
 			landed, err := first.Append(ctx, "case-1", store.Exactly(0), evs...)
 			if err != nil {
 				t.Fatal(err)
@@ -149,7 +148,7 @@ func TestSettleOnOldLeaderAnswer(t *testing.T) {
 			// The same ids at the end of another stream: a conflict, even
 			// with an answer that puts that stream where they would go.
 			retry.testHookLeaderLast = nil
-			if _, err := retry.Append(ctx, "case-2", store.NoStream(), eventsOf(1, "aanmelding")...); err != nil {
+			if _, err := retry.Append(ctx, "case-2", store.NoStream(), testEvents(1)...); err != nil {
 				t.Fatal(err)
 			}
 			_, err = retry.Append(ctx, "case-2", store.Exactly(0), evs...)
@@ -162,12 +161,4 @@ func TestSettleOnOldLeaderAnswer(t *testing.T) {
 			}
 		})
 	}
-}
-
-func eventsOf(n int, typ string) []store.EventData {
-	evs := make([]store.EventData, n)
-	for i := range evs {
-		evs[i] = store.EventData{ID: uuid.New(), Type: typ, Data: fmt.Appendf(nil, "%s %d", typ, i)}
-	}
-	return evs
 }

@@ -456,11 +456,11 @@ func TestRefusedAtExpectedPauses(t *testing.T) {
 	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
 	a, b := open(t, srv), open(t, srv)
 	ctx := context.Background()
-	first, err := a.Append(ctx, "case-1", store.NoStream(), eventsOf(1, "aanmelding")...)
+	first, err := a.Append(ctx, "case-1", store.NoStream(), testEvents(1)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Append(ctx, "case-1", store.Exactly(0), eventsOf(1, "intake")...); err != nil {
+	if _, err := b.Append(ctx, "case-1", store.Exactly(0), testEvents(1)...); err != nil {
 		t.Fatal(err)
 	}
 	// a's leader answers, forever, that the stream ends at revision 0.
@@ -471,7 +471,7 @@ func TestRefusedAtExpectedPauses(t *testing.T) {
 	}
 	actx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if _, err := a.Append(actx, "case-1", store.Exactly(0), eventsOf(1, "plaatsing")...); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := a.Append(actx, "case-1", store.Exactly(0), testEvents(1)...); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("append against an answer that never catches up: %v, want the deadline", err)
 	}
 	if n := asked.Load(); n == 0 || n > 30 {

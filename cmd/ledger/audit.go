@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -322,7 +323,7 @@ const readersAhead = 3
 // to last: the start, the end and the width of each range, ok when the
 // positions are sequence numbers.
 func ranges(van, last, tot string, page []*ledgerv1.StoredEvent) (from, end store.Position, width uint64, ok bool) {
-	start, err1 := store.ParsePosition(cmpOr(van, "0/0"))
+	start, err1 := store.ParsePosition(cmp.Or(van, "0/0"))
 	from, err2 := store.ParsePosition(last)
 	end, err3 := store.ParsePosition(tot)
 	if err1 != nil || err2 != nil || err3 != nil || !start.Less(from) || !from.Less(end) {
@@ -339,13 +340,6 @@ func ranges(van, last, tot string, page []*ledgerv1.StoredEvent) (from, end stor
 		}
 	}
 	return from, end, from.Commit - start.Commit, true
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // readRange reads the stored events after after up to and including upTo

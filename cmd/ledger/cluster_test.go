@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -131,15 +129,7 @@ func TestLedgerOnClusterThroughFaults(t *testing.T) {
 		}
 		cycles = n
 	}
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jetStreamAt(t, c.URL())
 	st, err := natsstore.New(context.Background(), js, natsstore.WithReplicas(3))
 	if err != nil {
 		t.Fatal(err)
@@ -391,31 +381,16 @@ func readBus(t *testing.T, js jetstream.JetStream, g string, from uint64, count 
 // with a store position up to upTo (all of them when upTo is Start).
 func busMessages(t *testing.T, js jetstream.JetStream, g string, upTo store.Position) map[string]int {
 	t.Helper()
-	s, err := js.Stream(context.Background(), bus.StreamName(g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(context.Background(), seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if upTo != store.Start {
-			if p, err := store.ParsePosition(m.Header.Get(bus.HeaderPosition)); err != nil || upTo.Less(p) {
-				continue
+	count, pos := map[string]int{}, map[string]store.Position{}
+	readBus(t, js, g, 0, count, pos)
+	if upTo != store.Start {
+		for id, p := range pos {
+			if upTo.Less(p) {
+				delete(count, id)
 			}
 		}
-		out[m.Header.Get(jetstream.MsgIDHeader)]++
 	}
-	return out
+	return count
 }
 
 // TestLedgerLeavesAPartitionedNode cuts off the node the ledger's NATS
@@ -452,8 +427,9 @@ func TestLedgerLeavesAPartitionedNode(t *testing.T) {
 		return -1
 	}
 	record := func(resident string) error {
-		_, err := api.Record(context.Background(), connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: "GM0402", EventId: uuid.NewSHA1(uuid.NameSpaceOID, []byte(resident)).String(),
-			Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: resident, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}))
+		req := aanmeldingIn("GM0402", resident)
+		req.EventId = uuid.NewSHA1(uuid.NameSpaceOID, []byte(resident)).String()
+		_, err := api.Record(context.Background(), connect.NewRequest(req))
 		return err
 	}
 	if err := record("R-kwartier-1"); err != nil {

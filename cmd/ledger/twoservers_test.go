@@ -68,15 +68,11 @@ func twoServers(t *testing.T, url string, replicas int) {
 		}
 		return r.Msg, nil
 	}
-	aanmelding := func(client string) *ledgerv1.RecordRequest {
-		return &ledgerv1.RecordRequest{Gemeente: "GM0402", Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
-			ResidentId: client, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
-	}
-	a, err := record(apiA, aanmelding("R-twee-a"))
+	a, err := record(apiA, aanmeldingIn("GM0402", "R-twee-a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := record(apiB, aanmelding("R-twee-b"))
+	b, err := record(apiB, aanmeldingIn("GM0402", "R-twee-b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +108,7 @@ func twoServers(t *testing.T, url string, replicas int) {
 
 	// a stops; b's relay publishes what b records next.
 	stopA()
-	c, err := record(apiB, aanmelding("R-twee-c"))
+	c, err := record(apiB, aanmeldingIn("GM0402", "R-twee-c"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,15 +118,7 @@ func twoServers(t *testing.T, url string, replicas int) {
 	}
 
 	// On the bus: four events, each once.
-	seen := busMessages(t, js, "GM0402", store.Start)
-	if len(seen) != 4 {
-		t.Errorf("%d events on GM0402's bus stream, want 4", len(seen))
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("event %s on the bus %d times", id, n)
-		}
-	}
+	wantOnBusOnce(t, js, "GM0402", 4)
 }
 
 type ledgerv1connectView interface {
@@ -160,11 +148,7 @@ func TestRelayHandoverWhenProcessDies(t *testing.T) {
 	}
 	addrB := startServerWith(t, dataB, clock.NewManual(2026, time.March, 2), func(c *serveConfig) { c.natsURL, c.instance = url, "b" })
 	apiA, apiB := apiClient(t, addrA, time.Minute), apiClient(t, addrB, time.Minute)
-	aanmelding := func(client string) *ledgerv1.RecordRequest {
-		return &ledgerv1.RecordRequest{Gemeente: "GM0402", Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
-			ResidentId: client, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
-	}
-	first, err := apiA.Record(context.Background(), connect.NewRequest(aanmelding("R-overdracht-1")))
+	first, err := apiA.Record(context.Background(), connect.NewRequest(aanmeldingIn("GM0402", "R-overdracht-1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +170,7 @@ func TestRelayHandoverWhenProcessDies(t *testing.T) {
 	// the lease.
 	var last string
 	for i := range 3 {
-		r, err := apiB.Record(context.Background(), connect.NewRequest(aanmelding(fmt.Sprintf("R-overdracht-b-%d", i))))
+		r, err := apiB.Record(context.Background(), connect.NewRequest(aanmeldingIn("GM0402", fmt.Sprintf("R-overdracht-b-%d", i))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,30 +184,14 @@ func TestRelayHandoverWhenProcessDies(t *testing.T) {
 	if h := holder(); h != "b" {
 		t.Errorf("after a's death the lease is held by %q, want b", h)
 	}
-	seen := busMessages(t, js, "GM0402", store.Start)
-	if len(seen) != 4 {
-		t.Errorf("%d events on GM0402's bus stream, want 4", len(seen))
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("event %s on the bus %d times", id, n)
-		}
-	}
+	wantOnBusOnce(t, js, "GM0402", 4)
 }
 
 // leaseOf connects to the NATS at url and returns its JetStream and a
 // function that tells which instance holds the relay lease ("" when none).
 func leaseOf(t *testing.T, url string) (jetstream.JetStream, func() string) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jetStreamAt(t, url)
 	kv, err := js.KeyValue(context.Background(), relay.LeaseBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -234,5 +202,41 @@ func leaseOf(t *testing.T, url string) (jetstream.JetStream, func() string) {
 			return ""
 		}
 		return string(h.Value())
+	}
+}
+
+// jetStreamAt is JetStream on a connection of the test's own to url.
+func jetStreamAt(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// aanmeldingIn is an aanmelding of resident in gemeente gm.
+func aanmeldingIn(gm, resident string) *ledgerv1.RecordRequest {
+	return &ledgerv1.RecordRequest{Gemeente: gm, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+		ResidentId: resident, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}
+}
+
+// wantOnBusOnce asserts that gemeente g's bus stream holds n events, each
+// once.
+func wantOnBusOnce(t *testing.T, js jetstream.JetStream, g string, n int) {
+	t.Helper()
+	seen := busMessages(t, js, g, store.Start)
+	if len(seen) != n {
+		t.Errorf("%d events on %s's bus stream, want %d", len(seen), g, n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("event %s on the bus %d times", id, k)
+		}
 	}
 }

@@ -325,14 +325,9 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 			// of one whose answer was lost), or the answer is behind. Pause
 			// before asking again rather than loop against a leader that
 			// is busy already.
-			timer := time.NewTimer(busy)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				timer.Stop()
-				return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+			if err := pause(ctx, &busy, 100*time.Millisecond); err != nil {
+				return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 			}
-			busy = min(2*busy, 100*time.Millisecond)
 		}
 	}
 }
@@ -398,15 +393,24 @@ func (s *Store) settle(ctx context.Context, stream string, expected store.Expect
 			return res, false, &store.UnavailableError{Rule: store.RuleOpslagWeg, Err: fmt.Errorf("append to %s: %w", stream, err),
 				Reden: "de opslag geeft een verouderde stand van de zaak terug (een knooppunt van het cluster loopt achter); probeer het over enkele seconden opnieuw met dezelfde event-id's"}
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return res, false, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+		if err := pause(ctx, &wait, 200*time.Millisecond); err != nil {
+			return res, false, fmt.Errorf("append to %s: %w", stream, err)
 		}
-		wait = min(2*wait, 200*time.Millisecond)
 	}
+}
+
+// pause waits *d, or until ctx ends, and doubles *d up to most for the
+// next time.
+func pause(ctx context.Context, d *time.Duration, most time.Duration) error {
+	timer := time.NewTimer(*d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	*d = min(2**d, most)
+	return nil
 }
 
 // staleWait bounds how long settle asks again for an answer that is

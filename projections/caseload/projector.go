@@ -723,7 +723,7 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 	if decErr != nil {
 		rec = journalRecord{kind: recMalformed, seq: seq, data: []byte(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))}
 	} else {
-		ev = minimise(ev)
+		ev = strip(ev)
 		rec = journalRecord{kind: recEvent, seq: seq}
 		at, perr := store.ParsePosition(msg.Headers().Get(bus.HeaderPosition))
 		if perr == nil && event.IsCaseEvent(ev) {

@@ -407,7 +407,12 @@ func (v *View) activeOf(c *caseEntry) active {
 // a medewerker typed (it may name a person), the actor and the hash link.
 // Evolve reads none of these, so states and counts are unchanged.
 func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
-	out := proto.Clone(ev).(*ledgerv1.Event)
+	return strip(proto.Clone(ev).(*ledgerv1.Event))
+}
+
+// strip is minimise of an event the caller owns (one it just decoded): it
+// clears in place instead of copying.
+func strip(out *ledgerv1.Event) *ledgerv1.Event {
 	out.Envelope.Actor = ""
 	out.Envelope.PrevHash = nil
 	// The same spots the ledger encrypts (event.Spots): one list of where

@@ -137,6 +137,10 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	slim(c)
 	c.Revision = p.result.Revision
 	c.State = p.result.State
+	c.checked = nil
+	if p.checked {
+		c.checked = &p.result.State
+	}
 	w, ok := b.byCase[caseID]
 	if !ok {
 		w = &pendingWrite{caseID: caseID, write: store.Write{Stream: event.Stream(caseID), Expected: p.expected}}

@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // stored makes n cases with an aanmelding each, straight through the
@@ -148,4 +151,78 @@ func TestBatchTrim(t *testing.T) {
 			t.Errorf("case %s at revision %d, want 2", id, got)
 		}
 	}
+}
+
+// TestBatchKeepsJudgedState: a batch judges a command on the state it kept
+// from the case's last command instead of replaying the history; every
+// state it answers equals the fold of what it stored, across a correctie
+// (after which it folds again), and a command the state machine refuses
+// is still refused.
+func TestBatchKeepsJudgedState(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHandler(t)
+	b := h.NewBatch()
+	first := aanmelden("GM0402")
+	first.EventID = uuid.New()
+	res, err := b.Handle(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.CaseID
+	on := func(d int, ev *ledgerv1.Event) caseflow.Command {
+		return caseflow.Command{CaseID: id, EventID: uuid.New(), Datum: event.YMD(2026, 4, d), Actor: "km-1", Transition: ev}
+	}
+	intake := on(1, &ledgerv1.Event{Payload: &ledgerv1.Event_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede_TREDE_ONTWIKKELBAAR, LoonwaardeProcent: 55}}})
+	steps := []caseflow.Command{
+		intake,
+		on(2, &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK, Werkgever: "Tomin", MinutenPerWeek: 32 * 60}}}),
+		on(3, &ledgerv1.Event{Payload: &ledgerv1.Event_Correctie{Correctie: &ledgerv1.Correctie{Corrigeert: intake.EventID.String(), Reden: "trede verkeerd overgenomen", Datum: event.YMD(2026, 4, 1),
+			Vervanging: &ledgerv1.Correctie_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede_TREDE_BESCHUT, LoonwaardeProcent: 30}}}}}),
+		on(4, &ledgerv1.Event{Payload: &ledgerv1.Event_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden_UITVAL_REDEN_ZIEKTE}}}),
+		on(5, &ledgerv1.Event{Payload: &ledgerv1.Event_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK}}}),
+	}
+	states := []caseflow.State{res.State}
+	for _, cmd := range steps {
+		res, err := b.Handle(ctx, cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", event.Type(cmd.Transition), err)
+		}
+		states = append(states, res.State)
+	}
+	if states[3].Trede != ledgerv1.Trede_TREDE_BESCHUT {
+		t.Errorf("after the correctie the trede is %v, want the corrected one", states[3].Trede)
+	}
+	_, err = b.Handle(ctx, on(6, &ledgerv1.Event{Payload: &ledgerv1.Event_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede_TREDE_ONTWIKKELBAAR, LoonwaardeProcent: 55}}}))
+	var ref *caseflow.Refusal
+	if !errors.As(err, &ref) || ref.Rule != caseflow.RuleZaakGesloten {
+		t.Fatalf("intake after uitstroom: %v, want refused by %s", err, caseflow.RuleZaakGesloten)
+	}
+	if failed := b.Commit(ctx); len(failed) > 0 {
+		t.Fatal(failed)
+	}
+	c, err := h.Load(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Events) != len(states) {
+		t.Fatalf("%d events stored, %d answered", len(c.Events), len(states))
+	}
+	for i := range c.Events {
+		want, err := caseflow.Replay(c.Events[:i+1])
+		if err != nil {
+			t.Fatalf("replay to revision %d: %v", i, err)
+		}
+		if !sameState(states[i], want) {
+			t.Errorf("revision %d: batch answered %+v, replay of the stored events gives %+v", i, states[i], want)
+		}
+	}
+}
+
+// sameState compares states, dates by value.
+func sameState(a, b caseflow.State) bool {
+	if !proto.Equal(a.AanmeldDatum, b.AanmeldDatum) || !proto.Equal(a.Sinds, b.Sinds) {
+		return false
+	}
+	a.AanmeldDatum, a.Sinds, b.AanmeldDatum, b.Sinds = nil, nil, nil, nil
+	return a == b
 }

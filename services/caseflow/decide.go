@@ -258,6 +258,13 @@ func Decide(history []*ledgerv1.Event, draft *ledgerv1.Event, r Rules) (*ledgerv
 	if err != nil {
 		return nil, err
 	}
+	return decide(history, s, draft, r)
+}
+
+// decide is Decide on a history whose Replay gave s: a batch keeps s from
+// one command on a case to the next instead of judging the whole history
+// again for each.
+func decide(history []*ledgerv1.Event, s State, draft *ledgerv1.Event, r Rules) (*ledgerv1.Event, error) {
 	if err := checkBounds(s, draft); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -73,6 +74,18 @@ type Case struct {
 	Events   []*ledgerv1.Event // decoded Records
 	// ChainErr is nil when every hash link holds.
 	ChainErr error
+	// checked, when set, is the state Replay gives for Events: the batch
+	// that decided the last event knows it without judging the history
+	// again.
+	checked *State
+}
+
+// replayed is Replay(c.Events), from what the batch kept where it can.
+func (c *Case) replayed() (State, error) {
+	if c.checked != nil {
+		return *c.checked, nil
+	}
+	return Replay(c.Events)
 }
 
 // Handler loads, decides and appends. It holds no state of its own: the
@@ -281,6 +294,8 @@ type prepared struct {
 	data     store.EventData
 	expected store.Expected
 	result   Result // without Position, known only once stored
+	// checked: result.State is what Replay gives for the history with ev.
+	checked bool
 }
 
 // prepare decides cmd on case c (nil for a new case) and makes the event
@@ -300,16 +315,21 @@ func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c 
 		Payload:  cmd.Transition.GetPayload(),
 	}
 	var history []*ledgerv1.Event
+	var before State // Replay(history)
 	expected := store.NoStream()
 	var prevHash []byte
 	var rev uint64
 	if c != nil {
+		var err error
+		if before, err = c.replayed(); err != nil {
+			return prepared{}, err
+		}
 		history = c.Events
 		expected = store.Exactly(c.Revision)
 		prevHash = event.Hash(c.Records[len(c.Records)-1].Data)
 		rev = c.Revision + 1
 	}
-	ev, err := Decide(history, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy, History: cmd.Bron != nil})
+	ev, err := decide(history, before, draft, Rules{Gemeenten: h.Gemeenten, Today: today, Policy: policy, History: cmd.Bron != nil})
 	if err != nil {
 		return prepared{}, err
 	}
@@ -343,26 +363,33 @@ func (h *Handler) prepare(ctx context.Context, cmd Command, caseID uuid.UUID, c 
 		return prepared{}, err
 	}
 	typ := event.Type(ev)
-	state, err := Fold(append(append([]*ledgerv1.Event(nil), history...), ev))
-	if err != nil {
-		return prepared{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
-	}
-	return prepared{
+	p := prepared{
 		ev:       ev,
 		data:     store.EventData{ID: id, Type: typ, Data: data},
 		expected: expected,
-		result:   Result{CaseID: caseID, EventID: id, Type: typ, Revision: rev, State: state, Datum: ev.GetEnvelope().GetOccurredOn()},
-	}, nil
+		result:   Result{CaseID: caseID, EventID: id, Type: typ, Revision: rev, Datum: ev.GetEnvelope().GetOccurredOn()},
+	}
+	if ev.GetCorrectie() == nil {
+		// decide judged ev on before with Check: Replay of the history
+		// with ev ends in this state, as Fold does.
+		p.result.State = Evolve(before, ev)
+		p.checked = true
+		return p, nil
+	}
+	// A correctie changes what came before it: fold it all again.
+	if p.result.State, err = Fold(append(slices.Clip(history), ev)); err != nil {
+		return prepared{}, fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+	}
+	return p, nil
 }
 
 // recorded returns the result of cmd's event if the case holds it: a
 // retry. The event id of another command (another digest) is a refusal.
 func (c *Case) recorded(cmd Command, digest []byte) (Result, bool, error) {
-	legacy := legacyDigest(cmd)
 	id := cmd.EventID
 	for i, rec := range c.Records {
 		if rec.ID == id {
-			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, digest) && !bytes.Equal(d, legacy) {
+			if d := c.Events[i].GetEnvelope().GetCommandDigest(); len(d) > 0 && !bytes.Equal(d, digest) && !bytes.Equal(d, legacyDigest(cmd)) {
 				return Result{}, false, refuse(c.State, RuleEventIDHergebruikt, "event-id %s is al gebruikt voor een andere opgave (%s, revisie %d); een nieuwe opgave krijgt een nieuwe event-id, alleen een herhaling van precies dezelfde opgave houdt de oude", id, rec.Type, rec.Revision)
 			}
 			caseID, _ := uuid.Parse(c.State.CaseID)

@@ -91,13 +91,24 @@ func legacyDigest(cmd Command) []byte {
 // text enter it only through the Sealer's keyed fingerprint: a plain hash
 // of a command would let anyone test a guessed BSN or name against it.
 func (h *Handler) digest(cmd Command) []byte {
-	payload := proto.Clone(&ledgerv1.Event{Payload: cmd.Transition.GetPayload()}).(*ledgerv1.Event)
+	payload := &ledgerv1.Event{Payload: cmd.Transition.GetPayload()}
 	var private []string
 	if h.Vault != nil {
+		set := false
 		for _, sp := range event.Spots(payload) {
 			if sp.Text != nil {
 				private = append(private, sp.Msg.Get(sp.Text).String())
-				sp.Msg.Clear(sp.Text)
+				set = set || sp.Msg.Has(sp.Text)
+			}
+		}
+		if set {
+			// The command's own messages stay as they are: a retry sends
+			// them again.
+			payload = proto.Clone(payload).(*ledgerv1.Event)
+			for _, sp := range event.Spots(payload) {
+				if sp.Text != nil {
+					sp.Msg.Clear(sp.Text)
+				}
 			}
 		}
 	}

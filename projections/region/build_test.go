@@ -3,6 +3,7 @@ package region_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,6 +82,15 @@ func TestAbsent(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != unknown[0] || got[1] != unknown[1] {
 		t.Errorf("absent %v, want exactly %v", got, unknown)
+	}
+	if got, err := live.AbsentSoFar(append(append([]string{}, known...), unknown...)); err != nil || !slices.Equal(got, unknown) {
+		t.Errorf("absent so far, after Absent caught up: %v, %v; want exactly %v", got, err, unknown)
+	}
+	// AbsentSoFar does not wait for the model: one that never ran knows
+	// no case at all.
+	idle := region.NewLive(st, nil, nil)
+	if got, err := idle.AbsentSoFar(known[:3]); err != nil || !slices.Equal(got, known[:3]) {
+		t.Errorf("absent so far on a model that applied nothing: %v, %v; want all of %v", got, err, known[:3])
 	}
 }
 

@@ -110,6 +110,15 @@ func (l *Live) Absent(ctx context.Context, ids []string) ([]string, error) {
 	if err := l.catchUp(ctx); err != nil {
 		return nil, fmt.Errorf("cases in the store: %w", err)
 	}
+	return l.AbsentSoFar(ids)
+}
+
+// AbsentSoFar is Absent as the model knows it now, without waiting for it
+// to hold what the store holds: a case appended after the model's position
+// is not seen. A caller that remembers what it wrote itself asks this, so
+// that it does not wait for the model to apply its own writes; the store's
+// "no stream" expectation still refuses a case someone else began.
+func (l *Live) AbsentSoFar(ids []string) ([]string, error) {
 	var out []string
 	err := l.Read(func(m *Model) {
 		for _, id := range ids {

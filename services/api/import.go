@@ -184,13 +184,24 @@ func (imp *importRun) prefetch(ctx context.Context, regels []*ledgerv1.ImportReg
 		}
 	}
 	// The regional model knows every stored case: a case it does not know
-	// (most of a first import) is not read at all.
-	if imp.s.Region != nil && len(ids) > 0 {
-		strs := make([]string, len(ids))
-		for i, id := range ids {
+	// (most of a first import) is not read at all. Once the batch holds
+	// what this import wrote, the model is asked as it is: it need not
+	// have applied the import's own writes, which it would otherwise be
+	// waited for in every call.
+	ask := imp.batch.Unknown(ids)
+	if imp.s.Region != nil && len(ask) > 0 {
+		strs := make([]string, len(ask))
+		for i, id := range ask {
 			strs[i] = id.String()
 		}
-		if absent, err := imp.s.Region.Absent(ctx, strs); err == nil {
+		var absent []string
+		var err error
+		if imp.batch.Blank() {
+			absent, err = imp.s.Region.Absent(ctx, strs)
+		} else {
+			absent, err = imp.s.Region.AbsentSoFar(strs)
+		}
+		if err == nil {
 			none := make([]uuid.UUID, len(absent))
 			for i, a := range absent {
 				none[i] = uuid.MustParse(a)

@@ -40,6 +40,10 @@ type Batch struct {
 	// used is when each case was last loaded, in ticks, for Trim.
 	used map[uuid.UUID]uint64
 	tick uint64
+	// gone are the cases the batch let go of (Trim, Drop) that the store
+	// may hold: a model that has not applied their writes yet must not
+	// make them absent (NotStored).
+	gone map[uuid.UUID]bool
 }
 
 type pendingWrite struct {
@@ -49,7 +53,7 @@ type pendingWrite struct {
 
 // NewBatch starts an empty batch.
 func (h *Handler) NewBatch() *Batch {
-	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}, fetching: map[uuid.UUID]*fetch{}, used: map[uuid.UUID]uint64{}}
+	return &Batch{h: h, cases: map[uuid.UUID]*Case{}, byCase: map[uuid.UUID]*pendingWrite{}, policies: map[string]beleid.History{}, fetching: map[uuid.UUID]*fetch{}, used: map[uuid.UUID]uint64{}, gone: map[uuid.UUID]bool{}}
 }
 
 // Cases is the number of cases the batch holds in memory.
@@ -61,6 +65,24 @@ func (b *Batch) Forget() {
 	b.Settle()
 	clear(b.cases)
 	clear(b.used)
+	clear(b.gone)
+}
+
+// Blank reports whether the batch knows nothing of any case: new, or
+// everything forgotten. Whoever tells it which cases are not stored must
+// then know it of every write so far, its own included.
+func (b *Batch) Blank() bool { return len(b.cases) == 0 && len(b.gone) == 0 }
+
+// Unknown returns those of ids the batch knows nothing of: it holds neither
+// the case nor its absence, is not reading it, and never let it go.
+func (b *Batch) Unknown(ids []uuid.UUID) []uuid.UUID {
+	var out []uuid.UUID
+	for _, id := range ids {
+		if _, held := b.cases[id]; !held && b.fetching[id] == nil && !b.gone[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Trim bounds the cases the batch holds: above max, it keeps the max/2
@@ -80,6 +102,9 @@ func (b *Batch) Trim(max int) {
 	cut := ticks[len(ticks)-max/2]
 	for id := range b.cases {
 		if _, queued := b.byCase[id]; !queued && b.used[id] < cut {
+			if b.cases[id] != nil {
+				b.gone[id] = true
+			}
 			delete(b.cases, id)
 			delete(b.used, id)
 		}
@@ -247,10 +272,11 @@ func (b *Batch) Prefetch(ctx context.Context, ids []uuid.UUID) {
 // NotStored tells the batch that the cases of ids do not exist in the
 // store (the regional model knows every case), so that it does not read
 // them. Should one exist after all, its first write expects no stream and
-// is refused by the store.
+// is refused by the store. A case the batch let go of is read again
+// whatever NotStored says: the model may not have applied its writes yet.
 func (b *Batch) NotStored(ids []uuid.UUID) {
 	for _, id := range ids {
-		if _, held := b.cases[id]; !held && b.fetching[id] == nil {
+		if _, held := b.cases[id]; !held && b.fetching[id] == nil && !b.gone[id] {
 			b.cases[id] = nil
 			b.tick++
 			b.used[id] = b.tick
@@ -334,6 +360,8 @@ func (b *Batch) Take() *Writes {
 // goroutine.
 func (b *Batch) Drop(failed map[uuid.UUID]error) {
 	for id := range failed {
+		// Its earlier events may be stored.
+		b.gone[id] = true
 		delete(b.cases, id)
 		delete(b.used, id)
 	}

@@ -226,3 +226,51 @@ func sameState(a, b caseflow.State) bool {
 	a.AanmeldDatum, a.Sinds, b.AanmeldDatum, b.Sinds = nil, nil, nil, nil
 	return a == b
 }
+
+// TestBatchLetsGo: a case the batch let go of (Trim, or Drop after a
+// failed write) may be stored, and a model that has not applied its
+// writes yet may call it absent: the batch reads it again instead of
+// taking it as new, so its next command is decided on its stored history.
+func TestBatchLetsGo(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHandler(t)
+	ids := stored(t, h, 3)
+	b := h.NewBatch()
+	if !b.Blank() {
+		t.Fatal("a new batch is not blank")
+	}
+	for _, id := range ids {
+		if _, err := b.Handle(ctx, intakeOn(id, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if failed := b.Commit(ctx); len(failed) > 0 {
+		t.Fatal(failed)
+	}
+	b.Trim(2) // keeps the one used last
+	b.Drop(map[uuid.UUID]error{ids[2]: errors.New("not stored")})
+	if b.Cases() != 0 || b.Blank() {
+		t.Fatalf("after Trim and Drop: %d cases held, blank %v; want none held and not blank", b.Cases(), b.Blank())
+	}
+	fresh := uuid.New()
+	if got := b.Unknown(append([]uuid.UUID{fresh}, ids...)); len(got) != 1 || got[0] != fresh {
+		t.Errorf("unknown %v, want only the case never seen, %s", got, fresh)
+	}
+	// A model behind the batch's writes calls them all absent.
+	b.NotStored(ids)
+	for _, id := range ids {
+		plaatsing := caseflow.Command{CaseID: id, Datum: event.YMD(2026, 3, 10), Actor: "km-1", Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{
+			Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK, Werkgever: "Tomin", MinutenPerWeek: 32 * 60}}}}
+		res, err := b.Handle(ctx, plaatsing)
+		if err != nil {
+			t.Fatalf("plaatsing on %s after the batch let it go: %v", id, err)
+		}
+		if res.Revision != 2 {
+			t.Errorf("plaatsing on %s at revision %d, want 2 (after the stored aanmelding and intake)", id, res.Revision)
+		}
+	}
+	b.Forget()
+	if !b.Blank() {
+		t.Error("a batch that forgot everything is not blank")
+	}
+}

@@ -173,6 +173,9 @@ type Store struct {
 	// a subject's last event: tests make it an old answer, as a leader
 	// that has not yet applied its successor's writes gives.
 	testHookLeaderLast func(subj string, t tip, ok bool) (tip, bool)
+	// testHookLeaderGet, when set, is called for every message get from
+	// the leader: tests bound what a settle reads.
+	testHookLeaderGet func(msgGet)
 }
 
 type tip struct{ rev, seq uint64 }
@@ -313,7 +316,15 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 				continue
 			}
 		} else {
-			after = 0 // the sequence of another revision than expected
+			// t is another revision than expected; the expected one's
+			// sequence is known when this handle wrote or read it. Without
+			// it settle reads the stream from its start.
+			after = 0
+			if want, exact := expected.Revision(); exact {
+				if c := s.cachedSeqs(subj); uint64(len(c)) > want {
+					after = c[want]
+				}
+			}
 		}
 		res, retry, err := s.settle(ctx, stream, expected, after, dupAt{dup, dupSeq}, events)
 		if !retry {
@@ -460,24 +471,9 @@ func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Ex
 		return res, false, fmt.Errorf("%w; its events are stored elsewhere", conflict)
 	}
 	if ok && t.rev >= next+n-1 {
-		var recs []store.RecordedEvent
-		want := int(n)
-		if after > 0 {
-			recs, err = s.leaderRead(ctx, subj, after+1, want)
-		} else {
-			want = int(next + n)
-			recs, err = s.leaderRead(ctx, subj, 1, want)
-		}
+		recs, err := s.readPlaced(ctx, subj, t, next, n, after)
 		if err != nil {
 			return res, false, fmt.Errorf("append to %s: %w", stream, err)
-		}
-		// The last revision says these events are there; a read without
-		// them is an old answer.
-		if len(recs) < want {
-			return res, false, fmt.Errorf("read %d of %d events of %s, whose last revision is %d: %w", len(recs), want, stream, t.rev, errStale)
-		}
-		if after == 0 {
-			recs = recs[next:]
 		}
 		if res, ok := matches(recs, next, events); ok {
 			return res, false, nil
@@ -497,6 +493,45 @@ func (s *Store) settleOnce(ctx context.Context, stream string, expected store.Ex
 		return res, false, fmt.Errorf("%w; its event ids are stored already", conflict)
 	}
 	return res, false, conflict
+}
+
+// readPlaced reads from the leader the n events at revisions next.. of
+// subj, whose last event t is at least at next+n-1; after is the sequence
+// of revision next-1 when known, else 0. A read short of events t says are
+// there is an old answer (errStale).
+func (s *Store) readPlaced(ctx context.Context, subj string, t tip, next, n, after uint64) ([]store.RecordedEvent, error) {
+	if after == 0 && t.rev == next+n-1 && t.seq >= n {
+		// Revisions next.. are the stream's last, so if they are one
+		// append they are the n sequences up to t (an append is one
+		// atomic batch). Reading those first keeps a retry's settle short:
+		// the whole stream grows with it and can outlast every attempt's
+		// deadline.
+		recs, err := s.leaderRead(ctx, subj, t.seq-n+1, int(n))
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(recs)) == n && recs[0].Revision == next {
+			return recs, nil
+		}
+	}
+	if after > 0 {
+		recs, err := s.leaderRead(ctx, subj, after+1, int(n))
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(recs)) < n {
+			return nil, fmt.Errorf("read %d of %d events after sequence %d, whose last revision is %d: %w", len(recs), n, after, t.rev, errStale)
+		}
+		return recs, nil
+	}
+	recs, err := s.leaderRead(ctx, subj, 1, int(next+n))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(recs)) < next+n {
+		return nil, fmt.Errorf("read %d of %d events, whose last revision is %d: %w", len(recs), next+n, t.rev, errStale)
+	}
+	return recs[next:], nil
 }
 
 // dupAt says whether the server refused an append as a duplicate, and
@@ -760,6 +795,9 @@ func (s *Store) leaderGet(ctx context.Context, req msgGet) (r store.RecordedEven
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, leaderWait)
 		defer cancel()
+	}
+	if s.testHookLeaderGet != nil {
+		s.testHookLeaderGet(req)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {

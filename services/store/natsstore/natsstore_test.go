@@ -478,3 +478,62 @@ func TestRefusedAtExpectedPauses(t *testing.T) {
 		t.Fatalf("the leader was asked %d times in 300 ms; want a few, with pauses between", n)
 	}
 }
+
+// TestSettleReadsOnlyTheTail: a handle that retries an append which landed
+// (its answer lost) settles it by reading the append's own events, not
+// the whole stream. In the store chaos run a stream of 5,600 events made
+// every settle read 5,600 messages one by one; under load that outlasted
+// each attempt's 3 s, so the writer retried forever.
+func TestSettleReadsOnlyTheTail(t *testing.T) {
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	a := open(t, srv)
+	ctx := context.Background()
+	const long = 2000
+	var res store.AppendResult
+	for k := 0; k < long; k += MaxAppend {
+		exp := store.NoStream()
+		if k > 0 {
+			exp = store.Exactly(res.Revision)
+		}
+		res = mustAppend(t, a, "case-long", exp, min(MaxAppend, long-k))
+	}
+	for _, tc := range []struct {
+		name     string
+		n        int
+		other    bool // the retry carries other events than landed
+		conflict bool
+	}{
+		{"one event", 1, false, false},
+		{"a batch of three", 3, false, false},
+		{"other events", 2, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expected := store.Exactly(res.Revision)
+			evs := testEvents(tc.n)
+			landed := mustAppendEvents(t, a, "case-long", expected, evs...)
+			res = landed
+			// b is a fresh handle: it knows nothing of the stream, as a
+			// process that took over, or one whose cache was cleared.
+			b := open(t, srv)
+			var gets atomic.Int64
+			b.testHookLeaderGet = func(msgGet) { gets.Add(1) }
+			retry := evs
+			if tc.other {
+				retry = testEvents(tc.n)
+			}
+			got, err := b.Append(ctx, "case-long", expected, retry...)
+			switch {
+			case tc.conflict && !errors.Is(err, store.ErrConflict):
+				t.Fatalf("retry with other events: %v, want a conflict", err)
+			case !tc.conflict && err != nil:
+				t.Fatalf("retry of an append that landed: %v", err)
+			case !tc.conflict && got != landed:
+				t.Fatalf("retry answered %+v, the append landed as %+v", got, landed)
+			}
+			// The leader's last, then the append's own events.
+			if n := gets.Load(); n > int64(1+tc.n) {
+				t.Fatalf("settle asked the leader for %d messages of a %d-event stream; want at most %d", n, landed.Revision+1, 1+tc.n)
+			}
+		})
+	}
+}

@@ -501,11 +501,14 @@ func TestSettleReadsOnlyTheTail(t *testing.T) {
 		name     string
 		n        int
 		other    bool // the retry carries other events than landed
+		self     bool // the handle that appended retries, with the sequences it cached
 		conflict bool
 	}{
-		{"one event", 1, false, false},
-		{"a batch of three", 3, false, false},
-		{"other events", 2, true, true},
+		{"one event", 1, false, false, false},
+		{"a batch of three", 3, false, false, false},
+		{"other events", 2, true, false, true},
+		{"the same handle, a batch of two", 2, false, true, false},
+		{"the same handle, other events", 1, true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			expected := store.Exactly(res.Revision)
@@ -515,6 +518,10 @@ func TestSettleReadsOnlyTheTail(t *testing.T) {
 			// b is a fresh handle: it knows nothing of the stream, as a
 			// process that took over, or one whose cache was cleared.
 			b := open(t, srv)
+			if tc.self {
+				b = a
+				defer func() { a.testHookLeaderGet = nil }()
+			}
 			var gets atomic.Int64
 			b.testHookLeaderGet = func(msgGet) { gets.Add(1) }
 			retry := evs

@@ -22,7 +22,10 @@ import (
 // of its time rewriting snapshots); appending what changed keeps them
 // linear. When the journal has grown to twice the base, the base is written
 // anew at the view's position and the journal starts over (compactGrowth),
-// so a start reads at most the base and twice its bytes of journal.
+// so a start reads at most the base and twice its bytes of journal. A
+// clean stop folds the journal into a new base (follower.baseAtStop), so
+// that a planned restart reads the base alone; only a crash leaves a
+// journal to replay.
 //
 // The journal holds each event as the view keeps it (minimised: no
 // personal data, no free text) and each malformed message as its
@@ -203,8 +206,12 @@ func decodeRecord(b []byte) (journalRecord, int, string) {
 type journal struct {
 	path string
 	file *os.File
+	head int64 // where the header ends: records follow it
 	size int64
 }
+
+// records reports whether the journal holds records after its header.
+func (j *journal) records() bool { return j != nil && j.size > j.head }
 
 // createJournal replaces the journal at path with one that holds only the
 // header, durably, and opens it for appending.
@@ -217,12 +224,13 @@ func createJournal(path string, h journalHeader) (*journal, error) {
 	if err := durable.WriteFile(path, data); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return openJournal(path, int64(len(data)))
+	return openJournal(path, int64(len(data)), int64(len(data)))
 }
 
 // openJournal opens the journal at path for appending after its first size
-// bytes, cutting off what follows them (a torn record).
-func openJournal(path string, size int64) (*journal, error) {
+// bytes, cutting off what follows them (a torn record); its header ends at
+// head.
+func openJournal(path string, head, size int64) (*journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -235,7 +243,7 @@ func openJournal(path string, size int64) (*journal, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	return &journal{path: path, file: f, size: size}, nil
+	return &journal{path: path, file: f, head: head, size: size}, nil
 }
 
 // append writes encoded records and fsyncs them. After an error the

@@ -12,7 +12,8 @@ func TestJournalCarriesTheView(t *testing.T) {
 	tb := newTestbed(t)
 	h := tb.generated(300)
 	tb.publish(h, h.events)
-	r := tb.start(Config{BatchSize: 16})
+	// Stopped as a crash leaves it: a clean stop folds the journal in.
+	r := tb.start(Config{BatchSize: 16, journalOnStop: true})
 	tb.waitAcked(r)
 	r.stop()
 	for _, g := range twoGemeenten {
@@ -35,6 +36,45 @@ func TestJournalCarriesTheView(t *testing.T) {
 		}
 	}
 	tb.checkViews(r)
+}
+
+// TestStopWritesBase: a clean stop leaves a base that holds the whole
+// view and a journal without records, so that the next start replays
+// nothing; a view with nothing new since its base is not written again.
+func TestStopWritesBase(t *testing.T) {
+	tb := newTestbed(t)
+	h := tb.generated(300)
+	tb.publish(h, h.events)
+	r := tb.start(Config{BatchSize: 16})
+	tb.waitAcked(r)
+	r.stop()
+	for _, g := range twoGemeenten {
+		snap, err := readSnapshot(snapshotPath(tb.dir, g), g)
+		if err != nil || snap == nil {
+			t.Fatalf("%s: base snapshot %v, %v", g, snap, err)
+		}
+		if snap.Seq != uint64(len(tb.onBus[g])) {
+			t.Errorf("%s: base at sequence %d after a clean stop, want the view's %d", g, snap.Seq, len(tb.onBus[g]))
+		}
+		jr, err := readJournal(journalPath(tb.dir, g))
+		if err != nil || jr == nil || !jr.header.extends(snap) || len(jr.records) != 0 {
+			t.Errorf("%s: journal after a clean stop: %+v, %v; want the base's, without records", g, jr, err)
+		}
+		tb.checkOnDisk(g, len(tb.onBus[g]))
+	}
+	r = tb.start(Config{})
+	for _, g := range twoGemeenten {
+		if pr, _ := r.p.Progress(g); pr.Applied != uint64(len(tb.onBus[g])) {
+			t.Errorf("%s: restarted at %d, want the base's %d", g, pr.Applied, len(tb.onBus[g]))
+		}
+	}
+	tb.checkViews(r)
+	r.stop()
+	for _, g := range twoGemeenten {
+		if f := r.p.followers[g]; f.bases != 0 {
+			t.Errorf("%s: %d bases written by a run that took nothing new", g, f.bases)
+		}
+	}
 }
 
 // TestJournalCompacts: a journal that outgrows half its base is folded into
@@ -93,7 +133,7 @@ func TestJournalDamage(t *testing.T) {
 			tb := newTestbed(t)
 			h := tb.generated(300)
 			tb.publish(h, h.events)
-			r := tb.start(Config{BatchSize: 16})
+			r := tb.start(Config{BatchSize: 16, journalOnStop: true})
 			tb.waitAcked(r)
 			r.stop()
 

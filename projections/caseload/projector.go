@@ -78,6 +78,9 @@ type Config struct {
 
 	// compactMin overrides minCompact (tests).
 	compactMin int64
+	// journalOnStop leaves the journal as it is on a stop, as a crash
+	// would (tests of the journal).
+	journalOnStop bool
 }
 
 // Projector keeps each gemeente's View up to date from the bus: the live
@@ -166,6 +169,7 @@ func NewProjector(cfg Config) (*Projector, error) {
 			path:        snapshotPath(cfg.Dir, g.Code),
 			journalPath: journalPath(cfg.Dir, g.Code),
 			compactMin:  cfg.compactMin,
+			baseOnStop:  !cfg.journalOnStop,
 			batch:       cfg.BatchSize,
 			ackWait:     cfg.AckWait,
 			every:       cfg.FlushEvery,
@@ -330,6 +334,7 @@ type follower struct {
 	// (and load, before it runs).
 	journalPath string
 	compactMin  int64
+	baseOnStop  bool
 	bases       int // base snapshots written (tests)
 	baseSize    int64
 	journal     *journal
@@ -421,7 +426,7 @@ func (f *follower) loadJournal(snap *snapshot) error {
 		f.log.Warn("caseload journal damaged; the view goes on from before the damage and the bus hands the rest over again",
 			"damage", damage, "seq", f.progress.Applied)
 	}
-	j, err := openJournal(f.journalPath, end)
+	j, err := openJournal(f.journalPath, jr.headerEnd, end)
 	if err != nil {
 		return fmt.Errorf("caseload projector %s: %w", f.code, err)
 	}
@@ -469,6 +474,7 @@ func (f *follower) run(ctx context.Context) {
 	// The journal is open only while the view is followed; a later Run
 	// starts with a new base.
 	defer func() {
+		f.baseAtStop()
 		f.journal.close()
 		f.journal = nil
 	}()
@@ -849,6 +855,22 @@ func (f *follower) writeBase(seq uint64) error {
 	}
 	f.journal, f.needBase = j, false
 	return nil
+}
+
+// baseAtStop folds the journal into a new base when the view stops with
+// all it applied on disk: the next start then reads the base alone instead
+// of replaying the journal (at a million events, a third of a start's
+// CPU). A crash skips it and the journal carries the view as before.
+func (f *follower) baseAtStop() {
+	if !f.baseOnStop || !f.journal.records() || f.progress.Persisted != f.progress.Applied {
+		return
+	}
+	start := time.Now()
+	if err := f.writeBase(f.progress.Applied); err != nil {
+		f.log.Warn("caseload base snapshot not written on stop; the next start replays the journal", "err", err)
+		return
+	}
+	f.log.Info("caseload base snapshot written on stop", "seq", f.progress.Applied, "took", time.Since(start).Round(time.Millisecond))
 }
 
 func (f *follower) persisted(seq uint64) {

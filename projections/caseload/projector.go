@@ -865,12 +865,12 @@ func (f *follower) baseAtStop() {
 	if !f.baseOnStop || !f.journal.records() || f.progress.Persisted != f.progress.Applied {
 		return
 	}
-	start := time.Now()
+	began := time.Now()
 	if err := f.writeBase(f.progress.Applied); err != nil {
 		f.log.Warn("caseload base snapshot not written on stop; the next start replays the journal", "err", err)
 		return
 	}
-	f.log.Info("caseload base snapshot written on stop", "seq", f.progress.Applied, "took", time.Since(start).Round(time.Millisecond))
+	f.log.Info("caseload base snapshot written on stop", "seq", f.progress.Applied, "took", time.Since(began).Round(time.Millisecond))
 }
 
 func (f *follower) persisted(seq uint64) {

@@ -17,10 +17,7 @@ func TestJournalCarriesTheView(t *testing.T) {
 	tb.waitAcked(r)
 	r.stop()
 	for _, g := range twoGemeenten {
-		snap, err := readSnapshot(snapshotPath(tb.dir, g), g)
-		if err != nil || snap == nil {
-			t.Fatalf("%s: base snapshot %v, %v", g, snap, err)
-		}
+		snap := tb.base(g)
 		if snap.Seq >= uint64(len(tb.onBus[g])) {
 			t.Errorf("%s: the base holds everything (sequence %d): the journal was not used", g, snap.Seq)
 		}
@@ -30,11 +27,7 @@ func TestJournalCarriesTheView(t *testing.T) {
 		tb.checkOnDisk(g, len(tb.onBus[g]))
 	}
 	r = tb.start(Config{})
-	for _, g := range twoGemeenten {
-		if pr, _ := r.p.Progress(g); pr.Applied != uint64(len(tb.onBus[g])) {
-			t.Errorf("%s: restarted at %d, want the journal's %d", g, pr.Applied, len(tb.onBus[g]))
-		}
-	}
+	tb.checkResumedAtBus(r, "the journal's")
 	tb.checkViews(r)
 }
 
@@ -49,10 +42,7 @@ func TestStopWritesBase(t *testing.T) {
 	tb.waitAcked(r)
 	r.stop()
 	for _, g := range twoGemeenten {
-		snap, err := readSnapshot(snapshotPath(tb.dir, g), g)
-		if err != nil || snap == nil {
-			t.Fatalf("%s: base snapshot %v, %v", g, snap, err)
-		}
+		snap := tb.base(g)
 		if snap.Seq != uint64(len(tb.onBus[g])) {
 			t.Errorf("%s: base at sequence %d after a clean stop, want the view's %d", g, snap.Seq, len(tb.onBus[g]))
 		}
@@ -63,11 +53,7 @@ func TestStopWritesBase(t *testing.T) {
 		tb.checkOnDisk(g, len(tb.onBus[g]))
 	}
 	r = tb.start(Config{})
-	for _, g := range twoGemeenten {
-		if pr, _ := r.p.Progress(g); pr.Applied != uint64(len(tb.onBus[g])) {
-			t.Errorf("%s: restarted at %d, want the base's %d", g, pr.Applied, len(tb.onBus[g]))
-		}
-	}
+	tb.checkResumedAtBus(r, "the base's")
 	tb.checkViews(r)
 	r.stop()
 	for _, g := range twoGemeenten {
@@ -238,4 +224,26 @@ func cut(t *testing.T, path string, n int) {
 func cutTo(t *testing.T, path string, n int) {
 	t.Helper()
 	write(t, path, read(t, path)[:n])
+}
+
+// base reads gemeente g's base snapshot, which must be there.
+func (tb *testbed) base(g string) *snapshot {
+	tb.t.Helper()
+	snap, err := readSnapshot(snapshotPath(tb.dir, g), g)
+	if err != nil || snap == nil {
+		tb.t.Fatalf("%s: base snapshot %v, %v", g, snap, err)
+	}
+	return snap
+}
+
+// checkResumedAtBus checks that a just started projector serves every
+// gemeente's view at the end of its bus before it read anything from it:
+// from what is on disk (from names what, for the message).
+func (tb *testbed) checkResumedAtBus(r *running, from string) {
+	tb.t.Helper()
+	for _, g := range twoGemeenten {
+		if pr, _ := r.p.Progress(g); pr.Applied != uint64(len(tb.onBus[g])) {
+			tb.t.Errorf("%s: restarted at %d, want %s %d", g, pr.Applied, from, len(tb.onBus[g]))
+		}
+	}
 }

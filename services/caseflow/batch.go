@@ -78,11 +78,16 @@ func (b *Batch) Blank() bool { return len(b.cases) == 0 && len(b.gone) == 0 }
 func (b *Batch) Unknown(ids []uuid.UUID) []uuid.UUID {
 	var out []uuid.UUID
 	for _, id := range ids {
-		if _, held := b.cases[id]; !held && b.fetching[id] == nil && !b.gone[id] {
+		if b.unknown(id) {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+func (b *Batch) unknown(id uuid.UUID) bool {
+	_, held := b.cases[id]
+	return !held && b.fetching[id] == nil && !b.gone[id]
 }
 
 // Trim bounds the cases the batch holds: above max, it keeps the max/2
@@ -276,7 +281,7 @@ func (b *Batch) Prefetch(ctx context.Context, ids []uuid.UUID) {
 // whatever NotStored says: the model may not have applied its writes yet.
 func (b *Batch) NotStored(ids []uuid.UUID) {
 	for _, id := range ids {
-		if _, held := b.cases[id]; !held && b.fetching[id] == nil && !b.gone[id] {
+		if b.unknown(id) {
 			b.cases[id] = nil
 			b.tick++
 			b.used[id] = b.tick

@@ -27,6 +27,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/durable"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
@@ -623,7 +624,7 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if c.json {
 			return printJSON(stdout, resp)
 		}
-		total, err := writeCostsCSV(stdout, resp.GetRegels())
+		total, err := export.WriteCosts(stdout, resp.GetRegels())
 		if err != nil {
 			return err
 		}

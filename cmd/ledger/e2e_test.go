@@ -19,6 +19,7 @@ import (
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 )
 
 // startServer runs the whole ledger in this process (embedded NATS, store,
@@ -394,7 +395,7 @@ func TestBeleidThroughTheCLI(t *testing.T) {
 		return code == exitOK && strings.Contains(out, "gedeeld;")
 	})
 	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
-	if lines[0] != strings.Join(CostHeader, ";") {
+	if lines[0] != strings.Join(export.CostHeader, ";") {
 		t.Fatalf("CSV header %q", lines[0])
 	}
 	want := map[string]string{

@@ -18,6 +18,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
@@ -257,8 +258,8 @@ func findRapportage(ctx context.Context, client ledgerv1connect.LedgerServiceCli
 // booking and key, and the arithmetic, done again here.
 func trace(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeente.Registry, at map[uuid.UUID]store.Position, day *ledgerv1.Date) error {
 	h.Kostenregel = map[string]string{}
-	for i, col := range CostHeader {
-		h.Kostenregel[col] = costRow(l)[i]
+	for i, col := range export.CostHeader {
+		h.Kostenregel[col] = export.CostRow(l)[i]
 	}
 	h.Opmerking = l.GetOpmerking()
 	where := func(id string) string {
@@ -501,7 +502,7 @@ func printHerleiding(w io.Writer, h herleiding) {
 		bron = "aangeleverde rapportage " + h.Rapportage + ", " + bron
 	}
 	fmt.Fprintf(w, "Kostenregel %d van %s over %d (%s)\n", h.Regel, h.Gemeente, h.Jaar, bron)
-	for _, col := range CostHeader {
+	for _, col := range export.CostHeader {
 		if v := h.Kostenregel[col]; v != "" && v != "0" {
 			fmt.Fprintf(w, "  %-16s %s\n", col, v)
 		}
@@ -561,4 +562,11 @@ func duizendtalBig(n *big.Int) string {
 		b.WriteRune(r)
 	}
 	return sign + b.String()
+}
+
+func methodWord(m ledgerv1.Verdeelmethode) string {
+	if m == 0 {
+		return ""
+	}
+	return export.Word(m, "VERDEELMETHODE_")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 )
 
 // TestNacalculatieThroughTheCLI: Huizen's GR budget for 2026 is adopted on
@@ -125,7 +126,7 @@ func TestNacalculatieThroughTheCLI(t *testing.T) {
 
 func readCSV(t *testing.T, body string) []map[string]string {
 	t.Helper()
-	r := csv.NewReader(strings.NewReader(strings.Join(append([]string{strings.Join(CostHeader, ";")}, strings.Split(strings.TrimSpace(body), "\n")...), "\n")))
+	r := csv.NewReader(strings.NewReader(strings.Join(append([]string{strings.Join(export.CostHeader, ";")}, strings.Split(strings.TrimSpace(body), "\n")...), "\n")))
 	r.Comma = ';'
 	all, err := r.ReadAll()
 	if err != nil {

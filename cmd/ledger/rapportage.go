@@ -22,6 +22,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
@@ -240,7 +241,7 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 				return made{}, err
 			}
 			var file bytes.Buffer
-			if _, err := writeCostsCSV(&file, resp.GetRegels()); err != nil {
+			if _, err := export.WriteCosts(&file, resp.GetRegels()); err != nil {
 				return made{}, err
 			}
 			return made{costs: resp.GetRegels(), sum: sha256.Sum256(file.Bytes())}, nil
@@ -256,7 +257,7 @@ func auditVerschil(ctx context.Context, args []string, stdout, stderr io.Writer)
 				return made{}, err
 			}
 			var file bytes.Buffer
-			if err := writeSRGCSV(&file, t); err != nil {
+			if err := export.WriteSRG(&file, t); err != nil {
 				return made{}, err
 			}
 			return made{srg: t, sum: sha256.Sum256(file.Bytes())}, nil
@@ -452,10 +453,10 @@ func diffSRG(was, nu []*ledgerv1.SrgTelling) []srgDiff {
 		}
 		delete(byCode, a.GetCode())
 		var cols []columnChange
-		ra, rb := srgRow(a), srgRow(b)
+		ra, rb := export.SRGRow(a), export.SRGRow(b)
 		for i := range ra {
 			if ra[i] != rb[i] {
-				cols = append(cols, columnChange{SRGHeader[i], ra[i], rb[i]})
+				cols = append(cols, columnChange{export.SRGHeader[i], ra[i], rb[i]})
 			}
 		}
 		if len(cols) > 0 {
@@ -492,10 +493,10 @@ func diffCosts(was, nu []*ledgerv1.Kostenregel) []costDiff {
 		b := nu[idx[0]]
 		paired[idx[0]], byKey[k] = true, idx[1:]
 		var cols []columnChange
-		ra, rb := costRow(a), costRow(b)
+		ra, rb := export.CostRow(a), export.CostRow(b)
 		for i := range ra {
-			if ra[i] != rb[i] && CostHeader[i] != "bedrag_euro" { // bedrag_euro repeats bedrag_cent
-				cols = append(cols, columnChange{CostHeader[i], ra[i], rb[i]})
+			if ra[i] != rb[i] && export.CostHeader[i] != "bedrag_euro" { // bedrag_euro repeats bedrag_cent
+				cols = append(cols, columnChange{export.CostHeader[i], ra[i], rb[i]})
 			}
 		}
 		if len(cols) > 0 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -421,7 +422,7 @@ func TestDiffCosts(t *testing.T) {
 	} {
 		var got []string
 		for _, d := range diffCosts(tc.was, tc.nu) {
-			got = append(got, d.Wat+" "+d.Sleutel.Maand+" "+itoa(d.VerschilCent))
+			got = append(got, d.Wat+" "+d.Sleutel.Maand+" "+strconv.FormatInt(d.VerschilCent, 10))
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/services/api"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/export"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -213,12 +213,6 @@ func printCaseload(stdout io.Writer, v *ledgerv1.CaseloadView) error {
 	return tw.Flush()
 }
 
-// CostHeader is the header of `ledger export costs`: the column names a
-// gemeente's financial system maps once and relies on.
-var CostHeader = []string{"soort", "gemeente", "maand", "zaak", "plaatsing", "product", "budgetstroom", "taakveld",
-	"beleidsversie", "beleid_event", "van", "tot_en_met", "dagen", "minuten", "tarief_cent", "bedrag_cent", "bedrag_euro",
-	"boeking", "verdeelsleutel", "methode", "gewicht", "totaal_gewicht", "events", "opmerking"}
-
 func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageErrorf("ledger export: geef costs of srg")
@@ -263,7 +257,7 @@ func exportCosts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return printJSON(stdout, resp.Msg)
 	}
 	var file bytes.Buffer
-	total, err := writeCostsCSV(&file, resp.Msg.GetRegels())
+	total, err := export.WriteCosts(&file, resp.Msg.GetRegels())
 	if err != nil {
 		return err
 	}
@@ -297,56 +291,6 @@ func recordDelivered(ctx context.Context, c *conn, gm string, r *ledgerv1.Rappor
 	return nil
 }
 
-// writeCostsCSV writes cost lines as `ledger export costs` does, and
-// returns their total: also what `ledger audit replay --kosten` writes, so
-// that a replay reproduces an export byte for byte.
-func writeCostsCSV(out io.Writer, regels []*ledgerv1.Kostenregel) (int64, error) {
-	w := csv.NewWriter(out)
-	w.Comma = ';'
-	if err := w.Write(CostHeader); err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, r := range regels {
-		total += r.GetBedragCent()
-		if err := w.Write(costRow(r)); err != nil {
-			return 0, err
-		}
-	}
-	w.Flush()
-	return total, w.Error()
-}
-
-// costRow is one cost line as the CSV writes it, in CostHeader's order:
-// also what `ledger audit verschil` compares, so that a difference it
-// shows is a difference in the file.
-func costRow(r *ledgerv1.Kostenregel) []string {
-	return []string{r.GetSoort(), r.GetGemeente(), r.GetMaand(), r.GetZaak(), r.GetPlaatsing(), r.GetProduct(),
-		budgetstromen.word(r.GetBudgetstroom().Number()), r.GetTaakveld(), r.GetBeleidsversie(), r.GetBeleidEvent(),
-		event.FormatDate(r.GetVan()), event.FormatDate(r.GetTotEnMet()), itoa(r.GetDagen()), itoa(r.GetMinuten()),
-		itoa(r.GetTariefCent()), itoa(r.GetBedragCent()), euroPlain(r.GetBedragCent()),
-		r.GetBoeking(), r.GetVerdeelsleutel(), methodWord(r.GetMethode()), itoa(r.GetGewicht()), itoa(r.GetTotaalGewicht()),
-		strings.Join(r.GetEvents(), " "), r.GetOpmerking()}
-}
-
-func methodWord(m ledgerv1.Verdeelmethode) string {
-	if m == 0 {
-		return ""
-	}
-	return methoden.word(m.Number())
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// euroPlain writes cents as "1234,56".
-func euroPlain(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d,%02d", sign, cents/100, cents%100)
-}
-
 func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger export srg", "ledger export srg --gemeente GMxxxx --half JJJJH1|JJJJH2 [--aanleveren]\n\n"+
 		"Plaatsingen van een gemeente per CBS SRG-voorziening in een half jaar (CSV, ';'): gestart, beëindigd\n"+
@@ -375,7 +319,7 @@ func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return printJSON(stdout, resp.Msg)
 	}
 	var file bytes.Buffer
-	if err := writeSRGCSV(&file, resp.Msg.GetTellingen()); err != nil {
+	if err := export.WriteSRG(&file, resp.Msg.GetTellingen()); err != nil {
 		return err
 	}
 	if _, err := stdout.Write(file.Bytes()); err != nil {
@@ -393,30 +337,6 @@ func exportSRG(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprint(stderr, certificaat(cert))
 	return recordDelivered(ctx, &c, *g, &ledgerv1.Rapportage{Soort: api.RapportageSRG, Jaar: int32(year), Half: int32(h), Positie: cert.GetPositie(),
 		Peildatum: cert.GetPeildatum(), Regels: uint32(len(resp.Msg.GetTellingen()))}, file.Bytes(), stderr)
-}
-
-// SRGHeader is the header of `ledger export srg`.
-var SRGHeader = []string{"code", "omschrijving", "gestart", "beeindigd", "lopend"}
-
-// writeSRGCSV writes SRG counts as `ledger export srg` does: also what
-// `ledger audit verschil` makes again, so that it can compare digests.
-func writeSRGCSV(out io.Writer, tellingen []*ledgerv1.SrgTelling) error {
-	w := csv.NewWriter(out)
-	w.Comma = ';'
-	if err := w.Write(SRGHeader); err != nil {
-		return err
-	}
-	for _, t := range tellingen {
-		if err := w.Write(srgRow(t)); err != nil {
-			return err
-		}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-func srgRow(t *ledgerv1.SrgTelling) []string {
-	return []string{t.GetCode(), t.GetOmschrijving(), itoa(t.GetGestart()), itoa(t.GetBeeindigd()), itoa(t.GetLopend())}
 }
 
 // printHerindelingen says which herindelingen the figures honour.

@@ -11,6 +11,7 @@ BUF      := $(BIN)/buf
 GEN_GO   := $(BIN)/protoc-gen-go
 GEN_CONN := $(BIN)/protoc-gen-connect-go
 TOOLS    := $(BUF) $(GEN_GO) $(GEN_CONN)
+AXE      := $(BIN)/axe.min.js
 GO_DIRS  := cmd services projections proto
 
 DATA      ?= ./data
@@ -21,7 +22,7 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run demo test bench bench-figures bench-audit chaos generate lint breaking check-generated gotest guard fuzz tools clean-tools
+.PHONY: run demo test bench bench-figures bench-audit chaos generate lint breaking check-generated assets check-assets browser gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
@@ -32,14 +33,46 @@ DEMO_DATA ?= ./demo-data
 demo:
 	go run ./cmd/ledger serve --data $(DEMO_DATA) --http $(HTTP) --gemeenten $(GEMEENTEN) --srg $(SRG) --demo
 
-## test: formatting, vet, buf lint, buf breaking, stale generated code, all tests under the race detector, then the date guard
-test: lint breaking check-generated gotest guard
+## test: formatting, vet, buf lint, buf breaking, stale generated code, stale vendored CSS, all tests (the web pages' in chromium) under the race detector, then the date guard
+test: lint breaking check-generated check-assets gotest guard
+
+# The web pages' browser tests (services/web) load them in a headless Debian
+# chromium and check them with axe-core. A plain `go test` skips them when it
+# finds no chromium; under `make test` LEDGER_BROWSER_REQUIRED makes a missing
+# one a failure. CHROMIUM=/path/to/chromium-or-chrome (or LEDGER_CHROMIUM in
+# the environment) names another browser.
+CHROMIUM     ?= $(or $(LEDGER_CHROMIUM),/usr/bin/chromium)
+# Looked up when a recipe runs, so after `browser` has installed it.
+CHROMIUM_PATH = $(shell if [ -x "$(CHROMIUM)" ]; then echo "$(CHROMIUM)"; else command -v chromium; fi)
+BROWSER_ENV   = LEDGER_AXE=$(AXE) LEDGER_CHROMIUM=$(CHROMIUM_PATH) LEDGER_BROWSER_REQUIRED=1
+
+# Debian's chromium: nothing when there is one; as root with apt-get, it is
+# installed (apt-get update only when the install fails without it); else
+# how to install it, and a failure.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; exit 0; fi; \
+	if c=$$(command -v chromium); then echo "chromium: $$c"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt="apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium"; \
+		echo "chromium: not found; installing Debian's chromium for the browser tests: $$apt"; \
+		if ! DEBIAN_FRONTEND=noninteractive $$apt; then \
+			echo "chromium: the install failed; apt-get update, then the install once more"; \
+			apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive $$apt || { \
+				echo "chromium: apt-get could not install it (see above); the browser tests of 'make test' need it"; exit 1; }; \
+		fi; \
+		if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+		echo "chromium: apt-get installed chromium, but neither $(CHROMIUM) nor chromium on PATH is there"; exit 1; \
+	fi; \
+	echo "chromium: not found at $(CHROMIUM) nor on PATH, and the browser tests of 'make test' need it."; \
+	echo "  Debian: sudo apt-get install --no-install-recommends chromium (or run make as root, which installs it)"; \
+	echo "  elsewhere: install Chromium or Chrome and run make CHROMIUM=/path/to/it (or set LEDGER_CHROMIUM)"; \
+	exit 1
 
 # Every test under the race detector. -short runs the regional scenario at
 # its small size: the race detector makes the large one take minutes, and it
 # runs at full size in `guard` below.
-gotest:
-	go test -race -short -count=1 -timeout 20m ./...
+gotest: browser $(AXE)
+	$(BROWSER_ENV) go test -race -short -count=1 -timeout 20m ./...
 	@if [ -z "$$LEDGER_KURRENTDB_URL" ]; then \
 		echo "KurrentDB: SKIPPED against a real KurrentDB (LEDGER_KURRENTDB_URL is not set); the KurrentDB store passed the conformance suite against the in-process test double of KurrentDB's protocol only"; \
 	else \
@@ -53,9 +86,9 @@ gotest:
 # so nothing outside a test can move the ledger's today.
 GUARD_AHEAD ?= $(shell date -u -d '+400 days' +%F)
 GUARD_BACK  ?= $(shell date -u -d '-1200 days' +%F)
-guard:
-	LEDGER_TEST_TODAY=$(GUARD_AHEAD) go test -tags ledger_testclock -count=1 -timeout 20m ./...
-	LEDGER_TEST_TODAY=$(GUARD_BACK) go test -tags ledger_testclock -short -count=1 -timeout 20m ./...
+guard: browser $(AXE)
+	LEDGER_TEST_TODAY=$(GUARD_AHEAD) $(BROWSER_ENV) go test -tags ledger_testclock -count=1 -timeout 20m ./...
+	LEDGER_TEST_TODAY=$(GUARD_BACK) $(BROWSER_ENV) go test -tags ledger_testclock -short -count=1 -timeout 20m ./...
 
 ## bench: throughput and latency, with the machine noted
 bench:
@@ -110,6 +143,56 @@ check-generated: $(TOOLS)
 		echo "generated code is stale: run 'make generate' and commit"; exit 1; \
 	fi
 
+# The NL Design System CSS of the web pages, vendored into $(VENDOR) and
+# committed (services/web embeds it): the built CSS of each pinned npm package,
+# checked against the pinned SHA-256 of its tarball, with its licence. The
+# files are taken from the tarball byte for byte, so each run writes the same.
+UTRECHT_COMPONENTS := @utrecht/component-library-css 9.0.4 fff546ee8e41e5fb0cd9ce0aa61b267e8af21d693fb6790601d87514f6b63bd1
+# The tokens are NL Design System's example theme (EUPL-1.2), not
+# @utrecht/design-tokens: that package's licence says its tokens are Gemeente
+# Utrecht's proprietary house style, which a ledger for every region may not
+# ship.
+NLDS_TOKENS        := @nl-design-system-unstable/voorbeeld-design-tokens 7.4.1 0969907596b56e621fcdb3d7a1f101f6e14c877a1318cd60b1f0428e927e6dd3
+VENDOR             ?= services/web/static/vendor
+
+## assets: vendor the pinned NL Design System CSS (Utrecht components, NL Design System example tokens, with their licences) into services/web/static/vendor (committed)
+assets:
+	@command -v npm >/dev/null 2>&1 || { echo "assets: npm is needed to fetch the pinned NL Design System packages from the npm registry"; exit 1; }
+	@set -e; $(NPM_PACK); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	out="$$tmp/vendor"; mkdir "$$out"; \
+	: > "$$out/VERSIONS.body"; \
+	vendor() { \
+		echo "assets: $$1@$$2 from the npm registry (sha256 $$3): $$4 -> $(VENDOR)/$$5, $$6 -> $(VENDOR)/$$7"; \
+		tgz=$$(npm_pack "$$1" "$$2" "$$3" "$$tmp"); \
+		tar -xzf "$$tgz" -O "$$4" > "$$out/$$5"; \
+		tar -xzf "$$tgz" -O "$$6" > "$$out/$$7"; \
+		echo "$$1@$$2 sha256:$$3 $$4 -> $$5, $$6 -> $$7" >> "$$out/VERSIONS.body"; \
+	}; \
+	vendor $(UTRECHT_COMPONENTS) package/dist/index.css utrecht-components.css package/LICENSE.md LICENSE-utrecht-components; \
+	vendor $(NLDS_TOKENS) package/dist/theme.css nlds-tokens.css package/LICENSE.md LICENSE-nlds-tokens; \
+	{ echo "# Written by 'make assets' (see the Makefile) from the npm registry; do not edit."; \
+	  echo "# package@version sha256 of its npm tarball: file in the tarball -> file here"; \
+	  cat "$$out/VERSIONS.body"; } > "$$out/VERSIONS"; rm "$$out/VERSIONS.body"; \
+	mkdir -p $(VENDOR); \
+	for f in "$$out"/*; do cp "$$f" $(VENDOR)/; done; \
+	echo "assets: $(VENDOR): $$(cd "$$out" && ls | tr '\n' ' ')"
+
+# The vendored CSS is committed; fail when it differs from what `make assets`
+# writes from the pinned packages now. Without npm there is nothing to compare
+# with, so it says so and passes.
+check-assets:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "check-assets: SKIPPED: npm is not installed, so the pinned NL Design System packages cannot be fetched to compare $(VENDOR) with"; exit 0; \
+	fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) --no-print-directory assets VENDOR="$$tmp/vendor" >/dev/null || { \
+		echo "check-assets: could not vendor the pinned packages afresh to compare $(VENDOR) with (see above)"; exit 1; }; \
+	if ! diff -r "$$tmp/vendor" $(VENDOR) >/dev/null 2>&1; then \
+		diff -r "$$tmp/vendor" $(VENDOR) | head -n 20 | cut -c 1-200; \
+		echo "vendored assets differ from the pinned packages: run 'make assets' and commit"; exit 1; \
+	fi; \
+	echo "check-assets: $(VENDOR) is what the pinned packages give"
+
 ## fuzz: run each decoder fuzz target briefly
 FUZZTIME ?= 20s
 fuzz:
@@ -144,6 +227,37 @@ $(BUF):
 	fi; \
 	echo "GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)"; \
 	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+# npm_pack PACKAGE VERSION SHA256 DIR: the package's tarball from the npm
+# registry into DIR, checked against its pinned SHA-256; prints its path.
+# (The recipes of assets and $(AXE) define it with $(NPM_PACK).)
+NPM_PACK = npm_pack() { \
+	tgz="$$4/$$(echo "$$1" | sed 's,^@,,; s,/,-,')-$$2.tgz"; \
+	if ! (cd "$$4" && npm pack --silent "$$1@$$2" >"$$4/npm.log" 2>&1); then \
+		cat "$$4/npm.log" >&2; echo "$$1@$$2: npm pack failed (is the npm registry reachable?)" >&2; return 1; \
+	fi; \
+	if ! echo "$$3  $$tgz" | sha256sum -c --status; then \
+		echo "$$1@$$2: the tarball's SHA-256 is $$(sha256sum "$$tgz" | cut -d' ' -f1), not the pinned $$3" >&2; return 1; \
+	fi; \
+	echo "$$tgz"; \
+}
+
+# axe-core for the browser accessibility tests (LEDGER_AXE), from the npm
+# registry at a pinned version, checked against the pinned SHA-256 of its
+# tarball. `make bin/axe.min.js` names the same file.
+AXE_CORE := axe-core 4.14.1 e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+
+$(AXE):
+	@mkdir -p $(BIN)
+	@set -e; set -- $(AXE_CORE); \
+	command -v npm >/dev/null 2>&1 || { echo "axe-core $$2: npm is needed to fetch it from the npm registry for the browser accessibility tests"; exit 1; }; \
+	$(NPM_PACK); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "axe-core $$2: package/axe.min.js of $$1@$$2 from the npm registry (sha256 $$3) -> $@"; \
+	tgz=$$(npm_pack "$$1" "$$2" "$$3" "$$tmp"); \
+	tar -xzf "$$tgz" -O package/axe.min.js > "$$tmp/axe.min.js"; \
+	install -m 0644 "$$tmp/axe.min.js" $@
+bin/axe.min.js: $(AXE)
+
 $(GEN_GO):
 	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO)
 $(GEN_CONN):

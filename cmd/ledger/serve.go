@@ -28,6 +28,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/api"
+	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -45,6 +46,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store/kurrentdb"
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 	"github.com/gooi-vechtstreek/ledger/services/vault"
+	"github.com/gooi-vechtstreek/ledger/services/web"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -424,10 +426,36 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		srv.Unauthenticated = &access.Identity{Gebruiker: "bench", Organisatie: "bench", Rol: access.Centrum}
 	}
 	mux := http.NewServeMux()
+	apiMux := http.NewServeMux()
 	path, h := srv.Handler()
 	mux.Handle(path, h)
+	apiMux.Handle(path, h)
 	path, h = srv.AccessHandler()
 	mux.Handle(path, h)
+	apiMux.Handle(path, h)
+	// The pages ask the same API, in process, with the visitor's token.
+	pages := &web.Server{API: apiMux, Clock: cfg.clock, Logger: log, Secure: cfg.tlsCert != "",
+		Head: func(ctx context.Context) (string, error) {
+			p, err := st.Head(ctx)
+			return p.String(), err
+		},
+		Verify: func(ctx context.Context) (*audit.Report, error) {
+			v := audit.New(audit.Config{Participants: reg.Codes()})
+			var batch []store.RecordedEvent
+			for rec, err := range st.ReadAll(ctx, store.Start) {
+				if err != nil {
+					return nil, err
+				}
+				if batch = append(batch, rec); len(batch) == 4096 {
+					v.AddAll(batch)
+					batch = make([]store.RecordedEvent, 0, 4096)
+				}
+			}
+			v.AddAll(batch)
+			return v.Report(), nil
+		},
+	}
+	mux.Handle("/", pages.Handler())
 	// Liveness: the process answers. Readiness: it can take commands and
 	// answer from figures (the store answers, the regional model is live).
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

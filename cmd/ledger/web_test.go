@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+)
+
+// browser finds Debian's chromium and the axe-core script. A plain `go
+// test` without them skips the browser tests; `make test` installs both
+// and sets LEDGER_BROWSER_REQUIRED, so there they never skip.
+func browser(t *testing.T) (chromium, axe string) {
+	t.Helper()
+	missing := func(what string) {
+		if os.Getenv("LEDGER_BROWSER_REQUIRED") != "" {
+			t.Fatalf("%s is missing (make test installs it; see the Makefile's browser target)", what)
+		}
+		t.Skipf("%s is missing: the browser tests run under make test", what)
+	}
+	chromium = os.Getenv("LEDGER_CHROMIUM")
+	if chromium == "" {
+		var err error
+		if chromium, err = exec.LookPath("chromium"); err != nil {
+			missing("chromium")
+		}
+	}
+	axe = cmpOrEnv("LEDGER_AXE", "../../bin/axe.min.js")
+	if _, err := os.Stat(axe); err != nil {
+		missing("axe-core (" + axe + ")")
+	}
+	return chromium, axe
+}
+
+func cmpOrEnv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// pageTest drives one headless Chromium through the pages of a real
+// server.
+type pageTest struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	axe  string
+	shot string // where screenshots go
+}
+
+func newPageTest(t *testing.T, addr string) *pageTest {
+	chromium, axe := browser(t)
+	src, err := os.ReadFile(axe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	// The first run starts the browser and must have no deadline of its
+	// own (it would end the browser); every later step has one.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	shot := filepath.Join("..", "..", "build", "screenshots")
+	if err := os.MkdirAll(shot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &pageTest{t: t, ctx: ctx, base: "http://" + addr, axe: string(src), shot: shot}
+}
+
+// step bounds one browser step, so that a page that never comes fails the
+// test instead of hanging it.
+func (p *pageTest) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(p.ctx, 45*time.Second)
+}
+
+func (p *pageTest) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := p.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](p *pageTest, what, expr string) T {
+	p.t.Helper()
+	ctx, cancel := p.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// open loads a page and returns its HTTP status.
+func (p *pageTest) open(path string) int64 {
+	p.t.Helper()
+	ctx, cancel := p.step()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(p.base+path))
+	if err != nil {
+		p.t.Fatalf("open %s: %v", path, err)
+	}
+	return resp.Status
+}
+
+func (p *pageTest) text(sel string) string {
+	p.t.Helper()
+	return strings.TrimSpace(eval[string](p, "read "+sel, fmt.Sprintf("(e => e ? e.innerText : '')(document.querySelector(%q))", sel)))
+}
+
+func (p *pageTest) exists(sel string) bool {
+	p.t.Helper()
+	return eval[int](p, "count "+sel, fmt.Sprintf("document.querySelectorAll(%q).length", sel)) > 0
+}
+
+func (p *pageTest) body() string {
+	p.t.Helper()
+	return eval[string](p, "read the page", "document.body.innerText")
+}
+
+// accessible runs axe-core in the page against the WCAG 2.1 A and AA
+// rules and fails on any violation, naming the rule and the elements.
+func (p *pageTest) accessible(name string) {
+	p.t.Helper()
+	type violation struct {
+		ID    string `json:"id"`
+		Help  string `json:"help"`
+		Nodes []struct {
+			Target []string `json:"target"`
+		} `json:"nodes"`
+	}
+	script := p.axe + `;axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => ({target: n.target.map(String)}))})))`
+	for _, v := range eval[[]violation](p, "axe on "+name, script) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, strings.Join(n.Target, " "))
+		}
+		p.t.Errorf("%s: WCAG violation %s (%s) at %s", name, v.ID, v.Help, strings.Join(where, ", "))
+	}
+}
+
+// screenshot saves the viewport, 1280×800, under build/screenshots.
+func (p *pageTest) screenshot(name string) {
+	p.t.Helper()
+	ctx, cancel := p.step()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(p.shot, name+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// visit opens a page, checks it, and keeps a screenshot of it.
+func (p *pageTest) visit(name, path string, want int64) {
+	p.t.Helper()
+	if got := p.open(path); got != want {
+		p.t.Fatalf("%s (%s): HTTP %d, want %d\n%s", name, path, got, want, p.body())
+	}
+	p.accessible(name)
+	p.screenshot(name)
+}
+
+func (p *pageTest) login(token string) {
+	p.t.Helper()
+	p.open("/inloggen")
+	p.run("log in", chromedp.SetValue(chromedp.CSS("#token"), token), chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS(".wie")))
+}
+
+func (p *pageTest) logout() {
+	p.t.Helper()
+	p.run("log out", chromedp.Click(chromedp.CSS(".wie button")), chromedp.WaitVisible(chromedp.CSS("#token")))
+}
+
+// fetchPage fetches a path from inside the page, with its session: for a
+// download, whose bytes a navigation would not show.
+func (p *pageTest) fetchPage(path string) (int, string) {
+	p.t.Helper()
+	type answer struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	a := eval[answer](p, "fetch "+path, fmt.Sprintf(`fetch(%q).then(async r => ({status: r.status, body: await r.text()}))`, path))
+	return a.Status, a.Body
+}
+
+// postForm sends a form from inside the page, with its session cookie but
+// without the page's CSRF token unless the fields carry it.
+func (p *pageTest) postForm(path string, fields map[string]string) (int, string) {
+	p.t.Helper()
+	type answer struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	var pairs []string
+	for k, v := range fields {
+		pairs = append(pairs, fmt.Sprintf("[%q, %q]", k, v))
+	}
+	a := eval[answer](p, "post "+path, fmt.Sprintf(`fetch(%q, {method: "POST", body: new URLSearchParams([%s]), redirect: "manual"}).then(async r => ({status: r.status, body: await r.text()}))`, path, strings.Join(pairs, ", ")))
+	return a.Status, a.Body
+}
+
+// scripts turns the page's JavaScript on or off.
+func (p *pageTest) scripts(on bool) {
+	p.t.Helper()
+	ctx, cancel := p.step()
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// TestWebPages walks every role's pages in a real headless Chromium
+// against a real server: the klantmanager finds a case and records a
+// transition through the form, which then shows in the gemeente's figures;
+// a gemeente never sees another gemeente's case or figures, by the menu or
+// by a direct URL; the auditor verifies the history and gets the digest
+// `ledger audit verify` gives. Every page passes axe-core's WCAG 2.1 A/AA
+// rules and is kept as a screenshot.
+func TestWebPages(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	p := newPageTest(t, addr)
+	for _, gm := range []string{"GM0402", "GM1942"} {
+		mustCLI(t, addr, "policy", "set", "--gemeente", gm, "--geldig-vanaf", "2026-01-01",
+			"--product", "beschut-werk=12000", "--product", "vangnet=9000", "--product", "jobcoaching=85", "--lks-norm", "209", "--budget", "2026:buig=1800000")
+	}
+	clk.Set(2026, time.November, 24)
+	ours := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "integrale-toegang", "--client-id", "web-klant-1", "--datum", "2026-09-01")
+	mustCLI(t, addr, "case", "intake", ours, "--trede", "beschut", "--loonwaarde", "30", "--datum", "2026-09-03")
+	theirs := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM1942", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "web-klant-2", "--datum", "2026-10-01")
+
+	t.Run("without a session every page asks to log in", func(t *testing.T) {
+		p.t = t
+		p.open("/gemeente/GM0402")
+		if !p.exists("#token") || p.exists("#caseload") {
+			t.Fatalf("a page without a session shows more than the login:\n%s", p.body())
+		}
+		p.accessible("inloggen")
+		p.screenshot("inloggen")
+		p.run("log in with a wrong token", chromedp.SetValue(chromedp.CSS("#token"), "ldg_onzin"), chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS(".utrecht-alert")))
+		if got := p.text(".utrecht-alert"); !strings.Contains(got, "toegang.niet-aangemeld") {
+			t.Errorf("a wrong token: %q, want the rule toegang.niet-aangemeld", got)
+		}
+	})
+
+	t.Run("klantmanager", func(t *testing.T) {
+		p.t = t
+		p.login(tokenFor(t, addr, "centrum"))
+		p.visit("zaken", "/zaken?zoek=web-klant-1", 200)
+		if !p.exists(`#zaken a[href="/zaken/` + ours + `"]`) {
+			t.Fatalf("search by client-id does not list the case:\n%s", p.body())
+		}
+		p.visit("zaak", "/zaken/"+ours, 200)
+		// In traject after the intake: plaatsing and uitstroom are offered,
+		// uitval and vangnet are not (nothing to fall out of).
+		for form, want := range map[string]bool{"plaatsing": true, "uitstroom": true, "verhuizing": true, "uitval": false, "vangnet": false} {
+			if got := p.exists("#form-" + form); got != want {
+				t.Errorf("form %s offered: %v, want %v", form, got, want)
+			}
+		}
+		// A detachering without its planned end is refused with the rule,
+		// and nothing is recorded.
+		p.run("a refused plaatsing",
+			chromedp.Click(chromedp.CSS("#form-plaatsing summary")),
+			chromedp.SetValue(chromedp.CSS("#plaatsing-type"), "detachering"),
+			chromedp.Submit(chromedp.CSS("#plaatsing-type")), chromedp.WaitVisible(chromedp.CSS(".fout-regel")))
+		if got := p.text(".fout-regel"); got != "detachering.geplande-einddatum" {
+			t.Errorf("refused plaatsing names rule %q", got)
+		}
+		p.accessible("geweigerd")
+		p.screenshot("geweigerd")
+		p.open("/zaken/" + ours)
+		p.run("record a plaatsing",
+			chromedp.Click(chromedp.CSS("#form-plaatsing summary")),
+			chromedp.SetValue(chromedp.CSS("#plaatsing-type"), "beschut-werk"),
+			chromedp.SetValue(chromedp.CSS("#plaatsing-werkgever"), "Tomin"),
+			chromedp.SetValue(chromedp.CSS("#plaatsing-uren"), "28"),
+			chromedp.Submit(chromedp.CSS("#plaatsing-type")), chromedp.WaitVisible(chromedp.CSS(".utrecht-alert--ok")))
+		if got := p.text("#zaak-toestand"); got != "geplaatst" {
+			t.Errorf("after the plaatsing the case is %q", got)
+		}
+		// Placed now: uitval and vangnet are offered.
+		if !p.exists("#form-uitval") || !p.exists("#form-vangnet") {
+			t.Errorf("a placed case is not offered uitval and vangnet")
+		}
+		p.screenshot("zaak-geplaatst")
+		// A form from elsewhere (no CSRF token of this session) records
+		// nothing, even with the session's cookie.
+		if status, body := p.postForm("/zaken/"+ours+"/transitie", map[string]string{"soort": "uitstroom", "reden": "overig", "datum": "2026-11-24"}); status != 403 || !strings.Contains(body, "CSRF") {
+			t.Errorf("a form without the CSRF token: HTTP %d %q", status, body)
+		}
+		p.open("/zaken/" + ours)
+		if got := p.text("#zaak-toestand"); got != "geplaatst" {
+			t.Errorf("after a refused form the case is %q", got)
+		}
+		p.visit("regio", "/regio", 200)
+		if got := p.text("#regio-totaal"); got != "2" {
+			t.Errorf("regional caseload %q, want 2", got)
+		}
+		p.logout()
+	})
+
+	t.Run("gemeente", func(t *testing.T) {
+		p.t = t
+		p.login(tokenFor(t, addr, "GM0402"))
+		p.visit("beleidsview", "/gemeente/GM0402?jaar=2026", 200)
+		if got := p.text("#caseload"); got != "1" {
+			t.Errorf("Hilversum's caseload %q, want 1", got)
+		}
+		if got := p.text("#plaatsingen tbody"); !strings.Contains(got, "beschut-werk") {
+			t.Errorf("the plaatsing recorded through the form is not in Hilversum's figures: %q", got)
+		}
+		for _, sel := range []string{"#caseload-grafiek-titel", "#kosten-grafiek-titel", "table#kosten"} {
+			if !p.exists(sel) {
+				t.Errorf("the beleidsview has no %s", sel)
+			}
+		}
+		// The download is the file `ledger export costs` writes.
+		status, csv := p.fetchPage("/gemeente/GM0402/kosten.csv?jaar=2026")
+		if want := mustCLI(t, addr, "export", "costs", "--gemeente", "GM0402", "--year", "2026"); status != 200 || strings.TrimSpace(csv) != want {
+			t.Errorf("download: HTTP %d, differs from ledger export costs:\n%s\n---\n%s", status, csv, want)
+		}
+		// Another gemeente's figures and case: not by the menu, not by URL.
+		if p.exists(`a[href^="/gemeente/GM1942"]`) {
+			t.Error("Hilversum's menu links to Gooise Meren")
+		}
+		p.visit("geweigerd-andere-gemeente", "/gemeente/GM1942?jaar=2026", 403)
+		if p.exists("#caseload") || !strings.Contains(p.body(), "toegang.eigen-gemeente") {
+			t.Errorf("Gooise Meren's beleidsview shown to Hilversum, or refused without the rule:\n%s", p.body())
+		}
+		for _, path := range []string{"/zaken/" + theirs, "/gemeente/GM1942/kosten.csv?jaar=2026", "/gemeente/GM1942/beleid", "/regio", "/controle"} {
+			status, body := p.fetchPage(path)
+			if status < 400 || strings.Contains(body, "web-klant-2") || strings.Contains(body, "bijstand") {
+				t.Errorf("%s as Hilversum: HTTP %d, or it shows Gooise Meren's case", path, status)
+			}
+		}
+		// Its policy: a new version through the form.
+		p.visit("beleid", "/gemeente/GM0402/beleid", 200)
+		p.run("record a policy version",
+			chromedp.SetValue(chromedp.CSS("#geldig_vanaf"), "2026-12-01"),
+			chromedp.SetValue(chromedp.CSS("#tarief_beschut-werk"), "12500"),
+			chromedp.Submit(chromedp.CSS("#geldig_vanaf")), chromedp.WaitVisible(chromedp.CSS(".utrecht-alert--ok")))
+		got := p.text("#versies tbody")
+		if !strings.Contains(got, "2026-12-01") || !strings.Contains(got, "12.500,00") {
+			t.Errorf("the new version is not listed: %q", got)
+		}
+		// A version is complete: what the form did not change, it carried
+		// over from the version before (the budget, the LKS norm).
+		if n := strings.Count(got, "budget 2026 buig € 1.800.000,00"); n != 2 {
+			t.Errorf("the budget is in %d of the 2 versions: %q", n, got)
+		}
+		if show := mustCLI(t, addr, "policy", "show", "GM0402"); strings.Count(show, "209") < 2 {
+			t.Errorf("the LKS norm was not carried into the new version:\n%s", show)
+		}
+		// The page follows the ledger: a transition recorded elsewhere
+		// shows without a reload by the visitor.
+		p.open("/gemeente/GM0402?jaar=2026")
+		mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "web-klant-3", "--datum", "2026-11-20")
+		// The page reloads itself when it sees the new position, so each
+		// look may meet a page in the middle of loading.
+		eventually(t, "the beleidsview following a new aanmelding", func() bool {
+			ctx, cancel := p.step()
+			defer cancel()
+			n, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.textContent.trim() : "")(document.getElementById("caseload"))`))
+			return err == nil && n == "2"
+		})
+		// Reading works without JavaScript.
+		p.scripts(false)
+		p.open("/gemeente/GM0402?jaar=2026")
+		if !p.exists("#plaatsingen tbody tr") || !p.exists("svg.grafiek") {
+			t.Error("without JavaScript the beleidsview shows no tables or charts")
+		}
+		p.scripts(true)
+		p.logout()
+	})
+
+	t.Run("auditor", func(t *testing.T) {
+		p.t = t
+		p.login(tokenFor(t, addr, "auditor"))
+		p.visit("controle", "/controle", 200)
+		p.run("verify", chromedp.Click(chromedp.CSS(`form[action="/controle/verifieer"] button`)), chromedp.WaitVisible(chromedp.CSS("#digest")))
+		if got := p.text("#verificatie-status"); !strings.Contains(got, "INTACT") {
+			t.Errorf("verification status %q", got)
+		}
+		rep := verifyJSON(t, addr, "auditor")
+		if got := p.text("#digest"); got != rep.Digest {
+			t.Errorf("the page's digest %s, ledger audit verify says %s", got, rep.Digest)
+		}
+		p.screenshot("controle-geverifieerd")
+		p.accessible("controle-geverifieerd")
+		if !p.exists("#certificaten tbody tr") {
+			t.Error("no certificates on the auditor's page")
+		}
+		p.visit("herleid", "/controle/herleid?gemeente=GM0402&jaar=2026&regel=1", 200)
+		if got := p.text("#rekensom"); !strings.Contains(got, "cent") {
+			t.Errorf("the trace shows no arithmetic: %q", got)
+		}
+		if !p.exists(`#bronnen a[href="/zaken/` + ours + `"]`) {
+			t.Errorf("the trace does not lead to the case:\n%s", p.body())
+		}
+		// The auditor writes nothing: no transition form on a case.
+		p.visit("zaak-auditor", "/zaken/"+ours, 200)
+		if p.exists("form[action$='/transitie']") {
+			t.Error("the auditor is offered a transition form")
+		}
+		p.logout()
+	})
+}

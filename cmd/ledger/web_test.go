@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 )
@@ -250,6 +255,8 @@ func TestWebPages(t *testing.T) {
 	clk.Set(2026, time.November, 24)
 	ours := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "beschut-werk", "--verwijzer", "integrale-toegang", "--client-id", "web-klant-1", "--datum", "2026-09-01")
 	mustCLI(t, addr, "case", "intake", ours, "--trede", "beschut", "--loonwaarde", "30", "--datum", "2026-09-03")
+	const bsn = "111222333"
+	byBSN := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--bsn", bsn, "--datum", "2026-11-02")
 	theirs := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM1942", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "web-klant-2", "--datum", "2026-10-01")
 
 	t.Run("without a session every page asks to log in", func(t *testing.T) {
@@ -272,6 +279,12 @@ func TestWebPages(t *testing.T) {
 		p.visit("zaken", "/zaken?zoek=web-klant-1", 200)
 		if !p.exists(`#zaken a[href="/zaken/` + ours + `"]`) {
 			t.Fatalf("search by client-id does not list the case:\n%s", p.body())
+		}
+		// By BSN, through the pseudonym: the page neither echoes nor shows it.
+		p.run("search by BSN", chromedp.SetValue(chromedp.CSS("#zoek"), bsn), chromedp.Submit(chromedp.CSS("#zoek")), chromedp.WaitVisible(chromedp.CSS("#zaken")))
+		loc := eval[string](p, "location", "location.href")
+		if !p.exists(`#zaken a[href="/zaken/`+byBSN+`"]`) || strings.Contains(p.body(), bsn) || strings.Contains(loc, bsn) || eval[string](p, "the search field", `document.getElementById("zoek").value`) != "" {
+			t.Error("search by BSN does not find the case, or the page shows the BSN")
 		}
 		p.visit("zaak", "/zaken/"+ours, 200)
 		// In traject after the intake: plaatsing and uitstroom are offered,
@@ -317,8 +330,8 @@ func TestWebPages(t *testing.T) {
 			t.Errorf("after a refused form the case is %q", got)
 		}
 		p.visit("regio", "/regio", 200)
-		if got := p.text("#regio-totaal"); got != "2" {
-			t.Errorf("regional caseload %q, want 2", got)
+		if got := p.text("#regio-totaal"); got != "3" {
+			t.Errorf("regional caseload %q, want 3", got)
 		}
 		p.logout()
 	})
@@ -327,16 +340,30 @@ func TestWebPages(t *testing.T) {
 		p.t = t
 		p.login(tokenFor(t, addr, "GM0402"))
 		p.visit("beleidsview", "/gemeente/GM0402?jaar=2026", 200)
-		if got := p.text("#caseload"); got != "1" {
-			t.Errorf("Hilversum's caseload %q, want 1", got)
+		if got := p.text("#caseload"); got != "2" {
+			t.Errorf("Hilversum's caseload %q, want 2", got)
 		}
 		if got := p.text("#plaatsingen tbody"); !strings.Contains(got, "beschut-werk") {
 			t.Errorf("the plaatsing recorded through the form is not in Hilversum's figures: %q", got)
 		}
-		for _, sel := range []string{"#caseload-grafiek-titel", "#kosten-grafiek-titel", "table#kosten"} {
+		// By keyboard: the first Tab reaches the skip link, Enter moves to
+		// the content.
+		p.run("keyboard", chromedp.KeyEvent(kb.Tab))
+		if got := eval[string](p, "focus", "document.activeElement.className"); !strings.Contains(got, "sprong") {
+			t.Errorf("the first Tab focuses %q, want the skip link", got)
+		}
+		p.run("follow the skip link", chromedp.KeyEvent(kb.Enter))
+		if got := eval[string](p, "hash", "location.hash"); got != "#inhoud" {
+			t.Errorf("the skip link leads to %q", got)
+		}
+		for _, sel := range []string{"#caseload-grafiek-titel", "#kosten-grafiek-titel", "table#kosten", "#caseload-trede", "#caseload-doelgroep"} {
 			if !p.exists(sel) {
 				t.Errorf("the beleidsview has no %s", sel)
 			}
+		}
+		p.visit("beleidsview-maand", "/gemeente/GM0402?jaar=2026&maand=11", 200)
+		if got := p.text("h1"); !strings.Contains(got, "2026-11") {
+			t.Errorf("the month view's heading is %q", got)
 		}
 		// The download is the file `ledger export costs` writes.
 		status, csv := p.fetchPage("/gemeente/GM0402/kosten.csv?jaar=2026")
@@ -385,7 +412,7 @@ func TestWebPages(t *testing.T) {
 			ctx, cancel := p.step()
 			defer cancel()
 			n, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.textContent.trim() : "")(document.getElementById("caseload"))`))
-			return err == nil && n == "2"
+			return err == nil && n == "3"
 		})
 		// Reading works without JavaScript.
 		p.scripts(false)
@@ -428,4 +455,126 @@ func TestWebPages(t *testing.T) {
 		}
 		p.logout()
 	})
+}
+
+// TestWebSessions: the pages over plain HTTP, without a browser. A session
+// is a random id in an HttpOnly, SameSite=Strict cookie; it ends when left
+// idle for half an hour on the ledger's clock, when the visitor logs out,
+// and at once when the credential behind it is revoked, because every page
+// asks the API with it.
+func TestWebSessions(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	base := "http://" + addr
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	login := func(token string) *http.Response {
+		t.Helper()
+		resp, err := hc.PostForm(base+"/inloggen", url.Values{"token": {token}, "terug": {"/gemeente/GM0402/beleid"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+
+	if code, loc := get("/gemeente/GM0402"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/inloggen") {
+		t.Fatalf("without a session: %d to %q, want the login", code, loc)
+	}
+	if resp := login("ldg_onzin"); resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+		t.Fatalf("a wrong token: HTTP %d with cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	tok := tokenFor(t, addr, "GM0402")
+	resp := login(tok)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/gemeente/GM0402/beleid" {
+		t.Fatalf("login: %d to %q, want back where the visitor was going", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	c := resp.Cookies()
+	if len(c) != 1 || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode || strings.Contains(c[0].Value, tok) {
+		t.Fatalf("session cookie %+v", c)
+	}
+	if code, _ := get("/gemeente/GM0402"); code != http.StatusOK {
+		t.Fatalf("with a session: HTTP %d", code)
+	}
+	// Idle for 29 minutes: still in; then 31 more: out.
+	clk.SetTime(clk.Now().Add(29 * time.Minute))
+	if code, _ := get("/gemeente/GM0402"); code != http.StatusOK {
+		t.Fatalf("after 29 idle minutes: HTTP %d", code)
+	}
+	clk.SetTime(clk.Now().Add(31 * time.Minute))
+	if code, loc := get("/gemeente/GM0402"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/inloggen") {
+		t.Fatalf("after 31 idle minutes: %d to %q, want the login", code, loc)
+	}
+
+	// A revoked credential: the next page is refused with the rule.
+	login(tok)
+	code, who := call(t, addr, tok, "/ledger.v1.AccessService/WhoAmI", `{}`)
+	if code != 200 {
+		t.Fatalf("whoami: %d", code)
+	}
+	if code, out := call(t, addr, tokenFor(t, addr, "beheer"), "/ledger.v1.AccessService/RevokeCredential", `{"id":"`+who["credential_id"].(string)+`"}`); code != 200 {
+		t.Fatalf("revoke: %d %v", code, out)
+	}
+	pageResp, err := hc.Get(base + "/gemeente/GM0402")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(pageResp.Body)
+	pageResp.Body.Close()
+	if pageResp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "toegang.ingetrokken") {
+		t.Fatalf("after the revocation: HTTP %d\n%s", pageResp.StatusCode, body)
+	}
+
+	// Logging out ends the session on the server, not only in the browser.
+	login(tokenFor(t, addr, "centrum"))
+	var sessionID string
+	for _, ck := range jar.Cookies(&url.URL{Scheme: "http", Host: addr}) {
+		sessionID = ck.Value
+	}
+	csrf := csrfOf(t, hc, base+"/zaken")
+	if resp, err := hc.PostForm(base+"/uitloggen", url.Values{"csrf": {csrf}}); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %v %v", resp, err)
+	}
+	again, err := http.NewRequest("GET", base+"/zaken", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.AddCookie(&http.Cookie{Name: "ledger_sessie", Value: sessionID})
+	r2, err := hc.Do(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the old session id after logout: HTTP %d, want the login", r2.StatusCode)
+	}
+}
+
+// csrfOf reads the CSRF token of the session from a page's forms.
+func csrfOf(t *testing.T, hc *http.Client, page string) string {
+	t.Helper()
+	resp, err := hc.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	_, rest, ok := strings.Cut(string(b), `name="csrf" value="`)
+	if !ok {
+		t.Fatalf("no CSRF token on %s", page)
+	}
+	tok, _, _ := strings.Cut(rest, `"`)
+	return tok
 }

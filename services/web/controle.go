@@ -68,12 +68,13 @@ func (s *Server) auditPage(v *visit) {
 // of the ledger runs that command in their own process and compares the
 // digest shown here.
 func (s *Server) verify(v *visit) {
-	began := s.Clock.Now()
+	moment := s.Clock.Now()
+	stopwatch := time.Now() // a duration, not a date: the machine's clock
 	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Minute)
 	defer cancel()
 	rep, err := s.Verify(ctx)
-	ver := &verification{Moment: began.In(clockLocation).Format("2006-01-02 15:04:05"), Door: v.sess.who.GetActor(),
-		Duur: s.Clock.Now().Sub(began).Round(time.Millisecond).String(), Report: rep}
+	ver := &verification{Moment: moment.In(clockLocation).Format("2006-01-02 15:04:05"), Door: v.sess.who.GetActor(),
+		Duur: time.Since(stopwatch).Round(time.Millisecond).String(), Report: rep}
 	if err != nil {
 		ver.Fout = err.Error()
 	}

@@ -16,9 +16,14 @@ import (
 )
 
 // findCases finds a resident's cases by client-id or by BSN (through the
-// pseudonym: the BSN itself is never stored or logged).
+// pseudonym: the BSN itself is never stored or logged). The form is posted,
+// so that a BSN does not end up in a URL, the browser's history or a
+// proxy's log; a link with ?zoek= works for a client-id.
 func (s *Server) findCases(v *visit) {
 	q := strings.TrimSpace(v.r.URL.Query().Get("zoek"))
+	if v.r.Method == http.MethodPost {
+		q = strings.TrimSpace(v.r.PostFormValue("zoek"))
+	}
 	data := map[string]any{"Zoek": q}
 	if q != "" {
 		req := &ledgerv1.FindCasesRequest{ResidentId: q}

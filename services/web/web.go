@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /uitloggen", s.page(s.logout))
 	mux.HandleFunc("GET /positie", s.page(s.position))
 	mux.HandleFunc("GET /zaken", s.page(s.findCases))
+	mux.HandleFunc("POST /zaken", s.page(s.findCases))
 	mux.HandleFunc("GET /zaken/{id}", s.page(s.casePage))
 	mux.HandleFunc("POST /zaken/{id}/transitie", s.page(s.recordTransition))
 	mux.HandleFunc("GET /regio", s.page(only(s.regionPage, access.Centrum, access.Auditor)))
@@ -275,8 +276,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, csrf := randomID(), randomID()
+	now := s.Clock.Now()
 	s.mu.Lock()
-	s.sessions[id] = &session{token: token, who: who, csrf: csrf, seen: s.Clock.Now()}
+	// Sessions left idle are dropped here too, so that they do not pile up
+	// when their visitors never come back.
+	for k, old := range s.sessions {
+		if now.Sub(old.seen) > sessionIdle {
+			delete(s.sessions, k)
+		}
+	}
+	s.sessions[id] = &session{token: token, who: who, csrf: csrf, seen: now}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode})
 	s.log().Info("web: aangemeld", "gebruiker", who.GetGebruiker(), "rol", who.GetRol())

@@ -30,11 +30,15 @@ func TestTransitionRequest(t *testing.T) {
 				return r.GetIntake().GetTrede() == ledgerv1.Trede_TREDE_BEMIDDELBAAR_MET_ONDERSTEUNING && r.GetIntake().GetLoonwaardeProcent() == 40 && r.GetDatum() == nil
 			}},
 		{"an unknown reason is left for the ledger to refuse", url.Values{"soort": {"uitval"}, "reden": {"verveling"}}, "",
-			func(r *ledgerv1.RecordRequest) bool { return r.GetUitval().GetReden() == ledgerv1.UitvalReden_UITVAL_REDEN_UNSPECIFIED }},
+			func(r *ledgerv1.RecordRequest) bool {
+				return r.GetUitval().GetReden() == ledgerv1.UitvalReden_UITVAL_REDEN_UNSPECIFIED
+			}},
 		{"verhuizing", url.Values{"soort": {"verhuizing"}, "naar": {"GM1942"}}, "",
 			func(r *ledgerv1.RecordRequest) bool { return r.GetVerhuizing().GetNaarGemeente() == "GM1942" }},
 		{"uren", url.Values{"soort": {"uren"}, "product": {"jobcoaching"}, "van": {"2026-03-01"}, "uren": {"12.5"}}, "",
-			func(r *ledgerv1.RecordRequest) bool { return r.GetUren().GetMinuten() == 750 && r.GetUren().GetVan().GetDay() == 1 }},
+			func(r *ledgerv1.RecordRequest) bool {
+				return r.GetUren().GetMinuten() == 750 && r.GetUren().GetVan().GetDay() == 1
+			}},
 		{"a date that is none", url.Values{"soort": {"intake"}, "datum": {"2026-02-30"}}, "datum", nil},
 		{"a revision that is no number", url.Values{"soort": {"intake"}, "revisie": {"drie"}}, "revisie", nil},
 		{"loonwaarde in words", url.Values{"soort": {"intake"}, "loonwaarde": {"veel"}}, "loonwaarde", nil},

@@ -414,6 +414,17 @@ func TestWebPages(t *testing.T) {
 			n, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.textContent.trim() : "")(document.getElementById("caseload"))`))
 			return err == nil && n == "3"
 		})
+		// The automatic update can be stopped (WCAG 2.2.2): then the page
+		// stays as it is and says that there is news.
+		p.run("stop the updates", chromedp.Click(chromedp.CSS("#bijwerken")))
+		mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "web-klant-4", "--datum", "2026-11-21")
+		eventually(t, "the page saying there is news", func() bool {
+			return strings.Contains(p.text("#nieuw"), "nieuwe gebeurtenissen")
+		})
+		if got := p.text("#caseload"); got != "3" {
+			t.Errorf("with the updates stopped the page changed its figures to %q", got)
+		}
+		p.run("updates on again", chromedp.Click(chromedp.CSS("#bijwerken")))
 		// Reading works without JavaScript.
 		p.scripts(false)
 		p.open("/gemeente/GM0402?jaar=2026")
@@ -508,6 +519,20 @@ func TestWebSessions(t *testing.T) {
 	if code, _ := get("/gemeente/GM0402"); code != http.StatusOK {
 		t.Fatalf("with a session: HTTP %d", code)
 	}
+	// The page's own question for the position does not keep a session
+	// alive: 20 minutes, a position, 11 more minutes, and it is over.
+	clk.SetTime(clk.Now().Add(20 * time.Minute))
+	if code, _ := get("/positie"); code != http.StatusOK {
+		t.Fatalf("/positie with a session: HTTP %d", code)
+	}
+	clk.SetTime(clk.Now().Add(11 * time.Minute))
+	if code, loc := get("/gemeente/GM0402"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/inloggen") {
+		t.Fatalf("31 minutes after the last page, with a /positie between: %d to %q, want the login", code, loc)
+	}
+	if code, _ := get("/positie"); code != http.StatusUnauthorized {
+		t.Fatalf("/positie without a session: HTTP %d, want 401", code)
+	}
+	login(tok)
 	// Idle for 29 minutes: still in; then 31 more: out.
 	clk.SetTime(clk.Now().Add(29 * time.Minute))
 	if code, _ := get("/gemeente/GM0402"); code != http.StatusOK {
@@ -517,6 +542,37 @@ func TestWebSessions(t *testing.T) {
 	if code, loc := get("/gemeente/GM0402"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/inloggen") {
 		t.Fatalf("after 31 idle minutes: %d to %q, want the login", code, loc)
 	}
+
+	// A return address that a browser would take for another host is not
+	// followed; beheer has no pages and gets no session.
+	for _, bad := range []string{"//evil.example/", "/\\evil.example", "https://evil.example/"} {
+		resp, err := hc.PostForm(base+"/inloggen", url.Values{"token": {tok}, "terug": {bad}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); loc != "/gemeente/GM0402" {
+			t.Errorf("login with terug %q goes to %q", bad, loc)
+		}
+	}
+	beheerJar, _ := cookiejar.New(nil)
+	bc := &http.Client{Jar: beheerJar, CheckRedirect: hc.CheckRedirect}
+	if resp, err := bc.PostForm(base+"/inloggen", url.Values{"token": {tokenFor(t, addr, "beheer")}}); err != nil || resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("beheer logs in: %v %v", resp, err)
+	}
+
+	// A BSN in a URL is refused, not looked up, and not shown back.
+	login(tokenFor(t, addr, "centrum"))
+	bsnResp, err := hc.Get(base + "/zaken?zoek=111%20222%20333")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bsnBody, _ := io.ReadAll(bsnResp.Body)
+	bsnResp.Body.Close()
+	if bsnResp.StatusCode != http.StatusBadRequest || strings.Contains(string(bsnBody), "111") {
+		t.Errorf("a BSN in the URL: HTTP %d, shown back: %v", bsnResp.StatusCode, strings.Contains(string(bsnBody), "111"))
+	}
+	login(tok)
 
 	// A revoked credential: the next page is refused with the rule.
 	login(tok)

@@ -102,14 +102,14 @@ func pairBars(id, title string, ps []pair, nameA, nameB string, money bool) temp
 			fmt.Fprintf(&b, `<line class="grafiek-c" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, x0-2, x0+bar+2, y(p.C), y(p.C))
 		}
 		label := p.Label
-		if len(label) > 18 {
-			label = label[:17] + "…"
+		if r := []rune(label); len(r) > 18 {
+			label = string(r[:17]) + "…"
 		}
 		fmt.Fprintf(&b, `<text class="grafiek-as" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x0+bar, chartH-padB+18, template.HTMLEscapeString(label))
 	}
 	// The legend, so that colour is never the only way to tell the bars.
-	fmt.Fprintf(&b, `<rect class="grafiek-a" x="%d" y="%d" width="10" height="10"/><text class="grafiek-as" x="%d" y="%d">%s</text>`, padL, chartH-12, padL+14, chartH-3, nameA)
-	fmt.Fprintf(&b, `<rect class="grafiek-b grafiek-b-legenda" x="%d" y="%d" width="10" height="10"/><text class="grafiek-as" x="%d" y="%d">%s</text>`, padL+110, chartH-12, padL+124, chartH-3, nameB)
+	fmt.Fprintf(&b, `<rect class="grafiek-a" x="%d" y="%d" width="10" height="10"/><text class="grafiek-as" x="%d" y="%d">%s</text>`, padL, chartH-12, padL+14, chartH-3, template.HTMLEscapeString(nameA))
+	fmt.Fprintf(&b, `<rect class="grafiek-b grafiek-b-legenda" x="%d" y="%d" width="10" height="10"/><text class="grafiek-as" x="%d" y="%d">%s</text>`, padL+110, chartH-12, padL+124, chartH-3, template.HTMLEscapeString(nameB))
 	if money {
 		fmt.Fprintf(&b, `<line class="grafiek-c" x1="%d" x2="%d" y1="%d" y2="%d"/><text class="grafiek-as" x="%d" y="%d">prognose jaareinde</text>`, padL+220, padL+232, chartH-7, chartH-7, padL+236, chartH-3)
 	}

@@ -68,6 +68,13 @@ func (s *Server) auditPage(v *visit) {
 // of the ledger runs that command in their own process and compares the
 // digest shown here.
 func (s *Server) verify(v *visit) {
+	// One check of the whole store at a time: a second click waits for
+	// nothing and reads nothing.
+	if !s.verifying.TryLock() {
+		s.render(v.w, v.r, v.sess, http.StatusConflict, "fout", "Controle loopt al", map[string]any{"Fout": refusalText{Reden: "er loopt al een controle van de hele geschiedenis; de uitkomst verschijnt op de pagina Controle"}, "Terug": "/controle"})
+		return
+	}
+	defer s.verifying.Unlock()
 	moment := s.Clock.Now()
 	stopwatch := time.Now() // a duration, not a date: the machine's clock
 	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Minute)
@@ -125,6 +132,11 @@ func (s *Server) tracePage(v *visit) {
 // store's events; this page shows the line's own account of it.
 func arithmetic(l *ledgerv1.Kostenregel) []string {
 	switch {
+	case l.GetSoort() == "lks":
+		return []string{
+			itoa(l.GetTariefCent()) + " cent loonkostensubsidie per maand × " + itoa(l.GetDagen()) + " dagen / dagen in de maand",
+			"= " + itoa(l.GetBedragCent()) + " cent (" + euro(l.GetBedragCent()) + "), afgerond half-even",
+		}
 	case l.GetDagen() > 0 && l.GetTariefCent() > 0:
 		return []string{
 			itoa(l.GetTariefCent()) + " cent per jaar × " + itoa(l.GetDagen()) + " dagen / dagen in het jaar",

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +69,10 @@ func (s *Server) beleidsviewPage(v *visit) {
 	for _, k := range bv.GetKosten() {
 		costs = append(costs, pair{Label: word(k.GetBudgetstroom(), "BUDGETSTROOM_") + " " + k.GetTaakveld(), A: k.GetTotaalCent(), B: k.GetBudgetCent(), C: k.GetPrognoseCent()})
 	}
-	months := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	var months []enumChoice
+	for i, n := range []string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"} {
+		months = append(months, enumChoice{Waarde: strconv.Itoa(i + 1), Label: n})
+	}
 	data := map[string]any{
 		"Gemeente": gm, "View": bv, "Totaal": bv.GetTotaal(), "Jaar": year, "Maand": month, "Maanden": months,
 		"Certificaat": resp.GetCertificaat(), "Vernieuw": "auto",
@@ -196,9 +201,17 @@ func (s *Server) beleidPage(v *visit) {
 		return
 	}
 	versions := resp.GetVersies()
+	// The form starts from the version that applies last, not the one
+	// recorded last: a nacalculatie revises an earlier period.
 	var current *ledgerv1.Beleid
-	if len(versions) > 0 {
-		current = versions[len(versions)-1].GetBeleid()
+	var at *ledgerv1.BeleidVersie
+	for _, bv := range versions {
+		if at == nil || event.CompareDates(bv.GetBeleid().GetGeldigVanaf(), at.GetBeleid().GetGeldigVanaf()) >= 0 {
+			at = bv
+		}
+	}
+	if at != nil {
+		current = at.GetBeleid()
 	}
 	data := map[string]any{"Gemeente": gm, "Versies": versions, "Producten": productRows(current), "Budgetten": budgetRows(current, s.Clock.Year()),
 		"Vandaag":       event.FormatDate(s.Clock.Today()),
@@ -246,8 +259,8 @@ type budgetRow struct {
 }
 
 // budgetRows are the current version's budgets, and an empty one for every
-// stream of this year it has none for: a new version is complete, so the
-// form carries every budget the current one has.
+// stream of this year and the next it has none for: a new version is
+// complete, so the form carries every budget the current one has.
 func budgetRows(current *ledgerv1.Beleid, year int) []budgetRow {
 	var rows []budgetRow
 	have := map[string]bool{}
@@ -256,11 +269,14 @@ func budgetRows(current *ledgerv1.Beleid, year int) []budgetRow {
 		rows = append(rows, budgetRow{Jaar: b.GetJaar(), Budgetstroom: w, Naam: strings.ReplaceAll(w, "-", " "), Bedrag: plainEuro(b.GetCent())})
 		have[fmt.Sprint(b.GetJaar(), w)] = true
 	}
-	for _, c := range enumChoices(ledgerv1.Budgetstroom(0).Descriptor().Values(), "BUDGETSTROOM_") {
-		if !have[fmt.Sprint(year, c.Waarde)] {
-			rows = append(rows, budgetRow{Jaar: int32(year), Budgetstroom: c.Waarde, Naam: c.Label})
+	for _, y := range []int{year, year + 1} {
+		for _, c := range enumChoices(ledgerv1.Budgetstroom(0).Descriptor().Values(), "BUDGETSTROOM_") {
+			if !have[fmt.Sprint(y, c.Waarde)] {
+				rows = append(rows, budgetRow{Jaar: int32(y), Budgetstroom: c.Waarde, Naam: c.Label})
+			}
 		}
 	}
+	slices.SortStableFunc(rows, func(a, b budgetRow) int { return cmp.Compare(a.Jaar, b.Jaar) })
 	return rows
 }
 
@@ -272,27 +288,32 @@ func plainEuro(c int64) string {
 	return export.Euro(c)
 }
 
-// parseEuro reads "12000", "12.000", "87,50" as cents.
+// euroPattern is an amount as a Dutch person types it: whole euros,
+// optionally with thousands dots, optionally with one or two decimals after
+// a comma; or with a decimal dot and one or two decimals ("87.50", as a
+// phone's keyboard may give it).
+var euroPattern = regexp.MustCompile(`^(\d+|\d{1,3}(\.\d{3})+)(,\d{1,2})?$|^\d+\.\d{1,2}$`)
+
+// parseEuro reads "12000", "12.000", "87,50" or "87.50" as cents.
 func parseEuro(s string) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ".", "")
-	whole, frac, _ := strings.Cut(s, ",")
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 {
-		return 0, fmt.Errorf("geen bedrag: %q", s)
+	s = strings.TrimSpace(s)
+	if !euroPattern.MatchString(s) {
+		return 0, fmt.Errorf("geen bedrag in euro: %q (schrijf bijv. 12000, 12.000 of 87,50)", s)
 	}
-	var f int64
-	switch len(frac) {
-	case 0:
-	case 1, 2:
-		f, err = strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("geen bedrag: %q", s)
-		}
+	whole, frac := s, ""
+	if i := strings.LastIndexAny(s, ",."); i >= 0 && len(s)-i <= 3 {
+		whole, frac = s[:i], s[i+1:]
+	}
+	w, err := strconv.ParseInt(strings.ReplaceAll(whole, ".", ""), 10, 64)
+	if err != nil || w > math.MaxInt64/100-100 {
+		return 0, fmt.Errorf("bedrag te groot: %q", s)
+	}
+	f := int64(0)
+	if frac != "" {
+		f, _ = strconv.ParseInt(frac, 10, 64)
 		if len(frac) == 1 {
 			f *= 10
 		}
-	default:
-		return 0, fmt.Errorf("hooguit twee cijfers na de komma: %q", s)
 	}
 	return w*100 + f, nil
 }
@@ -302,9 +323,7 @@ func parseEuro(s string) (int64, error) {
 func (s *Server) recordBeleid(v *visit) {
 	gm := v.r.PathValue("gm")
 	f := v.r.PostForm
-	fail := func(err error) {
-		s.render(v.w, v.r, v.sess, status(err), "fout", "Beleid niet vastgelegd", map[string]any{"Fout": refusal(err), "Terug": "/gemeente/" + gm + "/beleid"})
-	}
+	fail := func(err error) { s.failWrite(v, "Beleid niet vastgelegd", "/gemeente/"+gm+"/beleid", err) }
 	from, err := event.ParseDate(f.Get("geldig_vanaf"))
 	if err != nil {
 		fail(&formError{"geldig vanaf", "geen geldige datum (JJJJ-MM-DD)"})

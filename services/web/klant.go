@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/resident"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -27,9 +29,22 @@ func (s *Server) findCases(v *visit) {
 	data := map[string]any{"Zoek": q}
 	if q != "" {
 		req := &ledgerv1.FindCasesRequest{ResidentId: q}
-		if isDigits(q) && (len(q) == 8 || len(q) == 9) {
-			req = &ledgerv1.FindCasesRequest{Bsn: q}
+		// A BSN as people write it: with spaces, dots or dashes.
+		if digits := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '.' || r == '-' {
+				return -1
+			}
+			return r
+		}, q); resident.LooksLikeBSN(digits) {
 			data["Zoek"] = "" // a BSN is not echoed back into the page
+			if v.r.Method != http.MethodPost {
+				// In a URL it would be in the browser's history and in
+				// logs: refused, and not looked up.
+				data["Fout"] = refusalText{Reden: "zoek op BSN met het zoekformulier, niet met een adres: een BSN hoort in geen URL", Zeker: true}
+				s.render(v.w, v.r, v.sess, http.StatusBadRequest, "zaken", "Zaken zoeken", data)
+				return
+			}
+			req = &ledgerv1.FindCasesRequest{Bsn: digits}
 			data["DoorBSN"] = true
 		}
 		resp, err := call(v, s.client.FindCases, req)
@@ -42,15 +57,6 @@ func (s *Server) findCases(v *visit) {
 		}
 	}
 	s.render(v.w, v.r, v.sess, http.StatusOK, "zaken", "Zaken zoeken", data)
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // timelineRow is one event of a case as the page lists it.
@@ -159,7 +165,7 @@ func (s *Server) recordTransition(v *visit) {
 			return
 		}
 	}
-	s.render(v.w, v.r, v.sess, status(err), "fout", "Niet vastgelegd", map[string]any{"Fout": refusal(err), "Terug": "/zaken/" + id})
+	s.failWrite(v, "Niet vastgelegd", "/zaken/"+id, err)
 }
 
 // formError is a form value that could not be read; it is shown as a
@@ -252,16 +258,18 @@ func transitionRequest(id string, r *http.Request) (*ledgerv1.RecordRequest, err
 	return req, nil
 }
 
-// hoursToMinutes reads "12,5" or "12.5" hours.
+var hoursPattern = regexp.MustCompile(`^\d{1,5}([.,]\d{1,2})?$`)
+
+// hoursToMinutes reads "12", "12,5" or "12.25" hours.
 func hoursToMinutes(s string) (uint32, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
-	h, err := strconv.ParseFloat(s, 64)
-	if err != nil || h < 0 || h > 10000 {
-		return 0, fmt.Errorf("geen aantal uren: %q", s)
+	if !hoursPattern.MatchString(s) {
+		return 0, fmt.Errorf("geen aantal uren: %q (schrijf bijv. 12 of 12,5)", s)
 	}
+	h, _ := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
 	return uint32(h*60 + 0.5), nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	verified *verification
+	// verifying is held while the whole history is checked.
+	verifying sync.Mutex
 }
 
 // session is one logged-in visitor. The token never leaves the server
@@ -94,7 +97,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /inloggen", s.loginPage)
 	mux.HandleFunc("POST /inloggen", s.login)
 	mux.HandleFunc("POST /uitloggen", s.page(s.logout))
-	mux.HandleFunc("GET /positie", s.page(s.position))
+	mux.HandleFunc("GET /positie", s.position)
 	mux.HandleFunc("GET /zaken", s.page(s.findCases))
 	mux.HandleFunc("POST /zaken", s.page(s.findCases))
 	mux.HandleFunc("GET /zaken/{id}", s.page(s.casePage))
@@ -210,8 +213,15 @@ func only(fn func(*visit), roles ...access.Role) func(*visit) {
 	}
 }
 
-// current returns the visitor's session, or nil.
-func (s *Server) current(r *http.Request) *session {
+// current returns the visitor's session, or nil, and counts the request
+// as the visitor's activity.
+func (s *Server) current(r *http.Request) *session { return s.session(r, true) }
+
+// peek returns the visitor's session without counting the request: for
+// what a page's script asks by itself.
+func (s *Server) peek(r *http.Request) *session { return s.session(r, false) }
+
+func (s *Server) session(r *http.Request, active bool) *session {
 	c, err := r.Cookie(cookieName)
 	if err != nil {
 		return nil
@@ -227,8 +237,19 @@ func (s *Server) current(r *http.Request) *session {
 		delete(s.sessions, c.Value)
 		return nil
 	}
-	sess.seen = now
+	if active {
+		sess.seen = now
+	}
 	return sess
+}
+
+// end drops the visitor's session.
+func (s *Server) end(r *http.Request) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		s.mu.Lock()
+		delete(s.sessions, c.Value)
+		s.mu.Unlock()
+	}
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -275,6 +296,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, nil, http.StatusUnauthorized, "inloggen", "Inloggen", map[string]any{"Fout": refusal(err), "Terug": r.PostFormValue("terug")})
 		return
 	}
+	if access.Role(who.GetRol()) == access.Beheer {
+		// Beheer reads no data, so there is nothing to show it.
+		s.render(w, r, nil, http.StatusForbidden, "inloggen", "Inloggen", map[string]any{"Melding": "De rol beheer geeft toegang uit en leest geen gegevens; er zijn voor beheer geen pagina's. Gebruik ledger toegang."})
+		return
+	}
 	id, csrf := randomID(), randomID()
 	now := s.Clock.Now()
 	s.mu.Lock()
@@ -290,32 +316,50 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode})
 	s.log().Info("web: aangemeld", "gebruiker", who.GetGebruiker(), "rol", who.GetRol())
 	dest := startPage(who)
-	if t := r.PostFormValue("terug"); strings.HasPrefix(t, "/") && !strings.HasPrefix(t, "//") {
+	if t := r.PostFormValue("terug"); local(t) {
 		dest = t
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
 
+// local reports whether a return address is a path on this server: no
+// scheme, no host, and nothing a browser would read as one ("//x", "/\x",
+// control characters).
+func local(t string) bool {
+	if !strings.HasPrefix(t, "/") || strings.HasPrefix(t, "//") || strings.ContainsAny(t, "\\") {
+		return false
+	}
+	for _, r := range t {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(t)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
+}
+
 func (s *Server) logout(v *visit) {
-	c, _ := v.r.Cookie(cookieName)
-	s.mu.Lock()
-	delete(s.sessions, c.Value)
-	s.mu.Unlock()
+	s.end(v.r)
 	http.SetCookie(v.w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(v.w, v.r, "/inloggen", http.StatusSeeOther)
 }
 
 // position answers the store's last position: cheap, so that a page can
-// ask it every few seconds.
-func (s *Server) position(v *visit) {
-	p, err := s.Head(v.ctx)
-	if err != nil {
-		http.Error(v.w, "de opslag antwoordt niet: "+err.Error(), http.StatusServiceUnavailable)
+// ask it every few seconds. It needs a session but does not keep one
+// alive: a page left open is logged out after sessionIdle all the same.
+func (s *Server) position(w http.ResponseWriter, r *http.Request) {
+	if s.peek(r) == nil {
+		http.Error(w, "u bent niet (meer) aangemeld", http.StatusUnauthorized)
 		return
 	}
-	v.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	v.w.Header().Set("Cache-Control", "no-store")
-	fmt.Fprintln(v.w, p)
+	p, err := s.Head(r.Context())
+	if err != nil {
+		http.Error(w, "de opslag antwoordt niet: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintln(w, p)
 }
 
 func randomID() string {
@@ -402,5 +446,34 @@ func status(err error) int {
 
 // fail shows an API error as a page of its own.
 func (s *Server) fail(v *visit, title string, err error) {
+	if connect.CodeOf(err) == connect.CodeUnauthenticated {
+		s.end(v.r) // a revoked credential: its session ends with it
+	}
 	s.render(v.w, v.r, v.sess, status(err), "fout", title, map[string]any{"Fout": refusal(err)})
 }
+
+// failWrite shows a refused or unanswered write. When it is not certain
+// that nothing was written, the page offers the same form again, with the
+// same event id, so that sending it again records it at most once.
+func (s *Server) failWrite(v *visit, title, back string, err error) {
+	if connect.CodeOf(err) == connect.CodeUnauthenticated {
+		s.end(v.r)
+	}
+	data := map[string]any{"Fout": refusal(err), "Terug": back, "Schrijven": true}
+	if !refusal(err).Zeker {
+		var fields []formField
+		for k, vs := range v.r.PostForm {
+			if k == "csrf" {
+				continue
+			}
+			for _, val := range vs {
+				fields = append(fields, formField{k, val})
+			}
+		}
+		slices.SortFunc(fields, func(a, b formField) int { return strings.Compare(a.Naam, b.Naam) })
+		data["Opnieuw"] = map[string]any{"Actie": v.r.URL.Path, "Velden": fields}
+	}
+	s.render(v.w, v.r, v.sess, status(err), "fout", title, data)
+}
+
+type formField struct{ Naam, Waarde string }

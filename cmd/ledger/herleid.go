@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -299,6 +300,22 @@ func trace(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeent
 	case costs.Uren:
 		h.Rekensom = append(h.Rekensom, fmt.Sprintf("%d minuten, %s t/m %s", l.GetMinuten(), event.FormatDate(l.GetVan()), event.FormatDate(l.GetTotEnMet())))
 		h.Uitkomst = halfEven(h, []int64{l.GetTariefCent(), l.GetMinuten()}, []string{"cent per uur", "minuten"}, 60, "minuten per uur")
+	case costs.LKS:
+		// The monthly amount as the plaatsing in the store has it, not as
+		// the line says.
+		var lks int64
+		if c, ok := m.Case(l.GetZaak()); ok {
+			for _, ev := range c.Effective() {
+				if ev.GetEnvelope().GetEventId() == l.GetPlaatsing() {
+					lks = ev.GetPlaatsing().GetLksCentPerMaand()
+				}
+			}
+		}
+		first := region.YMD(int(l.GetVan().GetYear()), time.Month(l.GetVan().GetMonth()), 1)
+		days := int64(region.YMD(int(l.GetVan().GetYear()), time.Month(l.GetVan().GetMonth())+1, 1) - first)
+		h.Rekensom = append(h.Rekensom, fmt.Sprintf("loonkostensubsidie %s cent per maand (plaatsing %s); %s t/m %s: %d dagen van de %d in de maand",
+			duizendtal(lks), l.GetPlaatsing(), event.FormatDate(l.GetVan()), event.FormatDate(l.GetTotEnMet()), l.GetDagen(), days))
+		h.Uitkomst = halfEven(h, []int64{lks, l.GetDagen()}, []string{"cent per maand", "dagen"}, days, "dagen in de maand")
 	case costs.Gedeeld:
 		if err := traceShared(h, l, m, reg, where, day); err != nil {
 			return err
@@ -310,7 +327,7 @@ func trace(h *herleiding, l *ledgerv1.Kostenregel, m *region.Model, reg *gemeent
 	default:
 		return fmt.Errorf("kostenregel van soort %q: onbekend", printable(l.GetSoort()))
 	}
-	if h.Beleid == nil && costs.Kind(l.GetSoort()) != costs.Gedeeld && costs.Kind(l.GetSoort()) != costs.Afrekening {
+	if k := costs.Kind(l.GetSoort()); h.Beleid == nil && k != costs.Gedeeld && k != costs.Afrekening && k != costs.LKS {
 		// No policy, or the product not bought: nothing to price.
 		h.Rekensom = append(h.Rekensom, "geen tarief: "+dash(l.GetOpmerking()))
 		h.Uitkomst = 0

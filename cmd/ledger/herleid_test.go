@@ -26,13 +26,16 @@ func TestAuditHerleid(t *testing.T) {
 	clk := clock.NewManual(2025, time.December, 1)
 	addr := startServer(t, t.TempDir(), clk)
 	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-01-01",
-		"--product", "beschut-werk=12000", "--product", "jobcoaching=85.50")
+		"--product", "beschut-werk=12000", "--product", "jobcoaching=85.50", "--product", "lks-baan=9800")
 	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
 	clk.Set(2026, time.March, 2)
 	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0406", "--doelgroep", "beschut-werk", "--verwijzer", "werkcentrum", "--client-id", "R-herleid-1", "--datum", "2026-01-05")
 	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--loonwaarde", "25", "--datum", "2026-01-06")
 	mustCLI(t, addr, "case", "plaatsen", c, "--type", "beschut-werk", "--datum", "2026-01-07")
 	mustCLI(t, addr, "case", "uren", c, "--product", "jobcoaching", "--van", "2026-01-07", "--tot", "2026-01-31", "--uren", "10")
+	lks := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0406", "--doelgroep", "banenafspraak", "--verwijzer", "uwv", "--client-id", "R-herleid-2", "--datum", "2026-02-02")
+	mustCLI(t, addr, "case", "intake", lks, "--trede", "bemiddelbaar-met-ondersteuning", "--loonwaarde", "60", "--datum", "2026-02-03")
+	mustCLI(t, addr, "case", "plaatsen", lks, "--type", "lks-baan", "--werkgever", "Bakkerij", "--lks-bedrag", "1250.00", "--datum", "2026-02-10")
 	clk.Set(2026, time.April, 10)
 	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "1000.01", "--budgetstroom", "participatiebudget", "--omschrijving", "overhead Q1")
 
@@ -86,6 +89,17 @@ func TestAuditHerleid(t *testing.T) {
 		h := herleid(fmt.Sprintf("GM0406/2026/%d", row("uren", "2026-01")))
 		if !h.Klopt || h.Uitkomst != 85500 || !has(h, "8.550 cent per uur × 600 minuten / 60 minuten per uur = 5.130.000 / 60 = 85.500 rest 0") {
 			t.Errorf("arithmetic %v = %d", h.Rekensom, h.Uitkomst)
+		}
+	})
+	t.Run("lks", func(t *testing.T) {
+		// The loonkostensubsidie of 10..28 February, from the plaatsing in
+		// the store: 125.000 cent × 19 / 28 = 84.821 rest 12.
+		h := herleid(fmt.Sprintf("GM0406/2026/%d", row("lks", "2026-02")))
+		if !h.Klopt || h.Uitkomst != 84821 || !has(h, "125.000 cent per maand × 19 dagen / 28 dagen in de maand = 2.375.000 / 28 = 84.821 rest 12") {
+			t.Errorf("arithmetic %v = %d (klopt %v)", h.Rekensom, h.Uitkomst, h.Klopt)
+		}
+		if h.Kostenregel["budgetstroom"] != "buig" || h.Kostenregel["taakveld"] != "6.3" {
+			t.Errorf("an LKS line on %s %s, want buig 6.3", h.Kostenregel["budgetstroom"], h.Kostenregel["taakveld"])
 		}
 	})
 	t.Run("gedeeld", func(t *testing.T) {

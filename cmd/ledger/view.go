@@ -119,7 +119,7 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	}
 	fmt.Fprintf(w, "\nLoonwaarde: gemiddeld %s (%d gemeten), ontwikkeling gemiddeld %s%s procentpunt\n", procent(lw.GetGemiddeldProcent()), lw.GetGemeten(), sign, strings.TrimSuffix(procent(lw.GetGemiddeldeOntwikkeling()), "%"))
 	lks := t.GetLks()
-	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s)\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()))
+	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s); loonkostensubsidie in de periode %s\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()), euro(t.GetLksCent()))
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// A nacalculatie shows both: the costs as priced (direct) and what it

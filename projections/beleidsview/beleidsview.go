@@ -131,8 +131,9 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 	}
 	out := make([]*ledgerv1.Beleidsview, 0, len(gs))
 	for _, g := range gs {
-		direct, shared := directSums(book.Lines(g.Code))
-		v, err := e.view(m, reg, g, cols, direct, shared, year, month)
+		lines := book.Lines(g.Code)
+		direct, shared := directSums(lines)
+		v, err := e.view(m, reg, g, cols, direct, shared, subsidyByMonth(lines), year, month)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +144,8 @@ func compute(m *region.Model, reg *gemeente.Registry, centrum string, gs []gemee
 
 // view builds gemeente g's view from the engine's columns cols: the period
 // first, then its months. direct and shared are its costs of the period.
-func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeente, cols []int, direct map[costs.Post]costs.Sum, shared []costs.Line, year, month int) (*ledgerv1.Beleidsview, error) {
+// lks is g's loonkostensubsidie per month ("YYYY-MM").
+func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeente, cols []int, direct map[costs.Post]costs.Sum, shared []costs.Line, lks map[string]int64, year, month int) (*ledgerv1.Beleidsview, error) {
 	acc := e.gs[g.Code]
 	pol := m.Policy(g.Code)
 	total := e.ps[cols[0]]
@@ -163,12 +165,32 @@ func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeen
 	for _, i := range cols[1:] {
 		v.PerMaand = append(v.PerMaand, e.cijfers(acc, i, pol))
 	}
+	// The subsidy is a flow of cost lines, which come by month: a month's
+	// is its lines', the year's the sum of its months'.
+	if month > 0 {
+		v.Totaal.LksCent = lks[total.label]
+	}
+	for _, mv := range v.PerMaand {
+		mv.LksCent = lks[mv.GetPeriode()]
+		v.Totaal.LksCent += mv.LksCent
+	}
 	var err error
 	v.Kosten, v.KostenTotaal, err = kostenposten(direct, shared, pol.InForce(total.peil.Date()), year, total.peil, month == 0)
 	if err != nil {
 		return nil, fmt.Errorf("beleidsview %s %s: %w", g.Code, total.label, err)
 	}
 	return v, nil
+}
+
+// subsidyByMonth sums LKS cost lines per month.
+func subsidyByMonth(lines []costs.Line) map[string]int64 {
+	out := map[string]int64{}
+	for i := range lines {
+		if lines[i].Kind == costs.LKS {
+			out[lines[i].Month] += lines[i].Cents
+		}
+	}
+	return out
 }
 
 // DropClients removes each resident's loonwaarde development from a view

@@ -480,3 +480,33 @@ func TestComputeAllMatchesCompute(t *testing.T) {
 		}
 	}
 }
+
+// TestLKSInEuros: the beleidsview shows the loonkostensubsidie of the
+// period beside the count of LKS placements, and it is on the BUIG post.
+func TestLKSInEuros(t *testing.T) {
+	h := newHist(t)
+	c := h.aanmelding("GM0406", "Rl", day(2026, 1, 5), bijstand).intake(day(2026, 1, 10), ontwikkel, 50)
+	c.h.apply(c.gm, c.id, day(2026, 7, 1), c.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: lksBaan, LksCentPerMaand: 150_000}}})
+	reg := registry(t)
+	for _, tc := range []struct {
+		month int
+		cent  int64
+	}{{0, 6 * 150_000}, {6, 0}, {9, 150_000}} {
+		v, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.GetTotaal().GetLksCent(); got != tc.cent {
+			t.Errorf("month %d: LKS %d cent, want %d", tc.month, got, tc.cent)
+		}
+		var buig int64
+		for _, k := range v.GetKosten() {
+			if k.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG && k.GetTaakveld() == "6.3" {
+				buig += k.GetDirectCent()
+			}
+		}
+		if buig != tc.cent {
+			t.Errorf("month %d: BUIG 6.3 direct %d cent, want the subsidy %d", tc.month, buig, tc.cent)
+		}
+	}
+}

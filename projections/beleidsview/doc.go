@@ -56,6 +56,8 @@
 //     residents with at least two measurements;
 //   - LKS: placements of type lks-baan (not vangnet) active on the
 //     peildatum, against lks_norm of G's policy version in force on it;
+//     and lks_cent, the loonkostensubsidie of the period: G's LKS cost
+//     lines (package costs) of its months, a year's the sum of its months';
 //   - costs: G's cost lines (package costs) of the period up to the
 //     peildatum, summed per (budgetstroom, taakveld): direct (plaatsing and
 //     uren lines) and gedeeld (G's part of shared costs), against the budget

@@ -237,7 +237,7 @@ func (k *Keeper) View(m *region.Model, g string, year, month int, today region.D
 		return nil, fmt.Errorf("beleidsview %s %s: %w", g, p.label, err)
 	}
 	f.e.perClient = perClient
-	v, err := f.e.view(m, k.reg, gm, cols, direct, shared, year, month)
+	v, err := f.e.view(m, k.reg, gm, cols, direct, shared, f.costs.Subsidy(g, first, last), year, month)
 	if err != nil {
 		return nil, err
 	}

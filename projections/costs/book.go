@@ -181,6 +181,7 @@ const (
 	kindPlaatsing kind = iota
 	kindUren
 	kindGedeeld
+	kindLKS
 )
 
 const chunkSize = 8192
@@ -281,6 +282,38 @@ func (b *builder) placements(c *region.Case) {
 		r.events = b.events(ids...)
 		b.keep(*r)
 	}
+	b.subsidies()
+}
+
+// subsidies adds the loonkostensubsidie of the placements gathered: per
+// placement, gemeente and month one line over the same days as the
+// placement's, which a policy change within the month does not cut, since
+// the amount is the placement's own. A vangnet placement has none.
+func (b *builder) subsidies() {
+	var ids []string
+	for i := 0; i < len(b.pieces); {
+		r := b.pieces[i]
+		if r.p.LKSCentPerMaand <= 0 || r.p.Vangnet {
+			i++
+			continue
+		}
+		l := r
+		l.kind, l.st = kindLKS, nil
+		ids = append(ids[:0], r.events...)
+		j := i + 1
+		for ; j < len(b.pieces) && b.pieces[j].p == r.p && b.pieces[j].g == r.g && b.pieces[j].month == r.month; j++ {
+			n := &b.pieces[j]
+			l.from, l.to, l.days = min(l.from, n.from), max(l.to, n.to), l.days+n.days
+			for _, id := range n.events {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		l.events = b.events(ids...)
+		b.keep(l)
+		i = j
+	}
 }
 
 // gather adds the days [from, to) to the line of their key (placement,
@@ -351,6 +384,8 @@ func (b *builder) line(l *Line, r *rec) error {
 		return b.placementLine(l, r)
 	case kindUren:
 		return b.hoursLine(l, r)
+	case kindLKS:
+		return b.lksLine(l, r)
 	default:
 		*l = *r.shared
 		return nil
@@ -374,6 +409,26 @@ func (b *builder) placementLine(l *Line, r *rec) error {
 		}
 		l.Cents = cents
 	}
+	return nil
+}
+
+// lksLine prices a placement's loonkostensubsidie for its days in a month:
+//
+//	cents = round_half_even(lks_cent_per_maand × days / days_in_month)
+//
+// BUIG, taakveld 6.3, charged to the gemeente responsible on those days.
+func (b *builder) lksLine(l *Line, r *rec) error {
+	*l = Line{
+		Kind: LKS, Gemeente: b.codes[r.g], Month: b.months.name(r.month),
+		Case: r.c.ID, Placement: r.p.ID, Product: ProductLKS,
+		Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Taakveld: beleid.Taakveld(ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG),
+		From: r.from, To: r.to, Days: r.days, Tariff: r.p.LKSCentPerMaand, Events: r.events,
+	}
+	cents, err := MulDiv(l.Tariff, l.Days, r.month.days())
+	if err != nil {
+		return fmt.Errorf("price the loonkostensubsidie of placement %s of case %s for %s in %s: %w", r.p.ID, r.c.ID, l.Gemeente, l.Month, err)
+	}
+	l.Cents = cents
 	return nil
 }
 

@@ -55,6 +55,9 @@ func (m month) start() region.Day { return dayOf(int(m)/12, int(m)%12+1, 1) }
 
 func (m month) String() string { return fmt.Sprintf("%04d-%02d", int(m)/12, int(m)%12+1) }
 
+// days is the number of days in the month.
+func (m month) days() int64 { return int64((m + 1).start() - m.start()) }
+
 func daysInYear(y int) int64 { return int64(dayOf(y+1, 1, 1) - dayOf(y, 1, 1)) }
 
 // monthNames caches "YYYY-MM" so that a line does not format its month.

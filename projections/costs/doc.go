@@ -24,6 +24,18 @@
 // gemeente without a policy in force, or whose version does not buy the
 // product, still gets the line, with 0 cents and a remark saying why.
 //
+// Loonkostensubsidie ("lks"). An LKS placement with a monthly subsidy
+// (lks_cent_per_maand) also gets, per gemeente and calendar month, a line
+// over the same days as its placement lines (a policy change does not cut
+// it: the amount is the placement's own), charged to the gemeente
+// responsible on those days, on BUIG, taakveld 6.3:
+//
+//	cents = round_half_even(lks_cent_per_maand × days / days_in_month)
+//
+// A whole month is the monthly amount; a verhuizing divides a month's
+// subsidy over the two gemeenten by their days; a new amount is a new
+// plaatsing and so a new line. A vangnet placement has none.
+//
 // Hours ("uren"). Hours delivered in a period Van..Tot are charged to the
 // gemeente responsible on Tot, at the hourly tariff of its version in force
 // on Tot; the line's month is the month of Tot:

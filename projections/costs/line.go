@@ -14,10 +14,16 @@ const (
 	Plaatsing Kind = "plaatsing" // days of a placement
 	Uren      Kind = "uren"      // hours of begeleiding or jobcoaching
 	Gedeeld   Kind = "gedeeld"   // a part of shared costs
+	// LKS is the loonkostensubsidie of an LKS placement's days: BUIG, by
+	// the placement's own monthly amount, whatever the policy.
+	LKS Kind = "lks"
 	// Afrekening settles a nacalculatie: per gemeente, month and product,
 	// the amount now less the amount as it was priced (settle).
 	Afrekening Kind = "afrekening"
 )
+
+// ProductLKS is the product of an LKS line.
+const ProductLKS = "loonkostensubsidie"
 
 // Remarks on lines, for the controller who reads them.
 const (

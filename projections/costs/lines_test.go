@@ -361,3 +361,112 @@ func TestOpenEndedPeriodRefused(t *testing.T) {
 		t.Errorf("empty period: %v, %v", b.All(), err)
 	}
 }
+
+// lks places the case in an LKS job with a loonkostensubsidie of cents a
+// month.
+func (c *kase) lks(d region.Day, cents int64) string {
+	return c.h.apply(c.gm, c.id, d, c.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{
+		Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN, LksCentPerMaand: cents}}})
+}
+
+func TestLKSLines(t *testing.T) {
+	jan, march, april := day(2026, 1, 1), day(2026, 3, 1), day(2026, 4, 1)
+	const k, pr, buig, tv = LKS, ProductLKS, "BUDGETSTROOM_BUIG", "6.3"
+	lksCase := func(h *hist, gm string, d region.Day, cents int64) *kase {
+		c := h.aanmelding(gm, d-40)
+		c.intake(d - 30)
+		c.lks(d, cents)
+		return c
+	}
+	tests := []struct {
+		name     string
+		build    func(h *hist)
+		from, to region.Day
+		want     []row
+	}{
+		{
+			name:  "a whole month is the monthly amount",
+			build: func(h *hist) { lksCase(h, "GM0402", day(2026, 2, 10), 150_000) },
+			from:  march, to: april,
+			want: []row{{Kind: k, Gemeente: "GM0402", Month: "2026-03", Product: pr, From: march, To: day(2026, 3, 31), Days: 31, Tariff: 150_000, Cents: 150_000,
+				Events: []string{"pl1"}, Budget: buig, Taakveld: tv}},
+		},
+		{
+			name: "across a month boundary: each month over its own days",
+			build: func(h *hist) {
+				c := lksCase(h, "GM0402", day(2026, 1, 20), 150_000)
+				c.uitval(day(2026, 2, 10))
+			},
+			from: jan, to: april,
+			want: []row{
+				// 20..31 January, 12 of 31 days: 1_800_000 / 31 = 58_064.52 → 58_065
+				{Kind: k, Gemeente: "GM0402", Month: "2026-01", Product: pr, From: day(2026, 1, 20), To: day(2026, 1, 31), Days: 12, Tariff: 150_000, Cents: 58_065, Events: []string{"pl1"}, Budget: buig, Taakveld: tv},
+				// 1..9 February, 9 of 28 days: 1_350_000 / 28 = 48_214.29 → 48_214
+				{Kind: k, Gemeente: "GM0402", Month: "2026-02", Product: pr, From: day(2026, 2, 1), To: day(2026, 2, 9), Days: 9, Tariff: 150_000, Cents: 48_214, Events: []string{"pl1", "uv1"}, Budget: buig, Taakveld: tv},
+			},
+		},
+		{
+			name: "a verhuizing mid-month: each gemeente its days, together the month",
+			build: func(h *hist) {
+				c := lksCase(h, "GM0402", day(2026, 2, 10), 150_000)
+				c.verhuizing(day(2026, 3, 15), "GM1942")
+			},
+			from: march, to: april,
+			want: []row{
+				// 14 of 31 days: 2_100_000 / 31 = 67_741.94 → 67_742
+				{Kind: k, Gemeente: "GM0402", Month: "2026-03", Product: pr, From: march, To: day(2026, 3, 14), Days: 14, Tariff: 150_000, Cents: 67_742, Events: []string{"pl1", "mv1"}, Budget: buig, Taakveld: tv},
+				// 17 of 31 days: 2_550_000 / 31 = 82_258.06 → 82_258; 67_742 + 82_258 = 150_000
+				{Kind: k, Gemeente: "GM1942", Month: "2026-03", Product: pr, From: day(2026, 3, 15), To: day(2026, 3, 31), Days: 17, Tariff: 150_000, Cents: 82_258, Events: []string{"pl1", "mv1"}, Budget: buig, Taakveld: tv},
+			},
+		},
+		{
+			name: "the subsidy changes mid-month: a new plaatsing, a line each",
+			build: func(h *hist) {
+				c := lksCase(h, "GM0402", day(2026, 2, 10), 150_000)
+				c.lks(day(2026, 3, 16), 180_000)
+			},
+			from: march, to: april,
+			want: []row{
+				// 1..15 March: 2_250_000 / 31 = 72_580.65 → 72_581
+				{Kind: k, Gemeente: "GM0402", Month: "2026-03", Product: pr, From: march, To: day(2026, 3, 15), Days: 15, Tariff: 150_000, Cents: 72_581, Events: []string{"pl1", "pl2"}, Budget: buig, Taakveld: tv},
+				// 16..31 March: 2_880_000 / 31 = 92_903.23 → 92_903
+				{Kind: k, Gemeente: "GM0402", Month: "2026-03", Product: pr, From: day(2026, 3, 16), To: day(2026, 3, 31), Days: 16, Tariff: 180_000, Cents: 92_903, Events: []string{"pl2"}, Budget: buig, Taakveld: tv},
+			},
+		},
+		{
+			name: "a policy change mid-month does not cut the subsidy's line",
+			build: func(h *hist) {
+				lksCase(h, "GM0402", day(2026, 2, 10), 150_000)
+				h.policy("GM0402", day(2026, 3, 10), tariffs{"beschut-werk": 1_300_000})
+			},
+			from: march, to: april,
+			want: []row{{Kind: k, Gemeente: "GM0402", Month: "2026-03", Product: pr, From: march, To: day(2026, 3, 31), Days: 31, Tariff: 150_000, Cents: 150_000,
+				Events: []string{"pl1"}, Budget: buig, Taakveld: tv}},
+		},
+		{
+			name:  "no subsidy, no line",
+			build: func(h *hist) { lksCase(h, "GM0402", day(2026, 2, 10), 0) },
+			from:  march, to: april,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHist()
+			base(h)
+			tt.build(h)
+			b, err := NewBook(h.m, registry(t), "GM0402", tt.from, tt.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []row
+			for _, l := range b.All() {
+				if l.Kind == LKS {
+					got = append(got, project(l, true, true))
+				}
+			}
+			if !slices.EqualFunc(got, tt.want, rowEqual) {
+				t.Errorf("lines:\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -50,6 +50,8 @@ type Sum struct {
 	// Afrekening: what nacalculaties settle (afrekening lines), kept
 	// apart from Cents, which are the amounts as they were priced.
 	Afrekening int64
+	// LKS: the loonkostensubsidie lines' part of Cents.
+	LKS int64
 }
 
 // Add adds a line to the sum with sign +1 or −1.
@@ -60,6 +62,9 @@ func (s *Sum) Add(l *Line, sign int64) {
 		return
 	}
 	s.Cents += sign * l.Cents
+	if l.Kind == LKS {
+		s.LKS += sign * l.Cents
+	}
 	if l.Kind == Plaatsing && l.Cents == 0 && l.Remark != "" {
 		s.UnpricedDays += sign * l.Days
 	}
@@ -189,7 +194,25 @@ func (r *Running) Direct(g, from, to string) map[Post]Sum {
 			t.UnpricedDays += s.UnpricedDays
 			t.Lines += s.Lines
 			t.Afrekening += s.Afrekening
+			t.LKS += s.LKS
 			out[k] = t
+		}
+	}
+	return out
+}
+
+// Subsidy returns g's loonkostensubsidie (LKS lines) per month, for the
+// months from through to ("YYYY-MM", inclusive).
+func (r *Running) Subsidy(g, from, to string) map[string]int64 {
+	out := map[string]int64{}
+	for month, posts := range r.direct[g] {
+		if month < from || month > to {
+			continue
+		}
+		for _, s := range posts {
+			if s.LKS != 0 {
+				out[month] += s.LKS
+			}
 		}
 	}
 	return out

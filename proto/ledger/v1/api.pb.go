@@ -4220,8 +4220,12 @@ type Periodecijfers struct {
 	Plaatsingen          []*PlaatsingCijfers `protobuf:"bytes,10,rep,name=plaatsingen,proto3" json:"plaatsingen,omitempty"`
 	Loonwaarde           *Loonwaarde         `protobuf:"bytes,11,opt,name=loonwaarde,proto3" json:"loonwaarde,omitempty"`
 	Lks                  *LksCijfers         `protobuf:"bytes,12,opt,name=lks,proto3" json:"lks,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The loonkostensubsidie of the period in euro cents (a flow, like
+	// instroom): the gemeente's LKS cost lines of its months (BUIG, 6.3). A
+	// year's is the sum of its months'.
+	LksCent       int64 `protobuf:"varint,13,opt,name=lks_cent,json=lksCent,proto3" json:"lks_cent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Periodecijfers) Reset() {
@@ -4336,6 +4340,13 @@ func (x *Periodecijfers) GetLks() *LksCijfers {
 		return x.Lks
 	}
 	return nil
+}
+
+func (x *Periodecijfers) GetLksCent() int64 {
+	if x != nil {
+		return x.LksCent
+	}
+	return 0
 }
 
 // Telling is a count under a key in the users' words ("beschut", "bijstand",
@@ -5728,7 +5739,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04bron\x18\t \x01(\tR\x04bron\x12%\n" +
 	"\x0ebijgewerkt_tot\x18\n" +
 	" \x01(\tR\rbijgewerktTot\x12<\n" +
-	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xe0\x04\n" +
+	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xfb\x04\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -5744,7 +5755,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"loonwaarde\x18\v \x01(\v2\x15.ledger.v1.LoonwaardeR\n" +
 	"loonwaarde\x12'\n" +
-	"\x03lks\x18\f \x01(\v2\x15.ledger.v1.LksCijfersR\x03lks\";\n" +
+	"\x03lks\x18\f \x01(\v2\x15.ledger.v1.LksCijfersR\x03lks\x12\x19\n" +
+	"\blks_cent\x18\r \x01(\x03R\alksCent\";\n" +
 	"\aTelling\x12\x18\n" +
 	"\asleutel\x18\x01 \x01(\tR\asleutel\x12\x16\n" +
 	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\xe8\x01\n" +

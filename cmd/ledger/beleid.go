@@ -224,12 +224,17 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten of show")
+		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten of show")
 	}
 	fs := newFlags("ledger regio "+args[0], map[string]string{
 		"verdeelsleutel": "ledger regio verdeelsleutel --jaar JJJJ --methode M [--toelichting T]\n\nLegt de verdeelsleutel voor gedeelde kosten van een jaar vast; een latere voor hetzelfde jaar is een nieuwe versie.",
 		"kosten":         "ledger regio kosten --van JJJJ-MM-DD --tot JJJJ-MM-DD --bedrag EURO --budgetstroom B --omschrijving T\n\nBoekt gedeelde kosten van de centrumgemeente over een afgelopen periode binnen één jaar;\nze worden verdeeld met de verdeelsleutel van dat jaar.",
-		"show":           "ledger regio show [--json]",
+		"inkomsten": "ledger regio inkomsten --gemeente GMxxxx --jaar JJJJ --budgetstroom B --bedrag EURO [--correctie EURO --correctie-reden T] [--omschrijving T]\n\n" +
+			"Legt de inkomsten van een gemeente voor een budgetstroom in een jaar vast: de Rijksbijdrage (buig,\n" +
+			"integratie-uitkering-wsw-beschut, participatiebudget) of de bijdrage aan de bedrijfsvoering. Een latere\n" +
+			"voor dezelfde gemeente, hetzelfde jaar en dezelfde stroom vervangt de vorige. Het resultaat per stroom:\n" +
+			"ledger view GMxxxx --year JJJJ --resultaat.",
+		"show": "ledger regio show [--json]",
 	}[args[0]], stderr)
 	var c conn
 	c.register(fs)
@@ -271,6 +276,33 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		req.Datum = last
 		req.Afspraak = &ledgerv1.RecordRegioRequest_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{Van: from, Cent: cents, Budgetstroom: ledgerv1.Budgetstroom(n), Omschrijving: *desc}}
+	case "inkomsten":
+		gm := fs.String("gemeente", "", "de gemeente die de inkomsten ontvangt (verplicht)")
+		year := fs.Int("jaar", 0, "het jaar (verplicht)")
+		stream := fs.String("budgetstroom", "", "budgetstroom: "+budgetstromen.help())
+		amount := fs.String("bedrag", "", "bedrag in euro, bijv. 52900200")
+		corr := fs.String("correctie", "", "een correctie die van het bedrag af gaat, in euro")
+		why := fs.String("correctie-reden", "", "de reden van de correctie")
+		desc := fs.String("omschrijving", "", "omschrijving, bijv. \"Rijksbijdrage BUIG 2024, definitief\"")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		cents, err := euroCents(*amount)
+		if err != nil {
+			return err
+		}
+		var corrCents int64
+		if *corr != "" {
+			if corrCents, err = euroCents(*corr); err != nil {
+				return err
+			}
+		}
+		n, err := budgetstromen.parse("budgetstroom", *stream)
+		if err != nil {
+			return err
+		}
+		req.Afspraak = &ledgerv1.RecordRegioRequest_Inkomsten{Inkomsten: &ledgerv1.Inkomsten{Gemeente: *gm, Jaar: int32(*year), Budgetstroom: ledgerv1.Budgetstroom(n),
+			Cent: cents, CorrectieCent: corrCents, CorrectieReden: *why, Omschrijving: *desc}}
 	case "show":
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err

@@ -24,16 +24,19 @@ import (
 )
 
 func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger view", "ledger view <GMxxxx> [--year JJJJ] [--month M] [--replay] [--json]\n       ledger view <GMxxxx> --caseload [--replay] [--json]\n\n"+
+	fs := newFlags("ledger view", "ledger view <GMxxxx> [--year JJJJ] [--month M] [--replay] [--json]\n       ledger view <GMxxxx> --resultaat [--year JJJJ] [--replay] [--json]\n       ledger view <GMxxxx> --caseload [--replay] [--json]\n\n"+
 		"De beleidsview van één gemeente, alleen haar eigen inwoners en kosten: caseload per trede en doelgroep,\n"+
 		"in- en uitstroom per reden, plaatsingen per soort met uitval en terugval op het vangnet, loonwaarde,\n"+
-		"LKS tegen de norm, en kosten per budgetstroom en taakveld tegen het budget met prognose tot jaareinde.", stderr)
+		"LKS tegen de norm, en kosten per budgetstroom en taakveld tegen het budget met prognose tot jaareinde.\n"+
+		"Met --resultaat: het resultaat van het jaar per budgetstroom, inkomsten (ledger regio inkomsten) tegen\n"+
+		"directe en gedeelde kosten, met de prognose tot jaareinde: de tabel van de jaarrekening.", stderr)
 	var c conn
 	c.register(fs)
 	year := fs.Int("year", 0, "jaar (standaard het huidige jaar volgens de server)")
 	month := fs.Int("month", 0, "maand 1-12 voor één maand; leeg voor het hele jaar")
 	replay := fs.Bool("replay", false, "herbouw uit de store (de controle van de auditor) in plaats van het live overzicht")
 	caseload := fs.Bool("caseload", false, "het live caseload-overzicht uit de bus (per toestand, doelgroep en maand)")
+	result := fs.Bool("resultaat", false, "alleen het resultaat per budgetstroom van het jaar")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -47,20 +50,52 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *month < 0 || *month > 12 {
 		return usageErrorf("--month %d: geef 1 tot en met 12", *month)
 	}
+	if *result && *month != 0 {
+		return usageErrorf("--resultaat is het resultaat van een jaar; niet samen met --month")
+	}
 	// Without --year the server picks its current year.
 	resp, err := c.client().GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: pos[0], Jaar: int32(*year), Maand: int32(*month), Replay: *replay}))
 	if err != nil {
 		return err
 	}
 	if c.json {
+		if *result {
+			v := resp.Msg.GetView()
+			return printJSON(stdout, &ledgerv1.Beleidsview{Gemeente: v.GetGemeente(), Naam: v.GetNaam(), Periode: v.GetPeriode(), Peildatum: v.GetPeildatum(),
+				Resultaat: v.GetResultaat(), ResultaatTotaal: v.GetResultaatTotaal(), BijgewerktTot: v.GetBijgewerktTot()})
+		}
 		return printJSON(stdout, resp.Msg)
 	}
-	if err := printBeleidsview(stdout, resp.Msg.GetView()); err != nil {
+	if *result {
+		if err := printResultaat(stdout, resp.Msg.GetView()); err != nil {
+			return err
+		}
+	} else if err := printBeleidsview(stdout, resp.Msg.GetView()); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, achterstand(resp.Msg.GetAchterstand()))
 	fmt.Fprint(stdout, certificaat(resp.Msg.GetCertificaat()))
 	return nil
+}
+
+// printResultaat writes the year's result per budget stream.
+func printResultaat(w io.Writer, v *ledgerv1.Beleidsview) error {
+	fmt.Fprintf(w, "Resultaat %s (%s) %s, peildatum %s\n\n", v.GetNaam(), v.GetGemeente(), v.GetPeriode(), event.FormatDate(v.GetPeildatum()))
+	if len(v.GetResultaat()) == 0 {
+		fmt.Fprintln(w, "Geen inkomsten en geen kosten in dit jaar (inkomsten: ledger regio inkomsten).")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "BUDGETSTROOM\tINKOMSTEN\tWAARVAN CORRECTIE\tDIRECT\tGEDEELD\tAFREKENING\tRESULTAAT\tPROGNOSE KOSTEN\tPROGNOSE RESULTAAT\t")
+	for _, r := range append(v.GetResultaat(), v.GetResultaatTotaal()) {
+		name := budgetstromen.word(r.GetBudgetstroom().Number())
+		if r == v.GetResultaatTotaal() {
+			name = "totaal"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, euro(r.GetInkomstenCent()), euro(-r.GetCorrectieCent()), euro(r.GetDirectCent()),
+			euro(r.GetGedeeldCent()), euro(r.GetAfrekeningCent()), euro(r.GetResultaatCent()), euro(r.GetPrognoseKostenCent()), euro(r.GetPrognoseResultaatCent()))
+	}
+	return tw.Flush()
 }
 
 // certificaat says which history the figures are of, and how an auditor

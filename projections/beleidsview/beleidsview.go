@@ -179,6 +179,9 @@ func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeen
 	if err != nil {
 		return nil, fmt.Errorf("beleidsview %s %s: %w", g.Code, total.label, err)
 	}
+	if month == 0 {
+		v.Resultaat, v.ResultaatTotaal = resultaat(m.Income(g.Code, int32(year)), v.Kosten)
+	}
 	return v, nil
 }
 

@@ -262,6 +262,10 @@ func (k *Keeper) answer(m *region.Model, v *ledgerv1.Beleidsview) *ledgerv1.Bele
 		Herindelingen: v.Herindelingen,
 		Bron:          v.Bron,
 		BijgewerktTot: m.Position().String(),
+		// Every field of the view: TestKeeperEqualsCompute fails on one
+		// left out.
+		Resultaat:       v.Resultaat,
+		ResultaatTotaal: v.ResultaatTotaal,
 	}
 }
 

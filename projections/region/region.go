@@ -63,6 +63,7 @@ type Model struct {
 	policies map[string]beleid.History
 	keys     map[int32][]*KeyVersion
 	bookings []*Booking
+	incomes  []Income
 	carry    *carrier // herindelingen from the data file; nil for none
 	// regional are the events that are not a case's, in store order, with
 	// their revisions: what a snapshot keeps of them.
@@ -76,6 +77,24 @@ type Model struct {
 	// latest is the latest date a case fact took effect (corrections,
 	// dated when recorded, aside): how far the recorded history reaches.
 	latest Day
+}
+
+// Income is a gemeente's income for a budget stream and year, as recorded.
+type Income struct {
+	EventID string
+	*ledgerv1.Inkomsten
+}
+
+// Income returns gemeente g's income per budget stream in year y: for each
+// stream the last record, which replaces the ones before it.
+func (m *Model) Income(g string, y int32) map[ledgerv1.Budgetstroom]*ledgerv1.Inkomsten {
+	out := map[ledgerv1.Budgetstroom]*ledgerv1.Inkomsten{}
+	for _, in := range m.incomes {
+		if in.GetGemeente() == g && in.GetJaar() == y {
+			out[in.GetBudgetstroom()] = in.Inkomsten
+		}
+	}
+	return out
 }
 
 // New returns an empty model. The registry's herindelingen decide who
@@ -199,7 +218,8 @@ func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.positio
 // verdeelsleutels and shared costs).
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
+		*ledgerv1.Event_Inkomsten:
 		return false
 	}
 	return true
@@ -261,6 +281,8 @@ func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		}
 		b.keyAt, _ = m.Key(int32(b.Van.Year()))
 		m.bookings = append(m.bookings, b)
+	case *ledgerv1.Event_Inkomsten:
+		m.incomes = append(m.incomes, Income{EventID: env.GetEventId(), Inkomsten: p.Inkomsten})
 	default:
 		if d := DayOf(env.GetOccurredOn()); ev.GetCorrectie() == nil && d > m.latest {
 			m.latest = d

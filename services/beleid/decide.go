@@ -58,6 +58,11 @@ const (
 	RuleKostenPeriode       = "gedeelde-kosten.periode"
 	RuleKostenBedrag        = "gedeelde-kosten.bedrag"
 	RuleKostenStroom        = "gedeelde-kosten.budgetstroom"
+	RuleInkomstenGemeente   = "inkomsten.gemeente"
+	RuleInkomstenJaar       = "inkomsten.jaar"
+	RuleInkomstenStroom     = "inkomsten.budgetstroom"
+	RuleInkomstenBedrag     = "inkomsten.bedrag"
+	RuleInkomstenCorrectie  = "inkomsten.correctie"
 )
 
 // MaxCent bounds any amount in the ledger: €100 billion, far above any real
@@ -185,6 +190,27 @@ func DecideVerdeelsleutel(v *ledgerv1.Verdeelsleutel, today *ledgerv1.Date) erro
 	}
 	if v.GetMethode() == ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED || v.GetMethode().Descriptor().Values().ByNumber(v.GetMethode().Number()) == nil {
 		return refuse(RuleSleutelMethode, "kies de verdeling: inwoners, caseload-dagen of plaatsing-dagen")
+	}
+	return nil
+}
+
+// DecideInkomsten judges a record of a gemeente's income for a budget
+// stream and year. known says whether a code is a participant.
+func DecideInkomsten(in *ledgerv1.Inkomsten, known func(string) bool) error {
+	s := in.GetBudgetstroom()
+	switch {
+	case in.GetGemeente() == "" || !known(in.GetGemeente()):
+		return refuse(RuleInkomstenGemeente, "geef de deelnemende gemeente die de inkomsten ontvangt (GMxxxx); %q is geen deelnemer", in.GetGemeente())
+	case in.GetJaar() < 2000 || in.GetJaar() > 2999:
+		return refuse(RuleInkomstenJaar, "geef het jaar van de inkomsten")
+	case s == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED || s.Descriptor().Values().ByNumber(s.Number()) == nil:
+		return refuse(RuleInkomstenStroom, "geef de budgetstroom van de inkomsten")
+	case in.GetCent() < 0 || in.GetCent() > MaxCent:
+		return refuse(RuleInkomstenBedrag, "het bedrag ligt tussen 0 en € 100 miljard")
+	case in.GetCorrectieCent() < 0 || in.GetCorrectieCent() > in.GetCent():
+		return refuse(RuleInkomstenCorrectie, "een correctie ligt tussen 0 en het bedrag zelf")
+	case in.GetCorrectieCent() > 0 && strings.TrimSpace(in.GetCorrectieReden()) == "":
+		return refuse(RuleInkomstenCorrectie, "geef de reden van de correctie (bijv. \"korting 5%% Participatiebudget\")")
 	}
 	return nil
 }

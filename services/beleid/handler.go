@@ -234,8 +234,13 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, last)
+		case *ledgerv1.Event_Inkomsten:
+			if err := DecideInkomsten(p.Inkomsten, func(g string) bool { _, ok := h.Gemeenten.Lookup(g); return ok }); err != nil {
+				return Regio{}, err
+			}
+			ev = h.envelope(centrum, m, today)
 		default:
-			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel of gedeelde kosten")
+			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel, gedeelde kosten of inkomsten")
 		}
 		ev.Payload = payload.GetPayload()
 		res, err := h.append(ctx, event.RegionStream, recs, ev)
@@ -258,6 +263,8 @@ func regioVersie(before []Recorded, ev *ledgerv1.Event) uint64 {
 		case ev.GetVerdeelsleutel() != nil && k != nil && k.GetJaar() == ev.GetVerdeelsleutel().GetJaar():
 			n++
 		case ev.GetGedeeldeKosten() != nil && r.Event.GetGedeeldeKosten() != nil:
+			n++
+		case ev.GetInkomsten() != nil && r.Event.GetInkomsten() != nil:
 			n++
 		}
 	}

@@ -97,6 +97,8 @@ func Taakveld(b ledgerv1.Budgetstroom) string {
 		return "6.4"
 	case ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET:
 		return "6.5"
+	case ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING:
+		return "0.4"
 	}
 	return ""
 }

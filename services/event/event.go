@@ -38,10 +38,12 @@ const (
 	TypeBeleid         = "beleid"
 	TypeVerdeelsleutel = "verdeelsleutel"
 	TypeGedeeldeKosten = "gedeelde_kosten"
+	TypeInkomsten      = "inkomsten"
 )
 
-// RegionStream holds the regional agreements: verdeelsleutels and the
-// shared costs the centrumgemeente books.
+// RegionStream holds the regional agreements: verdeelsleutels, the shared
+// costs the centrumgemeente books, and the gemeenten's income per budget
+// stream.
 const RegionStream = "regio"
 
 // PolicyStream holds the policy versions of one gemeente.
@@ -50,7 +52,8 @@ func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
 // IsCaseEvent reports whether ev belongs to a case stream.
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage:
+	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
+		*ledgerv1.Event_Inkomsten:
 		return false
 	}
 	return true
@@ -196,6 +199,11 @@ func Audience(ev *ledgerv1.Event, participants []string) []string {
 		// Forgetting changes no figure; it is the store's record, for the
 		// auditor, and goes on no bus.
 		return nil
+	}
+	if i := ev.GetInkomsten(); i != nil {
+		// One gemeente's income is its own, though it sits in the regio
+		// stream.
+		return []string{i.GetGemeente()}
 	}
 	if IsRegional(ev) {
 		return participants

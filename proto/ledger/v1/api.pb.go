@@ -3608,6 +3608,7 @@ type RecordRegioRequest struct {
 	//
 	//	*RecordRegioRequest_Verdeelsleutel
 	//	*RecordRegioRequest_GedeeldeKosten
+	//	*RecordRegioRequest_Inkomsten
 	Afspraak      isRecordRegioRequest_Afspraak `protobuf_oneof:"afspraak"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3689,6 +3690,15 @@ func (x *RecordRegioRequest) GetGedeeldeKosten() *GedeeldeKosten {
 	return nil
 }
 
+func (x *RecordRegioRequest) GetInkomsten() *Inkomsten {
+	if x != nil {
+		if x, ok := x.Afspraak.(*RecordRegioRequest_Inkomsten); ok {
+			return x.Inkomsten
+		}
+	}
+	return nil
+}
+
 type isRecordRegioRequest_Afspraak interface {
 	isRecordRegioRequest_Afspraak()
 }
@@ -3701,9 +3711,15 @@ type RecordRegioRequest_GedeeldeKosten struct {
 	GedeeldeKosten *GedeeldeKosten `protobuf:"bytes,11,opt,name=gedeelde_kosten,json=gedeeldeKosten,proto3,oneof"`
 }
 
+type RecordRegioRequest_Inkomsten struct {
+	Inkomsten *Inkomsten `protobuf:"bytes,12,opt,name=inkomsten,proto3,oneof"`
+}
+
 func (*RecordRegioRequest_Verdeelsleutel) isRecordRegioRequest_Afspraak() {}
 
 func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
+
+func (*RecordRegioRequest_Inkomsten) isRecordRegioRequest_Afspraak() {}
 
 type RecordRegioResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -4094,8 +4110,13 @@ type Beleidsview struct {
 	BijgewerktTot string `protobuf:"bytes,10,opt,name=bijgewerkt_tot,json=bijgewerktTot,proto3" json:"bijgewerkt_tot,omitempty"`
 	// Herindelingen that involve this gemeente up to the peildatum.
 	Herindelingen []*Herindeling `protobuf:"bytes,11,rep,name=herindelingen,proto3" json:"herindelingen,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The year's result per budget stream (year views only): income against
+	// direct and shared costs, and the forecast to year end. The table a raad
+	// gets in its jaarrekening.
+	Resultaat       []*Resultaatpost `protobuf:"bytes,12,rep,name=resultaat,proto3" json:"resultaat,omitempty"`
+	ResultaatTotaal *Resultaatpost   `protobuf:"bytes,13,opt,name=resultaat_totaal,json=resultaatTotaal,proto3" json:"resultaat_totaal,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Beleidsview) Reset() {
@@ -4201,6 +4222,20 @@ func (x *Beleidsview) GetBijgewerktTot() string {
 func (x *Beleidsview) GetHerindelingen() []*Herindeling {
 	if x != nil {
 		return x.Herindelingen
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetResultaat() []*Resultaatpost {
+	if x != nil {
+		return x.Resultaat
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetResultaatTotaal() *Resultaatpost {
+	if x != nil {
+		return x.ResultaatTotaal
 	}
 	return nil
 }
@@ -4658,6 +4693,119 @@ func (x *LoonwaardeOntwikkeling) GetLaatsteMeting() *Date {
 	return nil
 }
 
+// Resultaatpost is one budget stream's result in a year, in euro cents.
+type Resultaatpost struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Budgetstroom Budgetstroom           `protobuf:"varint,1,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	// Income less its corrections.
+	InkomstenCent int64 `protobuf:"varint,2,opt,name=inkomsten_cent,json=inkomstenCent,proto3" json:"inkomsten_cent,omitempty"`
+	CorrectieCent int64 `protobuf:"varint,3,opt,name=correctie_cent,json=correctieCent,proto3" json:"correctie_cent,omitempty"`
+	DirectCent    int64 `protobuf:"varint,4,opt,name=direct_cent,json=directCent,proto3" json:"direct_cent,omitempty"`
+	GedeeldCent   int64 `protobuf:"varint,5,opt,name=gedeeld_cent,json=gedeeldCent,proto3" json:"gedeeld_cent,omitempty"`
+	// Settlements of nacalculaties (afrekening lines).
+	AfrekeningCent int64 `protobuf:"varint,6,opt,name=afrekening_cent,json=afrekeningCent,proto3" json:"afrekening_cent,omitempty"`
+	// inkomsten − (direct + gedeeld + afrekening).
+	ResultaatCent int64 `protobuf:"varint,7,opt,name=resultaat_cent,json=resultaatCent,proto3" json:"resultaat_cent,omitempty"`
+	// The costs to year end at the run rate, and the result they give.
+	PrognoseKostenCent    int64 `protobuf:"varint,8,opt,name=prognose_kosten_cent,json=prognoseKostenCent,proto3" json:"prognose_kosten_cent,omitempty"`
+	PrognoseResultaatCent int64 `protobuf:"varint,9,opt,name=prognose_resultaat_cent,json=prognoseResultaatCent,proto3" json:"prognose_resultaat_cent,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *Resultaatpost) Reset() {
+	*x = Resultaatpost{}
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resultaatpost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resultaatpost) ProtoMessage() {}
+
+func (x *Resultaatpost) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resultaatpost.ProtoReflect.Descriptor instead.
+func (*Resultaatpost) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *Resultaatpost) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Resultaatpost) GetInkomstenCent() int64 {
+	if x != nil {
+		return x.InkomstenCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetCorrectieCent() int64 {
+	if x != nil {
+		return x.CorrectieCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetDirectCent() int64 {
+	if x != nil {
+		return x.DirectCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetGedeeldCent() int64 {
+	if x != nil {
+		return x.GedeeldCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetAfrekeningCent() int64 {
+	if x != nil {
+		return x.AfrekeningCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetResultaatCent() int64 {
+	if x != nil {
+		return x.ResultaatCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetPrognoseKostenCent() int64 {
+	if x != nil {
+		return x.PrognoseKostenCent
+	}
+	return 0
+}
+
+func (x *Resultaatpost) GetPrognoseResultaatCent() int64 {
+	if x != nil {
+		return x.PrognoseResultaatCent
+	}
+	return 0
+}
+
 type LksCijfers struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Active LKS placements on peildatum.
@@ -4672,7 +4820,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4684,7 +4832,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4697,7 +4845,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4748,7 +4896,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4908,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4921,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -4855,7 +5003,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4867,7 +5015,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4880,7 +5028,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -4924,7 +5072,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4936,7 +5084,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4949,7 +5097,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -5014,7 +5162,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5026,7 +5174,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5039,7 +5187,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -5219,7 +5367,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5231,7 +5379,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5244,7 +5392,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5281,7 +5429,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5293,7 +5441,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5306,7 +5454,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5345,7 +5493,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5357,7 +5505,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5370,7 +5518,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -5692,14 +5840,15 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12)\n" +
 	"\x06beleid\x18\x04 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x124\n" +
 	"\rvastgelegd_op\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\fvastgelegdOp\x12\x14\n" +
-	"\x05actor\x18\x06 \x01(\tR\x05actor\"\x83\x02\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xb9\x02\n" +
 	"\x12RecordRegioRequest\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12%\n" +
 	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x19\n" +
 	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12C\n" +
 	"\x0everdeelsleutel\x18\n" +
 	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
-	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKostenB\n" +
+	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKosten\x124\n" +
+	"\tinkomsten\x18\f \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomstenB\n" +
 	"\n" +
 	"\bafspraak\"b\n" +
 	"\x13RecordRegioResponse\x12\x19\n" +
@@ -5726,7 +5875,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
 	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\x128\n" +
 	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
-	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xd5\x03\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xd2\x04\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -5739,7 +5888,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04bron\x18\t \x01(\tR\x04bron\x12%\n" +
 	"\x0ebijgewerkt_tot\x18\n" +
 	" \x01(\tR\rbijgewerktTot\x12<\n" +
-	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\"\xfb\x04\n" +
+	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\x126\n" +
+	"\tresultaat\x18\f \x03(\v2\x18.ledger.v1.ResultaatpostR\tresultaat\x12C\n" +
+	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\"\xfb\x04\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -5782,7 +5933,18 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0flaatste_procent\x18\x03 \x01(\rR\x0elaatsteProcent\x12\x1a\n" +
 	"\bverschil\x18\x04 \x01(\x05R\bverschil\x124\n" +
 	"\reerste_meting\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\feersteMeting\x126\n" +
-	"\x0elaatste_meting\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\rlaatsteMeting\"X\n" +
+	"\x0elaatste_meting\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\rlaatsteMeting\"\x98\x03\n" +
+	"\rResultaatpost\x12;\n" +
+	"\fbudgetstroom\x18\x01 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12%\n" +
+	"\x0einkomsten_cent\x18\x02 \x01(\x03R\rinkomstenCent\x12%\n" +
+	"\x0ecorrectie_cent\x18\x03 \x01(\x03R\rcorrectieCent\x12\x1f\n" +
+	"\vdirect_cent\x18\x04 \x01(\x03R\n" +
+	"directCent\x12!\n" +
+	"\fgedeeld_cent\x18\x05 \x01(\x03R\vgedeeldCent\x12'\n" +
+	"\x0fafrekening_cent\x18\x06 \x01(\x03R\x0eafrekeningCent\x12%\n" +
+	"\x0eresultaat_cent\x18\a \x01(\x03R\rresultaatCent\x120\n" +
+	"\x14prognose_kosten_cent\x18\b \x01(\x03R\x12prognoseKostenCent\x126\n" +
+	"\x17prognose_resultaat_cent\x18\t \x01(\x03R\x15prognoseResultaatCent\"X\n" +
 	"\n" +
 	"LksCijfers\x12\x16\n" +
 	"\x06actief\x18\x01 \x01(\x03R\x06actief\x12\x12\n" +
@@ -5899,7 +6061,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),                // 0: ledger.v1.ImportStatus
 	(*RecordRapportageRequest)(nil),  // 1: ledger.v1.RecordRapportageRequest
@@ -5961,48 +6123,50 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*PlaatsingCijfers)(nil),         // 57: ledger.v1.PlaatsingCijfers
 	(*Loonwaarde)(nil),               // 58: ledger.v1.Loonwaarde
 	(*LoonwaardeOntwikkeling)(nil),   // 59: ledger.v1.LoonwaardeOntwikkeling
-	(*LksCijfers)(nil),               // 60: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),               // 61: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),      // 62: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),     // 63: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),              // 64: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),         // 65: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),        // 66: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),               // 67: ledger.v1.SrgTelling
-	(*Rapportage)(nil),               // 68: ledger.v1.Rapportage
-	(*timestamppb.Timestamp)(nil),    // 69: google.protobuf.Timestamp
-	(*Date)(nil),                     // 70: ledger.v1.Date
-	(VergeetReden)(0),                // 71: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),               // 72: ledger.v1.Aanmelding
-	(*Intake)(nil),                   // 73: ledger.v1.Intake
-	(*Plaatsing)(nil),                // 74: ledger.v1.Plaatsing
-	(*Uitval)(nil),                   // 75: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),        // 76: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),                // 77: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),               // 78: ledger.v1.Verhuizing
-	(*Correctie)(nil),                // 79: ledger.v1.Correctie
-	(*Uren)(nil),                     // 80: ledger.v1.Uren
-	(Toestand)(0),                    // 81: ledger.v1.Toestand
-	(*Event)(nil),                    // 82: ledger.v1.Event
-	(*PersonalData)(nil),             // 83: ledger.v1.PersonalData
-	(Doelgroep)(0),                   // 84: ledger.v1.Doelgroep
-	(Trede)(0),                       // 85: ledger.v1.Trede
-	(PlaatsingType)(0),               // 86: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                   // 87: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),           // 88: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),           // 89: ledger.v1.GedeeldeKosten
-	(Budgetstroom)(0),                // 90: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),              // 91: ledger.v1.Verdeelmethode
+	(*Resultaatpost)(nil),            // 60: ledger.v1.Resultaatpost
+	(*LksCijfers)(nil),               // 61: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),               // 62: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),      // 63: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),     // 64: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),              // 65: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),         // 66: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),        // 67: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),               // 68: ledger.v1.SrgTelling
+	(*Rapportage)(nil),               // 69: ledger.v1.Rapportage
+	(*timestamppb.Timestamp)(nil),    // 70: google.protobuf.Timestamp
+	(*Date)(nil),                     // 71: ledger.v1.Date
+	(VergeetReden)(0),                // 72: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),               // 73: ledger.v1.Aanmelding
+	(*Intake)(nil),                   // 74: ledger.v1.Intake
+	(*Plaatsing)(nil),                // 75: ledger.v1.Plaatsing
+	(*Uitval)(nil),                   // 76: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),        // 77: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),                // 78: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),               // 79: ledger.v1.Verhuizing
+	(*Correctie)(nil),                // 80: ledger.v1.Correctie
+	(*Uren)(nil),                     // 81: ledger.v1.Uren
+	(Toestand)(0),                    // 82: ledger.v1.Toestand
+	(*Event)(nil),                    // 83: ledger.v1.Event
+	(*PersonalData)(nil),             // 84: ledger.v1.PersonalData
+	(Doelgroep)(0),                   // 85: ledger.v1.Doelgroep
+	(Trede)(0),                       // 86: ledger.v1.Trede
+	(PlaatsingType)(0),               // 87: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                   // 88: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),           // 89: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),           // 90: ledger.v1.GedeeldeKosten
+	(*Inkomsten)(nil),                // 91: ledger.v1.Inkomsten
+	(Budgetstroom)(0),                // 92: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),              // 93: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	68,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
-	69,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	69,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
+	70,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
 	4,   // 2: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	70,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	71,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
 	8,   // 4: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	70,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	71,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 6: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	71,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	72,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
 	15,  // 8: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
 	20,  // 9: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
 	42,  // 10: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
@@ -6010,33 +6174,33 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	16,  // 12: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,   // 13: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	18,  // 14: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	70,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	70,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	72,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	73,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	74,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	75,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	76,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	77,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	78,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	79,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	80,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	81,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	70,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	71,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	71,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	73,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	74,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	75,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	76,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	77,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	78,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	79,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	80,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	81,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	82,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	71,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	25,  // 28: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	24,  // 29: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	82,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	83,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	81,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	84,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	85,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	86,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	70,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	70,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	70,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	83,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	84,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	82,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	85,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	86,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	87,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	71,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	71,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	71,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 39: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	29,  // 40: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	70,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	71,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
 	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
 	28,  // 44: ledger.v1.GetViewResponse.certificaat:type_name -> ledger.v1.Certificaat
@@ -6044,99 +6208,103 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	35,  // 46: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
 	36,  // 47: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
 	33,  // 48: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	70,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	81,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	84,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	71,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	82,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	85,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
 	37,  // 52: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
 	37,  // 53: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
 	40,  // 54: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	70,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	70,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	81,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	87,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	71,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	71,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	82,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	88,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
 	46,  // 59: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	87,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	70,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	70,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	88,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	89,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	51,  // 65: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	51,  // 66: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	82,  // 67: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	54,  // 68: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	29,  // 69: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 70: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	70,  // 71: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	55,  // 72: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	55,  // 73: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	61,  // 74: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	61,  // 75: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	33,  // 76: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	70,  // 77: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	56,  // 78: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	56,  // 79: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	56,  // 80: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	56,  // 81: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	57,  // 82: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	58,  // 83: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	60,  // 84: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	59,  // 85: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	70,  // 86: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	70,  // 87: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	90,  // 88: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	64,  // 89: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 90: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 91: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	90,  // 92: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	70,  // 93: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	70,  // 94: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	91,  // 95: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	67,  // 96: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 97: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 98: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 99: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 100: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 101: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 102: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 103: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 104: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 105: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 106: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 107: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 108: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	62,  // 109: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	65,  // 110: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 111: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 112: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 113: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 114: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 115: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 116: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 117: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 118: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 119: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 120: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 121: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 122: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 123: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 124: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 125: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 126: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 127: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	63,  // 128: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	66,  // 129: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 130: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 131: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 132: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 133: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 134: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 135: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 136: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	118, // [118:137] is the sub-list for method output_type
-	99,  // [99:118] is the sub-list for method input_type
-	99,  // [99:99] is the sub-list for extension type_name
-	99,  // [99:99] is the sub-list for extension extendee
-	0,   // [0:99] is the sub-list for field type_name
+	88,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	71,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	71,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	89,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	90,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	91,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
+	51,  // 66: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	51,  // 67: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	83,  // 68: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 69: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 70: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 71: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	71,  // 72: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 73: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 74: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	62,  // 75: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	62,  // 76: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 77: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 78: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
+	60,  // 79: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
+	71,  // 80: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 81: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 82: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 83: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 84: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 85: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 86: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	61,  // 87: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 88: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	71,  // 89: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	71,  // 90: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	92,  // 91: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	92,  // 92: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	65,  // 93: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 94: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 95: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	92,  // 96: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	71,  // 97: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	71,  // 98: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	93,  // 99: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	68,  // 100: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 101: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 102: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 103: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 104: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 105: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 106: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 107: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 108: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 109: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 110: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 111: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 112: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	63,  // 113: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	66,  // 114: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 115: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 116: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 117: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 118: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 119: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 120: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 121: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 122: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 123: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 124: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 125: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 126: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 127: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 128: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 129: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 130: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 131: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	64,  // 132: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	67,  // 133: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 134: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 135: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 136: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 137: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 138: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 139: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 140: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	122, // [122:141] is the sub-list for method output_type
+	103, // [103:122] is the sub-list for method input_type
+	103, // [103:103] is the sub-list for extension type_name
+	103, // [103:103] is the sub-list for extension extendee
+	0,   // [0:103] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -6164,6 +6332,7 @@ func file_ledger_v1_api_proto_init() {
 	file_ledger_v1_api_proto_msgTypes[46].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
+		(*RecordRegioRequest_Inkomsten)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -6171,7 +6340,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   67,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -519,6 +519,9 @@ const (
 	Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET Budgetstroom = 2
 	// Integratie-uitkering Wsw/beschut werk (taakveld 6.4).
 	Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT Budgetstroom = 3
+	// The centrumgemeente's own bedrijfsvoering (overhead, taakveld 0.4): a
+	// stream for shared costs, with its own income.
+	Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING Budgetstroom = 4
 )
 
 // Enum value maps for Budgetstroom.
@@ -528,12 +531,14 @@ var (
 		1: "BUDGETSTROOM_BUIG",
 		2: "BUDGETSTROOM_PARTICIPATIEBUDGET",
 		3: "BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT",
+		4: "BUDGETSTROOM_BEDRIJFSVOERING",
 	}
 	Budgetstroom_value = map[string]int32{
 		"BUDGETSTROOM_UNSPECIFIED":                      0,
 		"BUDGETSTROOM_BUIG":                             1,
 		"BUDGETSTROOM_PARTICIPATIEBUDGET":               2,
 		"BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT": 3,
+		"BUDGETSTROOM_BEDRIJFSVOERING":                  4,
 	}
 )
 
@@ -906,6 +911,7 @@ type Event struct {
 	//	*Event_GedeeldeKosten
 	//	*Event_Vergeten
 	//	*Event_Rapportage
+	//	*Event_Inkomsten
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1081,6 +1087,15 @@ func (x *Event) GetRapportage() *Rapportage {
 	return nil
 }
 
+func (x *Event) GetInkomsten() *Inkomsten {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Inkomsten); ok {
+			return x.Inkomsten
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1145,6 +1160,10 @@ type Event_Rapportage struct {
 	Rapportage *Rapportage `protobuf:"bytes,24,opt,name=rapportage,proto3,oneof"`
 }
 
+type Event_Inkomsten struct {
+	Inkomsten *Inkomsten `protobuf:"bytes,25,opt,name=inkomsten,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -1172,6 +1191,8 @@ func (*Event_GedeeldeKosten) isEvent_Payload() {}
 func (*Event_Vergeten) isEvent_Payload() {}
 
 func (*Event_Rapportage) isEvent_Payload() {}
+
+func (*Event_Inkomsten) isEvent_Payload() {}
 
 // Rapportage records a report as it was delivered (`ledger export costs
 // --aanleveren`, `ledger export srg --aanleveren`): which figures, of which
@@ -2805,6 +2826,108 @@ func (x *Verdeelsleutel) GetToelichting() string {
 	return ""
 }
 
+// Inkomsten is what a gemeente receives for one budget stream in one year:
+// the Rijksbijdrage (BUIG, integratie-uitkering Wsw/beschut,
+// Participatiebudget) or, for bedrijfsvoering, its own contribution. Recorded
+// by the centrumgemeente in the regio stream; a later record for the same
+// gemeente, year and stream replaces the earlier one (a new decision of the
+// Rijk, a septembercirculaire).
+type Inkomsten struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gemeente that receives it (GMxxxx).
+	Gemeente     string       `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Jaar         int32        `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Budgetstroom Budgetstroom `protobuf:"varint,3,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	// The amount in euro cents, before any correction.
+	Cent int64 `protobuf:"varint,4,opt,name=cent,proto3" json:"cent,omitempty"`
+	// A correction deducted from it (a 5% korting, a terugvordering), in
+	// cents, with its reason.
+	CorrectieCent  int64  `protobuf:"varint,5,opt,name=correctie_cent,json=correctieCent,proto3" json:"correctie_cent,omitempty"`
+	CorrectieReden string `protobuf:"bytes,6,opt,name=correctie_reden,json=correctieReden,proto3" json:"correctie_reden,omitempty"`
+	Omschrijving   string `protobuf:"bytes,7,opt,name=omschrijving,proto3" json:"omschrijving,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Inkomsten) Reset() {
+	*x = Inkomsten{}
+	mi := &file_ledger_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Inkomsten) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Inkomsten) ProtoMessage() {}
+
+func (x *Inkomsten) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Inkomsten.ProtoReflect.Descriptor instead.
+func (*Inkomsten) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Inkomsten) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *Inkomsten) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Inkomsten) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Inkomsten) GetCent() int64 {
+	if x != nil {
+		return x.Cent
+	}
+	return 0
+}
+
+func (x *Inkomsten) GetCorrectieCent() int64 {
+	if x != nil {
+		return x.CorrectieCent
+	}
+	return 0
+}
+
+func (x *Inkomsten) GetCorrectieReden() string {
+	if x != nil {
+		return x.CorrectieReden
+	}
+	return ""
+}
+
+func (x *Inkomsten) GetOmschrijving() string {
+	if x != nil {
+		return x.Omschrijving
+	}
+	return ""
+}
+
 // GedeeldeKosten are shared costs of the centrumgemeente for a period within
 // one year, divided over the participants by the verdeelsleutel of that
 // year. The envelope's date is the last day of the period.
@@ -2820,7 +2943,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[24]
+	mi := &file_ledger_v1_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +2955,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[24]
+	mi := &file_ledger_v1_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +2968,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{24}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -2902,7 +3025,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
-	"\x06record\x18\x02 \x01(\tR\x06record\"\xb6\x06\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xec\x06\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -2925,7 +3048,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\bvergeten\x18\x17 \x01(\v2\x13.ledger.v1.VergetenH\x00R\bvergeten\x127\n" +
 	"\n" +
 	"rapportage\x18\x18 \x01(\v2\x15.ledger.v1.RapportageH\x00R\n" +
-	"rapportageB\t\n" +
+	"rapportage\x124\n" +
+	"\tinkomsten\x18\x19 \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomstenB\t\n" +
 	"\apayload\"\xc3\x01\n" +
 	"\n" +
 	"Rapportage\x12\x14\n" +
@@ -3057,7 +3181,15 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0eVerdeelsleutel\x12\x12\n" +
 	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x123\n" +
 	"\amethode\x18\x02 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12 \n" +
-	"\vtoelichting\x18\x03 \x01(\tR\vtoelichting\"\xa8\x01\n" +
+	"\vtoelichting\x18\x03 \x01(\tR\vtoelichting\"\x80\x02\n" +
+	"\tInkomsten\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12;\n" +
+	"\fbudgetstroom\x18\x03 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x12\n" +
+	"\x04cent\x18\x04 \x01(\x03R\x04cent\x12%\n" +
+	"\x0ecorrectie_cent\x18\x05 \x01(\x03R\rcorrectieCent\x12'\n" +
+	"\x0fcorrectie_reden\x18\x06 \x01(\tR\x0ecorrectieReden\x12\"\n" +
+	"\fomschrijving\x18\a \x01(\tR\fomschrijving\"\xa8\x01\n" +
 	"\x0eGedeeldeKosten\x12!\n" +
 	"\x03van\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x12\n" +
 	"\x04cent\x18\x02 \x01(\x03R\x04cent\x12;\n" +
@@ -3117,12 +3249,13 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x12TOESTAND_GEPLAATST\x10\x03\x12\x14\n" +
 	"\x10TOESTAND_VANGNET\x10\x04\x12\x18\n" +
 	"\x14TOESTAND_UITGEVALLEN\x10\x05\x12\x19\n" +
-	"\x15TOESTAND_UITGESTROOMD\x10\x06*\x9b\x01\n" +
+	"\x15TOESTAND_UITGESTROOMD\x10\x06*\xbd\x01\n" +
 	"\fBudgetstroom\x12\x1c\n" +
 	"\x18BUDGETSTROOM_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BUDGETSTROOM_BUIG\x10\x01\x12#\n" +
 	"\x1fBUDGETSTROOM_PARTICIPATIEBUDGET\x10\x02\x121\n" +
-	"-BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT\x10\x03*\x94\x01\n" +
+	"-BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT\x10\x03\x12 \n" +
+	"\x1cBUDGETSTROOM_BEDRIJFSVOERING\x10\x04*\x94\x01\n" +
 	"\x0eVerdeelmethode\x12\x1e\n" +
 	"\x1aVERDEELMETHODE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17VERDEELMETHODE_INWONERS\x10\x01\x12!\n" +
@@ -3142,7 +3275,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -3178,12 +3311,13 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(*Beleid)(nil),                // 31: ledger.v1.Beleid
 	(*Nacalculatie)(nil),          // 32: ledger.v1.Nacalculatie
 	(*Verdeelsleutel)(nil),        // 33: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),        // 34: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
+	(*Inkomsten)(nil),             // 34: ledger.v1.Inkomsten
+	(*GedeeldeKosten)(nil),        // 35: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	35, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	36, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
 	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
 	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
 	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
@@ -3197,58 +3331,60 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	28, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
 	31, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
 	33, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	34, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	35, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
 	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
 	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
-	10, // 18: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
-	0,  // 19: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
-	10, // 20: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	1,  // 21: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 22: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	16, // 23: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	3,  // 24: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	16, // 25: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 26: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	10, // 27: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	16, // 28: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	5,  // 29: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	16, // 30: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 31: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	16, // 32: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	6,  // 33: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	16, // 34: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	7,  // 35: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	1,  // 36: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	3,  // 37: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	4,  // 38: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	10, // 39: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	24, // 40: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 41: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	16, // 42: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	18, // 43: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	19, // 44: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	20, // 45: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	21, // 46: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	22, // 47: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	23, // 48: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	28, // 49: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	27, // 50: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
-	24, // 51: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 52: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 53: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 54: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 55: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	29, // 56: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	30, // 57: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	32, // 58: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
-	9,  // 59: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	10, // 60: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 61: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	62, // [62:62] is the sub-list for method output_type
-	62, // [62:62] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	34, // 18: ledger.v1.Event.inkomsten:type_name -> ledger.v1.Inkomsten
+	10, // 19: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
+	0,  // 20: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
+	10, // 21: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	1,  // 22: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 23: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	16, // 24: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	3,  // 25: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	16, // 26: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 27: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	10, // 28: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	16, // 29: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 30: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	16, // 31: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 32: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	16, // 33: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 34: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	16, // 35: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 36: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 37: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 38: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 39: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	10, // 40: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	24, // 41: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 42: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	16, // 43: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	18, // 44: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	19, // 45: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	20, // 46: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	21, // 47: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	22, // 48: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	23, // 49: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	28, // 50: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	27, // 51: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
+	24, // 52: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 53: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 54: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 55: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 56: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	29, // 57: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	30, // 58: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	32, // 59: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
+	9,  // 60: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	8,  // 61: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 62: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 63: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -3271,6 +3407,7 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_GedeeldeKosten)(nil),
 		(*Event_Vergeten)(nil),
 		(*Event_Rapportage)(nil),
+		(*Event_Inkomsten)(nil),
 	}
 	file_ledger_v1_events_proto_msgTypes[16].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
@@ -3287,7 +3424,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gooi-vechtstreek/ledger/services/clock"
+)
+
+// TestResultaatThroughTheCLI: income recorded per gemeente, budget stream
+// and year (with a correction), against the direct and shared costs the
+// ledger prices, gives the year's result per stream, through the real
+// server and the operators' commands.
+func TestResultaatThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0406", "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000")
+	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
+	clk.Set(2026, time.November, 24)
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0406", "--doelgroep", "beschut-werk", "--verwijzer", "werkcentrum", "--client-id", "R-resultaat-1", "--datum", "2026-01-05")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--datum", "2026-01-06")
+	mustCLI(t, addr, "case", "plaatsen", c, "--type", "beschut-werk", "--datum", "2026-02-01")
+	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "90000", "--budgetstroom", "bedrijfsvoering", "--omschrijving", "overhead Q1")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "integratie-uitkering-wsw-beschut", "--bedrag", "8000", "--omschrijving", "meicirculaire")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "integratie-uitkering-wsw-beschut", "--bedrag", "10000", "--omschrijving", "septembercirculaire")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "participatiebudget", "--bedrag", "20000", "--correctie", "1000", "--correctie-reden", "korting 5%")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "bedrijfsvoering", "--bedrag", "2500")
+
+	for _, tc := range []struct {
+		args []string
+		rule string
+	}{
+		{[]string{"--gemeente", "GM9999", "--jaar", "2026", "--budgetstroom", "buig", "--bedrag", "1"}, "inkomsten.gemeente"},
+		{[]string{"--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "buig", "--bedrag", "10", "--correctie", "1"}, "inkomsten.correctie"},
+		{[]string{"--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "buig", "--bedrag", "10", "--correctie", "11", "--correctie-reden", "x"}, "inkomsten.correctie"},
+		{[]string{"--gemeente", "GM0406", "--jaar", "1850", "--budgetstroom", "buig", "--bedrag", "10"}, "jaar"},
+	} {
+		code, _, errs := cli(t, addr, append([]string{"regio", "inkomsten"}, tc.args...)...)
+		if code != exitFailed || !strings.Contains(errs, tc.rule) {
+			t.Errorf("%v: exit %d %q, want refused with %s", tc.args, code, errs, tc.rule)
+		}
+	}
+
+	type row struct {
+		Budgetstroom          string `json:"budgetstroom"`
+		InkomstenCent         string `json:"inkomsten_cent"`
+		CorrectieCent         string `json:"correctie_cent"`
+		DirectCent            string `json:"direct_cent"`
+		GedeeldCent           string `json:"gedeeld_cent"`
+		ResultaatCent         string `json:"resultaat_cent"`
+		PrognoseResultaatCent string `json:"prognose_resultaat_cent"`
+	}
+	// --resultaat --json is the view with only its result.
+	var got struct {
+		View struct {
+			Resultaat       []row `json:"resultaat"`
+			ResultaatTotaal row   `json:"resultaat_totaal"`
+			Kosten          []any `json:"kosten"`
+		}
+	}
+	var last string
+	defer func() {
+		if t.Failed() {
+			t.Log(last)
+		}
+	}()
+	eventually(t, "the result with every income", func() bool {
+		out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--resultaat", "--json")
+		got.View.Resultaat = nil
+		if err := json.Unmarshal([]byte(out), &got.View); err != nil {
+			t.Fatal(err)
+		}
+		last = out
+		return len(got.View.Resultaat) == 3 && got.View.ResultaatTotaal.InkomstenCent == "3150000"
+	})
+	if len(got.View.Kosten) != 0 {
+		t.Errorf("--resultaat printed the costs too")
+	}
+	by := map[string]row{}
+	for _, r := range got.View.Resultaat {
+		by[r.Budgetstroom] = r
+	}
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("not an amount: %q", s)
+		}
+		return n
+	}
+	wsw := by["BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT"]
+	if num(wsw.InkomstenCent) != 1_000_000 || num(wsw.DirectCent) <= 0 || num(wsw.ResultaatCent) != 1_000_000-num(wsw.DirectCent) {
+		t.Errorf("wsw: %+v (the septembercirculaire replaces the meicirculaire)", wsw)
+	}
+	part := by["BUDGETSTROOM_PARTICIPATIEBUDGET"]
+	if num(part.InkomstenCent) != 1_900_000 || num(part.CorrectieCent) != 100_000 || num(part.ResultaatCent) != 1_900_000 {
+		t.Errorf("participatiebudget: %+v", part)
+	}
+	bv := by["BUDGETSTROOM_BEDRIJFSVOERING"]
+	if num(bv.GedeeldCent) <= 0 || num(bv.GedeeldCent) >= 9_000_000 || num(bv.ResultaatCent) != 250_000-num(bv.GedeeldCent) {
+		t.Errorf("bedrijfsvoering: %+v (GM0406's share of the overhead against its contribution)", bv)
+	}
+	var sum int64
+	for _, r := range got.View.Resultaat {
+		sum += num(r.ResultaatCent)
+	}
+	if num(got.View.ResultaatTotaal.ResultaatCent) != sum {
+		t.Errorf("total %s, rows sum to %d", got.View.ResultaatTotaal.ResultaatCent, sum)
+	}
+	// The table, and only the gemeente's own.
+	if out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--resultaat"); !strings.Contains(out, "PROGNOSE RESULTAAT") || !strings.Contains(out, "bedrijfsvoering") {
+		t.Errorf("the table:\n%s", out)
+	}
+	if code, _, errs := cli(t, addr, "view", "GM0406", "--year", "2026", "--resultaat", "--token", tokenFor(t, addr, "GM1942")); code != exitFailed || !strings.Contains(errs, "toegang.eigen-gemeente") {
+		t.Errorf("GM1942 read GM0406's result: exit %d %q", code, errs)
+	}
+}
+

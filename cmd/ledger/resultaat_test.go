@@ -117,4 +117,3 @@ func TestResultaatThroughTheCLI(t *testing.T) {
 		t.Errorf("GM1942 read GM0406's result: exit %d %q", code, errs)
 	}
 }
-

@@ -9,8 +9,8 @@ import (
 )
 
 const (
-	pb      = participatie
-	wsw     = integratieWsw
+	pb        = participatie
+	wsw       = integratieWsw
 	bedrijfsv = ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING
 )
 
@@ -19,9 +19,9 @@ const (
 func TestResultaat(t *testing.T) {
 	const e = 100 // cents per euro
 	income := map[ledgerv1.Budgetstroom]*ledgerv1.Inkomsten{
-		buig:    {Budgetstroom: buig, Cent: 52_900_200 * e},
-		wsw:     {Budgetstroom: wsw, Cent: 23_029_400 * e},
-		pb:      {Budgetstroom: pb, Cent: 9_980_100 * e, CorrectieCent: 598_806 * e, CorrectieReden: "korting 5%"},
+		buig:      {Budgetstroom: buig, Cent: 52_900_200 * e},
+		wsw:       {Budgetstroom: wsw, Cent: 23_029_400 * e},
+		pb:        {Budgetstroom: pb, Cent: 9_980_100 * e, CorrectieCent: 598_806 * e, CorrectieReden: "korting 5%"},
 		bedrijfsv: {Budgetstroom: bedrijfsv, Cent: 11_098_200 * e},
 	}
 	// Costs as posts: BUIG over two taakvelden' worth of lines, the

@@ -117,3 +117,29 @@ func TestResultaatThroughTheCLI(t *testing.T) {
 		t.Errorf("GM1942 read GM0406's result: exit %d %q", code, errs)
 	}
 }
+
+// TestUitstroomPensioen: retirement is an uitstroom reason of its own,
+// counted as such in the beleidsview.
+func TestUitstroomPensioen(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	addr := startServer(t, t.TempDir(), clk)
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-pensioen-1", "--datum", "2026-01-05")
+	mustCLI(t, addr, "case", "uitstroom", c, "--reden", "pensioen", "--datum", "2026-03-01")
+	eventually(t, "the uitstroom by reason", func() bool {
+		var v struct {
+			View struct {
+				Totaal struct {
+					UitstroomPerReden []struct {
+						Sleutel string `json:"sleutel"`
+						Aantal  string `json:"aantal"`
+					} `json:"uitstroom_per_reden"`
+				} `json:"totaal"`
+			} `json:"view"`
+		}
+		if err := json.Unmarshal([]byte(mustCLI(t, addr, "view", "GM0402", "--year", "2026", "--json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		r := v.View.Totaal.UitstroomPerReden
+		return len(r) == 1 && r[0].Sleutel == "pensioen" && r[0].Aantal == "1"
+	})
+}

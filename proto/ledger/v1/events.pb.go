@@ -395,6 +395,9 @@ const (
 	UitstroomReden_UITSTROOM_REDEN_ONDERWIJS               UitstroomReden = 2
 	UitstroomReden_UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO UitstroomReden = 3
 	UitstroomReden_UITSTROOM_REDEN_OVERIG                  UitstroomReden = 4
+	// Retirement: how most of the Wsw workforce leaves, now that no new Wsw
+	// indications are given.
+	UitstroomReden_UITSTROOM_REDEN_PENSIOEN UitstroomReden = 5
 )
 
 // Enum value maps for UitstroomReden.
@@ -405,6 +408,7 @@ var (
 		2: "UITSTROOM_REDEN_ONDERWIJS",
 		3: "UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO",
 		4: "UITSTROOM_REDEN_OVERIG",
+		5: "UITSTROOM_REDEN_PENSIOEN",
 	}
 	UitstroomReden_value = map[string]int32{
 		"UITSTROOM_REDEN_UNSPECIFIED":             0,
@@ -412,6 +416,7 @@ var (
 		"UITSTROOM_REDEN_ONDERWIJS":               2,
 		"UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO": 3,
 		"UITSTROOM_REDEN_OVERIG":                  4,
+		"UITSTROOM_REDEN_PENSIOEN":                5,
 	}
 )
 
@@ -3235,13 +3240,14 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x16UITVAL_REDEN_MOTIVATIE\x10\x02\x12$\n" +
 	" UITVAL_REDEN_WERKGEVER_BEEINDIGD\x10\x03\x12\x17\n" +
 	"\x13UITVAL_REDEN_GEDRAG\x10\x04\x12\x17\n" +
-	"\x13UITVAL_REDEN_OVERIG\x10\x05*\xbc\x01\n" +
+	"\x13UITVAL_REDEN_OVERIG\x10\x05*\xda\x01\n" +
 	"\x0eUitstroomReden\x12\x1f\n" +
 	"\x1bUITSTROOM_REDEN_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dUITSTROOM_REDEN_REGULIER_WERK\x10\x01\x12\x1d\n" +
 	"\x19UITSTROOM_REDEN_ONDERWIJS\x10\x02\x12+\n" +
 	"'UITSTROOM_REDEN_VERHUIZING_BUITEN_REGIO\x10\x03\x12\x1a\n" +
-	"\x16UITSTROOM_REDEN_OVERIG\x10\x04*\xb8\x01\n" +
+	"\x16UITSTROOM_REDEN_OVERIG\x10\x04\x12\x1c\n" +
+	"\x18UITSTROOM_REDEN_PENSIOEN\x10\x05*\xb8\x01\n" +
 	"\bToestand\x12\x18\n" +
 	"\x14TOESTAND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12TOESTAND_AANGEMELD\x10\x01\x12\x17\n" +

@@ -224,7 +224,7 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten of show")
+		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten, doelen of show")
 	}
 	fs := newFlags("ledger regio "+args[0], map[string]string{
 		"verdeelsleutel": "ledger regio verdeelsleutel --jaar JJJJ --methode M [--toelichting T]\n\nLegt de verdeelsleutel voor gedeelde kosten van een jaar vast; een latere voor hetzelfde jaar is een nieuwe versie.",
@@ -234,6 +234,11 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"integratie-uitkering-wsw-beschut, participatiebudget) of de bijdrage aan de bedrijfsvoering. Een latere\n" +
 			"voor dezelfde gemeente, hetzelfde jaar en dezelfde stroom vervangt de vorige. Het resultaat per stroom:\n" +
 			"ledger view GMxxxx --year JJJJ --resultaat.",
+		"doelen": "ledger regio doelen --gemeente GMxxxx --jaar JJJJ [--lks-norm-50 N] [--lks-norm-75 N] [--taakstelling-beschut N] [--bijstand N] [--doelgroepregister N] [--toelichting T]\n\n" +
+			"Legt de doelen en noemers van een gemeente voor een jaar vast: de LKS-norm bij 50% en 75%, de taakstelling\n" +
+			"beschut werk, het aantal inwoners in de bijstand en in het doelgroepregister. Een latere voor dezelfde\n" +
+			"gemeente en hetzelfde jaar vervangt de vorige (wat leeg blijft, is niet gezet). De beleidsview zet de\n" +
+			"cijfers ertegen af.",
 		"show": "ledger regio show [--json]",
 	}[args[0]], stderr)
 	var c conn
@@ -303,6 +308,25 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		req.Afspraak = &ledgerv1.RecordRegioRequest_Inkomsten{Inkomsten: &ledgerv1.Inkomsten{Gemeente: *gm, Jaar: int32(*year), Budgetstroom: ledgerv1.Budgetstroom(n),
 			Cent: cents, CorrectieCent: corrCents, CorrectieReden: *why, Omschrijving: *desc}}
+	case "doelen":
+		gm := fs.String("gemeente", "", "de gemeente (verplicht)")
+		year := fs.Int("jaar", 0, "het jaar (verplicht)")
+		lks50 := fs.Int64("lks-norm-50", 0, "LKS-norm bij 50%: het aantal plaatsingen met loonkostensubsidie")
+		lks75 := fs.Int64("lks-norm-75", 0, "LKS-norm bij 75%")
+		beschut := fs.Int64("taakstelling-beschut", 0, "taakstelling beschut werk: het aantal plaatsen")
+		bijstand := fs.Int64("bijstand", 0, "aantal inwoners in de bijstand")
+		register := fs.Int64("doelgroepregister", 0, "aantal inwoners in het doelgroepregister")
+		note := fs.String("toelichting", "", "toelichting, bijv. de bron van de aantallen")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		for name, v := range map[string]int64{"lks-norm-50": *lks50, "lks-norm-75": *lks75, "taakstelling-beschut": *beschut, "bijstand": *bijstand, "doelgroepregister": *register} {
+			if v < 0 {
+				return usageErrorf("--%s %d: een aantal is niet negatief", name, v)
+			}
+		}
+		req.Afspraak = &ledgerv1.RecordRegioRequest_Doelen{Doelen: &ledgerv1.Doelen{Gemeente: *gm, Jaar: int32(*year), LksNormVijftigProcent: *lks50, LksNormVijfenzeventigProcent: *lks75,
+			TaakstellingBeschut: *beschut, Bijstand: *bijstand, Doelgroepregister: *register, Toelichting: *note}}
 	case "show":
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err

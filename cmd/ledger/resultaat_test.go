@@ -143,3 +143,40 @@ func TestUitstroomPensioen(t *testing.T) {
 		return len(r) == 1 && r[0].Sleutel == "pensioen" && r[0].Aantal == "1"
 	})
 }
+
+// TestDoelenThroughTheCLI: targets and denominators recorded for a gemeente
+// and year show in its beleidsview against the figures, and a record that
+// contradicts itself is refused with its rule.
+func TestDoelenThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "lks-baan=9800", "--product", "beschut-werk=12000")
+	clk.Set(2026, time.November, 24)
+	for i, typ := range []string{"lks-baan", "lks-baan", "beschut-werk"} {
+		c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "banenafspraak", "--verwijzer", "uwv", "--client-id", "R-doel-"+strconv.Itoa(i), "--datum", "2026-01-05")
+		mustCLI(t, addr, "case", "intake", c, "--trede", "ontwikkelbaar", "--datum", "2026-01-06")
+		mustCLI(t, addr, "case", "plaatsen", c, "--type", typ, "--werkgever", "Bakkerij", "--datum", "2026-02-01")
+	}
+	if code, _, errs := cli(t, addr, "regio", "doelen", "--gemeente", "GM0402", "--jaar", "2026", "--lks-norm-50", "300", "--lks-norm-75", "200"); code != exitFailed || !strings.Contains(errs, "doelen.lks-norm") {
+		t.Errorf("a 75%% norm below the 50%% one: exit %d %q", code, errs)
+	}
+	mustCLI(t, addr, "regio", "doelen", "--gemeente", "GM0402", "--jaar", "2026", "--lks-norm-50", "209", "--lks-norm-75", "281", "--taakstelling-beschut", "4", "--doelgroepregister", "600")
+	var out string
+	eventually(t, "the targets in the beleidsview", func() bool {
+		out = mustCLI(t, addr, "view", "GM0402", "--year", "2026")
+		return strings.Contains(out, "taakstelling beschut werk")
+	})
+	for _, want := range []string{"LKS-norm bij 50%", "LKS-norm bij 75%", "inwoners in het doelgroepregister"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the view lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "beschut werk") && !strings.Contains(line, "25,0%") {
+			t.Errorf("1 of 4 beschut places: %q", line)
+		}
+		if strings.Contains(line, "LKS-norm bij 50%") && !strings.Contains(line, "1,0%") {
+			t.Errorf("2 of 209 LKS jobs: %q", line)
+		}
+	}
+}

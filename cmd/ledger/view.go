@@ -137,7 +137,9 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	fmt.Fprintf(w, "  per trede:     %s\n", tellingen(t.GetCaseloadPerTrede()))
 	fmt.Fprintf(w, "  per doelgroep: %s\n", tellingen(t.GetCaseloadPerDoelgroep()))
 	fmt.Fprintf(w, "Instroom:  %d (%s)\n", t.GetInstroom(), tellingen(t.GetInstroomPerReden()))
-	fmt.Fprintf(w, "Uitstroom: %d (%s)\n\n", t.GetUitstroom(), tellingen(t.GetUitstroomPerReden()))
+	fmt.Fprintf(w, "Uitstroom: %d (%s)\n", t.GetUitstroom(), tellingen(t.GetUitstroomPerReden()))
+	fmt.Fprintf(w, "Actief, minstens 4 uur per week geplaatst: %d (%s van de caseload)\n", t.GetActiefVierUur(), procent(t.GetActiefVierUurPercentage()))
+	fmt.Fprintf(w, "Eerste plaatsingen: %d, gemiddeld %s dagen na de aanmelding\n\n", t.GetEerstePlaatsingen(), strings.TrimSuffix(procent(t.GetDagenTotEerstePlaatsing()), "%"))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "PLAATSINGEN\tGESTART\tBEËINDIGD\tUITVAL\tTERUGVAL VANGNET\tACTIEF\tUITVAL %\t")
@@ -156,6 +158,17 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	lks := t.GetLks()
 	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s); loonkostensubsidie in de periode %s\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()), euro(t.GetLksCent()))
 
+	if ds := v.GetDoelen(); len(ds) > 0 {
+		dw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(dw, "CIJFER\tWAARDE\tTEGEN\tDOEL\tPERCENTAGE")
+		for _, d := range ds {
+			fmt.Fprintf(dw, "%s\t%d\t%s\t%d\t%s\n", d.GetNaam(), d.GetWaarde(), d.GetTegen(), d.GetDoel(), procent(d.GetPercentage()))
+		}
+		if err := dw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// A nacalculatie shows both: the costs as priced (direct) and what it
 	// settles afterwards (afrekening).

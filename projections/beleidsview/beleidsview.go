@@ -182,6 +182,7 @@ func (e *engine) view(m *region.Model, reg *gemeente.Registry, g gemeente.Gemeen
 	if month == 0 {
 		v.Resultaat, v.ResultaatTotaal = resultaat(m.Income(g.Code, int32(year)), v.Kosten)
 	}
+	v.Doelen = doelen(v.Totaal, m.Targets(g.Code, int32(year)))
 	return v, nil
 }
 

@@ -58,6 +58,11 @@
 //     peildatum, against lks_norm of G's policy version in force on it;
 //     and lks_cent, the loonkostensubsidie of the period: G's LKS cost
 //     lines (package costs) of its months, a year's the sum of its months';
+//   - activation: residents in G's caseload on the peildatum whose
+//     placement takes at least four hours a week (minuten_per_week ≥ 240
+//     as the plaatsing records it), and their share of the caseload; and
+//     the first placements of cases that started in the period in G, with
+//     the mean days from the case's aanmelding to them;
 //   - costs: G's cost lines (package costs) of the period up to the
 //     peildatum, summed per (budgetstroom, taakveld): direct (plaatsing and
 //     uren lines) and gedeeld (G's part of shared costs), against the budget

@@ -88,6 +88,10 @@ func (a *gacc) resident(id string) int32 {
 	return n
 }
 
+// minutenActief is four hours a week: the activation figure counts
+// residents placed for at least that long.
+const minutenActief = 4 * 60
+
 // figures are one gemeente's counts in one period.
 type figures struct {
 	caseload      int64
@@ -100,6 +104,9 @@ type figures struct {
 	plaatsingen   map[int32]*ledgerv1.PlaatsingCijfers
 	lwSum, lwN    int64
 	lks           int64
+	// actief4: in a placement of at least four hours a week; first,
+	// toFirst: first placements started and the days from aanmelding.
+	actief4, first, toFirst int64
 	// Residents (numbers) in the caseload on the peildatum, with the
 	// number of their open cases, for the loonwaarde development.
 	residents map[int32]int32
@@ -217,6 +224,9 @@ func (e *engine) stock(spells []region.Spell) {
 		}
 		if pl := sp.Placement; pl != nil {
 			f.plaatsing(soortKey(pl)).Actief += n
+			if sp.State.Open() && pl.MinutenPerWeek >= minutenActief {
+				f.actief4 += n
+			}
 			if !pl.Vangnet && pl.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN {
 				f.lks += n
 			}
@@ -338,6 +348,20 @@ func (e *engine) touch(g string) {
 // on the first day, an end for the one responsible on the last active day,
 // dated by the event that ended it.
 func (e *engine) placements(c *region.Case, spells []region.Spell) {
+	// The case's first placement, counted where and when it started, with
+	// the days since the case began (its aanmelding).
+	if pls := c.Placements(); len(pls) > 0 {
+		pl := pls[0]
+		if g := gemeenteAt(spells, pl.Start); e.gs[g] != nil {
+			for i, per := range e.ps {
+				if per.start <= pl.Start && pl.Start <= per.peil {
+					f := &e.gs[g].fig[i]
+					f.first += e.sign
+					f.toFirst += e.sign * int64(pl.Start-spells[0].From)
+				}
+			}
+		}
+	}
 	for _, pl := range c.Placements() {
 		key := soortKey(pl)
 		if g := gemeenteAt(spells, pl.Start); e.gs[g] != nil {
@@ -440,6 +464,8 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 		out.Lks.Norm = v.Beleid.GetLksNorm()
 	}
 	out.Lks.Percentage = percent1(out.Lks.Actief, out.Lks.Norm)
+	out.ActiefVierUur, out.ActiefVierUurPercentage = f.actief4, percent1(f.actief4, f.caseload)
+	out.EerstePlaatsingen, out.DagenTotEerstePlaatsing = f.first, mean1(f.toFirst, f.first)
 	return out
 }
 

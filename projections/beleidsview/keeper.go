@@ -266,6 +266,7 @@ func (k *Keeper) answer(m *region.Model, v *ledgerv1.Beleidsview) *ledgerv1.Bele
 		// left out.
 		Resultaat:       v.Resultaat,
 		ResultaatTotaal: v.ResultaatTotaal,
+		Doelen:          v.Doelen,
 	}
 }
 

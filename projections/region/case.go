@@ -53,6 +53,9 @@ type Placement struct {
 	EndedBy, EndKind string
 	Loonwaarde       uint32
 	LKSCentPerMaand  int64
+	// MinutenPerWeek the placement takes, 0 when not recorded (and for a
+	// vangnet place).
+	MinutenPerWeek uint32
 }
 
 // Hours is hours of begeleiding delivered to the case in a period.
@@ -157,7 +160,7 @@ func (c *Case) derive() *derived {
 				product = beleid.DefaultProduct(p.Plaatsing.GetType())
 			}
 			cur = &Placement{ID: ev.GetEnvelope().GetEventId(), Case: c.ID, Type: p.Plaatsing.GetType(), Product: product, Start: at, End: Open,
-				Loonwaarde: p.Plaatsing.GetLoonwaardeProcent(), LKSCentPerMaand: p.Plaatsing.GetLksCentPerMaand()}
+				Loonwaarde: p.Plaatsing.GetLoonwaardeProcent(), LKSCentPerMaand: p.Plaatsing.GetLksCentPerMaand(), MinutenPerWeek: p.Plaatsing.GetMinutenPerWeek()}
 			d.placements = append(d.placements, cur)
 		case *ledgerv1.Event_Vangnet:
 			end(at, ev, "vangnet")

@@ -64,6 +64,7 @@ type Model struct {
 	keys     map[int32][]*KeyVersion
 	bookings []*Booking
 	incomes  []Income
+	targets  []*ledgerv1.Doelen
 	carry    *carrier // herindelingen from the data file; nil for none
 	// regional are the events that are not a case's, in store order, with
 	// their revisions: what a snapshot keeps of them.
@@ -92,6 +93,18 @@ func (m *Model) Income(g string, y int32) map[ledgerv1.Budgetstroom]*ledgerv1.In
 	for _, in := range m.incomes {
 		if in.GetGemeente() == g && in.GetJaar() == y {
 			out[in.GetBudgetstroom()] = in.Inkomsten
+		}
+	}
+	return out
+}
+
+// Targets returns gemeente g's targets for year y: the last record, nil
+// when there is none.
+func (m *Model) Targets(g string, y int32) *ledgerv1.Doelen {
+	var out *ledgerv1.Doelen
+	for _, d := range m.targets {
+		if d.GetGemeente() == g && d.GetJaar() == y {
+			out = d
 		}
 	}
 	return out
@@ -219,7 +232,7 @@ func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.positio
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
 	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
-		*ledgerv1.Event_Inkomsten:
+		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen:
 		return false
 	}
 	return true
@@ -283,6 +296,8 @@ func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		m.bookings = append(m.bookings, b)
 	case *ledgerv1.Event_Inkomsten:
 		m.incomes = append(m.incomes, Income{EventID: env.GetEventId(), Inkomsten: p.Inkomsten})
+	case *ledgerv1.Event_Doelen:
+		m.targets = append(m.targets, p.Doelen)
 	default:
 		if d := DayOf(env.GetOccurredOn()); ev.GetCorrectie() == nil && d > m.latest {
 			m.latest = d

@@ -43,6 +43,8 @@ func regioPayload(m *ledgerv1.RecordRegioRequest) (*ledgerv1.Event, bool) {
 		return &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: a.GedeeldeKosten}}, true
 	case *ledgerv1.RecordRegioRequest_Inkomsten:
 		return &ledgerv1.Event{Payload: &ledgerv1.Event_Inkomsten{Inkomsten: a.Inkomsten}}, true
+	case *ledgerv1.RecordRegioRequest_Doelen:
+		return &ledgerv1.Event{Payload: &ledgerv1.Event_Doelen{Doelen: a.Doelen}}, true
 	}
 	return nil, false
 }

@@ -63,6 +63,9 @@ const (
 	RuleInkomstenStroom     = "inkomsten.budgetstroom"
 	RuleInkomstenBedrag     = "inkomsten.bedrag"
 	RuleInkomstenCorrectie  = "inkomsten.correctie"
+	RuleDoelenGemeente      = "doelen.gemeente"
+	RuleDoelenJaar          = "doelen.jaar"
+	RuleDoelenLKS           = "doelen.lks-norm"
 )
 
 // MaxCent bounds any amount in the ledger: €100 billion, far above any real
@@ -211,6 +214,20 @@ func DecideInkomsten(in *ledgerv1.Inkomsten, known func(string) bool) error {
 		return refuse(RuleInkomstenCorrectie, "een correctie ligt tussen 0 en het bedrag zelf")
 	case in.GetCorrectieCent() > 0 && strings.TrimSpace(in.GetCorrectieReden()) == "":
 		return refuse(RuleInkomstenCorrectie, "geef de reden van de correctie (bijv. \"korting 5%% Participatiebudget\")")
+	}
+	return nil
+}
+
+// DecideDoelen judges a record of a gemeente's targets and denominators
+// for a year. known says whether a code is a participant.
+func DecideDoelen(d *ledgerv1.Doelen, known func(string) bool) error {
+	switch {
+	case d.GetGemeente() == "" || !known(d.GetGemeente()):
+		return refuse(RuleDoelenGemeente, "geef de deelnemende gemeente van de doelen (GMxxxx); %q is geen deelnemer", d.GetGemeente())
+	case d.GetJaar() < 2000 || d.GetJaar() > 2999:
+		return refuse(RuleDoelenJaar, "geef het jaar van de doelen")
+	case d.GetLksNormVijftigProcent() > 0 && d.GetLksNormVijfenzeventigProcent() > 0 && d.GetLksNormVijfenzeventigProcent() < d.GetLksNormVijftigProcent():
+		return refuse(RuleDoelenLKS, "de LKS-norm bij 75%% (%d) is kleiner dan die bij 50%% (%d)", d.GetLksNormVijfenzeventigProcent(), d.GetLksNormVijftigProcent())
 	}
 	return nil
 }

@@ -234,13 +234,18 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, last)
+		case *ledgerv1.Event_Doelen:
+			if err := DecideDoelen(p.Doelen, func(g string) bool { _, ok := h.Gemeenten.Lookup(g); return ok }); err != nil {
+				return Regio{}, err
+			}
+			ev = h.envelope(centrum, m, today)
 		case *ledgerv1.Event_Inkomsten:
 			if err := DecideInkomsten(p.Inkomsten, func(g string) bool { _, ok := h.Gemeenten.Lookup(g); return ok }); err != nil {
 				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, today)
 		default:
-			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel, gedeelde kosten of inkomsten")
+			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel, gedeelde kosten, inkomsten of doelen")
 		}
 		ev.Payload = payload.GetPayload()
 		res, err := h.append(ctx, event.RegionStream, recs, ev)
@@ -265,6 +270,8 @@ func regioVersie(before []Recorded, ev *ledgerv1.Event) uint64 {
 		case ev.GetGedeeldeKosten() != nil && r.Event.GetGedeeldeKosten() != nil:
 			n++
 		case ev.GetInkomsten() != nil && r.Event.GetInkomsten() != nil:
+			n++
+		case ev.GetDoelen() != nil && r.Event.GetDoelen() != nil:
 			n++
 		}
 	}

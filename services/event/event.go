@@ -39,6 +39,7 @@ const (
 	TypeVerdeelsleutel = "verdeelsleutel"
 	TypeGedeeldeKosten = "gedeelde_kosten"
 	TypeInkomsten      = "inkomsten"
+	TypeDoelen         = "doelen"
 )
 
 // RegionStream holds the regional agreements: verdeelsleutels, the shared
@@ -53,7 +54,7 @@ func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
 	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
-		*ledgerv1.Event_Inkomsten:
+		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen:
 		return false
 	}
 	return true
@@ -200,10 +201,13 @@ func Audience(ev *ledgerv1.Event, participants []string) []string {
 		// auditor, and goes on no bus.
 		return nil
 	}
+	// One gemeente's income and targets are its own, though they sit in
+	// the regio stream.
 	if i := ev.GetInkomsten(); i != nil {
-		// One gemeente's income is its own, though it sits in the regio
-		// stream.
 		return []string{i.GetGemeente()}
+	}
+	if d := ev.GetDoelen(); d != nil {
+		return []string{d.GetGemeente()}
 	}
 	if IsRegional(ev) {
 		return participants

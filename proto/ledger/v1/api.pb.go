@@ -3609,6 +3609,7 @@ type RecordRegioRequest struct {
 	//	*RecordRegioRequest_Verdeelsleutel
 	//	*RecordRegioRequest_GedeeldeKosten
 	//	*RecordRegioRequest_Inkomsten
+	//	*RecordRegioRequest_Doelen
 	Afspraak      isRecordRegioRequest_Afspraak `protobuf_oneof:"afspraak"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3699,6 +3700,15 @@ func (x *RecordRegioRequest) GetInkomsten() *Inkomsten {
 	return nil
 }
 
+func (x *RecordRegioRequest) GetDoelen() *Doelen {
+	if x != nil {
+		if x, ok := x.Afspraak.(*RecordRegioRequest_Doelen); ok {
+			return x.Doelen
+		}
+	}
+	return nil
+}
+
 type isRecordRegioRequest_Afspraak interface {
 	isRecordRegioRequest_Afspraak()
 }
@@ -3715,11 +3725,17 @@ type RecordRegioRequest_Inkomsten struct {
 	Inkomsten *Inkomsten `protobuf:"bytes,12,opt,name=inkomsten,proto3,oneof"`
 }
 
+type RecordRegioRequest_Doelen struct {
+	Doelen *Doelen `protobuf:"bytes,13,opt,name=doelen,proto3,oneof"`
+}
+
 func (*RecordRegioRequest_Verdeelsleutel) isRecordRegioRequest_Afspraak() {}
 
 func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
 
 func (*RecordRegioRequest_Inkomsten) isRecordRegioRequest_Afspraak() {}
+
+func (*RecordRegioRequest_Doelen) isRecordRegioRequest_Afspraak() {}
 
 type RecordRegioResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -4115,8 +4131,11 @@ type Beleidsview struct {
 	// gets in its jaarrekening.
 	Resultaat       []*Resultaatpost `protobuf:"bytes,12,rep,name=resultaat,proto3" json:"resultaat,omitempty"`
 	ResultaatTotaal *Resultaatpost   `protobuf:"bytes,13,opt,name=resultaat_totaal,json=resultaatTotaal,proto3" json:"resultaat_totaal,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Each figure against its target or denominator (ledger regio doelen),
+	// on the peildatum.
+	Doelen        []*Doelcijfer `protobuf:"bytes,14,rep,name=doelen,proto3" json:"doelen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Beleidsview) Reset() {
@@ -4240,6 +4259,13 @@ func (x *Beleidsview) GetResultaatTotaal() *Resultaatpost {
 	return nil
 }
 
+func (x *Beleidsview) GetDoelen() []*Doelcijfer {
+	if x != nil {
+		return x.Doelen
+	}
+	return nil
+}
+
 type Periodecijfers struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Periode   string                 `protobuf:"bytes,1,opt,name=periode,proto3" json:"periode,omitempty"`
@@ -4258,9 +4284,18 @@ type Periodecijfers struct {
 	// The loonkostensubsidie of the period in euro cents (a flow, like
 	// instroom): the gemeente's LKS cost lines of its months (BUIG, 6.3). A
 	// year's is the sum of its months'.
-	LksCent       int64 `protobuf:"varint,13,opt,name=lks_cent,json=lksCent,proto3" json:"lks_cent,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LksCent int64 `protobuf:"varint,13,opt,name=lks_cent,json=lksCent,proto3" json:"lks_cent,omitempty"`
+	// Activation: residents in the caseload on the peildatum in a placement
+	// of at least four hours a week (as the plaatsing records its hours), and
+	// their share of the caseload, percent with one decimal.
+	ActiefVierUur           int64   `protobuf:"varint,14,opt,name=actief_vier_uur,json=actiefVierUur,proto3" json:"actief_vier_uur,omitempty"`
+	ActiefVierUurPercentage float64 `protobuf:"fixed64,15,opt,name=actief_vier_uur_percentage,json=actiefVierUurPercentage,proto3" json:"actief_vier_uur_percentage,omitempty"`
+	// First placements of a case that started in the period, and the mean
+	// number of days from the aanmelding to them, one decimal.
+	EerstePlaatsingen       int64   `protobuf:"varint,16,opt,name=eerste_plaatsingen,json=eerstePlaatsingen,proto3" json:"eerste_plaatsingen,omitempty"`
+	DagenTotEerstePlaatsing float64 `protobuf:"fixed64,17,opt,name=dagen_tot_eerste_plaatsing,json=dagenTotEerstePlaatsing,proto3" json:"dagen_tot_eerste_plaatsing,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Periodecijfers) Reset() {
@@ -4380,6 +4415,34 @@ func (x *Periodecijfers) GetLks() *LksCijfers {
 func (x *Periodecijfers) GetLksCent() int64 {
 	if x != nil {
 		return x.LksCent
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetActiefVierUur() int64 {
+	if x != nil {
+		return x.ActiefVierUur
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetActiefVierUurPercentage() float64 {
+	if x != nil {
+		return x.ActiefVierUurPercentage
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetEerstePlaatsingen() int64 {
+	if x != nil {
+		return x.EerstePlaatsingen
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetDagenTotEerstePlaatsing() float64 {
+	if x != nil {
+		return x.DagenTotEerstePlaatsing
 	}
 	return 0
 }
@@ -4806,6 +4869,86 @@ func (x *Resultaatpost) GetPrognoseResultaatCent() int64 {
 	return 0
 }
 
+// Doelcijfer is one figure of the view against a target or a denominator.
+type Doelcijfer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What is measured, in the users' words ("LKS-banen", "beschut werk").
+	Naam   string `protobuf:"bytes,1,opt,name=naam,proto3" json:"naam,omitempty"`
+	Waarde int64  `protobuf:"varint,2,opt,name=waarde,proto3" json:"waarde,omitempty"`
+	// Against what: "norm 50%", "taakstelling", "inwoners in de bijstand".
+	Tegen string `protobuf:"bytes,3,opt,name=tegen,proto3" json:"tegen,omitempty"`
+	Doel  int64  `protobuf:"varint,4,opt,name=doel,proto3" json:"doel,omitempty"`
+	// waarde / doel, percent with one decimal.
+	Percentage    float64 `protobuf:"fixed64,5,opt,name=percentage,proto3" json:"percentage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Doelcijfer) Reset() {
+	*x = Doelcijfer{}
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Doelcijfer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Doelcijfer) ProtoMessage() {}
+
+func (x *Doelcijfer) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Doelcijfer.ProtoReflect.Descriptor instead.
+func (*Doelcijfer) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *Doelcijfer) GetNaam() string {
+	if x != nil {
+		return x.Naam
+	}
+	return ""
+}
+
+func (x *Doelcijfer) GetWaarde() int64 {
+	if x != nil {
+		return x.Waarde
+	}
+	return 0
+}
+
+func (x *Doelcijfer) GetTegen() string {
+	if x != nil {
+		return x.Tegen
+	}
+	return ""
+}
+
+func (x *Doelcijfer) GetDoel() int64 {
+	if x != nil {
+		return x.Doel
+	}
+	return 0
+}
+
+func (x *Doelcijfer) GetPercentage() float64 {
+	if x != nil {
+		return x.Percentage
+	}
+	return 0
+}
+
 type LksCijfers struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Active LKS placements on peildatum.
@@ -4820,7 +4963,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4832,7 +4975,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4845,7 +4988,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -4896,7 +5039,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4908,7 +5051,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4921,7 +5064,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -5003,7 +5146,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5015,7 +5158,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5028,7 +5171,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -5072,7 +5215,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5084,7 +5227,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5097,7 +5240,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -5162,7 +5305,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5174,7 +5317,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5187,7 +5330,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -5367,7 +5510,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5379,7 +5522,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5392,7 +5535,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5429,7 +5572,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5441,7 +5584,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5454,7 +5597,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5493,7 +5636,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5505,7 +5648,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5518,7 +5661,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -5840,7 +5983,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12)\n" +
 	"\x06beleid\x18\x04 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x124\n" +
 	"\rvastgelegd_op\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\fvastgelegdOp\x12\x14\n" +
-	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xb9\x02\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xe6\x02\n" +
 	"\x12RecordRegioRequest\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12%\n" +
 	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x19\n" +
@@ -5848,7 +5991,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0everdeelsleutel\x18\n" +
 	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
 	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKosten\x124\n" +
-	"\tinkomsten\x18\f \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomstenB\n" +
+	"\tinkomsten\x18\f \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomsten\x12+\n" +
+	"\x06doelen\x18\r \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelenB\n" +
 	"\n" +
 	"\bafspraak\"b\n" +
 	"\x13RecordRegioResponse\x12\x19\n" +
@@ -5875,7 +6019,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
 	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\x128\n" +
 	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
-	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xd2\x04\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\x81\x05\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -5890,7 +6034,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	" \x01(\tR\rbijgewerktTot\x12<\n" +
 	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\x126\n" +
 	"\tresultaat\x18\f \x03(\v2\x18.ledger.v1.ResultaatpostR\tresultaat\x12C\n" +
-	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\"\xfb\x04\n" +
+	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\x12-\n" +
+	"\x06doelen\x18\x0e \x03(\v2\x15.ledger.v1.DoelcijferR\x06doelen\"\xcc\x06\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -5907,7 +6052,11 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"loonwaarde\x18\v \x01(\v2\x15.ledger.v1.LoonwaardeR\n" +
 	"loonwaarde\x12'\n" +
 	"\x03lks\x18\f \x01(\v2\x15.ledger.v1.LksCijfersR\x03lks\x12\x19\n" +
-	"\blks_cent\x18\r \x01(\x03R\alksCent\";\n" +
+	"\blks_cent\x18\r \x01(\x03R\alksCent\x12&\n" +
+	"\x0factief_vier_uur\x18\x0e \x01(\x03R\ractiefVierUur\x12;\n" +
+	"\x1aactief_vier_uur_percentage\x18\x0f \x01(\x01R\x17actiefVierUurPercentage\x12-\n" +
+	"\x12eerste_plaatsingen\x18\x10 \x01(\x03R\x11eerstePlaatsingen\x12;\n" +
+	"\x1adagen_tot_eerste_plaatsing\x18\x11 \x01(\x01R\x17dagenTotEerstePlaatsing\";\n" +
 	"\aTelling\x12\x18\n" +
 	"\asleutel\x18\x01 \x01(\tR\asleutel\x12\x16\n" +
 	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\xe8\x01\n" +
@@ -5944,7 +6093,16 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0fafrekening_cent\x18\x06 \x01(\x03R\x0eafrekeningCent\x12%\n" +
 	"\x0eresultaat_cent\x18\a \x01(\x03R\rresultaatCent\x120\n" +
 	"\x14prognose_kosten_cent\x18\b \x01(\x03R\x12prognoseKostenCent\x126\n" +
-	"\x17prognose_resultaat_cent\x18\t \x01(\x03R\x15prognoseResultaatCent\"X\n" +
+	"\x17prognose_resultaat_cent\x18\t \x01(\x03R\x15prognoseResultaatCent\"\x82\x01\n" +
+	"\n" +
+	"Doelcijfer\x12\x12\n" +
+	"\x04naam\x18\x01 \x01(\tR\x04naam\x12\x16\n" +
+	"\x06waarde\x18\x02 \x01(\x03R\x06waarde\x12\x14\n" +
+	"\x05tegen\x18\x03 \x01(\tR\x05tegen\x12\x12\n" +
+	"\x04doel\x18\x04 \x01(\x03R\x04doel\x12\x1e\n" +
+	"\n" +
+	"percentage\x18\x05 \x01(\x01R\n" +
+	"percentage\"X\n" +
 	"\n" +
 	"LksCijfers\x12\x16\n" +
 	"\x06actief\x18\x01 \x01(\x03R\x06actief\x12\x12\n" +
@@ -6061,7 +6219,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),                // 0: ledger.v1.ImportStatus
 	(*RecordRapportageRequest)(nil),  // 1: ledger.v1.RecordRapportageRequest
@@ -6124,49 +6282,51 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*Loonwaarde)(nil),               // 58: ledger.v1.Loonwaarde
 	(*LoonwaardeOntwikkeling)(nil),   // 59: ledger.v1.LoonwaardeOntwikkeling
 	(*Resultaatpost)(nil),            // 60: ledger.v1.Resultaatpost
-	(*LksCijfers)(nil),               // 61: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),               // 62: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),      // 63: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),     // 64: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),              // 65: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),         // 66: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),        // 67: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),               // 68: ledger.v1.SrgTelling
-	(*Rapportage)(nil),               // 69: ledger.v1.Rapportage
-	(*timestamppb.Timestamp)(nil),    // 70: google.protobuf.Timestamp
-	(*Date)(nil),                     // 71: ledger.v1.Date
-	(VergeetReden)(0),                // 72: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),               // 73: ledger.v1.Aanmelding
-	(*Intake)(nil),                   // 74: ledger.v1.Intake
-	(*Plaatsing)(nil),                // 75: ledger.v1.Plaatsing
-	(*Uitval)(nil),                   // 76: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),        // 77: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),                // 78: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),               // 79: ledger.v1.Verhuizing
-	(*Correctie)(nil),                // 80: ledger.v1.Correctie
-	(*Uren)(nil),                     // 81: ledger.v1.Uren
-	(Toestand)(0),                    // 82: ledger.v1.Toestand
-	(*Event)(nil),                    // 83: ledger.v1.Event
-	(*PersonalData)(nil),             // 84: ledger.v1.PersonalData
-	(Doelgroep)(0),                   // 85: ledger.v1.Doelgroep
-	(Trede)(0),                       // 86: ledger.v1.Trede
-	(PlaatsingType)(0),               // 87: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                   // 88: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),           // 89: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),           // 90: ledger.v1.GedeeldeKosten
-	(*Inkomsten)(nil),                // 91: ledger.v1.Inkomsten
-	(Budgetstroom)(0),                // 92: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),              // 93: ledger.v1.Verdeelmethode
+	(*Doelcijfer)(nil),               // 61: ledger.v1.Doelcijfer
+	(*LksCijfers)(nil),               // 62: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),               // 63: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),      // 64: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),     // 65: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),              // 66: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),         // 67: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),        // 68: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),               // 69: ledger.v1.SrgTelling
+	(*Rapportage)(nil),               // 70: ledger.v1.Rapportage
+	(*timestamppb.Timestamp)(nil),    // 71: google.protobuf.Timestamp
+	(*Date)(nil),                     // 72: ledger.v1.Date
+	(VergeetReden)(0),                // 73: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),               // 74: ledger.v1.Aanmelding
+	(*Intake)(nil),                   // 75: ledger.v1.Intake
+	(*Plaatsing)(nil),                // 76: ledger.v1.Plaatsing
+	(*Uitval)(nil),                   // 77: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),        // 78: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),                // 79: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),               // 80: ledger.v1.Verhuizing
+	(*Correctie)(nil),                // 81: ledger.v1.Correctie
+	(*Uren)(nil),                     // 82: ledger.v1.Uren
+	(Toestand)(0),                    // 83: ledger.v1.Toestand
+	(*Event)(nil),                    // 84: ledger.v1.Event
+	(*PersonalData)(nil),             // 85: ledger.v1.PersonalData
+	(Doelgroep)(0),                   // 86: ledger.v1.Doelgroep
+	(Trede)(0),                       // 87: ledger.v1.Trede
+	(PlaatsingType)(0),               // 88: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                   // 89: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),           // 90: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),           // 91: ledger.v1.GedeeldeKosten
+	(*Inkomsten)(nil),                // 92: ledger.v1.Inkomsten
+	(*Doelen)(nil),                   // 93: ledger.v1.Doelen
+	(Budgetstroom)(0),                // 94: ledger.v1.Budgetstroom
+	(Verdeelmethode)(0),              // 95: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	69,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
-	70,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	70,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
+	71,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
 	4,   // 2: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	71,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	72,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
 	8,   // 4: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	71,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	72,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 6: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	72,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	73,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
 	15,  // 8: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
 	20,  // 9: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
 	42,  // 10: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
@@ -6174,33 +6334,33 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	16,  // 12: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,   // 13: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	18,  // 14: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	71,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	71,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	73,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	74,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	75,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	76,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	77,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	78,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	79,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	80,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	81,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	82,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	71,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	72,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	72,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	74,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	75,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	76,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	77,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	78,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	79,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	80,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	81,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	82,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	83,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	72,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	25,  // 28: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	24,  // 29: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	83,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	84,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	82,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	85,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	86,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	87,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	71,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	71,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	71,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	84,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	85,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	83,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	86,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	87,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	88,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	72,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	72,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	72,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 39: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	29,  // 40: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	71,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	72,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
 	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
 	28,  // 44: ledger.v1.GetViewResponse.certificaat:type_name -> ledger.v1.Certificaat
@@ -6208,103 +6368,105 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	35,  // 46: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
 	36,  // 47: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
 	33,  // 48: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	71,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	82,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	85,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	72,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	83,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	86,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
 	37,  // 52: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
 	37,  // 53: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
 	40,  // 54: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	71,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	71,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	82,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	88,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	72,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	72,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	83,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	89,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
 	46,  // 59: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	88,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	71,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	71,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	89,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	90,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	91,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
-	51,  // 66: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	51,  // 67: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	83,  // 68: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	54,  // 69: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	29,  // 70: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 71: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	71,  // 72: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	55,  // 73: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	55,  // 74: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	62,  // 75: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	62,  // 76: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	33,  // 77: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	60,  // 78: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
-	60,  // 79: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
-	71,  // 80: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	56,  // 81: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	56,  // 82: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	56,  // 83: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	56,  // 84: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	57,  // 85: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	58,  // 86: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	61,  // 87: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	59,  // 88: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	71,  // 89: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	71,  // 90: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	92,  // 91: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	92,  // 92: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	65,  // 93: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 94: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 95: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	92,  // 96: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	71,  // 97: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	71,  // 98: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	93,  // 99: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	68,  // 100: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 101: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 102: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 103: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 104: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 105: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 106: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 107: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 108: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 109: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 110: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 111: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 112: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	63,  // 113: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	66,  // 114: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 115: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 116: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 117: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 118: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 119: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 120: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 121: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 122: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 123: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 124: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 125: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 126: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 127: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 128: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 129: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 130: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 131: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	64,  // 132: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	67,  // 133: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 134: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 135: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 136: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 137: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 138: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 139: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 140: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	122, // [122:141] is the sub-list for method output_type
-	103, // [103:122] is the sub-list for method input_type
-	103, // [103:103] is the sub-list for extension type_name
-	103, // [103:103] is the sub-list for extension extendee
-	0,   // [0:103] is the sub-list for field type_name
+	89,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	72,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	72,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	90,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	91,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	92,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
+	93,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
+	51,  // 67: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	51,  // 68: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	84,  // 69: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 70: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 71: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 72: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	72,  // 73: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 74: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 75: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	63,  // 76: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	63,  // 77: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 78: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 79: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
+	60,  // 80: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
+	61,  // 81: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
+	72,  // 82: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 83: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 84: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 85: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 86: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 87: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 88: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	62,  // 89: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 90: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	72,  // 91: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	72,  // 92: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	94,  // 93: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	94,  // 94: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	66,  // 95: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 96: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 97: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	94,  // 98: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	72,  // 99: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	72,  // 100: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	95,  // 101: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	69,  // 102: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 103: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 104: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 105: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 106: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 107: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 108: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 109: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 110: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 111: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 112: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 113: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 114: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	64,  // 115: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	67,  // 116: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 117: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 118: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 119: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 120: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 121: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 122: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 123: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 124: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 125: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 126: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 127: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 128: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 129: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 130: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 131: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 132: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 133: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	65,  // 134: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	68,  // 135: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 136: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 137: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 138: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 139: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 140: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 141: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 142: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	124, // [124:143] is the sub-list for method output_type
+	105, // [105:124] is the sub-list for method input_type
+	105, // [105:105] is the sub-list for extension type_name
+	105, // [105:105] is the sub-list for extension extendee
+	0,   // [0:105] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -6333,6 +6495,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 		(*RecordRegioRequest_Inkomsten)(nil),
+		(*RecordRegioRequest_Doelen)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -6340,7 +6503,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   68,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

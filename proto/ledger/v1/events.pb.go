@@ -917,6 +917,7 @@ type Event struct {
 	//	*Event_Vergeten
 	//	*Event_Rapportage
 	//	*Event_Inkomsten
+	//	*Event_Doelen
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1101,6 +1102,15 @@ func (x *Event) GetInkomsten() *Inkomsten {
 	return nil
 }
 
+func (x *Event) GetDoelen() *Doelen {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Doelen); ok {
+			return x.Doelen
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1169,6 +1179,10 @@ type Event_Inkomsten struct {
 	Inkomsten *Inkomsten `protobuf:"bytes,25,opt,name=inkomsten,proto3,oneof"`
 }
 
+type Event_Doelen struct {
+	Doelen *Doelen `protobuf:"bytes,26,opt,name=doelen,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -1198,6 +1212,8 @@ func (*Event_Vergeten) isEvent_Payload() {}
 func (*Event_Rapportage) isEvent_Payload() {}
 
 func (*Event_Inkomsten) isEvent_Payload() {}
+
+func (*Event_Doelen) isEvent_Payload() {}
 
 // Rapportage records a report as it was delivered (`ledger export costs
 // --aanleveren`, `ledger export srg --aanleveren`): which figures, of which
@@ -2933,6 +2949,114 @@ func (x *Inkomsten) GetOmschrijving() string {
 	return ""
 }
 
+// Doelen are a gemeente's targets for a year and the denominators behind
+// its percentages: how many residents are on bijstand and in the
+// doelgroepregister, its LKS norm at 50% and 75%, and its taakstelling
+// beschut werk. Recorded by the centrumgemeente in the regio stream; a later
+// record for the same gemeente and year replaces the earlier one. A zero
+// means not set.
+type Doelen struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Gemeente          string                 `protobuf:"bytes,1,opt,name=gemeente,proto3" json:"gemeente,omitempty"`
+	Jaar              int32                  `protobuf:"varint,2,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Bijstand          int64                  `protobuf:"varint,3,opt,name=bijstand,proto3" json:"bijstand,omitempty"`
+	Doelgroepregister int64                  `protobuf:"varint,4,opt,name=doelgroepregister,proto3" json:"doelgroepregister,omitempty"`
+	// The LKS norm: placements with loonkostensubsidie at 50% and at 75%
+	// of the banenafspraak target.
+	LksNormVijftigProcent        int64  `protobuf:"varint,5,opt,name=lks_norm_vijftig_procent,json=lksNormVijftigProcent,proto3" json:"lks_norm_vijftig_procent,omitempty"`
+	LksNormVijfenzeventigProcent int64  `protobuf:"varint,6,opt,name=lks_norm_vijfenzeventig_procent,json=lksNormVijfenzeventigProcent,proto3" json:"lks_norm_vijfenzeventig_procent,omitempty"`
+	TaakstellingBeschut          int64  `protobuf:"varint,7,opt,name=taakstelling_beschut,json=taakstellingBeschut,proto3" json:"taakstelling_beschut,omitempty"`
+	Toelichting                  string `protobuf:"bytes,8,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
+}
+
+func (x *Doelen) Reset() {
+	*x = Doelen{}
+	mi := &file_ledger_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Doelen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Doelen) ProtoMessage() {}
+
+func (x *Doelen) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Doelen.ProtoReflect.Descriptor instead.
+func (*Doelen) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Doelen) GetGemeente() string {
+	if x != nil {
+		return x.Gemeente
+	}
+	return ""
+}
+
+func (x *Doelen) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Doelen) GetBijstand() int64 {
+	if x != nil {
+		return x.Bijstand
+	}
+	return 0
+}
+
+func (x *Doelen) GetDoelgroepregister() int64 {
+	if x != nil {
+		return x.Doelgroepregister
+	}
+	return 0
+}
+
+func (x *Doelen) GetLksNormVijftigProcent() int64 {
+	if x != nil {
+		return x.LksNormVijftigProcent
+	}
+	return 0
+}
+
+func (x *Doelen) GetLksNormVijfenzeventigProcent() int64 {
+	if x != nil {
+		return x.LksNormVijfenzeventigProcent
+	}
+	return 0
+}
+
+func (x *Doelen) GetTaakstellingBeschut() int64 {
+	if x != nil {
+		return x.TaakstellingBeschut
+	}
+	return 0
+}
+
+func (x *Doelen) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
 // GedeeldeKosten are shared costs of the centrumgemeente for a period within
 // one year, divided over the participants by the verdeelsleutel of that
 // year. The envelope's date is the last day of the period.
@@ -2948,7 +3072,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[25]
+	mi := &file_ledger_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2960,7 +3084,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[25]
+	mi := &file_ledger_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2973,7 +3097,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{25}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -3030,7 +3154,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
-	"\x06record\x18\x02 \x01(\tR\x06record\"\xec\x06\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\x99\a\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -3054,7 +3178,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"rapportage\x18\x18 \x01(\v2\x15.ledger.v1.RapportageH\x00R\n" +
 	"rapportage\x124\n" +
-	"\tinkomsten\x18\x19 \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomstenB\t\n" +
+	"\tinkomsten\x18\x19 \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomsten\x12+\n" +
+	"\x06doelen\x18\x1a \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelenB\t\n" +
 	"\apayload\"\xc3\x01\n" +
 	"\n" +
 	"Rapportage\x12\x14\n" +
@@ -3194,7 +3319,16 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x04cent\x18\x04 \x01(\x03R\x04cent\x12%\n" +
 	"\x0ecorrectie_cent\x18\x05 \x01(\x03R\rcorrectieCent\x12'\n" +
 	"\x0fcorrectie_reden\x18\x06 \x01(\tR\x0ecorrectieReden\x12\"\n" +
-	"\fomschrijving\x18\a \x01(\tR\fomschrijving\"\xa8\x01\n" +
+	"\fomschrijving\x18\a \x01(\tR\fomschrijving\"\xd7\x02\n" +
+	"\x06Doelen\x12\x1a\n" +
+	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
+	"\x04jaar\x18\x02 \x01(\x05R\x04jaar\x12\x1a\n" +
+	"\bbijstand\x18\x03 \x01(\x03R\bbijstand\x12,\n" +
+	"\x11doelgroepregister\x18\x04 \x01(\x03R\x11doelgroepregister\x127\n" +
+	"\x18lks_norm_vijftig_procent\x18\x05 \x01(\x03R\x15lksNormVijftigProcent\x12E\n" +
+	"\x1flks_norm_vijfenzeventig_procent\x18\x06 \x01(\x03R\x1clksNormVijfenzeventigProcent\x121\n" +
+	"\x14taakstelling_beschut\x18\a \x01(\x03R\x13taakstellingBeschut\x12 \n" +
+	"\vtoelichting\x18\b \x01(\tR\vtoelichting\"\xa8\x01\n" +
 	"\x0eGedeeldeKosten\x12!\n" +
 	"\x03van\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x12\n" +
 	"\x04cent\x18\x02 \x01(\x03R\x04cent\x12;\n" +
@@ -3281,7 +3415,7 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -3318,12 +3452,13 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(*Nacalculatie)(nil),          // 32: ledger.v1.Nacalculatie
 	(*Verdeelsleutel)(nil),        // 33: ledger.v1.Verdeelsleutel
 	(*Inkomsten)(nil),             // 34: ledger.v1.Inkomsten
-	(*GedeeldeKosten)(nil),        // 35: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
+	(*Doelen)(nil),                // 35: ledger.v1.Doelen
+	(*GedeeldeKosten)(nil),        // 36: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
 	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	36, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	37, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
 	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
 	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
 	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
@@ -3337,60 +3472,61 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	28, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
 	31, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
 	33, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	35, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	36, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
 	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
 	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
 	34, // 18: ledger.v1.Event.inkomsten:type_name -> ledger.v1.Inkomsten
-	10, // 19: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
-	0,  // 20: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
-	10, // 21: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	1,  // 22: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 23: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	16, // 24: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	3,  // 25: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	16, // 26: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 27: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	10, // 28: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	16, // 29: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	5,  // 30: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	16, // 31: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 32: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	16, // 33: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	6,  // 34: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	16, // 35: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	7,  // 36: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	1,  // 37: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	3,  // 38: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	4,  // 39: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	10, // 40: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	24, // 41: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 42: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	16, // 43: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	18, // 44: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	19, // 45: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	20, // 46: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	21, // 47: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	22, // 48: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	23, // 49: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	28, // 50: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	27, // 51: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
-	24, // 52: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 53: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 54: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 55: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 56: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	29, // 57: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	30, // 58: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	32, // 59: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
-	9,  // 60: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	8,  // 61: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 62: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 63: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	35, // 19: ledger.v1.Event.doelen:type_name -> ledger.v1.Doelen
+	10, // 20: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
+	0,  // 21: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
+	10, // 22: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	1,  // 23: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 24: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	16, // 25: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	3,  // 26: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	16, // 27: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 28: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	10, // 29: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	16, // 30: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 31: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	16, // 32: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 33: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	16, // 34: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 35: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	16, // 36: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 37: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 38: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 39: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 40: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	10, // 41: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	24, // 42: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 43: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	16, // 44: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	18, // 45: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	19, // 46: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	20, // 47: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	21, // 48: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	22, // 49: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	23, // 50: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	28, // 51: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	27, // 52: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
+	24, // 53: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
+	10, // 54: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 55: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 56: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 57: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	29, // 58: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	30, // 59: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	32, // 60: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
+	9,  // 61: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	8,  // 62: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 63: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 64: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -3414,6 +3550,7 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Vergeten)(nil),
 		(*Event_Rapportage)(nil),
 		(*Event_Inkomsten)(nil),
+		(*Event_Doelen)(nil),
 	}
 	file_ledger_v1_events_proto_msgTypes[16].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
@@ -3430,7 +3567,7 @@ func file_ledger_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

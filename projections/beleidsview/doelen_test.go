@@ -1,0 +1,118 @@
+package beleidsview
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// TestDoelen: each figure against its target or denominator, on the
+// peildatum, live as from scratch; a later record replaces the earlier.
+func TestDoelen(t *testing.T) {
+	h := newHist(t)
+	h.aanmelding("GM0402", "Rl", day(2025, 1, 5), bijstand).intake(day(2025, 1, 10), ontwikkel, 50).plaatsing(day(2025, 2, 1), lksBaan, 60)
+	h.aanmelding("GM0402", "Rb", day(2025, 1, 5), ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK).intake(day(2025, 1, 10), ontwikkel, 30).plaatsing(day(2025, 3, 1), beschutWerk, 0)
+	h.aanmelding("GM0402", "Rr", day(2025, 1, 5), ledgerv1.Doelgroep_DOELGROEP_BANENAFSPRAAK)
+	reg := registry(t)
+	k := NewKeeper(reg, "GM0402")
+	today := day(2025, 12, 31)
+	view := func(month int) *ledgerv1.Beleidsview {
+		t.Helper()
+		live, err := k.View(h.m, "GM0402", 2025, month, today, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Compute(h.m, reg, "GM0402", "GM0402", 2025, month, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(live, want) {
+			t.Fatalf("keeper and compute differ:\n%v\n%v", live.GetDoelen(), want.GetDoelen())
+		}
+		return live
+	}
+	if got := view(0).GetDoelen(); got != nil {
+		t.Fatalf("targets before any were recorded: %v", got)
+	}
+	record := func(d *ledgerv1.Doelen) {
+		ev := &ledgerv1.Event{Payload: &ledgerv1.Event_Doelen{Doelen: d}}
+		h.apply("GM0402", "", day(2025, 3, 1), h.id("dl"), ev)
+		k.Changed(h.m, ev, nil)
+	}
+	record(&ledgerv1.Doelen{Gemeente: "GM0402", Jaar: 2025, LksNormVijftigProcent: 100})
+	// Hilversum 2025: the LKS norm at 50% and 75% is 209 and 281.
+	record(&ledgerv1.Doelen{Gemeente: "GM0402", Jaar: 2025, LksNormVijftigProcent: 209, LksNormVijfenzeventigProcent: 281, TaakstellingBeschut: 4, Bijstand: 1600, Doelgroepregister: 800})
+	record(&ledgerv1.Doelen{Gemeente: "GM1942", Jaar: 2025, TaakstellingBeschut: 99}) // another gemeente's
+	type row struct {
+		naam, tegen string
+		waarde      int64
+		doel        int64
+		pct         float64
+	}
+	want := []row{
+		{"LKS-banen", "LKS-norm bij 50%", 1, 209, 0.5},
+		{"LKS-banen", "LKS-norm bij 75%", 1, 281, 0.4},
+		{"beschut werk", "taakstelling beschut werk", 1, 4, 25},
+		{"bijstand in de caseload", "inwoners in de bijstand", 1, 1600, 0.1},
+		{"banenafspraak in de caseload", "inwoners in het doelgroepregister", 1, 800, 0.1},
+	}
+	for _, month := range []int{0, 12} {
+		got := view(month).GetDoelen()
+		if len(got) != len(want) {
+			t.Fatalf("month %d: %d rows, want %d: %v", month, len(got), len(want), got)
+		}
+		for i, w := range want {
+			g := got[i]
+			if g.GetNaam() != w.naam || g.GetTegen() != w.tegen || g.GetWaarde() != w.waarde || g.GetDoel() != w.doel || g.GetPercentage() != w.pct {
+				t.Errorf("month %d row %d: %v, want %+v", month, i, g, w)
+			}
+		}
+	}
+	// In February, before the beschut-werk placement: 0 of 4.
+	if feb := view(2).GetDoelen(); len(feb) != 5 || feb[2].GetWaarde() != 0 || feb[2].GetPercentage() != 0 {
+		t.Errorf("February: %v", feb)
+	}
+}
+
+// TestActivation: the residents in a placement of at least four hours a
+// week, their share of the caseload, and the days from aanmelding to a
+// case's first placement, counted in the period it started.
+func TestActivation(t *testing.T) {
+	h := newHist(t)
+	place := func(c *kase, d int, minutes uint32) {
+		c.h.apply(c.gm, c.id, day(2026, 3, d), c.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: wep, MinutenPerWeek: minutes}}})
+	}
+	a := h.aanmelding("GM0406", "Ra", day(2026, 1, 1), bijstand).intake(day(2026, 1, 10), ontwikkel, 50)
+	place(a, 2, 28*60) // 60 days after its aanmelding
+	b := h.aanmelding("GM0406", "Rb", day(2026, 2, 1), bijstand).intake(day(2026, 2, 10), ontwikkel, 50)
+	place(b, 13, 2*60) // two hours: placed, not active four hours; 40 days
+	place(b, 20, 4*60) // a second placement: not a first one
+	h.aanmelding("GM0406", "Rc", day(2026, 2, 1), bijstand)
+	reg := registry(t)
+	for _, tc := range []struct {
+		month         int
+		active        int64
+		pct           float64
+		first         int64
+		days          float64
+		caseloadTotal int64
+	}{
+		{0, 2, 66.7, 2, 50, 3}, // the year: both first placements, (60 + 40) / 2
+		{3, 2, 66.7, 2, 50, 3}, // March, where they started
+		{2, 0, 0, 0, 0, 3},     // February: nobody placed yet
+	} {
+		v, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := v.GetTotaal()
+		if got.GetCaseload() != tc.caseloadTotal || got.GetActiefVierUur() != tc.active || got.GetActiefVierUurPercentage() != tc.pct ||
+			got.GetEerstePlaatsingen() != tc.first || got.GetDagenTotEerstePlaatsing() != tc.days {
+			t.Errorf("month %d: caseload %d, active %d (%.1f%%), first %d after %.1f days; want %d, %d (%.1f%%), %d after %.1f",
+				tc.month, got.GetCaseload(), got.GetActiefVierUur(), got.GetActiefVierUurPercentage(), got.GetEerstePlaatsingen(), got.GetDagenTotEerstePlaatsing(),
+				tc.caseloadTotal, tc.active, tc.pct, tc.first, tc.days)
+		}
+	}
+}

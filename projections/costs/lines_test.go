@@ -241,19 +241,7 @@ func TestPlacementLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHist()
-			base(h)
-			tt.build(h)
-			b, err := NewBook(h.m, registry(t), "GM0402", tt.from, tt.to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []row
-			for _, l := range b.All() {
-				if l.Kind == Plaatsing {
-					got = append(got, project(l, true, false))
-				}
-			}
+			got := bookRows(t, tt.build, tt.from, tt.to, Plaatsing, false)
 			want := tt.want
 			for i := range want {
 				if want[i].Events == nil && i < len(got) {
@@ -265,6 +253,26 @@ func TestPlacementLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bookRows builds the history on the base policies and returns the lines
+// of one kind of the book for [from, to), with their events.
+func bookRows(t *testing.T, build func(*hist), from, to region.Day, kind Kind, withBudget bool) []row {
+	t.Helper()
+	h := newHist()
+	base(h)
+	build(h)
+	b, err := NewBook(h.m, registry(t), "GM0402", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []row
+	for _, l := range b.All() {
+		if l.Kind == kind {
+			got = append(got, project(l, true, withBudget))
+		}
+	}
+	return got
 }
 
 func rowEqual(a, b row) bool {
@@ -451,19 +459,7 @@ func TestLKSLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHist()
-			base(h)
-			tt.build(h)
-			b, err := NewBook(h.m, registry(t), "GM0402", tt.from, tt.to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []row
-			for _, l := range b.All() {
-				if l.Kind == LKS {
-					got = append(got, project(l, true, true))
-				}
-			}
+			got := bookRows(t, tt.build, tt.from, tt.to, LKS, true)
 			if !slices.EqualFunc(got, tt.want, rowEqual) {
 				t.Errorf("lines:\n got %v\nwant %v", got, tt.want)
 			}

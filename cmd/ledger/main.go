@@ -41,9 +41,11 @@ Gebruik:
   ledger case zoek <BSN|client-id>           de zaken van één inwoner
   ledger view <GM..> [--year J] [--month M]  de beleidsview van een gemeente (caseload, stromen, plaatsingen, kosten)
   ledger view <GM..> --caseload              het live caseload-overzicht van een gemeente
+  ledger view <GM..> --resultaat [--year J]  het resultaat per budgetstroom: inkomsten tegen kosten, met prognose
   ledger policy set --gemeente GM.. ...      leg een nieuwe versie van het beleid van een gemeente vast
   ledger policy show <GM..>                  alle versies van het beleid van een gemeente
-  ledger regio verdeelsleutel|kosten|show    verdeelsleutel en gedeelde kosten van de regio
+  ledger regio verdeelsleutel|kosten|inkomsten|doelen|show   verdeelsleutel, gedeelde kosten, inkomsten en doelen
+  ledger wat-als --variant FILE [--jaar J]   wat elke gemeente onder een andere verdeling had betaald (schrijft niets)
   ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen (--aanleveren: leg vast als aangeleverd)
   ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)
   ledger gemeenten                           de deelnemende gemeenten
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = volgCommand(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = auditCommand(ctx, args[1:], stdout, stderr)
+	case "wat-als":
+		err = watAlsCommand(ctx, args[1:], stdout, stderr)
 	default:
 		err = usageErrorf("onbekende opdracht %q", args[0])
 	}

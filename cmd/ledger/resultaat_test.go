@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,4 +181,78 @@ func TestDoelenThroughTheCLI(t *testing.T) {
 			t.Errorf("2 of 209 LKS jobs: %q", line)
 		}
 	}
+}
+
+// TestWatAls: the same history under another verdeelsleutel, through the
+// binary's command against a real server: the shares move, the total and
+// the direct costs do not, and nothing is written.
+func TestWatAls(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	for _, gm := range []string{"GM0402", "GM0406"} {
+		mustCLI(t, addr, "policy", "set", "--gemeente", gm, "--geldig-vanaf", "2026-01-01", "--product", "beschut-werk=12000")
+	}
+	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
+	clk.Set(2026, time.November, 24)
+	// Huizen has the only case: by caseload it pays all of the overhead.
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0406", "--doelgroep", "beschut-werk", "--verwijzer", "werkcentrum", "--client-id", "R-watals-1", "--datum", "2026-01-05")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--datum", "2026-01-06")
+	mustCLI(t, addr, "case", "plaatsen", c, "--type", "beschut-werk", "--datum", "2026-02-01")
+	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "90000", "--budgetstroom", "bedrijfsvoering", "--omschrijving", "overhead Q1")
+	dir := testDir(t)
+	file := filepath.Join(dir, "variant.json")
+	if err := os.WriteFile(file, []byte(`{"naam": "naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type rij struct {
+		Gemeente    string `json:"gemeente"`
+		Direct      int64  `json:"direct_cent"`
+		Gedeeld     int64  `json:"gedeeld_cent"`
+		Variant     int64  `json:"variant_gedeeld_cent"`
+		TotaalVar   int64  `json:"totaal_variant_cent"`
+		VerschilVar int64  `json:"verschil_cent"`
+	}
+	var out struct {
+		Rijen []rij `json:"rijen"`
+	}
+	before := storeHeadCLI(t, addr)
+	args := []string{"wat-als", "--variant", file, "--jaar", "2026", "--gemeenten", "../../deploy/gemeenten.json", "--json"}
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, args...)), &out); err != nil {
+		t.Fatal(err)
+	}
+	var gedeeld, variantTotal int64
+	for _, r := range out.Rijen {
+		gedeeld += r.Gedeeld
+		variantTotal += r.Variant
+		switch r.Gemeente {
+		case "GM0406":
+			if r.Variant != 9_000_000 || r.Gedeeld >= 9_000_000 || r.Direct <= 0 {
+				t.Errorf("Huizen, the only caseload: %+v", r)
+			}
+		default:
+			if r.Variant != 0 || r.Direct != 0 {
+				t.Errorf("%s without a case pays in the variant: %+v", r.Gemeente, r)
+			}
+		}
+	}
+	if gedeeld != 9_000_000 || variantTotal != 9_000_000 {
+		t.Errorf("divided %d as recorded and %d in the variant, booked 9.000.000", gedeeld, variantTotal)
+	}
+	if after := storeHeadCLI(t, addr); after != before {
+		t.Errorf("wat-als wrote to the store: %s → %s", before, after)
+	}
+	// A gemeente reads only its own events: refused, not a partial answer.
+	code, _, errs := cli(t, addr, append(args[:len(args)-1], "--token", tokenFor(t, addr, "GM0406"))...)
+	if code == exitOK {
+		t.Errorf("a gemeente ran wat-als on its own part of the history: %q", errs)
+	}
+	if code, _, errs := cli(t, addr, "wat-als", "--variant", filepath.Join(dir, "geen.json")); code != exitUsage || !strings.Contains(errs, "--variant") {
+		t.Errorf("a missing file: exit %d %q", code, errs)
+	}
+}
+
+// storeHeadCLI is the store's last position as the auditor's verify sees it.
+func storeHeadCLI(t *testing.T, addr string) string {
+	t.Helper()
+	return verifyJSON(t, addr, "auditor").Tot
 }

@@ -1,0 +1,156 @@
+// Package variant answers "what if": the same stored history under another
+// way of dividing what the region shares. A variant is data, read from a
+// file; it changes no event in the store. Replayed into a second regional
+// model with its regional agreements rewritten, the history gives each
+// gemeente's costs as they would have been, line for line by the same cost
+// engine (package costs) as the real ones.
+//
+// What a variant can say today: the verdeelmethode of each year's
+// verdeelsleutel (inwoners, caseload-dagen, plaatsing-dagen). Which gemeenten
+// take part in which circle (all work, beschut only, a DVO) is not yet a
+// variant's to say.
+package variant
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Variant is another way of dividing shared costs.
+type Variant struct {
+	Naam string
+	// Verdeelsleutels: per year, the method the year's verdeelsleutel has
+	// in this variant. A year not named keeps its own.
+	Verdeelsleutels map[int32]ledgerv1.Verdeelmethode
+}
+
+// ErrVariant: the variant file cannot be read.
+var ErrVariant = errors.New("variant unreadable")
+
+// file is the JSON form:
+//
+//	{"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}}
+type file struct {
+	Naam            string            `json:"naam"`
+	Verdeelsleutels map[string]string `json:"verdeelsleutels"`
+}
+
+// Load reads a variant file.
+func Load(r io.Reader) (Variant, error) {
+	var f file
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return Variant{}, fmt.Errorf("%w: %v", ErrVariant, err)
+	}
+	v := Variant{Naam: f.Naam, Verdeelsleutels: map[int32]ledgerv1.Verdeelmethode{}}
+	for y, w := range f.Verdeelsleutels {
+		year, err := strconv.ParseInt(y, 10, 32)
+		if err != nil || year < 2000 || year > 2999 {
+			return Variant{}, fmt.Errorf("%w: verdeelsleutels: %q is geen jaar", ErrVariant, y)
+		}
+		m, ok := Method(w)
+		if !ok {
+			return Variant{}, fmt.Errorf("%w: verdeelsleutels %s: onbekende methode %q; kies inwoners, caseload-dagen of plaatsing-dagen", ErrVariant, y, w)
+		}
+		v.Verdeelsleutels[int32(year)] = m
+	}
+	return v, nil
+}
+
+// Method reads a method's word ("caseload-dagen").
+func Method(w string) (ledgerv1.Verdeelmethode, bool) {
+	name := "VERDEELMETHODE_" + strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(w), "-", "_"))
+	n, ok := ledgerv1.Verdeelmethode_value[name]
+	if !ok || n == 0 {
+		return 0, false
+	}
+	return ledgerv1.Verdeelmethode(n), true
+}
+
+// Own is the variant that is the real history: every year's verdeelsleutel
+// with the method it has in m.
+func Own(m *region.Model, years []int32) Variant {
+	v := Variant{Naam: "zoals vastgelegd", Verdeelsleutels: map[int32]ledgerv1.Verdeelmethode{}}
+	for _, y := range years {
+		if k, ok := m.Key(y); ok {
+			v.Verdeelsleutels[y] = k.Methode
+		}
+	}
+	return v
+}
+
+// Rewrite returns the event as it is in this variant: a verdeelsleutel of
+// a year the variant names gets the variant's method; every other event is
+// ev itself. The stored event is never changed: a rewrite is a copy.
+func (v Variant) Rewrite(ev *ledgerv1.Event) *ledgerv1.Event {
+	k := ev.GetVerdeelsleutel()
+	if k == nil {
+		return ev
+	}
+	m, ok := v.Verdeelsleutels[k.GetJaar()]
+	if !ok || m == k.GetMethode() {
+		return ev
+	}
+	out := proto.Clone(ev).(*ledgerv1.Event)
+	out.GetVerdeelsleutel().Methode = m
+	return out
+}
+
+// Row is one gemeente's costs of the year, real and in the variant.
+type Row struct {
+	Gemeente, Naam string
+	// Direct costs (placements, hours, LKS, settlements) are the same in
+	// both; shared costs are what a variant changes.
+	Direct, Shared, VariantShared int64
+}
+
+// Compare prices the year (up to the day before to) in both models for
+// every participant.
+func Compare(real, alt *region.Model, reg *gemeente.Registry, year int, to region.Day) ([]Row, error) {
+	from := region.YearStart(year)
+	to = min(to, region.YearStart(year+1))
+	if from >= to {
+		return nil, fmt.Errorf("wat-als %d: het jaar is nog niet begonnen", year)
+	}
+	realBook, err := costs.NewBook(real, reg, reg.Centrum(), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("wat-als %d, zoals vastgelegd: %w", year, err)
+	}
+	altBook, err := costs.NewBook(alt, reg, reg.Centrum(), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("wat-als %d, variant: %w", year, err)
+	}
+	var rows []Row
+	for _, g := range reg.All() {
+		r := Row{Gemeente: g.Code, Naam: g.Naam}
+		for _, l := range realBook.Lines(g.Code) {
+			if l.Kind == costs.Gedeeld {
+				r.Shared += l.Cents
+			} else {
+				r.Direct += l.Cents
+			}
+		}
+		for _, l := range altBook.Lines(g.Code) {
+			if l.Kind == costs.Gedeeld {
+				r.VariantShared += l.Cents
+			}
+		}
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(a.Gemeente, b.Gemeente) })
+	return rows, nil
+}

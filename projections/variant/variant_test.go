@@ -1,0 +1,171 @@
+package variant
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+var codes = []string{"GM0376", "GM0402", "GM0406", "GM1942"}
+
+// history is a random regional year: policies, a verdeelsleutel, cases
+// that are placed, move and leave, and bookings of shared costs.
+type history struct {
+	events   []*ledgerv1.Event
+	bookings int64 // cents booked
+}
+
+func day(m time.Month, d int) *ledgerv1.Date { return region.YMD(2026, m, d).Date() }
+
+func generate(r *rand.Rand) history {
+	var h history
+	n := 0
+	add := func(gm, caseID string, on *ledgerv1.Date, ev *ledgerv1.Event) {
+		n++
+		ev.Envelope = &ledgerv1.Envelope{EventId: fmt.Sprintf("e%d", n), CaseId: caseID, Gemeente: gm, OccurredOn: on}
+		h.events = append(h.events, ev)
+	}
+	for _, g := range codes {
+		add(g, "", day(1, 1), &ledgerv1.Event{Payload: &ledgerv1.Event_Beleid{Beleid: &ledgerv1.Beleid{GeldigVanaf: day(1, 1),
+			Producten: []*ledgerv1.ProductTarief{{Product: "beschut-werk", CentPerJaar: 1_000_000 + r.Int64N(500_000)}}}}})
+	}
+	methods := []ledgerv1.Verdeelmethode{ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS, ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN, ledgerv1.Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN}
+	add("GM0402", "", day(1, 1), &ledgerv1.Event{Payload: &ledgerv1.Event_Verdeelsleutel{Verdeelsleutel: &ledgerv1.Verdeelsleutel{Jaar: 2026, Methode: methods[r.IntN(3)]}}})
+	for c := range 5 + r.IntN(20) {
+		id := fmt.Sprintf("case-%d", c)
+		gm := codes[r.IntN(len(codes))]
+		start := 1 + r.IntN(150)
+		at := func(d int) *ledgerv1.Date { return (region.YearStart(2026) + region.Day(d)).Date() }
+		add(gm, id, at(start), &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: "R-" + id, Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK}}})
+		add(gm, id, at(start+5), &ledgerv1.Event{Payload: &ledgerv1.Event_Intake{Intake: &ledgerv1.Intake{Trede: ledgerv1.Trede_TREDE_BESCHUT}}})
+		if r.IntN(3) > 0 {
+			add(gm, id, at(start+10), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK}}})
+		}
+		if r.IntN(3) == 0 {
+			naar := codes[r.IntN(len(codes))]
+			if naar != gm {
+				add(gm, id, at(start+40), &ledgerv1.Event{Payload: &ledgerv1.Event_Verhuizing{Verhuizing: &ledgerv1.Verhuizing{VanGemeente: gm, NaarGemeente: naar}}})
+				gm = naar
+			}
+		}
+		if r.IntN(4) == 0 {
+			add(gm, id, at(start+90), &ledgerv1.Event{Payload: &ledgerv1.Event_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG}}})
+		}
+	}
+	for q := range 1 + r.IntN(3) {
+		van := region.YMD(2026, time.Month(1+3*q), 1)
+		tot := region.YMD(2026, time.Month(4+3*q), 1) - 1
+		cent := 1 + r.Int64N(10_000_000)
+		h.bookings += cent
+		add("GM0402", "", tot.Date(), &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{Van: van.Date(), Cent: cent,
+			Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}}})
+	}
+	return h
+}
+
+// models applies the history as stored, and as the variant has it.
+func models(h history, v Variant, reg *gemeente.Registry) (real, alt *region.Model) {
+	real, alt = region.New(reg), region.New(reg)
+	revs := map[string]uint64{}
+	for i, ev := range h.events {
+		stream := ev.GetEnvelope().GetCaseId()
+		if stream == "" {
+			stream = "regio-" + ev.GetEnvelope().GetGemeente()
+		}
+		rec := store.RecordedEvent{Position: store.Position{Commit: uint64(i + 1), Prepare: uint64(i + 1)}, Revision: revs[stream]}
+		revs[stream]++
+		real.Apply(rec, ev)
+		alt.Apply(rec, v.Rewrite(ev))
+	}
+	return real, alt
+}
+
+func registry(t *testing.T, r *rand.Rand) *gemeente.Registry {
+	var list []string
+	for _, g := range codes {
+		list = append(list, fmt.Sprintf(`{"code": %q, "naam": "gemeente %s", "inwoners": {"2026": %d}}`, g, g, 1+r.Int64N(100_000)))
+	}
+	reg, err := gemeente.Parse(strings.NewReader(`{"centrum": "GM0402", "gemeenten": [` + strings.Join(list, ",") + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// TestWhatIf is the property the comparison stands on, over random
+// histories: the variant that is today's own gives the real figures
+// exactly; every variant divides the same total as was booked, and leaves
+// the direct costs alone; and a variant does change who pays what.
+func TestWhatIf(t *testing.T) {
+	changed := false
+	for seed := range uint64(60) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		reg := registry(t, r)
+		h := generate(r)
+		end := region.YearStart(2027)
+
+		base, _ := models(h, Variant{}, reg)
+		own := Own(base, []int32{2026})
+		real, alt := models(h, own, reg)
+		rows, err := Compare(real, alt, reg, 2026, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			if row.Shared != row.VariantShared {
+				t.Fatalf("seed %d: today's own variant gives %s %d, the real figures %d", seed, row.Gemeente, row.VariantShared, row.Shared)
+			}
+		}
+
+		other := Variant{Verdeelsleutels: map[int32]ledgerv1.Verdeelmethode{2026: ledgerv1.Verdeelmethode(1 + r.IntN(3))}}
+		real, alt = models(h, other, reg)
+		rows, err = Compare(real, alt, reg, 2026, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shared, variantShared int64
+		for _, row := range rows {
+			shared += row.Shared
+			variantShared += row.VariantShared
+			changed = changed || row.Shared != row.VariantShared
+		}
+		if shared != h.bookings || variantShared != h.bookings {
+			t.Fatalf("seed %d: booked %d, divided %d as recorded and %d in the variant", seed, h.bookings, shared, variantShared)
+		}
+		// The direct costs are the cost engine's, the same in both.
+		altRows, _ := Compare(alt, real, reg, 2026, end)
+		for i := range rows {
+			if rows[i].Direct != altRows[i].Direct {
+				t.Fatalf("seed %d: %s's direct costs differ in the variant", seed, rows[i].Gemeente)
+			}
+		}
+	}
+	if !changed {
+		t.Error("no variant changed any gemeente's share: the variant is not applied")
+	}
+}
+
+func TestLoad(t *testing.T) {
+	v, err := Load(strings.NewReader(`{"naam": "solidair", "verdeelsleutels": {"2026": "caseload-dagen", "2027": "inwoners"}}`))
+	if err != nil || v.Naam != "solidair" || v.Verdeelsleutels[2026] != ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN || v.Verdeelsleutels[2027] != ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS {
+		t.Fatalf("%+v %v", v, err)
+	}
+	for _, bad := range []string{
+		`{"verdeelsleutels": {"2026": "loting"}}`,
+		`{"verdeelsleutels": {"twintig": "inwoners"}}`,
+		`{"verdeelsleutel": {}}`,
+		`{`,
+	} {
+		if _, err := Load(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: read", bad)
+		}
+	}
+}

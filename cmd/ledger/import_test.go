@@ -308,6 +308,17 @@ func TestDemo(t *testing.T) {
 	if code, _, errs := cli(t, addr, "view", "GM0402", "--year", "2025"); code != exitOK {
 		t.Fatalf("the tour's view: %s", errs)
 	}
+	// The money and the steering: every participant's income and result
+	// per stream, its figures against its targets.
+	for _, g := range reg.Participating(event.YMD(2025, 12, 31)) {
+		eventually(t, "the demo result and targets of "+g.Code, func() bool {
+			v := getView(t, client, g.Code, 2025, false)
+			return len(v.GetResultaat()) == 4 && v.GetResultaatTotaal().GetInkomstenCent() > 0 && len(v.GetDoelen()) == 5
+		})
+	}
+	if out := mustCLI(t, addr, "view", "GM0402", "--year", "2025", "--resultaat"); !strings.Contains(out, "participatiebudget") || !strings.Contains(out, "bedrijfsvoering") {
+		t.Errorf("the tour's result:\n%s", out)
+	}
 
 	// Sized by the region's own figures on the first day: about 480 Wsw
 	// employees, about 300 beschut places, Hilversum's 110 LKS jobs

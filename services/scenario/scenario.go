@@ -131,6 +131,9 @@ func Generate(cfg Config) ([]Step, error) {
 		g.resident(g.next)
 		g.next++
 	}
+	if cfg.Stand != nil {
+		g.money(*cfg.Stand)
+	}
 	sort.SliceStable(g.steps, func(i, j int) bool {
 		a, b := g.steps[i], g.steps[j]
 		if !a.Day.Equal(b.Day) {
@@ -226,6 +229,45 @@ func (g *gen) agreements() {
 					Van: day(start), Cent: (150_000+g.rnd.Int64N(100_000))*100 + g.rnd.Int64N(100), Omschrijving: fmt.Sprintf("overhead ontwikkelbedrijf %dK%d", y, q+1),
 					Budgetstroom: ledgerv1.Budgetstroom(1 + g.rnd.IntN(3)),
 				}}}})
+		}
+	}
+}
+
+// money: each year, every gemeente's income per budget stream (recorded
+// in June, after the meicirculaire) and its targets and denominators
+// (recorded in January), sized by the stand: the integratie-uitkering by
+// its Wsw and beschut places at about € 28.000 a place, BUIG by its LKS
+// norm at € 1.250 a month, the Participatiebudget at € 45 an inhabitant
+// less a 5% correction, and a contribution to the bedrijfsvoering of € 7 an
+// inhabitant. It draws from a random source of its own, so that the rest
+// of the scenario is what it was without it.
+func (g *gen) money(st Stand) {
+	rnd := rand.New(rand.NewPCG(g.cfg.Seed^0x6d6f6e6579, 0x5eed))
+	var total int64
+	for _, c := range g.codes {
+		total += g.inw[c]
+	}
+	for y := g.cfg.From.Year(); y <= g.cfg.Until.Year(); y++ {
+		for _, code := range g.codes {
+			share := func(n int) int64 { return (int64(n)*g.inw[code] + total/2) / total }
+			places := share(st.Wsw + st.Beschut)
+			norm := int64(g.scaled(st.LKSNorm, st.Ref, code))
+			vary := func(c int64) int64 { return c * (97 + rnd.Int64N(7)) / 100 }
+			pb := vary(g.inw[code] * 45_00)
+			for _, in := range []*ledgerv1.Inkomsten{
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT, Cent: vary(places * 28_000_00), Omschrijving: fmt.Sprintf("integratie-uitkering %d", y)},
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Cent: vary(norm * 12 * 1_250_00), Omschrijving: fmt.Sprintf("BUIG %d", y)},
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, Cent: pb, CorrectieCent: pb / 20, CorrectieReden: "korting 5%", Omschrijving: fmt.Sprintf("Participatiebudget %d", y)},
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING, Cent: vary(g.inw[code] * 7_00), Omschrijving: fmt.Sprintf("bijdrage bedrijfsvoering %d", y)},
+			} {
+				in.Gemeente, in.Jaar = code, int32(y)
+				g.add(Step{Day: time.Date(y, 6, 15, 0, 0, 0, 0, time.UTC), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Inkomsten{Inkomsten: in}}})
+			}
+			g.add(Step{Day: time.Date(y, 1, 15, 0, 0, 0, 0, time.UTC), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Doelen{Doelen: &ledgerv1.Doelen{
+				Gemeente: code, Jaar: int32(y), LksNormVijftigProcent: norm, LksNormVijfenzeventigProcent: norm * 281 / 209,
+				TaakstellingBeschut: share(st.Beschut), Bijstand: g.inw[code] * 25 / 1000, Doelgroepregister: g.inw[code] / 100,
+				Toelichting: fmt.Sprintf("doelen %d", y),
+			}}}})
 		}
 	}
 }

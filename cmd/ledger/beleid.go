@@ -372,6 +372,22 @@ func regioShow(ctx context.Context, c conn, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%s – %s\t%s\t%s\t%s\n", a.GetVersie(), event.FormatDate(k.GetVan()), event.FormatDate(a.GetEvent().GetEnvelope().GetOccurredOn()),
 			euro(k.GetCent()), budgetstromen.word(k.GetBudgetstroom().Number()), printable(k.GetOmschrijving()))
 	}
+	if len(resp.Msg.GetInkomsten()) > 0 {
+		fmt.Fprintln(tw, "\nINKOMSTEN\tJAAR\tBUDGETSTROOM\tBEDRAG\tCORRECTIE\tVERSIE\tOMSCHRIJVING")
+		for _, a := range resp.Msg.GetInkomsten() {
+			in := a.GetEvent().GetInkomsten()
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\tv%d\t%s\n", in.GetGemeente(), in.GetJaar(), budgetstromen.word(in.GetBudgetstroom().Number()), euro(in.GetCent()),
+				euro(in.GetCorrectieCent()), a.GetVersie(), printable(in.GetOmschrijving()))
+		}
+	}
+	if len(resp.Msg.GetDoelen()) > 0 {
+		fmt.Fprintln(tw, "\nDOELEN\tJAAR\tLKS-NORM 50%\tLKS-NORM 75%\tTAAKSTELLING BESCHUT\tBIJSTAND\tDOELGROEPREGISTER\tVERSIE")
+		for _, a := range resp.Msg.GetDoelen() {
+			d := a.GetEvent().GetDoelen()
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\tv%d\n", d.GetGemeente(), d.GetJaar(), d.GetLksNormVijftigProcent(), d.GetLksNormVijfenzeventigProcent(),
+				d.GetTaakstellingBeschut(), d.GetBijstand(), d.GetDoelgroepregister(), a.GetVersie())
+		}
+	}
 	return tw.Flush()
 }
 

@@ -118,6 +118,17 @@ func TestResultaatThroughTheCLI(t *testing.T) {
 	if code, _, errs := cli(t, addr, "view", "GM0406", "--year", "2026", "--resultaat", "--token", tokenFor(t, addr, "GM1942")); code != exitFailed || !strings.Contains(errs, "toegang.eigen-gemeente") {
 		t.Errorf("GM1942 read GM0406's result: exit %d %q", code, errs)
 	}
+	// What was recorded, with its versions; a gemeente sees only its own.
+	shown := mustCLI(t, addr, "regio", "show")
+	if !strings.Contains(shown, "INKOMSTEN") || strings.Count(shown, "GM0406") != 4 || !strings.Contains(shown, "v2") {
+		t.Errorf("regio show:\n%s", shown)
+	}
+	if other := mustCLI(t, addr, "regio", "show", "--json", "--token", tokenFor(t, addr, "GM1942")); strings.Contains(other, "GM0406") {
+		t.Errorf("GM1942 sees GM0406's income:\n%s", other)
+	}
+	if own := mustCLI(t, addr, "regio", "show", "--json", "--token", tokenFor(t, addr, "GM0406")); strings.Count(own, `"gemeente": "GM0406"`)+strings.Count(own, `"gemeente":"GM0406"`) != 4 {
+		t.Errorf("GM0406 does not see its own income:\n%s", own)
+	}
 }
 
 // TestUitstroomPensioen: retirement is an uitstroom reason of its own,

@@ -8,6 +8,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
+	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
@@ -101,7 +102,8 @@ func (s *Server) RecordRegio(ctx context.Context, req *connect.Request[ledgerv1.
 	return connect.NewResponse(&ledgerv1.RecordRegioResponse{EventId: r.Event.GetEnvelope().GetEventId(), Versie: r.Versie, Positie: r.Position.String()}), nil
 }
 
-// GetRegio lists the verdeelsleutels and bookings.
+// GetRegio lists the verdeelsleutels and bookings, and the income and
+// targets the caller may see.
 func (s *Server) GetRegio(ctx context.Context, req *connect.Request[ledgerv1.GetRegioRequest]) (*connect.Response[ledgerv1.GetRegioResponse], error) {
 	recs, err := s.Beleid.Regio(ctx)
 	if err != nil {
@@ -110,8 +112,28 @@ func (s *Server) GetRegio(ctx context.Context, req *connect.Request[ledgerv1.Get
 	resp := &ledgerv1.GetRegioResponse{}
 	keys := map[int32]uint64{}
 	var bookings uint64
+	// A gemeente sees its own income and targets only, as on its bus.
+	own := func(g string) bool { return true }
+	if id, ok := access.FromContext(ctx); ok && id.Rol == access.Gemeente {
+		own = func(g string) bool { return g == id.Gemeente }
+	}
+	versions := map[string]uint64{}
 	for _, r := range recs {
 		switch {
+		case r.Event.GetInkomsten() != nil:
+			in := r.Event.GetInkomsten()
+			k := fmt.Sprint("i", in.GetGemeente(), in.GetJaar(), in.GetBudgetstroom())
+			versions[k]++
+			if own(in.GetGemeente()) {
+				resp.Inkomsten = append(resp.Inkomsten, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			}
+		case r.Event.GetDoelen() != nil:
+			d := r.Event.GetDoelen()
+			k := fmt.Sprint("d", d.GetGemeente(), d.GetJaar())
+			versions[k]++
+			if own(d.GetGemeente()) {
+				resp.Doelen = append(resp.Doelen, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			}
 		case r.Event.GetVerdeelsleutel() != nil:
 			y := r.Event.GetVerdeelsleutel().GetJaar()
 			keys[y]++

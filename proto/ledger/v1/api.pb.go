@@ -3839,8 +3839,13 @@ type GetRegioResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Verdeelsleutels []*RegioAfspraak       `protobuf:"bytes,1,rep,name=verdeelsleutels,proto3" json:"verdeelsleutels,omitempty"`
 	Boekingen       []*RegioAfspraak       `protobuf:"bytes,2,rep,name=boekingen,proto3" json:"boekingen,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Income and targets: each gemeente's own, and for a gemeente caller
+	// only its own. versie counts the records of one gemeente, year (and
+	// stream); the last one counts.
+	Inkomsten     []*RegioAfspraak `protobuf:"bytes,3,rep,name=inkomsten,proto3" json:"inkomsten,omitempty"`
+	Doelen        []*RegioAfspraak `protobuf:"bytes,4,rep,name=doelen,proto3" json:"doelen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetRegioResponse) Reset() {
@@ -3883,6 +3888,20 @@ func (x *GetRegioResponse) GetVerdeelsleutels() []*RegioAfspraak {
 func (x *GetRegioResponse) GetBoekingen() []*RegioAfspraak {
 	if x != nil {
 		return x.Boekingen
+	}
+	return nil
+}
+
+func (x *GetRegioResponse) GetInkomsten() []*RegioAfspraak {
+	if x != nil {
+		return x.Inkomsten
+	}
+	return nil
+}
+
+func (x *GetRegioResponse) GetDoelen() []*RegioAfspraak {
+	if x != nil {
+		return x.Doelen
 	}
 	return nil
 }
@@ -5999,10 +6018,12 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x18\n" +
 	"\apositie\x18\x03 \x01(\tR\apositie\"\x11\n" +
-	"\x0fGetRegioRequest\"\x8e\x01\n" +
+	"\x0fGetRegioRequest\"\xf8\x01\n" +
 	"\x10GetRegioResponse\x12B\n" +
 	"\x0fverdeelsleutels\x18\x01 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x0fverdeelsleutels\x126\n" +
-	"\tboekingen\x18\x02 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tboekingen\"j\n" +
+	"\tboekingen\x18\x02 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tboekingen\x126\n" +
+	"\tinkomsten\x18\x03 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tinkomsten\x120\n" +
+	"\x06doelen\x18\x04 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x06doelen\"j\n" +
 	"\rRegioAfspraak\x12\x16\n" +
 	"\x06versie\x18\x01 \x01(\x04R\x06versie\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12&\n" +
@@ -6388,85 +6409,87 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	93,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
 	51,  // 67: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
 	51,  // 68: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	84,  // 69: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	54,  // 70: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	29,  // 71: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 72: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	72,  // 73: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	55,  // 74: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	55,  // 75: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	63,  // 76: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	63,  // 77: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	33,  // 78: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	60,  // 79: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
-	60,  // 80: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
-	61,  // 81: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
-	72,  // 82: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	56,  // 83: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	56,  // 84: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	56,  // 85: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	56,  // 86: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	57,  // 87: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	58,  // 88: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	62,  // 89: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	59,  // 90: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	72,  // 91: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	72,  // 92: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	94,  // 93: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	94,  // 94: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	66,  // 95: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 96: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 97: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	94,  // 98: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	72,  // 99: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	72,  // 100: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	95,  // 101: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	69,  // 102: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 103: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 104: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 105: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 106: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 107: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 108: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 109: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 110: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 111: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 112: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 113: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 114: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	64,  // 115: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	67,  // 116: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 117: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 118: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 119: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 120: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 121: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 122: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 123: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 124: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 125: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 126: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 127: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 128: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 129: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 130: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 131: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 132: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 133: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	65,  // 134: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	68,  // 135: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 136: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 137: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 138: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 139: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 140: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 141: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 142: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	124, // [124:143] is the sub-list for method output_type
-	105, // [105:124] is the sub-list for method input_type
-	105, // [105:105] is the sub-list for extension type_name
-	105, // [105:105] is the sub-list for extension extendee
-	0,   // [0:105] is the sub-list for field type_name
+	51,  // 69: ledger.v1.GetRegioResponse.inkomsten:type_name -> ledger.v1.RegioAfspraak
+	51,  // 70: ledger.v1.GetRegioResponse.doelen:type_name -> ledger.v1.RegioAfspraak
+	84,  // 71: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 72: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 73: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 74: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	72,  // 75: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 76: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 77: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	63,  // 78: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	63,  // 79: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 80: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 81: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
+	60,  // 82: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
+	61,  // 83: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
+	72,  // 84: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 85: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 86: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 87: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 88: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 89: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 90: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	62,  // 91: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 92: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	72,  // 93: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	72,  // 94: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	94,  // 95: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	94,  // 96: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	66,  // 97: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 98: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 99: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	94,  // 100: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	72,  // 101: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	72,  // 102: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	95,  // 103: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	69,  // 104: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 105: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 106: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 107: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 108: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 109: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 110: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 111: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 112: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 113: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 114: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 115: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 116: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	64,  // 117: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	67,  // 118: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 119: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 120: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 121: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 122: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 123: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 124: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 125: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 126: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 127: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 128: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 129: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 130: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 131: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 132: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 133: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 134: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 135: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	65,  // 136: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	68,  // 137: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 138: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 139: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 140: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 141: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 142: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 143: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 144: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	126, // [126:145] is the sub-list for method output_type
+	107, // [107:126] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -1158,6 +1159,17 @@ func (s *Store) release(ctx context.Context, cons jetstream.Consumer, it jetstre
 	_ = s.js.DeleteConsumer(ctx, s.name, info.Name)
 }
 
+// readStall is how long ReadAll waits for the next event, while the
+// stream's end it was asked for is not reached, before it opens its
+// consumer again after the last event it delivered. On a cluster the
+// server may place a reader's consumer on a replica that is still
+// catching up after a restart: that replica sends its heartbeats, so the
+// ordered consumer never starts over by itself, and holds back every
+// event it does not have yet (on the three-node test cluster a replay
+// after the stream leader's restart waited more than the client's 30 s).
+// A new consumer is placed anew, preferably on a peer that is current.
+const readStall = 3 * time.Second
+
 // ReadAll implements store.Store.
 func (s *Store) ReadAll(ctx context.Context, after store.Position) iter.Seq2[store.RecordedEvent, error] {
 	// The end is fixed now, when the call is made, not when iteration starts.
@@ -1169,32 +1181,80 @@ func (s *Store) ReadAll(ctx context.Context, after store.Position) iter.Seq2[sto
 			return
 		}
 		last := info.State.LastSeq
-		if last <= after.Commit {
-			return
+		from := after
+		for from.Commit < last {
+			stalled, err := s.readUntil(ctx, from, last, &from, yield)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !stalled {
+				return
+			}
 		}
-		cons, it, stop, err := s.consume(ctx, after)
-		if err != nil {
-			fail(err)
-			return
-		}
-		defer s.release(ctx, cons, it, stop)
+	}
+}
+
+// readUntil reads events after from up to the stream sequence last,
+// setting *at to each one delivered. It reports stalled when no event
+// came for readStall, so that the caller opens the consumer again after
+// *at; it ends without error when yield asked to stop or last was read.
+func (s *Store) readUntil(ctx context.Context, from store.Position, last uint64, at *store.Position, yield func(store.RecordedEvent, error) bool) (stalled bool, err error) {
+	cons, it, stop, err := s.consume(ctx, from)
+	if err != nil {
+		return false, err
+	}
+	defer s.release(ctx, cons, it, stop)
+	// A watchdog rather than a deadline per message: a timer per event
+	// would cost a read at broker speed a good part of its rate. It fires
+	// only while the reader waits in Next, never while yield works.
+	var delivered atomic.Uint64
+	var waiting, stuck atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(readStall / 3)
+		defer tick.Stop()
+		seen, idle := delivered.Load(), 0
 		for {
-			m, err := it.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				fail(err)
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			n := delivered.Load()
+			if n != seen || !waiting.Load() {
+				seen, idle = n, 0
+				continue
+			}
+			if idle++; idle >= 3 {
+				stuck.Store(true)
+				it.Stop()
 				return
 			}
-			r, err := s.decodeMsg(m)
-			if err != nil {
-				fail(err)
-				return
+		}
+	}()
+	for {
+		waiting.Store(true)
+		m, err := it.Next(jetstream.NextContext(ctx))
+		waiting.Store(false)
+		delivered.Add(1)
+		if err != nil {
+			if stuck.Load() && ctx.Err() == nil {
+				return true, nil
 			}
-			if r.Position.Commit > last {
-				return
-			}
-			if !yield(r, nil) || r.Position.Commit == last {
-				return
-			}
+			return false, err
+		}
+		r, err := s.decodeMsg(m)
+		if err != nil {
+			return false, err
+		}
+		if r.Position.Commit > last {
+			return false, nil
+		}
+		*at = r.Position
+		if !yield(r, nil) || r.Position.Commit == last {
+			return false, nil
 		}
 	}
 }

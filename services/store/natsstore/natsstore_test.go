@@ -544,3 +544,59 @@ func TestSettleReadsOnlyTheTail(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAllPastAStalledConsumer: a consumer that stops delivering while
+// it still sends its heartbeats (on a cluster, one placed on a replica that
+// is catching up) does not hold a read up: ReadAll opens a new consumer
+// after the last event it delivered and reads on to the end, each event
+// once. The first consumer is paused for an hour here, which is what such
+// a replica looks like to the reader.
+func TestReadAllPastAStalledConsumer(t *testing.T) {
+	s := open(t, startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"}))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const streams, perStream = 20, 100
+	for i := range streams {
+		evs := make([]store.EventData, perStream)
+		for j := range evs {
+			evs[j] = store.EventData{ID: uuid.New(), Type: "aanmelding", Data: []byte{byte(j)}}
+		}
+		if _, err := s.Append(ctx, fmt.Sprintf("case-%d", i), store.NoStream(), evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[uuid.UUID]int{}
+	paused := false
+	var last store.Position
+	for rec, err := range s.ReadAll(ctx, store.Start) {
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(seen), err)
+		}
+		if !last.Less(rec.Position) {
+			t.Fatalf("event at %s after %s", rec.Position, last)
+		}
+		last = rec.Position
+		seen[rec.ID]++
+		if paused {
+			continue
+		}
+		names := s.stream.ConsumerNames(ctx)
+		for name := range names.Name() {
+			if _, err := s.js.PauseConsumer(ctx, s.name, name, time.Now().Add(time.Hour)); err != nil {
+				t.Fatalf("pause consumer %s: %v", name, err)
+			}
+			paused = true
+		}
+		if err := names.Err(); err != nil || !paused {
+			t.Fatalf("no consumer to pause: %v", err)
+		}
+	}
+	if len(seen) != streams*perStream {
+		t.Fatalf("read %d events, want %d", len(seen), streams*perStream)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("event %s read %d times", id, n)
+		}
+	}
+}

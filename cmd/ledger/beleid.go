@@ -20,6 +20,7 @@ import (
 var (
 	budgetstromen = choice{ledgerv1.Budgetstroom(0).Descriptor(), "BUDGETSTROOM_"}
 	methoden      = choice{ledgerv1.Verdeelmethode(0).Descriptor(), "VERDEELMETHODE_"}
+	verrekeningen = choice{ledgerv1.Verrekening(0).Descriptor(), "VERREKENING_"}
 )
 
 // list is a repeatable flag.
@@ -224,7 +225,7 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten, doelen of show")
+		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten, doelen, resultaatverdeling of show")
 	}
 	fs := newFlags("ledger regio "+args[0], map[string]string{
 		"verdeelsleutel": "ledger regio verdeelsleutel --jaar JJJJ --methode M [--toelichting T]\n\nLegt de verdeelsleutel voor gedeelde kosten van een jaar vast; een latere voor hetzelfde jaar is een nieuwe versie.",
@@ -239,6 +240,13 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"beschut werk, het aantal inwoners in de bijstand en in het doelgroepregister. Een latere voor dezelfde\n" +
 			"gemeente en hetzelfde jaar vervangt de vorige (wat leeg blijft, is niet gezet). De beleidsview zet de\n" +
 			"cijfers ertegen af.",
+		"resultaatverdeling": "ledger regio resultaatverdeling --jaar JJJJ --stroom B=een-op-een|B=solidair:METHODE ... [--besluit T] [--toelichting T]\n\n" +
+			"Legt vast hoe het resultaat van een jaar per budgetstroom met de deelnemers wordt verrekend: een-op-een\n" +
+			"(elke gemeente haar eigen resultaat) of solidair (het resultaat van alle deelnemers samen, verdeeld naar\n" +
+			"inwoners, caseload-dagen of plaatsing-dagen, tot op de cent zoals gedeelde kosten). Een stroom die niet\n" +
+			"genoemd is, wordt een-op-een verrekend. Een latere voor hetzelfde jaar vervangt de vorige. Per gemeente:\n" +
+			"ledger view GMxxxx --year JJJJ --resultaat.\n\n" +
+			"Voorbeeld: --stroom buig=een-op-een --stroom bedrijfsvoering=solidair:inwoners",
 		"show": "ledger regio show [--json]",
 	}[args[0]], stderr)
 	var c conn
@@ -327,6 +335,41 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		req.Afspraak = &ledgerv1.RecordRegioRequest_Doelen{Doelen: &ledgerv1.Doelen{Gemeente: *gm, Jaar: int32(*year), LksNormVijftigProcent: *lks50, LksNormVijfenzeventigProcent: *lks75,
 			TaakstellingBeschut: *beschut, Bijstand: *bijstand, Doelgroepregister: *register, Toelichting: *note}}
+	case "resultaatverdeling":
+		year := fs.Int("jaar", 0, "het jaar waarvan het resultaat wordt verrekend (verplicht)")
+		var streams list
+		fs.Var(&streams, "stroom", "budgetstroom=een-op-een of budgetstroom=solidair:methode, herhaalbaar; budgetstromen: "+budgetstromen.help()+"; methoden: "+methoden.help())
+		besluit := fs.String("besluit", "", "het besluit dat de verdeling vaststelt, bijv. \"AB 2026-21\"")
+		note := fs.String("toelichting", "", "toelichting")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		r := &ledgerv1.Resultaatverdeling{Jaar: int32(*year), Besluit: *besluit, Toelichting: *note}
+		for _, s := range streams {
+			name, how, ok := strings.Cut(s, "=")
+			if !ok {
+				return usageErrorf("--stroom %q: geef budgetstroom=een-op-een of budgetstroom=solidair:methode", s)
+			}
+			n, err := budgetstromen.parse("stroom", name)
+			if err != nil {
+				return err
+			}
+			how, method, _ := strings.Cut(how, ":")
+			v, err := verrekeningen.parse("stroom", how)
+			if err != nil {
+				return err
+			}
+			st := &ledgerv1.Stroomverdeling{Budgetstroom: ledgerv1.Budgetstroom(n), Verrekening: ledgerv1.Verrekening(v)}
+			if method != "" {
+				m, err := methoden.parse("stroom", method)
+				if err != nil {
+					return err
+				}
+				st.Methode = ledgerv1.Verdeelmethode(m)
+			}
+			r.Stromen = append(r.Stromen, st)
+		}
+		req.Afspraak = &ledgerv1.RecordRegioRequest_Resultaatverdeling{Resultaatverdeling: r}
 	case "show":
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err
@@ -378,6 +421,21 @@ func regioShow(ctx context.Context, c conn, stdout io.Writer) error {
 			in := a.GetEvent().GetInkomsten()
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\tv%d\t%s\n", in.GetGemeente(), in.GetJaar(), budgetstromen.word(in.GetBudgetstroom().Number()), euro(in.GetCent()),
 				euro(in.GetCorrectieCent()), a.GetVersie(), printable(in.GetOmschrijving()))
+		}
+	}
+	if len(resp.Msg.GetResultaatverdelingen()) > 0 {
+		fmt.Fprintln(tw, "\nRESULTAATVERDELING\tVERSIE\tBUDGETSTROMEN\tBESLUIT\tEVENT")
+		for _, a := range resp.Msg.GetResultaatverdelingen() {
+			r := a.GetEvent().GetResultaatverdeling()
+			var how []string
+			for _, st := range r.GetStromen() {
+				w := budgetstromen.word(st.GetBudgetstroom().Number()) + "=" + verrekeningen.word(st.GetVerrekening().Number())
+				if st.GetMethode() != ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED {
+					w += ":" + methoden.word(st.GetMethode().Number())
+				}
+				how = append(how, w)
+			}
+			fmt.Fprintf(tw, "%d\tv%d\t%s\t%s\t%s\n", r.GetJaar(), a.GetVersie(), strings.Join(how, " "), printable(r.GetBesluit()), a.GetEventId())
 		}
 	}
 	if len(resp.Msg.GetDoelen()) > 0 {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 )
 
 // TestResultaatThroughTheCLI: income recorded per gemeente, budget stream
@@ -266,4 +272,127 @@ func TestWatAls(t *testing.T) {
 func storeHeadCLI(t *testing.T, addr string) string {
 	t.Helper()
 	return verifyJSON(t, addr, "auditor").Tot
+}
+
+// TestVerrekeningThroughTheCLI: under a Resultaatverdeling the year's
+// result of a solidary stream is divided over every participant by its
+// inhabitants, to the cent: the settled parts add up to the region's
+// result, each within a cent of its exact share, and a stream the
+// agreement names one to one settles each gemeente's own result. The
+// replay gives the same settlement; wrong agreements are refused with
+// their rule.
+func TestVerrekeningThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "regio", "verdeelsleutel", "--jaar", "2026", "--methode", "inwoners")
+	clk.Set(2026, time.November, 24)
+	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "90000", "--budgetstroom", "bedrijfsvoering", "--omschrijving", "overhead Q1")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0402", "--jaar", "2026", "--budgetstroom", "bedrijfsvoering", "--bedrag", "50000")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "bedrijfsvoering", "--bedrag", "2500")
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0406", "--jaar", "2026", "--budgetstroom", "buig", "--bedrag", "1000")
+
+	for _, tc := range []struct {
+		args []string
+		rule string
+	}{
+		{[]string{"--jaar", "2026", "--stroom", "buig=solidair"}, "resultaatverdeling.methode"},
+		{[]string{"--jaar", "2026", "--stroom", "buig=een-op-een:inwoners"}, "resultaatverdeling.methode"},
+		{[]string{"--jaar", "2026", "--stroom", "buig=een-op-een", "--stroom", "buig=solidair:inwoners"}, "resultaatverdeling.budgetstroom"},
+		{[]string{"--stroom", "buig=een-op-een"}, "resultaatverdeling.jaar"},
+	} {
+		code, _, errs := cli(t, addr, append([]string{"regio", "resultaatverdeling"}, tc.args...)...)
+		if code != exitFailed || !strings.Contains(errs, tc.rule) {
+			t.Errorf("%v: exit %d %q, want refused with %s", tc.args, code, errs, tc.rule)
+		}
+	}
+	mustCLI(t, addr, "regio", "resultaatverdeling", "--jaar", "2026", "--stroom", "bedrijfsvoering=solidair:inwoners", "--stroom", "buig=een-op-een", "--besluit", "AB 2026-21")
+	if out := mustCLI(t, addr, "regio", "show"); !strings.Contains(out, "bedrijfsvoering=solidair:inwoners buig=een-op-een") || !strings.Contains(out, "AB 2026-21") {
+		t.Errorf("regio show does not list the resultaatverdeling:\n%s", out)
+	}
+
+	type post struct {
+		Budgetstroom       string `json:"budgetstroom"`
+		Verrekening        string `json:"verrekening"`
+		Gewicht            int64  `json:"gewicht,string"`
+		TotaalGewicht      int64  `json:"totaal_gewicht,string"`
+		EigenResultaatCent int64  `json:"eigen_resultaat_cent,string"`
+		RegioResultaatCent int64  `json:"regio_resultaat_cent,string"`
+		VerrekendCent      int64  `json:"verrekend_cent,string"`
+		VerschilCent       int64  `json:"verschil_cent,string"`
+	}
+	settlement := func(g string, extra ...string) map[string]post {
+		var v struct {
+			Verrekening []post `json:"verrekening"`
+		}
+		out := mustCLI(t, addr, append([]string{"view", g, "--year", "2026", "--resultaat", "--json"}, extra...)...)
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]post{}
+		for _, p := range v.Verrekening {
+			if p.VerschilCent != p.VerrekendCent-p.EigenResultaatCent {
+				t.Errorf("%s %s: verschil %d is not verrekend − eigen", g, p.Budgetstroom, p.VerschilCent)
+			}
+			by[p.Budgetstroom] = p
+		}
+		return by
+	}
+	const bv, buig = "BUDGETSTROOM_BEDRIJFSVOERING", "BUDGETSTROOM_BUIG"
+	// The shared costs are divided to the cent, so the region's result of
+	// the stream is its income less the booking.
+	const regio = 5_000_000 + 250_000 - 9_000_000
+	var own, settled int64
+	eventually(t, "the settlement of every income", func() bool {
+		return settlement("GM0406")[bv].RegioResultaatCent == regio
+	})
+	reg, err := gemeente.Load("../../deploy/gemeenten.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := reg.Participating(&ledgerv1.Date{Year: 2026, Month: 1, Day: 1})
+	if len(parts) < 3 {
+		t.Fatalf("participants in 2026: %v", parts)
+	}
+	for _, gm := range parts {
+		g := gm.Code
+		s := settlement(g)
+		p := s[bv]
+		if p.Verrekening != "VERREKENING_SOLIDAIR" || p.RegioResultaatCent != regio || p.TotaalGewicht <= 0 {
+			t.Fatalf("%s: %+v", g, p)
+		}
+		// Within a cent of the exact share regio × gewicht / totaal.
+		exact := float64(regio) * float64(p.Gewicht) / float64(p.TotaalGewicht)
+		if d := float64(p.VerrekendCent) - exact; d <= -1 || d >= 1 {
+			t.Errorf("%s: settled %d, the exact share is %.2f", g, p.VerrekendCent, exact)
+		}
+		own += p.EigenResultaatCent
+		settled += p.VerrekendCent
+		if b, ok := s[buig]; g == "GM0406" && (!ok || b.Verrekening != "VERREKENING_EEN_OP_EEN" || b.VerrekendCent != 100_000 || b.VerschilCent != 0) {
+			t.Errorf("GM0406 buig, one to one: %+v", b)
+		}
+		if replay := settlement(g, "--replay"); replay[bv] != p {
+			t.Errorf("%s: replay settles %+v, live %+v", g, replay[bv], p)
+		}
+	}
+	if own != regio || settled != regio {
+		t.Errorf("own results add up to %d, settled parts to %d; the region's result is %d", own, settled, regio)
+	}
+	if out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--resultaat"); !strings.Contains(out, "Verrekening van het resultaat") || !strings.Contains(out, "solidair (inwoners)") {
+		t.Errorf("view --resultaat shows no settlement:\n%s", out)
+	}
+	// The gemeente's page shows it too.
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Jar: jar, Timeout: time.Minute}
+	resp, err := hc.PostForm("http://"+addr+"/inloggen", url.Values{"token": {tokenFor(t, addr, "GM0406")}, "terug": {"/gemeente/GM0406?jaar=2026"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="verrekening"`) || !strings.Contains(string(page), "solidair (inwoners:") {
+		t.Errorf("the gemeente's page of 2026: HTTP %d, no settlement table (%v)", resp.StatusCode, err)
+	}
 }

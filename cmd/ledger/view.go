@@ -62,7 +62,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if *result {
 			v := resp.Msg.GetView()
 			return printJSON(stdout, &ledgerv1.Beleidsview{Gemeente: v.GetGemeente(), Naam: v.GetNaam(), Periode: v.GetPeriode(), Peildatum: v.GetPeildatum(),
-				Resultaat: v.GetResultaat(), ResultaatTotaal: v.GetResultaatTotaal(), BijgewerktTot: v.GetBijgewerktTot()})
+				Resultaat: v.GetResultaat(), ResultaatTotaal: v.GetResultaatTotaal(), Verrekening: v.GetVerrekening(), BijgewerktTot: v.GetBijgewerktTot()})
 		}
 		return printJSON(stdout, resp.Msg)
 	}
@@ -95,6 +95,36 @@ func printResultaat(w io.Writer, v *ledgerv1.Beleidsview) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, euro(r.GetInkomstenCent()), euro(-r.GetCorrectieCent()), euro(r.GetDirectCent()),
 			euro(r.GetGedeeldCent()), euro(r.GetAfrekeningCent()), euro(r.GetResultaatCent()), euro(r.GetPrognoseKostenCent()), euro(r.GetPrognoseResultaatCent()))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printVerrekening(w, v)
+}
+
+// printVerrekening writes how the year's result is settled under the
+// regional Resultaatverdeling, when there is one.
+func printVerrekening(w io.Writer, v *ledgerv1.Beleidsview) error {
+	if len(v.GetVerrekening()) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nVerrekening van het resultaat (resultaatverdeling %s)\n\n", v.GetPeriode())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "BUDGETSTROOM\tVERREKENING\tEIGEN RESULTAAT\tRESULTAAT REGIO\tGEWICHT\tVERREKEND\tVERSCHIL\t")
+	var own, settled, diff int64
+	for _, p := range v.GetVerrekening() {
+		how, weight := verrekeningen.word(p.GetVerrekening().Number()), "-"
+		if p.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR {
+			how += " (" + methoden.word(p.GetMethode().Number()) + ")"
+			weight = fmt.Sprintf("%d / %d", p.GetGewicht(), p.GetTotaalGewicht())
+		}
+		if p.GetOpmerking() != "" {
+			how += ": " + p.GetOpmerking()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", budgetstromen.word(p.GetBudgetstroom().Number()), how, euro(p.GetEigenResultaatCent()),
+			euro(p.GetRegioResultaatCent()), weight, euro(p.GetVerrekendCent()), euro(p.GetVerschilCent()))
+		own, settled, diff = own+p.GetEigenResultaatCent(), settled+p.GetVerrekendCent(), diff+p.GetVerschilCent()
+	}
+	fmt.Fprintf(tw, "totaal\t\t%s\t\t\t%s\t%s\t\n", euro(own), euro(settled), euro(diff))
 	return tw.Flush()
 }
 

@@ -65,6 +65,7 @@ type Model struct {
 	bookings []*Booking
 	incomes  []Income
 	targets  []*ledgerv1.Doelen
+	settle   []*ledgerv1.Resultaatverdeling
 	carry    *carrier // herindelingen from the data file; nil for none
 	// regional are the events that are not a case's, in store order, with
 	// their revisions: what a snapshot keeps of them.
@@ -105,6 +106,18 @@ func (m *Model) Targets(g string, y int32) *ledgerv1.Doelen {
 	for _, d := range m.targets {
 		if d.GetGemeente() == g && d.GetJaar() == y {
 			out = d
+		}
+	}
+	return out
+}
+
+// Settlement returns the regional agreement on settling year y's result:
+// the last one recorded for that year, nil when there is none.
+func (m *Model) Settlement(y int32) *ledgerv1.Resultaatverdeling {
+	var out *ledgerv1.Resultaatverdeling
+	for _, r := range m.settle {
+		if r.GetJaar() == y {
+			out = r
 		}
 	}
 	return out
@@ -232,7 +245,7 @@ func (m *Model) Takes(p store.Position) bool { return m.events == 0 || m.positio
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
 	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
-		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen:
+		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen, *ledgerv1.Event_Resultaatverdeling:
 		return false
 	}
 	return true
@@ -298,6 +311,8 @@ func (m *Model) put(rec store.RecordedEvent, ev *ledgerv1.Event) {
 		m.incomes = append(m.incomes, Income{EventID: env.GetEventId(), Inkomsten: p.Inkomsten})
 	case *ledgerv1.Event_Doelen:
 		m.targets = append(m.targets, p.Doelen)
+	case *ledgerv1.Event_Resultaatverdeling:
+		m.settle = append(m.settle, p.Resultaatverdeling)
 	default:
 		if d := DayOf(env.GetOccurredOn()); ev.GetCorrectie() == nil && d > m.latest {
 			m.latest = d

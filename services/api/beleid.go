@@ -46,6 +46,8 @@ func regioPayload(m *ledgerv1.RecordRegioRequest) (*ledgerv1.Event, bool) {
 		return &ledgerv1.Event{Payload: &ledgerv1.Event_Inkomsten{Inkomsten: a.Inkomsten}}, true
 	case *ledgerv1.RecordRegioRequest_Doelen:
 		return &ledgerv1.Event{Payload: &ledgerv1.Event_Doelen{Doelen: a.Doelen}}, true
+	case *ledgerv1.RecordRegioRequest_Resultaatverdeling:
+		return &ledgerv1.Event{Payload: &ledgerv1.Event_Resultaatverdeling{Resultaatverdeling: a.Resultaatverdeling}}, true
 	}
 	return nil, false
 }
@@ -138,6 +140,10 @@ func (s *Server) GetRegio(ctx context.Context, req *connect.Request[ledgerv1.Get
 			y := r.Event.GetVerdeelsleutel().GetJaar()
 			keys[y]++
 			resp.Verdeelsleutels = append(resp.Verdeelsleutels, &ledgerv1.RegioAfspraak{Versie: keys[y], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+		case r.Event.GetResultaatverdeling() != nil:
+			k := fmt.Sprint("r", r.Event.GetResultaatverdeling().GetJaar())
+			versions[k]++
+			resp.Resultaatverdelingen = append(resp.Resultaatverdelingen, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
 		case r.Event.GetGedeeldeKosten() != nil:
 			bookings++
 			resp.Boekingen = append(resp.Boekingen, &ledgerv1.RegioAfspraak{Versie: bookings, EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})

@@ -83,6 +83,19 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 		if err != nil {
 			return err
 		}
+		if m.GetMaand() == 0 {
+			// The settlement needs every participant's result, made the
+			// same way as this view.
+			err = beleidsview.Settle(v, rm, s.Gemeenten, m.GetGemeente(), int(jaar), s.today(), func(h string) (*ledgerv1.Beleidsview, error) {
+				if s.Figures != nil && !m.GetReplay() {
+					return s.Figures.View(rm, h, int(jaar), 0, s.today(), false)
+				}
+				return beleidsview.Compute(rm, s.Gemeenten, s.centrum(), h, int(jaar), 0, s.today())
+			})
+			if err != nil {
+				return err
+			}
+		}
 		v.Bron, v.BijgewerktTot = "", rm.Position().String()
 		view, cert = v, rm.Certificate()
 		cert.Peildatum = s.Clock.Today()

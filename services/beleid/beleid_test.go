@@ -120,6 +120,17 @@ func TestDecideBeleid(t *testing.T) {
 
 func TestDecideRegio(t *testing.T) {
 	today := event.YMD(2026, 11, 24)
+	const (
+		buig, bv      = ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING
+		een, solidair = ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN, ledgerv1.Verrekening_VERREKENING_SOLIDAIR
+		inwoners      = ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS
+	)
+	stroom := func(s ledgerv1.Budgetstroom, v ledgerv1.Verrekening, m ledgerv1.Verdeelmethode) *ledgerv1.Stroomverdeling {
+		return &ledgerv1.Stroomverdeling{Budgetstroom: s, Verrekening: v, Methode: m}
+	}
+	verdeling := func(jaar int32, st ...*ledgerv1.Stroomverdeling) error {
+		return beleid.DecideResultaatverdeling(&ledgerv1.Resultaatverdeling{Jaar: jaar, Stromen: st})
+	}
 	kosten := func(van, last *ledgerv1.Date, cent int64) error {
 		return beleid.DecideGedeeldeKosten(&ledgerv1.GedeeldeKosten{Van: van, Cent: cent, Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}, last, today)
 	}
@@ -137,6 +148,14 @@ func TestDecideRegio(t *testing.T) {
 		{"key", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2027, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}, today), ""},
 		{"key too far ahead", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2028, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}, today), beleid.RuleSleutelJaar},
 		{"key without method", beleid.DecideVerdeelsleutel(&ledgerv1.Verdeelsleutel{Jaar: 2026}, today), beleid.RuleSleutelMethode},
+		{"settlement", verdeling(2026, stroom(buig, een, 0), stroom(bv, solidair, inwoners)), ""},
+		{"settlement naming nothing: all one to one", verdeling(2026), ""},
+		{"settlement without a year", verdeling(0, stroom(buig, een, 0)), beleid.RuleVerdelingJaar},
+		{"settlement of no stream", verdeling(2026, stroom(0, een, 0)), beleid.RuleVerdelingStroom},
+		{"settlement of a stream twice", verdeling(2026, stroom(buig, een, 0), stroom(buig, solidair, inwoners)), beleid.RuleVerdelingStroom},
+		{"settlement without how", verdeling(2026, stroom(buig, 0, 0)), beleid.RuleVerdelingWijze},
+		{"solidary without a method", verdeling(2026, stroom(bv, solidair, 0)), beleid.RuleVerdelingMethode},
+		{"one to one with a method", verdeling(2026, stroom(bv, een, inwoners)), beleid.RuleVerdelingMethode},
 	}
 	for _, tc := range cases {
 		var ref *beleid.Refusal

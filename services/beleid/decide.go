@@ -66,6 +66,10 @@ const (
 	RuleDoelenGemeente      = "doelen.gemeente"
 	RuleDoelenJaar          = "doelen.jaar"
 	RuleDoelenLKS           = "doelen.lks-norm"
+	RuleVerdelingJaar       = "resultaatverdeling.jaar"
+	RuleVerdelingStroom     = "resultaatverdeling.budgetstroom"
+	RuleVerdelingWijze      = "resultaatverdeling.verrekening"
+	RuleVerdelingMethode    = "resultaatverdeling.methode"
 )
 
 // MaxCent bounds any amount in the ledger: €100 billion, far above any real
@@ -230,6 +234,45 @@ func DecideDoelen(d *ledgerv1.Doelen, known func(string) bool) error {
 		return refuse(RuleDoelenLKS, "de LKS-norm bij 75%% (%d) is kleiner dan die bij 50%% (%d)", d.GetLksNormVijfenzeventigProcent(), d.GetLksNormVijftigProcent())
 	}
 	return nil
+}
+
+// DecideResultaatverdeling judges a regional agreement on settling a
+// year's result: each stream named once, with how it is settled, and for
+// solidarity the weights its result is divided by.
+func DecideResultaatverdeling(r *ledgerv1.Resultaatverdeling) error {
+	if r.GetJaar() < 2000 || r.GetJaar() > 2999 {
+		return refuse(RuleVerdelingJaar, "geef het jaar waarvan het resultaat wordt verdeeld")
+	}
+	seen := map[ledgerv1.Budgetstroom]bool{}
+	for _, st := range r.GetStromen() {
+		s := st.GetBudgetstroom()
+		switch {
+		case s == ledgerv1.Budgetstroom_BUDGETSTROOM_UNSPECIFIED || s.Descriptor().Values().ByNumber(s.Number()) == nil:
+			return refuse(RuleVerdelingStroom, "geef de budgetstroom van elke verrekening")
+		case seen[s]:
+			return refuse(RuleVerdelingStroom, "de budgetstroom %s staat twee keer in de resultaatverdeling", streamName(s))
+		}
+		seen[s] = true
+		switch st.GetVerrekening() {
+		case ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN:
+			if st.GetMethode() != ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED {
+				return refuse(RuleVerdelingMethode, "%s wordt een-op-een verrekend; een verdeelmethode hoort alleen bij solidaire verrekening", streamName(s))
+			}
+		case ledgerv1.Verrekening_VERREKENING_SOLIDAIR:
+			if m := st.GetMethode(); m == ledgerv1.Verdeelmethode_VERDEELMETHODE_UNSPECIFIED || m.Descriptor().Values().ByNumber(m.Number()) == nil {
+				return refuse(RuleVerdelingMethode, "kies voor de solidaire verrekening van %s de verdeling: inwoners, caseload-dagen of plaatsing-dagen", streamName(s))
+			}
+		default:
+			return refuse(RuleVerdelingWijze, "kies voor %s een-op-een of solidair", streamName(s))
+		}
+	}
+	return nil
+}
+
+// streamName is a budget stream as the CLI names it: "buig",
+// "bedrijfsvoering".
+func streamName(s ledgerv1.Budgetstroom) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.String(), "BUDGETSTROOM_")), "_", "-")
 }
 
 // DecideGedeeldeKosten judges a booking of shared costs for the period from

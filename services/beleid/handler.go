@@ -244,8 +244,13 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 				return Regio{}, err
 			}
 			ev = h.envelope(centrum, m, today)
+		case *ledgerv1.Event_Resultaatverdeling:
+			if err := DecideResultaatverdeling(p.Resultaatverdeling); err != nil {
+				return Regio{}, err
+			}
+			ev = h.envelope(centrum, m, today)
 		default:
-			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel, gedeelde kosten, inkomsten of doelen")
+			return Regio{}, refuse(RuleSleutelMethode, "geef een verdeelsleutel, gedeelde kosten, inkomsten, doelen of een resultaatverdeling")
 		}
 		ev.Payload = payload.GetPayload()
 		res, err := h.append(ctx, event.RegionStream, recs, ev)
@@ -272,6 +277,8 @@ func regioVersie(before []Recorded, ev *ledgerv1.Event) uint64 {
 		case ev.GetInkomsten() != nil && r.Event.GetInkomsten() != nil:
 			n++
 		case ev.GetDoelen() != nil && r.Event.GetDoelen() != nil:
+			n++
+		case ev.GetResultaatverdeling() != nil && r.Event.GetResultaatverdeling().GetJaar() == ev.GetResultaatverdeling().GetJaar():
 			n++
 		}
 	}

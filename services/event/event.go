@@ -40,6 +40,8 @@ const (
 	TypeGedeeldeKosten = "gedeelde_kosten"
 	TypeInkomsten      = "inkomsten"
 	TypeDoelen         = "doelen"
+	// The regional agreement on settling a year's result.
+	TypeResultaatverdeling = "resultaatverdeling"
 )
 
 // RegionStream holds the regional agreements: verdeelsleutels, the shared
@@ -54,7 +56,7 @@ func PolicyStream(gemeente string) string { return "beleid-" + gemeente }
 func IsCaseEvent(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
 	case *ledgerv1.Event_Beleid, *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Vergeten, *ledgerv1.Event_Rapportage,
-		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen:
+		*ledgerv1.Event_Inkomsten, *ledgerv1.Event_Doelen, *ledgerv1.Event_Resultaatverdeling:
 		return false
 	}
 	return true
@@ -66,7 +68,7 @@ func RapportageStream(gemeente string) string { return "rapportages-" + gemeente
 // IsRegional reports whether ev concerns every participant.
 func IsRegional(ev *ledgerv1.Event) bool {
 	switch ev.GetPayload().(type) {
-	case *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten:
+	case *ledgerv1.Event_Verdeelsleutel, *ledgerv1.Event_GedeeldeKosten, *ledgerv1.Event_Resultaatverdeling:
 		return true
 	}
 	return false

@@ -3610,6 +3610,7 @@ type RecordRegioRequest struct {
 	//	*RecordRegioRequest_GedeeldeKosten
 	//	*RecordRegioRequest_Inkomsten
 	//	*RecordRegioRequest_Doelen
+	//	*RecordRegioRequest_Resultaatverdeling
 	Afspraak      isRecordRegioRequest_Afspraak `protobuf_oneof:"afspraak"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3709,6 +3710,15 @@ func (x *RecordRegioRequest) GetDoelen() *Doelen {
 	return nil
 }
 
+func (x *RecordRegioRequest) GetResultaatverdeling() *Resultaatverdeling {
+	if x != nil {
+		if x, ok := x.Afspraak.(*RecordRegioRequest_Resultaatverdeling); ok {
+			return x.Resultaatverdeling
+		}
+	}
+	return nil
+}
+
 type isRecordRegioRequest_Afspraak interface {
 	isRecordRegioRequest_Afspraak()
 }
@@ -3729,6 +3739,10 @@ type RecordRegioRequest_Doelen struct {
 	Doelen *Doelen `protobuf:"bytes,13,opt,name=doelen,proto3,oneof"`
 }
 
+type RecordRegioRequest_Resultaatverdeling struct {
+	Resultaatverdeling *Resultaatverdeling `protobuf:"bytes,14,opt,name=resultaatverdeling,proto3,oneof"`
+}
+
 func (*RecordRegioRequest_Verdeelsleutel) isRecordRegioRequest_Afspraak() {}
 
 func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
@@ -3736,6 +3750,8 @@ func (*RecordRegioRequest_GedeeldeKosten) isRecordRegioRequest_Afspraak() {}
 func (*RecordRegioRequest_Inkomsten) isRecordRegioRequest_Afspraak() {}
 
 func (*RecordRegioRequest_Doelen) isRecordRegioRequest_Afspraak() {}
+
+func (*RecordRegioRequest_Resultaatverdeling) isRecordRegioRequest_Afspraak() {}
 
 type RecordRegioResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -3842,10 +3858,12 @@ type GetRegioResponse struct {
 	// Income and targets: each gemeente's own, and for a gemeente caller
 	// only its own. versie counts the records of one gemeente, year (and
 	// stream); the last one counts.
-	Inkomsten     []*RegioAfspraak `protobuf:"bytes,3,rep,name=inkomsten,proto3" json:"inkomsten,omitempty"`
-	Doelen        []*RegioAfspraak `protobuf:"bytes,4,rep,name=doelen,proto3" json:"doelen,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Inkomsten []*RegioAfspraak `protobuf:"bytes,3,rep,name=inkomsten,proto3" json:"inkomsten,omitempty"`
+	Doelen    []*RegioAfspraak `protobuf:"bytes,4,rep,name=doelen,proto3" json:"doelen,omitempty"`
+	// The settlement agreements, every version; the last of a year counts.
+	Resultaatverdelingen []*RegioAfspraak `protobuf:"bytes,5,rep,name=resultaatverdelingen,proto3" json:"resultaatverdelingen,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetRegioResponse) Reset() {
@@ -3902,6 +3920,13 @@ func (x *GetRegioResponse) GetInkomsten() []*RegioAfspraak {
 func (x *GetRegioResponse) GetDoelen() []*RegioAfspraak {
 	if x != nil {
 		return x.Doelen
+	}
+	return nil
+}
+
+func (x *GetRegioResponse) GetResultaatverdelingen() []*RegioAfspraak {
+	if x != nil {
+		return x.Resultaatverdelingen
 	}
 	return nil
 }
@@ -4152,7 +4177,10 @@ type Beleidsview struct {
 	ResultaatTotaal *Resultaatpost   `protobuf:"bytes,13,opt,name=resultaat_totaal,json=resultaatTotaal,proto3" json:"resultaat_totaal,omitempty"`
 	// Each figure against its target or denominator (ledger regio doelen),
 	// on the peildatum.
-	Doelen        []*Doelcijfer `protobuf:"bytes,14,rep,name=doelen,proto3" json:"doelen,omitempty"`
+	Doelen []*Doelcijfer `protobuf:"bytes,14,rep,name=doelen,proto3" json:"doelen,omitempty"`
+	// Year views: how the year's result per budget stream is settled under
+	// the regional Resultaatverdeling of that year; empty without one.
+	Verrekening   []*Verrekeningspost `protobuf:"bytes,15,rep,name=verrekening,proto3" json:"verrekening,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4281,6 +4309,13 @@ func (x *Beleidsview) GetResultaatTotaal() *Resultaatpost {
 func (x *Beleidsview) GetDoelen() []*Doelcijfer {
 	if x != nil {
 		return x.Doelen
+	}
+	return nil
+}
+
+func (x *Beleidsview) GetVerrekening() []*Verrekeningspost {
+	if x != nil {
+		return x.Verrekening
 	}
 	return nil
 }
@@ -4888,6 +4923,133 @@ func (x *Resultaatpost) GetPrognoseResultaatCent() int64 {
 	return 0
 }
 
+// Verrekeningspost is one budget stream's settlement for the gemeente of
+// the view, in euro cents. A positive result is a surplus paid out, a
+// negative one a deficit to be paid.
+type Verrekeningspost struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Budgetstroom Budgetstroom           `protobuf:"varint,1,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	Verrekening  Verrekening            `protobuf:"varint,2,opt,name=verrekening,proto3,enum=ledger.v1.Verrekening" json:"verrekening,omitempty"`
+	// For solidarity: the method, the gemeente's weight and the total.
+	Methode       Verdeelmethode `protobuf:"varint,3,opt,name=methode,proto3,enum=ledger.v1.Verdeelmethode" json:"methode,omitempty"`
+	Gewicht       int64          `protobuf:"varint,4,opt,name=gewicht,proto3" json:"gewicht,omitempty"`
+	TotaalGewicht int64          `protobuf:"varint,5,opt,name=totaal_gewicht,json=totaalGewicht,proto3" json:"totaal_gewicht,omitempty"`
+	// The gemeente's own result of the stream (Resultaatpost.resultaat_cent).
+	EigenResultaatCent int64 `protobuf:"varint,6,opt,name=eigen_resultaat_cent,json=eigenResultaatCent,proto3" json:"eigen_resultaat_cent,omitempty"`
+	// The stream's result of all participants together.
+	RegioResultaatCent int64 `protobuf:"varint,7,opt,name=regio_resultaat_cent,json=regioResultaatCent,proto3" json:"regio_resultaat_cent,omitempty"`
+	// What the gemeente settles under the agreement.
+	VerrekendCent int64 `protobuf:"varint,8,opt,name=verrekend_cent,json=verrekendCent,proto3" json:"verrekend_cent,omitempty"`
+	// verrekend − eigen: what solidarity moves to the gemeente (positive) or
+	// from it (negative).
+	VerschilCent int64 `protobuf:"varint,9,opt,name=verschil_cent,json=verschilCent,proto3" json:"verschil_cent,omitempty"`
+	// Why a solidary stream was settled one to one after all, in Dutch
+	// (all weights 0); empty otherwise.
+	Opmerking     string `protobuf:"bytes,10,opt,name=opmerking,proto3" json:"opmerking,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verrekeningspost) Reset() {
+	*x = Verrekeningspost{}
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verrekeningspost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verrekeningspost) ProtoMessage() {}
+
+func (x *Verrekeningspost) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verrekeningspost.ProtoReflect.Descriptor instead.
+func (*Verrekeningspost) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *Verrekeningspost) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Verrekeningspost) GetVerrekening() Verrekening {
+	if x != nil {
+		return x.Verrekening
+	}
+	return Verrekening_VERREKENING_UNSPECIFIED
+}
+
+func (x *Verrekeningspost) GetMethode() Verdeelmethode {
+	if x != nil {
+		return x.Methode
+	}
+	return Verdeelmethode_VERDEELMETHODE_UNSPECIFIED
+}
+
+func (x *Verrekeningspost) GetGewicht() int64 {
+	if x != nil {
+		return x.Gewicht
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetTotaalGewicht() int64 {
+	if x != nil {
+		return x.TotaalGewicht
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetEigenResultaatCent() int64 {
+	if x != nil {
+		return x.EigenResultaatCent
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetRegioResultaatCent() int64 {
+	if x != nil {
+		return x.RegioResultaatCent
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetVerrekendCent() int64 {
+	if x != nil {
+		return x.VerrekendCent
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetVerschilCent() int64 {
+	if x != nil {
+		return x.VerschilCent
+	}
+	return 0
+}
+
+func (x *Verrekeningspost) GetOpmerking() string {
+	if x != nil {
+		return x.Opmerking
+	}
+	return ""
+}
+
 // Doelcijfer is one figure of the view against a target or a denominator.
 type Doelcijfer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4905,7 +5067,7 @@ type Doelcijfer struct {
 
 func (x *Doelcijfer) Reset() {
 	*x = Doelcijfer{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4917,7 +5079,7 @@ func (x *Doelcijfer) String() string {
 func (*Doelcijfer) ProtoMessage() {}
 
 func (x *Doelcijfer) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4930,7 +5092,7 @@ func (x *Doelcijfer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Doelcijfer.ProtoReflect.Descriptor instead.
 func (*Doelcijfer) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Doelcijfer) GetNaam() string {
@@ -4982,7 +5144,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4994,7 +5156,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5007,7 +5169,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -5058,7 +5220,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5070,7 +5232,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5083,7 +5245,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -5165,7 +5327,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5177,7 +5339,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5190,7 +5352,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -5234,7 +5396,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5246,7 +5408,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5259,7 +5421,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -5324,7 +5486,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5336,7 +5498,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5349,7 +5511,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -5529,7 +5691,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5541,7 +5703,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5554,7 +5716,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5591,7 +5753,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5603,7 +5765,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5616,7 +5778,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5655,7 +5817,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[68]
+	mi := &file_ledger_v1_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5667,7 +5829,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[68]
+	mi := &file_ledger_v1_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5680,7 +5842,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{68}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -6002,7 +6164,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12)\n" +
 	"\x06beleid\x18\x04 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x124\n" +
 	"\rvastgelegd_op\x18\x05 \x01(\v2\x0f.ledger.v1.DateR\fvastgelegdOp\x12\x14\n" +
-	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xe6\x02\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xb7\x03\n" +
 	"\x12RecordRegioRequest\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12%\n" +
 	"\x05datum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\x05datum\x12\x19\n" +
@@ -6011,19 +6173,21 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	" \x01(\v2\x19.ledger.v1.VerdeelsleutelH\x00R\x0everdeelsleutel\x12D\n" +
 	"\x0fgedeelde_kosten\x18\v \x01(\v2\x19.ledger.v1.GedeeldeKostenH\x00R\x0egedeeldeKosten\x124\n" +
 	"\tinkomsten\x18\f \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomsten\x12+\n" +
-	"\x06doelen\x18\r \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelenB\n" +
+	"\x06doelen\x18\r \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelen\x12O\n" +
+	"\x12resultaatverdeling\x18\x0e \x01(\v2\x1d.ledger.v1.ResultaatverdelingH\x00R\x12resultaatverdelingB\n" +
 	"\n" +
 	"\bafspraak\"b\n" +
 	"\x13RecordRegioResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x18\n" +
 	"\apositie\x18\x03 \x01(\tR\apositie\"\x11\n" +
-	"\x0fGetRegioRequest\"\xf8\x01\n" +
+	"\x0fGetRegioRequest\"\xc6\x02\n" +
 	"\x10GetRegioResponse\x12B\n" +
 	"\x0fverdeelsleutels\x18\x01 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x0fverdeelsleutels\x126\n" +
 	"\tboekingen\x18\x02 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tboekingen\x126\n" +
 	"\tinkomsten\x18\x03 \x03(\v2\x18.ledger.v1.RegioAfspraakR\tinkomsten\x120\n" +
-	"\x06doelen\x18\x04 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x06doelen\"j\n" +
+	"\x06doelen\x18\x04 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x06doelen\x12L\n" +
+	"\x14resultaatverdelingen\x18\x05 \x03(\v2\x18.ledger.v1.RegioAfspraakR\x14resultaatverdelingen\"j\n" +
 	"\rRegioAfspraak\x12\x16\n" +
 	"\x06versie\x18\x01 \x01(\x04R\x06versie\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12&\n" +
@@ -6040,7 +6204,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x16GetBeleidsviewResponse\x12*\n" +
 	"\x04view\x18\x01 \x01(\v2\x16.ledger.v1.BeleidsviewR\x04view\x128\n" +
 	"\vachterstand\x18\x02 \x01(\v2\x16.ledger.v1.AchterstandR\vachterstand\x128\n" +
-	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\x81\x05\n" +
+	"\vcertificaat\x18\x03 \x01(\v2\x16.ledger.v1.CertificaatR\vcertificaat\"\xc0\x05\n" +
 	"\vBeleidsview\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x12\x18\n" +
@@ -6056,7 +6220,8 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\rherindelingen\x18\v \x03(\v2\x16.ledger.v1.HerindelingR\rherindelingen\x126\n" +
 	"\tresultaat\x18\f \x03(\v2\x18.ledger.v1.ResultaatpostR\tresultaat\x12C\n" +
 	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\x12-\n" +
-	"\x06doelen\x18\x0e \x03(\v2\x15.ledger.v1.DoelcijferR\x06doelen\"\xcc\x06\n" +
+	"\x06doelen\x18\x0e \x03(\v2\x15.ledger.v1.DoelcijferR\x06doelen\x12=\n" +
+	"\vverrekening\x18\x0f \x03(\v2\x1b.ledger.v1.VerrekeningspostR\vverrekening\"\xcc\x06\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -6114,7 +6279,19 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x0fafrekening_cent\x18\x06 \x01(\x03R\x0eafrekeningCent\x12%\n" +
 	"\x0eresultaat_cent\x18\a \x01(\x03R\rresultaatCent\x120\n" +
 	"\x14prognose_kosten_cent\x18\b \x01(\x03R\x12prognoseKostenCent\x126\n" +
-	"\x17prognose_resultaat_cent\x18\t \x01(\x03R\x15prognoseResultaatCent\"\x82\x01\n" +
+	"\x17prognose_resultaat_cent\x18\t \x01(\x03R\x15prognoseResultaatCent\"\xcd\x03\n" +
+	"\x10Verrekeningspost\x12;\n" +
+	"\fbudgetstroom\x18\x01 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x128\n" +
+	"\vverrekening\x18\x02 \x01(\x0e2\x16.ledger.v1.VerrekeningR\vverrekening\x123\n" +
+	"\amethode\x18\x03 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\x12\x18\n" +
+	"\agewicht\x18\x04 \x01(\x03R\agewicht\x12%\n" +
+	"\x0etotaal_gewicht\x18\x05 \x01(\x03R\rtotaalGewicht\x120\n" +
+	"\x14eigen_resultaat_cent\x18\x06 \x01(\x03R\x12eigenResultaatCent\x120\n" +
+	"\x14regio_resultaat_cent\x18\a \x01(\x03R\x12regioResultaatCent\x12%\n" +
+	"\x0everrekend_cent\x18\b \x01(\x03R\rverrekendCent\x12#\n" +
+	"\rverschil_cent\x18\t \x01(\x03R\fverschilCent\x12\x1c\n" +
+	"\topmerking\x18\n" +
+	" \x01(\tR\topmerking\"\x82\x01\n" +
 	"\n" +
 	"Doelcijfer\x12\x12\n" +
 	"\x04naam\x18\x01 \x01(\tR\x04naam\x12\x16\n" +
@@ -6240,7 +6417,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),                // 0: ledger.v1.ImportStatus
 	(*RecordRapportageRequest)(nil),  // 1: ledger.v1.RecordRapportageRequest
@@ -6303,51 +6480,54 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*Loonwaarde)(nil),               // 58: ledger.v1.Loonwaarde
 	(*LoonwaardeOntwikkeling)(nil),   // 59: ledger.v1.LoonwaardeOntwikkeling
 	(*Resultaatpost)(nil),            // 60: ledger.v1.Resultaatpost
-	(*Doelcijfer)(nil),               // 61: ledger.v1.Doelcijfer
-	(*LksCijfers)(nil),               // 62: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),               // 63: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),      // 64: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),     // 65: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),              // 66: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),         // 67: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),        // 68: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),               // 69: ledger.v1.SrgTelling
-	(*Rapportage)(nil),               // 70: ledger.v1.Rapportage
-	(*timestamppb.Timestamp)(nil),    // 71: google.protobuf.Timestamp
-	(*Date)(nil),                     // 72: ledger.v1.Date
-	(VergeetReden)(0),                // 73: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),               // 74: ledger.v1.Aanmelding
-	(*Intake)(nil),                   // 75: ledger.v1.Intake
-	(*Plaatsing)(nil),                // 76: ledger.v1.Plaatsing
-	(*Uitval)(nil),                   // 77: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),        // 78: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),                // 79: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),               // 80: ledger.v1.Verhuizing
-	(*Correctie)(nil),                // 81: ledger.v1.Correctie
-	(*Uren)(nil),                     // 82: ledger.v1.Uren
-	(Toestand)(0),                    // 83: ledger.v1.Toestand
-	(*Event)(nil),                    // 84: ledger.v1.Event
-	(*PersonalData)(nil),             // 85: ledger.v1.PersonalData
-	(Doelgroep)(0),                   // 86: ledger.v1.Doelgroep
-	(Trede)(0),                       // 87: ledger.v1.Trede
-	(PlaatsingType)(0),               // 88: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                   // 89: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),           // 90: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),           // 91: ledger.v1.GedeeldeKosten
-	(*Inkomsten)(nil),                // 92: ledger.v1.Inkomsten
-	(*Doelen)(nil),                   // 93: ledger.v1.Doelen
-	(Budgetstroom)(0),                // 94: ledger.v1.Budgetstroom
-	(Verdeelmethode)(0),              // 95: ledger.v1.Verdeelmethode
+	(*Verrekeningspost)(nil),         // 61: ledger.v1.Verrekeningspost
+	(*Doelcijfer)(nil),               // 62: ledger.v1.Doelcijfer
+	(*LksCijfers)(nil),               // 63: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),               // 64: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),      // 65: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),     // 66: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),              // 67: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),         // 68: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),        // 69: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),               // 70: ledger.v1.SrgTelling
+	(*Rapportage)(nil),               // 71: ledger.v1.Rapportage
+	(*timestamppb.Timestamp)(nil),    // 72: google.protobuf.Timestamp
+	(*Date)(nil),                     // 73: ledger.v1.Date
+	(VergeetReden)(0),                // 74: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),               // 75: ledger.v1.Aanmelding
+	(*Intake)(nil),                   // 76: ledger.v1.Intake
+	(*Plaatsing)(nil),                // 77: ledger.v1.Plaatsing
+	(*Uitval)(nil),                   // 78: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),        // 79: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),                // 80: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),               // 81: ledger.v1.Verhuizing
+	(*Correctie)(nil),                // 82: ledger.v1.Correctie
+	(*Uren)(nil),                     // 83: ledger.v1.Uren
+	(Toestand)(0),                    // 84: ledger.v1.Toestand
+	(*Event)(nil),                    // 85: ledger.v1.Event
+	(*PersonalData)(nil),             // 86: ledger.v1.PersonalData
+	(Doelgroep)(0),                   // 87: ledger.v1.Doelgroep
+	(Trede)(0),                       // 88: ledger.v1.Trede
+	(PlaatsingType)(0),               // 89: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                   // 90: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),           // 91: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),           // 92: ledger.v1.GedeeldeKosten
+	(*Inkomsten)(nil),                // 93: ledger.v1.Inkomsten
+	(*Doelen)(nil),                   // 94: ledger.v1.Doelen
+	(*Resultaatverdeling)(nil),       // 95: ledger.v1.Resultaatverdeling
+	(Budgetstroom)(0),                // 96: ledger.v1.Budgetstroom
+	(Verrekening)(0),                 // 97: ledger.v1.Verrekening
+	(Verdeelmethode)(0),              // 98: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	70,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
-	71,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	71,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
+	72,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
 	4,   // 2: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	72,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	73,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
 	8,   // 4: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	72,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	73,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 6: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	73,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	74,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
 	15,  // 8: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
 	20,  // 9: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
 	42,  // 10: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
@@ -6355,33 +6535,33 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	16,  // 12: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,   // 13: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	18,  // 14: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	72,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	72,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	74,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	75,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	76,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	77,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	78,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	79,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	80,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	81,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	82,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	83,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	72,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	73,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	73,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	75,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	76,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	77,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	78,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	79,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	80,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	81,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	82,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	83,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	84,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	73,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	25,  // 28: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	24,  // 29: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	84,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	85,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	83,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	86,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	87,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	88,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	72,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	72,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	72,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	85,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	86,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	84,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	87,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	88,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	89,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	73,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	73,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	73,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 39: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	29,  // 40: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	72,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	73,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
 	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
 	28,  // 44: ledger.v1.GetViewResponse.certificaat:type_name -> ledger.v1.Certificaat
@@ -6389,107 +6569,113 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	35,  // 46: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
 	36,  // 47: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
 	33,  // 48: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	72,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	83,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	86,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	73,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	84,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	87,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
 	37,  // 52: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
 	37,  // 53: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
 	40,  // 54: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	72,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	72,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	83,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	89,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	73,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	73,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	84,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	90,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
 	46,  // 59: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	89,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	72,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	72,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	90,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	91,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	92,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
-	93,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
-	51,  // 67: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
-	51,  // 68: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
-	51,  // 69: ledger.v1.GetRegioResponse.inkomsten:type_name -> ledger.v1.RegioAfspraak
-	51,  // 70: ledger.v1.GetRegioResponse.doelen:type_name -> ledger.v1.RegioAfspraak
-	84,  // 71: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
-	54,  // 72: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
-	29,  // 73: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 74: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	72,  // 75: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
-	55,  // 76: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
-	55,  // 77: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	63,  // 78: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	63,  // 79: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
-	33,  // 80: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	60,  // 81: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
-	60,  // 82: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
-	61,  // 83: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
-	72,  // 84: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
-	56,  // 85: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
-	56,  // 86: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
-	56,  // 87: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
-	56,  // 88: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
-	57,  // 89: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	58,  // 90: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	62,  // 91: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
-	59,  // 92: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	72,  // 93: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	72,  // 94: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	94,  // 95: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	94,  // 96: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	66,  // 97: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 98: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 99: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	94,  // 100: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	72,  // 101: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	72,  // 102: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	95,  // 103: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	69,  // 104: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 105: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 106: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 107: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 108: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 109: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 110: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 111: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 112: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 113: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 114: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 115: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 116: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	64,  // 117: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	67,  // 118: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 119: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 120: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 121: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 122: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 123: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 124: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 125: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 126: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 127: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 128: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 129: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 130: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 131: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 132: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 133: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 134: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 135: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	65,  // 136: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	68,  // 137: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 138: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 139: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 140: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 141: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 142: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 143: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 144: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	126, // [126:145] is the sub-list for method output_type
-	107, // [107:126] is the sub-list for method input_type
-	107, // [107:107] is the sub-list for extension type_name
-	107, // [107:107] is the sub-list for extension extendee
-	0,   // [0:107] is the sub-list for field type_name
+	90,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	73,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	73,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	91,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	92,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	93,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
+	94,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
+	95,  // 67: ledger.v1.RecordRegioRequest.resultaatverdeling:type_name -> ledger.v1.Resultaatverdeling
+	51,  // 68: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
+	51,  // 69: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
+	51,  // 70: ledger.v1.GetRegioResponse.inkomsten:type_name -> ledger.v1.RegioAfspraak
+	51,  // 71: ledger.v1.GetRegioResponse.doelen:type_name -> ledger.v1.RegioAfspraak
+	51,  // 72: ledger.v1.GetRegioResponse.resultaatverdelingen:type_name -> ledger.v1.RegioAfspraak
+	85,  // 73: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	54,  // 74: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
+	29,  // 75: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 76: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
+	73,  // 77: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	55,  // 78: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
+	55,  // 79: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
+	64,  // 80: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	64,  // 81: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	33,  // 82: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
+	60,  // 83: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
+	60,  // 84: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
+	62,  // 85: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
+	61,  // 86: ledger.v1.Beleidsview.verrekening:type_name -> ledger.v1.Verrekeningspost
+	73,  // 87: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	56,  // 88: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
+	56,  // 89: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
+	56,  // 90: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
+	56,  // 91: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
+	57,  // 92: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
+	58,  // 93: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	63,  // 94: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	59,  // 95: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	73,  // 96: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	73,  // 97: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	96,  // 98: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	96,  // 99: ledger.v1.Verrekeningspost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	97,  // 100: ledger.v1.Verrekeningspost.verrekening:type_name -> ledger.v1.Verrekening
+	98,  // 101: ledger.v1.Verrekeningspost.methode:type_name -> ledger.v1.Verdeelmethode
+	96,  // 102: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	67,  // 103: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 104: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 105: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	96,  // 106: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	73,  // 107: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	73,  // 108: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	98,  // 109: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	70,  // 110: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 111: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 112: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 113: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 114: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 115: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 116: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 117: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 118: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 119: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 120: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 121: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 122: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	65,  // 123: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	68,  // 124: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 125: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 126: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 127: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 128: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 129: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 130: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 131: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 132: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 133: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 134: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 135: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 136: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 137: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 138: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 139: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 140: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 141: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	66,  // 142: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	69,  // 143: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 144: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 145: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 146: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 147: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 148: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 149: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 150: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	132, // [132:151] is the sub-list for method output_type
+	113, // [113:132] is the sub-list for method input_type
+	113, // [113:113] is the sub-list for extension type_name
+	113, // [113:113] is the sub-list for extension extendee
+	0,   // [0:113] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -6519,6 +6705,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRegioRequest_GedeeldeKosten)(nil),
 		(*RecordRegioRequest_Inkomsten)(nil),
 		(*RecordRegioRequest_Doelen)(nil),
+		(*RecordRegioRequest_Resultaatverdeling)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -6526,7 +6713,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   69,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

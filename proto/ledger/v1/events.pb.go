@@ -630,6 +630,62 @@ func (Verdeelmethode) EnumDescriptor() ([]byte, []int) {
 	return file_ledger_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
+// Verrekening is how one budget stream's result of a year is settled
+// between the centrumgemeente and the participants.
+type Verrekening int32
+
+const (
+	Verrekening_VERREKENING_UNSPECIFIED Verrekening = 0
+	// Each gemeente settles its own result: its income less its own costs
+	// and its share of the shared costs, one to one as its costs are charged.
+	Verrekening_VERREKENING_EEN_OP_EEN Verrekening = 1
+	// Solidarity: the stream's result of all participants together is
+	// divided over them by a verdeelmethode, exactly to the cent as shared
+	// costs are.
+	Verrekening_VERREKENING_SOLIDAIR Verrekening = 2
+)
+
+// Enum value maps for Verrekening.
+var (
+	Verrekening_name = map[int32]string{
+		0: "VERREKENING_UNSPECIFIED",
+		1: "VERREKENING_EEN_OP_EEN",
+		2: "VERREKENING_SOLIDAIR",
+	}
+	Verrekening_value = map[string]int32{
+		"VERREKENING_UNSPECIFIED": 0,
+		"VERREKENING_EEN_OP_EEN":  1,
+		"VERREKENING_SOLIDAIR":    2,
+	}
+)
+
+func (x Verrekening) Enum() *Verrekening {
+	p := new(Verrekening)
+	*p = x
+	return p
+}
+
+func (x Verrekening) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Verrekening) Descriptor() protoreflect.EnumDescriptor {
+	return file_ledger_v1_events_proto_enumTypes[10].Descriptor()
+}
+
+func (Verrekening) Type() protoreflect.EnumType {
+	return &file_ledger_v1_events_proto_enumTypes[10]
+}
+
+func (x Verrekening) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Verrekening.Descriptor instead.
+func (Verrekening) EnumDescriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
 // Date is a calendar date in Europe/Amsterdam. Transitions are dated by day:
 // the working day a plaatsing started matters, not the second it was typed in.
 type Date struct {
@@ -918,6 +974,7 @@ type Event struct {
 	//	*Event_Rapportage
 	//	*Event_Inkomsten
 	//	*Event_Doelen
+	//	*Event_Resultaatverdeling
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1111,6 +1168,15 @@ func (x *Event) GetDoelen() *Doelen {
 	return nil
 }
 
+func (x *Event) GetResultaatverdeling() *Resultaatverdeling {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Resultaatverdeling); ok {
+			return x.Resultaatverdeling
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1183,6 +1249,10 @@ type Event_Doelen struct {
 	Doelen *Doelen `protobuf:"bytes,26,opt,name=doelen,proto3,oneof"`
 }
 
+type Event_Resultaatverdeling struct {
+	Resultaatverdeling *Resultaatverdeling `protobuf:"bytes,27,opt,name=resultaatverdeling,proto3,oneof"`
+}
+
 func (*Event_Aanmelding) isEvent_Payload() {}
 
 func (*Event_Intake) isEvent_Payload() {}
@@ -1214,6 +1284,8 @@ func (*Event_Rapportage) isEvent_Payload() {}
 func (*Event_Inkomsten) isEvent_Payload() {}
 
 func (*Event_Doelen) isEvent_Payload() {}
+
+func (*Event_Resultaatverdeling) isEvent_Payload() {}
 
 // Rapportage records a report as it was delivered (`ledger export costs
 // --aanleveren`, `ledger export srg --aanleveren`): which figures, of which
@@ -3057,6 +3129,142 @@ func (x *Doelen) GetToelichting() string {
 	return ""
 }
 
+// Stroomverdeling is the settlement of one budget stream.
+type Stroomverdeling struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Budgetstroom Budgetstroom           `protobuf:"varint,1,opt,name=budgetstroom,proto3,enum=ledger.v1.Budgetstroom" json:"budgetstroom,omitempty"`
+	Verrekening  Verrekening            `protobuf:"varint,2,opt,name=verrekening,proto3,enum=ledger.v1.Verrekening" json:"verrekening,omitempty"`
+	// For VERREKENING_SOLIDAIR: the weights the result is divided by.
+	Methode       Verdeelmethode `protobuf:"varint,3,opt,name=methode,proto3,enum=ledger.v1.Verdeelmethode" json:"methode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Stroomverdeling) Reset() {
+	*x = Stroomverdeling{}
+	mi := &file_ledger_v1_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Stroomverdeling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Stroomverdeling) ProtoMessage() {}
+
+func (x *Stroomverdeling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Stroomverdeling.ProtoReflect.Descriptor instead.
+func (*Stroomverdeling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Stroomverdeling) GetBudgetstroom() Budgetstroom {
+	if x != nil {
+		return x.Budgetstroom
+	}
+	return Budgetstroom_BUDGETSTROOM_UNSPECIFIED
+}
+
+func (x *Stroomverdeling) GetVerrekening() Verrekening {
+	if x != nil {
+		return x.Verrekening
+	}
+	return Verrekening_VERREKENING_UNSPECIFIED
+}
+
+func (x *Stroomverdeling) GetMethode() Verdeelmethode {
+	if x != nil {
+		return x.Methode
+	}
+	return Verdeelmethode_VERDEELMETHODE_UNSPECIFIED
+}
+
+// Resultaatverdeling is the regional agreement on how the year's result
+// per budget stream is settled with the participants (in a centrumregeling
+// the centrumgemeente holds the regional books and settles at year end). A
+// stream it does not name is settled one to one. A later event for the same
+// year is a new version and replaces it.
+type Resultaatverdeling struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Jaar    int32                  `protobuf:"varint,1,opt,name=jaar,proto3" json:"jaar,omitempty"`
+	Stromen []*Stroomverdeling     `protobuf:"bytes,2,rep,name=stromen,proto3" json:"stromen,omitempty"`
+	// The decision that adopted it, e.g. "AB 2026-21".
+	Besluit       string `protobuf:"bytes,3,opt,name=besluit,proto3" json:"besluit,omitempty"`
+	Toelichting   string `protobuf:"bytes,4,opt,name=toelichting,proto3" json:"toelichting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Resultaatverdeling) Reset() {
+	*x = Resultaatverdeling{}
+	mi := &file_ledger_v1_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resultaatverdeling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resultaatverdeling) ProtoMessage() {}
+
+func (x *Resultaatverdeling) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resultaatverdeling.ProtoReflect.Descriptor instead.
+func (*Resultaatverdeling) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *Resultaatverdeling) GetJaar() int32 {
+	if x != nil {
+		return x.Jaar
+	}
+	return 0
+}
+
+func (x *Resultaatverdeling) GetStromen() []*Stroomverdeling {
+	if x != nil {
+		return x.Stromen
+	}
+	return nil
+}
+
+func (x *Resultaatverdeling) GetBesluit() string {
+	if x != nil {
+		return x.Besluit
+	}
+	return ""
+}
+
+func (x *Resultaatverdeling) GetToelichting() string {
+	if x != nil {
+		return x.Toelichting
+	}
+	return ""
+}
+
 // GedeeldeKosten are shared costs of the centrumgemeente for a period within
 // one year, divided over the participants by the verdeelsleutel of that
 // year. The envelope's date is the last day of the period.
@@ -3072,7 +3280,7 @@ type GedeeldeKosten struct {
 
 func (x *GedeeldeKosten) Reset() {
 	*x = GedeeldeKosten{}
-	mi := &file_ledger_v1_events_proto_msgTypes[26]
+	mi := &file_ledger_v1_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3084,7 +3292,7 @@ func (x *GedeeldeKosten) String() string {
 func (*GedeeldeKosten) ProtoMessage() {}
 
 func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_events_proto_msgTypes[26]
+	mi := &file_ledger_v1_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3097,7 +3305,7 @@ func (x *GedeeldeKosten) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GedeeldeKosten.ProtoReflect.Descriptor instead.
 func (*GedeeldeKosten) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_events_proto_rawDescGZIP(), []int{26}
+	return file_ledger_v1_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GedeeldeKosten) GetVan() *Date {
@@ -3154,7 +3362,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x0ecommand_digest\x18\v \x01(\fR\rcommandDigest\"8\n" +
 	"\x04Bron\x12\x18\n" +
 	"\asysteem\x18\x01 \x01(\tR\asysteem\x12\x16\n" +
-	"\x06record\x18\x02 \x01(\tR\x06record\"\x99\a\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xea\a\n" +
 	"\x05Event\x12/\n" +
 	"\benvelope\x18\x01 \x01(\v2\x13.ledger.v1.EnvelopeR\benvelope\x127\n" +
 	"\n" +
@@ -3179,7 +3387,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"rapportage\x18\x18 \x01(\v2\x15.ledger.v1.RapportageH\x00R\n" +
 	"rapportage\x124\n" +
 	"\tinkomsten\x18\x19 \x01(\v2\x14.ledger.v1.InkomstenH\x00R\tinkomsten\x12+\n" +
-	"\x06doelen\x18\x1a \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelenB\t\n" +
+	"\x06doelen\x18\x1a \x01(\v2\x11.ledger.v1.DoelenH\x00R\x06doelen\x12O\n" +
+	"\x12resultaatverdeling\x18\x1b \x01(\v2\x1d.ledger.v1.ResultaatverdelingH\x00R\x12resultaatverdelingB\t\n" +
 	"\apayload\"\xc3\x01\n" +
 	"\n" +
 	"Rapportage\x12\x14\n" +
@@ -3328,7 +3537,16 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x18lks_norm_vijftig_procent\x18\x05 \x01(\x03R\x15lksNormVijftigProcent\x12E\n" +
 	"\x1flks_norm_vijfenzeventig_procent\x18\x06 \x01(\x03R\x1clksNormVijfenzeventigProcent\x121\n" +
 	"\x14taakstelling_beschut\x18\a \x01(\x03R\x13taakstellingBeschut\x12 \n" +
-	"\vtoelichting\x18\b \x01(\tR\vtoelichting\"\xa8\x01\n" +
+	"\vtoelichting\x18\b \x01(\tR\vtoelichting\"\xbd\x01\n" +
+	"\x0fStroomverdeling\x12;\n" +
+	"\fbudgetstroom\x18\x01 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x128\n" +
+	"\vverrekening\x18\x02 \x01(\x0e2\x16.ledger.v1.VerrekeningR\vverrekening\x123\n" +
+	"\amethode\x18\x03 \x01(\x0e2\x19.ledger.v1.VerdeelmethodeR\amethode\"\x9a\x01\n" +
+	"\x12Resultaatverdeling\x12\x12\n" +
+	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x124\n" +
+	"\astromen\x18\x02 \x03(\v2\x1a.ledger.v1.StroomverdelingR\astromen\x12\x18\n" +
+	"\abesluit\x18\x03 \x01(\tR\abesluit\x12 \n" +
+	"\vtoelichting\x18\x04 \x01(\tR\vtoelichting\"\xa8\x01\n" +
 	"\x0eGedeeldeKosten\x12!\n" +
 	"\x03van\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\x03van\x12\x12\n" +
 	"\x04cent\x18\x02 \x01(\x03R\x04cent\x12;\n" +
@@ -3400,7 +3618,11 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x1aVERDEELMETHODE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17VERDEELMETHODE_INWONERS\x10\x01\x12!\n" +
 	"\x1dVERDEELMETHODE_CASELOAD_DAGEN\x10\x02\x12\"\n" +
-	"\x1eVERDEELMETHODE_PLAATSING_DAGEN\x10\x03B=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
+	"\x1eVERDEELMETHODE_PLAATSING_DAGEN\x10\x03*`\n" +
+	"\vVerrekening\x12\x1b\n" +
+	"\x17VERREKENING_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16VERREKENING_EEN_OP_EEN\x10\x01\x12\x18\n" +
+	"\x14VERREKENING_SOLIDAIR\x10\x02B=Z;github.com/gooi-vechtstreek/ledger/proto/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_ledger_v1_events_proto_rawDescOnce sync.Once
@@ -3414,8 +3636,8 @@ func file_ledger_v1_events_proto_rawDescGZIP() []byte {
 	return file_ledger_v1_events_proto_rawDescData
 }
 
-var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_ledger_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_ledger_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_ledger_v1_events_proto_goTypes = []any{
 	(VergeetReden)(0),             // 0: ledger.v1.VergeetReden
 	(Doelgroep)(0),                // 1: ledger.v1.Doelgroep
@@ -3427,106 +3649,114 @@ var file_ledger_v1_events_proto_goTypes = []any{
 	(Toestand)(0),                 // 7: ledger.v1.Toestand
 	(Budgetstroom)(0),             // 8: ledger.v1.Budgetstroom
 	(Verdeelmethode)(0),           // 9: ledger.v1.Verdeelmethode
-	(*Date)(nil),                  // 10: ledger.v1.Date
-	(*Envelope)(nil),              // 11: ledger.v1.Envelope
-	(*Bron)(nil),                  // 12: ledger.v1.Bron
-	(*Event)(nil),                 // 13: ledger.v1.Event
-	(*Rapportage)(nil),            // 14: ledger.v1.Rapportage
-	(*Vergeten)(nil),              // 15: ledger.v1.Vergeten
-	(*EncryptedPersonalData)(nil), // 16: ledger.v1.EncryptedPersonalData
-	(*PersonalData)(nil),          // 17: ledger.v1.PersonalData
-	(*Aanmelding)(nil),            // 18: ledger.v1.Aanmelding
-	(*Intake)(nil),                // 19: ledger.v1.Intake
-	(*Plaatsing)(nil),             // 20: ledger.v1.Plaatsing
-	(*Uitval)(nil),                // 21: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),     // 22: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),             // 23: ledger.v1.Uitstroom
-	(*CaseSnapshot)(nil),          // 24: ledger.v1.CaseSnapshot
-	(*Verhuizing)(nil),            // 25: ledger.v1.Verhuizing
-	(*Correctie)(nil),             // 26: ledger.v1.Correctie
-	(*Overdracht)(nil),            // 27: ledger.v1.Overdracht
-	(*Uren)(nil),                  // 28: ledger.v1.Uren
-	(*ProductTarief)(nil),         // 29: ledger.v1.ProductTarief
-	(*Budget)(nil),                // 30: ledger.v1.Budget
-	(*Beleid)(nil),                // 31: ledger.v1.Beleid
-	(*Nacalculatie)(nil),          // 32: ledger.v1.Nacalculatie
-	(*Verdeelsleutel)(nil),        // 33: ledger.v1.Verdeelsleutel
-	(*Inkomsten)(nil),             // 34: ledger.v1.Inkomsten
-	(*Doelen)(nil),                // 35: ledger.v1.Doelen
-	(*GedeeldeKosten)(nil),        // 36: ledger.v1.GedeeldeKosten
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
+	(Verrekening)(0),              // 10: ledger.v1.Verrekening
+	(*Date)(nil),                  // 11: ledger.v1.Date
+	(*Envelope)(nil),              // 12: ledger.v1.Envelope
+	(*Bron)(nil),                  // 13: ledger.v1.Bron
+	(*Event)(nil),                 // 14: ledger.v1.Event
+	(*Rapportage)(nil),            // 15: ledger.v1.Rapportage
+	(*Vergeten)(nil),              // 16: ledger.v1.Vergeten
+	(*EncryptedPersonalData)(nil), // 17: ledger.v1.EncryptedPersonalData
+	(*PersonalData)(nil),          // 18: ledger.v1.PersonalData
+	(*Aanmelding)(nil),            // 19: ledger.v1.Aanmelding
+	(*Intake)(nil),                // 20: ledger.v1.Intake
+	(*Plaatsing)(nil),             // 21: ledger.v1.Plaatsing
+	(*Uitval)(nil),                // 22: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),     // 23: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),             // 24: ledger.v1.Uitstroom
+	(*CaseSnapshot)(nil),          // 25: ledger.v1.CaseSnapshot
+	(*Verhuizing)(nil),            // 26: ledger.v1.Verhuizing
+	(*Correctie)(nil),             // 27: ledger.v1.Correctie
+	(*Overdracht)(nil),            // 28: ledger.v1.Overdracht
+	(*Uren)(nil),                  // 29: ledger.v1.Uren
+	(*ProductTarief)(nil),         // 30: ledger.v1.ProductTarief
+	(*Budget)(nil),                // 31: ledger.v1.Budget
+	(*Beleid)(nil),                // 32: ledger.v1.Beleid
+	(*Nacalculatie)(nil),          // 33: ledger.v1.Nacalculatie
+	(*Verdeelsleutel)(nil),        // 34: ledger.v1.Verdeelsleutel
+	(*Inkomsten)(nil),             // 35: ledger.v1.Inkomsten
+	(*Doelen)(nil),                // 36: ledger.v1.Doelen
+	(*Stroomverdeling)(nil),       // 37: ledger.v1.Stroomverdeling
+	(*Resultaatverdeling)(nil),    // 38: ledger.v1.Resultaatverdeling
+	(*GedeeldeKosten)(nil),        // 39: ledger.v1.GedeeldeKosten
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
 }
 var file_ledger_v1_events_proto_depIdxs = []int32{
-	10, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
-	37, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
-	12, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
-	11, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
-	18, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
-	19, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
-	20, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
-	21, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
-	22, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	23, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
-	25, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
-	26, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
-	28, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
-	31, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
-	33, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	36, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	15, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
-	14, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
-	34, // 18: ledger.v1.Event.inkomsten:type_name -> ledger.v1.Inkomsten
-	35, // 19: ledger.v1.Event.doelen:type_name -> ledger.v1.Doelen
-	10, // 20: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
-	0,  // 21: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
-	10, // 22: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
-	1,  // 23: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
-	2,  // 24: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
-	16, // 25: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	3,  // 26: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	16, // 27: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 28: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	10, // 29: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	16, // 30: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	5,  // 31: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	16, // 32: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 33: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	16, // 34: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	6,  // 35: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	16, // 36: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	7,  // 37: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	1,  // 38: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	3,  // 39: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	4,  // 40: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	10, // 41: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	24, // 42: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 43: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	16, // 44: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	18, // 45: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	19, // 46: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	20, // 47: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	21, // 48: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	22, // 49: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	23, // 50: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	28, // 51: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	27, // 52: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
-	24, // 53: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
-	10, // 54: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 55: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 56: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 57: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	29, // 58: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	30, // 59: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	32, // 60: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
-	9,  // 61: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	8,  // 62: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 63: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 64: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	65, // [65:65] is the sub-list for method output_type
-	65, // [65:65] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	11, // 0: ledger.v1.Envelope.occurred_on:type_name -> ledger.v1.Date
+	40, // 1: ledger.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	13, // 2: ledger.v1.Envelope.bron:type_name -> ledger.v1.Bron
+	12, // 3: ledger.v1.Event.envelope:type_name -> ledger.v1.Envelope
+	19, // 4: ledger.v1.Event.aanmelding:type_name -> ledger.v1.Aanmelding
+	20, // 5: ledger.v1.Event.intake:type_name -> ledger.v1.Intake
+	21, // 6: ledger.v1.Event.plaatsing:type_name -> ledger.v1.Plaatsing
+	22, // 7: ledger.v1.Event.uitval:type_name -> ledger.v1.Uitval
+	23, // 8: ledger.v1.Event.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	24, // 9: ledger.v1.Event.uitstroom:type_name -> ledger.v1.Uitstroom
+	26, // 10: ledger.v1.Event.verhuizing:type_name -> ledger.v1.Verhuizing
+	27, // 11: ledger.v1.Event.correctie:type_name -> ledger.v1.Correctie
+	29, // 12: ledger.v1.Event.uren:type_name -> ledger.v1.Uren
+	32, // 13: ledger.v1.Event.beleid:type_name -> ledger.v1.Beleid
+	34, // 14: ledger.v1.Event.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	39, // 15: ledger.v1.Event.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	16, // 16: ledger.v1.Event.vergeten:type_name -> ledger.v1.Vergeten
+	15, // 17: ledger.v1.Event.rapportage:type_name -> ledger.v1.Rapportage
+	35, // 18: ledger.v1.Event.inkomsten:type_name -> ledger.v1.Inkomsten
+	36, // 19: ledger.v1.Event.doelen:type_name -> ledger.v1.Doelen
+	38, // 20: ledger.v1.Event.resultaatverdeling:type_name -> ledger.v1.Resultaatverdeling
+	11, // 21: ledger.v1.Rapportage.peildatum:type_name -> ledger.v1.Date
+	0,  // 22: ledger.v1.Vergeten.reden:type_name -> ledger.v1.VergeetReden
+	11, // 23: ledger.v1.PersonalData.geboortedatum:type_name -> ledger.v1.Date
+	1,  // 24: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
+	2,  // 25: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
+	17, // 26: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
+	3,  // 27: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	17, // 28: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 29: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	11, // 30: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	17, // 31: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 32: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	17, // 33: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 34: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	17, // 35: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 36: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	17, // 37: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 38: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 39: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 40: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 41: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	11, // 42: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	25, // 43: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	11, // 44: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	17, // 45: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	19, // 46: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	20, // 47: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	21, // 48: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	22, // 49: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	23, // 50: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	24, // 51: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	29, // 52: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	28, // 53: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
+	25, // 54: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
+	11, // 55: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 56: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 57: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	11, // 58: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	30, // 59: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	31, // 60: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	33, // 61: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
+	9,  // 62: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	8,  // 63: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 64: ledger.v1.Stroomverdeling.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 65: ledger.v1.Stroomverdeling.verrekening:type_name -> ledger.v1.Verrekening
+	9,  // 66: ledger.v1.Stroomverdeling.methode:type_name -> ledger.v1.Verdeelmethode
+	37, // 67: ledger.v1.Resultaatverdeling.stromen:type_name -> ledger.v1.Stroomverdeling
+	11, // 68: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 69: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }
@@ -3551,6 +3781,7 @@ func file_ledger_v1_events_proto_init() {
 		(*Event_Rapportage)(nil),
 		(*Event_Inkomsten)(nil),
 		(*Event_Doelen)(nil),
+		(*Event_Resultaatverdeling)(nil),
 	}
 	file_ledger_v1_events_proto_msgTypes[16].OneofWrappers = []any{
 		(*Correctie_Aanmelding)(nil),
@@ -3566,8 +3797,8 @@ func file_ledger_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_events_proto_rawDesc), len(file_ledger_v1_events_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   27,
+			NumEnums:      11,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

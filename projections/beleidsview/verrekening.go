@@ -1,0 +1,117 @@
+package beleidsview
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+)
+
+// Verreken settles a year's result per budget stream for gemeente g under
+// the regional agreement a. results holds the year's result rows of every
+// participant (the participants are its keys); weights gives each
+// participant's weight for a verdeelmethode. A stream the agreement does
+// not name is settled one to one. For a solidary stream the result of all
+// participants together is divided with costs.Allocate, the arithmetic of
+// shared costs: floors, then the leftover cents to the largest remainders,
+// so that the parts add up to the regional result exactly. The posts are
+// in stream order, one for every stream that has a result anywhere or is
+// named in the agreement.
+func Verreken(a *ledgerv1.Resultaatverdeling, g string, results map[string][]*ledgerv1.Resultaatpost, weights func(ledgerv1.Verdeelmethode) map[string]int64) ([]*ledgerv1.Verrekeningspost, error) {
+	rule := map[ledgerv1.Budgetstroom]*ledgerv1.Stroomverdeling{}
+	for _, st := range a.GetStromen() {
+		rule[st.GetBudgetstroom()] = st
+	}
+	own := map[ledgerv1.Budgetstroom]map[string]int64{}
+	streams := map[ledgerv1.Budgetstroom]bool{}
+	for s := range rule {
+		streams[s] = true
+	}
+	for h, rows := range results {
+		for _, r := range rows {
+			s := r.GetBudgetstroom()
+			streams[s] = true
+			if own[s] == nil {
+				own[s] = map[string]int64{}
+			}
+			own[s][h] += r.GetResultaatCent()
+		}
+	}
+	keys := make([]ledgerv1.Budgetstroom, 0, len(streams))
+	for s := range streams {
+		keys = append(keys, s)
+	}
+	slices.Sort(keys)
+	out := make([]*ledgerv1.Verrekeningspost, 0, len(keys))
+	for _, s := range keys {
+		p := &ledgerv1.Verrekeningspost{Budgetstroom: s, Verrekening: ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN, EigenResultaatCent: own[s][g]}
+		for h := range results {
+			p.RegioResultaatCent += own[s][h]
+		}
+		p.VerrekendCent = p.EigenResultaatCent
+		if st := rule[s]; st.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR {
+			p.Verrekening, p.Methode = st.GetVerrekening(), st.GetMethode()
+			w := map[string]int64{}
+			all := weights(st.GetMethode())
+			for h := range results {
+				w[h] = all[h]
+				p.TotaalGewicht += all[h]
+			}
+			p.Gewicht = w[g]
+			shares, err := costs.Allocate(p.RegioResultaatCent, w)
+			switch {
+			case errors.Is(err, costs.ErrNoWeight):
+				p.Opmerking = "totaal gewicht is 0: een-op-een verrekend"
+			case err != nil:
+				return nil, fmt.Errorf("settle %s of %d: %w", s, a.GetJaar(), err)
+			default:
+				p.VerrekendCent = shares[g]
+			}
+		}
+		p.VerschilCent = p.VerrekendCent - p.EigenResultaatCent
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Settle fills the settlement of gemeente g's year view v when the region
+// holds a Resultaatverdeling for the year: every participant of the year's
+// first day has its year view asked of view (the same path, live or
+// replayed, as v itself came), and the weights are those of shared costs
+// over the year up to today.
+func Settle(v *ledgerv1.Beleidsview, rm *region.Model, reg *gemeente.Registry, g string, year int, today region.Day, view func(h string) (*ledgerv1.Beleidsview, error)) error {
+	a := rm.Settlement(int32(year))
+	if a == nil || reg == nil {
+		return nil
+	}
+	from := region.YearStart(year)
+	to := min(region.YearStart(year+1), today+1)
+	results := map[string][]*ledgerv1.Resultaatpost{}
+	for _, p := range reg.Participating(from.Date()) {
+		if p.Code == g {
+			results[g] = v.GetResultaat()
+			continue
+		}
+		pv, err := view(p.Code)
+		if err != nil {
+			return fmt.Errorf("settle %d for %s: view of %s: %w", year, g, p.Code, err)
+		}
+		results[p.Code] = pv.GetResultaat()
+	}
+	if _, ok := results[g]; !ok {
+		return nil // not a participant that year: nothing to settle
+	}
+	posts, err := Verreken(a, g, results, func(m ledgerv1.Verdeelmethode) map[string]int64 {
+		return costs.Weights(rm, reg, m, year, from, to)
+	})
+	if err != nil {
+		return err
+	}
+	v.Verrekening = posts
+	return nil
+}

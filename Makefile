@@ -22,7 +22,7 @@ SRG       ?= deploy/srg.json
 BENCH_PKGS ?= ./...
 BENCHTIME  ?= 2s
 
-.PHONY: run demo test bench bench-figures bench-audit chaos generate lint breaking check-generated assets check-assets browser gotest guard fuzz tools clean-tools
+.PHONY: run demo test bench bench-figures bench-web bench-audit chaos generate lint breaking check-generated assets check-assets browser gotest guard fuzz tools clean-tools
 
 ## run: start the whole ledger on its embedded default (NATS + store + relay + projections + API), data in ./data
 run:
@@ -100,6 +100,12 @@ FIGURES_SIZES ?= 100000,1000000,3000000
 bench-figures:
 	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	BENCH_FIGURES_EVENTS=$(FIGURES_SIZES) go test -run '^$$' -bench Figures -benchtime 1x -timeout 180m ./cmd/ledger
+
+## bench-web: the gemeente's beleidsview page (time to first byte, last byte, and the browser's load) at 1,000,000 stored events (issue 13; the history is kept in BENCH_FIGURES_DATA when set)
+WEB_EVENTS ?= 1000000
+bench-web: browser $(AXE)
+	@echo "machine: $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	BENCH_WEB_EVENTS=$(WEB_EVENTS) $(BROWSER_ENV) go test -run '^$$' -bench WebPage -benchtime 1x -timeout 120m ./cmd/ledger
 
 ## bench-audit: ledger audit verify and replay end to end through the API at 1,000,000 stored events (issue 10; about 15 minutes)
 AUDIT_EVENTS ?= 1000000

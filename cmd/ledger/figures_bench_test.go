@@ -26,6 +26,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
+	"github.com/gooi-vechtstreek/ledger/proto/ledger/v1/ledgerv1connect"
 )
 
 // BenchmarkFigures measures what issue 11 asks of the figures, through the
@@ -105,20 +106,7 @@ func figuresAt(b *testing.B, events int) {
 			_, err := api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: 2025}))
 			return err
 		}
-		// Asked every 20 ms, as an impatient user would: asking without a
-		// pause would make the answers compete with the start.
-		tick := time.NewTicker(20 * time.Millisecond)
-		for {
-			r, err := api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: "GM0402", Jaar: 2025}))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if r.Msg.GetView().GetBijgewerktTot() == head.String() {
-				break
-			}
-			<-tick.C
-		}
-		tick.Stop()
+		awaitHead(b, api, head)
 		b.ReportMetric(time.Since(start).Seconds(), "start-s")
 		pprof.StopCPUProfile()
 		runtime.GC()
@@ -307,6 +295,25 @@ func storeHead(b *testing.B, data string, reg *gemeente.Registry, clk *clock.Man
 		b.Fatal(err)
 	}
 	return head
+}
+
+// awaitHead returns once GM0402's beleidsview of 2025 holds the store's
+// last event. It asks every 20 ms, as an impatient user would: asking
+// without a pause would make the answers compete with the start.
+func awaitHead(b *testing.B, api ledgerv1connect.LedgerServiceClient, head store.Position) {
+	b.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r, err := api.GetBeleidsview(context.Background(), connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: "GM0402", Jaar: 2025}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Msg.GetView().GetBijgewerktTot() == head.String() {
+			return
+		}
+		<-tick.C
+	}
 }
 
 // timeN runs fn n times one after another and returns each call's time.

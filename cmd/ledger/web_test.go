@@ -24,7 +24,7 @@ import (
 // browser finds Debian's chromium and the axe-core script. A plain `go
 // test` without them skips the browser tests; `make test` installs both
 // and sets LEDGER_BROWSER_REQUIRED, so there they never skip.
-func browser(t *testing.T) (chromium, axe string) {
+func browser(t testing.TB) (chromium, axe string) {
 	t.Helper()
 	missing := func(what string) {
 		if os.Getenv("LEDGER_BROWSER_REQUIRED") != "" {
@@ -56,14 +56,14 @@ func cmpOrEnv(name, def string) string {
 // pageTest drives one headless Chromium through the pages of a real
 // server.
 type pageTest struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string
 	axe  string
 	shot string // where screenshots go
 }
 
-func newPageTest(t *testing.T, addr string) *pageTest {
+func newPageTest(t testing.TB, addr string) *pageTest {
 	chromium, axe := browser(t)
 	src, err := os.ReadFile(axe)
 	if err != nil {

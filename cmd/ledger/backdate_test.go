@@ -50,7 +50,7 @@ func TestHerindelingRefusesEndedGemeente(t *testing.T) {
 	clk := clock.NewManual(2027, time.January, 2)
 	addr := startServer(t, t.TempDir(), clk)
 	aanmelden := func(datum string) (int, string) {
-		code, _, errs := cli(t, addr, "case", "aanmelden", "--gemeente", "GM1696", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-w", "--datum", datum)
+		code, _, errs := cli(t, addr, "case", "aanmelden", "--gemeente", "GM1696", "--doelgroep", "wsw", "--wsw-indicatie-sinds", "2010-03-01", "--verwijzer", "uwv", "--client-id", "R-w", "--datum", datum)
 		return code, errs
 	}
 	if code, errs := aanmelden("2026-12-31"); code != exitOK {

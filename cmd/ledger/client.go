@@ -128,14 +128,15 @@ type fields struct {
 	gemeente, datum, bsn, clientID, naam, geboortedatum                     string
 	doelgroep, verwijzer, trede, typ, werkgever, doel, product, einddatum   string
 	redenLanger, reden, toelichting, vanPlaatsing, naar, eventID, lks, uren string
-	uitvalReden, uitstroomReden, van                                        string
+	uitvalReden, uitstroomReden, van, wswSinds                              string
 	loonwaarde, revisie                                                     int
+	terugkeer                                                               bool
 	set                                                                     map[string]bool
 }
 
 func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	synopsis := map[string]string{
-		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]",
+		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]\n                      [--wsw-indicatie-sinds JJJJ-MM-DD | --terugkeergarantie]\n\nSinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: een aanmelding met doelgroep wsw noemt de datum\nvan de bestaande Wsw-indicatie (van vóór 2015) of is een terugkeer onder de terugkeergarantie.",
 		"intake":     "ledger case intake <zaak> --trede T [--loonwaarde PCT] [--doel TEKST] [--datum JJJJ-MM-DD]",
 		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
 		"uitval":     "ledger case uitval <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
@@ -168,6 +169,8 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	if verb == "aanmelden" || all {
 		fs.StringVar(&f.doelgroep, "doelgroep", "", "doelgroep: "+doelgroepen.help())
 		fs.StringVar(&f.verwijzer, "verwijzer", "", "verwijzer: "+verwijzers.help())
+		fs.StringVar(&f.wswSinds, "wsw-indicatie-sinds", "", "bij doelgroep wsw: datum van de bestaande Wsw-indicatie (vóór 2015), JJJJ-MM-DD")
+		fs.BoolVar(&f.terugkeer, "terugkeergarantie", false, "bij doelgroep wsw: terugkeer van een oud-Wsw-medewerker onder de terugkeergarantie")
 	}
 	if verb == "intake" || all {
 		fs.StringVar(&f.trede, "trede", "", "trede op de ladder: "+treden.help())
@@ -443,6 +446,19 @@ func (f *fields) applyAanmelding(a *ledgerv1.Aanmelding, required bool) error {
 			return err
 		}
 		a.Verwijzer = ledgerv1.Verwijzer(n)
+	}
+	if f.set["wsw-indicatie-sinds"] {
+		a.WswIndicatieSinds = nil
+		if f.wswSinds != "" {
+			d, err := event.ParseDate(f.wswSinds)
+			if err != nil {
+				return usageErrorf("--wsw-indicatie-sinds: %v", err)
+			}
+			a.WswIndicatieSinds = d
+		}
+	}
+	if f.set["terugkeergarantie"] {
+		a.Terugkeergarantie = f.terugkeer
 	}
 	return nil
 }

@@ -334,7 +334,7 @@ func isTerminal(w io.Writer) bool {
 // BeginstandHeader is the header of a CSV beginstand: one row per current
 // client, as an old system's export gives it. Empty cells are absent facts
 // (no intake yet, no placement).
-var BeginstandHeader = []string{"gemeente", "client_id", "doelgroep", "verwijzer", "aanmelddatum", "intakedatum", "trede", "loonwaarde", "plaatsingssoort", "werkgever", "plaatsingsdatum", "uren_per_week"}
+var BeginstandHeader = []string{"gemeente", "client_id", "doelgroep", "verwijzer", "aanmelddatum", "intakedatum", "trede", "loonwaarde", "plaatsingssoort", "werkgever", "plaatsingsdatum", "uren_per_week", "wsw_indicatie_sinds"}
 
 type beginstand struct {
 	r   *csv.Reader
@@ -417,9 +417,16 @@ func (b *beginstand) expand(row []string) ([]sourceLine, error) {
 	if err != nil {
 		return nil, err
 	}
+	a := &ledgerv1.Aanmelding{ResidentId: client, Doelgroep: ledgerv1.Doelgroep(dg), Verwijzer: ledgerv1.Verwijzer(vw)}
+	// A Wsw employee of the beginstand has an indication from before 2015
+	// (no new ones since): the old system's export names its date.
+	if b.cell(row, "wsw_indicatie_sinds") != "" {
+		if a.WswIndicatieSinds, err = date("wsw_indicatie_sinds"); err != nil {
+			return nil, err
+		}
+	}
 	out := []sourceLine{{n: b.n, regel: &ledgerv1.ImportRegel{Bron: zaak + "/aanmelding", Zaak: zaak, Verzoek: &ledgerv1.ImportRegel_Record{Record: &ledgerv1.RecordRequest{
-		Gemeente: gm, Datum: aangemeld,
-		Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{ResidentId: client, Doelgroep: ledgerv1.Doelgroep(dg), Verwijzer: ledgerv1.Verwijzer(vw)}},
+		Gemeente: gm, Datum: aangemeld, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: a},
 	}}}}}
 	var loonwaarde uint32
 	if s := b.cell(row, "loonwaarde"); s != "" {

@@ -73,7 +73,7 @@ func TestPersonalDataNowhereInPlain(t *testing.T) {
 	rec(&ledgerv1.RecordRequest{CaseId: anna, Transition: &ledgerv1.RecordRequest_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_BESCHUT_WERK, Werkgever: "Tomin"}}})
 	rec(&ledgerv1.RecordRequest{CaseId: anna, Transition: &ledgerv1.RecordRequest_Uitval{Uitval: &ledgerv1.Uitval{Reden: ledgerv1.UitvalReden_UITVAL_REDEN_ZIEKTE, Toelichting: secrets[4]}}})
 	bram := rec(&ledgerv1.RecordRequest{Gemeente: "GM0402", Bsn: secrets[5], Naam: secrets[6],
-		Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}).GetCaseId()
+		Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BESCHUT_WERK, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}).GetCaseId()
 	last := rec(&ledgerv1.RecordRequest{CaseId: bram, Transition: &ledgerv1.RecordRequest_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG, Toelichting: secrets[7]}}})
 
 	// The klantmanager reads them, and finds Anna by her BSN.

@@ -142,7 +142,7 @@ func TestResultaatThroughTheCLI(t *testing.T) {
 func TestUitstroomPensioen(t *testing.T) {
 	clk := clock.NewManual(2026, time.March, 2)
 	addr := startServer(t, t.TempDir(), clk)
-	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--verwijzer", "uwv", "--client-id", "R-pensioen-1", "--datum", "2026-01-05")
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--wsw-indicatie-sinds", "2005-09-01", "--verwijzer", "uwv", "--client-id", "R-pensioen-1", "--datum", "2026-01-05")
 	mustCLI(t, addr, "case", "uitstroom", c, "--reden", "pensioen", "--datum", "2026-03-01")
 	eventually(t, "the uitstroom by reason", func() bool {
 		var v struct {

@@ -110,10 +110,15 @@ func (h *history) aanmelden(gm string, date *ledgerv1.Date, dg ledgerv1.Doelgroe
 }
 
 func aanmelding(resident string, dg ledgerv1.Doelgroep) *ledgerv1.Event {
-	return &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+	a := &ledgerv1.Aanmelding{
 		ResidentId: resident, Doelgroep: dg, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM,
 		Persoonsgegevens: &ledgerv1.EncryptedPersonalData{KeyId: "k1", Algorithm: "AES-256-GCM", Nonce: []byte("n"), Ciphertext: []byte("geheim")},
-	}}}
+	}
+	if dg == ledgerv1.Doelgroep_DOELGROEP_WSW {
+		// No new Wsw since 2015: an employee with a standing indication.
+		a.WswIndicatieSinds = &ledgerv1.Date{Year: 2010, Month: 1, Day: 1}
+	}
+	return &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: a}}
 }
 
 func intake(t ledgerv1.Trede, lw uint32) *ledgerv1.Event {

@@ -296,11 +296,14 @@ func decide(history []*ledgerv1.Event, s State, draft *ledgerv1.Event, r Rules) 
 	}
 
 	out := &ledgerv1.Event{Envelope: proto.Clone(env).(*ledgerv1.Envelope), Payload: draft.GetPayload()}
-	if _, ok := draft.GetPayload().(*ledgerv1.Event_Aanmelding); ok {
+	if a := draft.GetAanmelding(); a != nil {
 		if err := participates(s, r, env.GetGemeente(), env.GetOccurredOn()); err != nil {
 			return nil, err
 		}
 		if err := carriedToday(s, r, env.GetGemeente()); err != nil {
+			return nil, err
+		}
+		if err := checkWsw(s, a, env.GetOccurredOn()); err != nil {
 			return nil, err
 		}
 	} else {
@@ -535,6 +538,40 @@ func carriedToday(s State, r Rules, code string) error {
 	return ref
 }
 
+// wswStop is the first day without new Wsw indications (the
+// Participatiewet, 1 January 2015).
+var wswStop = &ledgerv1.Date{Year: 2015, Month: 1, Day: 1}
+
+// checkWsw: no new Wsw indication since 2015. A Wsw aanmelding dated on
+// or after wswStop is a return under the terugkeergarantie, or names the
+// date of the resident's standing indication from before 2015. It is a
+// rule of Decide, not of Check: a history recorded before the rule must
+// replay as it was.
+func checkWsw(s State, a *ledgerv1.Aanmelding, on *ledgerv1.Date) error {
+	ind := a.GetWswIndicatieSinds()
+	if a.GetDoelgroep() != ledgerv1.Doelgroep_DOELGROEP_WSW {
+		if a.GetTerugkeergarantie() || ind != nil {
+			return refuse(s, RuleWswIndicatie, "de terugkeergarantie en de datum van een Wsw-indicatie horen bij doelgroep wsw; deze aanmelding heeft een andere doelgroep")
+		}
+		return nil
+	}
+	if ind != nil {
+		switch {
+		case event.CheckDate(ind) != nil:
+			return refuse(s, RuleWswIndicatie, "de datum van de Wsw-indicatie is ongeldig: %v", event.CheckDate(ind))
+		case event.CompareDates(ind, wswStop) >= 0:
+			return refuse(s, RuleWswIndicatie, "een Wsw-indicatie van %s bestaat niet: sinds 1 januari 2015 worden er geen nieuwe gegeven", event.FormatDate(ind))
+		case on != nil && event.CompareDates(ind, on) > 0:
+			return refuse(s, RuleWswIndicatie, "de Wsw-indicatie (%s) ligt na de aanmelding (%s)", event.FormatDate(ind), event.FormatDate(on))
+		}
+		return nil
+	}
+	if on != nil && event.CompareDates(on, wswStop) >= 0 && !a.GetTerugkeergarantie() {
+		return refuse(s, RuleWswGeenInstroom, "sinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: meld aan met de datum van de bestaande Wsw-indicatie (--wsw-indicatie-sinds), als terugkeer onder de terugkeergarantie (--terugkeergarantie), of kies een andere doelgroep, zoals beschut-werk")
+	}
+	return nil
+}
+
 // decideCorrectie accepts a correctie only if the corrected history would
 // still have been accepted, step by step.
 func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c *ledgerv1.Correctie, r Rules) error {
@@ -605,6 +642,15 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 		}
 	}
 	if a := fixed.GetAanmelding(); a != nil {
+		// Judged as a new aanmelding when the correction touches what the
+		// rule is about; an aanmelding recorded before the rule keeps its
+		// other corrections.
+		was := orig.GetAanmelding()
+		if a.GetDoelgroep() != was.GetDoelgroep() || a.GetTerugkeergarantie() != was.GetTerugkeergarantie() || !proto.Equal(a.GetWswIndicatieSinds(), was.GetWswIndicatieSinds()) || moved {
+			if err := checkWsw(s, a, c.GetDatum()); err != nil {
+				return err
+			}
+		}
 		if err := participates(s, r, fixed.GetEnvelope().GetGemeente(), c.GetDatum()); err != nil {
 			return err
 		}

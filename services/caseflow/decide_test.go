@@ -203,6 +203,7 @@ func TestStateMachine(t *testing.T) {
 			// No date: the corrected fact keeps its own.
 			return correctie(nil, first, &ledgerv1.Correctie{Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
 				ResidentId: "R-test-1", Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV,
+				WswIndicatieSinds: &ledgerv1.Date{Year: 2009, Month: 4, Day: 1},
 			}}})
 		}},
 	}
@@ -264,6 +265,12 @@ func TestStateMachine(t *testing.T) {
 
 // TestRules covers every rule that is not about the state the case is in.
 func TestRules(t *testing.T) {
+	wsw := func(on, sinds *ledgerv1.Date, terug bool) *ledgerv1.Event {
+		ev := aanmelding(on, "GM0402")
+		a := ev.GetAanmelding()
+		a.Doelgroep, a.WswIndicatieSinds, a.Terugkeergarantie = ledgerv1.Doelgroep_DOELGROEP_WSW, sinds, terug
+		return ev
+	}
 	placed := func(j *journey) {
 		j.do(aanmelding(day(1, 5), "GM0402"))
 		j.do(intake(day(1, 6)))
@@ -315,6 +322,20 @@ func TestRules(t *testing.T) {
 			ev.GetAanmelding().Verwijzer = 0
 			return ev
 		}, RuleAanmeldingVerwijzer, nil},
+		{"nieuwe Wsw-aanmelding na 2014", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), nil, false) }, RuleWswGeenInstroom, nil},
+		{"Wsw met een indicatie van vóór 2015 mag", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), event.YMD(2009, 4, 1), false) }, "", nil},
+		{"Wsw onder de terugkeergarantie mag", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), nil, true) }, "", nil},
+		{"Wsw-indicatie van na 2014", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), event.YMD(2015, 1, 1), false) }, RuleWswIndicatie, nil},
+		{"terugkeergarantie bij een andere doelgroep", nil, func(j *journey) *ledgerv1.Event {
+			ev := aanmelding(day(3, 1), "GM0402")
+			ev.GetAanmelding().Terugkeergarantie = true
+			return ev
+		}, RuleWswIndicatie, nil},
+		{"correctie naar Wsw zonder indicatie", traject, func(j *journey) *ledgerv1.Event {
+			a := proto.Clone(j.history[0].GetAanmelding()).(*ledgerv1.Aanmelding)
+			a.Doelgroep = ledgerv1.Doelgroep_DOELGROEP_WSW
+			return correctie(day(3, 1), j.history[0].GetEnvelope().GetEventId(), &ledgerv1.Correctie{Reden: "verkeerde doelgroep", Vervanging: &ledgerv1.Correctie_Aanmelding{Aanmelding: a}})
+		}, RuleWswGeenInstroom, nil},
 		{"intake zonder trede", func(j *journey) { j.do(aanmelding(day(1, 5), "GM0402")) }, func(j *journey) *ledgerv1.Event {
 			ev := intake(day(2, 1))
 			ev.GetIntake().Trede = 0

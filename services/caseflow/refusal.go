@@ -66,6 +66,8 @@ const (
 	RuleAanmeldingClient         = "aanmelding.client"
 	RuleAanmeldingDoelgroep      = "aanmelding.doelgroep"
 	RuleAanmeldingVerwijzer      = "aanmelding.verwijzer"
+	RuleWswGeenInstroom          = "wsw.geen-nieuwe-instroom"
+	RuleWswIndicatie             = "wsw.indicatie"
 	RuleEersteIsAanmelding       = "zaak.begint-met-aanmelding"
 	RuleIntakeTrede              = "intake.trede"
 	RuleLoonwaarde               = "loonwaarde.procent"

@@ -35,7 +35,7 @@ func TestRegionLag(t *testing.T) {
 	for i := range 5 {
 		last, err = h.Handle(ctx, caseflow.Command{Gemeente: "GM0402", Datum: event.YMD(2026, 3, 2), Actor: "km-test",
 			Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
-				ResidentId: fmt.Sprintf("R-lag-%d", i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}})
+				ResidentId: fmt.Sprintf("R-lag-%d", i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_UWV}}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -341,6 +341,7 @@ func (g *gen) stand(st Stand) error {
 				lw := uint32(20 + g.rnd.IntN(40))
 				rec(first, &ledgerv1.RecordRequest{Gemeente: code, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
 					ResidentId: fmt.Sprintf("R-stand-%06d", r), Doelgroep: c.doelgroep, Verwijzer: ledgerv1.Verwijzer(1 + g.rnd.IntN(5)),
+					WswIndicatieSinds: wswIndicatie(c.doelgroep, r),
 				}}})
 				rec(first, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Intake{Intake: &ledgerv1.Intake{Trede: c.trede, LoonwaardeProcent: lw}}})
 				p := &ledgerv1.Plaatsing{Type: c.typ(i), Werkgever: "ontwikkelbedrijf", MinutenPerWeek: uint32(24+g.rnd.IntN(13)) * 60, LoonwaardeProcent: lw}
@@ -383,6 +384,7 @@ func (g *gen) resident(r int) {
 	}
 	rec(&ledgerv1.RecordRequest{Gemeente: gm, Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
 		ResidentId: fmt.Sprintf("R-scenario-%06d", r), Doelgroep: doelgroep, Verwijzer: ledgerv1.Verwijzer(1 + g.rnd.IntN(5)),
+		WswIndicatieSinds: wswIndicatie(doelgroep, r),
 	}}})
 	if g.rnd.IntN(10) == 0 {
 		t = t.AddDate(0, 0, 5+g.rnd.IntN(30))
@@ -445,6 +447,17 @@ func (g *gen) resident(r int) {
 		default: // the next placement follows directly
 		}
 	}
+}
+
+// wswIndicatie is the date of a Wsw employee's standing indication, before
+// 2015 (no new ones since); nil for other doelgroepen. It is a function of
+// the resident, not of the random source, so that the rest of a seeded
+// history stays as it was.
+func wswIndicatie(d ledgerv1.Doelgroep, r int) *ledgerv1.Date {
+	if d != ledgerv1.Doelgroep_DOELGROEP_WSW {
+		return nil
+	}
+	return &ledgerv1.Date{Year: int32(1998 + r%17), Month: int32(1 + r%12), Day: 1}
 }
 
 func placementFor(d ledgerv1.Doelgroep, rnd *rand.Rand) ledgerv1.PlaatsingType {

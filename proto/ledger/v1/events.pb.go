@@ -1613,8 +1613,15 @@ type Aanmelding struct {
 	Doelgroep        Doelgroep              `protobuf:"varint,2,opt,name=doelgroep,proto3,enum=ledger.v1.Doelgroep" json:"doelgroep,omitempty"`
 	Verwijzer        Verwijzer              `protobuf:"varint,3,opt,name=verwijzer,proto3,enum=ledger.v1.Verwijzer" json:"verwijzer,omitempty"`
 	Persoonsgegevens *EncryptedPersonalData `protobuf:"bytes,4,opt,name=persoonsgegevens,proto3" json:"persoonsgegevens,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// No new Wsw indication is given since 1 January 2015. A Wsw aanmelding
+	// dated after 2014 is a return under the terugkeergarantie (a former Wsw
+	// employee back from regular work), or names the date of a standing
+	// indication from before 2015 (an employee brought in with the region's
+	// beginstand, or moving in from another SW-bedrijf).
+	Terugkeergarantie bool  `protobuf:"varint,5,opt,name=terugkeergarantie,proto3" json:"terugkeergarantie,omitempty"`
+	WswIndicatieSinds *Date `protobuf:"bytes,6,opt,name=wsw_indicatie_sinds,json=wswIndicatieSinds,proto3" json:"wsw_indicatie_sinds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Aanmelding) Reset() {
@@ -1671,6 +1678,20 @@ func (x *Aanmelding) GetVerwijzer() Verwijzer {
 func (x *Aanmelding) GetPersoonsgegevens() *EncryptedPersonalData {
 	if x != nil {
 		return x.Persoonsgegevens
+	}
+	return nil
+}
+
+func (x *Aanmelding) GetTerugkeergarantie() bool {
+	if x != nil {
+		return x.Terugkeergarantie
+	}
+	return false
+}
+
+func (x *Aanmelding) GetWswIndicatieSinds() *Date {
+	if x != nil {
+		return x.WswIndicatieSinds
 	}
 	return nil
 }
@@ -3415,14 +3436,16 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x03bsn\x18\x01 \x01(\tR\x03bsn\x12\x12\n" +
 	"\x04naam\x18\x02 \x01(\tR\x04naam\x125\n" +
 	"\rgeboortedatum\x18\x03 \x01(\v2\x0f.ledger.v1.DateR\rgeboortedatum\x12\x14\n" +
-	"\x05tekst\x18\x04 \x01(\tR\x05tekst\"\xe3\x01\n" +
+	"\x05tekst\x18\x04 \x01(\tR\x05tekst\"\xd2\x02\n" +
 	"\n" +
 	"Aanmelding\x12\x1f\n" +
 	"\vresident_id\x18\x01 \x01(\tR\n" +
 	"residentId\x122\n" +
 	"\tdoelgroep\x18\x02 \x01(\x0e2\x14.ledger.v1.DoelgroepR\tdoelgroep\x122\n" +
 	"\tverwijzer\x18\x03 \x01(\x0e2\x14.ledger.v1.VerwijzerR\tverwijzer\x12L\n" +
-	"\x10persoonsgegevens\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\x10persoonsgegevens\"\xbb\x01\n" +
+	"\x10persoonsgegevens\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\x10persoonsgegevens\x12,\n" +
+	"\x11terugkeergarantie\x18\x05 \x01(\bR\x11terugkeergarantie\x12?\n" +
+	"\x13wsw_indicatie_sinds\x18\x06 \x01(\v2\x0f.ledger.v1.DateR\x11wswIndicatieSinds\"\xbb\x01\n" +
 	"\x06Intake\x12&\n" +
 	"\x05trede\x18\x01 \x01(\x0e2\x10.ledger.v1.TredeR\x05trede\x12-\n" +
 	"\x12loonwaarde_procent\x18\x02 \x01(\rR\x11loonwaardeProcent\x12\x12\n" +
@@ -3709,54 +3732,55 @@ var file_ledger_v1_events_proto_depIdxs = []int32{
 	1,  // 24: ledger.v1.Aanmelding.doelgroep:type_name -> ledger.v1.Doelgroep
 	2,  // 25: ledger.v1.Aanmelding.verwijzer:type_name -> ledger.v1.Verwijzer
 	17, // 26: ledger.v1.Aanmelding.persoonsgegevens:type_name -> ledger.v1.EncryptedPersonalData
-	3,  // 27: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
-	17, // 28: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 29: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
-	11, // 30: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
-	17, // 31: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	5,  // 32: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
-	17, // 33: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	4,  // 34: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
-	17, // 35: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	6,  // 36: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
-	17, // 37: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	7,  // 38: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
-	1,  // 39: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
-	3,  // 40: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
-	4,  // 41: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	11, // 42: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
-	25, // 43: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
-	11, // 44: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
-	17, // 45: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
-	19, // 46: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
-	20, // 47: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
-	21, // 48: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
-	22, // 49: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
-	23, // 50: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	24, // 51: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
-	29, // 52: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
-	28, // 53: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
-	25, // 54: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
-	11, // 55: ledger.v1.Uren.van:type_name -> ledger.v1.Date
-	8,  // 56: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 57: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	11, // 58: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
-	30, // 59: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
-	31, // 60: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
-	33, // 61: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
-	9,  // 62: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
-	8,  // 63: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	8,  // 64: ledger.v1.Stroomverdeling.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	10, // 65: ledger.v1.Stroomverdeling.verrekening:type_name -> ledger.v1.Verrekening
-	9,  // 66: ledger.v1.Stroomverdeling.methode:type_name -> ledger.v1.Verdeelmethode
-	37, // 67: ledger.v1.Resultaatverdeling.stromen:type_name -> ledger.v1.Stroomverdeling
-	11, // 68: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
-	8,  // 69: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	11, // 27: ledger.v1.Aanmelding.wsw_indicatie_sinds:type_name -> ledger.v1.Date
+	3,  // 28: ledger.v1.Intake.trede:type_name -> ledger.v1.Trede
+	17, // 29: ledger.v1.Intake.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 30: ledger.v1.Plaatsing.type:type_name -> ledger.v1.PlaatsingType
+	11, // 31: ledger.v1.Plaatsing.geplande_einddatum:type_name -> ledger.v1.Date
+	17, // 32: ledger.v1.Plaatsing.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	5,  // 33: ledger.v1.Uitval.reden:type_name -> ledger.v1.UitvalReden
+	17, // 34: ledger.v1.Uitval.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	4,  // 35: ledger.v1.TerugvalOpVangnet.vangnet_type:type_name -> ledger.v1.PlaatsingType
+	17, // 36: ledger.v1.TerugvalOpVangnet.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	6,  // 37: ledger.v1.Uitstroom.reden:type_name -> ledger.v1.UitstroomReden
+	17, // 38: ledger.v1.Uitstroom.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	7,  // 39: ledger.v1.CaseSnapshot.toestand:type_name -> ledger.v1.Toestand
+	1,  // 40: ledger.v1.CaseSnapshot.doelgroep:type_name -> ledger.v1.Doelgroep
+	3,  // 41: ledger.v1.CaseSnapshot.trede:type_name -> ledger.v1.Trede
+	4,  // 42: ledger.v1.CaseSnapshot.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	11, // 43: ledger.v1.CaseSnapshot.aanmeld_datum:type_name -> ledger.v1.Date
+	25, // 44: ledger.v1.Verhuizing.snapshot:type_name -> ledger.v1.CaseSnapshot
+	11, // 45: ledger.v1.Correctie.datum:type_name -> ledger.v1.Date
+	17, // 46: ledger.v1.Correctie.vertrouwelijk:type_name -> ledger.v1.EncryptedPersonalData
+	19, // 47: ledger.v1.Correctie.aanmelding:type_name -> ledger.v1.Aanmelding
+	20, // 48: ledger.v1.Correctie.intake:type_name -> ledger.v1.Intake
+	21, // 49: ledger.v1.Correctie.plaatsing:type_name -> ledger.v1.Plaatsing
+	22, // 50: ledger.v1.Correctie.uitval:type_name -> ledger.v1.Uitval
+	23, // 51: ledger.v1.Correctie.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	24, // 52: ledger.v1.Correctie.uitstroom:type_name -> ledger.v1.Uitstroom
+	29, // 53: ledger.v1.Correctie.uren:type_name -> ledger.v1.Uren
+	28, // 54: ledger.v1.Correctie.overdrachten:type_name -> ledger.v1.Overdracht
+	25, // 55: ledger.v1.Overdracht.snapshot:type_name -> ledger.v1.CaseSnapshot
+	11, // 56: ledger.v1.Uren.van:type_name -> ledger.v1.Date
+	8,  // 57: ledger.v1.ProductTarief.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 58: ledger.v1.Budget.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	11, // 59: ledger.v1.Beleid.geldig_vanaf:type_name -> ledger.v1.Date
+	30, // 60: ledger.v1.Beleid.producten:type_name -> ledger.v1.ProductTarief
+	31, // 61: ledger.v1.Beleid.budgetten:type_name -> ledger.v1.Budget
+	33, // 62: ledger.v1.Beleid.nacalculatie:type_name -> ledger.v1.Nacalculatie
+	9,  // 63: ledger.v1.Verdeelsleutel.methode:type_name -> ledger.v1.Verdeelmethode
+	8,  // 64: ledger.v1.Inkomsten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	8,  // 65: ledger.v1.Stroomverdeling.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	10, // 66: ledger.v1.Stroomverdeling.verrekening:type_name -> ledger.v1.Verrekening
+	9,  // 67: ledger.v1.Stroomverdeling.methode:type_name -> ledger.v1.Verdeelmethode
+	37, // 68: ledger.v1.Resultaatverdeling.stromen:type_name -> ledger.v1.Stroomverdeling
+	11, // 69: ledger.v1.GedeeldeKosten.van:type_name -> ledger.v1.Date
+	8,  // 70: ledger.v1.GedeeldeKosten.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	71, // [71:71] is the sub-list for method output_type
+	71, // [71:71] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_events_proto_init() }

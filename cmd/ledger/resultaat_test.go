@@ -233,7 +233,9 @@ func TestWatAls(t *testing.T) {
 		Rijen []rij `json:"rijen"`
 	}
 	before := storeHeadCLI(t, addr)
-	args := []string{"wat-als", "--variant", file, "--jaar", "2026", "--gemeenten", "../../deploy/gemeenten.json", "--json"}
+	// The peildatum of the server's clock: the command's own default is
+	// this machine's today.
+	args := []string{"wat-als", "--variant", file, "--jaar", "2026", "--peildatum", "2026-11-24", "--gemeenten", "../../deploy/gemeenten.json", "--json"}
 	if err := json.Unmarshal([]byte(mustCLI(t, addr, args...)), &out); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store"
 )
 
-const watAlsSynopsis = `ledger wat-als --variant FILE [--jaar JJJJ] [--tot POSITIE] [--gemeenten FILE] [--json]
+const watAlsSynopsis = `ledger wat-als --variant FILE [--jaar JJJJ] [--peildatum JJJJ-MM-DD] [--tot POSITIE] [--gemeenten FILE] [--json]
 
 Rekent de opgeslagen geschiedenis in dit proces opnieuw door onder een andere verdeling, een
 variant, en toont per gemeente wat zij dan aan gedeelde kosten had betaald, naast wat zij werkelijk
@@ -36,6 +36,7 @@ func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	file := fs.String("variant", "", "het variantbestand (verplicht)")
 	jaar := fs.Int("jaar", 0, "het jaar (standaard het huidige)")
 	tot := fs.String("tot", "", "tot en met deze positie in de opslag (standaard: alles)")
+	peil := fs.String("peildatum", "", "de kosten tot en met deze dag, JJJJ-MM-DD (standaard vandaag)")
 	regFile := fs.String("gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten, zoals de server het gebruikt")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -58,6 +59,11 @@ func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var system clock.Clock // nil: the system clock, the one clock there is
 	today := system.Today()
+	if *peil != "" {
+		if today, err = event.ParseDate(*peil); err != nil {
+			return usageErrorf("--peildatum %q: %v", *peil, err)
+		}
+	}
 	if *jaar == 0 {
 		*jaar = int(today.GetYear())
 	}

@@ -68,6 +68,7 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&products, "product", "een ingekocht product met tarief in euro (per jaar of per uur), herhaalbaar; optioneel :budgetstroom. Producten:"+productHelp())
 	fs.Var(&budgets, "budget", "budget per jaar en budgetstroom, herhaalbaar, bijv. 2026:participatiebudget=1500000; budgetstromen: "+budgetstromen.help())
 	norm := fs.Int64("lks-norm", 0, "LKS-norm: het aantal plaatsingen met loonkostensubsidie dat de gemeente nastreeft")
+	perSE := fs.String("wsw-per-se", "", "Rijksbijdrage per standaardeenheid Wsw per jaar, in euro (een voltijds Wsw-medewerker, 36 uur)")
 	note := fs.String("toelichting", "", "toelichting bij deze versie")
 	nacalc := fs.String("nacalculatie", "", "deze versie herziet een verleden periode: de reden")
 	besluit := fs.String("besluit", "", "bij --nacalculatie: het kenmerk van het besluit, bijv. \"AB 2026-14\"")
@@ -85,6 +86,11 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErrorf("--geldig-vanaf: %v", err)
 	}
 	b := &ledgerv1.Beleid{GeldigVanaf: d, LksNorm: *norm, Toelichting: *note}
+	if *perSE != "" {
+		if b.WswCentPerSe, err = euroCents(*perSE); err != nil {
+			return err
+		}
+	}
 	if *nacalc != "" {
 		b.Nacalculatie = &ledgerv1.Nacalculatie{Reden: *nacalc, Besluit: *besluit}
 	}
@@ -215,6 +221,9 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if b.GetLksNorm() > 0 {
 			fmt.Fprintf(tw, "  LKS-norm\t%d\t\t\n", b.GetLksNorm())
+		}
+		if b.GetWswCentPerSe() > 0 {
+			fmt.Fprintf(tw, "  Wsw per SE\t%s per jaar\t\t\n", euro(b.GetWswCentPerSe()))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

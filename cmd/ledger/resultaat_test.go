@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -160,6 +161,28 @@ func TestUitstroomPensioen(t *testing.T) {
 		}
 		r := v.View.Totaal.UitstroomPerReden
 		return len(r) == 1 && r[0].Sleutel == "pensioen" && r[0].Aantal == "1"
+	})
+}
+
+// TestWswThroughTheCLI: the Rijksbijdrage per SE is policy data, and the
+// beleidsview sets the Wsw workforce against it: persons, standaardeenheden
+// from the placements' hours, and what the Rijk pays for them.
+func TestWswThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "wsw=30000", "--wsw-per-se", "28000")
+	if out := mustCLI(t, addr, "policy", "show", "GM0402"); !strings.Contains(out, "Wsw per SE") || !strings.Contains(out, "€ 28.000,00 per jaar") {
+		t.Errorf("policy show does not list the Rijksbijdrage per SE:\n%s", out)
+	}
+	clk.Set(2026, time.March, 2)
+	for i, uren := range []string{"36", "18"} {
+		c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--wsw-indicatie-sinds", "2004-02-01", "--verwijzer", "uwv", "--client-id", fmt.Sprintf("R-se-%d", i), "--datum", "2026-01-05")
+		mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--datum", "2026-01-06")
+		mustCLI(t, addr, "case", "plaatsen", c, "--type", "wsw-dienstverband", "--uren", uren, "--datum", "2026-01-07")
+	}
+	// 54 hours a week: 1,5 SE, € 42.000 a year.
+	eventually(t, "the Wsw workforce", func() bool {
+		return strings.Contains(mustCLI(t, addr, "view", "GM0402", "--year", "2026"), "Wsw-medewerkers: 2, 1.50 standaardeenheden; Rijksbijdrage € 28.000,00 per SE, samen € 42.000,00 per jaar")
 	})
 }
 

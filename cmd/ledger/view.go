@@ -186,7 +186,15 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	}
 	fmt.Fprintf(w, "\nLoonwaarde: gemiddeld %s (%d gemeten), ontwikkeling gemiddeld %s%s procentpunt\n", procent(lw.GetGemiddeldProcent()), lw.GetGemeten(), sign, strings.TrimSuffix(procent(lw.GetGemiddeldeOntwikkeling()), "%"))
 	lks := t.GetLks()
-	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s); loonkostensubsidie in de periode %s\n\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()), euro(t.GetLksCent()))
+	fmt.Fprintf(w, "LKS-plaatsingen: %d actief, norm %d (%s); loonkostensubsidie in de periode %s\n", lks.GetActief(), lks.GetNorm(), procent(lks.GetPercentage()), euro(t.GetLksCent()))
+	if ws := t.GetWsw(); ws != nil {
+		fmt.Fprintf(w, "Wsw-medewerkers: %d, %s standaardeenheden", ws.GetPersonen(), strconv.FormatFloat(ws.GetStandaardeenheden(), 'f', 2, 64))
+		if ws.GetCentPerSe() > 0 {
+			fmt.Fprintf(w, "; Rijksbijdrage %s per SE, samen %s per jaar", euro(ws.GetCentPerSe()), euro(ws.GetRijksbijdrageCent()))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 
 	if ds := v.GetDoelen(); len(ds) > 0 {
 		dw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

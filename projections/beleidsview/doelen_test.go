@@ -5,6 +5,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/projections/region"
+
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
@@ -113,6 +115,61 @@ func TestActivation(t *testing.T) {
 			t.Errorf("month %d: caseload %d, active %d (%.1f%%), first %d after %.1f days; want %d, %d (%.1f%%), %d after %.1f",
 				tc.month, got.GetCaseload(), got.GetActiefVierUur(), got.GetActiefVierUurPercentage(), got.GetEerstePlaatsingen(), got.GetDagenTotEerstePlaatsing(),
 				tc.caseloadTotal, tc.active, tc.pct, tc.first, tc.days)
+		}
+	}
+}
+
+// TestWswWorkforce: the Wsw employees on the peildatum in persons and in
+// standaardeenheden (hours a week over 36), against the Rijksbijdrage per
+// SE of the policy in force, to the cent; other doelgroepen and Wsw
+// employees who left do not count; live as from scratch.
+func TestWswWorkforce(t *testing.T) {
+	h := newHist(t)
+	place := func(c *kase, d region.Day, minutes uint32) {
+		c.h.apply(c.gm, c.id, d, c.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: ledgerv1.PlaatsingType_PLAATSING_TYPE_WSW_DIENSTVERBAND, MinutenPerWeek: minutes}}})
+	}
+	wsw := ledgerv1.Doelgroep_DOELGROEP_WSW
+	policy := func(from region.Day, perSE int64) {
+		h.apply("GM0406", "", from, h.id("bl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Beleid{Beleid: &ledgerv1.Beleid{GeldigVanaf: from.Date(), WswCentPerSe: perSE}}})
+	}
+	policy(day(2026, 1, 1), 2_800_000) // € 28.000 per SE
+	policy(day(2026, 7, 1), 2_900_000) // from July € 29.000
+	a := h.aanmelding("GM0406", "Wa", day(2026, 1, 5), wsw).intake(day(2026, 1, 6), ontwikkel, 40)
+	place(a, day(2026, 1, 7), 36*60) // full time: 1 SE
+	b := h.aanmelding("GM0406", "Wb", day(2026, 1, 5), wsw).intake(day(2026, 1, 6), ontwikkel, 40)
+	place(b, day(2026, 1, 7), 20*60)                   // 20 hours: 0.5556 SE
+	h.aanmelding("GM0406", "Wc", day(2026, 1, 5), wsw) // not placed: a person, no SE
+	h.aanmelding("GM0406", "Wd", day(2026, 1, 5), wsw).uitstroom(day(2026, 2, 27), ledgerv1.UitstroomReden_UITSTROOM_REDEN_PENSIOEN)
+	x := h.aanmelding("GM0406", "Xb", day(2026, 1, 5), bijstand).intake(day(2026, 1, 6), ontwikkel, 40)
+	place(x, day(2026, 1, 7), 36*60) // not Wsw
+	reg := registry(t)
+	k := NewKeeper(reg, "GM0402")
+	for _, tc := range []struct {
+		month    int
+		personen int64
+		se       float64
+		perSE    int64
+		cent     int64
+	}{
+		// 3360 minutes a week; 3360 × 2.800.000 / 2160 = 4.355.555,56 cents.
+		{3, 3, 1.56, 2_800_000, 4_355_556},
+		{1, 4, 1.56, 2_800_000, 4_355_556}, // Wd has not left yet
+		{0, 3, 1.56, 2_900_000, 4_511_111}, // the year: peildatum 31 December, July's policy
+	} {
+		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(live, want) {
+			t.Fatalf("month %d: keeper and compute differ: %v / %v", tc.month, live.GetTotaal().GetWsw(), want.GetTotaal().GetWsw())
+		}
+		got := want.GetTotaal().GetWsw()
+		if got.GetPersonen() != tc.personen || got.GetStandaardeenheden() != tc.se || got.GetCentPerSe() != tc.perSE || got.GetRijksbijdrageCent() != tc.cent {
+			t.Errorf("month %d: %v, want %d persons, %.2f SE, %d per SE, %d cents", tc.month, got, tc.personen, tc.se, tc.perSE, tc.cent)
 		}
 	}
 }

@@ -107,6 +107,9 @@ type figures struct {
 	// actief4: in a placement of at least four hours a week; first,
 	// toFirst: first placements started and the days from aanmelding.
 	actief4, first, toFirst int64
+	// wsw, wswMin: Wsw cases in the caseload, and the minutes a week of
+	// their placements (a standaardeenheid is 36 hours).
+	wsw, wswMin int64
 	// Residents (numbers) in the caseload on the peildatum, with the
 	// number of their open cases, for the loonwaarde development.
 	residents map[int32]int32
@@ -216,6 +219,12 @@ func (e *engine) stock(spells []region.Spell) {
 			if lw := sp.State.Loonwaarde; lw > 0 {
 				f.lwSum += n * int64(lw)
 				f.lwN += n
+			}
+			if sp.State.Doelgroep == ledgerv1.Doelgroep_DOELGROEP_WSW {
+				f.wsw += n
+				if pl := sp.Placement; pl != nil && !pl.Vangnet {
+					f.wswMin += n * int64(pl.MinutenPerWeek)
+				}
 			}
 			r := e.residentOf(a, sp.State.ResidentID)
 			if f.residents[r] += int32(n); f.residents[r] == 0 {
@@ -466,6 +475,27 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 	out.Lks.Percentage = percent1(out.Lks.Actief, out.Lks.Norm)
 	out.ActiefVierUur, out.ActiefVierUurPercentage = f.actief4, percent1(f.actief4, f.caseload)
 	out.EerstePlaatsingen, out.DagenTotEerstePlaatsing = f.first, mean1(f.toFirst, f.first)
+	out.Wsw = wswCijfers(f, pol.InForce(p.peil.Date()))
+	return out
+}
+
+// minutenPerSE is a standaardeenheid: a full-time Wsw employee, 36 hours
+// a week.
+const minutenPerSE = 36 * 60
+
+// wswCijfers is the Wsw workforce of f against the Rijksbijdrage per SE of
+// the policy in force; nil without Wsw employees or a bijdrage.
+func wswCijfers(f *figures, v *beleid.Version) *ledgerv1.WswCijfers {
+	var per int64
+	if v != nil {
+		per = v.Beleid.GetWswCentPerSe()
+	}
+	if f.wsw == 0 && per == 0 {
+		return nil
+	}
+	out := &ledgerv1.WswCijfers{Personen: f.wsw, CentPerSe: per, Standaardeenheden: float64(costs.RoundHalfEven(f.wswMin*100, minutenPerSE)) / 100}
+	// Exact in 128 bits; a sum past int64 cents (absurd here) shows 0.
+	out.RijksbijdrageCent, _ = costs.MulDiv(f.wswMin, per, minutenPerSE)
 	return out
 }
 

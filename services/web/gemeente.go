@@ -218,6 +218,9 @@ func (s *Server) beleidPage(v *visit) {
 		"MagVastleggen": v.role() == access.Gemeente && v.sess.who.GetGemeente() == gm, "EventID": newEventID()}
 	if current != nil {
 		data["LksNorm"] = current.GetLksNorm()
+		if c := current.GetWswCentPerSe(); c > 0 {
+			data["WswPerSE"] = plainEuro(c)
+		}
 	}
 	if e := v.r.URL.Query().Get("vastgelegd"); e != "" {
 		data["Vastgelegd"] = e
@@ -380,6 +383,14 @@ func (s *Server) recordBeleid(v *visit) {
 			return
 		}
 		b.LksNorm = norm
+	}
+	if e := strings.TrimSpace(f.Get("wsw_per_se")); e != "" {
+		c, err := parseEuro(e)
+		if err != nil {
+			fail(&formError{"Rijksbijdrage per SE", "geen bedrag in euro"})
+			return
+		}
+		b.WswCentPerSe = c
 	}
 	resp, err := call(v, s.client.RecordBeleid, &ledgerv1.RecordBeleidRequest{Gemeente: gm, Beleid: b, EventId: f.Get("event_id")})
 	if err != nil {

@@ -32,6 +32,7 @@ func parseTemplates() map[string]*template.Template {
 		"uren":    hours,
 		"procent": func(f float64) string { return formatFloat(f, 1) + "%" },
 		"komma":   func(f float64) string { return formatFloat(f, 1) },
+		"se":      func(f float64) string { return formatFloat(f, 2) },
 		"query":   urlQuery,
 	}
 	out := map[string]*template.Template{}

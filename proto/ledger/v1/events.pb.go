@@ -2746,7 +2746,12 @@ type Beleid struct {
 	// budget adopted in spring for the whole year). It may start before
 	// today and before days already priced; those days keep the price they
 	// had, and the cost export settles the difference in afrekening lines.
-	Nacalculatie  *Nacalculatie `protobuf:"bytes,6,opt,name=nacalculatie,proto3" json:"nacalculatie,omitempty"`
+	Nacalculatie *Nacalculatie `protobuf:"bytes,6,opt,name=nacalculatie,proto3" json:"nacalculatie,omitempty"`
+	// The Rijksbijdrage for one standaardeenheid (SE) of Wsw for a year, in
+	// euro cents: what the integratie-uitkering pays for a full-time (36
+	// hours a week) Wsw employee. The beleidsview sets the Wsw workforce
+	// against it.
+	WswCentPerSe  int64 `protobuf:"varint,7,opt,name=wsw_cent_per_se,json=wswCentPerSe,proto3" json:"wsw_cent_per_se,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2821,6 +2826,13 @@ func (x *Beleid) GetNacalculatie() *Nacalculatie {
 		return x.Nacalculatie
 	}
 	return nil
+}
+
+func (x *Beleid) GetWswCentPerSe() int64 {
+	if x != nil {
+		return x.WswCentPerSe
+	}
+	return 0
 }
 
 // Nacalculatie: why a policy version revises a past period, and the
@@ -3529,14 +3541,15 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x06Budget\x12\x12\n" +
 	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x12;\n" +
 	"\fbudgetstroom\x18\x02 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x12\n" +
-	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\x9f\x02\n" +
+	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\xc6\x02\n" +
 	"\x06Beleid\x122\n" +
 	"\fgeldig_vanaf\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\vgeldigVanaf\x126\n" +
 	"\tproducten\x18\x02 \x03(\v2\x18.ledger.v1.ProductTariefR\tproducten\x12/\n" +
 	"\tbudgetten\x18\x03 \x03(\v2\x11.ledger.v1.BudgetR\tbudgetten\x12\x19\n" +
 	"\blks_norm\x18\x04 \x01(\x03R\alksNorm\x12 \n" +
 	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\x12;\n" +
-	"\fnacalculatie\x18\x06 \x01(\v2\x17.ledger.v1.NacalculatieR\fnacalculatie\">\n" +
+	"\fnacalculatie\x18\x06 \x01(\v2\x17.ledger.v1.NacalculatieR\fnacalculatie\x12%\n" +
+	"\x0fwsw_cent_per_se\x18\a \x01(\x03R\fwswCentPerSe\">\n" +
 	"\fNacalculatie\x12\x14\n" +
 	"\x05reden\x18\x01 \x01(\tR\x05reden\x12\x18\n" +
 	"\abesluit\x18\x02 \x01(\tR\abesluit\"{\n" +

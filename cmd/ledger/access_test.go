@@ -90,7 +90,7 @@ func TestAccessByRole(t *testing.T) {
 		may   []string // who is let through; any other is refused
 		write bool     // refused, nothing may be written
 	}{
-		{L + "Record", `{"gemeente":"GM0402","datum":` + today + `,"actor":"iemand anders","aanmelding":{"resident_id":"R-toegang-rec","doelgroep":"DOELGROEP_WSW","verwijzer":"VERWIJZER_UWV"}}`, []string{"centrum"}, true},
+		{L + "Record", `{"gemeente":"GM0402","datum":` + today + `,"actor":"iemand anders","aanmelding":{"resident_id":"R-toegang-rec","doelgroep":"DOELGROEP_WSW","wsw_indicatie_sinds":{"year":2009,"month":1,"day":1},"verwijzer":"VERWIJZER_UWV"}}`, []string{"centrum"}, true},
 		{L + "Import", `{"systeem":"toegang-test","regels":[]}`, []string{"centrum"}, true},
 		{L + "RecordRegio", `{"datum":` + today + `}`, []string{"centrum"}, true},
 		{L + "RecordBeleid", `{"gemeente":"GM0402","beleid":{"geldig_vanaf":` + today + `,"producten":[{"product":"vangnet","cent_per_jaar":"900000"}]}}`, []string{"GM0402"}, true},

@@ -331,7 +331,7 @@ func TestAPIServesGRPCAndJSON(t *testing.T) {
 	}
 
 	// Plain HTTP/JSON, as curl sends it.
-	body := `{"gemeente":"GM0402","datum":{"year":2026,"month":3,"day":2},"actor":"curl","aanmelding":{"resident_id":"R-curl","doelgroep":"DOELGROEP_WSW","verwijzer":"VERWIJZER_SCHOOL"}}`
+	body := `{"gemeente":"GM0402","datum":{"year":2026,"month":3,"day":2},"actor":"curl","aanmelding":{"resident_id":"R-curl","doelgroep":"DOELGROEP_WSW","wsw_indicatie_sinds":{"year":2009,"month":1,"day":1},"verwijzer":"VERWIJZER_SCHOOL"}}`
 	r, err := postJSON(t, addr, "centrum", "/ledger.v1.LedgerService/Record", body)
 	if err != nil {
 		t.Fatal(err)

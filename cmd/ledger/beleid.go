@@ -68,6 +68,7 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&products, "product", "een ingekocht product met tarief in euro (per jaar of per uur), herhaalbaar; optioneel :budgetstroom. Producten:"+productHelp())
 	fs.Var(&budgets, "budget", "budget per jaar en budgetstroom, herhaalbaar, bijv. 2026:participatiebudget=1500000; budgetstromen: "+budgetstromen.help())
 	norm := fs.Int64("lks-norm", 0, "LKS-norm: het aantal plaatsingen met loonkostensubsidie dat de gemeente nastreeft")
+	back := fs.Int("terugkeer-maanden", 0, "zoveel maanden na uitstroom naar regulier werk kan de klant in dezelfde zaak terug op het vangnet (0: niet)")
 	perSE := fs.String("wsw-per-se", "", "Rijksbijdrage per standaardeenheid Wsw per jaar, in euro (een voltijds Wsw-medewerker, 36 uur)")
 	note := fs.String("toelichting", "", "toelichting bij deze versie")
 	nacalc := fs.String("nacalculatie", "", "deze versie herziet een verleden periode: de reden")
@@ -85,7 +86,10 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageErrorf("--geldig-vanaf: %v", err)
 	}
-	b := &ledgerv1.Beleid{GeldigVanaf: d, LksNorm: *norm, Toelichting: *note}
+	if *back < 0 || *back > 120 {
+		return usageErrorf("--terugkeer-maanden %d: geef 0 tot en met 120 maanden", *back)
+	}
+	b := &ledgerv1.Beleid{GeldigVanaf: d, LksNorm: *norm, Toelichting: *note, TerugkeerMaanden: int32(*back)}
 	if *perSE != "" {
 		if b.WswCentPerSe, err = euroCents(*perSE); err != nil {
 			return err
@@ -221,6 +225,9 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if b.GetLksNorm() > 0 {
 			fmt.Fprintf(tw, "  LKS-norm\t%d\t\t\n", b.GetLksNorm())
+		}
+		if n := b.GetTerugkeerMaanden(); n > 0 {
+			fmt.Fprintf(tw, "  terugkeer\t%d maanden na uitstroom naar regulier werk\t\t\n", n)
 		}
 		if b.GetWswCentPerSe() > 0 {
 			fmt.Fprintf(tw, "  Wsw per SE\t%s per jaar\t\t\n", euro(b.GetWswCentPerSe()))

@@ -140,7 +140,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 		"intake":     "ledger case intake <zaak> --trede T [--loonwaarde PCT] [--doel TEKST] [--datum JJJJ-MM-DD]",
 		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
 		"uitval":     "ledger case uitval <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
-		"vangnet":    "ledger case vangnet <zaak> --type T [--van-plaatsing EVENT] [--toelichting TEKST] [--datum JJJJ-MM-DD]",
+		"vangnet":    "ledger case vangnet <zaak> --type T [--van-plaatsing EVENT] [--toelichting TEKST] [--datum JJJJ-MM-DD]\n\nTerugval op het vangnet vanuit een plaatsing, of terugkeer in dezelfde zaak na uitstroom naar regulier\nwerk, binnen de maanden die het beleid van de gemeente op de dag van de uitstroom gaf (--terugkeer-maanden).",
 		"uitstroom":  "ledger case uitstroom <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
 		"verhuizen":  "ledger case verhuizen <zaak> --naar GMxxxx [--datum JJJJ-MM-DD]",
 		"corrigeren": "ledger case corrigeren <zaak> --event EVENT-ID --reden WAAROM [--datum JJJJ-MM-DD] [nieuwe waarden, bijv. --doelgroep wsw]",

@@ -421,3 +421,79 @@ func TestVerrekeningThroughTheCLI(t *testing.T) {
 		t.Errorf("the gemeente's page of 2026: HTTP %d, no settlement table (%v)", resp.StatusCode, err)
 	}
 }
+
+// TestTerugkeerThroughTheCLI: a resident who left for regular work comes
+// back on the vangnet in the same case within the policy's months, counted
+// as instroom by terugkeer in both views, live as replayed; after the
+// period the ledger refuses with its rule.
+func TestTerugkeerThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "werkervaringsplek=6000", "--product", "vangnet=9000", "--terugkeer-maanden", "3")
+	if out := mustCLI(t, addr, "policy", "show", "GM0402"); !strings.Contains(out, "3 maanden na uitstroom naar regulier werk") {
+		t.Errorf("policy show does not say the return period:\n%s", out)
+	}
+	clk.Set(2026, time.November, 24)
+	start := func(client string) string {
+		c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", client, "--datum", "2026-02-02")
+		mustCLI(t, addr, "case", "intake", c, "--trede", "ontwikkelbaar", "--datum", "2026-02-03")
+		mustCLI(t, addr, "case", "plaatsen", c, "--type", "werkervaringsplek", "--datum", "2026-02-10")
+		mustCLI(t, addr, "case", "uitstroom", c, "--reden", "regulier-werk", "--datum", "2026-05-01")
+		return c
+	}
+	back, late := start("R-terug-1"), start("R-terug-2")
+	mustCLI(t, addr, "case", "vangnet", back, "--type", "werkervaringsplek", "--datum", "2026-07-15")
+	if code, _, errs := cli(t, addr, "case", "vangnet", late, "--type", "werkervaringsplek", "--datum", "2026-08-02"); code != exitFailed || !strings.Contains(errs, "terugkeer.termijn") || !strings.Contains(errs, "2026-08-01") {
+		t.Errorf("a return after the period: exit %d %q", code, errs)
+	}
+	if out := mustCLI(t, addr, "case", "show", back, "--json"); !strings.Contains(out, `"toestand":"TOESTAND_VANGNET"`) {
+		t.Errorf("the case is not back on the vangnet:\n%s", out)
+	}
+	type telling struct {
+		Sleutel string `json:"sleutel"`
+		Aantal  string `json:"aantal"`
+	}
+	instroom := func(replay bool) []telling {
+		var v struct {
+			View struct {
+				Totaal struct {
+					InstroomPerReden []telling `json:"instroom_per_reden"`
+				} `json:"totaal"`
+			} `json:"view"`
+		}
+		args := []string{"view", "GM0402", "--year", "2026", "--month", "7", "--json"}
+		if replay {
+			args = append(args, "--replay")
+		}
+		if err := json.Unmarshal([]byte(mustCLI(t, addr, args...)), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.View.Totaal.InstroomPerReden
+	}
+	eventually(t, "the return in July's instroom", func() bool {
+		r := instroom(false)
+		return len(r) == 1 && r[0] == telling{"terugkeer", "1"}
+	})
+	if r := instroom(true); len(r) != 1 || r[0] != (telling{"terugkeer", "1"}) {
+		t.Errorf("replayed, July's instroom is %v", r)
+	}
+	// The caseload view, from the bus: the same instroom, live as replayed.
+	eventually(t, "the caseload view", func() bool {
+		live := mustCLI(t, addr, "view", "GM0402", "--caseload", "--json")
+		return strings.Contains(live, `"terugkeer"`) && strings.Contains(live, "TOESTAND_VANGNET")
+	})
+	live, replay := mustCLI(t, addr, "view", "GM0402", "--caseload", "--json"), mustCLI(t, addr, "view", "GM0402", "--caseload", "--replay", "--json")
+	strip := func(s string) string {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := m["view"].(map[string]any)
+		delete(v, "bron")
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	if strip(live) != strip(replay) {
+		t.Errorf("the caseload view differs from its replay:\nlive   %s\nreplay %s", strip(live), strip(replay))
+	}
+}

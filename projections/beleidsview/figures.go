@@ -100,6 +100,7 @@ type figures struct {
 	inAanmelding  int64
 	inVerhuizing  int64
 	inHerindeling int64
+	inTerugkeer   int64
 	uitstroom     map[int32]int64 // by UitstroomReden; keyVerhuizing for a verhuizing away
 	plaatsingen   map[int32]*ledgerv1.PlaatsingCijfers
 	lwSum, lwN    int64
@@ -275,6 +276,8 @@ func (e *engine) flows(c *region.Case) {
 					f.uitstroom[keyVerhuizing] += e.sign
 				case x.Soort == caseflow.StroomVerhuizing:
 					f.inVerhuizing += e.sign
+				case x.Soort == caseflow.StroomTerugkeer:
+					f.inTerugkeer += e.sign
 				case x.Soort == caseflow.StroomUitstroom:
 					f.uitstroom[int32(x.Reden)] += e.sign
 				}
@@ -417,8 +420,8 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 		Caseload:             f.caseload,
 		CaseloadPerTrede:     enumTellingen(f.perTrede, func(k int32) string { return TredeWord(ledgerv1.Trede(k)) }),
 		CaseloadPerDoelgroep: enumTellingen(f.perDoelgroep, func(k int32) string { return DoelgroepWord(ledgerv1.Doelgroep(k)) }),
-		Instroom:             f.inAanmelding + f.inVerhuizing + f.inHerindeling,
-		InstroomPerReden:     wordTellingen(map[string]int64{RedenAanmelding: f.inAanmelding, RedenVerhuizing: f.inVerhuizing, RedenHerindeling: f.inHerindeling}),
+		Instroom:             f.inAanmelding + f.inVerhuizing + f.inHerindeling + f.inTerugkeer,
+		InstroomPerReden:     wordTellingen(map[string]int64{RedenAanmelding: f.inAanmelding, RedenVerhuizing: f.inVerhuizing, RedenHerindeling: f.inHerindeling, RedenTerugkeer: f.inTerugkeer}),
 	}
 	uit := map[string]int64{}
 	for r, n := range f.uitstroom {

@@ -27,6 +27,7 @@ const (
 	RedenVerhuizing        = caseload.RedenVerhuizing
 	RedenHerindeling       = caseload.RedenHerindeling
 	RedenHerindelingBuiten = caseload.RedenHerindelingBuiten
+	RedenTerugkeer         = caseload.RedenTerugkeer
 )
 
 // enumWord is the users' word of an enum value: the value name without its

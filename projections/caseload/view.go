@@ -45,6 +45,9 @@ const (
 	// RedenHerindelingBuiten: the gemeente went into one outside the
 	// arrangement, and its open cases ended with it.
 	RedenHerindelingBuiten = "herindeling-buiten-regeling"
+	// RedenTerugkeer: back on the vangnet in the same case after an
+	// uitstroom to regular work that did not work out (instroom).
+	RedenTerugkeer = "terugkeer"
 	// RedenOnbekend is an uitstroom without a (known) reden.
 	RedenOnbekend = "onbekend"
 )
@@ -362,6 +365,8 @@ func (v *View) flowsOf(eff []*ledgerv1.Event, from *ledgerv1.Date, carriedFrom s
 				f.reden = RedenAanmelding
 			case caseflow.StroomVerhuizing:
 				f.reden = RedenVerhuizing
+			case caseflow.StroomTerugkeer:
+				f.reden = RedenTerugkeer
 			case caseflow.StroomUitstroom:
 				f.reden = UitstroomReden(x.Reden)
 			}

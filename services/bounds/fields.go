@@ -163,6 +163,7 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.Budget.cent":                            amountBound,
 	"ledger.v1.Beleid.lks_norm":                        {Kind: Number, Min: 0, Max: 1_000_000, Why: "een aantal plaatsingen"},
 	"ledger.v1.Beleid.wsw_cent_per_se":                 amountBound,
+	"ledger.v1.Beleid.terugkeer_maanden":               {Kind: Number, Min: 0, Max: 120, ZeroMeans: "geen terugkeer", Why: "maanden na uitstroom naar regulier werk"},
 	"ledger.v1.Beleid.toelichting":                     toelichting,
 	"ledger.v1.Nacalculatie.reden":                     toelichting,
 	"ledger.v1.Nacalculatie.besluit":                   {Kind: Text, Max: maxLine, Why: "kenmerk van het besluit"},

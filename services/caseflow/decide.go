@@ -36,7 +36,7 @@ func Check(s State, ev *ledgerv1.Event) error {
 			return checkUren(s, date, u)
 		}
 		if _, isCorrectie := ev.GetPayload().(*ledgerv1.Event_Correctie); !isCorrectie {
-			if !s.Open() {
+			if !s.Open() && !(s.Terugkeer() && ev.GetVangnet() != nil) {
 				return refuse(s, RuleZaakGesloten, "de zaak is gesloten: de klant is uitgestroomd op %s; meld de klant opnieuw aan voor een nieuwe zaak", event.FormatDate(s.Sinds))
 			}
 			if s.Sinds != nil && event.CompareDates(date, s.Sinds) < 0 {
@@ -217,12 +217,15 @@ func hourProducts() string {
 }
 
 func checkVangnet(s State, v *ledgerv1.TerugvalOpVangnet) error {
-	switch s.Toestand {
-	case ledgerv1.Toestand_TOESTAND_GEPLAATST, ledgerv1.Toestand_TOESTAND_UITGEVALLEN:
-	case ledgerv1.Toestand_TOESTAND_VANGNET:
+	switch {
+	case s.Toestand == ledgerv1.Toestand_TOESTAND_GEPLAATST, s.Toestand == ledgerv1.Toestand_TOESTAND_UITGEVALLEN:
+	case s.Terugkeer():
+		// Back from regular work that did not work out (Decide checks
+		// the policy's period).
+	case s.Toestand == ledgerv1.Toestand_TOESTAND_VANGNET:
 		return refuse(s, RuleVangnetVanuitPlaatsing, "de klant is al op het vangnet")
 	default:
-		return refuse(s, RuleVangnetVanuitPlaatsing, "terugval op het vangnet kan alleen vanuit een plaatsing; de klant is %s", ToestandNaam(s.Toestand))
+		return refuse(s, RuleVangnetVanuitPlaatsing, "terugval op het vangnet kan alleen vanuit een plaatsing, of na uitstroom naar regulier werk; de klant is %s", ToestandNaam(s.Toestand))
 	}
 	if v.GetVangnetType() == ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED {
 		return refuse(s, RuleVangnetType, "geef het soort vangnetplaats")
@@ -378,6 +381,11 @@ func decide(history []*ledgerv1.Event, s State, draft *ledgerv1.Event, r Rules) 
 		}
 		if err := bought(s, r, s.Gemeente, beleid.ProductVangnet, env.GetOccurredOn(), beleid.PerJaar, RuleVangnetProduct); err != nil {
 			return nil, err
+		}
+		if s.Terugkeer() {
+			if err := terugkeer(s, r, env.GetOccurredOn()); err != nil {
+				return nil, err
+			}
 		}
 		if v.GetVanPlaatsing() == "" {
 			out.Payload = &ledgerv1.Event_Vangnet{Vangnet: &ledgerv1.TerugvalOpVangnet{
@@ -536,6 +544,30 @@ func carriedToday(s State, r Rules, code string) error {
 	ref := refuse(s, RuleGemeenteDeelnemer, "%s neemt vandaag niet deel aan de regeling en niemand in de regeling draagt haar zaken; een nieuwe aanmelding kan alleen voor een gemeente die nu deelneemt, ook met een datum in het verleden (de geschiedenis komt binnen met ledger import)", naam)
 	ref.Err = gemeente.ErrNotParticipating
 	return ref
+}
+
+// terugkeer judges a return on the vangnet on day d of a case closed by
+// an uitstroom to regular work: within the months the policy in force on
+// the day of the uitstroom (the promise made when the resident left)
+// allows. Without policies to ask (Rules.Policy nil) it is not judged.
+func terugkeer(s State, r Rules, d *ledgerv1.Date) error {
+	if r.Policy == nil {
+		return nil
+	}
+	left := s.Sinds
+	v := r.Policy(s.Gemeente).InForce(left)
+	var n int32
+	if v != nil {
+		n = v.Beleid.GetTerugkeerMaanden()
+	}
+	if n <= 0 {
+		return refuse(s, RuleTerugkeerTermijn, "het beleid van %s op %s (de uitstroom naar regulier werk) geeft geen terugkeer op het vangnet; meld de klant opnieuw aan", s.Gemeente, event.FormatDate(left))
+	}
+	until := event.Date(event.DateTime(left).AddDate(0, int(n), 0))
+	if event.CompareDates(d, until) > 0 {
+		return refuse(s, RuleTerugkeerTermijn, "terugkeer op het vangnet kon tot %s: %d maanden na de uitstroom naar regulier werk op %s (beleid %s); meld de klant opnieuw aan", event.FormatDate(until), n, event.FormatDate(left), v.Ref())
+	}
+	return nil
 }
 
 // wswStop is the first day without new Wsw indications (the

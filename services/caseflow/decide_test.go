@@ -182,6 +182,13 @@ func TestStateMachine(t *testing.T) {
 			j.do(intake(day(1, 6)))
 			j.do(uitstroom(day(1, 7)))
 		}},
+		{"uitgestroomd naar school", func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			ev := uitstroom(day(1, 7))
+			ev.GetUitstroom().Reden = ledgerv1.UitstroomReden_UITSTROOM_REDEN_ONDERWIJS
+			j.do(ev)
+		}},
 	}
 	when := day(6, 1)
 	transitions := []struct {
@@ -215,13 +222,16 @@ func TestStateMachine(t *testing.T) {
 	no := func(rule string) outcome { return outcome{rule: rule} }
 	table := map[string][]outcome{
 		//               aanmelding                         intake         plaatsing                  uitval                   vangnet                          uitstroom         verhuizing        correctie
-		"nieuw":        {ok(aangemeld), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend)},
-		"aangemeld":    {no(RuleAanmeldingNieuweZaak), ok(inTraject), no(RulePlaatsingNaIntake), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(aangemeld), ok(aangemeld)},
-		"in traject":   {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(inTraject), ok(inTraject)},
-		"geplaatst":    {no(RuleAanmeldingNieuweZaak), ok(geplaatst), ok(geplaatst), ok(uitgevallen), ok(opVangnet), ok(uitgestroomd), ok(geplaatst), ok(geplaatst)},
-		"op vangnet":   {no(RuleAanmeldingNieuweZaak), ok(opVangnet), ok(geplaatst), ok(uitgevallen), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(opVangnet), ok(opVangnet)},
-		"uitgevallen":  {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), ok(opVangnet), ok(uitgestroomd), ok(uitgevallen), ok(uitgevallen)},
-		"uitgestroomd": {no(RuleAanmeldingNieuweZaak), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), ok(uitgestroomd)},
+		"nieuw":       {ok(aangemeld), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend), no(RuleZaakOnbekend)},
+		"aangemeld":   {no(RuleAanmeldingNieuweZaak), ok(inTraject), no(RulePlaatsingNaIntake), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(aangemeld), ok(aangemeld)},
+		"in traject":  {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(inTraject), ok(inTraject)},
+		"geplaatst":   {no(RuleAanmeldingNieuweZaak), ok(geplaatst), ok(geplaatst), ok(uitgevallen), ok(opVangnet), ok(uitgestroomd), ok(geplaatst), ok(geplaatst)},
+		"op vangnet":  {no(RuleAanmeldingNieuweZaak), ok(opVangnet), ok(geplaatst), ok(uitgevallen), no(RuleVangnetVanuitPlaatsing), ok(uitgestroomd), ok(opVangnet), ok(opVangnet)},
+		"uitgevallen": {no(RuleAanmeldingNieuweZaak), ok(inTraject), ok(geplaatst), no(RuleUitvalGeplaatst), ok(opVangnet), ok(uitgestroomd), ok(uitgevallen), ok(uitgevallen)},
+		// Out to regular work: back on the vangnet in the same case (within
+		// the policy's months, which Decide judges: TestTerugkeer).
+		"uitgestroomd":             {no(RuleAanmeldingNieuweZaak), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), ok(opVangnet), no(RuleZaakGesloten), no(RuleZaakGesloten), ok(uitgestroomd)},
+		"uitgestroomd naar school": {no(RuleAanmeldingNieuweZaak), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), no(RuleZaakGesloten), ok(uitgestroomd)},
 	}
 	for _, st := range states {
 		row, found := table[st.name]
@@ -745,5 +755,73 @@ func TestCorrectieOfHandedOverFact(t *testing.T) {
 	}}}))
 	if o := c3.GetCorrectie().GetOverdrachten(); len(o) != 2 || o[1].GetSnapshot().GetDoelgroep() != ledgerv1.Doelgroep_DOELGROEP_BIJSTAND {
 		t.Errorf("second correction hands over %v", o)
+	}
+}
+
+// TestTerugkeer: a resident who left for regular work falls back on the
+// vangnet in the same case within the months the policy in force on the
+// day of the uitstroom allows, and that return is an instroom; later, under
+// a policy without return, or after another uitstroom reason it is refused.
+func TestTerugkeer(t *testing.T) {
+	withReturn := policyOf("GM0402", 2, day(4, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00), perJaar(beleid.ProductVangnet, 9_000_00))
+	withReturn.Beleid.TerugkeerMaanden = 6
+	hilversum := beleid.History{
+		policyOf("GM0402", 1, day(1, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00), perJaar(beleid.ProductVangnet, 9_000_00)),
+		withReturn,
+	}
+	left := func(on *ledgerv1.Date, reden ledgerv1.UitstroomReden) func(j *journey) {
+		return func(j *journey) {
+			j.do(aanmelding(day(1, 5), "GM0402"))
+			j.do(intake(day(1, 6)))
+			j.do(plaatsing(day(1, 7), beschut))
+			ev := uitstroom(on)
+			ev.GetUitstroom().Reden = reden
+			j.do(ev)
+		}
+	}
+	werk := ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK
+	for _, tc := range []struct {
+		name  string
+		setup func(j *journey)
+		back  *ledgerv1.Date
+		rule  string
+	}{
+		{"left under a policy without return", left(day(2, 1), werk), day(3, 1), RuleTerugkeerTermijn},
+		{"within six months", left(day(5, 1), werk), day(10, 31), ""},
+		{"on the last day", left(day(5, 1), werk), day(11, 1), ""},
+		{"a day late", left(day(5, 1), werk), day(11, 2), RuleTerugkeerTermijn},
+		{"before the uitstroom", left(day(5, 1), werk), day(4, 30), RuleDatumVolgorde},
+		{"left for school", left(day(5, 1), ledgerv1.UitstroomReden_UITSTROOM_REDEN_ONDERWIJS), day(6, 1), RuleZaakGesloten},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJourney(t)
+			j.rules.Policy = func(string) beleid.History { return hilversum }
+			tc.setup(j)
+			before := j.state()
+			ev, err := j.try(vangnet(tc.back))
+			if tc.rule != "" {
+				var ref *Refusal
+				if !errors.As(err, &ref) || ref.Rule != tc.rule {
+					t.Fatalf("want refusal by %s, got event %v, err %v", tc.rule, ev, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("want allowed, got %v", err)
+			}
+			if ev.GetEnvelope().GetCaseId() != before.CaseID {
+				t.Errorf("the return is in case %s, want the same case %s", ev.GetEnvelope().GetCaseId(), before.CaseID)
+			}
+			if ev.GetVangnet().GetVanPlaatsing() != before.LaatstePlaatsing {
+				t.Errorf("the return falls back from %q, want the last placement %q", ev.GetVangnet().GetVanPlaatsing(), before.LaatstePlaatsing)
+			}
+			after := Evolve(before, ev)
+			if !after.Open() || after.Toestand != opVangnet {
+				t.Errorf("after the return: %v", after.Toestand)
+			}
+			if st, n := Stromen(before, after, ev); n != 1 || st[0].Soort != StroomTerugkeer || st[0].Uit || st[0].Gemeente != "GM0402" {
+				t.Errorf("the return's stromen: %v (%d), want one instroom by terugkeer", st, n)
+			}
+		})
 	}
 }

@@ -67,6 +67,7 @@ const (
 	RuleAanmeldingDoelgroep      = "aanmelding.doelgroep"
 	RuleAanmeldingVerwijzer      = "aanmelding.verwijzer"
 	RuleWswGeenInstroom          = "wsw.geen-nieuwe-instroom"
+	RuleTerugkeerTermijn         = "terugkeer.termijn"
 	RuleWswIndicatie             = "wsw.indicatie"
 	RuleEersteIsAanmelding       = "zaak.begint-met-aanmelding"
 	RuleIntakeTrede              = "intake.trede"

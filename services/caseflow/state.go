@@ -44,12 +44,22 @@ type State struct {
 	// vangnet.
 	LaatstePlaatsing string
 	AanmeldDatum     *ledgerv1.Date
+	// Why the case ended, while it is closed: after an uitstroom to
+	// regular work it may reopen on the vangnet (Terugkeer).
+	Uitstroom ledgerv1.UitstroomReden
 	// Date of the last transition; a new one may not be dated earlier.
 	Sinds *ledgerv1.Date
 }
 
 // Open reports whether the case takes transitions.
 func (s State) Open() bool { return s.Exists && s.Toestand != ledgerv1.Toestand_TOESTAND_UITGESTROOMD }
+
+// Terugkeer reports whether the case, closed, may reopen on the vangnet:
+// its resident left for regular work. Whether it is still in time is the
+// policy's (Decide).
+func (s State) Terugkeer() bool {
+	return s.Exists && s.Toestand == ledgerv1.Toestand_TOESTAND_UITGESTROOMD && s.Uitstroom == ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK
+}
 
 // Placed reports whether the resident is in a placement, vangnet included.
 func (s State) Placed() bool {
@@ -92,11 +102,13 @@ func Evolve(s State, ev *ledgerv1.Event) State {
 		s.Toestand = ledgerv1.Toestand_TOESTAND_UITGEVALLEN
 		s.Plaatsing, s.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
 	case *ledgerv1.Event_Vangnet:
+		s.Uitstroom = ledgerv1.UitstroomReden_UITSTROOM_REDEN_UNSPECIFIED
 		s.Toestand = ledgerv1.Toestand_TOESTAND_VANGNET
 		s.Plaatsing = env.GetEventId()
 		s.LaatstePlaatsing = s.Plaatsing
 		s.PlaatsingType = p.Vangnet.GetVangnetType()
 	case *ledgerv1.Event_Uitstroom:
+		s.Uitstroom = p.Uitstroom.GetReden()
 		s.Toestand = ledgerv1.Toestand_TOESTAND_UITGESTROOMD
 		s.Plaatsing, s.PlaatsingType = "", ledgerv1.PlaatsingType_PLAATSING_TYPE_UNSPECIFIED
 	case *ledgerv1.Event_Verhuizing:

@@ -29,6 +29,9 @@ const (
 	StroomVerhuizing
 	// StroomUitstroom: the case ends, with its reden.
 	StroomUitstroom
+	// StroomTerugkeer: a case closed by an uitstroom to regular work
+	// reopens on the vangnet (instroom).
+	StroomTerugkeer
 )
 
 // Stroom is one instroom or uitstroom of a case.
@@ -63,6 +66,11 @@ func Stromen(before, after State, ev *ledgerv1.Event) (out [2]Stroom, n int) {
 	case *ledgerv1.Event_Uitstroom:
 		out[0] = Stroom{Gemeente: before.Gemeente, Uit: true, Soort: StroomUitstroom, Reden: p.Uitstroom.GetReden()}
 		return out, 1
+	case *ledgerv1.Event_Vangnet:
+		if before.Exists && !before.Open() && after.Open() {
+			out[0] = Stroom{Gemeente: after.Gemeente, Soort: StroomTerugkeer}
+			return out, 1
+		}
 	}
 	return out, 0
 }

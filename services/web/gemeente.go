@@ -218,6 +218,9 @@ func (s *Server) beleidPage(v *visit) {
 		"MagVastleggen": v.role() == access.Gemeente && v.sess.who.GetGemeente() == gm, "EventID": newEventID()}
 	if current != nil {
 		data["LksNorm"] = current.GetLksNorm()
+		if n := current.GetTerugkeerMaanden(); n > 0 {
+			data["Terugkeer"] = n
+		}
 		if c := current.GetWswCentPerSe(); c > 0 {
 			data["WswPerSE"] = plainEuro(c)
 		}
@@ -383,6 +386,14 @@ func (s *Server) recordBeleid(v *visit) {
 			return
 		}
 		b.LksNorm = norm
+	}
+	if n := strings.TrimSpace(f.Get("terugkeer_maanden")); n != "" {
+		m, err := strconv.ParseInt(n, 10, 32)
+		if err != nil || m < 0 || m > 120 {
+			fail(&formError{"Terugkeer", "geef 0 tot en met 120 maanden"})
+			return
+		}
+		b.TerugkeerMaanden = int32(m)
 	}
 	if e := strings.TrimSpace(f.Get("wsw_per_se")); e != "" {
 		c, err := parseEuro(e)

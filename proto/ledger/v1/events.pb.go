@@ -2751,9 +2751,14 @@ type Beleid struct {
 	// euro cents: what the integratie-uitkering pays for a full-time (36
 	// hours a week) Wsw employee. The beleidsview sets the Wsw workforce
 	// against it.
-	WswCentPerSe  int64 `protobuf:"varint,7,opt,name=wsw_cent_per_se,json=wswCentPerSe,proto3" json:"wsw_cent_per_se,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WswCentPerSe int64 `protobuf:"varint,7,opt,name=wsw_cent_per_se,json=wswCentPerSe,proto3" json:"wsw_cent_per_se,omitempty"`
+	// How many months after an uitstroom to regular work a resident may
+	// fall back on the vangnet in the same case ("kan ik nog terug als het
+	// niet lukt?"), counted from the uitstroom under the policy in force on
+	// that day; 0: no return, a new aanmelding.
+	TerugkeerMaanden int32 `protobuf:"varint,8,opt,name=terugkeer_maanden,json=terugkeerMaanden,proto3" json:"terugkeer_maanden,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Beleid) Reset() {
@@ -2831,6 +2836,13 @@ func (x *Beleid) GetNacalculatie() *Nacalculatie {
 func (x *Beleid) GetWswCentPerSe() int64 {
 	if x != nil {
 		return x.WswCentPerSe
+	}
+	return 0
+}
+
+func (x *Beleid) GetTerugkeerMaanden() int32 {
+	if x != nil {
+		return x.TerugkeerMaanden
 	}
 	return 0
 }
@@ -3541,7 +3553,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x06Budget\x12\x12\n" +
 	"\x04jaar\x18\x01 \x01(\x05R\x04jaar\x12;\n" +
 	"\fbudgetstroom\x18\x02 \x01(\x0e2\x17.ledger.v1.BudgetstroomR\fbudgetstroom\x12\x12\n" +
-	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\xc6\x02\n" +
+	"\x04cent\x18\x03 \x01(\x03R\x04cent\"\xf3\x02\n" +
 	"\x06Beleid\x122\n" +
 	"\fgeldig_vanaf\x18\x01 \x01(\v2\x0f.ledger.v1.DateR\vgeldigVanaf\x126\n" +
 	"\tproducten\x18\x02 \x03(\v2\x18.ledger.v1.ProductTariefR\tproducten\x12/\n" +
@@ -3549,7 +3561,8 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\blks_norm\x18\x04 \x01(\x03R\alksNorm\x12 \n" +
 	"\vtoelichting\x18\x05 \x01(\tR\vtoelichting\x12;\n" +
 	"\fnacalculatie\x18\x06 \x01(\v2\x17.ledger.v1.NacalculatieR\fnacalculatie\x12%\n" +
-	"\x0fwsw_cent_per_se\x18\a \x01(\x03R\fwswCentPerSe\">\n" +
+	"\x0fwsw_cent_per_se\x18\a \x01(\x03R\fwswCentPerSe\x12+\n" +
+	"\x11terugkeer_maanden\x18\b \x01(\x05R\x10terugkeerMaanden\">\n" +
 	"\fNacalculatie\x12\x14\n" +
 	"\x05reden\x18\x01 \x01(\tR\x05reden\x12\x18\n" +
 	"\abesluit\x18\x02 \x01(\tR\abesluit\"{\n" +

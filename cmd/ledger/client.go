@@ -128,7 +128,7 @@ type fields struct {
 	gemeente, datum, bsn, clientID, naam, geboortedatum                     string
 	doelgroep, verwijzer, trede, typ, werkgever, doel, product, einddatum   string
 	redenLanger, reden, toelichting, vanPlaatsing, naar, eventID, lks, uren string
-	uitvalReden, uitstroomReden, van, wswSinds                              string
+	uitvalReden, uitstroomReden, van, wswSinds, kvk                         string
 	loonwaarde, revisie                                                     int
 	terugkeer                                                               bool
 	set                                                                     map[string]bool
@@ -138,7 +138,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	synopsis := map[string]string{
 		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]\n                      [--wsw-indicatie-sinds JJJJ-MM-DD | --terugkeergarantie]\n\nSinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: een aanmelding met doelgroep wsw noemt de datum\nvan de bestaande Wsw-indicatie (van vóór 2015) of is een terugkeer onder de terugkeergarantie.",
 		"intake":     "ledger case intake <zaak> --trede T [--loonwaarde PCT] [--doel TEKST] [--datum JJJJ-MM-DD]",
-		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
+		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--werkgever-kvk N] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
 		"uitval":     "ledger case uitval <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
 		"vangnet":    "ledger case vangnet <zaak> --type T [--van-plaatsing EVENT] [--toelichting TEKST] [--datum JJJJ-MM-DD]\n\nTerugval op het vangnet vanuit een plaatsing, of terugkeer in dezelfde zaak na uitstroom naar regulier\nwerk, binnen de maanden die het beleid van de gemeente op de dag van de uitstroom gaf (--terugkeer-maanden).",
 		"uitstroom":  "ledger case uitstroom <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",
@@ -184,6 +184,7 @@ func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr 
 	}
 	if verb == "plaatsen" || all {
 		fs.StringVar(&f.werkgever, "werkgever", "", "werkgever (organisatie)")
+		fs.StringVar(&f.kvk, "werkgever-kvk", "", "KvK-nummer van de werkgever (8 cijfers; een organisatie, nooit een persoon)")
 		fs.StringVar(&f.uren, "uren", "", "uren per week, bijv. 32 of 18.5")
 		fs.StringVar(&f.lks, "lks-bedrag", "", "loonkostensubsidie per maand in euro, bijv. 1250.00")
 		fs.StringVar(&f.product, "product", "", "productcode uit het beleid van de gemeente")
@@ -409,7 +410,7 @@ func (f *fields) fillCorrectie(ctx context.Context, req *ledgerv1.RecordRequest,
 var flagsOf = map[string][]string{
 	event.TypeAanmelding: {"doelgroep", "verwijzer"},
 	event.TypeIntake:     {"trede", "loonwaarde", "doel"},
-	event.TypePlaatsing:  {"type", "werkgever", "uren", "loonwaarde", "lks-bedrag", "product", "einddatum", "reden-langer"},
+	event.TypePlaatsing:  {"type", "werkgever", "werkgever-kvk", "uren", "loonwaarde", "lks-bedrag", "product", "einddatum", "reden-langer"},
 	event.TypeUitval:     {"uitval-reden", "toelichting"},
 	event.TypeVangnet:    {"type", "van-plaatsing", "toelichting"},
 	event.TypeUitstroom:  {"uitstroom-reden", "toelichting"},
@@ -494,6 +495,9 @@ func (f *fields) applyPlaatsing(p *ledgerv1.Plaatsing, required bool) error {
 	}
 	if f.set["werkgever"] {
 		p.Werkgever = f.werkgever
+	}
+	if f.set["werkgever-kvk"] {
+		p.WerkgeverKvk = f.kvk
 	}
 	if f.set["uren"] {
 		h, err := strconv.ParseFloat(strings.ReplaceAll(f.uren, ",", "."), 64)

@@ -497,3 +497,32 @@ func TestTerugkeerThroughTheCLI(t *testing.T) {
 		t.Errorf("the caseload view differs from its replay:\nlive   %s\nreplay %s", strip(live), strip(replay))
 	}
 }
+
+// TestWerkgeversThroughTheCLI: a detachering at an employer named by its
+// KvK number, then an LKS-baan at the same employer, is a detachering that
+// became a contract; the view counts the placements at regular employers.
+func TestWerkgeversThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2025, time.December, 1)
+	addr := startServer(t, t.TempDir(), clk)
+	mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-01-01", "--product", "detachering=15000", "--product", "lks-baan=9800")
+	clk.Set(2026, time.November, 24)
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "banenafspraak", "--verwijzer", "uwv", "--client-id", "R-kvk-1", "--datum", "2026-02-02")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "bemiddelbaar-met-ondersteuning", "--datum", "2026-02-03")
+	if code, _, errs := cli(t, addr, "case", "plaatsen", c, "--type", "detachering", "--werkgever", "Bakkerij", "--werkgever-kvk", "1234567", "--einddatum", "2026-12-31", "--datum", "2026-03-01"); code != exitFailed || !strings.Contains(errs, "plaatsing.kvk") {
+		t.Errorf("a KvK number of seven digits: exit %d %q", code, errs)
+	}
+	mustCLI(t, addr, "case", "plaatsen", c, "--type", "detachering", "--werkgever", "Bakkerij", "--werkgever-kvk", "12345678", "--einddatum", "2026-12-31", "--datum", "2026-03-01")
+	mustCLI(t, addr, "case", "plaatsen", c, "--type", "lks-baan", "--werkgever", "Bakkerij", "--werkgever-kvk", "12345678", "--lks-bedrag", "1200", "--datum", "2026-09-01")
+	var last string
+	defer func() {
+		if t.Failed() {
+			t.Log(last)
+		}
+	}()
+	eventually(t, "the contract in the view", func() bool {
+		out := mustCLI(t, addr, "view", "GM0402", "--year", "2026")
+		last = out + mustCLI(t, addr, "view", "GM0402", "--year", "2026", "--json")
+		return strings.Contains(out, "Actieve plaatsingen bij een reguliere werkgever: 1 (bij 1 werkgevers met KvK-nummer); binnen het ontwikkelbedrijf: 0") &&
+			strings.Contains(mustCLI(t, addr, "view", "GM0402", "--year", "2026", "--json"), `"soort":"detachering","gestart":"1","beeindigd":"1","uitval":"0","terugval_vangnet":"0","actief":"0","uitval_percentage":0,"naar_contract":"1"`)
+	})
+}

@@ -172,12 +172,15 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 	fmt.Fprintf(w, "Eerste plaatsingen: %d, gemiddeld %s dagen na de aanmelding\n\n", t.GetEerstePlaatsingen(), strings.TrimSuffix(procent(t.GetDagenTotEerstePlaatsing()), "%"))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "PLAATSINGEN\tGESTART\tBEËINDIGD\tUITVAL\tTERUGVAL VANGNET\tACTIEF\tUITVAL %\t")
+	fmt.Fprintln(tw, "PLAATSINGEN\tGESTART\tBEËINDIGD\tUITVAL\tTERUGVAL VANGNET\tNAAR CONTRACT\tACTIEF\tUITVAL %\t")
 	for _, p := range t.GetPlaatsingen() {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", p.GetSoort(), p.GetGestart(), p.GetBeeindigd(), p.GetUitval(), p.GetTerugvalVangnet(), p.GetActief(), procent(p.GetUitvalPercentage()))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", p.GetSoort(), p.GetGestart(), p.GetBeeindigd(), p.GetUitval(), p.GetTerugvalVangnet(), p.GetNaarContract(), p.GetActief(), procent(p.GetUitvalPercentage()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if wg := t.GetWerkgevers(); wg != nil {
+		fmt.Fprintf(w, "Actieve plaatsingen bij een reguliere werkgever: %d (bij %d werkgevers met KvK-nummer); binnen het ontwikkelbedrijf: %d\n", wg.GetBijWerkgever(), wg.GetWerkgevers(), wg.GetBinnen())
 	}
 	lw := t.GetLoonwaarde()
 	sign := "+"

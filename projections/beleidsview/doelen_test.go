@@ -173,3 +173,70 @@ func TestWswWorkforce(t *testing.T) {
 		}
 	}
 }
+
+// TestWerkgevers: active placements at a regular employer (by type, or a
+// werkervaringsplek naming a KvK number) and inside the ontwikkelbedrijf,
+// the distinct employers, and the detacheringen that became a contract:
+// an LKS-baan at the same employer or an uitstroom to regular work, not an
+// LKS-baan elsewhere; live as from scratch.
+func TestWerkgevers(t *testing.T) {
+	h := newHist(t)
+	place := func(c *kase, d region.Day, typ ledgerv1.PlaatsingType, kvk string) {
+		p := &ledgerv1.Plaatsing{Type: typ, WerkgeverKvk: kvk}
+		if typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING {
+			p.GeplandeEinddatum = (d + 300).Date()
+		}
+		c.h.apply(c.gm, c.id, d, c.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: p}})
+	}
+	const det, lks = ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING, ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN
+	started := func(r string) *kase {
+		return h.aanmelding("GM0406", r, day(2026, 1, 5), bijstand).intake(day(2026, 1, 6), ontwikkel, 40)
+	}
+	a := started("Ra")
+	place(a, day(2026, 2, 1), det, "12345678")
+	place(a, day(2026, 4, 1), lks, "12345678") // hired where detached
+	b := started("Rb")
+	place(b, day(2026, 2, 1), det, "87654321")
+	b.uitstroom(day(2026, 3, 15), ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK)
+	c := started("Rc")
+	place(c, day(2026, 2, 1), det, "11112222")
+	place(c, day(2026, 5, 1), lks, "33334444") // an LKS job elsewhere
+	place(started("Rd"), day(2026, 2, 1), beschutWerk, "")
+	place(started("Re"), day(2026, 2, 1), wep, "")
+	place(started("Rf"), day(2026, 2, 1), wep, "12345678")
+	reg := registry(t)
+	k := NewKeeper(reg, "GM0402")
+	for _, tc := range []struct {
+		month                  int
+		bij, binnen, employers int64
+		contract               int64
+	}{
+		{0, 3, 2, 2, 2},
+		{3, 3, 2, 2, 1}, // on 31 March a and c detached, f; b left on the 15th, to regular work
+		{4, 3, 2, 2, 1},
+	} {
+		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(live, want) {
+			t.Fatalf("month %d: keeper and compute differ", tc.month)
+		}
+		got := want.GetTotaal()
+		var contract int64
+		for _, p := range got.GetPlaatsingen() {
+			contract += p.GetNaarContract()
+			if p.GetNaarContract() != 0 && p.GetSoort() != "detachering" {
+				t.Errorf("month %d: %s counts %d contracts", tc.month, p.GetSoort(), p.GetNaarContract())
+			}
+		}
+		w := got.GetWerkgevers()
+		if w.GetBijWerkgever() != tc.bij || w.GetBinnen() != tc.binnen || w.GetWerkgevers() != tc.employers || contract != tc.contract {
+			t.Errorf("month %d: %v, %d to a contract; want %d at an employer, %d inside, %d employers, %d contracts", tc.month, w, contract, tc.bij, tc.binnen, tc.employers, tc.contract)
+		}
+	}
+}

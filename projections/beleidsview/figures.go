@@ -111,6 +111,10 @@ type figures struct {
 	// wsw, wswMin: Wsw cases in the caseload, and the minutes a week of
 	// their placements (a standaardeenheid is 36 hours).
 	wsw, wswMin int64
+	// Active placements at a regular employer and inside, and the
+	// employers' KvK numbers with how many placements each.
+	bijWerkgever, binnen int64
+	employers            map[string]int64
 	// Residents (numbers) in the caseload on the peildatum, with the
 	// number of their open cases, for the loonwaarde development.
 	residents map[int32]int32
@@ -146,6 +150,7 @@ func newEngine(ps []period, gs []gemeente.Gemeente, drager func(string, region.D
 				uitstroom:    map[int32]int64{},
 				plaatsingen:  map[int32]*ledgerv1.PlaatsingCijfers{},
 				residents:    map[int32]int32{},
+				employers:    map[string]int64{},
 			}
 		}
 		e.gs[g.Code] = a
@@ -234,6 +239,16 @@ func (e *engine) stock(spells []region.Spell) {
 		}
 		if pl := sp.Placement; pl != nil {
 			f.plaatsing(soortKey(pl)).Actief += n
+			if pl.AtEmployer() {
+				f.bijWerkgever += n
+				if pl.KvK != "" {
+					if f.employers[pl.KvK] += n; f.employers[pl.KvK] == 0 {
+						delete(f.employers, pl.KvK)
+					}
+				}
+			} else {
+				f.binnen += n
+			}
 			if sp.State.Open() && pl.MinutenPerWeek >= minutenActief {
 				f.actief4 += n
 			}
@@ -406,6 +421,9 @@ func (e *engine) placements(c *region.Case, spells []region.Spell) {
 				case "vangnet":
 					pc.TerugvalVangnet += e.sign
 				}
+				if pl.Contract {
+					pc.NaarContract += e.sign
+				}
 			}
 		}
 	}
@@ -453,12 +471,12 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 	})
 	for _, k := range keys {
 		pc := f.plaatsingen[k]
-		if pc.Gestart == 0 && pc.Beeindigd == 0 && pc.Uitval == 0 && pc.TerugvalVangnet == 0 && pc.Actief == 0 {
+		if pc.Gestart == 0 && pc.Beeindigd == 0 && pc.Uitval == 0 && pc.TerugvalVangnet == 0 && pc.Actief == 0 && pc.NaarContract == 0 {
 			continue // everything that counted it was taken away again
 		}
 		c := &ledgerv1.PlaatsingCijfers{
 			Gestart: pc.Gestart, Beeindigd: pc.Beeindigd, Uitval: pc.Uitval,
-			TerugvalVangnet: pc.TerugvalVangnet, Actief: pc.Actief,
+			TerugvalVangnet: pc.TerugvalVangnet, Actief: pc.Actief, NaarContract: pc.NaarContract,
 			UitvalPercentage: percent1(pc.Uitval, pc.Beeindigd),
 		}
 		if k == keyVangnet {
@@ -479,6 +497,9 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 	out.ActiefVierUur, out.ActiefVierUurPercentage = f.actief4, percent1(f.actief4, f.caseload)
 	out.EerstePlaatsingen, out.DagenTotEerstePlaatsing = f.first, mean1(f.toFirst, f.first)
 	out.Wsw = wswCijfers(f, pol.InForce(p.peil.Date()))
+	if f.bijWerkgever != 0 || f.binnen != 0 {
+		out.Werkgevers = &ledgerv1.Werkgevers{BijWerkgever: f.bijWerkgever, Binnen: f.binnen, Werkgevers: int64(len(f.employers))}
+	}
 	return out
 }
 

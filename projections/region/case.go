@@ -56,6 +56,25 @@ type Placement struct {
 	// MinutenPerWeek the placement takes, 0 when not recorded (and for a
 	// vangnet place).
 	MinutenPerWeek uint32
+	// KvK is the employer's KvK number, when recorded.
+	KvK string
+	// Contract: a detachering that ended in a contract with the employer,
+	// an LKS-baan at the same KvK number or an uitstroom to regular work.
+	Contract bool
+}
+
+// AtEmployer reports whether the placement is at a regular employer rather
+// than inside the ontwikkelbedrijf.
+func (p *Placement) AtEmployer() bool {
+	switch {
+	case p.Vangnet:
+		return false
+	case p.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING, p.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN:
+		return true
+	case p.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_WERKERVARINGSPLEK, p.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_LEERWERKTRAJECT:
+		return p.KvK != ""
+	}
+	return false
 }
 
 // Hours is hours of begeleiding delivered to the case in a period.
@@ -154,13 +173,18 @@ func (c *Case) derive() *derived {
 		before := cur
 		switch p := ev.GetPayload().(type) {
 		case *ledgerv1.Event_Plaatsing:
+			if cur != nil && cur.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING && !cur.Vangnet &&
+				p.Plaatsing.GetType() == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN && cur.KvK != "" && cur.KvK == p.Plaatsing.GetWerkgeverKvk() {
+				cur.Contract = true
+			}
 			end(at, ev, "plaatsing")
 			product := p.Plaatsing.GetProduct()
 			if product == "" {
 				product = beleid.DefaultProduct(p.Plaatsing.GetType())
 			}
 			cur = &Placement{ID: ev.GetEnvelope().GetEventId(), Case: c.ID, Type: p.Plaatsing.GetType(), Product: product, Start: at, End: Open,
-				Loonwaarde: p.Plaatsing.GetLoonwaardeProcent(), LKSCentPerMaand: p.Plaatsing.GetLksCentPerMaand(), MinutenPerWeek: p.Plaatsing.GetMinutenPerWeek()}
+				Loonwaarde: p.Plaatsing.GetLoonwaardeProcent(), LKSCentPerMaand: p.Plaatsing.GetLksCentPerMaand(), MinutenPerWeek: p.Plaatsing.GetMinutenPerWeek(),
+				KvK: p.Plaatsing.GetWerkgeverKvk()}
 			d.placements = append(d.placements, cur)
 		case *ledgerv1.Event_Vangnet:
 			end(at, ev, "vangnet")
@@ -169,6 +193,9 @@ func (c *Case) derive() *derived {
 		case *ledgerv1.Event_Uitval:
 			end(at, ev, "uitval")
 		case *ledgerv1.Event_Uitstroom:
+			if cur != nil && cur.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING && !cur.Vangnet && p.Uitstroom.GetReden() == ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK {
+				cur.Contract = true
+			}
 			end(at, ev, "uitstroom")
 		}
 		if started && at > from {

@@ -127,6 +127,7 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.Intake.loonwaarde_procent":              loonwaarde,
 	"ledger.v1.Intake.doel":                            toelichting,
 	"ledger.v1.Plaatsing.werkgever":                    {Kind: Text, Max: maxLine, Why: "naam van de werkgever of werkplek"},
+	"ledger.v1.Plaatsing.werkgever_kvk":                {Kind: Digits, Max: 8, Why: "KvK-nummer van de werkgever, 8 cijfers"},
 	"ledger.v1.Plaatsing.minuten_per_week":             {Kind: Number, Min: 0, Max: 80 * 60, Why: "hooguit 80 uur per week"},
 	"ledger.v1.Plaatsing.loonwaarde_procent":           loonwaarde,
 	"ledger.v1.Plaatsing.lks_cent_per_maand":           {Kind: Number, Min: 0, Max: 1_000_000, Why: "loonkostensubsidie per maand in eurocent, tot € 10.000"},

@@ -171,6 +171,9 @@ func checkPlaatsing(s State, date *ledgerv1.Date, p *ledgerv1.Plaatsing) error {
 	if p.GetLksCentPerMaand() < 0 {
 		return refuse(s, RulePlaatsingLKS, "het LKS-bedrag kan niet negatief zijn")
 	}
+	if k := p.GetWerkgeverKvk(); k != "" && !kvkNummer(k) {
+		return refuse(s, RulePlaatsingKvK, "een KvK-nummer heeft 8 cijfers; %d tekens gegeven", len(k))
+	}
 	end := p.GetGeplandeEinddatum()
 	if end != nil && event.CompareDates(end, date) <= 0 {
 		return refuse(s, RulePlaatsingEinddatum, "de geplande einddatum %s ligt niet na de start %s", event.FormatDate(end), event.FormatDate(date))
@@ -544,6 +547,19 @@ func carriedToday(s State, r Rules, code string) error {
 	ref := refuse(s, RuleGemeenteDeelnemer, "%s neemt vandaag niet deel aan de regeling en niemand in de regeling draagt haar zaken; een nieuwe aanmelding kan alleen voor een gemeente die nu deelneemt, ook met een datum in het verleden (de geschiedenis komt binnen met ledger import)", naam)
 	ref.Err = gemeente.ErrNotParticipating
 	return ref
+}
+
+// kvkNummer reports whether k is a KvK number: eight digits.
+func kvkNummer(k string) bool {
+	if len(k) != 8 {
+		return false
+	}
+	for _, c := range k {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // terugkeer judges a return on the vangnet on day d of a case closed by

@@ -356,6 +356,16 @@ func TestRules(t *testing.T) {
 			ev.GetIntake().LoonwaardeProcent = 101
 			return ev
 		}, bounds.RuleBereik, nil},
+		{"KvK-nummer van zeven cijfers", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), beschut)
+			ev.GetPlaatsing().WerkgeverKvk = "1234567"
+			return ev
+		}, RulePlaatsingKvK, nil},
+		{"KvK-nummer van acht cijfers", traject, func(j *journey) *ledgerv1.Event {
+			ev := plaatsing(day(2, 1), beschut)
+			ev.GetPlaatsing().WerkgeverKvk = "12345678"
+			return ev
+		}, "", nil},
 		{"plaatsing zonder soort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 0) }, RulePlaatsingType, nil},
 		{"onbekende plaatsingssoort", traject, func(j *journey) *ledgerv1.Event { return plaatsing(day(2, 1), 55) }, bounds.RuleWaarde, nil},
 		{"onbekende doelgroep", nil, func(j *journey) *ledgerv1.Event {

@@ -68,6 +68,7 @@ const (
 	RuleAanmeldingVerwijzer      = "aanmelding.verwijzer"
 	RuleWswGeenInstroom          = "wsw.geen-nieuwe-instroom"
 	RuleTerugkeerTermijn         = "terugkeer.termijn"
+	RulePlaatsingKvK             = "plaatsing.kvk"
 	RuleWswIndicatie             = "wsw.indicatie"
 	RuleEersteIsAanmelding       = "zaak.begint-met-aanmelding"
 	RuleIntakeTrede              = "intake.trede"

@@ -4349,7 +4349,10 @@ type Periodecijfers struct {
 	EerstePlaatsingen       int64   `protobuf:"varint,16,opt,name=eerste_plaatsingen,json=eerstePlaatsingen,proto3" json:"eerste_plaatsingen,omitempty"`
 	DagenTotEerstePlaatsing float64 `protobuf:"fixed64,17,opt,name=dagen_tot_eerste_plaatsing,json=dagenTotEerstePlaatsing,proto3" json:"dagen_tot_eerste_plaatsing,omitempty"`
 	// The Wsw workforce on the peildatum; unset when the gemeente has none.
-	Wsw           *WswCijfers `protobuf:"bytes,18,opt,name=wsw,proto3" json:"wsw,omitempty"`
+	Wsw *WswCijfers `protobuf:"bytes,18,opt,name=wsw,proto3" json:"wsw,omitempty"`
+	// Active placements at a regular employer and inside the
+	// ontwikkelbedrijf; unset when there are none.
+	Werkgevers    *Werkgevers `protobuf:"bytes,19,opt,name=werkgevers,proto3" json:"werkgevers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4510,6 +4513,13 @@ func (x *Periodecijfers) GetWsw() *WswCijfers {
 	return nil
 }
 
+func (x *Periodecijfers) GetWerkgevers() *Werkgevers {
+	if x != nil {
+		return x.Werkgevers
+	}
+	return nil
+}
+
 // WswCijfers are a gemeente's Wsw employees on the peildatum, in persons and
 // in standaardeenheden, against the Rijksbijdrage per SE of its policy.
 type WswCijfers struct {
@@ -4656,8 +4666,11 @@ type PlaatsingCijfers struct {
 	Actief int64 `protobuf:"varint,6,opt,name=actief,proto3" json:"actief,omitempty"`
 	// uitval / beeindigd, percent with one decimal; 0 when none ended.
 	UitvalPercentage float64 `protobuf:"fixed64,7,opt,name=uitval_percentage,json=uitvalPercentage,proto3" json:"uitval_percentage,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Detacheringen ended in the period by a contract with the employer: an
+	// LKS-baan at the same employer (KvK), or an uitstroom to regular work.
+	NaarContract  int64 `protobuf:"varint,8,opt,name=naar_contract,json=naarContract,proto3" json:"naar_contract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlaatsingCijfers) Reset() {
@@ -4739,6 +4752,79 @@ func (x *PlaatsingCijfers) GetUitvalPercentage() float64 {
 	return 0
 }
 
+func (x *PlaatsingCijfers) GetNaarContract() int64 {
+	if x != nil {
+		return x.NaarContract
+	}
+	return 0
+}
+
+// Werkgevers: where the active placements are on the peildatum.
+type Werkgevers struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At a regular employer: detachering, LKS-baan, and a werkervaringsplek
+	// or leerwerktraject that names the employer's KvK number.
+	BijWerkgever int64 `protobuf:"varint,1,opt,name=bij_werkgever,json=bijWerkgever,proto3" json:"bij_werkgever,omitempty"`
+	// Inside the ontwikkelbedrijf: beschut werk, Wsw-dienstverband,
+	// dagbesteding, vangnet, and the rest without an employer's number.
+	Binnen int64 `protobuf:"varint,2,opt,name=binnen,proto3" json:"binnen,omitempty"`
+	// Distinct employers (KvK numbers) of the placements at an employer.
+	Werkgevers    int64 `protobuf:"varint,3,opt,name=werkgevers,proto3" json:"werkgevers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Werkgevers) Reset() {
+	*x = Werkgevers{}
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Werkgevers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Werkgevers) ProtoMessage() {}
+
+func (x *Werkgevers) ProtoReflect() protoreflect.Message {
+	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Werkgevers.ProtoReflect.Descriptor instead.
+func (*Werkgevers) Descriptor() ([]byte, []int) {
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *Werkgevers) GetBijWerkgever() int64 {
+	if x != nil {
+		return x.BijWerkgever
+	}
+	return 0
+}
+
+func (x *Werkgevers) GetBinnen() int64 {
+	if x != nil {
+		return x.Binnen
+	}
+	return 0
+}
+
+func (x *Werkgevers) GetWerkgevers() int64 {
+	if x != nil {
+		return x.Werkgevers
+	}
+	return 0
+}
+
 type Loonwaarde struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Mean latest measured loonwaarde of the active cases on peildatum.
@@ -4755,7 +4841,7 @@ type Loonwaarde struct {
 
 func (x *Loonwaarde) Reset() {
 	*x = Loonwaarde{}
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4767,7 +4853,7 @@ func (x *Loonwaarde) String() string {
 func (*Loonwaarde) ProtoMessage() {}
 
 func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[58]
+	mi := &file_ledger_v1_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4780,7 +4866,7 @@ func (x *Loonwaarde) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loonwaarde.ProtoReflect.Descriptor instead.
 func (*Loonwaarde) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{58}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Loonwaarde) GetGemiddeldProcent() float64 {
@@ -4825,7 +4911,7 @@ type LoonwaardeOntwikkeling struct {
 
 func (x *LoonwaardeOntwikkeling) Reset() {
 	*x = LoonwaardeOntwikkeling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4837,7 +4923,7 @@ func (x *LoonwaardeOntwikkeling) String() string {
 func (*LoonwaardeOntwikkeling) ProtoMessage() {}
 
 func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[59]
+	mi := &file_ledger_v1_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4850,7 +4936,7 @@ func (x *LoonwaardeOntwikkeling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoonwaardeOntwikkeling.ProtoReflect.Descriptor instead.
 func (*LoonwaardeOntwikkeling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{59}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *LoonwaardeOntwikkeling) GetResidentId() string {
@@ -4917,7 +5003,7 @@ type Resultaatpost struct {
 
 func (x *Resultaatpost) Reset() {
 	*x = Resultaatpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4929,7 +5015,7 @@ func (x *Resultaatpost) String() string {
 func (*Resultaatpost) ProtoMessage() {}
 
 func (x *Resultaatpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[60]
+	mi := &file_ledger_v1_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4942,7 +5028,7 @@ func (x *Resultaatpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resultaatpost.ProtoReflect.Descriptor instead.
 func (*Resultaatpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{60}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Resultaatpost) GetBudgetstroom() Budgetstroom {
@@ -5037,7 +5123,7 @@ type Verrekeningspost struct {
 
 func (x *Verrekeningspost) Reset() {
 	*x = Verrekeningspost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5049,7 +5135,7 @@ func (x *Verrekeningspost) String() string {
 func (*Verrekeningspost) ProtoMessage() {}
 
 func (x *Verrekeningspost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[61]
+	mi := &file_ledger_v1_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5062,7 +5148,7 @@ func (x *Verrekeningspost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verrekeningspost.ProtoReflect.Descriptor instead.
 func (*Verrekeningspost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{61}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Verrekeningspost) GetBudgetstroom() Budgetstroom {
@@ -5152,7 +5238,7 @@ type Doelcijfer struct {
 
 func (x *Doelcijfer) Reset() {
 	*x = Doelcijfer{}
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5164,7 +5250,7 @@ func (x *Doelcijfer) String() string {
 func (*Doelcijfer) ProtoMessage() {}
 
 func (x *Doelcijfer) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[62]
+	mi := &file_ledger_v1_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5263,7 @@ func (x *Doelcijfer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Doelcijfer.ProtoReflect.Descriptor instead.
 func (*Doelcijfer) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{62}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Doelcijfer) GetNaam() string {
@@ -5229,7 +5315,7 @@ type LksCijfers struct {
 
 func (x *LksCijfers) Reset() {
 	*x = LksCijfers{}
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5241,7 +5327,7 @@ func (x *LksCijfers) String() string {
 func (*LksCijfers) ProtoMessage() {}
 
 func (x *LksCijfers) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[63]
+	mi := &file_ledger_v1_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5254,7 +5340,7 @@ func (x *LksCijfers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LksCijfers.ProtoReflect.Descriptor instead.
 func (*LksCijfers) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{63}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *LksCijfers) GetActief() int64 {
@@ -5305,7 +5391,7 @@ type Kostenpost struct {
 
 func (x *Kostenpost) Reset() {
 	*x = Kostenpost{}
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5317,7 +5403,7 @@ func (x *Kostenpost) String() string {
 func (*Kostenpost) ProtoMessage() {}
 
 func (x *Kostenpost) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[64]
+	mi := &file_ledger_v1_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5330,7 +5416,7 @@ func (x *Kostenpost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenpost.ProtoReflect.Descriptor instead.
 func (*Kostenpost) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{64}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Kostenpost) GetBudgetstroom() Budgetstroom {
@@ -5412,7 +5498,7 @@ type ExportKostenRequest struct {
 
 func (x *ExportKostenRequest) Reset() {
 	*x = ExportKostenRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5424,7 +5510,7 @@ func (x *ExportKostenRequest) String() string {
 func (*ExportKostenRequest) ProtoMessage() {}
 
 func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[65]
+	mi := &file_ledger_v1_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5437,7 +5523,7 @@ func (x *ExportKostenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenRequest.ProtoReflect.Descriptor instead.
 func (*ExportKostenRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{65}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExportKostenRequest) GetGemeente() string {
@@ -5481,7 +5567,7 @@ type ExportKostenResponse struct {
 
 func (x *ExportKostenResponse) Reset() {
 	*x = ExportKostenResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5493,7 +5579,7 @@ func (x *ExportKostenResponse) String() string {
 func (*ExportKostenResponse) ProtoMessage() {}
 
 func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[66]
+	mi := &file_ledger_v1_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5506,7 +5592,7 @@ func (x *ExportKostenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportKostenResponse.ProtoReflect.Descriptor instead.
 func (*ExportKostenResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{66}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ExportKostenResponse) GetRegels() []*Kostenregel {
@@ -5571,7 +5657,7 @@ type Kostenregel struct {
 
 func (x *Kostenregel) Reset() {
 	*x = Kostenregel{}
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5583,7 +5669,7 @@ func (x *Kostenregel) String() string {
 func (*Kostenregel) ProtoMessage() {}
 
 func (x *Kostenregel) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[67]
+	mi := &file_ledger_v1_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5596,7 +5682,7 @@ func (x *Kostenregel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Kostenregel.ProtoReflect.Descriptor instead.
 func (*Kostenregel) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{67}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *Kostenregel) GetSoort() string {
@@ -5776,7 +5862,7 @@ type ExportSrgRequest struct {
 
 func (x *ExportSrgRequest) Reset() {
 	*x = ExportSrgRequest{}
-	mi := &file_ledger_v1_api_proto_msgTypes[68]
+	mi := &file_ledger_v1_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5788,7 +5874,7 @@ func (x *ExportSrgRequest) String() string {
 func (*ExportSrgRequest) ProtoMessage() {}
 
 func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[68]
+	mi := &file_ledger_v1_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5801,7 +5887,7 @@ func (x *ExportSrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgRequest.ProtoReflect.Descriptor instead.
 func (*ExportSrgRequest) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{68}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ExportSrgRequest) GetGemeente() string {
@@ -5838,7 +5924,7 @@ type ExportSrgResponse struct {
 
 func (x *ExportSrgResponse) Reset() {
 	*x = ExportSrgResponse{}
-	mi := &file_ledger_v1_api_proto_msgTypes[69]
+	mi := &file_ledger_v1_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5850,7 +5936,7 @@ func (x *ExportSrgResponse) String() string {
 func (*ExportSrgResponse) ProtoMessage() {}
 
 func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[69]
+	mi := &file_ledger_v1_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5863,7 +5949,7 @@ func (x *ExportSrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSrgResponse.ProtoReflect.Descriptor instead.
 func (*ExportSrgResponse) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{69}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ExportSrgResponse) GetTellingen() []*SrgTelling {
@@ -5902,7 +5988,7 @@ type SrgTelling struct {
 
 func (x *SrgTelling) Reset() {
 	*x = SrgTelling{}
-	mi := &file_ledger_v1_api_proto_msgTypes[70]
+	mi := &file_ledger_v1_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5914,7 +6000,7 @@ func (x *SrgTelling) String() string {
 func (*SrgTelling) ProtoMessage() {}
 
 func (x *SrgTelling) ProtoReflect() protoreflect.Message {
-	mi := &file_ledger_v1_api_proto_msgTypes[70]
+	mi := &file_ledger_v1_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5927,7 +6013,7 @@ func (x *SrgTelling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SrgTelling.ProtoReflect.Descriptor instead.
 func (*SrgTelling) Descriptor() ([]byte, []int) {
-	return file_ledger_v1_api_proto_rawDescGZIP(), []int{70}
+	return file_ledger_v1_api_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SrgTelling) GetCode() string {
@@ -6306,7 +6392,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\tresultaat\x18\f \x03(\v2\x18.ledger.v1.ResultaatpostR\tresultaat\x12C\n" +
 	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\x12-\n" +
 	"\x06doelen\x18\x0e \x03(\v2\x15.ledger.v1.DoelcijferR\x06doelen\x12=\n" +
-	"\vverrekening\x18\x0f \x03(\v2\x1b.ledger.v1.VerrekeningspostR\vverrekening\"\xf5\x06\n" +
+	"\vverrekening\x18\x0f \x03(\v2\x1b.ledger.v1.VerrekeningspostR\vverrekening\"\xac\a\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -6328,7 +6414,10 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x1aactief_vier_uur_percentage\x18\x0f \x01(\x01R\x17actiefVierUurPercentage\x12-\n" +
 	"\x12eerste_plaatsingen\x18\x10 \x01(\x03R\x11eerstePlaatsingen\x12;\n" +
 	"\x1adagen_tot_eerste_plaatsing\x18\x11 \x01(\x01R\x17dagenTotEerstePlaatsing\x12'\n" +
-	"\x03wsw\x18\x12 \x01(\v2\x15.ledger.v1.WswCijfersR\x03wsw\"\xa5\x01\n" +
+	"\x03wsw\x18\x12 \x01(\v2\x15.ledger.v1.WswCijfersR\x03wsw\x125\n" +
+	"\n" +
+	"werkgevers\x18\x13 \x01(\v2\x15.ledger.v1.WerkgeversR\n" +
+	"werkgevers\"\xa5\x01\n" +
 	"\n" +
 	"WswCijfers\x12\x1a\n" +
 	"\bpersonen\x18\x01 \x01(\x03R\bpersonen\x12,\n" +
@@ -6337,7 +6426,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x12rijksbijdrage_cent\x18\x04 \x01(\x03R\x11rijksbijdrageCent\";\n" +
 	"\aTelling\x12\x18\n" +
 	"\asleutel\x18\x01 \x01(\tR\asleutel\x12\x16\n" +
-	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\xe8\x01\n" +
+	"\x06aantal\x18\x02 \x01(\x03R\x06aantal\"\x8d\x02\n" +
 	"\x10PlaatsingCijfers\x12\x14\n" +
 	"\x05soort\x18\x01 \x01(\tR\x05soort\x12\x18\n" +
 	"\agestart\x18\x02 \x01(\x03R\agestart\x12\x1c\n" +
@@ -6345,7 +6434,15 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x06uitval\x18\x04 \x01(\x03R\x06uitval\x12)\n" +
 	"\x10terugval_vangnet\x18\x05 \x01(\x03R\x0fterugvalVangnet\x12\x16\n" +
 	"\x06actief\x18\x06 \x01(\x03R\x06actief\x12+\n" +
-	"\x11uitval_percentage\x18\a \x01(\x01R\x10uitvalPercentage\"\xce\x01\n" +
+	"\x11uitval_percentage\x18\a \x01(\x01R\x10uitvalPercentage\x12#\n" +
+	"\rnaar_contract\x18\b \x01(\x03R\fnaarContract\"i\n" +
+	"\n" +
+	"Werkgevers\x12#\n" +
+	"\rbij_werkgever\x18\x01 \x01(\x03R\fbijWerkgever\x12\x16\n" +
+	"\x06binnen\x18\x02 \x01(\x03R\x06binnen\x12\x1e\n" +
+	"\n" +
+	"werkgevers\x18\x03 \x01(\x03R\n" +
+	"werkgevers\"\xce\x01\n" +
 	"\n" +
 	"Loonwaarde\x12+\n" +
 	"\x11gemiddeld_procent\x18\x01 \x01(\x01R\x10gemiddeldProcent\x12\x18\n" +
@@ -6509,7 +6606,7 @@ func file_ledger_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_ledger_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_ledger_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_ledger_v1_api_proto_goTypes = []any{
 	(ImportStatus)(0),                // 0: ledger.v1.ImportStatus
 	(*RecordRapportageRequest)(nil),  // 1: ledger.v1.RecordRapportageRequest
@@ -6570,57 +6667,58 @@ var file_ledger_v1_api_proto_goTypes = []any{
 	(*WswCijfers)(nil),               // 56: ledger.v1.WswCijfers
 	(*Telling)(nil),                  // 57: ledger.v1.Telling
 	(*PlaatsingCijfers)(nil),         // 58: ledger.v1.PlaatsingCijfers
-	(*Loonwaarde)(nil),               // 59: ledger.v1.Loonwaarde
-	(*LoonwaardeOntwikkeling)(nil),   // 60: ledger.v1.LoonwaardeOntwikkeling
-	(*Resultaatpost)(nil),            // 61: ledger.v1.Resultaatpost
-	(*Verrekeningspost)(nil),         // 62: ledger.v1.Verrekeningspost
-	(*Doelcijfer)(nil),               // 63: ledger.v1.Doelcijfer
-	(*LksCijfers)(nil),               // 64: ledger.v1.LksCijfers
-	(*Kostenpost)(nil),               // 65: ledger.v1.Kostenpost
-	(*ExportKostenRequest)(nil),      // 66: ledger.v1.ExportKostenRequest
-	(*ExportKostenResponse)(nil),     // 67: ledger.v1.ExportKostenResponse
-	(*Kostenregel)(nil),              // 68: ledger.v1.Kostenregel
-	(*ExportSrgRequest)(nil),         // 69: ledger.v1.ExportSrgRequest
-	(*ExportSrgResponse)(nil),        // 70: ledger.v1.ExportSrgResponse
-	(*SrgTelling)(nil),               // 71: ledger.v1.SrgTelling
-	(*Rapportage)(nil),               // 72: ledger.v1.Rapportage
-	(*timestamppb.Timestamp)(nil),    // 73: google.protobuf.Timestamp
-	(*Date)(nil),                     // 74: ledger.v1.Date
-	(VergeetReden)(0),                // 75: ledger.v1.VergeetReden
-	(*Aanmelding)(nil),               // 76: ledger.v1.Aanmelding
-	(*Intake)(nil),                   // 77: ledger.v1.Intake
-	(*Plaatsing)(nil),                // 78: ledger.v1.Plaatsing
-	(*Uitval)(nil),                   // 79: ledger.v1.Uitval
-	(*TerugvalOpVangnet)(nil),        // 80: ledger.v1.TerugvalOpVangnet
-	(*Uitstroom)(nil),                // 81: ledger.v1.Uitstroom
-	(*Verhuizing)(nil),               // 82: ledger.v1.Verhuizing
-	(*Correctie)(nil),                // 83: ledger.v1.Correctie
-	(*Uren)(nil),                     // 84: ledger.v1.Uren
-	(Toestand)(0),                    // 85: ledger.v1.Toestand
-	(*Event)(nil),                    // 86: ledger.v1.Event
-	(*PersonalData)(nil),             // 87: ledger.v1.PersonalData
-	(Doelgroep)(0),                   // 88: ledger.v1.Doelgroep
-	(Trede)(0),                       // 89: ledger.v1.Trede
-	(PlaatsingType)(0),               // 90: ledger.v1.PlaatsingType
-	(*Beleid)(nil),                   // 91: ledger.v1.Beleid
-	(*Verdeelsleutel)(nil),           // 92: ledger.v1.Verdeelsleutel
-	(*GedeeldeKosten)(nil),           // 93: ledger.v1.GedeeldeKosten
-	(*Inkomsten)(nil),                // 94: ledger.v1.Inkomsten
-	(*Doelen)(nil),                   // 95: ledger.v1.Doelen
-	(*Resultaatverdeling)(nil),       // 96: ledger.v1.Resultaatverdeling
-	(Budgetstroom)(0),                // 97: ledger.v1.Budgetstroom
-	(Verrekening)(0),                 // 98: ledger.v1.Verrekening
-	(Verdeelmethode)(0),              // 99: ledger.v1.Verdeelmethode
+	(*Werkgevers)(nil),               // 59: ledger.v1.Werkgevers
+	(*Loonwaarde)(nil),               // 60: ledger.v1.Loonwaarde
+	(*LoonwaardeOntwikkeling)(nil),   // 61: ledger.v1.LoonwaardeOntwikkeling
+	(*Resultaatpost)(nil),            // 62: ledger.v1.Resultaatpost
+	(*Verrekeningspost)(nil),         // 63: ledger.v1.Verrekeningspost
+	(*Doelcijfer)(nil),               // 64: ledger.v1.Doelcijfer
+	(*LksCijfers)(nil),               // 65: ledger.v1.LksCijfers
+	(*Kostenpost)(nil),               // 66: ledger.v1.Kostenpost
+	(*ExportKostenRequest)(nil),      // 67: ledger.v1.ExportKostenRequest
+	(*ExportKostenResponse)(nil),     // 68: ledger.v1.ExportKostenResponse
+	(*Kostenregel)(nil),              // 69: ledger.v1.Kostenregel
+	(*ExportSrgRequest)(nil),         // 70: ledger.v1.ExportSrgRequest
+	(*ExportSrgResponse)(nil),        // 71: ledger.v1.ExportSrgResponse
+	(*SrgTelling)(nil),               // 72: ledger.v1.SrgTelling
+	(*Rapportage)(nil),               // 73: ledger.v1.Rapportage
+	(*timestamppb.Timestamp)(nil),    // 74: google.protobuf.Timestamp
+	(*Date)(nil),                     // 75: ledger.v1.Date
+	(VergeetReden)(0),                // 76: ledger.v1.VergeetReden
+	(*Aanmelding)(nil),               // 77: ledger.v1.Aanmelding
+	(*Intake)(nil),                   // 78: ledger.v1.Intake
+	(*Plaatsing)(nil),                // 79: ledger.v1.Plaatsing
+	(*Uitval)(nil),                   // 80: ledger.v1.Uitval
+	(*TerugvalOpVangnet)(nil),        // 81: ledger.v1.TerugvalOpVangnet
+	(*Uitstroom)(nil),                // 82: ledger.v1.Uitstroom
+	(*Verhuizing)(nil),               // 83: ledger.v1.Verhuizing
+	(*Correctie)(nil),                // 84: ledger.v1.Correctie
+	(*Uren)(nil),                     // 85: ledger.v1.Uren
+	(Toestand)(0),                    // 86: ledger.v1.Toestand
+	(*Event)(nil),                    // 87: ledger.v1.Event
+	(*PersonalData)(nil),             // 88: ledger.v1.PersonalData
+	(Doelgroep)(0),                   // 89: ledger.v1.Doelgroep
+	(Trede)(0),                       // 90: ledger.v1.Trede
+	(PlaatsingType)(0),               // 91: ledger.v1.PlaatsingType
+	(*Beleid)(nil),                   // 92: ledger.v1.Beleid
+	(*Verdeelsleutel)(nil),           // 93: ledger.v1.Verdeelsleutel
+	(*GedeeldeKosten)(nil),           // 94: ledger.v1.GedeeldeKosten
+	(*Inkomsten)(nil),                // 95: ledger.v1.Inkomsten
+	(*Doelen)(nil),                   // 96: ledger.v1.Doelen
+	(*Resultaatverdeling)(nil),       // 97: ledger.v1.Resultaatverdeling
+	(Budgetstroom)(0),                // 98: ledger.v1.Budgetstroom
+	(Verrekening)(0),                 // 99: ledger.v1.Verrekening
+	(Verdeelmethode)(0),              // 100: ledger.v1.Verdeelmethode
 }
 var file_ledger_v1_api_proto_depIdxs = []int32{
-	72,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
-	73,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
+	73,  // 0: ledger.v1.RecordRapportageRequest.rapportage:type_name -> ledger.v1.Rapportage
+	74,  // 1: ledger.v1.StoredEvent.vastgelegd:type_name -> google.protobuf.Timestamp
 	4,   // 2: ledger.v1.ReadEventsResponse.events:type_name -> ledger.v1.StoredEvent
-	74,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
+	75,  // 3: ledger.v1.RunRetentionResponse.peildatum:type_name -> ledger.v1.Date
 	8,   // 4: ledger.v1.RunRetentionResponse.besluiten:type_name -> ledger.v1.Bewaarbesluit
-	74,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
+	75,  // 5: ledger.v1.Bewaarbesluit.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 6: ledger.v1.FindCasesResponse.cases:type_name -> ledger.v1.CaseSummary
-	75,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
+	76,  // 7: ledger.v1.ForgetResidentRequest.reden:type_name -> ledger.v1.VergeetReden
 	15,  // 8: ledger.v1.InzageResponse.verwerkingen:type_name -> ledger.v1.Verwerking
 	20,  // 9: ledger.v1.ImportRegel.record:type_name -> ledger.v1.RecordRequest
 	42,  // 10: ledger.v1.ImportRegel.beleid:type_name -> ledger.v1.RecordBeleidRequest
@@ -6628,33 +6726,33 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	16,  // 12: ledger.v1.ImportRequest.regels:type_name -> ledger.v1.ImportRegel
 	0,   // 13: ledger.v1.ImportUitkomst.status:type_name -> ledger.v1.ImportStatus
 	18,  // 14: ledger.v1.ImportResponse.uitkomsten:type_name -> ledger.v1.ImportUitkomst
-	74,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
-	74,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
-	76,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
-	77,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
-	78,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
-	79,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
-	80,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
-	81,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
-	82,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
-	83,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
-	84,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
-	85,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
-	74,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
+	75,  // 15: ledger.v1.RecordRequest.datum:type_name -> ledger.v1.Date
+	75,  // 16: ledger.v1.RecordRequest.geboortedatum:type_name -> ledger.v1.Date
+	77,  // 17: ledger.v1.RecordRequest.aanmelding:type_name -> ledger.v1.Aanmelding
+	78,  // 18: ledger.v1.RecordRequest.intake:type_name -> ledger.v1.Intake
+	79,  // 19: ledger.v1.RecordRequest.plaatsing:type_name -> ledger.v1.Plaatsing
+	80,  // 20: ledger.v1.RecordRequest.uitval:type_name -> ledger.v1.Uitval
+	81,  // 21: ledger.v1.RecordRequest.vangnet:type_name -> ledger.v1.TerugvalOpVangnet
+	82,  // 22: ledger.v1.RecordRequest.uitstroom:type_name -> ledger.v1.Uitstroom
+	83,  // 23: ledger.v1.RecordRequest.verhuizing:type_name -> ledger.v1.Verhuizing
+	84,  // 24: ledger.v1.RecordRequest.correctie:type_name -> ledger.v1.Correctie
+	85,  // 25: ledger.v1.RecordRequest.uren:type_name -> ledger.v1.Uren
+	86,  // 26: ledger.v1.RecordResponse.toestand:type_name -> ledger.v1.Toestand
+	75,  // 27: ledger.v1.RecordResponse.datum:type_name -> ledger.v1.Date
 	25,  // 28: ledger.v1.GetCaseResponse.case:type_name -> ledger.v1.CaseSummary
 	24,  // 29: ledger.v1.GetCaseResponse.timeline:type_name -> ledger.v1.TimelineEntry
-	86,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
-	87,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
-	85,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
-	88,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
-	89,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
-	90,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
-	74,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
-	74,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
-	74,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
+	87,  // 30: ledger.v1.TimelineEntry.event:type_name -> ledger.v1.Event
+	88,  // 31: ledger.v1.TimelineEntry.ontsleuteld:type_name -> ledger.v1.PersonalData
+	86,  // 32: ledger.v1.CaseSummary.toestand:type_name -> ledger.v1.Toestand
+	89,  // 33: ledger.v1.CaseSummary.doelgroep:type_name -> ledger.v1.Doelgroep
+	90,  // 34: ledger.v1.CaseSummary.trede:type_name -> ledger.v1.Trede
+	91,  // 35: ledger.v1.CaseSummary.plaatsing_type:type_name -> ledger.v1.PlaatsingType
+	75,  // 36: ledger.v1.CaseSummary.aanmeld_datum:type_name -> ledger.v1.Date
+	75,  // 37: ledger.v1.CaseSummary.sinds:type_name -> ledger.v1.Date
+	75,  // 38: ledger.v1.CaseSummary.archiefactiedatum:type_name -> ledger.v1.Date
 	25,  // 39: ledger.v1.ListCasesResponse.cases:type_name -> ledger.v1.CaseSummary
 	29,  // 40: ledger.v1.ListCasesResponse.achterstand:type_name -> ledger.v1.Achterstand
-	74,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
+	75,  // 41: ledger.v1.Certificaat.peildatum:type_name -> ledger.v1.Date
 	32,  // 42: ledger.v1.GetViewResponse.view:type_name -> ledger.v1.CaseloadView
 	29,  // 43: ledger.v1.GetViewResponse.achterstand:type_name -> ledger.v1.Achterstand
 	28,  // 44: ledger.v1.GetViewResponse.certificaat:type_name -> ledger.v1.Certificaat
@@ -6662,114 +6760,115 @@ var file_ledger_v1_api_proto_depIdxs = []int32{
 	35,  // 46: ledger.v1.CaseloadView.per_doelgroep:type_name -> ledger.v1.DoelgroepCount
 	36,  // 47: ledger.v1.CaseloadView.per_maand:type_name -> ledger.v1.MaandStroom
 	33,  // 48: ledger.v1.CaseloadView.herindelingen:type_name -> ledger.v1.Herindeling
-	74,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
-	85,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
-	88,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
+	75,  // 49: ledger.v1.Herindeling.per:type_name -> ledger.v1.Date
+	86,  // 50: ledger.v1.ToestandCount.toestand:type_name -> ledger.v1.Toestand
+	89,  // 51: ledger.v1.DoelgroepCount.doelgroep:type_name -> ledger.v1.Doelgroep
 	37,  // 52: ledger.v1.MaandStroom.instroom_per_reden:type_name -> ledger.v1.RedenCount
 	37,  // 53: ledger.v1.MaandStroom.uitstroom_per_reden:type_name -> ledger.v1.RedenCount
 	40,  // 54: ledger.v1.ListGemeentenResponse.gemeenten:type_name -> ledger.v1.Gemeente
-	74,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
-	74,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
-	85,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
-	91,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
+	75,  // 55: ledger.v1.Gemeente.geldig_van:type_name -> ledger.v1.Date
+	75,  // 56: ledger.v1.Gemeente.geldig_tot:type_name -> ledger.v1.Date
+	86,  // 57: ledger.v1.Refusal.toestand:type_name -> ledger.v1.Toestand
+	92,  // 58: ledger.v1.RecordBeleidRequest.beleid:type_name -> ledger.v1.Beleid
 	46,  // 59: ledger.v1.GetBeleidResponse.versies:type_name -> ledger.v1.BeleidVersie
-	91,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
-	74,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
-	74,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
-	92,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
-	93,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
-	94,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
-	95,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
-	96,  // 67: ledger.v1.RecordRegioRequest.resultaatverdeling:type_name -> ledger.v1.Resultaatverdeling
+	92,  // 60: ledger.v1.BeleidVersie.beleid:type_name -> ledger.v1.Beleid
+	75,  // 61: ledger.v1.BeleidVersie.vastgelegd_op:type_name -> ledger.v1.Date
+	75,  // 62: ledger.v1.RecordRegioRequest.datum:type_name -> ledger.v1.Date
+	93,  // 63: ledger.v1.RecordRegioRequest.verdeelsleutel:type_name -> ledger.v1.Verdeelsleutel
+	94,  // 64: ledger.v1.RecordRegioRequest.gedeelde_kosten:type_name -> ledger.v1.GedeeldeKosten
+	95,  // 65: ledger.v1.RecordRegioRequest.inkomsten:type_name -> ledger.v1.Inkomsten
+	96,  // 66: ledger.v1.RecordRegioRequest.doelen:type_name -> ledger.v1.Doelen
+	97,  // 67: ledger.v1.RecordRegioRequest.resultaatverdeling:type_name -> ledger.v1.Resultaatverdeling
 	51,  // 68: ledger.v1.GetRegioResponse.verdeelsleutels:type_name -> ledger.v1.RegioAfspraak
 	51,  // 69: ledger.v1.GetRegioResponse.boekingen:type_name -> ledger.v1.RegioAfspraak
 	51,  // 70: ledger.v1.GetRegioResponse.inkomsten:type_name -> ledger.v1.RegioAfspraak
 	51,  // 71: ledger.v1.GetRegioResponse.doelen:type_name -> ledger.v1.RegioAfspraak
 	51,  // 72: ledger.v1.GetRegioResponse.resultaatverdelingen:type_name -> ledger.v1.RegioAfspraak
-	86,  // 73: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
+	87,  // 73: ledger.v1.RegioAfspraak.event:type_name -> ledger.v1.Event
 	54,  // 74: ledger.v1.GetBeleidsviewResponse.view:type_name -> ledger.v1.Beleidsview
 	29,  // 75: ledger.v1.GetBeleidsviewResponse.achterstand:type_name -> ledger.v1.Achterstand
 	28,  // 76: ledger.v1.GetBeleidsviewResponse.certificaat:type_name -> ledger.v1.Certificaat
-	74,  // 77: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
+	75,  // 77: ledger.v1.Beleidsview.peildatum:type_name -> ledger.v1.Date
 	55,  // 78: ledger.v1.Beleidsview.totaal:type_name -> ledger.v1.Periodecijfers
 	55,  // 79: ledger.v1.Beleidsview.per_maand:type_name -> ledger.v1.Periodecijfers
-	65,  // 80: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
-	65,  // 81: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
+	66,  // 80: ledger.v1.Beleidsview.kosten:type_name -> ledger.v1.Kostenpost
+	66,  // 81: ledger.v1.Beleidsview.kosten_totaal:type_name -> ledger.v1.Kostenpost
 	33,  // 82: ledger.v1.Beleidsview.herindelingen:type_name -> ledger.v1.Herindeling
-	61,  // 83: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
-	61,  // 84: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
-	63,  // 85: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
-	62,  // 86: ledger.v1.Beleidsview.verrekening:type_name -> ledger.v1.Verrekeningspost
-	74,  // 87: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
+	62,  // 83: ledger.v1.Beleidsview.resultaat:type_name -> ledger.v1.Resultaatpost
+	62,  // 84: ledger.v1.Beleidsview.resultaat_totaal:type_name -> ledger.v1.Resultaatpost
+	64,  // 85: ledger.v1.Beleidsview.doelen:type_name -> ledger.v1.Doelcijfer
+	63,  // 86: ledger.v1.Beleidsview.verrekening:type_name -> ledger.v1.Verrekeningspost
+	75,  // 87: ledger.v1.Periodecijfers.peildatum:type_name -> ledger.v1.Date
 	57,  // 88: ledger.v1.Periodecijfers.caseload_per_trede:type_name -> ledger.v1.Telling
 	57,  // 89: ledger.v1.Periodecijfers.caseload_per_doelgroep:type_name -> ledger.v1.Telling
 	57,  // 90: ledger.v1.Periodecijfers.instroom_per_reden:type_name -> ledger.v1.Telling
 	57,  // 91: ledger.v1.Periodecijfers.uitstroom_per_reden:type_name -> ledger.v1.Telling
 	58,  // 92: ledger.v1.Periodecijfers.plaatsingen:type_name -> ledger.v1.PlaatsingCijfers
-	59,  // 93: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
-	64,  // 94: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
+	60,  // 93: ledger.v1.Periodecijfers.loonwaarde:type_name -> ledger.v1.Loonwaarde
+	65,  // 94: ledger.v1.Periodecijfers.lks:type_name -> ledger.v1.LksCijfers
 	56,  // 95: ledger.v1.Periodecijfers.wsw:type_name -> ledger.v1.WswCijfers
-	60,  // 96: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
-	74,  // 97: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
-	74,  // 98: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
-	97,  // 99: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	97,  // 100: ledger.v1.Verrekeningspost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	98,  // 101: ledger.v1.Verrekeningspost.verrekening:type_name -> ledger.v1.Verrekening
-	99,  // 102: ledger.v1.Verrekeningspost.methode:type_name -> ledger.v1.Verdeelmethode
-	97,  // 103: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	68,  // 104: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
-	29,  // 105: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 106: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
-	97,  // 107: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
-	74,  // 108: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
-	74,  // 109: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
-	99,  // 110: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
-	71,  // 111: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
-	29,  // 112: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
-	28,  // 113: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
-	20,  // 114: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
-	22,  // 115: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
-	26,  // 116: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
-	30,  // 117: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
-	38,  // 118: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
-	42,  // 119: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
-	44,  // 120: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
-	47,  // 121: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
-	49,  // 122: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
-	52,  // 123: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
-	66,  // 124: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
-	69,  // 125: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
-	17,  // 126: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
-	9,   // 127: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
-	11,  // 128: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
-	13,  // 129: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
-	6,   // 130: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
-	3,   // 131: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
-	1,   // 132: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
-	21,  // 133: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
-	23,  // 134: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
-	27,  // 135: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
-	31,  // 136: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
-	39,  // 137: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
-	43,  // 138: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
-	45,  // 139: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
-	48,  // 140: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
-	50,  // 141: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
-	53,  // 142: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
-	67,  // 143: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
-	70,  // 144: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
-	19,  // 145: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
-	10,  // 146: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
-	12,  // 147: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
-	14,  // 148: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
-	7,   // 149: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
-	5,   // 150: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
-	2,   // 151: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
-	133, // [133:152] is the sub-list for method output_type
-	114, // [114:133] is the sub-list for method input_type
-	114, // [114:114] is the sub-list for extension type_name
-	114, // [114:114] is the sub-list for extension extendee
-	0,   // [0:114] is the sub-list for field type_name
+	59,  // 96: ledger.v1.Periodecijfers.werkgevers:type_name -> ledger.v1.Werkgevers
+	61,  // 97: ledger.v1.Loonwaarde.per_client:type_name -> ledger.v1.LoonwaardeOntwikkeling
+	75,  // 98: ledger.v1.LoonwaardeOntwikkeling.eerste_meting:type_name -> ledger.v1.Date
+	75,  // 99: ledger.v1.LoonwaardeOntwikkeling.laatste_meting:type_name -> ledger.v1.Date
+	98,  // 100: ledger.v1.Resultaatpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	98,  // 101: ledger.v1.Verrekeningspost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	99,  // 102: ledger.v1.Verrekeningspost.verrekening:type_name -> ledger.v1.Verrekening
+	100, // 103: ledger.v1.Verrekeningspost.methode:type_name -> ledger.v1.Verdeelmethode
+	98,  // 104: ledger.v1.Kostenpost.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	69,  // 105: ledger.v1.ExportKostenResponse.regels:type_name -> ledger.v1.Kostenregel
+	29,  // 106: ledger.v1.ExportKostenResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 107: ledger.v1.ExportKostenResponse.certificaat:type_name -> ledger.v1.Certificaat
+	98,  // 108: ledger.v1.Kostenregel.budgetstroom:type_name -> ledger.v1.Budgetstroom
+	75,  // 109: ledger.v1.Kostenregel.van:type_name -> ledger.v1.Date
+	75,  // 110: ledger.v1.Kostenregel.tot_en_met:type_name -> ledger.v1.Date
+	100, // 111: ledger.v1.Kostenregel.methode:type_name -> ledger.v1.Verdeelmethode
+	72,  // 112: ledger.v1.ExportSrgResponse.tellingen:type_name -> ledger.v1.SrgTelling
+	29,  // 113: ledger.v1.ExportSrgResponse.achterstand:type_name -> ledger.v1.Achterstand
+	28,  // 114: ledger.v1.ExportSrgResponse.certificaat:type_name -> ledger.v1.Certificaat
+	20,  // 115: ledger.v1.LedgerService.Record:input_type -> ledger.v1.RecordRequest
+	22,  // 116: ledger.v1.LedgerService.GetCase:input_type -> ledger.v1.GetCaseRequest
+	26,  // 117: ledger.v1.LedgerService.ListCases:input_type -> ledger.v1.ListCasesRequest
+	30,  // 118: ledger.v1.LedgerService.GetView:input_type -> ledger.v1.GetViewRequest
+	38,  // 119: ledger.v1.LedgerService.ListGemeenten:input_type -> ledger.v1.ListGemeentenRequest
+	42,  // 120: ledger.v1.LedgerService.RecordBeleid:input_type -> ledger.v1.RecordBeleidRequest
+	44,  // 121: ledger.v1.LedgerService.GetBeleid:input_type -> ledger.v1.GetBeleidRequest
+	47,  // 122: ledger.v1.LedgerService.RecordRegio:input_type -> ledger.v1.RecordRegioRequest
+	49,  // 123: ledger.v1.LedgerService.GetRegio:input_type -> ledger.v1.GetRegioRequest
+	52,  // 124: ledger.v1.LedgerService.GetBeleidsview:input_type -> ledger.v1.GetBeleidsviewRequest
+	67,  // 125: ledger.v1.LedgerService.ExportKosten:input_type -> ledger.v1.ExportKostenRequest
+	70,  // 126: ledger.v1.LedgerService.ExportSrg:input_type -> ledger.v1.ExportSrgRequest
+	17,  // 127: ledger.v1.LedgerService.Import:input_type -> ledger.v1.ImportRequest
+	9,   // 128: ledger.v1.LedgerService.FindCases:input_type -> ledger.v1.FindCasesRequest
+	11,  // 129: ledger.v1.LedgerService.ForgetResident:input_type -> ledger.v1.ForgetResidentRequest
+	13,  // 130: ledger.v1.LedgerService.Inzage:input_type -> ledger.v1.InzageRequest
+	6,   // 131: ledger.v1.LedgerService.RunRetention:input_type -> ledger.v1.RunRetentionRequest
+	3,   // 132: ledger.v1.LedgerService.ReadEvents:input_type -> ledger.v1.ReadEventsRequest
+	1,   // 133: ledger.v1.LedgerService.RecordRapportage:input_type -> ledger.v1.RecordRapportageRequest
+	21,  // 134: ledger.v1.LedgerService.Record:output_type -> ledger.v1.RecordResponse
+	23,  // 135: ledger.v1.LedgerService.GetCase:output_type -> ledger.v1.GetCaseResponse
+	27,  // 136: ledger.v1.LedgerService.ListCases:output_type -> ledger.v1.ListCasesResponse
+	31,  // 137: ledger.v1.LedgerService.GetView:output_type -> ledger.v1.GetViewResponse
+	39,  // 138: ledger.v1.LedgerService.ListGemeenten:output_type -> ledger.v1.ListGemeentenResponse
+	43,  // 139: ledger.v1.LedgerService.RecordBeleid:output_type -> ledger.v1.RecordBeleidResponse
+	45,  // 140: ledger.v1.LedgerService.GetBeleid:output_type -> ledger.v1.GetBeleidResponse
+	48,  // 141: ledger.v1.LedgerService.RecordRegio:output_type -> ledger.v1.RecordRegioResponse
+	50,  // 142: ledger.v1.LedgerService.GetRegio:output_type -> ledger.v1.GetRegioResponse
+	53,  // 143: ledger.v1.LedgerService.GetBeleidsview:output_type -> ledger.v1.GetBeleidsviewResponse
+	68,  // 144: ledger.v1.LedgerService.ExportKosten:output_type -> ledger.v1.ExportKostenResponse
+	71,  // 145: ledger.v1.LedgerService.ExportSrg:output_type -> ledger.v1.ExportSrgResponse
+	19,  // 146: ledger.v1.LedgerService.Import:output_type -> ledger.v1.ImportResponse
+	10,  // 147: ledger.v1.LedgerService.FindCases:output_type -> ledger.v1.FindCasesResponse
+	12,  // 148: ledger.v1.LedgerService.ForgetResident:output_type -> ledger.v1.ForgetResidentResponse
+	14,  // 149: ledger.v1.LedgerService.Inzage:output_type -> ledger.v1.InzageResponse
+	7,   // 150: ledger.v1.LedgerService.RunRetention:output_type -> ledger.v1.RunRetentionResponse
+	5,   // 151: ledger.v1.LedgerService.ReadEvents:output_type -> ledger.v1.ReadEventsResponse
+	2,   // 152: ledger.v1.LedgerService.RecordRapportage:output_type -> ledger.v1.RecordRapportageResponse
+	134, // [134:153] is the sub-list for method output_type
+	115, // [115:134] is the sub-list for method input_type
+	115, // [115:115] is the sub-list for extension type_name
+	115, // [115:115] is the sub-list for extension extendee
+	0,   // [0:115] is the sub-list for field type_name
 }
 
 func init() { file_ledger_v1_api_proto_init() }
@@ -6807,7 +6906,7 @@ func file_ledger_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ledger_v1_api_proto_rawDesc), len(file_ledger_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   71,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

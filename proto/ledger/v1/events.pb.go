@@ -1789,6 +1789,11 @@ type Plaatsing struct {
 	RedenLanger string `protobuf:"bytes,8,opt,name=reden_langer,json=redenLanger,proto3" json:"reden_langer,omitempty"`
 	// The free text (PersonalData.tekst), encrypted with the resident's key.
 	Vertrouwelijk *EncryptedPersonalData `protobuf:"bytes,9,opt,name=vertrouwelijk,proto3" json:"vertrouwelijk,omitempty"`
+	// The employer's number in the Handelsregister (KvK-nummer, 8 digits):
+	// an organisation, never a person. A werkervaringsplek or
+	// leerwerktraject that names one is at a regular employer; a detachering
+	// followed by an LKS-baan at the same number became a contract there.
+	WerkgeverKvk  string `protobuf:"bytes,10,opt,name=werkgever_kvk,json=werkgeverKvk,proto3" json:"werkgever_kvk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1884,6 +1889,13 @@ func (x *Plaatsing) GetVertrouwelijk() *EncryptedPersonalData {
 		return x.Vertrouwelijk
 	}
 	return nil
+}
+
+func (x *Plaatsing) GetWerkgeverKvk() string {
+	if x != nil {
+		return x.WerkgeverKvk
+	}
+	return ""
 }
 
 // Uitval: the placement or trajectory breaks off.
@@ -3474,7 +3486,7 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\x05trede\x18\x01 \x01(\x0e2\x10.ledger.v1.TredeR\x05trede\x12-\n" +
 	"\x12loonwaarde_procent\x18\x02 \x01(\rR\x11loonwaardeProcent\x12\x12\n" +
 	"\x04doel\x18\x03 \x01(\tR\x04doel\x12F\n" +
-	"\rvertrouwelijk\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xa2\x03\n" +
+	"\rvertrouwelijk\x18\x04 \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xc7\x03\n" +
 	"\tPlaatsing\x12,\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x18.ledger.v1.PlaatsingTypeR\x04type\x12\x1c\n" +
 	"\twerkgever\x18\x02 \x01(\tR\twerkgever\x12(\n" +
@@ -3484,7 +3496,9 @@ const file_ledger_v1_events_proto_rawDesc = "" +
 	"\aproduct\x18\x06 \x01(\tR\aproduct\x12>\n" +
 	"\x12geplande_einddatum\x18\a \x01(\v2\x0f.ledger.v1.DateR\x11geplandeEinddatum\x12!\n" +
 	"\freden_langer\x18\b \x01(\tR\vredenLanger\x12F\n" +
-	"\rvertrouwelijk\x18\t \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\"\xa0\x01\n" +
+	"\rvertrouwelijk\x18\t \x01(\v2 .ledger.v1.EncryptedPersonalDataR\rvertrouwelijk\x12#\n" +
+	"\rwerkgever_kvk\x18\n" +
+	" \x01(\tR\fwerkgeverKvk\"\xa0\x01\n" +
 	"\x06Uitval\x12,\n" +
 	"\x05reden\x18\x01 \x01(\x0e2\x16.ledger.v1.UitvalRedenR\x05reden\x12 \n" +
 	"\vtoelichting\x18\x02 \x01(\tR\vtoelichting\x12F\n" +

@@ -136,7 +136,7 @@ type fields struct {
 
 func caseRecord(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	synopsis := map[string]string{
-		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]\n                      [--wsw-indicatie-sinds JJJJ-MM-DD | --terugkeergarantie]\n\nSinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: een aanmelding met doelgroep wsw noemt de datum\nvan de bestaande Wsw-indicatie (van vóór 2015) of is een terugkeer onder de terugkeergarantie.",
+		"aanmelden":  "ledger case aanmelden --gemeente GMxxxx --doelgroep D --verwijzer V (--bsn N [--naam NAAM] [--geboortedatum JJJJ-MM-DD] | --client-id ID) [--datum JJJJ-MM-DD]\n                      [--wsw-indicatie-sinds JJJJ-MM-DD | --terugkeergarantie]\n\nSinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: een aanmelding met doelgroep wsw noemt de datum\nvan de bestaande Wsw-indicatie (van vóór 2015), ook bij een terugkeer onder de terugkeergarantie.",
 		"intake":     "ledger case intake <zaak> --trede T [--loonwaarde PCT] [--doel TEKST] [--datum JJJJ-MM-DD]",
 		"plaatsen":   "ledger case plaatsen <zaak> --type T [--werkgever W] [--werkgever-kvk N] [--uren U] [--loonwaarde PCT] [--lks-bedrag EURO] [--product P] [--einddatum D] [--reden-langer TEKST] [--datum D]",
 		"uitval":     "ledger case uitval <zaak> --reden R [--toelichting TEKST] [--datum JJJJ-MM-DD]",

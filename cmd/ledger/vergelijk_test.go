@@ -145,7 +145,7 @@ func TestCaseloadCertificate(t *testing.T) {
 	addr := startServer(t, t.TempDir(), clk)
 	a := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM1942", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "R-cert-a", "--datum", "2026-02-02")
 	mustCLI(t, addr, "case", "intake", a, "--trede", "ontwikkelbaar", "--loonwaarde", "30", "--datum", "2026-02-03")
-	b := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--terugkeergarantie", "--verwijzer", "uwv", "--client-id", "R-cert-b", "--datum", "2026-02-04")
+	b := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "wsw", "--terugkeergarantie", "--wsw-indicatie-sinds", "2012-05-01", "--verwijzer", "uwv", "--client-id", "R-cert-b", "--datum", "2026-02-04")
 	mustCLI(t, addr, "case", "verhuizen", b, "--naar", "GM1942", "--datum", "2026-02-20")
 	// Behind it, events GM1942 does not receive.
 	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "uwv", "--verwijzer", "uwv", "--client-id", "R-cert-c", "--datum", "2026-02-21")

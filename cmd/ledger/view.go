@@ -112,16 +112,16 @@ func printVerrekening(w io.Writer, v *ledgerv1.Beleidsview) error {
 	fmt.Fprintln(tw, "BUDGETSTROOM\tVERREKENING\tEIGEN RESULTAAT\tRESULTAAT REGIO\tGEWICHT\tVERREKEND\tVERSCHIL\t")
 	var own, settled, diff int64
 	for _, p := range v.GetVerrekening() {
-		how, weight := verrekeningen.word(p.GetVerrekening().Number()), "-"
+		how, weight, region := verrekeningen.word(p.GetVerrekening().Number()), "-", "-"
 		if p.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR {
 			how += " (" + methoden.word(p.GetMethode().Number()) + ")"
-			weight = fmt.Sprintf("%d / %d", p.GetGewicht(), p.GetTotaalGewicht())
+			weight, region = fmt.Sprintf("%d / %d", p.GetGewicht(), p.GetTotaalGewicht()), euro(p.GetRegioResultaatCent())
 		}
 		if p.GetOpmerking() != "" {
 			how += ": " + p.GetOpmerking()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", budgetstromen.word(p.GetBudgetstroom().Number()), how, euro(p.GetEigenResultaatCent()),
-			euro(p.GetRegioResultaatCent()), weight, euro(p.GetVerrekendCent()), euro(p.GetVerschilCent()))
+			region, weight, euro(p.GetVerrekendCent()), euro(p.GetVerschilCent()))
 		own, settled, diff = own+p.GetEigenResultaatCent(), settled+p.GetVerrekendCent(), diff+p.GetVerschilCent()
 	}
 	fmt.Fprintf(tw, "totaal\t\t%s\t\t\t%s\t%s\t\n", euro(own), euro(settled), euro(diff))

@@ -142,6 +142,12 @@ func TestWswWorkforce(t *testing.T) {
 	h.aanmelding("GM0406", "Wd", day(2026, 1, 5), wsw).uitstroom(day(2026, 2, 27), ledgerv1.UitstroomReden_UITSTROOM_REDEN_PENSIOEN)
 	x := h.aanmelding("GM0406", "Xb", day(2026, 1, 5), bijstand).intake(day(2026, 1, 6), ontwikkel, 40)
 	place(x, day(2026, 1, 7), 36*60) // not Wsw
+	// Wsw employees in a job that is not Wsw employment, and one whose
+	// recorded hours exceed a full week: a person each, no SE beyond one.
+	l := h.aanmelding("GM0406", "Wl", day(2026, 1, 5), wsw).intake(day(2026, 1, 6), ontwikkel, 40)
+	l.h.apply(l.gm, l.id, day(2026, 1, 7), l.h.id("pl"), &ledgerv1.Event{Payload: &ledgerv1.Event_Plaatsing{Plaatsing: &ledgerv1.Plaatsing{Type: lksBaan, MinutenPerWeek: 36 * 60}}})
+	o := h.aanmelding("GM0406", "Wo", day(2026, 1, 5), wsw).intake(day(2026, 1, 6), ontwikkel, 40)
+	place(o, day(2026, 1, 7), 40*60)
 	reg := registry(t)
 	k := NewKeeper(reg, "GM0402")
 	for _, tc := range []struct {
@@ -151,10 +157,11 @@ func TestWswWorkforce(t *testing.T) {
 		perSE    int64
 		cent     int64
 	}{
-		// 3360 minutes a week; 3360 × 2.800.000 / 2160 = 4.355.555,56 cents.
-		{3, 3, 1.56, 2_800_000, 4_355_556},
-		{1, 4, 1.56, 2_800_000, 4_355_556}, // Wd has not left yet
-		{0, 3, 1.56, 2_900_000, 4_511_111}, // the year: peildatum 31 December, July's policy
+		// 2160 + 1200 + 2160 (Wo capped at one SE) = 5520 minutes a week;
+		// 5520 × 2.800.000 / 2160 = 7.155.555,56 cents. Wl is a person, no SE.
+		{3, 5, 2.56, 2_800_000, 7_155_556},
+		{1, 6, 2.56, 2_800_000, 7_155_556}, // Wd has not left yet
+		{0, 5, 2.56, 2_900_000, 7_411_111}, // the year: peildatum 31 December, July's policy
 	} {
 		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
 		if err != nil {

@@ -228,8 +228,10 @@ func (e *engine) stock(spells []region.Spell) {
 			}
 			if sp.State.Doelgroep == ledgerv1.Doelgroep_DOELGROEP_WSW {
 				f.wsw += n
-				if pl := sp.Placement; pl != nil && !pl.Vangnet {
-					f.wswMin += n * int64(pl.MinutenPerWeek)
+				// Wsw employment only (in the ontwikkelbedrijf or detached),
+				// at most one SE a person.
+				if pl := sp.Placement; pl != nil && !pl.Vangnet && (pl.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_WSW_DIENSTVERBAND || pl.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING) {
+					f.wswMin += n * min(int64(pl.MinutenPerWeek), minutenPerSE)
 				}
 			}
 			r := e.residentOf(a, sp.State.ResidentID)

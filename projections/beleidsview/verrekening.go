@@ -50,11 +50,13 @@ func Verreken(a *ledgerv1.Resultaatverdeling, g string, results map[string][]*le
 	out := make([]*ledgerv1.Verrekeningspost, 0, len(keys))
 	for _, s := range keys {
 		p := &ledgerv1.Verrekeningspost{Budgetstroom: s, Verrekening: ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN, EigenResultaatCent: own[s][g]}
-		for h := range results {
-			p.RegioResultaatCent += own[s][h]
-		}
 		p.VerrekendCent = p.EigenResultaatCent
+		// Only solidarity needs the region's result: settled one to one,
+		// a gemeente is not told what the others' results add up to.
 		if st := rule[s]; st.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR {
+			for h := range results {
+				p.RegioResultaatCent += own[s][h]
+			}
 			p.Verrekening, p.Methode = st.GetVerrekening(), st.GetMethode()
 			w := map[string]int64{}
 			all := weights(st.GetMethode())

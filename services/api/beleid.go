@@ -112,41 +112,32 @@ func (s *Server) GetRegio(ctx context.Context, req *connect.Request[ledgerv1.Get
 		return nil, s.toConnect(err)
 	}
 	resp := &ledgerv1.GetRegioResponse{}
-	keys := map[int32]uint64{}
-	var bookings uint64
 	// A gemeente sees its own income and targets only, as on its bus.
 	own := func(g string) bool { return true }
 	if id, ok := access.FromContext(ctx); ok && id.Rol == access.Gemeente {
 		own = func(g string) bool { return g == id.Gemeente }
 	}
+	// Numbered as RecordRegio numbers them (beleid.RegioKey).
 	versions := map[string]uint64{}
 	for _, r := range recs {
+		k := beleid.RegioKey(r.Event)
+		versions[k]++
+		a := &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event}
 		switch {
 		case r.Event.GetInkomsten() != nil:
-			in := r.Event.GetInkomsten()
-			k := fmt.Sprint("i", in.GetGemeente(), in.GetJaar(), in.GetBudgetstroom())
-			versions[k]++
-			if own(in.GetGemeente()) {
-				resp.Inkomsten = append(resp.Inkomsten, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			if own(r.Event.GetInkomsten().GetGemeente()) {
+				resp.Inkomsten = append(resp.Inkomsten, a)
 			}
 		case r.Event.GetDoelen() != nil:
-			d := r.Event.GetDoelen()
-			k := fmt.Sprint("d", d.GetGemeente(), d.GetJaar())
-			versions[k]++
-			if own(d.GetGemeente()) {
-				resp.Doelen = append(resp.Doelen, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			if own(r.Event.GetDoelen().GetGemeente()) {
+				resp.Doelen = append(resp.Doelen, a)
 			}
 		case r.Event.GetVerdeelsleutel() != nil:
-			y := r.Event.GetVerdeelsleutel().GetJaar()
-			keys[y]++
-			resp.Verdeelsleutels = append(resp.Verdeelsleutels, &ledgerv1.RegioAfspraak{Versie: keys[y], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			resp.Verdeelsleutels = append(resp.Verdeelsleutels, a)
 		case r.Event.GetResultaatverdeling() != nil:
-			k := fmt.Sprint("r", r.Event.GetResultaatverdeling().GetJaar())
-			versions[k]++
-			resp.Resultaatverdelingen = append(resp.Resultaatverdelingen, &ledgerv1.RegioAfspraak{Versie: versions[k], EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			resp.Resultaatverdelingen = append(resp.Resultaatverdelingen, a)
 		case r.Event.GetGedeeldeKosten() != nil:
-			bookings++
-			resp.Boekingen = append(resp.Boekingen, &ledgerv1.RegioAfspraak{Versie: bookings, EventId: r.Event.GetEnvelope().GetEventId(), Event: r.Event})
+			resp.Boekingen = append(resp.Boekingen, a)
 		default:
 			return nil, s.toConnect(fmt.Errorf("regio stream holds a %s", event.Type(r.Event)))
 		}

@@ -264,25 +264,39 @@ func (h *Handler) RecordRegio(ctx context.Context, m Meta, last *ledgerv1.Date, 
 	}
 }
 
-// regioVersie numbers ev after the events before it: for a verdeelsleutel
-// the version of its year, for a booking its number.
+// regioVersie numbers ev after the events before it with the same
+// RegioKey: the version of a year's verdeelsleutel or resultaatverdeling,
+// of a gemeente's income per year and stream or targets per year, a
+// booking's number.
 func regioVersie(before []Recorded, ev *ledgerv1.Event) uint64 {
 	var n uint64 = 1
+	k := RegioKey(ev)
 	for _, r := range before {
-		switch k := r.Event.GetVerdeelsleutel(); {
-		case ev.GetVerdeelsleutel() != nil && k != nil && k.GetJaar() == ev.GetVerdeelsleutel().GetJaar():
-			n++
-		case ev.GetGedeeldeKosten() != nil && r.Event.GetGedeeldeKosten() != nil:
-			n++
-		case ev.GetInkomsten() != nil && r.Event.GetInkomsten() != nil:
-			n++
-		case ev.GetDoelen() != nil && r.Event.GetDoelen() != nil:
-			n++
-		case ev.GetResultaatverdeling() != nil && r.Event.GetResultaatverdeling().GetJaar() == ev.GetResultaatverdeling().GetJaar():
+		if RegioKey(r.Event) == k {
 			n++
 		}
 	}
 	return n
+}
+
+// RegioKey is what a regio event is a version of; "" for other events.
+// Recording and listing (GetRegio) number by it, so both say the same
+// version.
+func RegioKey(ev *ledgerv1.Event) string {
+	switch p := ev.GetPayload().(type) {
+	case *ledgerv1.Event_Verdeelsleutel:
+		return fmt.Sprint("verdeelsleutel/", p.Verdeelsleutel.GetJaar())
+	case *ledgerv1.Event_GedeeldeKosten:
+		return "boeking"
+	case *ledgerv1.Event_Inkomsten:
+		in := p.Inkomsten
+		return fmt.Sprint("inkomsten/", in.GetGemeente(), "/", in.GetJaar(), "/", in.GetBudgetstroom())
+	case *ledgerv1.Event_Doelen:
+		return fmt.Sprint("doelen/", p.Doelen.GetGemeente(), "/", p.Doelen.GetJaar())
+	case *ledgerv1.Event_Resultaatverdeling:
+		return fmt.Sprint("resultaatverdeling/", p.Resultaatverdeling.GetJaar())
+	}
+	return ""
 }
 
 func (h *Handler) envelope(code string, m Meta, on *ledgerv1.Date) *ledgerv1.Event {

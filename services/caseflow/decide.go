@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -386,6 +387,12 @@ func decide(history []*ledgerv1.Event, s State, draft *ledgerv1.Event, r Rules) 
 			return nil, err
 		}
 		if s.Terugkeer() {
+			// A closed case is carried by nobody: the gemeente it closed
+			// under must still take part (after a herindeling the
+			// resident is registered anew under the successor).
+			if err := participates(s, r, s.Gemeente, env.GetOccurredOn()); err != nil {
+				return nil, err
+			}
 			if err := terugkeer(s, r, env.GetOccurredOn()); err != nil {
 				return nil, err
 			}
@@ -579,9 +586,33 @@ func terugkeer(s State, r Rules, d *ledgerv1.Date) error {
 	if n <= 0 {
 		return refuse(s, RuleTerugkeerTermijn, "het beleid van %s op %s (de uitstroom naar regulier werk) geeft geen terugkeer op het vangnet; meld de klant opnieuw aan", s.Gemeente, event.FormatDate(left))
 	}
-	until := event.Date(event.DateTime(left).AddDate(0, int(n), 0))
+	until := addMonths(left, int(n))
 	if event.CompareDates(d, until) > 0 {
 		return refuse(s, RuleTerugkeerTermijn, "terugkeer op het vangnet kon tot %s: %d maanden na de uitstroom naar regulier werk op %s (beleid %s); meld de klant opnieuw aan", event.FormatDate(until), n, event.FormatDate(left), v.Ref())
+	}
+	return nil
+}
+
+// addMonths is d plus n months, on the last day of the month reached when
+// it has fewer days than d's (31 August plus 6 months is 28 February, not
+// 3 March as time.AddDate would roll over).
+func addMonths(d *ledgerv1.Date, n int) *ledgerv1.Date {
+	first := time.Date(int(d.GetYear()), time.Month(d.GetMonth())+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return event.Date(first.AddDate(0, 0, min(int(d.GetDay()), last)-1))
+}
+
+// terugkeers judges every return in a corrected history (a correctie may
+// move an uitstroom or a return out of the policy's period).
+func terugkeers(eff []*ledgerv1.Event, r Rules) error {
+	var s State
+	for _, ev := range eff {
+		if ev.GetVangnet() != nil && s.Terugkeer() {
+			if err := terugkeer(s, r, ev.GetEnvelope().GetOccurredOn()); err != nil {
+				return err
+			}
+		}
+		s = Evolve(s, ev)
 	}
 	return nil
 }
@@ -591,8 +622,9 @@ func terugkeer(s State, r Rules, d *ledgerv1.Date) error {
 var wswStop = &ledgerv1.Date{Year: 2015, Month: 1, Day: 1}
 
 // checkWsw: no new Wsw indication since 2015. A Wsw aanmelding dated on
-// or after wswStop is a return under the terugkeergarantie, or names the
-// date of the resident's standing indication from before 2015. It is a
+// or after wswStop names the date of the resident's standing indication
+// from before 2015, also a return under the terugkeergarantie (the flag
+// alone would let anyone past the rule). It is a
 // rule of Decide, not of Check: a history recorded before the rule must
 // replay as it was.
 func checkWsw(s State, a *ledgerv1.Aanmelding, on *ledgerv1.Date) error {
@@ -614,8 +646,8 @@ func checkWsw(s State, a *ledgerv1.Aanmelding, on *ledgerv1.Date) error {
 		}
 		return nil
 	}
-	if on != nil && event.CompareDates(on, wswStop) >= 0 && !a.GetTerugkeergarantie() {
-		return refuse(s, RuleWswGeenInstroom, "sinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: meld aan met de datum van de bestaande Wsw-indicatie (--wsw-indicatie-sinds), als terugkeer onder de terugkeergarantie (--terugkeergarantie), of kies een andere doelgroep, zoals beschut-werk")
+	if on != nil && event.CompareDates(on, wswStop) >= 0 {
+		return refuse(s, RuleWswGeenInstroom, "sinds 1 januari 2015 is er geen nieuwe instroom in de Wsw: meld aan met de datum van de bestaande Wsw-indicatie van vóór 2015 (--wsw-indicatie-sinds; bij een terugkeer onder de terugkeergarantie ook --terugkeergarantie), of kies een andere doelgroep, zoals beschut-werk")
 	}
 	return nil
 }
@@ -703,13 +735,25 @@ func decideCorrectie(history []*ledgerv1.Event, s State, out *ledgerv1.Event, c 
 			return err
 		}
 	}
-	if _, err := Replay(append(append([]*ledgerv1.Event(nil), history...), out)); err != nil {
+	corrected := append(append([]*ledgerv1.Event(nil), history...), out)
+	if _, err := Replay(corrected); err != nil {
 		var ref *Refusal
 		if errors.As(err, &ref) {
 			return &Refusal{Rule: RuleCorrectieGeschiedenis, CaseID: s.CaseID, Toestand: s.Toestand,
 				Reden: "na deze correctie klopt de geschiedenis niet meer: " + ref.Reden, Err: ref}
 		}
 		return err
+	}
+	if _, ok := fixed.GetPayload().(*ledgerv1.Event_Uitstroom); ok || fixed.GetVangnet() != nil {
+		// Moving an uitstroom or a return may leave a return outside the
+		// period its policy allows.
+		eff, err := Effective(corrected)
+		if err != nil {
+			return fmt.Errorf("correctie: %w", err)
+		}
+		if err := terugkeers(eff, r); err != nil {
+			return err
+		}
 	}
 	// A fact from before a verhuizing was part of what the gemeente moved
 	// to was handed: it gets the correction too (event.Audience).

@@ -22,7 +22,8 @@ import (
 const testGemeenten = `{"gemeenten": [
   {"code": "GM0402", "naam": "Hilversum",    "geldig_van": "2015-01-01"},
   {"code": "GM1942", "naam": "Gooise Meren", "geldig_van": "2016-01-01"},
-  {"code": "GM0457", "naam": "Weesp",        "geldig_van": "2015-01-01", "geldig_tot": "2022-03-24", "opvolger": "GM0363"}
+  {"code": "GM0457", "naam": "Weesp",        "geldig_van": "2015-01-01", "geldig_tot": "2022-03-24", "opvolger": "GM0363"},
+  {"code": "GM1696", "naam": "Wijdemeren",   "geldig_van": "2015-01-01", "geldig_tot": "2027-01-01", "opvolger": "GM0402"}
 ]}`
 
 func testRules(t *testing.T) Rules {
@@ -334,7 +335,8 @@ func TestRules(t *testing.T) {
 		}, RuleAanmeldingVerwijzer, nil},
 		{"nieuwe Wsw-aanmelding na 2014", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), nil, false) }, RuleWswGeenInstroom, nil},
 		{"Wsw met een indicatie van vóór 2015 mag", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), event.YMD(2009, 4, 1), false) }, "", nil},
-		{"Wsw onder de terugkeergarantie mag", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), nil, true) }, "", nil},
+		{"Wsw onder de terugkeergarantie mag", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), event.YMD(2001, 6, 1), true) }, "", nil},
+		{"terugkeergarantie zonder de indicatie", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), nil, true) }, RuleWswGeenInstroom, nil},
 		{"Wsw-indicatie van na 2014", nil, func(j *journey) *ledgerv1.Event { return wsw(day(3, 1), event.YMD(2015, 1, 1), false) }, RuleWswIndicatie, nil},
 		{"terugkeergarantie bij een andere doelgroep", nil, func(j *journey) *ledgerv1.Event {
 			ev := aanmelding(day(3, 1), "GM0402")
@@ -833,5 +835,61 @@ func TestTerugkeer(t *testing.T) {
 				t.Errorf("the return's stromen: %v (%d), want one instroom by terugkeer", st, n)
 			}
 		})
+	}
+}
+
+// TestAddMonths: the end of a period in months stays in the month it
+// reaches, on its last day when that month is shorter.
+func TestAddMonths(t *testing.T) {
+	for _, tc := range []struct {
+		from *ledgerv1.Date
+		n    int
+		want *ledgerv1.Date
+	}{
+		{event.YMD(2026, 8, 31), 6, event.YMD(2027, 2, 28)},
+		{event.YMD(2023, 8, 31), 6, event.YMD(2024, 2, 29)},
+		{event.YMD(2026, 5, 31), 3, event.YMD(2026, 8, 31)},
+		{event.YMD(2026, 11, 30), 3, event.YMD(2027, 2, 28)},
+		{event.YMD(2026, 1, 15), 12, event.YMD(2027, 1, 15)},
+		{event.YMD(2026, 5, 1), 0, event.YMD(2026, 5, 1)},
+	} {
+		if got := addMonths(tc.from, tc.n); !proto.Equal(got, tc.want) {
+			t.Errorf("%s + %d months = %s, want %s", event.FormatDate(tc.from), tc.n, event.FormatDate(got), event.FormatDate(tc.want))
+		}
+	}
+}
+
+// TestTerugkeerAfterHerindeling: a case closed under a gemeente that has
+// since ended (Wijdemeren, into Hilversum on 1 January 2027) does not
+// reopen under it; the refusal names the successor. A correctie that moves
+// the uitstroom back, out of the period, is refused as well.
+func TestTerugkeerAfterHerindeling(t *testing.T) {
+	policy := policyOf("GM1696", 1, event.YMD(2026, 1, 1), perJaar(beleid.ProductBeschutWerk, 12_000_00), perJaar(beleid.ProductVangnet, 9_000_00))
+	policy.Beleid.TerugkeerMaanden = 3
+	history := beleid.History{policy}
+	j := newJourney(t)
+	j.rules.Policy = func(string) beleid.History { return history }
+	j.rules.Today = event.YMD(2027, 3, 1)
+	j.do(aanmelding(event.YMD(2026, 9, 1), "GM1696"))
+	j.do(intake(event.YMD(2026, 9, 2)))
+	j.do(plaatsing(event.YMD(2026, 9, 3), beschut))
+	ev := uitstroom(event.YMD(2026, 12, 15))
+	j.do(ev)
+	var ref *Refusal
+	if _, err := j.try(vangnet(event.YMD(2027, 2, 1))); !errors.As(err, &ref) || ref.Rule != RuleGemeenteHerindeling {
+		t.Fatalf("a return after the gemeente ended: %v, want %s", err, RuleGemeenteHerindeling)
+	}
+
+	k := newJourney(t)
+	k.rules.Policy = func(string) beleid.History { return history }
+	k.do(aanmelding(event.YMD(2026, 1, 5), "GM1696"))
+	k.do(intake(event.YMD(2026, 1, 6)))
+	k.do(plaatsing(event.YMD(2026, 1, 7), beschut))
+	out := k.do(uitstroom(event.YMD(2026, 7, 1)))
+	k.do(vangnet(event.YMD(2026, 9, 30)))
+	moved := correctie(nil, out.GetEnvelope().GetEventId(), &ledgerv1.Correctie{Reden: "verkeerde datum", Datum: event.YMD(2026, 6, 1),
+		Vervanging: &ledgerv1.Correctie_Uitstroom{Uitstroom: out.GetUitstroom()}})
+	if _, err := k.try(moved); !errors.As(err, &ref) || ref.Rule != RuleTerugkeerTermijn {
+		t.Fatalf("a correctie moving the uitstroom out of the period: %v, want %s", err, RuleTerugkeerTermijn)
 	}
 }

@@ -338,7 +338,7 @@ func (e *env) tryJourneys(ctx context.Context, n int) (last store.Position, err 
 	for i := range n {
 		res, err := e.cases.Handle(ctx, caseflow.Command{Gemeente: "GM0402", Datum: day(1), Transition: &ledgerv1.Event{Payload: &ledgerv1.Event_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
 			ResidentId: fmt.Sprintf("R-after-%d", i), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_WSW, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_SCHOOL,
-			Terugkeergarantie: true,
+			Terugkeergarantie: true, WswIndicatieSinds: &ledgerv1.Date{Year: 2012, Month: 5, Day: 1},
 		}}}})
 		if err != nil {
 			return last, err

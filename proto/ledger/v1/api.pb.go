@@ -4526,13 +4526,15 @@ type WswCijfers struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Wsw cases in the caseload.
 	Personen int64 `protobuf:"varint,1,opt,name=personen,proto3" json:"personen,omitempty"`
-	// Their placements' hours a week over 36 (one SE is a full-time Wsw
-	// employee), two decimals; a Wsw employee without a placement counts 0.
+	// The hours a week of their Wsw employment (a Wsw-dienstverband or a
+	// detachering) over 36, at most 1 a person: one SE is a full-time Wsw
+	// employee. Two decimals; a Wsw employee without such a placement
+	// counts 0.
 	Standaardeenheden float64 `protobuf:"fixed64,2,opt,name=standaardeenheden,proto3" json:"standaardeenheden,omitempty"`
 	// The Rijksbijdrage per SE of the policy in force on the peildatum.
 	CentPerSe int64 `protobuf:"varint,3,opt,name=cent_per_se,json=centPerSe,proto3" json:"cent_per_se,omitempty"`
-	// standaardeenheden × cent_per_se, to the cent (round half even): what
-	// the Rijk pays a year for this workforce.
+	// What the Rijk pays a year for this workforce: the SE before rounding
+	// (their minutes over 2160) × cent_per_se, to the cent (round half even).
 	RijksbijdrageCent int64 `protobuf:"varint,4,opt,name=rijksbijdrage_cent,json=rijksbijdrageCent,proto3" json:"rijksbijdrage_cent,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -5107,7 +5109,8 @@ type Verrekeningspost struct {
 	TotaalGewicht int64          `protobuf:"varint,5,opt,name=totaal_gewicht,json=totaalGewicht,proto3" json:"totaal_gewicht,omitempty"`
 	// The gemeente's own result of the stream (Resultaatpost.resultaat_cent).
 	EigenResultaatCent int64 `protobuf:"varint,6,opt,name=eigen_resultaat_cent,json=eigenResultaatCent,proto3" json:"eigen_resultaat_cent,omitempty"`
-	// The stream's result of all participants together.
+	// The stream's result of all participants together; for solidarity
+	// only (settled one to one, a gemeente is not told the others' sum).
 	RegioResultaatCent int64 `protobuf:"varint,7,opt,name=regio_resultaat_cent,json=regioResultaatCent,proto3" json:"regio_resultaat_cent,omitempty"`
 	// What the gemeente settles under the agreement.
 	VerrekendCent int64 `protobuf:"varint,8,opt,name=verrekend_cent,json=verrekendCent,proto3" json:"verrekend_cent,omitempty"`

@@ -1614,10 +1614,10 @@ type Aanmelding struct {
 	Verwijzer        Verwijzer              `protobuf:"varint,3,opt,name=verwijzer,proto3,enum=ledger.v1.Verwijzer" json:"verwijzer,omitempty"`
 	Persoonsgegevens *EncryptedPersonalData `protobuf:"bytes,4,opt,name=persoonsgegevens,proto3" json:"persoonsgegevens,omitempty"`
 	// No new Wsw indication is given since 1 January 2015. A Wsw aanmelding
-	// dated after 2014 is a return under the terugkeergarantie (a former Wsw
-	// employee back from regular work), or names the date of a standing
-	// indication from before 2015 (an employee brought in with the region's
-	// beginstand, or moving in from another SW-bedrijf).
+	// dated after 2014 names the date of a standing indication from before
+	// 2015 (an employee brought in with the region's beginstand, moving in
+	// from another SW-bedrijf, or, with terugkeergarantie, a former Wsw
+	// employee back from regular work under the terugkeergarantie).
 	Terugkeergarantie bool  `protobuf:"varint,5,opt,name=terugkeergarantie,proto3" json:"terugkeergarantie,omitempty"`
 	WswIndicatieSinds *Date `protobuf:"bytes,6,opt,name=wsw_indicatie_sinds,json=wswIndicatieSinds,proto3" json:"wsw_indicatie_sinds,omitempty"`
 	unknownFields     protoimpl.UnknownFields

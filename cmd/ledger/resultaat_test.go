@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -423,7 +424,7 @@ func TestVerrekeningThroughTheCLI(t *testing.T) {
 	}
 	page, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="verrekening"`) || !strings.Contains(string(page), "solidair (inwoners:") {
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="verrekening"`) || !strings.Contains(string(page), "solidair (inwoners:") || !strings.Contains(string(page), `id="ladder"`) {
 		t.Errorf("the gemeente's page of 2026: HTTP %d, no settlement table (%v)", resp.StatusCode, err)
 	}
 }
@@ -530,5 +531,21 @@ func TestWerkgeversThroughTheCLI(t *testing.T) {
 		last = out + mustCLI(t, addr, "view", "GM0402", "--year", "2026", "--json")
 		return strings.Contains(out, "Actieve plaatsingen bij een reguliere werkgever: 1 (bij 1 werkgevers met KvK-nummer); binnen het ontwikkelbedrijf: 0") &&
 			strings.Contains(mustCLI(t, addr, "view", "GM0402", "--year", "2026", "--json"), `"soort":"detachering","gestart":"1","beeindigd":"1","uitval":"0","terugval_vangnet":"0","actief":"0","uitval_percentage":0,"naar_contract":"1"`)
+	})
+}
+
+// TestLadderThroughTheCLI: a later intake with a higher trede is a move up
+// the ladder in its quarter, a lower one a move down.
+func TestLadderThroughTheCLI(t *testing.T) {
+	clk := clock.NewManual(2026, time.November, 24)
+	addr := startServer(t, t.TempDir(), clk)
+	c := mustCLI(t, addr, "case", "aanmelden", "--gemeente", "GM0402", "--doelgroep", "bijstand", "--verwijzer", "uwv", "--client-id", "R-ladder-1", "--datum", "2026-01-05")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "ontwikkelbaar", "--datum", "2026-01-06")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "bemiddelbaar-met-ondersteuning", "--datum", "2026-02-10")
+	mustCLI(t, addr, "case", "intake", c, "--trede", "beschut", "--datum", "2026-07-01")
+	eventually(t, "the ladder per quarter", func() bool {
+		out := mustCLI(t, addr, "view", "GM0402", "--year", "2026")
+		return strings.Contains(out, "LADDER") && regexp.MustCompile(`2026-K1\s+1\s+0`).MatchString(out) &&
+			regexp.MustCompile(`2026-K2\s+0\s+0`).MatchString(out) && regexp.MustCompile(`2026-K3\s+0\s+1`).MatchString(out)
 	})
 }

@@ -245,6 +245,10 @@ func printBeleidsview(w io.Writer, v *ledgerv1.Beleidsview) error {
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", m.GetPeriode(), m.GetCaseload(), m.GetInstroom(), m.GetUitstroom(), started, ended)
 		}
+		fmt.Fprintln(tw, "\nLADDER\tOMHOOG\tOMLAAG\t")
+		for _, q := range beleidsview.Kwartalen(v) {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t\n", q.Naam, q.Omhoog, q.Omlaag)
+		}
 		return tw.Flush()
 	}
 	return nil

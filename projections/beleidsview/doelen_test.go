@@ -247,3 +247,41 @@ func TestWerkgevers(t *testing.T) {
 		}
 	}
 }
+
+// TestLadder: an intake after the first that sets a higher trede is a
+// move up, a lower one a move down, the same trede none; counted in the
+// month it happened, a year as the sum; live as from scratch.
+func TestLadder(t *testing.T) {
+	h := newHist(t)
+	const (
+		beschut       = ledgerv1.Trede_TREDE_BESCHUT
+		ondersteuning = ledgerv1.Trede_TREDE_BEMIDDELBAAR_MET_ONDERSTEUNING
+	)
+	a := h.aanmelding("GM0406", "La", day(2026, 1, 5), bijstand).intake(day(2026, 1, 6), ontwikkel, 40)
+	a.intake(day(2026, 2, 10), ondersteuning, 50) // up
+	a.intake(day(2026, 5, 3), beschut, 30)        // down
+	b := h.aanmelding("GM0406", "Lb", day(2026, 1, 5), bijstand).intake(day(2026, 1, 6), ontwikkel, 40)
+	b.intake(day(2026, 2, 20), ontwikkel, 45)    // the same trede: no move
+	b.intake(day(2026, 3, 1), ondersteuning, 45) // up
+	reg := registry(t)
+	k := NewKeeper(reg, "GM0402")
+	for _, tc := range []struct {
+		month    int
+		up, down int64
+	}{{1, 0, 0}, {2, 1, 0}, {3, 1, 0}, {5, 0, 1}, {0, 2, 1}} {
+		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(live, want) {
+			t.Fatalf("month %d: keeper and compute differ", tc.month)
+		}
+		if got := want.GetTotaal(); got.GetTredeOmhoog() != tc.up || got.GetTredeOmlaag() != tc.down {
+			t.Errorf("month %d: %d up, %d down; want %d, %d", tc.month, got.GetTredeOmhoog(), got.GetTredeOmlaag(), tc.up, tc.down)
+		}
+	}
+}

@@ -111,6 +111,8 @@ type figures struct {
 	// wsw, wswMin: Wsw cases in the caseload, and the minutes a week of
 	// their placements (a standaardeenheid is 36 hours).
 	wsw, wswMin int64
+	// omhoog, omlaag: moves up and down the ladder (trede) in the period.
+	omhoog, omlaag int64
 	// Active placements at a regular employer and inside, and the
 	// employers' KvK numbers with how many placements each.
 	bijWerkgever, binnen int64
@@ -315,6 +317,20 @@ func (e *engine) flows(c *region.Case) {
 					e.measure(a, s.ResidentID, d, lw)
 				}
 			}
+			// A later intake that sets another trede moves the resident on
+			// the ladder (the treden are in ladder order).
+			if a := e.gs[s.Gemeente]; a != nil && before.Intake && before.Trede != 0 && s.Trede != before.Trede {
+				e.touch(s.Gemeente)
+				for i, per := range e.ps {
+					if per.start <= d && d <= per.peil {
+						if s.Trede > before.Trede {
+							a.fig[i].omhoog += e.sign
+						} else {
+							a.fig[i].omlaag += e.sign
+						}
+					}
+				}
+			}
 		case *ledgerv1.Event_Plaatsing:
 			if lw := p.Plaatsing.GetLoonwaardeProcent(); lw > 0 {
 				if a := e.gs[s.Gemeente]; a != nil {
@@ -499,6 +515,7 @@ func (e *engine) cijfers(a *gacc, i int, pol beleid.History) *ledgerv1.Periodeci
 	out.ActiefVierUur, out.ActiefVierUurPercentage = f.actief4, percent1(f.actief4, f.caseload)
 	out.EerstePlaatsingen, out.DagenTotEerstePlaatsing = f.first, mean1(f.toFirst, f.first)
 	out.Wsw = wswCijfers(f, pol.InForce(p.peil.Date()))
+	out.TredeOmhoog, out.TredeOmlaag = f.omhoog, f.omlaag
 	if f.bijWerkgever != 0 || f.binnen != 0 {
 		out.Werkgevers = &ledgerv1.Werkgevers{BijWerkgever: f.bijWerkgever, Binnen: f.binnen, Werkgevers: int64(len(f.employers))}
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/services/access"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
@@ -82,6 +83,7 @@ func (s *Server) beleidsviewPage(v *visit) {
 		"Halfjaren":       []string{fmt.Sprintf("%dH1", year), fmt.Sprintf("%dH2", year)},
 		"PerTrede":        overTime(bv.GetPerMaand(), (*ledgerv1.Periodecijfers).GetCaseloadPerTrede),
 		"PerDoelgroep":    overTime(bv.GetPerMaand(), (*ledgerv1.Periodecijfers).GetCaseloadPerDoelgroep),
+		"Kwartalen":       beleidsview.Kwartalen(bv),
 	}
 	title := "Beleidsview " + bv.GetNaam() + " " + bv.GetPeriode()
 	s.render(v.w, v.r, v.sess, http.StatusOK, "beleidsview", title, data)

@@ -4352,7 +4352,12 @@ type Periodecijfers struct {
 	Wsw *WswCijfers `protobuf:"bytes,18,opt,name=wsw,proto3" json:"wsw,omitempty"`
 	// Active placements at a regular employer and inside the
 	// ontwikkelbedrijf; unset when there are none.
-	Werkgevers    *Werkgevers `protobuf:"bytes,19,opt,name=werkgevers,proto3" json:"werkgevers,omitempty"`
+	Werkgevers *Werkgevers `protobuf:"bytes,19,opt,name=werkgevers,proto3" json:"werkgevers,omitempty"`
+	// Movement on the ladder in the period: intakes after the first that set
+	// a higher or a lower trede (the treden in their order, dagbesteding up
+	// to direct bemiddelbaar). A quarter is the sum of its months.
+	TredeOmhoog   int64 `protobuf:"varint,20,opt,name=trede_omhoog,json=tredeOmhoog,proto3" json:"trede_omhoog,omitempty"`
+	TredeOmlaag   int64 `protobuf:"varint,21,opt,name=trede_omlaag,json=tredeOmlaag,proto3" json:"trede_omlaag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4518,6 +4523,20 @@ func (x *Periodecijfers) GetWerkgevers() *Werkgevers {
 		return x.Werkgevers
 	}
 	return nil
+}
+
+func (x *Periodecijfers) GetTredeOmhoog() int64 {
+	if x != nil {
+		return x.TredeOmhoog
+	}
+	return 0
+}
+
+func (x *Periodecijfers) GetTredeOmlaag() int64 {
+	if x != nil {
+		return x.TredeOmlaag
+	}
+	return 0
 }
 
 // WswCijfers are a gemeente's Wsw employees on the peildatum, in persons and
@@ -6395,7 +6414,7 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\tresultaat\x18\f \x03(\v2\x18.ledger.v1.ResultaatpostR\tresultaat\x12C\n" +
 	"\x10resultaat_totaal\x18\r \x01(\v2\x18.ledger.v1.ResultaatpostR\x0fresultaatTotaal\x12-\n" +
 	"\x06doelen\x18\x0e \x03(\v2\x15.ledger.v1.DoelcijferR\x06doelen\x12=\n" +
-	"\vverrekening\x18\x0f \x03(\v2\x1b.ledger.v1.VerrekeningspostR\vverrekening\"\xac\a\n" +
+	"\vverrekening\x18\x0f \x03(\v2\x1b.ledger.v1.VerrekeningspostR\vverrekening\"\xf2\a\n" +
 	"\x0ePeriodecijfers\x12\x18\n" +
 	"\aperiode\x18\x01 \x01(\tR\aperiode\x12-\n" +
 	"\tpeildatum\x18\x02 \x01(\v2\x0f.ledger.v1.DateR\tpeildatum\x12\x1a\n" +
@@ -6420,7 +6439,9 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x03wsw\x18\x12 \x01(\v2\x15.ledger.v1.WswCijfersR\x03wsw\x125\n" +
 	"\n" +
 	"werkgevers\x18\x13 \x01(\v2\x15.ledger.v1.WerkgeversR\n" +
-	"werkgevers\"\xa5\x01\n" +
+	"werkgevers\x12!\n" +
+	"\ftrede_omhoog\x18\x14 \x01(\x03R\vtredeOmhoog\x12!\n" +
+	"\ftrede_omlaag\x18\x15 \x01(\x03R\vtredeOmlaag\"\xa5\x01\n" +
 	"\n" +
 	"WswCijfers\x12\x1a\n" +
 	"\bpersonen\x18\x01 \x01(\x03R\bpersonen\x12,\n" +

@@ -242,7 +242,7 @@ func TestWatAls(t *testing.T) {
 	mustCLI(t, addr, "regio", "kosten", "--van", "2026-01-01", "--tot", "2026-03-31", "--bedrag", "90000", "--budgetstroom", "bedrijfsvoering", "--omschrijving", "overhead Q1")
 	dir := testDir(t)
 	file := filepath.Join(dir, "variant.json")
-	if err := os.WriteFile(file, []byte(`{"naam": "naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}}`), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(`{"naam": "naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}, "resultaatverdelingen": {"2026": {"bedrijfsvoering": "solidair:inwoners"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	type rij struct {
@@ -252,6 +252,8 @@ func TestWatAls(t *testing.T) {
 		Variant     int64  `json:"variant_gedeeld_cent"`
 		TotaalVar   int64  `json:"totaal_variant_cent"`
 		VerschilVar int64  `json:"verschil_cent"`
+		Verrekend   int64  `json:"resultaat_verrekend_cent"`
+		VerrekendV  int64  `json:"resultaat_verrekend_variant_cent"`
 	}
 	var out struct {
 		Rijen []rij `json:"rijen"`
@@ -263,20 +265,31 @@ func TestWatAls(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustCLI(t, addr, args...)), &out); err != nil {
 		t.Fatal(err)
 	}
-	var gedeeld, variantTotal int64
+	var gedeeld, variantTotal, settled, variantSettled int64
 	for _, r := range out.Rijen {
 		gedeeld += r.Gedeeld
 		variantTotal += r.Variant
+		settled += r.Verrekend
+		variantSettled += r.VerrekendV
 		switch r.Gemeente {
 		case "GM0406":
 			if r.Variant != 9_000_000 || r.Gedeeld >= 9_000_000 || r.Direct <= 0 {
 				t.Errorf("Huizen, the only caseload: %+v", r)
+			}
+		case "GM0402":
+			// In the variant Hilversum shares the bedrijfsvoering's result by
+			// its inhabitants, though it has no case.
+			if r.Variant != 0 || r.Direct != 0 || r.VerrekendV >= 0 {
+				t.Errorf("Hilversum in the variant: %+v", r)
 			}
 		default:
 			if r.Variant != 0 || r.Direct != 0 {
 				t.Errorf("%s without a case pays in the variant: %+v", r.Gemeente, r)
 			}
 		}
+	}
+	if settled != variantSettled {
+		t.Errorf("the region's result is %d as recorded and %d in the variant", settled, variantSettled)
 	}
 	if gedeeld != 9_000_000 || variantTotal != 9_000_000 {
 		t.Errorf("divided %d as recorded and %d in the variant, booked 9.000.000", gedeeld, variantTotal)

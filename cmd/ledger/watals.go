@@ -25,8 +25,11 @@ betaalt. Er wordt niets vastgelegd; de directe kosten (plaatsingen, uren, LKS) z
 en elke variant verdeelt hetzelfde totaal. Rol centrum of auditor: de hele geschiedenis wordt gelezen.
 
 Een variant is data, een JSON-bestand; per jaar de methode van de verdeelsleutel (inwoners,
-caseload-dagen of plaatsing-dagen):
-  {"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}}
+caseload-dagen of plaatsing-dagen), en per jaar hoe het resultaat per budgetstroom wordt verrekend
+(een-op-een of solidair:methode; een jaar dat de variant niet noemt houdt de vastgelegde verdeling):
+  {"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"},
+   "resultaatverdelingen": {"2026": {"bedrijfsvoering": "solidair:inwoners", "buig": "een-op-een"}}}
+Per gemeente ook het resultaat van het jaar zoals het verrekend wordt, vastgelegd en in de variant.
 `
 
 func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,7 +83,7 @@ func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	rows, err := variant.Compare(real, alt, reg, *jaar, region.DayOf(today)+1)
+	rows, err := v.Compare(real, alt, reg, *jaar, region.DayOf(today)+1)
 	if err != nil {
 		return err
 	}
@@ -96,6 +99,8 @@ func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			VerschilCent  int64  `json:"verschil_cent"`
 			TotaalCent    int64  `json:"totaal_cent"`
 			TotaalVariant int64  `json:"totaal_variant_cent"`
+			Verrekend     int64  `json:"resultaat_verrekend_cent"`
+			VerrekendVar  int64  `json:"resultaat_verrekend_variant_cent"`
 		}
 		out := struct {
 			Variant string    `json:"variant"`
@@ -104,20 +109,20 @@ func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			Rijen   []rowJSON `json:"rijen"`
 		}{Variant: v.Naam, Jaar: *jaar, Positie: cert.GetPositie()}
 		for _, r := range rows {
-			out.Rijen = append(out.Rijen, rowJSON{r.Gemeente, r.Naam, r.Direct, r.Shared, r.VariantShared, r.VariantShared - r.Shared, r.Direct + r.Shared, r.Direct + r.VariantShared})
+			out.Rijen = append(out.Rijen, rowJSON{r.Gemeente, r.Naam, r.Direct, r.Shared, r.VariantShared, r.VariantShared - r.Shared, r.Direct + r.Shared, r.Direct + r.VariantShared, r.Settled, r.VariantSettled})
 		}
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	fmt.Fprintf(stdout, "Wat als: %s, %d (peildatum %s; er is niets vastgelegd)\n\n", printable(cmp.Or(v.Naam, *file)), *jaar, event.FormatDate(today))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "GEMEENTE\tDIRECT\tGEDEELD\tGEDEELD IN VARIANT\tVERSCHIL\tTOTAAL\tTOTAAL IN VARIANT\t")
-	var d, s, vs int64
+	fmt.Fprintln(tw, "GEMEENTE\tDIRECT\tGEDEELD\tGEDEELD IN VARIANT\tVERSCHIL\tTOTAAL\tTOTAAL IN VARIANT\tRESULTAAT VERREKEND\tIN VARIANT\t")
+	var d, s, vs, rs, rv int64
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Naam, r.Gemeente, euro(r.Direct), euro(r.Shared), euro(r.VariantShared), euro(r.VariantShared-r.Shared),
-			euro(r.Direct+r.Shared), euro(r.Direct+r.VariantShared))
-		d, s, vs = d+r.Direct, s+r.Shared, vs+r.VariantShared
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Naam, r.Gemeente, euro(r.Direct), euro(r.Shared), euro(r.VariantShared), euro(r.VariantShared-r.Shared),
+			euro(r.Direct+r.Shared), euro(r.Direct+r.VariantShared), euro(r.Settled), euro(r.VariantSettled))
+		d, s, vs, rs, rv = d+r.Direct, s+r.Shared, vs+r.VariantShared, rs+r.Settled, rv+r.VariantSettled
 	}
-	fmt.Fprintf(tw, "totaal\t%s\t%s\t%s\t%s\t%s\t%s\t\n", euro(d), euro(s), euro(vs), euro(vs-s), euro(d+s), euro(d+vs))
+	fmt.Fprintf(tw, "totaal\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", euro(d), euro(s), euro(vs), euro(vs-s), euro(d+s), euro(d+vs), euro(rs), euro(rv))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -6,9 +6,10 @@
 // engine (package costs) as the real ones.
 //
 // What a variant can say today: the verdeelmethode of each year's
-// verdeelsleutel (inwoners, caseload-dagen, plaatsing-dagen). Which gemeenten
-// take part in which circle (all work, beschut only, a DVO) is not yet a
-// variant's to say.
+// verdeelsleutel (inwoners, caseload-dagen, plaatsing-dagen), and how each
+// year's result per budget stream is settled (a Resultaatverdeling: one to
+// one, or solidary by a method). Which gemeenten take part in which circle
+// (all work, beschut only, a DVO) is not yet a variant's to say.
 package variant
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -35,6 +37,10 @@ type Variant struct {
 	// Verdeelsleutels: per year, the method the year's verdeelsleutel has
 	// in this variant. A year not named keeps its own.
 	Verdeelsleutels map[int32]ledgerv1.Verdeelmethode
+	// Resultaatverdelingen: per year, how the result is settled in this
+	// variant. A year not named keeps the recorded agreement, or, without
+	// one, settles one to one.
+	Resultaatverdelingen map[int32]*ledgerv1.Resultaatverdeling
 }
 
 // ErrVariant: the variant file cannot be read.
@@ -42,10 +48,12 @@ var ErrVariant = errors.New("variant unreadable")
 
 // file is the JSON form:
 //
-//	{"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"}}
+//	{"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"},
+//	 "resultaatverdelingen": {"2026": {"bedrijfsvoering": "solidair:inwoners", "buig": "een-op-een"}}}
 type file struct {
-	Naam            string            `json:"naam"`
-	Verdeelsleutels map[string]string `json:"verdeelsleutels"`
+	Naam                 string                       `json:"naam"`
+	Verdeelsleutels      map[string]string            `json:"verdeelsleutels"`
+	Resultaatverdelingen map[string]map[string]string `json:"resultaatverdelingen"`
 }
 
 // Load reads a variant file.
@@ -68,6 +76,43 @@ func Load(r io.Reader) (Variant, error) {
 		}
 		v.Verdeelsleutels[int32(year)] = m
 	}
+	for y, streams := range f.Resultaatverdelingen {
+		year, err := strconv.ParseInt(y, 10, 32)
+		if err != nil || year < 2000 || year > 2999 {
+			return Variant{}, fmt.Errorf("%w: resultaatverdelingen: %q is geen jaar", ErrVariant, y)
+		}
+		r := &ledgerv1.Resultaatverdeling{Jaar: int32(year)}
+		names := make([]string, 0, len(streams))
+		for s := range streams {
+			names = append(names, s)
+		}
+		slices.Sort(names)
+		for _, s := range names {
+			n, ok := ledgerv1.Budgetstroom_value["BUDGETSTROOM_"+strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))]
+			if !ok || n == 0 {
+				return Variant{}, fmt.Errorf("%w: resultaatverdelingen %s: onbekende budgetstroom %q", ErrVariant, y, s)
+			}
+			st := &ledgerv1.Stroomverdeling{Budgetstroom: ledgerv1.Budgetstroom(n)}
+			how, method, _ := strings.Cut(streams[s], ":")
+			switch strings.TrimSpace(how) {
+			case "een-op-een":
+				st.Verrekening = ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN
+			case "solidair":
+				m, ok := Method(method)
+				if !ok {
+					return Variant{}, fmt.Errorf("%w: resultaatverdelingen %s %s: solidair:inwoners, solidair:caseload-dagen of solidair:plaatsing-dagen", ErrVariant, y, s)
+				}
+				st.Verrekening, st.Methode = ledgerv1.Verrekening_VERREKENING_SOLIDAIR, m
+			default:
+				return Variant{}, fmt.Errorf("%w: resultaatverdelingen %s %s: %q; kies een-op-een of solidair:methode", ErrVariant, y, s, streams[s])
+			}
+			r.Stromen = append(r.Stromen, st)
+		}
+		if v.Resultaatverdelingen == nil {
+			v.Resultaatverdelingen = map[int32]*ledgerv1.Resultaatverdeling{}
+		}
+		v.Resultaatverdelingen[int32(year)] = r
+	}
 	return v, nil
 }
 
@@ -88,6 +133,12 @@ func Own(m *region.Model, years []int32) Variant {
 	for _, y := range years {
 		if k, ok := m.Key(y); ok {
 			v.Verdeelsleutels[y] = k.Methode
+		}
+		if r := m.Settlement(y); r != nil {
+			if v.Resultaatverdelingen == nil {
+				v.Resultaatverdelingen = map[int32]*ledgerv1.Resultaatverdeling{}
+			}
+			v.Resultaatverdelingen[y] = r
 		}
 	}
 	return v
@@ -116,11 +167,17 @@ type Row struct {
 	// Direct costs (placements, hours, LKS, settlements) are the same in
 	// both; shared costs are what a variant changes.
 	Direct, Shared, VariantShared int64
+	// The year's result over all budget streams as settled: under the
+	// recorded Resultaatverdeling (one to one without one) and under the
+	// variant's.
+	Settled, VariantSettled int64
 }
 
 // Compare prices the year (up to the day before to) in both models for
-// every participant.
-func Compare(real, alt *region.Model, reg *gemeente.Registry, year int, to region.Day) ([]Row, error) {
+// every participant, and settles its result in both: the real model under
+// its recorded Resultaatverdeling, alt under the variant's (a year the
+// variant does not name keeps the agreement alt holds).
+func (v Variant) Compare(real, alt *region.Model, reg *gemeente.Registry, year int, to region.Day) ([]Row, error) {
 	from := region.YearStart(year)
 	to = min(to, region.YearStart(year+1))
 	if from >= to {
@@ -151,6 +208,52 @@ func Compare(real, alt *region.Model, reg *gemeente.Registry, year int, to regio
 		}
 		rows = append(rows, r)
 	}
+	agreement := alt.Settlement(int32(year))
+	if a, ok := v.Resultaatverdelingen[int32(year)]; ok {
+		agreement = a
+	}
+	realSettled, err := settled(real, real.Settlement(int32(year)), reg, year, to)
+	if err != nil {
+		return nil, fmt.Errorf("wat-als %d, zoals vastgelegd: %w", year, err)
+	}
+	altSettled, err := settled(alt, agreement, reg, year, to)
+	if err != nil {
+		return nil, fmt.Errorf("wat-als %d, variant: %w", year, err)
+	}
+	for i := range rows {
+		rows[i].Settled, rows[i].VariantSettled = realSettled[rows[i].Gemeente], altSettled[rows[i].Gemeente]
+	}
 	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(a.Gemeente, b.Gemeente) })
 	return rows, nil
+}
+
+// settled is each participant's result of the year over all streams as
+// agreement a settles it (one to one when a is nil), by the beleidsview's
+// own figures and arithmetic (beleidsview.Verreken).
+func settled(m *region.Model, a *ledgerv1.Resultaatverdeling, reg *gemeente.Registry, year int, to region.Day) (map[string]int64, error) {
+	from := region.YearStart(year)
+	results := map[string][]*ledgerv1.Resultaatpost{}
+	for _, g := range reg.Participating(from.Date()) {
+		v, err := beleidsview.Compute(m, reg, reg.Centrum(), g.Code, year, 0, to-1)
+		if err != nil {
+			return nil, err
+		}
+		results[g.Code] = v.GetResultaat()
+	}
+	if a == nil {
+		a = &ledgerv1.Resultaatverdeling{Jaar: int32(year)}
+	}
+	out := map[string]int64{}
+	for g := range results {
+		posts, err := beleidsview.Verreken(a, g, results, func(method ledgerv1.Verdeelmethode) map[string]int64 {
+			return costs.Weights(m, reg, method, year, from, to)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range posts {
+			out[g] += p.GetVerrekendCent()
+		}
+	}
+	return out, nil
 }

@@ -1,12 +1,14 @@
 package variant
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -68,6 +70,16 @@ func generate(r *rand.Rand) history {
 		add("GM0402", "", tot.Date(), &ledgerv1.Event{Payload: &ledgerv1.Event_GedeeldeKosten{GedeeldeKosten: &ledgerv1.GedeeldeKosten{Van: van.Date(), Cent: cent,
 			Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET}}})
 	}
+	// Income, so that there is a result to settle, and now and then an
+	// agreement on settling it.
+	for _, g := range codes {
+		add("GM0402", "", day(1, 15), &ledgerv1.Event{Payload: &ledgerv1.Event_Inkomsten{Inkomsten: &ledgerv1.Inkomsten{Gemeente: g, Jaar: 2026,
+			Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, Cent: r.Int64N(5_000_000)}}})
+	}
+	if r.IntN(2) == 0 {
+		add("GM0402", "", day(1, 20), &ledgerv1.Event{Payload: &ledgerv1.Event_Resultaatverdeling{Resultaatverdeling: &ledgerv1.Resultaatverdeling{Jaar: 2026,
+			Stromen: []*ledgerv1.Stroomverdeling{{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: methods[r.IntN(3)]}}}}})
+	}
 	return h
 }
 
@@ -105,7 +117,7 @@ func registry(t *testing.T, r *rand.Rand) *gemeente.Registry {
 // exactly; every variant divides the same total as was booked, and leaves
 // the direct costs alone; and a variant does change who pays what.
 func TestWhatIf(t *testing.T) {
-	changed := false
+	changed, settleChanged := false, false
 	for seed := range uint64(60) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		reg := registry(t, r)
@@ -115,33 +127,71 @@ func TestWhatIf(t *testing.T) {
 		base, _ := models(h, Variant{}, reg)
 		own := Own(base, []int32{2026})
 		real, alt := models(h, own, reg)
-		rows, err := Compare(real, alt, reg, 2026, end)
+		rows, err := own.Compare(real, alt, reg, 2026, end)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, row := range rows {
-			if row.Shared != row.VariantShared {
-				t.Fatalf("seed %d: today's own variant gives %s %d, the real figures %d", seed, row.Gemeente, row.VariantShared, row.Shared)
+			if row.Shared != row.VariantShared || row.Settled != row.VariantSettled {
+				t.Fatalf("seed %d: today's own variant gives %s %d shared, %d settled; the real figures %d, %d", seed, row.Gemeente, row.VariantShared, row.VariantSettled, row.Shared, row.Settled)
 			}
 		}
 
 		other := Variant{Verdeelsleutels: map[int32]ledgerv1.Verdeelmethode{2026: ledgerv1.Verdeelmethode(1 + r.IntN(3))}}
+		if r.IntN(2) == 0 {
+			other.Resultaatverdelingen = map[int32]*ledgerv1.Resultaatverdeling{2026: {Jaar: 2026, Stromen: []*ledgerv1.Stroomverdeling{{
+				Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode(1 + r.IntN(3))}}}}
+		}
 		real, alt = models(h, other, reg)
-		rows, err = Compare(real, alt, reg, 2026, end)
+		rows, err = other.Compare(real, alt, reg, 2026, end)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var shared, variantShared int64
+		var shared, variantShared, settledSum, variantSettled int64
 		for _, row := range rows {
 			shared += row.Shared
 			variantShared += row.VariantShared
+			settledSum += row.Settled
+			variantSettled += row.VariantSettled
 			changed = changed || row.Shared != row.VariantShared
+			settleChanged = settleChanged || row.Settled != row.VariantSettled
 		}
 		if shared != h.bookings || variantShared != h.bookings {
 			t.Fatalf("seed %d: booked %d, divided %d as recorded and %d in the variant", seed, h.bookings, shared, variantShared)
 		}
+		// A settlement moves the region's result between gemeenten; it
+		// never makes or loses a cent.
+		if settledSum != variantSettled {
+			t.Fatalf("seed %d: the region's result is %d as recorded and %d in the variant", seed, settledSum, variantSettled)
+		}
+		// Full solidarity by inhabitants: each gemeente settles its share of
+		// the region's whole result, within a cent per stream.
+		all := Variant{Resultaatverdelingen: map[int32]*ledgerv1.Resultaatverdeling{2026: {Jaar: 2026, Stromen: []*ledgerv1.Stroomverdeling{
+			{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_PARTICIPATIEBUDGET, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS},
+			{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS},
+		}}}}
+		sr, sa := models(h, all, reg)
+		solid, err := all.Compare(sr, sa, reg, 2026, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var whole int64
+		for _, row := range solid {
+			whole += row.Settled
+		}
+		w := costs.Weights(sa, reg, ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS, 2026, region.YearStart(2026), end)
+		var wsum int64
+		for _, x := range w {
+			wsum += x
+		}
+		for _, row := range solid {
+			exact := float64(whole) * float64(w[row.Gemeente]) / float64(wsum)
+			if d := float64(row.VariantSettled) - exact; d <= -2 || d >= 2 {
+				t.Fatalf("seed %d: %s settles %d in full solidarity, its share of %d is %.2f", seed, row.Gemeente, row.VariantSettled, whole, exact)
+			}
+		}
 		// The direct costs are the cost engine's, the same in both.
-		altRows, _ := Compare(alt, real, reg, 2026, end)
+		altRows, _ := other.Compare(alt, real, reg, 2026, end)
 		for i := range rows {
 			if rows[i].Direct != altRows[i].Direct {
 				t.Fatalf("seed %d: %s's direct costs differ in the variant", seed, rows[i].Gemeente)
@@ -150,6 +200,23 @@ func TestWhatIf(t *testing.T) {
 	}
 	if !changed {
 		t.Error("no variant changed any gemeente's share: the variant is not applied")
+	}
+	if !settleChanged {
+		t.Error("no variant changed any gemeente's settled result: the variant's settlement is not applied")
+	}
+}
+
+func TestLoadResultaatverdeling(t *testing.T) {
+	v, err := Load(strings.NewReader(`{"resultaatverdelingen": {"2026": {"bedrijfsvoering": "solidair:inwoners", "buig": "een-op-een"}}}`))
+	r := v.Resultaatverdelingen[2026]
+	if err != nil || len(r.GetStromen()) != 2 || r.GetStromen()[0].GetBudgetstroom() != ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING ||
+		r.GetStromen()[0].GetMethode() != ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS || r.GetStromen()[1].GetVerrekening() != ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN {
+		t.Fatalf("%v %v", r, err)
+	}
+	for _, bad := range []string{`{"resultaatverdelingen": {"2026": {"buig": "solidair"}}}`, `{"resultaatverdelingen": {"2026": {"zwembad": "een-op-een"}}}`, `{"resultaatverdelingen": {"x": {}}}`} {
+		if _, err := Load(strings.NewReader(bad)); !errors.Is(err, ErrVariant) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
 

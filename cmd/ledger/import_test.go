@@ -321,6 +321,36 @@ func TestDemo(t *testing.T) {
 			return len(v.GetResultaat()) == 4 && v.GetResultaatTotaal().GetInkomstenCent() > 0 && len(v.GetDoelen()) == 5
 		})
 	}
+	// The region settles its result: the bedrijfsvoering by inhabitants,
+	// to the cent over the participants; its Wsw workforce is set against
+	// the Rijksbijdrage per SE; placements at employers carry KvK numbers,
+	// some detacheringen became contracts.
+	var settled, region int64
+	contracts := int64(0)
+	for _, g := range reg.Participating(event.YMD(2025, 1, 1)) {
+		v := getView(t, client, g.Code, 2025, false)
+		for _, p := range v.GetVerrekening() {
+			if p.GetBudgetstroom() == ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING {
+				settled += p.GetVerrekendCent()
+				region = p.GetRegioResultaatCent()
+			}
+		}
+		if w := v.GetTotaal().GetWsw(); w.GetPersonen() > 0 && (w.GetCentPerSe() != 28_000_00 || w.GetRijksbijdrageCent() <= 0) {
+			t.Errorf("%s's Wsw workforce: %v", g.Code, w)
+		}
+		if w := v.GetTotaal().GetWerkgevers(); w.GetBijWerkgever() <= 0 || w.GetWerkgevers() <= 0 {
+			t.Errorf("%s's placements at employers: %v", g.Code, w)
+		}
+		for _, p := range v.GetTotaal().GetPlaatsingen() {
+			contracts += p.GetNaarContract()
+		}
+	}
+	if region == 0 || settled != region {
+		t.Errorf("the bedrijfsvoering's result of 2025 is %d; settled over the participants %d", region, settled)
+	}
+	if contracts == 0 {
+		t.Error("no detachering in the demo became a contract")
+	}
 	if out := mustCLI(t, addr, "view", "GM0402", "--year", "2025", "--resultaat"); !strings.Contains(out, "participatiebudget") || !strings.Contains(out, "bedrijfsvoering") {
 		t.Errorf("the tour's result:\n%s", out)
 	}

@@ -190,7 +190,10 @@ func (g *gen) policy(code string, from time.Time, factor int64, year int) *ledge
 	if st := g.cfg.Stand; st != nil {
 		norm = int64(g.scaled(st.LKSNorm, st.Ref, code))
 	}
-	b := &ledgerv1.Beleid{GeldigVanaf: day(from), LksNorm: norm, Toelichting: fmt.Sprintf("beleid %d", year)}
+	// The Rijksbijdrage per SE and the months a resident may return after
+	// regular work are the same everywhere, and drawn from nothing: the
+	// rest of a seeded history stays as it was.
+	b := &ledgerv1.Beleid{GeldigVanaf: day(from), LksNorm: norm, Toelichting: fmt.Sprintf("beleid %d", year), WswCentPerSe: 28_000_00, TerugkeerMaanden: 6}
 	for _, p := range beleid.Products {
 		t := &ledgerv1.ProductTarief{Product: p.Code}
 		cents := baseTariffs[p.Code] * factor / 1000
@@ -234,8 +237,8 @@ func (g *gen) agreements() {
 }
 
 // money: each year, every gemeente's income per budget stream (recorded
-// in June, after the meicirculaire) and its targets and denominators
-// (recorded in January), sized by the stand: the integratie-uitkering by
+// in June, after the meicirculaire), its targets and denominators
+// (recorded in January) and the region's Resultaatverdeling, sized by the stand: the integratie-uitkering by
 // its Wsw and beschut places at about € 28.000 a place, BUIG by its LKS
 // norm at € 1.250 a month, the Participatiebudget at € 45 an inhabitant
 // less a 5% correction, and a contribution to the bedrijfsvoering of € 7 an
@@ -262,6 +265,16 @@ func (g *gen) money(st Stand) {
 			} {
 				in.Gemeente, in.Jaar = code, int32(y)
 				g.add(Step{Day: time.Date(y, 6, 15, 0, 0, 0, 0, time.UTC), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Inkomsten{Inkomsten: in}}})
+			}
+			if code == g.codes[0] {
+				// The year's settlement: costs charged one to one are
+				// settled one to one, the shared bedrijfsvoering by
+				// inhabitants.
+				g.add(Step{Day: time.Date(y, 1, 10, 0, 0, 0, 0, time.UTC), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Resultaatverdeling{Resultaatverdeling: &ledgerv1.Resultaatverdeling{
+					Jaar: int32(y), Besluit: fmt.Sprintf("AB %d-01", y), Stromen: []*ledgerv1.Stroomverdeling{
+						{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Verrekening: ledgerv1.Verrekening_VERREKENING_EEN_OP_EEN},
+						{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS},
+					}}}}})
 			}
 			g.add(Step{Day: time.Date(y, 1, 15, 0, 0, 0, 0, time.UTC), Regio: &ledgerv1.RecordRegioRequest{Actor: "regio", Afspraak: &ledgerv1.RecordRegioRequest_Doelen{Doelen: &ledgerv1.Doelen{
 				Gemeente: code, Jaar: int32(y), LksNormVijftigProcent: norm, LksNormVijfenzeventigProcent: norm * 281 / 209,
@@ -347,9 +360,9 @@ func (g *gen) stand(st Stand) error {
 				p := &ledgerv1.Plaatsing{Type: c.typ(i), Werkgever: "ontwikkelbedrijf", MinutenPerWeek: uint32(24+g.rnd.IntN(13)) * 60, LoonwaardeProcent: lw}
 				switch p.Type {
 				case ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING:
-					p.Werkgever, p.GeplandeEinddatum = "werkgever", day(first.AddDate(1, 0, 0))
+					p.Werkgever, p.GeplandeEinddatum, p.WerkgeverKvk = "werkgever", day(first.AddDate(1, 0, 0)), kvk(r)
 				case ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN:
-					p.Werkgever, p.LksCentPerMaand = "werkgever", int64(80_000+g.rnd.IntN(60_000))
+					p.Werkgever, p.LksCentPerMaand, p.WerkgeverKvk = "werkgever", int64(80_000+g.rnd.IntN(60_000)), kvk(r)
 				}
 				rec(first, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Plaatsing{Plaatsing: p}})
 				// Leaving: each year with the cohort's rate.
@@ -358,6 +371,12 @@ func (g *gen) stand(st Stand) error {
 					t := first.AddDate(0, 0, 30+g.rnd.IntN(max(1, int(years*365)-30)))
 					reden := ledgerv1.UitstroomReden_UITSTROOM_REDEN_OVERIG // pensioen, mostly
 					if c.doelgroep != ledgerv1.Doelgroep_DOELGROEP_WSW && g.rnd.IntN(2) == 0 {
+						reden = ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK
+					}
+					// One in five detached Wsw employees who leave is hired
+					// by the employer (the resident decides, not the random
+					// source: the rest of the history stays as it was).
+					if p.Type == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING && r%5 == 0 {
 						reden = ledgerv1.UitstroomReden_UITSTROOM_REDEN_REGULIER_WERK
 					}
 					rec(t, &ledgerv1.RecordRequest{Transition: &ledgerv1.RecordRequest_Uitstroom{Uitstroom: &ledgerv1.Uitstroom{Reden: reden}}})
@@ -399,6 +418,9 @@ func (g *gen) resident(r int) {
 		t = t.AddDate(0, 0, 7+g.rnd.IntN(60))
 		typ := placementFor(doelgroep, g.rnd)
 		p := &ledgerv1.Plaatsing{Type: typ, Werkgever: "werkgever", MinutenPerWeek: uint32(16+g.rnd.IntN(21)) * 60, LoonwaardeProcent: min(100, loonwaarde+uint32(g.rnd.IntN(10)))}
+		if typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING || typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_LKS_BAAN {
+			p.WerkgeverKvk = kvk(r)
+		}
 		if typ == ledgerv1.PlaatsingType_PLAATSING_TYPE_DETACHERING {
 			p.GeplandeEinddatum = day(t.AddDate(1, 0, 0))
 		}
@@ -448,6 +470,12 @@ func (g *gen) resident(r int) {
 		}
 	}
 }
+
+// kvk is the KvK number of the employer of resident r's placements at an
+// employer: one of 400 in the region, so that a detachering and a later
+// LKS-baan of the same resident are at the same employer (a contract). A
+// function of the resident, not of the random source.
+func kvk(r int) string { return fmt.Sprintf("%08d", 30_000_000+r%400) }
 
 // wswIndicatie is the date of a Wsw employee's standing indication, before
 // 2015 (no new ones since); nil for other doelgroepen. It is a function of

@@ -30,6 +30,9 @@ caseload-dagen of plaatsing-dagen), en per jaar hoe het resultaat per budgetstro
   {"naam": "solidair naar caseload", "verdeelsleutels": {"2026": "caseload-dagen"},
    "resultaatverdelingen": {"2026": {"bedrijfsvoering": "solidair:inwoners", "buig": "een-op-een"}}}
 Per gemeente ook het resultaat van het jaar zoals het verrekend wordt, vastgelegd en in de variant.
+Kringen: een gemeente die niet aan alles deelneemt, "beschut" (alleen beschut werk en Wsw, de
+integratie-uitkering) of "dvo" (koopt af tegen tarief, deelt in geen gedeelde kosten en geen resultaat):
+  {"kringen": {"GM0317": "dvo", "GM0034": "beschut"}}
 `
 
 func watAlsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -23,6 +23,15 @@ import (
 // in stream order, one for every stream that has a result anywhere or is
 // named in the agreement.
 func Verreken(a *ledgerv1.Resultaatverdeling, g string, results map[string][]*ledgerv1.Resultaatpost, weights func(ledgerv1.Verdeelmethode) map[string]int64) ([]*ledgerv1.Verrekeningspost, error) {
+	return VerrekenFor(a, g, results, weights, nil)
+}
+
+// VerrekenFor is Verreken within circles (what if): a solidary stream's
+// result is that of its members together, divided over them; a gemeente
+// outside the stream's circle settles its own result one to one. Nil
+// member: everyone takes part in every stream.
+func VerrekenFor(a *ledgerv1.Resultaatverdeling, g string, results map[string][]*ledgerv1.Resultaatpost, weights func(ledgerv1.Verdeelmethode) map[string]int64, member costs.Member) ([]*ledgerv1.Verrekeningspost, error) {
+	in := func(h string, s ledgerv1.Budgetstroom) bool { return member == nil || member(h, s) }
 	rule := map[ledgerv1.Budgetstroom]*ledgerv1.Stroomverdeling{}
 	for _, st := range a.GetStromen() {
 		rule[st.GetBudgetstroom()] = st
@@ -53,16 +62,20 @@ func Verreken(a *ledgerv1.Resultaatverdeling, g string, results map[string][]*le
 		p.VerrekendCent = p.EigenResultaatCent
 		// Only solidarity needs the region's result: settled one to one,
 		// a gemeente is not told what the others' results add up to.
-		if st := rule[s]; st.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR {
+		if st := rule[s]; st.GetVerrekening() == ledgerv1.Verrekening_VERREKENING_SOLIDAIR && in(g, s) {
 			for h := range results {
-				p.RegioResultaatCent += own[s][h]
+				if in(h, s) {
+					p.RegioResultaatCent += own[s][h]
+				}
 			}
 			p.Verrekening, p.Methode = st.GetVerrekening(), st.GetMethode()
 			w := map[string]int64{}
 			all := weights(st.GetMethode())
 			for h := range results {
-				w[h] = all[h]
-				p.TotaalGewicht += all[h]
+				if in(h, s) {
+					w[h] = all[h]
+					p.TotaalGewicht += all[h]
+				}
 			}
 			p.Gewicht = w[g]
 			shares, err := costs.Allocate(p.RegioResultaatCent, w)

@@ -92,3 +92,29 @@ func TestVerreken(t *testing.T) {
 		})
 	}
 }
+
+// TestVerrekenInCircles: a solidary stream's result is its circle's, shared
+// by the circle; a gemeente outside settles its own result one to one and
+// is not told the circle's.
+func TestVerrekenInCircles(t *testing.T) {
+	bv := ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING
+	a := &ledgerv1.Resultaatverdeling{Jaar: 2026, Stromen: []*ledgerv1.Stroomverdeling{{Budgetstroom: bv, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS}}}
+	results := map[string][]*ledgerv1.Resultaatpost{
+		"GM0001": {{Budgetstroom: bv, ResultaatCent: 100}},
+		"GM0002": {{Budgetstroom: bv, ResultaatCent: 0}},
+		"GM0003": {{Budgetstroom: bv, ResultaatCent: -999}},
+	}
+	weights := func(ledgerv1.Verdeelmethode) map[string]int64 {
+		return map[string]int64{"GM0001": 1, "GM0002": 1, "GM0003": 1}
+	}
+	member := func(g string, s ledgerv1.Budgetstroom) bool { return g != "GM0003" }
+	for g, want := range map[string][2]int64{"GM0001": {50, 100}, "GM0002": {50, 100}, "GM0003": {-999, 0}} {
+		posts, err := VerrekenFor(a, g, results, weights, member)
+		if err != nil || len(posts) != 1 {
+			t.Fatalf("%s: %v %v", g, posts, err)
+		}
+		if p := posts[0]; p.GetVerrekendCent() != want[0] || p.GetRegioResultaatCent() != want[1] {
+			t.Errorf("%s: %v, want settled %d of the circle's %d", g, p, want[0], want[1])
+		}
+	}
+}

@@ -70,11 +70,23 @@ func Lines(m *region.Model, reg *gemeente.Registry, centrum, g string, from, to 
 // any other use of the model. The book itself is immutable and may be read
 // concurrently.
 func NewBook(m *region.Model, reg *gemeente.Registry, centrum string, from, to region.Day) (*Book, error) {
+	return NewBookFor(m, reg, centrum, from, to, nil)
+}
+
+// Member says whether gemeente g takes part in sharing the costs of budget
+// stream s: a governance variant's circles (all work, beschut only, a
+// DVO). Nil: every participant takes part in every stream.
+type Member func(g string, s ledgerv1.Budgetstroom) bool
+
+// NewBookFor is NewBook with shared costs divided only over the members
+// of each stream's circle (what if); a booking no member shares stays with
+// the centrumgemeente, as one without a verdeelsleutel does.
+func NewBookFor(m *region.Model, reg *gemeente.Registry, centrum string, from, to region.Day, member Member) (*Book, error) {
 	if to == region.Open {
 		return nil, fmt.Errorf("cost book from %s: the period needs an end", from)
 	}
 	b := &builder{
-		m: m, reg: reg, centrum: centrum, from: from, to: to,
+		m: m, reg: reg, centrum: centrum, from: from, to: to, member: member,
 		timelines: map[string]timeline{},
 		months:    monthNames{},
 		gemeenten: map[string]int32{},
@@ -144,6 +156,8 @@ type builder struct {
 	// included: the amounts as they are now, which settle compares with
 	// the lines as priced.
 	now bool
+	// member: the circles shared costs are divided over (nil: all).
+	member Member
 
 	// Lines are gathered as compact records first and built once, in
 	// place, in one array for the whole book: growing per-gemeente slices
@@ -521,6 +535,9 @@ func (b *builder) divide(bk *region.Booking, idx daySums) error {
 		return b.undivided(base, bk, fmt.Sprintf("verdeelsleutel %s noemt geen methode", base.Key))
 	}
 	parts := participants(b.reg, bk.Van)
+	if b.member != nil {
+		parts = slices.DeleteFunc(slices.Clone(parts), func(g gemeente.Gemeente) bool { return !b.member(g.Code, bk.Budgetstroom) })
+	}
 	if len(parts) == 0 {
 		return b.undivided(base, bk, fmt.Sprintf("geen deelnemers op %s", bk.Van))
 	}

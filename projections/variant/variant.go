@@ -9,7 +9,10 @@
 // verdeelsleutel (inwoners, caseload-dagen, plaatsing-dagen), and how each
 // year's result per budget stream is settled (a Resultaatverdeling: one to
 // one, or solidary by a method). Which gemeenten take part in which circle
-// (all work, beschut only, a DVO) is not yet a variant's to say.
+// (all work, beschut only, a DVO): a gemeente in the beschut circle shares
+// only the costs and result of the integratie-uitkering Wsw/beschut, one
+// with a DVO (dienstverleningsovereenkomst) buys at the tariffs and shares
+// nothing; the others share everything.
 package variant
 
 import (
@@ -41,6 +44,37 @@ type Variant struct {
 	// variant. A year not named keeps the recorded agreement, or, without
 	// one, settles one to one.
 	Resultaatverdelingen map[int32]*ledgerv1.Resultaatverdeling
+	// Kringen: the circle of a gemeente that does not share everything.
+	Kringen map[string]Kring
+}
+
+// Kring is the circle a gemeente takes part in.
+type Kring int
+
+const (
+	// KringAlles: all work, all shared costs and results.
+	KringAlles Kring = iota
+	// KringBeschut: only beschut werk and Wsw (the integratie-uitkering).
+	KringBeschut
+	// KringDVO: services bought under a DVO; nothing shared.
+	KringDVO
+)
+
+// member is the variant's circles as the cost engine asks them; nil when
+// everyone shares everything.
+func (v Variant) member() costs.Member {
+	if len(v.Kringen) == 0 {
+		return nil
+	}
+	return func(g string, s ledgerv1.Budgetstroom) bool {
+		switch v.Kringen[g] {
+		case KringDVO:
+			return false
+		case KringBeschut:
+			return s == ledgerv1.Budgetstroom_BUDGETSTROOM_INTEGRATIE_UITKERING_WSW_BESCHUT
+		}
+		return true
+	}
 }
 
 // ErrVariant: the variant file cannot be read.
@@ -54,6 +88,7 @@ type file struct {
 	Naam                 string                       `json:"naam"`
 	Verdeelsleutels      map[string]string            `json:"verdeelsleutels"`
 	Resultaatverdelingen map[string]map[string]string `json:"resultaatverdelingen"`
+	Kringen              map[string]string            `json:"kringen"`
 }
 
 // Load reads a variant file.
@@ -112,6 +147,16 @@ func Load(r io.Reader) (Variant, error) {
 			v.Resultaatverdelingen = map[int32]*ledgerv1.Resultaatverdeling{}
 		}
 		v.Resultaatverdelingen[int32(year)] = r
+	}
+	for g, k := range f.Kringen {
+		kring, ok := map[string]Kring{"alles": KringAlles, "beschut": KringBeschut, "dvo": KringDVO}[strings.TrimSpace(k)]
+		if !ok || len(g) != 6 || !strings.HasPrefix(g, "GM") || strings.Trim(g[2:], "0123456789") != "" {
+			return Variant{}, fmt.Errorf("%w: kringen %s: %q; geef per gemeente (GMxxxx) alles, beschut of dvo", ErrVariant, g, k)
+		}
+		if v.Kringen == nil {
+			v.Kringen = map[string]Kring{}
+		}
+		v.Kringen[g] = kring
 	}
 	return v, nil
 }
@@ -187,7 +232,7 @@ func (v Variant) Compare(real, alt *region.Model, reg *gemeente.Registry, year i
 	if err != nil {
 		return nil, fmt.Errorf("wat-als %d, zoals vastgelegd: %w", year, err)
 	}
-	altBook, err := costs.NewBook(alt, reg, reg.Centrum(), from, to)
+	altBook, err := costs.NewBookFor(alt, reg, reg.Centrum(), from, to, v.member())
 	if err != nil {
 		return nil, fmt.Errorf("wat-als %d, variant: %w", year, err)
 	}
@@ -212,11 +257,11 @@ func (v Variant) Compare(real, alt *region.Model, reg *gemeente.Registry, year i
 	if a, ok := v.Resultaatverdelingen[int32(year)]; ok {
 		agreement = a
 	}
-	realSettled, err := settled(real, real.Settlement(int32(year)), reg, year, to)
+	realSettled, err := settled(real, realBook, real.Settlement(int32(year)), reg, year, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("wat-als %d, zoals vastgelegd: %w", year, err)
 	}
-	altSettled, err := settled(alt, agreement, reg, year, to)
+	altSettled, err := settled(alt, altBook, agreement, reg, year, to, v.member())
 	if err != nil {
 		return nil, fmt.Errorf("wat-als %d, variant: %w", year, err)
 	}
@@ -229,25 +274,21 @@ func (v Variant) Compare(real, alt *region.Model, reg *gemeente.Registry, year i
 
 // settled is each participant's result of the year over all streams as
 // agreement a settles it (one to one when a is nil), by the beleidsview's
-// own figures and arithmetic (beleidsview.Verreken).
-func settled(m *region.Model, a *ledgerv1.Resultaatverdeling, reg *gemeente.Registry, year int, to region.Day) (map[string]int64, error) {
+// arithmetic (beleidsview.VerrekenFor) within the circles. The results are
+// the year's income per stream less the book's lines of that stream, the
+// beleidsview's definition (Yearresults), so that the variant's circles,
+// which only its book knows, count.
+func settled(m *region.Model, book *costs.Book, a *ledgerv1.Resultaatverdeling, reg *gemeente.Registry, year int, to region.Day, member costs.Member) (map[string]int64, error) {
 	from := region.YearStart(year)
-	results := map[string][]*ledgerv1.Resultaatpost{}
-	for _, g := range reg.Participating(from.Date()) {
-		v, err := beleidsview.Compute(m, reg, reg.Centrum(), g.Code, year, 0, to-1)
-		if err != nil {
-			return nil, err
-		}
-		results[g.Code] = v.GetResultaat()
-	}
+	results := Yearresults(m, book, reg, year)
 	if a == nil {
 		a = &ledgerv1.Resultaatverdeling{Jaar: int32(year)}
 	}
 	out := map[string]int64{}
 	for g := range results {
-		posts, err := beleidsview.Verreken(a, g, results, func(method ledgerv1.Verdeelmethode) map[string]int64 {
+		posts, err := beleidsview.VerrekenFor(a, g, results, func(method ledgerv1.Verdeelmethode) map[string]int64 {
 			return costs.Weights(m, reg, method, year, from, to)
-		})
+		}, member)
 		if err != nil {
 			return nil, err
 		}
@@ -256,4 +297,27 @@ func settled(m *region.Model, a *ledgerv1.Resultaatverdeling, reg *gemeente.Regi
 		}
 	}
 	return out, nil
+}
+
+// Yearresults is each participant's result per budget stream in the year
+// of the book: its income less its correction, less the book's lines of
+// that stream (direct, shared and settlements).
+func Yearresults(m *region.Model, book *costs.Book, reg *gemeente.Registry, year int) map[string][]*ledgerv1.Resultaatpost {
+	out := map[string][]*ledgerv1.Resultaatpost{}
+	for _, g := range reg.Participating(region.YearStart(year).Date()) {
+		by := map[ledgerv1.Budgetstroom]int64{}
+		for s, in := range m.Income(g.Code, int32(year)) {
+			by[s] += in.GetCent() - in.GetCorrectieCent()
+		}
+		for _, l := range book.Lines(g.Code) {
+			by[l.Budgetstroom] -= l.Cents
+		}
+		rows := []*ledgerv1.Resultaatpost{}
+		for s, c := range by {
+			rows = append(rows, &ledgerv1.Resultaatpost{Budgetstroom: s, ResultaatCent: c})
+		}
+		slices.SortFunc(rows, func(a, b *ledgerv1.Resultaatpost) int { return int(a.GetBudgetstroom() - b.GetBudgetstroom()) })
+		out[g.Code] = rows
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
@@ -190,6 +191,50 @@ func TestWhatIf(t *testing.T) {
 				t.Fatalf("seed %d: %s settles %d in full solidarity, its share of %d is %.2f", seed, row.Gemeente, row.VariantSettled, whole, exact)
 			}
 		}
+		// Circles: a gemeente with a DVO and one in the beschut circle share
+		// none of the Participatiebudget's shared costs; what is booked is
+		// still divided, and the region's result still the same.
+		circled := Variant{Kringen: map[string]Kring{codes[0]: KringDVO, codes[2]: KringBeschut}} // not the centrumgemeente, which keeps what nobody shares
+		if r.IntN(2) == 0 {
+			circled.Resultaatverdelingen = all.Resultaatverdelingen
+		}
+		cr, ca := models(h, circled, reg)
+		crows, err := circled.Compare(cr, ca, reg, 2026, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cshared, csettled int64
+		for _, row := range crows {
+			cshared += row.VariantShared
+			csettled += row.VariantSettled
+			if (row.Gemeente == codes[0] || row.Gemeente == codes[2]) && row.VariantShared != 0 {
+				t.Fatalf("seed %d: %s outside the circle pays %d of the shared Participatiebudget", seed, row.Gemeente, row.VariantShared)
+			}
+		}
+		if cshared != h.bookings || csettled != settledSum {
+			t.Fatalf("seed %d: with circles %d divided of %d booked, result %d of %d", seed, cshared, h.bookings, csettled, settledSum)
+		}
+		// The variant's results are the beleidsview's own.
+		book, err := costs.NewBook(real, reg, reg.Centrum(), region.YearStart(2026), end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yr := Yearresults(real, book, reg, 2026)
+		for g, rows := range yr {
+			v, err := beleidsview.Compute(real, reg, reg.Centrum(), g, 2026, 0, end-1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[ledgerv1.Budgetstroom]int64{}
+			for _, p := range v.GetResultaat() {
+				want[p.GetBudgetstroom()] = p.GetResultaatCent()
+			}
+			for _, p := range rows {
+				if p.GetResultaatCent() != want[p.GetBudgetstroom()] {
+					t.Fatalf("seed %d: %s %s: result %d, the beleidsview's %d", seed, g, p.GetBudgetstroom(), p.GetResultaatCent(), want[p.GetBudgetstroom()])
+				}
+			}
+		}
 		// The direct costs are the cost engine's, the same in both.
 		altRows, _ := other.Compare(alt, real, reg, 2026, end)
 		for i := range rows {
@@ -203,6 +248,18 @@ func TestWhatIf(t *testing.T) {
 	}
 	if !settleChanged {
 		t.Error("no variant changed any gemeente's settled result: the variant's settlement is not applied")
+	}
+}
+
+func TestLoadKringen(t *testing.T) {
+	v, err := Load(strings.NewReader(`{"kringen": {"GM0317": "dvo", "GM0034": "beschut", "GM0402": "alles"}}`))
+	if err != nil || v.Kringen["GM0317"] != KringDVO || v.Kringen["GM0034"] != KringBeschut || v.Kringen["GM0402"] != KringAlles {
+		t.Fatalf("%+v %v", v, err)
+	}
+	for _, bad := range []string{`{"kringen": {"GM0317": "half"}}`, `{"kringen": {"Eemnes": "dvo"}}`} {
+		if _, err := Load(strings.NewReader(bad)); !errors.Is(err, ErrVariant) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -241,7 +243,7 @@ func policyShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten, doelen, resultaatverdeling of show")
+		return usageErrorf("ledger regio: geef een opdracht: verdeelsleutel, kosten, inkomsten, doelen, resultaatverdeling, resultaat of show")
 	}
 	fs := newFlags("ledger regio "+args[0], map[string]string{
 		"verdeelsleutel": "ledger regio verdeelsleutel --jaar JJJJ --methode M [--toelichting T]\n\nLegt de verdeelsleutel voor gedeelde kosten van een jaar vast; een latere voor hetzelfde jaar is een nieuwe versie.",
@@ -263,6 +265,9 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"genoemd is, wordt een-op-een verrekend. Een latere voor hetzelfde jaar vervangt de vorige. Per gemeente:\n" +
 			"ledger view GMxxxx --year JJJJ --resultaat.\n\n" +
 			"Voorbeeld: --stroom buig=een-op-een --stroom bedrijfsvoering=solidair:inwoners",
+		"resultaat": "ledger regio resultaat [--jaar JJJJ] [--json]\n\n" +
+			"Het resultaat van het jaar per budgetstroom voor elke deelnemer en voor de regio samen (de som), en wat\n" +
+			"elke deelnemer volgens de resultaatverdeling verrekent. Rol centrum of auditor.",
 		"show": "ledger regio show [--json]",
 	}[args[0]], stderr)
 	var c conn
@@ -386,6 +391,12 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			r.Stromen = append(r.Stromen, st)
 		}
 		req.Afspraak = &ledgerv1.RecordRegioRequest_Resultaatverdeling{Resultaatverdeling: r}
+	case "resultaat":
+		year := fs.Int("jaar", 0, "het jaar (standaard het huidige volgens de server)")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		return regioResultaat(ctx, c, int32(*year), stdout)
 	case "show":
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err
@@ -409,6 +420,97 @@ func regioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintln(stdout, resp.Msg.GetEventId())
 	fmt.Fprintf(stderr, "%s vastgelegd: versie %d, event %s\n", args[0], resp.Msg.GetVersie(), resp.Msg.GetEventId())
 	return nil
+}
+
+// regioResultaat is the region's result of a year: every participant's
+// year view, per budget stream and settled, and their sum.
+func regioResultaat(ctx context.Context, c conn, year int32, stdout io.Writer) error {
+	list, err := c.client().ListGemeenten(ctx, connect.NewRequest(&ledgerv1.ListGemeentenRequest{}))
+	if err != nil {
+		return err
+	}
+	if year == 0 {
+		// The server's year, as a view without a year takes it.
+		first := list.Msg.GetGemeenten()[0].GetCode()
+		resp, err := c.client().GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: first}))
+		if err != nil {
+			return fmt.Errorf("resultaat %s: %w", first, err)
+		}
+		year = resp.Msg.GetView().GetPeildatum().GetYear()
+	}
+	// The participants of the year: taking part on some day of it.
+	var codes []string
+	for _, g := range list.Msg.GetGemeenten() {
+		if van := g.GetGeldigVan(); van != nil && van.GetYear() > year {
+			continue
+		}
+		if tot := g.GetGeldigTot(); tot != nil && event.CompareDates(tot, &ledgerv1.Date{Year: year, Month: 1, Day: 1}) <= 0 {
+			continue
+		}
+		codes = append(codes, g.GetCode())
+	}
+	type row struct {
+		Gemeente  string           `json:"gemeente"`
+		Naam      string           `json:"naam"`
+		Resultaat map[string]int64 `json:"resultaat_cent"`
+		Totaal    int64            `json:"totaal_cent"`
+		Verrekend int64            `json:"verrekend_cent"`
+	}
+	var rows []row
+	var periode string
+	streams := map[string]bool{}
+	for _, g := range codes {
+		resp, err := c.client().GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: g, Jaar: year}))
+		if err != nil {
+			return fmt.Errorf("resultaat %s: %w", g, err)
+		}
+		v := resp.Msg.GetView()
+		periode = v.GetPeriode()
+		r := row{Gemeente: g, Naam: v.GetNaam(), Resultaat: map[string]int64{}, Totaal: v.GetResultaatTotaal().GetResultaatCent(), Verrekend: v.GetResultaatTotaal().GetResultaatCent()}
+		for _, p := range v.GetResultaat() {
+			w := budgetstromen.word(p.GetBudgetstroom().Number())
+			r.Resultaat[w] = p.GetResultaatCent()
+			streams[w] = true
+		}
+		if ps := v.GetVerrekening(); len(ps) > 0 {
+			r.Verrekend = 0
+			for _, p := range ps {
+				r.Verrekend += p.GetVerrekendCent()
+			}
+		}
+		rows = append(rows, r)
+	}
+	if c.json {
+		return json.NewEncoder(stdout).Encode(struct {
+			Jaar  string `json:"jaar"`
+			Rijen []row  `json:"rijen"`
+		}{periode, rows})
+	}
+	names := make([]string, 0, len(streams))
+	for w := range streams {
+		names = append(names, w)
+	}
+	slices.Sort(names)
+	fmt.Fprintf(stdout, "Resultaat van de regio %s per budgetstroom\n\n", periode)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "GEMEENTE\t%s\tTOTAAL\tVERREKEND\t\n", strings.ToUpper(strings.Join(names, "\t")))
+	sum := map[string]int64{}
+	var total, settled int64
+	for _, r := range rows {
+		cells := []string{r.Naam + " " + r.Gemeente}
+		for _, w := range names {
+			cells = append(cells, euro(r.Resultaat[w]))
+			sum[w] += r.Resultaat[w]
+		}
+		total, settled = total+r.Totaal, settled+r.Verrekend
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", strings.Join(cells, "\t"), euro(r.Totaal), euro(r.Verrekend))
+	}
+	cells := []string{"regio"}
+	for _, w := range names {
+		cells = append(cells, euro(sum[w]))
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t\n", strings.Join(cells, "\t"), euro(total), euro(settled))
+	return tw.Flush()
 }
 
 func regioShow(ctx context.Context, c conn, stdout io.Writer) error {

@@ -44,7 +44,7 @@ Gebruik:
   ledger view <GM..> --resultaat [--year J]  het resultaat per budgetstroom: inkomsten tegen kosten, met prognose
   ledger policy set --gemeente GM.. ...      leg een nieuwe versie van het beleid van een gemeente vast
   ledger policy show <GM..>                  alle versies van het beleid van een gemeente
-  ledger regio verdeelsleutel|kosten|inkomsten|doelen|resultaatverdeling|show   verdeelsleutel, gedeelde kosten, inkomsten, doelen en de verrekening van het resultaat
+  ledger regio verdeelsleutel|kosten|inkomsten|doelen|resultaatverdeling|resultaat|show   afspraken van de regio; resultaat: het resultaat van de regio per deelnemer
   ledger wat-als --variant FILE [--jaar J]   wat elke gemeente onder een andere verdeling had betaald (schrijft niets)
   ledger export costs --gemeente GM.. --year J     kostenregels als CSV voor de financiële systemen (--aanleveren: leg vast als aangeleverd)
   ledger export srg --gemeente GM.. --half 2025H1  plaatsingen per CBS SRG-voorziening (CSV)

@@ -422,6 +422,34 @@ func TestVerrekeningThroughTheCLI(t *testing.T) {
 	if settled != regio {
 		t.Errorf("the settled parts add up to %d; the region's result is %d", settled, regio)
 	}
+	// The region's result: every participant's, summed; the settlement
+	// moves it between them and keeps it whole.
+	var rr struct {
+		Rijen []struct {
+			Gemeente  string           `json:"gemeente"`
+			Resultaat map[string]int64 `json:"resultaat_cent"`
+			Totaal    int64            `json:"totaal_cent"`
+			Verrekend int64            `json:"verrekend_cent"`
+		} `json:"rijen"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, addr, "regio", "resultaat", "--jaar", "2026", "--json")), &rr); err != nil {
+		t.Fatal(err)
+	}
+	var bvSum, totaal, verrekend int64
+	for _, r := range rr.Rijen {
+		bvSum += r.Resultaat["bedrijfsvoering"]
+		totaal += r.Totaal
+		verrekend += r.Verrekend
+	}
+	if len(rr.Rijen) != len(parts) || bvSum != regio || totaal != verrekend {
+		t.Errorf("regio resultaat: %d rows, bedrijfsvoering %d (want %d), total %d settled %d", len(rr.Rijen), bvSum, regio, totaal, verrekend)
+	}
+	if out := mustCLI(t, addr, "regio", "resultaat", "--jaar", "2026"); !strings.Contains(out, "regio") || !strings.Contains(out, "BEDRIJFSVOERING") {
+		t.Errorf("regio resultaat:\n%s", out)
+	}
+	if code, _, _ := cli(t, addr, "regio", "resultaat", "--jaar", "2026", "--token", tokenFor(t, addr, "GM0406")); code == exitOK {
+		t.Error("a gemeente read the region's result, every gemeente's figures")
+	}
 	if out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--resultaat"); !strings.Contains(out, "Verrekening van het resultaat") || !strings.Contains(out, "solidair (inwoners)") {
 		t.Errorf("view --resultaat shows no settlement:\n%s", out)
 	}

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -163,17 +164,7 @@ func TestWswWorkforce(t *testing.T) {
 		{1, 6, 2.56, 2_800_000, 7_155_556}, // Wd has not left yet
 		{0, 5, 2.56, 2_900_000, 7_411_111}, // the year: peildatum 31 December, July's policy
 	} {
-		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
-		if err != nil {
-			t.Fatal(err)
-		}
-		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(live, want) {
-			t.Fatalf("month %d: keeper and compute differ: %v / %v", tc.month, live.GetTotaal().GetWsw(), want.GetTotaal().GetWsw())
-		}
+		want := keptAsComputed(t, k, h, reg, "GM0406", tc.month)
 		got := want.GetTotaal().GetWsw()
 		if got.GetPersonen() != tc.personen || got.GetStandaardeenheden() != tc.se || got.GetCentPerSe() != tc.perSE || got.GetRijksbijdrageCent() != tc.cent {
 			t.Errorf("month %d: %v, want %d persons, %.2f SE, %d per SE, %d cents", tc.month, got, tc.personen, tc.se, tc.perSE, tc.cent)
@@ -222,17 +213,7 @@ func TestWerkgevers(t *testing.T) {
 		{3, 3, 2, 2, 1}, // on 31 March a and c detached, f; b left on the 15th, to regular work
 		{4, 3, 2, 2, 1},
 	} {
-		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
-		if err != nil {
-			t.Fatal(err)
-		}
-		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(live, want) {
-			t.Fatalf("month %d: keeper and compute differ", tc.month)
-		}
+		want := keptAsComputed(t, k, h, reg, "GM0406", tc.month)
 		got := want.GetTotaal()
 		var contract int64
 		for _, p := range got.GetPlaatsingen() {
@@ -269,19 +250,28 @@ func TestLadder(t *testing.T) {
 		month    int
 		up, down int64
 	}{{1, 0, 0}, {2, 1, 0}, {3, 1, 0}, {5, 0, 1}, {0, 2, 1}} {
-		want, err := Compute(h.m, reg, "GM0402", "GM0406", 2026, tc.month, day(2026, 12, 31))
-		if err != nil {
-			t.Fatal(err)
-		}
-		live, err := k.View(h.m, "GM0406", 2026, tc.month, day(2026, 12, 31), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(live, want) {
-			t.Fatalf("month %d: keeper and compute differ", tc.month)
-		}
+		want := keptAsComputed(t, k, h, reg, "GM0406", tc.month)
 		if got := want.GetTotaal(); got.GetTredeOmhoog() != tc.up || got.GetTredeOmlaag() != tc.down {
 			t.Errorf("month %d: %d up, %d down; want %d, %d", tc.month, got.GetTredeOmhoog(), got.GetTredeOmlaag(), tc.up, tc.down)
 		}
 	}
+}
+
+// keptAsComputed is gemeente gm's 2026 view (month 0: the year) as of 31
+// December, from the Keeper, which must equal the one Compute makes from
+// scratch.
+func keptAsComputed(t *testing.T, k *Keeper, h *hist, reg *gemeente.Registry, gm string, month int) *ledgerv1.Beleidsview {
+	t.Helper()
+	want, err := Compute(h.m, reg, "GM0402", gm, 2026, month, day(2026, 12, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := k.View(h.m, gm, 2026, month, day(2026, 12, 31), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(live, want) {
+		t.Fatalf("month %d: keeper and compute differ:\n%v\n%v", month, live.GetTotaal(), want.GetTotaal())
+	}
+	return want
 }

@@ -453,6 +453,12 @@ func TestVerrekeningThroughTheCLI(t *testing.T) {
 	if out := mustCLI(t, addr, "view", "GM0406", "--year", "2026", "--resultaat"); !strings.Contains(out, "Verrekening van het resultaat") || !strings.Contains(out, "solidair (inwoners)") {
 		t.Errorf("view --resultaat shows no settlement:\n%s", out)
 	}
+	// A later income (the septembercirculaire) moves the settlement every
+	// gemeente's view shows: the server keeps it only until the model moves.
+	mustCLI(t, addr, "regio", "inkomsten", "--gemeente", "GM0402", "--jaar", "2026", "--budgetstroom", "bedrijfsvoering", "--bedrag", "51000")
+	eventually(t, "the settlement after a later income", func() bool {
+		return settlement("GM0406")[bv].RegioResultaatCent == regio+100_000
+	})
 	// The gemeente's page shows it too.
 	jar, err := cookiejar.New(nil)
 	if err != nil {

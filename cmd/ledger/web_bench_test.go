@@ -142,3 +142,79 @@ func BenchmarkWebPage(b *testing.B) {
 	}
 	b.ReportMetric(float64(head.Commit), "events")
 }
+
+// BenchmarkSettledView measures what a Resultaatverdeling costs the year
+// view that settles it: GetBeleidsview of a gemeente-year, p50/p99 in ms,
+// before and after the region records an agreement that settles the
+// bedrijfsvoering by caseload-dagen and BUIG by inhabitants, and a command
+// followed by such a view (the server keeps a settlement until the model
+// moves), on a copy of the stored history of BENCH_WEB_EVENTS events (the
+// kept history itself is not written to).
+func BenchmarkSettledView(b *testing.B) {
+	events := 100000
+	if s := os.Getenv("BENCH_WEB_EVENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			b.Fatalf("BENCH_WEB_EVENTS=%q", s)
+		}
+		events = n
+	}
+	ctx := context.Background()
+	kept, _, clk, head := storedHistory(b, events)
+	data := b.TempDir()
+	if err := os.CopyFS(data, os.DirFS(kept)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		addr, _, stop := launchServer(b, data, clk, nil)
+		api := apiClient(b, addr, 5*time.Minute)
+		awaitHead(b, api, head)
+		codes, err := participantCodes(ctx, api)
+		if err != nil {
+			b.Fatal(err)
+		}
+		view := func(i int) error {
+			_, err := api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: codes[i%len(codes)], Jaar: 2025}))
+			return err
+		}
+		report := func(name string, lat []time.Duration) {
+			b.ReportMetric(ms1(pct(lat, 0.50)), name+"-p50-ms")
+			b.ReportMetric(ms1(pct(lat, 0.99)), name+"-p99-ms")
+		}
+		const reads = 200
+		report("plain", timeN(b, reads, view))
+		if _, err := api.RecordRegio(ctx, connect.NewRequest(&ledgerv1.RecordRegioRequest{Afspraak: &ledgerv1.RecordRegioRequest_Resultaatverdeling{Resultaatverdeling: &ledgerv1.Resultaatverdeling{
+			Jaar: 2025, Stromen: []*ledgerv1.Stroomverdeling{
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BEDRIJFSVOERING, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN},
+				{Budgetstroom: ledgerv1.Budgetstroom_BUDGETSTROOM_BUIG, Verrekening: ledgerv1.Verrekening_VERREKENING_SOLIDAIR, Methode: ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS},
+			}}}})); err != nil {
+			b.Fatal(err)
+		}
+		// Read-your-write: the agreement is in the figures from here on.
+		for {
+			r, err := api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: codes[0], Jaar: 2025}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(r.Msg.GetView().GetVerrekening()) > 0 {
+				break
+			}
+		}
+		report("settled", timeN(b, reads, view))
+		// Kept until the model moves: after any command the first view
+		// makes the settlement again.
+		var seq atomic.Int64
+		report("settled-after-command", timeN(b, 50, func(i int) error {
+			r, err := api.Record(ctx, connect.NewRequest(&ledgerv1.RecordRequest{Gemeente: "GM0402", Actor: "bench",
+				Transition: &ledgerv1.RecordRequest_Aanmelding{Aanmelding: &ledgerv1.Aanmelding{
+					ResidentId: fmt.Sprintf("R-settle-%d", seq.Add(1)), Doelgroep: ledgerv1.Doelgroep_DOELGROEP_BIJSTAND, Verwijzer: ledgerv1.Verwijzer_VERWIJZER_WERKCENTRUM}}}))
+			if err != nil {
+				return err
+			}
+			_, err = api.GetBeleidsview(ctx, connect.NewRequest(&ledgerv1.GetBeleidsviewRequest{Gemeente: codes[i%len(codes)], Jaar: 2025, NaPositie: r.Msg.GetPositie()}))
+			return err
+		}))
+		stop()
+	}
+	b.ReportMetric(float64(head.Commit), "events")
+}

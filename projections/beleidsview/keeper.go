@@ -82,6 +82,16 @@ func NewKeeper(reg *gemeente.Registry, centrum string) *Keeper {
 	return &Keeper{reg: reg, centrum: centrum, frames: map[int]*frame{}}
 }
 
+// Weights are the weights of shared costs by method over [from, to), from
+// the days the Keeper counts as cases change when it has them: what a
+// settlement divides a year's result by, without counting every case.
+func (k *Keeper) Weights(m *region.Model, method ledgerv1.Verdeelmethode, year int, from, to region.Day) map[string]int64 {
+	if k.days == nil {
+		return costs.Weights(m, k.reg, method, year, from, to)
+	}
+	return costs.CountedWeights(k.reg, method, year, from, to, k.days)
+}
+
 // Changing takes away what case c counted, before it changes.
 func (k *Keeper) Changing(m *region.Model, c *region.Case) {
 	if k.days == nil {

@@ -70,6 +70,13 @@ func TestKeeperEqualsCompute(t *testing.T) {
 				}
 			}
 			from, to := region.YearStart(year), min(region.YearStart(year+1), today+1)
+			// The weights a settlement divides by, from the Keeper's counted
+			// days, are those counted over every case.
+			for _, method := range []ledgerv1.Verdeelmethode{ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN, ledgerv1.Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN, ledgerv1.Verdeelmethode_VERDEELMETHODE_INWONERS} {
+				if got, want := k.Weights(m, method, year, from, to), costs.Weights(m, gd.reg, method, year, from, to); !reflect.DeepEqual(got, want) {
+					t.Fatalf("event %d: %s weights of %d: keeper %v, counted over the cases %v", at, method, year, got, want)
+				}
+			}
 			for _, g := range gd.reg.Codes() {
 				want, err := costs.Lines(m, gd.reg, "GM0402", g, from, to)
 				if err != nil {

@@ -95,38 +95,64 @@ func VerrekenFor(a *ledgerv1.Resultaatverdeling, g string, results map[string][]
 }
 
 // Settle fills the settlement of gemeente g's year view v when the region
-// holds a Resultaatverdeling for the year: every participant of the year's
-// first day has its year view asked of view (the same path, live or
-// replayed, as v itself came), and the weights are those of shared costs
-// over the year up to today.
+// holds a Resultaatverdeling for the year (SettleAll, for g alone).
 func Settle(v *ledgerv1.Beleidsview, rm *region.Model, reg *gemeente.Registry, g string, year int, today region.Day, view func(h string) (*ledgerv1.Beleidsview, error)) error {
+	all, err := SettleAll(rm, reg, year, today, func(h string) (*ledgerv1.Beleidsview, error) {
+		if h == g {
+			return v, nil
+		}
+		return view(h)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	v.Verrekening = all[g]
+	return nil
+}
+
+// SettleAll is the settlement of every participant of the year's first day
+// when the region holds a Resultaatverdeling for the year (nil without
+// one): each one's year view is asked of view (the same path, live or
+// replayed, as the view it goes in), and the weights are those of shared
+// costs over the year up to today, counted once for all: by weigh (a
+// Keeper's Weights) when given, else over every case of the model. A
+// server keeps the answer until the model moves: it is the same for every
+// gemeente.
+func SettleAll(rm *region.Model, reg *gemeente.Registry, year int, today region.Day, view func(h string) (*ledgerv1.Beleidsview, error), weigh func(m *region.Model, method ledgerv1.Verdeelmethode, year int, from, to region.Day) map[string]int64) (map[string][]*ledgerv1.Verrekeningspost, error) {
+	if weigh == nil {
+		weigh = func(m *region.Model, method ledgerv1.Verdeelmethode, year int, from, to region.Day) map[string]int64 {
+			return costs.Weights(m, reg, method, year, from, to)
+		}
+	}
 	a := rm.Settlement(int32(year))
 	if a == nil || reg == nil {
-		return nil
+		return nil, nil
 	}
 	from := region.YearStart(year)
 	to := min(region.YearStart(year+1), today+1)
 	results := map[string][]*ledgerv1.Resultaatpost{}
 	for _, p := range reg.Participating(from.Date()) {
-		if p.Code == g {
-			results[g] = v.GetResultaat()
-			continue
-		}
 		pv, err := view(p.Code)
 		if err != nil {
-			return fmt.Errorf("settle %d for %s: view of %s: %w", year, g, p.Code, err)
+			return nil, fmt.Errorf("settle %d: view of %s: %w", year, p.Code, err)
 		}
 		results[p.Code] = pv.GetResultaat()
 	}
-	if _, ok := results[g]; !ok {
-		return nil // not a participant that year: nothing to settle
+	weights := map[ledgerv1.Verdeelmethode]map[string]int64{}
+	out := make(map[string][]*ledgerv1.Verrekeningspost, len(results))
+	for g := range results {
+		posts, err := Verreken(a, g, results, func(m ledgerv1.Verdeelmethode) map[string]int64 {
+			if w, ok := weights[m]; ok {
+				return w
+			}
+			w := weigh(rm, m, year, from, to)
+			weights[m] = w
+			return w
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[g] = posts
 	}
-	posts, err := Verreken(a, g, results, func(m ledgerv1.Verdeelmethode) map[string]int64 {
-		return costs.Weights(rm, reg, m, year, from, to)
-	})
-	if err != nil {
-		return err
-	}
-	v.Verrekening = posts
-	return nil
+	return out, nil
 }

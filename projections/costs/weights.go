@@ -32,6 +32,19 @@ func Weights(m *region.Model, reg *gemeente.Registry, method ledgerv1.Verdeelmet
 	return out
 }
 
+// CountedWeights is Weights from the caseload- and placement-days days
+// keeps as cases change (a Keeper's), instead of counting them over every
+// case.
+func CountedWeights(reg *gemeente.Registry, method ledgerv1.Verdeelmethode, year int, from, to region.Day, days *DayCounts) map[string]int64 {
+	parts := participants(reg, from)
+	ws := weights(method, year, parts, days, from, to)
+	out := make(map[string]int64, len(parts))
+	for i, g := range parts {
+		out[g.Code] = ws[i]
+	}
+	return out
+}
+
 func needsDays(method ledgerv1.Verdeelmethode) bool {
 	return method == ledgerv1.Verdeelmethode_VERDEELMETHODE_CASELOAD_DAGEN || method == ledgerv1.Verdeelmethode_VERDEELMETHODE_PLAATSING_DAGEN
 }

@@ -92,6 +92,7 @@ type Server struct {
 	Metrics *metrics.Registry
 
 	imports importBatches
+	settled settledYears
 }
 
 var _ ledgerv1connect.LedgerServiceHandler = (*Server)(nil)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"connectrpc.com/connect"
 
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -86,13 +88,19 @@ func (s *Server) GetBeleidsview(ctx context.Context, req *connect.Request[ledger
 		if m.GetMaand() == 0 {
 			// The settlement needs every participant's result, made the
 			// same way as this view.
-			err = beleidsview.Settle(v, rm, s.Gemeenten, m.GetGemeente(), int(jaar), s.today(), func(h string) (*ledgerv1.Beleidsview, error) {
-				if s.Figures != nil && !m.GetReplay() {
-					return s.Figures.View(rm, h, int(jaar), 0, s.today(), false)
+			if s.Figures != nil && !m.GetReplay() {
+				all, err := s.settled.get(rm, int(jaar), s.today(), func() (map[string][]*ledgerv1.Verrekeningspost, error) {
+					return beleidsview.SettleAll(rm, s.Gemeenten, int(jaar), s.today(), func(h string) (*ledgerv1.Beleidsview, error) {
+						return s.Figures.View(rm, h, int(jaar), 0, s.today(), false)
+					}, s.Figures.Weights)
+				})
+				if err != nil {
+					return err
 				}
+				v.Verrekening = all[m.GetGemeente()]
+			} else if err := beleidsview.Settle(v, rm, s.Gemeenten, m.GetGemeente(), int(jaar), s.today(), func(h string) (*ledgerv1.Beleidsview, error) {
 				return beleidsview.Compute(rm, s.Gemeenten, s.centrum(), h, int(jaar), 0, s.today())
-			})
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 		}
@@ -186,4 +194,43 @@ func (s *Server) ExportSrg(ctx context.Context, req *connect.Request[ledgerv1.Ex
 		return nil, s.toConnect(err)
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// settledYears keeps the live settlement of each year for the model
+// position and day it was made at: it is the same for every gemeente's
+// view until an event moves the model, and making it asks every
+// participant's view and counts the year's days over all cases (about
+// 90 ms at a million events, against a year view's 1 ms).
+type settledYears struct {
+	mu    sync.Mutex
+	years map[int]settledYear
+}
+
+type settledYear struct {
+	at    store.Position
+	today region.Day
+	posts map[string][]*ledgerv1.Verrekeningspost
+}
+
+// get returns year's settlement at rm's position, made by build when it
+// is not kept. The posts are shared: callers must not change them.
+func (c *settledYears) get(rm *region.Model, year int, today region.Day, build func() (map[string][]*ledgerv1.Verrekeningspost, error)) (map[string][]*ledgerv1.Verrekeningspost, error) {
+	at := rm.Position()
+	c.mu.Lock()
+	if y, ok := c.years[year]; ok && y.at == at && y.today == today {
+		c.mu.Unlock()
+		return y.posts, nil
+	}
+	c.mu.Unlock()
+	posts, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.years == nil {
+		c.years = map[int]settledYear{}
+	}
+	c.years[year] = settledYear{at: at, today: today, posts: posts}
+	return posts, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/projections/beleidsview"
 	"github.com/gooi-vechtstreek/ledger/projections/costs"
 	"github.com/gooi-vechtstreek/ledger/projections/region"
+	"github.com/gooi-vechtstreek/ledger/services/bounds"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -150,7 +151,7 @@ func Load(r io.Reader) (Variant, error) {
 	}
 	for g, k := range f.Kringen {
 		kring, ok := map[string]Kring{"alles": KringAlles, "beschut": KringBeschut, "dvo": KringDVO}[strings.TrimSpace(k)]
-		if !ok || len(g) != 6 || !strings.HasPrefix(g, "GM") || strings.Trim(g[2:], "0123456789") != "" {
+		if !ok || !bounds.IsGemeenteCode(g) {
 			return Variant{}, fmt.Errorf("%w: kringen %s: %q; geef per gemeente (GMxxxx) alles, beschut of dvo", ErrVariant, g, k)
 		}
 		if v.Kringen == nil {

@@ -186,7 +186,7 @@ func checkString(s string, b Bound, path string) *Violation {
 			return &Violation{Rule: RuleID, Field: path, Reden: "geen id in de vorm xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (UUID, kleine letters, zonder accolades of urn:uuid:)"}
 		}
 	case Gemeente:
-		if !isGemeenteCode(s) {
+		if !IsGemeenteCode(s) {
 			return &Violation{Rule: RuleID, Field: path, Reden: "geen gemeentecode in de vorm GM en vier cijfers (CBS), bijv. GM0402"}
 		}
 	case Digits:
@@ -214,7 +214,9 @@ func checkString(s string, b Bound, path string) *Violation {
 	return nil
 }
 
-func isGemeenteCode(s string) bool {
+// IsGemeenteCode reports whether s is written as a CBS gemeentecode: GM and
+// four digits.
+func IsGemeenteCode(s string) bool {
 	if len(s) != 6 || s[0] != 'G' || s[1] != 'M' {
 		return false
 	}

@@ -138,17 +138,25 @@ func SettleAll(rm *region.Model, reg *gemeente.Registry, year int, today region.
 		}
 		results[p.Code] = pv.GetResultaat()
 	}
+	return SettleResults(a, results, func(m ledgerv1.Verdeelmethode) map[string]int64 { return weigh(rm, m, year, from, to) }, nil)
+}
+
+// SettleResults settles every participant of results (their year's rows
+// per stream) under agreement a within the circles of member (nil: all),
+// asking weigh for each method's weights once for all of them.
+func SettleResults(a *ledgerv1.Resultaatverdeling, results map[string][]*ledgerv1.Resultaatpost, weigh func(ledgerv1.Verdeelmethode) map[string]int64, member costs.Member) (map[string][]*ledgerv1.Verrekeningspost, error) {
 	weights := map[ledgerv1.Verdeelmethode]map[string]int64{}
+	once := func(m ledgerv1.Verdeelmethode) map[string]int64 {
+		w, ok := weights[m]
+		if !ok {
+			w = weigh(m)
+			weights[m] = w
+		}
+		return w
+	}
 	out := make(map[string][]*ledgerv1.Verrekeningspost, len(results))
 	for g := range results {
-		posts, err := Verreken(a, g, results, func(m ledgerv1.Verdeelmethode) map[string]int64 {
-			if w, ok := weights[m]; ok {
-				return w
-			}
-			w := weigh(rm, m, year, from, to)
-			weights[m] = w
-			return w
-		})
+		posts, err := VerrekenFor(a, g, results, once, member)
 		if err != nil {
 			return nil, err
 		}

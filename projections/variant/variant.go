@@ -285,14 +285,14 @@ func settled(m *region.Model, book *costs.Book, a *ledgerv1.Resultaatverdeling, 
 	if a == nil {
 		a = &ledgerv1.Resultaatverdeling{Jaar: int32(year)}
 	}
-	out := map[string]int64{}
-	for g := range results {
-		posts, err := beleidsview.VerrekenFor(a, g, results, func(method ledgerv1.Verdeelmethode) map[string]int64 {
-			return costs.Weights(m, reg, method, year, from, to)
-		}, member)
-		if err != nil {
-			return nil, err
-		}
+	all, err := beleidsview.SettleResults(a, results, func(method ledgerv1.Verdeelmethode) map[string]int64 {
+		return costs.Weights(m, reg, method, year, from, to)
+	}, member)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(all))
+	for g, posts := range all {
 		for _, p := range posts {
 			out[g] += p.GetVerrekendCent()
 		}

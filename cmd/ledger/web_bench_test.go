@@ -38,14 +38,7 @@ import (
 //     loadEventEnd with the style sheets and the chart drawn), after one
 //     load that fills the browser's cache.
 func BenchmarkWebPage(b *testing.B) {
-	events := 100000
-	if s := os.Getenv("BENCH_WEB_EVENTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("BENCH_WEB_EVENTS=%q", s)
-		}
-		events = n
-	}
+	events := webEvents(b)
 	ctx := context.Background()
 	data, _, clk, head := storedHistory(b, events)
 	const page, current = "/gemeente/GM0402?jaar=2025", "/gemeente/GM0402"
@@ -151,14 +144,7 @@ func BenchmarkWebPage(b *testing.B) {
 // moves), on a copy of the stored history of BENCH_WEB_EVENTS events (the
 // kept history itself is not written to).
 func BenchmarkSettledView(b *testing.B) {
-	events := 100000
-	if s := os.Getenv("BENCH_WEB_EVENTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("BENCH_WEB_EVENTS=%q", s)
-		}
-		events = n
-	}
+	events := webEvents(b)
 	ctx := context.Background()
 	kept, _, clk, head := storedHistory(b, events)
 	data := b.TempDir()
@@ -217,4 +203,18 @@ func BenchmarkSettledView(b *testing.B) {
 		stop()
 	}
 	b.ReportMetric(float64(head.Commit), "events")
+}
+
+// webEvents is the history size of the page benchmarks: BENCH_WEB_EVENTS,
+// default 100,000.
+func webEvents(b *testing.B) int {
+	s := os.Getenv("BENCH_WEB_EVENTS")
+	if s == "" {
+		return 100000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("BENCH_WEB_EVENTS=%q", s)
+	}
+	return n
 }

@@ -2,9 +2,9 @@ package caseload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -167,6 +167,7 @@ func NewProjector(cfg Config) (*Projector, error) {
 			naam:        g.Naam,
 			instance:    cfg.Instance,
 			path:        snapshotPath(cfg.Dir, g.Code),
+			oldPath:     oldSnapshotPath(cfg.Dir, g.Code),
 			journalPath: journalPath(cfg.Dir, g.Code),
 			compactMin:  cfg.compactMin,
 			baseOnStop:  !cfg.journalOnStop,
@@ -333,6 +334,7 @@ type follower struct {
 	// unknown after a failed write). Only the run goroutine uses them
 	// (and load, before it runs).
 	journalPath string
+	oldPath     string // the snapshot of an older format, removed on load
 	compactMin  int64
 	baseOnStop  bool
 	bases       int // base snapshots written (tests)
@@ -373,6 +375,15 @@ func (f *follower) load() error {
 	f.view = NewView(f.code, f.naam)
 	if err := removeTemps(f.path); err != nil {
 		return fmt.Errorf("caseload projector %s: %w", f.code, err)
+	}
+	if f.oldPath != "" {
+		// A snapshot of format 2 (JSON): not read, the view is rebuilt
+		// from the bus, and the file goes so that it is not left behind.
+		if err := os.Remove(f.oldPath); err == nil {
+			f.log.Info("caseload snapshot of an older format removed; the view will be rebuilt", "path", f.oldPath)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("caseload projector %s: %w", f.code, err)
+		}
 	}
 	snap, err := readSnapshot(f.path, f.code)
 	switch {
@@ -830,7 +841,7 @@ func (f *follower) persist() error {
 // which names the old base and is left out on load; the new base holds all
 // of it.
 func (f *follower) writeBase(seq uint64) error {
-	data, err := json.Marshal(&snapshot{
+	data, err := encodeSnapshot(&snapshot{
 		Format:        snapshotFormat,
 		Gemeente:      f.code,
 		Stream:        bus.StreamName(f.code),

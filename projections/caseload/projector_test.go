@@ -356,7 +356,7 @@ func TestProjectorRebuildsDamagedSnapshot(t *testing.T) {
 				t.Fatal(snap, err)
 			}
 			snap.StreamCreated = snap.StreamCreated.Add(-time.Hour)
-			data, err := json.Marshal(snap)
+			data, err := encodeSnapshot(snap)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +461,7 @@ func (tb *testbed) crashAfterDelivery(g string, cfg Config, snapAt int) {
 	if got != n || batch.Error() != nil {
 		tb.t.Fatalf("fetched %d of %d: %v", got, n, batch.Error())
 	}
-	data, err := json.Marshal(&snapshot{
+	data, err := encodeSnapshot(&snapshot{
 		Format: snapshotFormat, Gemeente: g, Stream: bus.StreamName(g),
 		StreamCreated: stream.CachedInfo().Created, Seq: uint64(snapAt), View: tb.expected(g, snapAt),
 	})

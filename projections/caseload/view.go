@@ -66,7 +66,7 @@ const (
 // Totals are kept incrementally: Apply refolds only the segment it touched
 // and swaps that case's old contribution for the new one.
 //
-// A View is not safe for concurrent use. Its JSON form (MarshalJSON) holds
+// A View is not safe for concurrent use. Its snapshot (snapshot.go) holds
 // the events per segment and the counters; the figures are derived again on
 // load, so a snapshot can not disagree with the events it holds.
 type View struct {
@@ -577,7 +577,8 @@ type segJSON struct {
 }
 
 // MarshalJSON writes the view deterministically: two views that took in the
-// same events give the same bytes.
+// same events give the same bytes, which is how tests compare views. The
+// snapshot on disk is the binary form of snapshot.go.
 func (v *View) MarshalJSON() ([]byte, error) {
 	out := viewJSON{Gemeente: v.gemeente, Naam: v.naam, Verwerkt: v.verwerkt, Anomalies: v.anomalies,
 		Cases: make(map[string][]segJSON, len(v.cases))}
@@ -614,57 +615,4 @@ func (v *View) MarshalJSON() ([]byte, error) {
 		out.Held[id] = sj
 	}
 	return json.Marshal(out)
-}
-
-// UnmarshalJSON restores a view written by MarshalJSON and derives its
-// figures again from the events.
-func (v *View) UnmarshalJSON(data []byte) error {
-	var in viewJSON
-	if err := json.Unmarshal(data, &in); err != nil {
-		return fmt.Errorf("caseload view: %w", err)
-	}
-	w := NewView(in.Gemeente, in.Naam)
-	w.verwerkt, w.anomalies = in.Verwerkt, in.Anomalies
-	if in.Tot != "" {
-		p, err := store.ParsePosition(in.Tot)
-		if err != nil {
-			return fmt.Errorf("caseload view %s: tot: %w", in.Gemeente, err)
-		}
-		w.tot = p
-	}
-	for id, segs := range in.Cases {
-		c := &caseEntry{}
-		for i, sj := range segs {
-			if len(sj.Events) == 0 {
-				return fmt.Errorf("caseload view %s: case %s: segment %d is empty", in.Gemeente, id, i)
-			}
-			seg := &segment{events: make([]*ledgerv1.Event, len(sj.Events))}
-			for j, b := range sj.Events {
-				ev, err := event.Decode(b)
-				if err != nil {
-					return fmt.Errorf("caseload view %s: case %s: segment %d event %d: %w", in.Gemeente, id, i, j, err)
-				}
-				seg.events[j] = ev
-			}
-			var err error
-			if seg.state, seg.flows, err = w.fold(seg.events); err != nil {
-				return fmt.Errorf("caseload view %s: case %s: segment %d: %w", in.Gemeente, id, i, err)
-			}
-			w.totals.flows(seg.flows, +1)
-			c.segments = append(c.segments, seg)
-		}
-		w.cases[id] = c
-		w.totals.active(w.activeOf(c), +1)
-	}
-	for id, sj := range in.Held {
-		for j, b := range sj.Events {
-			ev, err := event.Decode(b)
-			if err != nil {
-				return fmt.Errorf("caseload view %s: held event %d of case %s: %w", in.Gemeente, j, id, err)
-			}
-			w.held[id] = append(w.held[id], ev)
-		}
-	}
-	*v = *w
-	return nil
 }

@@ -207,6 +207,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzParseToken -fuzztime $(FUZZTIME) ./services/access
 	go test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./services/access
 	go test -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./services/vault
+	go test -run '^$$' -fuzz FuzzDecodeSnapshot -fuzztime $(FUZZTIME) ./projections/caseload
 
 tools: $(TOOLS)
 

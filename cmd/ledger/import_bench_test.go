@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -54,6 +55,12 @@ func importHistory(b *testing.B, env string, def int) ([]scenario.Step, string) 
 // (BENCH_IMPORT_EVENTS=1000000) takes about three minutes on two cores.
 func BenchmarkImport(b *testing.B) {
 	steps, file := importHistory(b, "BENCH_IMPORT_EVENTS", 100_000)
+	// The generated requests stay out of the measured heap: as deployed the
+	// import file is read by another process, and a million requests held
+	// here were scanned by every collection of the server's.
+	events := len(steps)
+	steps = nil
+	runtime.GC()
 	reg, err := gemeente.Load("../../deploy/gemeenten.json")
 	if err != nil {
 		b.Fatal(err)
@@ -69,7 +76,7 @@ func BenchmarkImport(b *testing.B) {
 		if code := run(context.Background(), []string{"import", "--server", addr, "--token", tokenFor(b, addr, "centrum"), file}, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("import: exit %d", code)
 		}
-		b.ReportMetric(float64(len(steps))/time.Since(start).Seconds(), "events/s")
+		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
 		// The import's answer means stored; the bus and every gemeente's
 		// caseload view follow. Until they have it all, is the rate of the
 		// whole system: one more command, then every view waited for up to
@@ -94,7 +101,7 @@ func BenchmarkImport(b *testing.B) {
 				}
 			}
 		}
-		b.ReportMetric(float64(len(steps))/time.Since(start).Seconds(), "caught-up-events/s")
+		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "caught-up-events/s")
 	}
-	b.ReportMetric(float64(len(steps)), "events")
+	b.ReportMetric(float64(events), "events")
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
-	"sync"
-	"time"
 )
 
 // serveGCPercent is the collector's target while the server runs, unless
@@ -23,77 +21,6 @@ const serveGCPercent = 300
 // a soft limit, unless GOMEMLIMIT is set: near it the collector runs more
 // often instead of the process growing further.
 const serveMemoryShare = 0.6
-
-// importGCPercent is the collector's target while an import runs, unless
-// GOGC says otherwise. An import allocates fast over a heap that grows with
-// every case it brings in; measured on 2026-12-07 over a million events,
-// the whole import took 15 % less CPU at 1,000 than at 300 (231 s against
-// 270 s), and reached 16 GB resident instead of 12.5 GB. serveMemoryShare
-// still bounds the heap.
-const importGCPercent = 1000
-
-// importGCIdle is how long the import's target stays after an import call:
-// the next call of the same file follows within milliseconds, and dropping
-// to serveGCPercent between two calls would collect at once over a heap
-// grown at importGCPercent.
-const importGCIdle = 5 * time.Second
-
-// bulkGC raises the collector's target while import calls run and puts
-// back what was there once none has run for idle. The target is the
-// process's, not a server's, so there is one bulkGC per process (importGC):
-// two servers in one process (tests) must not restore each other's.
-type bulkGC struct {
-	idle time.Duration
-
-	mu      sync.Mutex
-	running int
-	raised  bool
-	prev    int    // the target before the import's
-	gen     uint64 // the last idle timer's; an older one restores nothing
-}
-
-var importGC = &bulkGC{idle: importGCIdle}
-
-// begin is api.Server.Bulk: called when an import call begins, it returns
-// the function to call when the call ends.
-func (g *bulkGC) begin() (done func()) {
-	if os.Getenv("GOGC") != "" {
-		return func() {} // the operator's setting stands
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.running++
-	g.gen++
-	if !g.raised {
-		g.prev, g.raised = debug.SetGCPercent(importGCPercent), true
-	}
-	return sync.OnceFunc(func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		g.running--
-		if g.running > 0 || !g.raised {
-			return
-		}
-		if g.idle <= 0 {
-			g.restoreLocked()
-			return
-		}
-		g.gen++
-		gen := g.gen
-		time.AfterFunc(g.idle, func() {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			if g.gen == gen && g.running == 0 && g.raised {
-				g.restoreLocked()
-			}
-		})
-	})
-}
-
-func (g *bulkGC) restoreLocked() {
-	debug.SetGCPercent(g.prev)
-	g.raised = false
-}
 
 // tuneGC sets the collector for the server and returns what it set (for
 // the start log) and a function that restores the previous settings (for

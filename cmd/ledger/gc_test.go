@@ -47,36 +47,3 @@ func TestTuneGC(t *testing.T) {
 		})
 	}
 }
-
-// TestBulkGC: import calls raise the collector's target, overlapping calls
-// keep it raised, and the last one's end puts back what was there; with
-// GOGC set nothing changes.
-func TestBulkGC(t *testing.T) {
-	t.Setenv("GOGC", "")
-	before := debug.SetGCPercent(serveGCPercent)
-	defer debug.SetGCPercent(before)
-	g := &bulkGC{}
-	first := g.begin()
-	second := g.begin()
-	if got := debug.SetGCPercent(-1); got != importGCPercent {
-		t.Errorf("during an import gc percent %d, want %d", got, importGCPercent)
-	}
-	debug.SetGCPercent(importGCPercent)
-	first()
-	first() // twice is once
-	if got := debug.SetGCPercent(importGCPercent); got != importGCPercent {
-		t.Errorf("with one import still running gc percent %d, want %d", got, importGCPercent)
-	}
-	second()
-	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
-		t.Errorf("after the imports gc percent %d, want %d back", got, serveGCPercent)
-	}
-
-	t.Setenv("GOGC", "150")
-	debug.SetGCPercent(150)
-	done := g.begin()
-	if got := debug.SetGCPercent(150); got != 150 {
-		t.Errorf("with GOGC set an import changed gc percent to %d", got)
-	}
-	done()
-}

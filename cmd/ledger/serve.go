@@ -404,7 +404,6 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		Logboek:    lb,
 		Retention:  bewaar,
 		Lag:        tracker,
-		Bulk:       importGC.begin,
 		Replay: func(ctx context.Context, g string) (*ledgerv1.CaseloadView, *ledgerv1.Certificaat, error) {
 			rp, err := caseload.Replay(ctx, st, reg)
 			if err != nil {

@@ -90,10 +90,6 @@ type Server struct {
 	Unauthenticated *access.Identity
 	// Metrics, when set, counts every call, its outcome and latency.
 	Metrics *metrics.Registry
-	// Bulk, when set, is called when an import call begins, and what it
-	// returns when the call ends: the process may trade memory for CPU
-	// while a bulk load runs (ledger serve lets the collector wait longer).
-	Bulk func() (done func())
 
 	imports importBatches
 	settled settledYears

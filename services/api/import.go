@@ -60,9 +60,6 @@ func (s *Server) Import(ctx context.Context, req *connect.Request[ledgerv1.Impor
 	if len(m.GetRegels()) > MaxImportLines {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%d regels in één verzoek; ten hoogste %d", len(m.GetRegels()), MaxImportLines))
 	}
-	if s.Bulk != nil {
-		defer s.Bulk()()
-	}
 	batch, release := s.importBatch(m.GetSysteem())
 	defer release()
 	defer batch.Settle()

@@ -350,6 +350,21 @@ func TestProjectorRebuildsDamagedSnapshot(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"older format", func(t *testing.T, path string) {
+			// Format 2 was JSON beside where the base is now.
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			old := oldSnapshotPath(filepath.Dir(path), hilversum)
+			if err := os.WriteFile(old, []byte(`{"format":2,"gemeente":"`+hilversum+`","seq":1,"view":{}}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if _, err := os.Stat(old); err == nil {
+					t.Error("the snapshot of the older format is still there")
+				}
+			})
+		}},
 		{"other stream", func(t *testing.T, path string) {
 			snap, err := readSnapshot(path, hilversum)
 			if err != nil || snap == nil {

@@ -281,8 +281,11 @@ func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []*ledgerv1
 	switch rec.kind {
 	case recHeld:
 		evs, err := events()
-		if err != nil {
+		switch {
+		case err != nil:
 			return "", nil, nil, fmt.Errorf("held events of case %s: %w", id, err)
+		case len(b) != 0:
+			return "", nil, nil, fmt.Errorf("held events of case %s: %d bytes after them", id, len(b))
 		}
 		return id, nil, evs, nil
 	case recCase:

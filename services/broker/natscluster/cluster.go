@@ -17,6 +17,7 @@
 package natscluster
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Size is the number of nodes: the smallest cluster that keeps a quorum
@@ -98,7 +100,35 @@ func Start(t testing.TB) *Cluster {
 		}
 	}
 	c.WaitHealthy()
+	c.waitPlacement()
 	return c
+}
+
+// waitPlacement waits until the meta leader can place a replicated stream.
+// Healthy can hold before the leader has heard from every peer what it
+// offers: a stream created then was refused "no suitable peers for
+// placement" (TestFaults, once in make test on 2026-12-07). The probe
+// creates and deletes an R3 stream, which is exactly that condition.
+func (c *Cluster) waitPlacement() {
+	c.t.Helper()
+	nc := c.Connect()
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.t.Fatalf("natscluster: %v", err)
+	}
+	const probe = "NATSCLUSTER_PLACEMENT"
+	err = Eventually(Timeout, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: probe, Subjects: []string{"natscluster.placement"}, Replicas: Size, Storage: jetstream.MemoryStorage}); err != nil {
+			return err
+		}
+		return js.DeleteStream(ctx, probe)
+	})
+	if err != nil {
+		c.t.Fatalf("natscluster: no R%d stream could be placed within %s: %v\n%s", Size, Timeout, err, c.Describe())
+	}
 }
 
 // options are node i's server options; a restart gets the same ports and

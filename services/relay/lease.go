@@ -109,15 +109,16 @@ func (r *Relay) acquire(ctx context.Context) (uint64, error) {
 
 // keep renews the lease until ctx ends, and calls lost when it could not:
 // by then a third of the lease's time is left, and the relay stops before
-// another can have taken over.
-func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) {
+// another can have taken over. It returns the lease's revision after its
+// last renewal, which a release must name.
+func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) uint64 {
 	every := r.cfg.LeaseTTL / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return rev
 		case <-t.C:
 		}
 		rctx, cancel := context.WithTimeout(ctx, every)
@@ -128,7 +129,7 @@ func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) {
 				r.log.Warn("relay could not renew its lease; it stops publishing", "err", err)
 				lost()
 			}
-			return
+			return rev
 		}
 		rev = next
 	}

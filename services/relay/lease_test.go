@@ -171,3 +171,40 @@ func TestCleanStopSavesExactCheckpoint(t *testing.T) {
 	stop()
 	e.exactlyOnce(ctx)
 }
+
+// TestCleanStopAfterRenewalGivesUpLease: a relay that renewed its lease
+// gives it up on a clean stop all the same. The release named the
+// revision the lease was created with, which a renewal had moved on: the
+// store refused it and a standby waited for the lease to expire.
+func TestCleanStopAfterRenewalGivesUpLease(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a, _ := e.relayOn(ctx, "proces-a")
+	stop := run(t, ctx, a)
+	waitFor(t, a, e.journeys(ctx, 1))
+	kv, err := e.js.KeyValue(ctx, relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := kv.Get(ctx, "houder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Renewed every third of its second: wait for one.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		cur, err := kv.Get(ctx, "houder")
+		if err == nil && cur.Revision() > first.Revision() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease was not renewed within 10 s (revision %d, %v)", first.Revision(), err)
+		}
+		<-tick.C
+	}
+	stop()
+	if h := holder(t, e); h != "" {
+		t.Fatalf("after a clean stop the lease is still held by %q", h)
+	}
+}

@@ -197,7 +197,8 @@ func (r *Relay) Run(ctx context.Context) error {
 		if err == nil {
 			held, lose := context.WithCancelCause(ctx)
 			kept := make(chan struct{})
-			go func() { defer close(kept); r.keep(held, rev, func() { lose(errLeaseLost) }) }()
+			last := rev // the lease's revision after keep's last renewal
+			go func() { defer close(kept); last = r.keep(held, rev, func() { lose(errLeaseLost) }) }()
 			err = r.runOnce(held)
 			if cause := context.Cause(held); errors.Is(cause, errLeaseLost) {
 				err = cause
@@ -208,7 +209,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				// A clean stop: the standby need not wait for the lease
 				// to expire.
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-				r.release(rctx, rev)
+				r.release(rctx, last)
 				cancel()
 			}
 		}

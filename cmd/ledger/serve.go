@@ -275,10 +275,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		if err != nil {
 			return err
 		}
+		began := time.Now()
 		srv, err := broker.Start(broker.Config{Dir: cfg.data, Listen: cfg.natsAddr, Auth: auth, NoSync: cfg.noSync, MinFree: cfg.minFree, Logger: log})
 		if err != nil {
 			return err
 		}
+		log.Info("embedded NATS broker started", "took", time.Since(began).Round(time.Millisecond))
 		storeOpts = append(storeOpts, natsstore.WithSpaceCheck(srv.CheckSpace))
 		defer srv.Shutdown()
 		go watchArchives(ctx, reg, cfg, log, granted)
@@ -332,10 +334,31 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
+	live := region.NewLive(st, reg, log)
+	figures := beleidsview.NewKeeper(reg, "")
+	live.Watch(figures)
+	// Start the regional model from its snapshot when it matches the store,
+	// so that a start reads only the store's tail. It is read while the
+	// caseload views read their bases: the two are independent, and at a
+	// million events each takes seconds.
+	snapshot := filepath.Join(cfg.data, "projections", "region.snap")
+	regionLoaded := make(chan struct{})
+	go func() {
+		defer close(regionLoaded)
+		began := time.Now()
+		if ok, err := live.LoadSnapshot(ctx, snapshot); err != nil {
+			log.Warn("regional snapshot not used; the model is built from the store", "err", err)
+		} else if ok {
+			log.Info("regional model starts from its snapshot", "path", snapshot, "took", time.Since(began).Round(time.Millisecond))
+		}
+	}()
+	began := time.Now()
 	views, err := caseload.NewProjector(caseload.Config{JS: js, Gemeenten: reg, Today: cfg.clock.Today, Dir: filepath.Join(cfg.data, "projections"), Replicas: cfg.replicas, Instance: cfg.instance, Logger: log})
+	<-regionLoaded
 	if err != nil {
 		return err
 	}
+	log.Info("caseload views loaded", "took", time.Since(began).Round(time.Millisecond))
 
 	bewaar, err := retention.Load(cfg.retention)
 	if err != nil {
@@ -368,17 +391,6 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		}
 	}
 
-	live := region.NewLive(st, reg, log)
-	figures := beleidsview.NewKeeper(reg, "")
-	live.Watch(figures)
-	// Start the regional model from its snapshot when it matches the store,
-	// so that a start reads only the store's tail.
-	snapshot := filepath.Join(cfg.data, "projections", "region.snap")
-	if ok, err := live.LoadSnapshot(ctx, snapshot); err != nil {
-		log.Warn("regional snapshot not used; the model is built from the store", "err", err)
-	} else if ok {
-		log.Info("regional model starts from its snapshot", "path", snapshot)
-	}
 	// A policy may start in the past where the regional model shows nothing
 	// of the gemeente priced yet.
 	pol := &beleid.Handler{Store: st, Gemeenten: reg, Clock: cfg.clock, Priced: live}

@@ -274,6 +274,7 @@ func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []*ledgerv1
 			if err != nil {
 				return nil, fmt.Errorf("event %d: %w", j, err)
 			}
+			dropKept(ev.GetEnvelope())
 			evs[j] = ev
 		}
 		return evs, nil

@@ -427,6 +427,23 @@ func TestSnapshotHoldsNoPersonalData(t *testing.T) {
 	if h.events[0].GetAanmelding().GetPersoonsgegevens() == nil || h.events[0].GetEnvelope().GetActor() == "" {
 		t.Error("Apply changed the event it was given")
 	}
+
+	// Nor does it keep the command digest or an imported event's source
+	// record, which no figure reads.
+	imported := proto.Clone(h.events[1]).(*ledgerv1.Event)
+	imported.Envelope.EventId = "0b7e6c2a-1d3f-4e5a-9b8c-7d6e5f4a3b2c"
+	imported.Envelope.CommandDigest = []byte("digest-of-the-command-0123456789")
+	imported.Envelope.Bron = &ledgerv1.Bron{Systeem: "oud-systeem", Record: "rec-1"}
+	w := build(h.events[:1], hilversum)[hilversum]
+	w.Apply(imported)
+	for _, ev := range w.cases[c].segments[0].events {
+		if len(ev.GetEnvelope().GetCommandDigest()) != 0 || ev.GetEnvelope().GetBron() != nil {
+			t.Errorf("%s event in the view keeps its command digest or source", event.Type(ev))
+		}
+	}
+	if n := len(w.cases[c].segments[0].events); n != 2 {
+		t.Fatalf("the view holds %d events of the case, want 2", n)
+	}
 }
 
 // TestGeneratedHistory checks the view against independent truths over a

@@ -128,16 +128,36 @@ func (k *Keeper) Changed(m *region.Model, ev *ledgerv1.Event, c *region.Case) {
 	}
 }
 
+// apply adds (sign 1) or takes away (-1) what case c counts in the frame:
+// its figures and its costs. The two halves are apart and only read the
+// derived case, so a first frame runs them side by side (Keeper.frame).
 func (f *frame) apply(c *region.Case, sign int64) error {
-	// A case whose days and events lie wholly outside the year counts
-	// nothing in it.
-	if !touches(c, f.e.ps[0].start, f.e.ps[0].peil) {
-		return nil
+	f.addFigures(c, sign)
+	return f.addCosts(c, sign)
+}
+
+// counts reports whether c can count in the frame's year: a case whose
+// days and events lie wholly outside it counts nothing in it.
+func (f *frame) counts(c *region.Case) bool {
+	return touches(c, f.e.ps[0].start, f.e.ps[0].peil)
+}
+
+// addFigures is apply's half for the figures (f.e).
+func (f *frame) addFigures(c *region.Case, sign int64) {
+	if !f.counts(c) {
+		return
 	}
 	f.e.sign = sign
 	f.e.addCase(c)
 	f.e.sign = 1
-	if sign > 0 {
+}
+
+// addCosts is apply's half for the costs (f.costs).
+func (f *frame) addCosts(c *region.Case, sign int64) error {
+	switch {
+	case !f.counts(c):
+		return nil
+	case sign > 0:
 		return f.costs.Add(c)
 	}
 	return f.costs.Remove(c)
@@ -191,27 +211,20 @@ func (k *Keeper) frame(m *region.Model, year int, today region.Day) (*frame, err
 		views: map[viewKey]*cachedView{},
 		lines: map[string]*cachedLines{},
 	}
-	// The figures (f.e) and the costs (f.costs) are apart and only read the
-	// derived cases: a first frame, every case once, is built side by side
-	// (at a million events it was most of a start's time after the
-	// snapshots). Later changes go through apply, one case at a time.
-	from, peil := ps[0].start, ps[0].peil
+	// A first frame takes every case once (at a million events most of a
+	// start's time after the snapshots): apply's two halves side by side.
 	cases := m.Cases()
 	var costErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for _, c := range cases {
-			if touches(c, from, peil) {
-				if costErr = f.costs.Add(c); costErr != nil {
-					return
-				}
+			if costErr = f.addCosts(c, 1); costErr != nil {
+				return
 			}
 		}
 	})
 	for _, c := range cases {
-		if touches(c, from, peil) {
-			f.e.addCase(c)
-		}
+		f.addFigures(c, 1)
 	}
 	wg.Wait()
 	if costErr != nil {

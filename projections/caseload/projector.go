@@ -453,7 +453,7 @@ func (f *follower) replay(rec journalRecord) string {
 	}
 	switch rec.kind {
 	case recEvent:
-		ev, err := event.Decode(rec.data)
+		ev, err := decodeKept(rec.data)
 		if err != nil {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}
@@ -462,7 +462,7 @@ func (f *follower) replay(rec journalRecord) string {
 		if len(rec.data) < 16 {
 			return fmt.Sprintf("event of sequence %d: too short for its position", rec.seq)
 		}
-		ev, err := event.Decode(rec.data[16:])
+		ev, err := decodeKept(rec.data[16:])
 		if err != nil {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}

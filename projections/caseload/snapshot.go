@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/durable"
-	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
@@ -270,11 +269,10 @@ func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []*ledgerv1
 				return nil, fmt.Errorf("event %d unreadable", j)
 			}
 			b = b[n:]
-			ev, err := event.Decode(raw)
+			ev, err := decodeKept(raw)
 			if err != nil {
 				return nil, fmt.Errorf("event %d: %w", j, err)
 			}
-			dropKept(ev.GetEnvelope())
 			evs[j] = ev
 		}
 		return evs, nil

@@ -435,11 +435,23 @@ func strip(out *ledgerv1.Event) *ledgerv1.Event {
 	return out
 }
 
-// dropKept clears what the view keeps of no event but a snapshot of an
-// older day may still hold (strip clears the rest).
+// dropKept clears the envelope fields the view keeps of no event (see
+// minimise); strip clears the rest.
 func dropKept(env *ledgerv1.Envelope) {
 	env.CommandDigest = nil
 	env.Bron = nil
+}
+
+// decodeKept decodes an event as the view kept it, in its base or its
+// journal. One written before 763adb1 may still hold what the view no
+// longer keeps; it is cleared here.
+func decodeKept(data []byte) (*ledgerv1.Event, error) {
+	ev, err := event.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	dropKept(ev.GetEnvelope())
+	return ev, nil
 }
 
 // recordMalformed notes a bus message that could not be decoded.

@@ -96,7 +96,7 @@ func TestImportOnKurrentDBDouble(t *testing.T) {
 	}
 }
 
-// TestServeStoreFlags: the store flags refuse what can not work, naming
+// TestServeStoreFlags: the store and broker flags refuse what can not work, naming
 // what to give.
 func TestServeStoreFlags(t *testing.T) {
 	t.Setenv("LEDGER_KURRENTDB_URL", "")
@@ -106,6 +106,7 @@ func TestServeStoreFlags(t *testing.T) {
 	}{
 		{[]string{"--store", "kurrentdb"}, "--kurrentdb-url"},
 		{[]string{"--store", "postgres"}, "kies jetstream of kurrentdb"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-batch", "0"}, "--nats-batch 0"},
 	} {
 		var stderr strings.Builder
 		err := serve(context.Background(), append([]string{"--data", t.TempDir()}, tc.args...), &strings.Builder{}, &stderr)

@@ -56,6 +56,7 @@ type serveConfig struct {
 	http      string
 	natsAddr  string
 	natsURL   string
+	natsBatch int
 	gemeenten string
 	srg       string
 	retention string
@@ -105,6 +106,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.http, "http", "127.0.0.1:8080", "adres van de API (Connect: gRPC en HTTP/JSON); poort 0 kiest een vrije poort")
 	fs.StringVar(&cfg.natsAddr, "nats", "127.0.0.1:4222", "adres waarop de ingebouwde NATS-server luistert (poort 0: vrije poort, -1: alleen intern)")
 	fs.StringVar(&cfg.natsURL, "nats-url", "", "gebruik een extern NATS-cluster in plaats van de ingebouwde server (bijv. nats://n1:4222,nats://n2:4222)")
+	fs.IntVar(&cfg.natsBatch, "nats-batch", natsstore.DefaultMaxAppend, fmt.Sprintf("met --nats-url: de grootste atomaire batch die het cluster aanneemt (jetstream { limits { batch { max_msgs } } } in de NATS-configuratie, standaard %d; deploy/nats/cluster.conf zet 10000); een import schrijft zoveel gebeurtenissen in één stap. De ingebouwde server neemt er %d", natsstore.DefaultMaxAppend, broker.MaxBatch))
 	fs.StringVar(&cfg.gemeenten, "gemeenten", "deploy/gemeenten.json", "databestand met de deelnemende gemeenten")
 	fs.StringVar(&cfg.retention, "bewaartermijnen", "deploy/bewaartermijnen.json", "databestand met de bewaartermijnen (VNG Selectielijst 2020, procestype 8)")
 	fs.StringVar(&cfg.srg, "srg", "deploy/srg.json", "databestand met de koppeling van plaatsingssoort naar CBS SRG-voorziening")
@@ -138,6 +140,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.instance = natsName(cfg.instance); cfg.instance == "" && cfg.natsURL != "" {
 		return usageErrorf("--instance: geef een naam met letters of cijfers")
+	}
+	if cfg.natsBatch < 1 {
+		return usageErrorf("--nats-batch %d: geef ten minste 1 (de max_batch_size van het NATS-cluster)", cfg.natsBatch)
 	}
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
@@ -264,6 +269,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	var natsInfo string
 	storeOpts := []natsstore.Option{natsstore.WithReplicas(cfg.replicas)}
 	if cfg.natsURL != "" {
+		storeOpts = append(storeOpts, natsstore.WithMaxAppend(cfg.natsBatch))
 		nc, err = nats.Connect(cfg.natsURL, nats.Name("ledger"), nats.MaxReconnects(-1))
 		if err != nil {
 			return fmt.Errorf("connect to NATS %s: %w", cfg.natsURL, err)
@@ -281,7 +287,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 			return err
 		}
 		log.Info("embedded NATS broker started", "took", time.Since(began).Round(time.Millisecond))
-		storeOpts = append(storeOpts, natsstore.WithSpaceCheck(srv.CheckSpace))
+		storeOpts = append(storeOpts, natsstore.WithSpaceCheck(srv.CheckSpace), natsstore.WithMaxAppend(broker.MaxBatch))
 		defer srv.Shutdown()
 		go watchArchives(ctx, reg, cfg, log, granted)
 		if nc, err = srv.Connect(); err != nil {

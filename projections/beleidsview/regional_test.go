@@ -435,7 +435,7 @@ func BenchmarkRebuildFromStore(b *testing.B) {
 	for _, s := range order {
 		evs, expected := byStream[s], store.NoStream()
 		for len(evs) > 0 {
-			k := min(len(evs), natsstore.MaxAppend)
+			k := min(len(evs), natsstore.DefaultMaxAppend)
 			res, err := st.Append(ctx, s, expected, evs[:k]...)
 			if err != nil {
 				b.Fatal(err)

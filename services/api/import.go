@@ -43,10 +43,6 @@ const (
 	RuleImportOpslag  = "import.opslag"
 )
 
-// importFlush is how many events wait before they are written: one durable
-// commit for this many events instead of one each.
-const importFlush = 1000
-
 // MaxImportLines bounds the lines of one Import call.
 const MaxImportLines = 5000
 
@@ -341,7 +337,8 @@ func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *
 
 	u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_VASTGELEGD
 	imp.queued = append(imp.queued, queuedLine{u: u, key: key, caseID: res.CaseID})
-	if imp.batch.Pending() >= importFlush {
+	// One durable commit for a whole step of events instead of one each.
+	if imp.batch.Pending() >= imp.batch.StepSize() {
 		imp.flush(ctx)
 	}
 	return nil

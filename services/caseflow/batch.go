@@ -317,8 +317,22 @@ func (b *Batch) fetched(id uuid.UUID) (*Case, bool) {
 	return f.c, true
 }
 
-// maxStep bounds the events of one atomic step (natsstore.MaxAppend).
-const maxStep = 1000
+// defaultStep bounds the events of one atomic step on a store that does
+// not say its own bound (natsstore.DefaultMaxAppend).
+const defaultStep = 1000
+
+// stepSize is the most events one atomic step of st takes: what the store
+// says (natsstore.Store.MaxAppend), else defaultStep.
+func stepSize(st store.Store) int {
+	if l, ok := st.(interface{ MaxAppend() int }); ok {
+		return l.MaxAppend()
+	}
+	return defaultStep
+}
+
+// StepSize is the most events one atomic step of the batch's store takes:
+// a bulk load that hands over this many at a time fills its steps.
+func (b *Batch) StepSize() int { return stepSize(b.h.Store) }
 
 // Commit writes the queued events. It returns, per case whose events could
 // not be stored, the error; the other cases' events are stored. The batch
@@ -377,6 +391,7 @@ func (b *Batch) Drop(failed map[uuid.UUID]error) {
 func (w *Writes) Store(ctx context.Context) map[uuid.UUID]error {
 	failed := map[uuid.UUID]error{}
 	multi, _ := w.store.(store.MultiAppender)
+	maxStep := stepSize(w.store)
 	pending := w.pending
 	for len(pending) > 0 {
 		n, events := 0, 0

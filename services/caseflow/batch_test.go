@@ -8,9 +8,12 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gooi-vechtstreek/ledger/services/broker"
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
+	"github.com/gooi-vechtstreek/ledger/services/store/natsstore/natsstoretest"
 
 	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
@@ -272,5 +275,27 @@ func TestBatchLetsGo(t *testing.T) {
 	b.Forget()
 	if !b.Blank() {
 		t.Error("a batch that forgot everything is not blank")
+	}
+}
+
+// TestBatchStepSize: a batch hands its store as many events per atomic
+// step as that store takes, so that a bulk load on the embedded broker
+// makes steps of broker.MaxBatch events and one on a smaller server's
+// limit stays within it.
+func TestBatchStepSize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []natsstore.Option
+		want int
+	}{
+		{"embedded broker", nil, broker.MaxBatch},
+		{"server at the NATS default", []natsstore.Option{natsstore.WithMaxAppend(natsstore.DefaultMaxAppend)}, natsstore.DefaultMaxAppend},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &caseflow.Handler{Store: natsstoretest.New(t, tc.opts...)}
+			if got := h.NewBatch().StepSize(); got != tc.want {
+				t.Fatalf("step size %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

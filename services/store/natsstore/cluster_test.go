@@ -43,7 +43,7 @@ func TestStoreOnCluster(t *testing.T) {
 			return s
 		},
 		Features: storetest.Features{
-			MaxAppend: MaxAppend,
+			MaxAppend: DefaultMaxAppend,
 			Reopen: func(t *testing.T, st store.Store) store.Store {
 				return openCluster(t, c, st.(*Store).name)
 			},

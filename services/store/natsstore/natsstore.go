@@ -36,9 +36,10 @@ const (
 	DefaultStreamName = "LEDGER_STORE"
 	// DefaultSubjectPrefix is put before a ledger stream id to make its subject.
 	DefaultSubjectPrefix = "ledger.store"
-	// MaxAppend is the most events one Append takes: the server's default
-	// limit on an atomic batch.
-	MaxAppend = 1000
+	// DefaultMaxAppend is the most events one Append takes unless
+	// WithMaxAppend says otherwise: the NATS server's default limit on an
+	// atomic batch (jetstream { limits { batch { max_msgs } } }).
+	DefaultMaxAppend = 1000
 )
 
 // Headers the store writes next to Nats-Msg-Id (the event id).
@@ -70,6 +71,14 @@ const (
 // known, so sending the batch again, under a new batch id, goes through.
 const incompleteRetries = 3
 
+// tooLarge reports whether err is the server's "atomic publish batch is
+// too large": a store opened with a larger WithMaxAppend than the server
+// allows. Nothing of the batch was stored.
+func tooLarge(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchTooLarge
+}
+
 // incomplete reports whether err is the server's "atomic publish batch is
 // incomplete": nothing of the batch was stored.
 func incomplete(err error) bool {
@@ -88,10 +97,25 @@ const seqsMax = 4_000_000
 type Option func(*options) error
 
 type options struct {
-	stream   string
-	prefix   string
-	replicas int
-	space    func() error
+	stream    string
+	prefix    string
+	replicas  int
+	maxAppend int
+	space     func() error
+}
+
+// WithMaxAppend sets the most events one append takes (default
+// DefaultMaxAppend); it must not exceed the server's limit on an atomic
+// batch. A larger step means fewer batches, each of which the server
+// stages in a file store of its own before it commits it with one fsync.
+func WithMaxAppend(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("invalid max append %d", n)
+		}
+		o.maxAppend = n
+		return nil
+	}
 }
 
 // WithSpaceCheck has every append call check first; an error refuses the
@@ -152,6 +176,8 @@ type Store struct {
 	direct string // direct get API subject of the stream
 	msgGet string // message get API subject of the stream (its leader answers)
 	space  func() error
+	// maxAppend is the most events one append takes.
+	maxAppend int
 
 	mu sync.Mutex
 	// tips caches the last known (revision, sequence) per subject, to save
@@ -189,7 +215,7 @@ var (
 // New returns a Store on js, creating the JetStream stream or updating its
 // configuration.
 func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, error) {
-	o := options{stream: DefaultStreamName, prefix: DefaultSubjectPrefix, replicas: 1}
+	o := options{stream: DefaultStreamName, prefix: DefaultSubjectPrefix, replicas: 1, maxAppend: DefaultMaxAppend}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("natsstore: %w", err)
@@ -225,8 +251,13 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		space:  o.space,
 		tips:   make(map[string]tip),
 		seqs:   make(map[string][]uint64),
+
+		maxAppend: o.maxAppend,
 	}, nil
 }
+
+// MaxAppend is the most events one Append or AppendMulti takes.
+func (s *Store) MaxAppend() int { return s.maxAppend }
 
 func apiPrefix(o jetstream.JetStreamOptions) string {
 	switch {
@@ -254,8 +285,8 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 	if err := store.CheckEvents(events); err != nil {
 		return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if len(events) > MaxAppend {
-		return store.AppendResult{}, fmt.Errorf("append to %s: %d events, at most %d: %w", stream, len(events), MaxAppend, store.ErrTooManyEvents)
+	if len(events) > s.maxAppend {
+		return store.AppendResult{}, fmt.Errorf("append to %s: %d events, at most %d: %w", stream, len(events), s.maxAppend, store.ErrTooManyEvents)
 	}
 	if err := s.checkSpace(); err != nil {
 		return store.AppendResult{}, err
@@ -306,8 +337,7 @@ func (s *Store) append(ctx context.Context, stream string, expected store.Expect
 				resent++
 				continue
 			case !refused && !dup:
-				var apiErr *jetstream.APIError
-				if errors.As(err, &apiErr) && apiErr.ErrorCode == errBatchTooLarge {
+				if tooLarge(err) {
 					err = fmt.Errorf("%w: %w", store.ErrTooManyEvents, err)
 				}
 				return store.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
@@ -1361,8 +1391,8 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 	if total == 0 {
 		return nil, nil
 	}
-	if total > MaxAppend {
-		return nil, fmt.Errorf("append multi: %d events, at most %d: %w", total, MaxAppend, store.ErrTooManyEvents)
+	if total > s.maxAppend {
+		return nil, fmt.Errorf("append multi: %d events, at most %d: %w", total, s.maxAppend, store.ErrTooManyEvents)
 	}
 	if err := s.checkSpace(); err != nil {
 		return nil, err
@@ -1421,6 +1451,9 @@ func (s *Store) appendMulti(ctx context.Context, writes []store.Write) ([]store.
 		}
 		if refused, dup := classify(err); refused || dup {
 			return nil, fmt.Errorf("append multi: refused (an expectation failed or an id is stored already): %w: %w", store.ErrConflict, err)
+		}
+		if tooLarge(err) {
+			err = fmt.Errorf("%w: %w", store.ErrTooManyEvents, err)
 		}
 		return nil, fmt.Errorf("append multi: %w", err)
 	}

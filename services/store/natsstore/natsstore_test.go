@@ -26,7 +26,7 @@ func TestStore(t *testing.T) {
 			return open(t, startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"}))
 		},
 		Features: storetest.Features{
-			MaxAppend:       MaxAppend,
+			MaxAppend:       broker.MaxBatch,
 			Reopen:          func(t *testing.T, s store.Store) store.Store { return open(t, serverOf(t, s)) },
 			InterruptAppend: interruptAppend,
 		},
@@ -63,7 +63,8 @@ func openOn(t testing.TB, nc *nats.Conn, srv *broker.Server) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(context.Background(), js)
+	// As ledger serve opens it on the embedded broker.
+	s, err := New(context.Background(), js, WithMaxAppend(broker.MaxBatch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,12 +491,12 @@ func TestSettleReadsOnlyTheTail(t *testing.T) {
 	ctx := context.Background()
 	const long = 2000
 	var res store.AppendResult
-	for k := 0; k < long; k += MaxAppend {
+	for k := 0; k < long; k += DefaultMaxAppend {
 		exp := store.NoStream()
 		if k > 0 {
 			exp = store.Exactly(res.Revision)
 		}
-		res = mustAppend(t, a, "case-long", exp, min(MaxAppend, long-k))
+		res = mustAppend(t, a, "case-long", exp, min(DefaultMaxAppend, long-k))
 	}
 	for _, tc := range []struct {
 		name     string
@@ -598,5 +599,46 @@ func TestReadAllPastAStalledConsumer(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("event %s read %d times", id, n)
 		}
+	}
+}
+
+// TestAppendAboveServerLimit: a store told it may append more than the
+// server takes in one atomic batch gets the server's refusal as
+// store.ErrTooManyEvents, and nothing of the append is stored, neither
+// of one case nor of several in one step.
+func TestAppendAboveServerLimit(t *testing.T) {
+	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := New(ctx, js, WithMaxAppend(broker.MaxBatch+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "case-1", store.NoStream(), testEvents(broker.MaxBatch+1)...); !errors.Is(err, store.ErrTooManyEvents) {
+		t.Fatalf("append of %d events: %v, want %v", broker.MaxBatch+1, err, store.ErrTooManyEvents)
+	}
+	evs := testEvents(broker.MaxBatch + 1)
+	writes := []store.Write{
+		{Stream: "case-2", Expected: store.NoStream(), Events: evs[:1]},
+		{Stream: "case-3", Expected: store.NoStream(), Events: evs[1:]},
+	}
+	if _, err := s.AppendMulti(ctx, writes); !errors.Is(err, store.ErrTooManyEvents) {
+		t.Fatalf("append multi of %d events: %v, want %v", len(evs), err, store.ErrTooManyEvents)
+	}
+	if head, err := s.Head(ctx); err != nil || head.Commit != 0 {
+		t.Fatalf("head after refused appends: %v, %v; want nothing stored", head, err)
+	}
+	// The limit itself goes through in one step.
+	res, err := s.AppendMulti(ctx, []store.Write{{Stream: "case-2", Expected: store.NoStream(), Events: evs[1:]}})
+	if err != nil || len(res) != 1 || res[0].Position.Commit != broker.MaxBatch {
+		t.Fatalf("append multi of %d events: %v, %v", broker.MaxBatch, res, err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/store/natsstore"
 )
 
-// New starts a server in a temporary directory and opens a store on it.
-func New(tb testing.TB) *natsstore.Store {
+// New starts a server in a temporary directory and opens a store on it as
+// ledger serve does on its embedded broker (atomic steps of up to
+// broker.MaxBatch events); opts come after that and may change it.
+func New(tb testing.TB, opts ...natsstore.Option) *natsstore.Store {
 	tb.Helper()
 	srv, err := broker.Start(broker.Config{Dir: tb.TempDir(), Listen: "127.0.0.1:-1"})
 	if err != nil {
@@ -30,7 +32,7 @@ func New(tb testing.TB) *natsstore.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := natsstore.New(context.Background(), js)
+	st, err := natsstore.New(context.Background(), js, append([]natsstore.Option{natsstore.WithMaxAppend(broker.MaxBatch)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/gooi-vechtstreek/ledger/services/broker"
 )
 
 // TestDeployFilesUseRealFlags: the container image, the compose file and
@@ -56,5 +61,37 @@ func TestDeployFilesUseRealFlags(t *testing.T) {
 		if !strings.Contains(string(k8s), probe) {
 			t.Errorf("ledger.yaml lacks %s", probe)
 		}
+	}
+}
+
+// TestClusterConfTakesTheLedgersBatch: the production NATS configuration
+// parses with nats-server's own parser and takes atomic batches as large
+// as the one it tells the ledger to use (--nats-batch), which is the
+// embedded server's.
+func TestClusterConfTakesTheLedgersBatch(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/nats/cluster.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The passwords and names the file takes from its environment.
+	vars := regexp.MustCompile(`\$([A-Z][A-Z0-9_]*)`)
+	acc, err := os.ReadFile("../../deploy/nats/accounts.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range vars.FindAllStringSubmatch(string(b)+string(acc), -1) {
+		if m[1] != "JS" { // $JS.API... is a subject, not a variable
+			t.Setenv(m[1], "x-"+strings.ToLower(m[1]))
+		}
+	}
+	opts, err := server.ProcessConfigFile("../../deploy/nats/cluster.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := opts.JetStreamLimits.MaxBatchSize; got != broker.MaxBatch {
+		t.Fatalf("cluster.conf: max_msgs of a batch %d, want %d (broker.MaxBatch)", got, broker.MaxBatch)
+	}
+	if want := fmt.Sprintf("--nats-batch %d", broker.MaxBatch); !strings.Contains(string(b), want) {
+		t.Fatalf("cluster.conf does not tell the ledger %q", want)
 	}
 }

@@ -46,25 +46,25 @@ func startBroker(t testing.TB, cfg broker.Config) *broker.Server {
 	return srv
 }
 
-// open opens a store on its own in-process connection to srv.
-func open(t testing.TB, srv *broker.Server) *Store {
+// open opens a store on its own in-process connection to srv, as ledger
+// serve opens it on the embedded broker; opts come after that.
+func open(t testing.TB, srv *broker.Server, opts ...Option) *Store {
 	t.Helper()
 	nc, err := srv.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return openOn(t, nc, srv)
+	return openOn(t, nc, srv, opts...)
 }
 
-func openOn(t testing.TB, nc *nats.Conn, srv *broker.Server) *Store {
+func openOn(t testing.TB, nc *nats.Conn, srv *broker.Server, opts ...Option) *Store {
 	t.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As ledger serve opens it on the embedded broker.
-	s, err := New(context.Background(), js, WithMaxAppend(broker.MaxBatch))
+	s, err := New(context.Background(), js, append([]Option{WithMaxAppend(broker.MaxBatch)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,21 +607,8 @@ func TestReadAllPastAStalledConsumer(t *testing.T) {
 // store.ErrTooManyEvents, and nothing of the append is stored, neither
 // of one case nor of several in one step.
 func TestAppendAboveServerLimit(t *testing.T) {
-	srv := startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"})
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, startBroker(t, broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:-1"}), WithMaxAppend(broker.MaxBatch+1))
 	ctx := context.Background()
-	s, err := New(ctx, js, WithMaxAppend(broker.MaxBatch+1))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.Append(ctx, "case-1", store.NoStream(), testEvents(broker.MaxBatch+1)...); !errors.Is(err, store.ErrTooManyEvents) {
 		t.Fatalf("append of %d events: %v, want %v", broker.MaxBatch+1, err, store.ErrTooManyEvents)
 	}

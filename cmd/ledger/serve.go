@@ -269,7 +269,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	var natsInfo string
 	storeOpts := []natsstore.Option{natsstore.WithReplicas(cfg.replicas)}
 	if cfg.natsURL != "" {
-		storeOpts = append(storeOpts, natsstore.WithMaxAppend(cfg.natsBatch))
+		if cfg.natsBatch > 0 { // 0: the store's default
+			storeOpts = append(storeOpts, natsstore.WithMaxAppend(cfg.natsBatch))
+		}
 		nc, err = nats.Connect(cfg.natsURL, nats.Name("ledger"), nats.MaxReconnects(-1))
 		if err != nil {
 			return fmt.Errorf("connect to NATS %s: %w", cfg.natsURL, err)

@@ -337,8 +337,12 @@ func (imp *importRun) record(ctx context.Context, r *ledgerv1.ImportRegel, rec *
 
 	u.Status = ledgerv1.ImportStatus_IMPORT_STATUS_VASTGELEGD
 	imp.queued = append(imp.queued, queuedLine{u: u, key: key, caseID: res.CaseID})
-	// One durable commit for a whole step of events instead of one each.
-	if imp.batch.Pending() >= imp.batch.StepSize() {
+	// One durable commit for many events instead of one each, handed over
+	// at a quarter of the store's step (2,500 on the embedded broker), so
+	// that a call of 5,000 lines is decided while its first part is stored:
+	// at 291,923 events whole steps gave 9,572 and 8,743 events/s, quarter
+	// steps 8,575 and 11,477 in the same series.
+	if imp.batch.Pending() >= imp.batch.StepSize()/4 {
 		imp.flush(ctx)
 	}
 	return nil

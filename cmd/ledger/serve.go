@@ -142,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--instance: geef een naam met letters of cijfers")
 	}
 	if cfg.natsBatch < 1 {
-		return usageErrorf("--nats-batch %d: geef ten minste 1 (de max_batch_size van het NATS-cluster)", cfg.natsBatch)
+		return usageErrorf("--nats-batch %d: geef ten minste 1 (en niet meer dan jetstream { limits { batch { max_msgs } } } van het NATS-cluster)", cfg.natsBatch)
 	}
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")

@@ -121,7 +121,10 @@ func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) uint64 {
 			return rev
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, every)
+		// A renewal in flight when the relay stops runs to its answer:
+		// cancelled halfway, the server may have applied it while this
+		// side keeps the old revision, and the release would be refused.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), every)
 		next, err := r.lease.Update(rctx, leaseKey, []byte(r.cfg.Instance), rev)
 		cancel()
 		if err != nil {
@@ -138,7 +141,15 @@ func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) uint64 {
 // release gives the lease up on a clean stop, so that a standby takes over
 // at once.
 func (r *Relay) release(ctx context.Context, rev uint64) {
-	if err := r.lease.Delete(ctx, leaseKey, jetstream.LastRevision(rev)); err != nil {
+	err := r.lease.Delete(ctx, leaseKey, jetstream.LastRevision(rev))
+	if err != nil {
+		// The revision may have moved on without this side learning it
+		// (an answer lost). Still ours by its value: give up what is there.
+		if e, gerr := r.lease.Get(ctx, leaseKey); gerr == nil && string(e.Value()) == r.cfg.Instance {
+			err = r.lease.Delete(ctx, leaseKey, jetstream.LastRevision(e.Revision()))
+		}
+	}
+	if err != nil {
 		r.log.Warn("relay could not give up its lease; it expires", "err", err)
 	}
 }

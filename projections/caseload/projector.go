@@ -841,7 +841,12 @@ func (f *follower) persist() error {
 // which names the old base and is left out on load; the new base holds all
 // of it.
 func (f *follower) writeBase(seq uint64) error {
-	data, err := encodeSnapshot(&snapshot{
+	// The new base holds the old one and what the journal added since.
+	hint := f.baseSize
+	if f.journal != nil {
+		hint += f.journal.size
+	}
+	data, err := appendSnapshot(make([]byte, 0, hint+hint/8), &snapshot{
 		Format:        snapshotFormat,
 		Gemeente:      f.code,
 		Stream:        bus.StreamName(f.code),

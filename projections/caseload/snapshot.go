@@ -92,7 +92,13 @@ func oldSnapshotPath(dir, code string) string {
 
 // encodeSnapshot writes s deterministically: two views that took in the
 // same events at the same position give the same bytes.
-func encodeSnapshot(s *snapshot) ([]byte, error) {
+func encodeSnapshot(s *snapshot) ([]byte, error) { return appendSnapshot(nil, s) }
+
+// appendSnapshot is encodeSnapshot appending to buf: a caller that knows
+// about how large the snapshot is gives a buf of that capacity, because a
+// base of a gemeente's view at a million events is a hundred megabytes,
+// which grown by doubling is copied over and over into fresh memory.
+func appendSnapshot(buf []byte, s *snapshot) ([]byte, error) {
 	v := s.View
 	h := snapshotHeader{Format: s.Format, Gemeente: s.Gemeente, Stream: s.Stream, StreamCreated: s.StreamCreated, Seq: s.Seq,
 		Naam: v.naam, Verwerkt: v.verwerkt, Anomalies: v.anomalies}
@@ -103,7 +109,7 @@ func encodeSnapshot(s *snapshot) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caseload snapshot %s: %w", s.Gemeente, err)
 	}
-	buf := appendRecord([]byte(snapshotMagic), journalRecord{kind: recHeader, data: hdr})
+	buf = appendRecord(append(buf, snapshotMagic...), journalRecord{kind: recHeader, data: hdr})
 	opts := proto.MarshalOptions{Deterministic: true}
 	var data, scratch []byte
 	seq := uint64(0)

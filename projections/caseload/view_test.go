@@ -543,3 +543,33 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(h.events))/time.Since(start).Seconds(), "events/s")
 }
+
+// BenchmarkEncodeSnapshot writes the base of Hilversum's view of a generated
+// history of 100k events: grown from nothing, and in a buffer sized from the
+// previous base, as writeBase does.
+func BenchmarkEncodeSnapshot(b *testing.B) {
+	h := generate(b, 7, 100_000, []string{hilversum, huizen, laren})
+	snap := &snapshot{Format: snapshotFormat, Gemeente: hilversum, Seq: 7, View: build(h.events, hilversum, huizen, laren)[hilversum]}
+	first, err := encodeSnapshot(snap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		buf  func() []byte
+	}{
+		{"grown", func() []byte { return nil }},
+		{"sized", func() []byte { return make([]byte, 0, len(first)+len(first)/8) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				data, err := appendSnapshot(tc.buf(), snap)
+				if err != nil || len(data) != len(first) {
+					b.Fatalf("%d bytes, %v; want %d", len(data), err, len(first))
+				}
+			}
+			b.ReportMetric(float64(len(first))/(1<<20), "MB")
+		})
+	}
+}

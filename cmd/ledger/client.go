@@ -76,6 +76,14 @@ func printJSON(w io.Writer, m proto.Message) error {
 }
 
 // newFlags makes a flag set whose --help shows a description first.
+// given reports whether the flag name was set on the command line, not
+// left at its default.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

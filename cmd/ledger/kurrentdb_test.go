@@ -107,9 +107,14 @@ func TestServeStoreFlags(t *testing.T) {
 		{[]string{"--store", "kurrentdb"}, "--kurrentdb-url"},
 		{[]string{"--store", "postgres"}, "kies jetstream of kurrentdb"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-batch", "0"}, "--nats-batch 0"},
+		{[]string{"--nats-batch", "5000"}, "alleen met --nats-url"},
 	} {
 		var stderr strings.Builder
-		err := serve(context.Background(), append([]string{"--data", t.TempDir()}, tc.args...), &strings.Builder{}, &stderr)
+		// Refused before anything starts; should one start after all, it
+		// fails here instead of serving until the test binary times out.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := serve(ctx, append([]string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--nats", "127.0.0.1:-1"}, tc.args...), &strings.Builder{}, &stderr)
+		cancel()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("serve %v: %v, want an error naming %s", tc.args, err, tc.want)
 		}

@@ -144,6 +144,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.natsBatch < 1 {
 		return usageErrorf("--nats-batch %d: geef ten minste 1 (en niet meer dan jetstream { limits { batch { max_msgs } } } van het NATS-cluster)", cfg.natsBatch)
 	}
+	// Said of the embedded server, it would be silently ignored: that
+	// server takes what the ledger configures it with.
+	if given(fs, "nats-batch") && cfg.natsURL == "" {
+		return usageErrorf("--nats-batch geldt alleen met --nats-url (een extern NATS-cluster); de ingebouwde server neemt atomaire batches van %d", broker.MaxBatch)
+	}
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
 	}

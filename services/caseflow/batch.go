@@ -8,10 +8,13 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/store"
+
+	ledgerv1 "github.com/gooi-vechtstreek/ledger/proto/ledger/v1"
 )
 
 // Batch decides many commands in order, as Handle would one by one, and
@@ -183,12 +186,43 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 }
 
 // slim drops the stored bytes of every event of c but the last, whose hash
-// the next event links to: deciding reads the decoded events, and a batch
-// holds many cases.
+// the next event links to, and keeps of each decoded event only what
+// deciding reads (lean): a batch holds many cases, and at a million
+// imported events their histories were the largest part of the heap.
 func slim(c *Case) {
 	for i := range len(c.Records) - 1 {
 		c.Records[i].Data = nil
 	}
+	for i, ev := range c.Events {
+		c.Events[i] = lean(ev)
+	}
+}
+
+// lean is ev with what no decision reads left out: the encrypted personal
+// data of an aanmelding, the timestamp, actor, schema version, hash link,
+// policy version and source of the envelope. What stays: the identities,
+// the gemeente and date, the command digest (a retry is recognised by it)
+// and the payload. A case whose events are lean is only decided on, never
+// stored or shown; Handler.Load gives the whole events.
+func lean(ev *ledgerv1.Event) *ledgerv1.Event {
+	env := ev.GetEnvelope()
+	if env.GetRecordedAt() == nil && env.GetActor() == "" && env.GetPrevHash() == nil && env.GetBron() == nil &&
+		env.GetPolicyVersion() == "" && env.GetSchemaVersion() == 0 && ev.GetAanmelding().GetPersoonsgegevens() == nil {
+		return ev // lean already
+	}
+	out := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{
+		EventId:       env.GetEventId(),
+		CaseId:        env.GetCaseId(),
+		Gemeente:      env.GetGemeente(),
+		OccurredOn:    env.GetOccurredOn(),
+		CommandDigest: env.GetCommandDigest(),
+	}, Payload: ev.GetPayload()}
+	if a := ev.GetAanmelding(); a.GetPersoonsgegevens() != nil {
+		a = proto.Clone(a).(*ledgerv1.Aanmelding)
+		a.Persoonsgegevens = nil
+		out.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: a}
+	}
+	return out
 }
 
 // load returns the case as the batch knows it, reading it from the store

@@ -2,6 +2,7 @@ package caseflow
 
 import (
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,7 +17,7 @@ func TestLeanKeepsWhatDecidingReads(t *testing.T) {
 	caseID := "0b6f3c1e-7d2a-4f55-9c1b-2a7e5d9f4c10"
 	env := func(id string, d *ledgerv1.Date) *ledgerv1.Envelope {
 		return &ledgerv1.Envelope{EventId: id, CaseId: caseID, Gemeente: "GM0402", OccurredOn: d,
-			RecordedAt: timestamppb.Now(), Actor: "klantmanager-1", SchemaVersion: 3, PrevHash: make([]byte, 32),
+			RecordedAt: timestamppb.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)), Actor: "klantmanager-1", SchemaVersion: 3, PrevHash: make([]byte, 32),
 			PolicyVersion: "GM0402/2025-1", Bron: &ledgerv1.Bron{Systeem: "oud", Record: "r-1"}, CommandDigest: []byte{1, 2, 3}}
 	}
 	history := []*ledgerv1.Event{

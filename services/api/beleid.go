@@ -24,6 +24,7 @@ func (s *Server) RecordBeleid(ctx context.Context, req *connect.Request[ledgerv1
 	if err != nil {
 		return nil, err
 	}
+	meta.ExpectedVersie = m.ExpectedVersie
 	v, err := s.Beleid.RecordBeleid(ctx, m.GetGemeente(), meta, m.GetBeleid())
 	if err != nil {
 		cerr := s.toConnect(err)

@@ -259,3 +259,37 @@ func TestRetryByEventID(t *testing.T) {
 		t.Fatalf("the booking sent three times is booked %d times", len(regio))
 	}
 }
+
+// TestExpectedVersie: two beleidsmedewerkers fill the form from the same
+// version; the second to record is refused, naming the rule, and nothing
+// of hers is written. A retry of the first after its answer got lost is
+// answered as the first time, not refused as outdated.
+func TestExpectedVersie(t *testing.T) {
+	ctx := context.Background()
+	h, st := newHandler(t, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	seen := func(n uint64) *uint64 { return &n }
+	if _, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", ExpectedVersie: seen(0)}, policy(event.YMD(2026, 11, 2), jaar(beleid.ProductBeschutWerk, 12_000_00))); err != nil {
+		t.Fatalf("first version, none seen: %v", err)
+	}
+	id := uuid.MustParse("1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+	a := policy(event.YMD(2026, 11, 3), jaar(beleid.ProductBeschutWerk, 12_500_00))
+	first, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id, ExpectedVersie: seen(1)}, a)
+	if err != nil || first.Versie != 2 {
+		t.Fatalf("made from version 1: %+v, %v", first, err)
+	}
+	if again, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-1", EventID: id, ExpectedVersie: seen(1)}, a); err != nil || !again.Present || again.Versie != 2 {
+		t.Fatalf("the same request again: %+v, %v", again, err)
+	}
+	var ref *beleid.Refusal
+	b := policy(event.YMD(2026, 11, 4), jaar(beleid.ProductBeschutWerk, 13_000_00))
+	_, err = h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-2", ExpectedVersie: seen(1)}, b)
+	if !errors.As(err, &ref) || ref.Rule != beleid.RuleVersieVerouderd || !strings.Contains(ref.Reden, "2 versies") {
+		t.Fatalf("made from version 1 after version 2: %v", err)
+	}
+	if recs, _ := st.ReadStream(ctx, event.PolicyStream("GM0402")); len(recs) != 2 {
+		t.Fatalf("policy stream holds %d events, want 2", len(recs))
+	}
+	if v, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-2"}, b); err != nil || v.Versie != 3 {
+		t.Fatalf("without an expected version: %+v, %v", v, err)
+	}
+}

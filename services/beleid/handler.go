@@ -105,7 +105,15 @@ type Meta struct {
 	// the day of the import. Never later than today. Live requests leave
 	// it nil.
 	AsOf *ledgerv1.Date
+	// ExpectedVersie, when set, is the number of versions the caller saw
+	// when it made this one (a form filled with the version then current):
+	// should another have been recorded since, the request is refused
+	// (RuleVersieVerouderd) rather than replace it unseen.
+	ExpectedVersie *uint64
 }
+
+// RuleVersieVerouderd refuses a policy version made from an outdated view.
+const RuleVersieVerouderd = "beleid.versie-verouderd"
 
 // Regio is a recorded verdeelsleutel or booking.
 type Regio struct {
@@ -162,6 +170,9 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 			v := versionOf(recs[i])
 			v.Present, v.Position = true, recs[i].Position
 			return v, nil
+		}
+		if want := m.ExpectedVersie; want != nil && *want != uint64(len(recs)) {
+			return nil, refuse(RuleVersieVerouderd, "het beleid van %s heeft intussen %d versies; deze versie is gemaakt bij versie %d en zou de nieuwere ongezien vervangen: bekijk de huidige versie en leg uw wijziging opnieuw vast", code, len(recs), *want)
 		}
 		var hist History
 		for _, r := range recs {

@@ -155,6 +155,7 @@ var Fields = map[protoreflect.FullName]Bound{
 	"ledger.v1.RecordBeleidRequest.gemeente":           gemeenteBound,
 	"ledger.v1.RecordBeleidRequest.actor":              actorBound,
 	"ledger.v1.RecordBeleidRequest.event_id":           uuidBound,
+	"ledger.v1.RecordBeleidRequest.expected_versie":    {Kind: Number, Min: 0, Max: maxRevision, Why: "een aantal beleidsversies"},
 	"ledger.v1.Beleid.producten":                       {Kind: List, MaxItems: 100, Why: "producten in één beleidsversie"},
 	"ledger.v1.ProductTarief.product":                  productBound,
 	"ledger.v1.ProductTarief.cent_per_jaar":            amountBound,

@@ -3294,9 +3294,14 @@ type RecordBeleidRequest struct {
 	// same request sent again after a lost answer is answered as the first
 	// time and writes nothing; the same id with another policy is refused
 	// (rule event.id-hergebruikt).
-	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EventId string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Optimistic concurrency: the number of versions the caller last saw
+	// (0: none yet). When another version was recorded since, the request is
+	// refused (rule beleid.versie-verouderd) instead of replacing it unseen.
+	// Absent: decided against the policy as it is now.
+	ExpectedVersie *uint64 `protobuf:"varint,5,opt,name=expected_versie,json=expectedVersie,proto3,oneof" json:"expected_versie,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RecordBeleidRequest) Reset() {
@@ -3355,6 +3360,13 @@ func (x *RecordBeleidRequest) GetEventId() string {
 		return x.EventId
 	}
 	return ""
+}
+
+func (x *RecordBeleidRequest) GetExpectedVersie() uint64 {
+	if x != nil && x.ExpectedVersie != nil {
+		return *x.ExpectedVersie
+	}
+	return 0
 }
 
 type RecordBeleidResponse struct {
@@ -6337,12 +6349,14 @@ const file_ledger_v1_api_proto_rawDesc = "" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12/\n" +
 	"\btoestand\x18\x03 \x01(\x0e2\x13.ledger.v1.ToestandR\btoestand\x12\x14\n" +
-	"\x05reden\x18\x04 \x01(\tR\x05reden\"\x8d\x01\n" +
+	"\x05reden\x18\x04 \x01(\tR\x05reden\"\xcf\x01\n" +
 	"\x13RecordBeleidRequest\x12\x1a\n" +
 	"\bgemeente\x18\x01 \x01(\tR\bgemeente\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12)\n" +
 	"\x06beleid\x18\x03 \x01(\v2\x11.ledger.v1.BeleidR\x06beleid\x12\x19\n" +
-	"\bevent_id\x18\x04 \x01(\tR\aeventId\"c\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12,\n" +
+	"\x0fexpected_versie\x18\x05 \x01(\x04H\x00R\x0eexpectedVersie\x88\x01\x01B\x12\n" +
+	"\x10_expected_versie\"c\n" +
 	"\x14RecordBeleidResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06versie\x18\x02 \x01(\x04R\x06versie\x12\x18\n" +
@@ -6917,6 +6931,7 @@ func file_ledger_v1_api_proto_init() {
 		(*RecordRequest_Correctie)(nil),
 		(*RecordRequest_Uren)(nil),
 	}
+	file_ledger_v1_api_proto_msgTypes[41].OneofWrappers = []any{}
 	file_ledger_v1_api_proto_msgTypes[46].OneofWrappers = []any{
 		(*RecordRegioRequest_Verdeelsleutel)(nil),
 		(*RecordRegioRequest_GedeeldeKosten)(nil),

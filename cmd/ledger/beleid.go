@@ -53,7 +53,7 @@ func policyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger policy set", "ledger policy set --gemeente GMxxxx --geldig-vanaf JJJJ-MM-DD --product CODE=EURO[:BUDGETSTROOM] ... [--budget JAAR:BUDGETSTROOM=EURO ...] [--lks-norm N] [--nacalculatie REDEN --besluit KENMERK]\n\n"+
+	fs := newFlags("ledger policy set", "ledger policy set --gemeente GMxxxx --geldig-vanaf JJJJ-MM-DD --product CODE=EURO[:BUDGETSTROOM] ... [--budget JAAR:BUDGETSTROOM=EURO ...] [--lks-norm N] [--verwachte-versie N] [--nacalculatie REDEN --besluit KENMERK]\n\n"+
 		"Legt een nieuwe, volledige versie van het beleid van een gemeente vast: elk product dat zij inkoopt,\n"+
 		"met tarief. De versie geldt vanaf --geldig-vanaf (vandaag of later, nooit vóór de vorige versie);\n"+
 		"eerdere dagen worden niet opnieuw geprijsd.\n\n"+
@@ -73,6 +73,7 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	back := fs.Int("terugkeer-maanden", 0, "zoveel maanden na uitstroom naar regulier werk kan de klant in dezelfde zaak terug op het vangnet (0: niet)")
 	perSE := fs.String("wsw-per-se", "", "Rijksbijdrage per standaardeenheid Wsw per jaar, in euro (een voltijds Wsw-medewerker, 36 uur)")
 	note := fs.String("toelichting", "", "toelichting bij deze versie")
+	seen := fs.Uint64("verwachte-versie", 0, "de laatste versie die u zag (0: nog geen); is er intussen een nieuwere vastgelegd, dan wordt deze geweigerd (beleid.versie-verouderd) in plaats van die ongezien te vervangen")
 	nacalc := fs.String("nacalculatie", "", "deze versie herziet een verleden periode: de reden")
 	besluit := fs.String("besluit", "", "bij --nacalculatie: het kenmerk van het besluit, bijv. \"AB 2026-14\"")
 	if _, err := parse(fs, args); err != nil {
@@ -115,6 +116,9 @@ func policySet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		b.Budgetten = append(b.Budgetten, bu)
 	}
 	req := &ledgerv1.RecordBeleidRequest{Gemeente: *g, Beleid: b, EventId: uuid.NewString()}
+	if given(fs, "verwachte-versie") {
+		req.ExpectedVersie = seen
+	}
 	resp, err := sendOnce(ctx, func() (*connect.Response[ledgerv1.RecordBeleidResponse], error) {
 		return c.client().RecordBeleid(ctx, connect.NewRequest(req))
 	})

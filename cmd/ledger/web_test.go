@@ -102,7 +102,11 @@ func (p *pageTest) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := p.step()
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("%s: %v", what, err)
+		// The page's alert says why, where there is one (a refusal).
+		actx, acancel := p.step()
+		defer acancel()
+		alert, _ := chromedp.Run(actx, chromedp.Evaluate[string](`(document.querySelector(".utrecht-alert") || {}).innerText || ""`))
+		p.t.Fatalf("%s: %v; alert on the page: %q", what, err, alert)
 	}
 }
 
@@ -403,6 +407,26 @@ func TestWebPages(t *testing.T) {
 		if show := mustCLI(t, addr, "policy", "show", "GM0402"); strings.Count(show, "209") < 2 {
 			t.Errorf("the LKS norm was not carried into the new version:\n%s", show)
 		}
+		// A form filled before a colleague recorded a version is refused,
+		// not written over hers.
+		p.visit("beleid", "/gemeente/GM0402/beleid", 200)
+		mustCLI(t, addr, "policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-12-02", "--product", "beschut-werk=12600")
+		p.run("record a policy version from an outdated form",
+			chromedp.SetValue(chromedp.CSS("#geldig_vanaf"), "2026-12-03"),
+			chromedp.SetValue(chromedp.CSS("#tarief_beschut-werk"), "12700"),
+			chromedp.Submit(chromedp.CSS("#geldig_vanaf")), chromedp.WaitVisible(chromedp.CSS(".fout-regel")))
+		if got := p.text(".fout-regel"); got != "beleid.versie-verouderd" {
+			t.Errorf("an outdated policy form: rule %q, want beleid.versie-verouderd", got)
+		}
+		if show := mustCLI(t, addr, "policy", "show", "GM0402"); strings.Contains(show, "12.700") || strings.Contains(show, "12700") {
+			t.Errorf("the outdated form's version was recorded:\n%s", show)
+		}
+		// The command line says which version it saw the same way.
+		set := []string{"policy", "set", "--gemeente", "GM0402", "--geldig-vanaf", "2026-12-04", "--product", "beschut-werk=12800"}
+		if code, out, errs := cli(t, addr, append(set, "--verwachte-versie", "2")...); code == exitOK || !strings.Contains(out+errs, "beleid.versie-verouderd") {
+			t.Errorf("policy set after version 2 of 3: exit %d, %q %q, want refused by beleid.versie-verouderd", code, out, errs)
+		}
+		mustCLI(t, addr, append(set, "--verwachte-versie", "3")...)
 		// The page follows the ledger: a transition recorded elsewhere
 		// shows without a reload by the visitor.
 		p.open("/gemeente/GM0402?jaar=2026")

@@ -217,7 +217,10 @@ func (s *Server) beleidPage(v *visit) {
 	}
 	data := map[string]any{"Gemeente": gm, "Versies": versions, "Producten": productRows(current), "Budgetten": budgetRows(current, s.Clock.Year()),
 		"Vandaag":       event.FormatDate(s.Clock.Today()),
-		"MagVastleggen": v.role() == access.Gemeente && v.sess.who.GetGemeente() == gm, "EventID": newEventID()}
+		"MagVastleggen": v.role() == access.Gemeente && v.sess.who.GetGemeente() == gm, "EventID": newEventID(),
+		// The form is filled with what the page shows: a version recorded
+		// by someone else meanwhile makes it refused, not overwritten.
+		"Gezien": len(versions)}
 	if current != nil {
 		data["LksNorm"] = current.GetLksNorm()
 		if n := current.GetTerugkeerMaanden(); n > 0 {
@@ -405,7 +408,16 @@ func (s *Server) recordBeleid(v *visit) {
 		}
 		b.WswCentPerSe = c
 	}
-	resp, err := call(v, s.client.RecordBeleid, &ledgerv1.RecordBeleidRequest{Gemeente: gm, Beleid: b, EventId: f.Get("event_id")})
+	req := &ledgerv1.RecordBeleidRequest{Gemeente: gm, Beleid: b, EventId: f.Get("event_id")}
+	if n := f.Get("versies"); n != "" {
+		seen, err := strconv.ParseUint(n, 10, 64)
+		if err != nil {
+			fail(&formError{"versies", "geen aantal"})
+			return
+		}
+		req.ExpectedVersie = &seen
+	}
+	resp, err := call(v, s.client.RecordBeleid, req)
 	if err != nil {
 		fail(err)
 		return

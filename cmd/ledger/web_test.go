@@ -533,6 +533,33 @@ func TestWebSessions(t *testing.T) {
 		t.Fatalf("a wrong token: HTTP %d with cookies %v", resp.StatusCode, resp.Cookies())
 	}
 	tok := tokenFor(t, addr, "GM0402")
+	// A page on another site that posts a credential to the login (login
+	// CSRF) is refused as the browser names it, and opens no session; the
+	// ledger's own form, as the browser names that, logs in.
+	for _, tc := range []struct {
+		site, origin string
+		want         int
+	}{
+		{"cross-site", "https://elders.example", http.StatusForbidden},
+		{"same-site", "https://andere.ledger.example", http.StatusForbidden},
+		{"same-origin", base, http.StatusSeeOther},
+	} {
+		req, err := http.NewRequest(http.MethodPost, base+"/inloggen", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", tc.site)
+		req.Header.Set("Origin", tc.origin)
+		resp, err := (&http.Client{CheckRedirect: hc.CheckRedirect}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == http.StatusForbidden) != (len(resp.Cookies()) == 0) {
+			t.Errorf("login with Sec-Fetch-Site %s: HTTP %d with cookies %v, want %d", tc.site, resp.StatusCode, resp.Cookies(), tc.want)
+		}
+	}
 	resp := login(tok)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/gemeente/GM0402/beleid" {
 		t.Fatalf("login: %d to %q, want back where the visitor was going", resp.StatusCode, resp.Header.Get("Location"))

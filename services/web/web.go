@@ -111,7 +111,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /controle", s.page(only(s.auditPage, access.Auditor)))
 	mux.HandleFunc("POST /controle/verifieer", s.page(only(s.verify, access.Auditor)))
 	mux.HandleFunc("GET /controle/herleid", s.page(only(s.tracePage, access.Auditor, access.Centrum)))
-	return securityHeaders(mux)
+	// Every form but the login carries the session's token; the login
+	// cannot (there is no session yet), and a page elsewhere could log the
+	// visitor in under someone else's credential. The browser says where a
+	// request comes from (Sec-Fetch-Site, Origin): one from another site
+	// that would change anything is refused, on every form.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log().Warn("web: request from another site refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		s.render(w, r, nil, http.StatusForbidden, "inloggen", "Inloggen", map[string]any{
+			"Melding": "Dit verzoek kwam van een andere website en is geweigerd; er is niets vastgelegd. Open de ledger zelf en probeer het daar opnieuw."})
+	}))
+	return securityHeaders(cop.Handler(mux))
 }
 
 func (s *Server) init() {

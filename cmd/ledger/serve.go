@@ -97,6 +97,9 @@ type serveConfig struct {
 	// TLS for the API: certificate and key of the server, and the CA whose
 	// client certificates may authenticate (mTLS).
 	tlsCert, tlsKey, clientCA string
+	// secureCookie marks the pages' session cookie Secure without
+	// --tls-cert: HTTPS ends at a reverse proxy in front.
+	secureCookie bool
 }
 
 // serveFlags are the flags of ledger serve, into cfg.
@@ -119,6 +122,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log als JSON in plaats van tekst")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "certificaat (PEM) van de API: de API spreekt dan alleen HTTPS")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "sleutel (PEM) bij --tls-cert")
+	fs.BoolVar(&cfg.secureCookie, "secure-cookie", false, "markeer het sessiecookie van de webpagina's Secure ook zonder --tls-cert: achter een reverse proxy die HTTPS afhandelt (met --tls-cert altijd)")
 	fs.StringVar(&cfg.clientCA, "client-ca", "", "CA (PEM) van clientcertificaten die zich mogen aanmelden (mTLS, voor systeem-tot-systeem); elk certificaat krijgt toegang met ledger toegang uitgeven --certificaat")
 	cfg.minFree = broker.DefaultMinFree
 	fs.Var(sizeFlag{&cfg.minFree}, "min-free", "de vrije schijfruimte (`grootte`, bijv. 64MiB) onder --data die de ledger vrijhoudt: daaronder weigert hij nieuwe gebeurtenissen (opslag.vol) tot er ruimte is, en start hij niet (ingebouwde broker)")
@@ -459,7 +463,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	mux.Handle(path, h)
 	apiMux.Handle(path, h)
 	// The pages ask the same API, in process, with the visitor's token.
-	pages := &web.Server{API: apiMux, Clock: cfg.clock, Logger: log, Secure: cfg.tlsCert != "",
+	pages := &web.Server{API: apiMux, Clock: cfg.clock, Logger: log, Secure: cfg.tlsCert != "" || cfg.secureCookie,
 		Head: func(ctx context.Context) (string, error) {
 			p, err := st.Head(ctx)
 			return p.String(), err

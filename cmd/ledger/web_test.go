@@ -493,6 +493,25 @@ func TestWebPages(t *testing.T) {
 	})
 }
 
+// TestWebSecureCookie: behind a reverse proxy that ends HTTPS, the ledger
+// speaks plain HTTP, and --secure-cookie marks the session cookie Secure
+// all the same; without it (and without --tls-cert) it is not.
+func TestWebSecureCookie(t *testing.T) {
+	clk := clock.NewManual(2026, time.March, 2)
+	for _, secure := range []bool{false, true} {
+		addr := startServerWith(t, t.TempDir(), clk, func(c *serveConfig) { c.secureCookie = secure })
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := hc.PostForm("http://"+addr+"/inloggen", url.Values{"token": {tokenFor(t, addr, "GM0402")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if c := resp.Cookies(); resp.StatusCode != http.StatusSeeOther || len(c) != 1 || c[0].Secure != secure {
+			t.Errorf("--secure-cookie=%v: HTTP %d, cookies %v", secure, resp.StatusCode, c)
+		}
+	}
+}
+
 // TestWebSessions: the pages over plain HTTP, without a browser. A session
 // is a random id in an HttpOnly, SameSite=Strict cookie; it ends when left
 // idle for half an hour on the ledger's clock, when the visitor logs out,

@@ -201,7 +201,7 @@ func leaseOf(t *testing.T, url string) (jetstream.JetStream, func() string) {
 		if err != nil {
 			return ""
 		}
-		return string(h.Value())
+		return relay.Holder(h.Value())
 	}
 }
 

@@ -1,9 +1,11 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,6 +27,18 @@ const (
 	// longest a dead holder blocks the others.
 	DefaultLeaseTTL = 10 * time.Second
 )
+
+// leaseValue is what the lease holds: the holder's instance, and after a
+// space a token of its run. A process that restarts under its name takes
+// its lease back at once (acquire); a release deletes only its own run's
+// lease, never that of another live process under the same name.
+func leaseValue(instance, run string) []byte { return []byte(instance + " " + run) }
+
+// Holder is the instance named by a lease value ("" for none).
+func Holder(value []byte) string {
+	instance, _, _ := strings.Cut(string(value), " ")
+	return instance
+}
 
 // errLeaseLost: the lease could not be renewed, so another relay may
 // publish now.
@@ -61,7 +75,7 @@ func (r *Relay) acquire(ctx context.Context) (uint64, error) {
 		e, err := r.lease.Get(ctx, leaseKey)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			rev, err := r.lease.Create(ctx, leaseKey, []byte(r.cfg.Instance))
+			rev, err := r.lease.Create(ctx, leaseKey, r.holder)
 			if err == nil {
 				r.log.Info("relay holds the lease: it publishes the bus", "instance", r.cfg.Instance)
 				return rev, nil
@@ -71,10 +85,10 @@ func (r *Relay) acquire(ctx context.Context) (uint64, error) {
 			}
 		case err != nil:
 			return 0, fmt.Errorf("relay: read lease: %w", err)
-		case string(e.Value()) == r.cfg.Instance:
+		case Holder(e.Value()) == r.cfg.Instance:
 			// Ours from before a restart of this process: take it back at
 			// once instead of waiting for it to expire.
-			rev, err := r.lease.Update(ctx, leaseKey, []byte(r.cfg.Instance), e.Revision())
+			rev, err := r.lease.Update(ctx, leaseKey, r.holder, e.Revision())
 			if err == nil {
 				r.log.Info("relay holds its lease again", "instance", r.cfg.Instance)
 				return rev, nil
@@ -125,7 +139,7 @@ func (r *Relay) keep(ctx context.Context, rev uint64, lost func()) uint64 {
 		// cancelled halfway, the server may have applied it while this
 		// side keeps the old revision, and the release would be refused.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), every)
-		next, err := r.lease.Update(rctx, leaseKey, []byte(r.cfg.Instance), rev)
+		next, err := r.lease.Update(rctx, leaseKey, r.holder, rev)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -144,8 +158,10 @@ func (r *Relay) release(ctx context.Context, rev uint64) {
 	err := r.lease.Delete(ctx, leaseKey, jetstream.LastRevision(rev))
 	if err != nil {
 		// The revision may have moved on without this side learning it
-		// (an answer lost). Still ours by its value: give up what is there.
-		if e, gerr := r.lease.Get(ctx, leaseKey); gerr == nil && string(e.Value()) == r.cfg.Instance {
+		// (an answer lost). Still this run's by its value: give up what is
+		// there. Another process under the same instance name has another
+		// run token, and keeps its lease.
+		if e, gerr := r.lease.Get(ctx, leaseKey); gerr == nil && bytes.Equal(e.Value(), r.holder) {
 			err = r.lease.Delete(ctx, leaseKey, jetstream.LastRevision(e.Revision()))
 		}
 	}

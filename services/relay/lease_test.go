@@ -20,6 +20,12 @@ import (
 // named instance.
 func (e *env) relayOn(ctx context.Context, instance string) (*relay.Relay, *nats.Conn) {
 	e.t.Helper()
+	return e.relayWith(ctx, instance, time.Second)
+}
+
+// relayWith is relayOn with a lease that lives ttl.
+func (e *env) relayWith(ctx context.Context, instance string, ttl time.Duration) (*relay.Relay, *nats.Conn) {
+	e.t.Helper()
 	nc, err := nats.Connect(e.srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
 	if err != nil {
 		e.t.Fatal(err)
@@ -35,7 +41,7 @@ func (e *env) relayOn(ctx context.Context, instance string) (*relay.Relay, *nats
 	}
 	r, err := relay.New(ctx, relay.Config{
 		Store: st, JS: js, Gemeenten: e.reg.Codes(), CheckpointEvery: 10 * time.Millisecond,
-		Instance: instance, LeaseTTL: time.Second,
+		Instance: instance, LeaseTTL: ttl,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -54,7 +60,7 @@ func holder(t *testing.T, e *env) string {
 	if err != nil {
 		return ""
 	}
-	return string(v.Value())
+	return relay.Holder(v.Value())
 }
 
 // TestOneRelayPublishesAtATime: two processes' relays on one store and one
@@ -206,5 +212,31 @@ func TestCleanStopAfterRenewalGivesUpLease(t *testing.T) {
 	stop()
 	if h := holder(t, e); h != "" {
 		t.Fatalf("after a clean stop the lease is still held by %q", h)
+	}
+}
+
+// TestCleanStopLeavesAnotherRunsLease: a second process under the same
+// instance name (two containers with one host name) took the lease back.
+// The first one's clean stop must not give up that lease: it is not its
+// own run's, though it names the same instance.
+func TestCleanStopLeavesAnotherRunsLease(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	// A lease of a minute is renewed every 20 s: never during this test.
+	a, _ := e.relayWith(ctx, "proces-a", time.Minute)
+	stop := run(t, ctx, a)
+	waitFor(t, a, e.journeys(ctx, 1))
+	kv, err := e.js.KeyValue(ctx, relay.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []byte("proces-a een-andere-run")
+	if _, err := kv.Put(ctx, "houder", other); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	got, err := kv.Get(ctx, "houder")
+	if err != nil || string(got.Value()) != string(other) {
+		t.Fatalf("after the first run's clean stop the lease is %v (%v), want the other run's %q", got, err, other)
 	}
 }

@@ -80,6 +80,9 @@ type Relay struct {
 	// server acknowledged, in store order.
 	published store.Position
 	notify    chan struct{} // closed and replaced when published moves
+	// holder is the lease's value while this relay holds it: its instance
+	// and a token of this run (leaseValue).
+	holder []byte
 }
 
 // New creates the checkpoint bucket, the quarantine stream and the bus
@@ -103,7 +106,8 @@ func New(ctx context.Context, cfg Config) (*Relay, error) {
 	if cfg.Instance == "" {
 		cfg.Instance = uuid.NewString()
 	}
-	r := &Relay{cfg: cfg, log: cfg.Logger.With("component", "relay"), streams: map[string]bool{}, notify: make(chan struct{})}
+	r := &Relay{cfg: cfg, log: cfg.Logger.With("component", "relay"), streams: map[string]bool{}, notify: make(chan struct{}),
+		holder: leaseValue(cfg.Instance, uuid.NewString())}
 	kv, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      CheckpointBucket,
 		Description: "Store position up to which the relay has published the bus.",

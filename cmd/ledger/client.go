@@ -75,7 +75,6 @@ func printJSON(w io.Writer, m proto.Message) error {
 	return err
 }
 
-// newFlags makes a flag set whose --help shows a description first.
 // given reports whether the flag name was set on the command line, not
 // left at its default.
 func given(fs *flag.FlagSet, name string) bool {
@@ -84,6 +83,7 @@ func given(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// newFlags makes a flag set whose --help shows a description first.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

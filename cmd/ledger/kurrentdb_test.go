@@ -108,6 +108,7 @@ func TestServeStoreFlags(t *testing.T) {
 		{[]string{"--store", "postgres"}, "kies jetstream of kurrentdb"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-batch", "0"}, "--nats-batch 0"},
 		{[]string{"--nats-batch", "5000"}, "alleen met --nats-url"},
+		{[]string{"--store", "kurrentdb", "--kurrentdb-url", "esdb://127.0.0.1:1", "--nats-url", "nats://127.0.0.1:1", "--nats-batch", "5000"}, "alleen voor de store in JetStream"},
 	} {
 		var stderr strings.Builder
 		// Refused before anything starts; should one start after all, it

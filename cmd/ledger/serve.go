@@ -153,6 +153,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if given(fs, "nats-batch") && cfg.natsURL == "" {
 		return usageErrorf("--nats-batch geldt alleen met --nats-url (een extern NATS-cluster); de ingebouwde server neemt atomaire batches van %d", broker.MaxBatch)
 	}
+	if given(fs, "nats-batch") && cfg.store != "jetstream" {
+		return usageErrorf("--nats-batch geldt alleen voor de store in JetStream (--store jetstream), niet voor --store %s", cfg.store)
+	}
 	if cfg.demo && filepath.Clean(cfg.data) == "data" {
 		return usageErrorf("--demo laadt een gegenereerde voorbeeldregio; kies een eigen map (--data ./demo-data, zoals make demo doet), nooit ./data")
 	}

@@ -283,8 +283,22 @@ func TestExpectedVersie(t *testing.T) {
 	var ref *beleid.Refusal
 	b := policy(event.YMD(2026, 11, 4), jaar(beleid.ProductBeschutWerk, 13_000_00))
 	_, err = h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-2", ExpectedVersie: seen(1)}, b)
-	if !errors.As(err, &ref) || ref.Rule != beleid.RuleVersieVerouderd || !strings.Contains(ref.Reden, "2 versies") {
+	if !errors.As(err, &ref) || ref.Rule != beleid.RuleVersieVerouderd || !strings.Contains(ref.Reden, "2 versies") || !strings.Contains(ref.Reden, "versie 1") {
 		t.Fatalf("made from version 1 after version 2: %v", err)
+	}
+	// Every outdated view is refused with a reason that says what it saw.
+	for _, tc := range []struct {
+		seen uint64
+		says string
+	}{
+		{0, "nog geen beleid had"},
+		{1, "gemaakt bij versie 1"},
+		{5, "u gaat uit van versie 5"},
+	} {
+		_, err := h.RecordBeleid(ctx, "GM0402", beleid.Meta{Actor: "bm-2", ExpectedVersie: seen(tc.seen)}, b)
+		if !errors.As(err, &ref) || ref.Rule != beleid.RuleVersieVerouderd || !strings.Contains(ref.Reden, tc.says) || !strings.Contains(ref.Reden, "2") {
+			t.Errorf("made from version %d of 2: %v, want a reason saying %q", tc.seen, err, tc.says)
+		}
 	}
 	if recs, _ := st.ReadStream(ctx, event.PolicyStream("GM0402")); len(recs) != 2 {
 		t.Fatalf("policy stream holds %d events, want 2", len(recs))

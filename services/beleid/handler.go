@@ -115,6 +115,18 @@ type Meta struct {
 // RuleVersieVerouderd refuses a policy version made from an outdated view.
 const RuleVersieVerouderd = "beleid.versie-verouderd"
 
+// outdated is the refusal of a version made from version seen of code's
+// policy, which has n versions now.
+func outdated(code string, seen uint64, n int) *Refusal {
+	switch {
+	case seen > uint64(n):
+		return refuse(RuleVersieVerouderd, "u gaat uit van versie %d van het beleid van %s, maar er zijn er %d: bekijk de huidige versie en leg uw wijziging opnieuw vast", seen, code, n)
+	case seen == 0:
+		return refuse(RuleVersieVerouderd, "deze versie is gemaakt toen %s nog geen beleid had; intussen zijn er %d versies vastgelegd, die zij ongezien zou vervangen: bekijk de huidige versie en leg uw wijziging opnieuw vast", code, n)
+	}
+	return refuse(RuleVersieVerouderd, "deze versie is gemaakt bij versie %d van het beleid van %s; intussen zijn er %d versies, en zij zou de nieuwere ongezien vervangen: bekijk de huidige versie en leg uw wijziging opnieuw vast", seen, code, n)
+}
+
 // Regio is a recorded verdeelsleutel or booking.
 type Regio struct {
 	Event *ledgerv1.Event
@@ -172,7 +184,7 @@ func (h *Handler) RecordBeleid(ctx context.Context, code string, m Meta, b *ledg
 			return v, nil
 		}
 		if want := m.ExpectedVersie; want != nil && *want != uint64(len(recs)) {
-			return nil, refuse(RuleVersieVerouderd, "het beleid van %s heeft intussen %d versies; deze versie is gemaakt bij versie %d en zou de nieuwere ongezien vervangen: bekijk de huidige versie en leg uw wijziging opnieuw vast", code, len(recs), *want)
+			return nil, outdated(code, *want, len(recs))
 		}
 		var hist History
 		for _, r := range recs {

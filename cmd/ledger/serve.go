@@ -37,6 +37,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/lag"
 	"github.com/gooi-vechtstreek/ledger/services/logboek"
+	"github.com/gooi-vechtstreek/ledger/services/presence"
 	"github.com/gooi-vechtstreek/ledger/services/quorum"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/resident"
@@ -316,6 +317,23 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
+	}
+	if cfg.natsURL != "" && cfg.instance != "" { // serve always names one with --nats-url
+		// The caseload views' consumers and the relay's lease go by the
+		// instance name: a second live process under it would take half
+		// of every view's events.
+		claim, err := presence.Acquire(ctx, js, cfg.instance, 0, cfg.replicas, log)
+		if errors.Is(err, presence.ErrInUse) {
+			return fmt.Errorf("start: --instance %s is in gebruik door een ander draaiend ledger-proces op dit NATS-cluster; geef elk proces een eigen --instance (zijn overzichten en zijn relay gaan op die naam): %w", cfg.instance, err)
+		}
+		if err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			claim.Release(rctx)
+			cancel()
+		}()
 	}
 
 	// Both stores also tell their head and what lies between two

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +22,7 @@ import (
 	"github.com/gooi-vechtstreek/ledger/services/broker/natscluster"
 	"github.com/gooi-vechtstreek/ledger/services/clock"
 	"github.com/gooi-vechtstreek/ledger/services/event"
+	"github.com/gooi-vechtstreek/ledger/services/presence"
 	"github.com/gooi-vechtstreek/ledger/services/relay"
 	"github.com/gooi-vechtstreek/ledger/services/store"
 )
@@ -35,6 +40,33 @@ func TestTwoServersOneBroker(t *testing.T) {
 	}
 	t.Cleanup(nsrv.Shutdown)
 	twoServers(t, nsrv.ClientURL(), 1)
+}
+
+// TestSameInstanceRefused: a second process under the instance name of a
+// live one (two containers with one host name) does not start: it would
+// take half of every caseload view's events from the first. A name of its
+// own starts.
+func TestSameInstanceRefused(t *testing.T) {
+	nsrv, err := broker.Start(broker.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nsrv.Shutdown)
+	clk := clock.NewManual(2026, time.March, 2)
+	on := func(name string) func(*serveConfig) {
+		return func(c *serveConfig) { c.natsURL, c.instance = nsrv.ClientURL(), name }
+	}
+	startServerWith(t, t.TempDir(), clk, on("a"))
+	cfg := serveConfig{data: t.TempDir(), http: "127.0.0.1:0", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json",
+		retention: "../../deploy/bewaartermijnen.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
+	on("a")(&cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if !errors.Is(err, presence.ErrInUse) || !strings.Contains(err.Error(), "--instance a is in gebruik") {
+		t.Fatalf("a second process named a: %v, want refused naming --instance a", err)
+	}
+	startServerWith(t, t.TempDir(), clk, on("b"))
 }
 
 // TestTwoServersOnCluster is the same on a three-node cluster with R3

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/gooi-vechtstreek/ledger/services/clock"
+	"github.com/gooi-vechtstreek/ledger/services/web"
 )
 
 // browser finds Debian's chromium and the axe-core script. A plain `go
@@ -574,9 +575,13 @@ func TestWebSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tc.want || (tc.want == http.StatusForbidden) != (len(resp.Cookies()) == 0) {
 			t.Errorf("login with Sec-Fetch-Site %s: HTTP %d with cookies %v, want %d", tc.site, resp.StatusCode, resp.Cookies(), tc.want)
+		}
+		if tc.want == http.StatusForbidden && !strings.Contains(string(body), web.RuleAndereSite) {
+			t.Errorf("login with Sec-Fetch-Site %s: the refusal does not name %s", tc.site, web.RuleAndereSite)
 		}
 	}
 	resp := login(tok)

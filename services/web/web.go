@@ -87,6 +87,9 @@ const sessionIdle = 30 * time.Minute
 
 const cookieName = "ledger_sessie"
 
+// RuleAndereSite refuses a form posted from another website (CSRF).
+const RuleAndereSite = "web.andere-site"
+
 // Handler returns the pages' handler, to be mounted at "/".
 func (s *Server) Handler() http.Handler {
 	s.once.Do(s.init)
@@ -119,8 +122,9 @@ func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log().Warn("web: request from another site refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
-		s.render(w, r, nil, http.StatusForbidden, "inloggen", "Inloggen", map[string]any{
-			"Melding": "Dit verzoek kwam van een andere website en is geweigerd; er is niets vastgelegd. Open de ledger zelf en probeer het daar opnieuw."})
+		s.render(w, r, s.peek(r), http.StatusForbidden, "fout", "Verzoek geweigerd", map[string]any{
+			"Fout":      refusalText{Reden: "dit verzoek kwam van een andere website; alleen de pagina's van de ledger zelf mogen iets vastleggen of aanmelden", Regel: RuleAndereSite, Zeker: true},
+			"Schrijven": true, "Terug": "/"})
 	}))
 	return securityHeaders(cop.Handler(mux))
 }

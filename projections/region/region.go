@@ -24,6 +24,7 @@ import (
 
 	"github.com/gooi-vechtstreek/ledger/services/audit"
 	"github.com/gooi-vechtstreek/ledger/services/beleid"
+	"github.com/gooi-vechtstreek/ledger/services/caseflow"
 	"github.com/gooi-vechtstreek/ledger/services/event"
 	"github.com/gooi-vechtstreek/ledger/services/gemeente"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -413,24 +414,14 @@ func (m *Model) BookingKey(b *Booking) (*KeyVersion, bool) {
 func (m *Model) Bookings() []*Booking { return m.bookings }
 
 // minimise drops from a case event what no figure needs and what should not
-// be kept in memory beside every figure: the encrypted personal data of an
-// aanmelding, the actor, the hash link and the timestamps. Free text stays:
-// it is in the payloads the figures read.
+// be kept in memory beside every figure: what caseflow.Lean leaves out (the
+// encrypted personal data of an aanmelding, the actor, the hash link, the
+// timestamps) and the command digest. Free text stays: it is in the
+// payloads the figures read.
 func minimise(ev *ledgerv1.Event) *ledgerv1.Event {
-	env := ev.GetEnvelope()
-	out := &ledgerv1.Event{Envelope: &ledgerv1.Envelope{
-		EventId:    env.GetEventId(),
-		CaseId:     env.GetCaseId(),
-		Gemeente:   env.GetGemeente(),
-		OccurredOn: env.GetOccurredOn(),
-	}, Payload: ev.GetPayload()}
-	switch p := ev.GetPayload().(type) {
-	case *ledgerv1.Event_Aanmelding:
-		if p.Aanmelding.GetPersoonsgegevens() != nil {
-			a := proto.Clone(p.Aanmelding).(*ledgerv1.Aanmelding)
-			a.Persoonsgegevens = nil
-			out.Payload = &ledgerv1.Event_Aanmelding{Aanmelding: a}
-		}
+	out := caseflow.Lean(ev)
+	if out != ev { // its envelope is a copy of our own
+		out.Envelope.CommandDigest = nil
 	}
 	return out
 }

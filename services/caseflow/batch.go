@@ -165,9 +165,13 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 		c = &Case{}
 		b.cases[caseID] = c
 	}
+	// The new event's bytes carry the hash link from now on; the case's
+	// earlier events were slimmed when it was loaded.
+	if n := len(c.Records); n > 0 {
+		c.Records[n-1].Data = nil
+	}
 	c.Records = append(c.Records, store.RecordedEvent{ID: p.data.ID, Stream: event.Stream(caseID), Type: p.data.Type, Revision: p.result.Revision, Data: p.data.Data})
-	c.Events = append(c.Events, p.ev)
-	slim(c)
+	c.Events = append(c.Events, Lean(p.ev))
 	c.Revision = p.result.Revision
 	c.State = p.result.State
 	c.checked = nil
@@ -185,26 +189,29 @@ func (b *Batch) Handle(ctx context.Context, cmd Command) (Result, error) {
 	return p.result, nil
 }
 
-// slim drops the stored bytes of every event of c but the last, whose hash
-// the next event links to, and keeps of each decoded event only what
-// deciding reads (lean): a batch holds many cases, and at a million
-// imported events their histories were the largest part of the heap.
+// slim, for a case the batch just loaded, drops the stored bytes of every
+// event but the last, whose hash the next event links to, and keeps of
+// each decoded event only what deciding reads (Lean): a batch holds many
+// cases, and at a million imported events their histories were the
+// largest part of the heap. Handle keeps the events it adds slim itself.
 func slim(c *Case) {
 	for i := range len(c.Records) - 1 {
 		c.Records[i].Data = nil
 	}
 	for i, ev := range c.Events {
-		c.Events[i] = lean(ev)
+		c.Events[i] = Lean(ev)
 	}
 }
 
-// lean is ev with what no decision reads left out: the encrypted personal
+// Lean is ev with what no decision reads left out: the encrypted personal
 // data of an aanmelding, the timestamp, actor, schema version, hash link,
 // policy version and source of the envelope. What stays: the identities,
 // the gemeente and date, the command digest (a retry is recognised by it)
-// and the payload. A case whose events are lean is only decided on, never
-// stored or shown; Handler.Load gives the whole events.
-func lean(ev *ledgerv1.Event) *ledgerv1.Event {
+// and the payload, shared with ev. An event held in memory beside many
+// others (a batch's cases, the regional model) is kept lean; a lean event
+// is only decided on or counted, never stored or shown. An event that is
+// lean already is returned as it is; any other gets an envelope of its own.
+func Lean(ev *ledgerv1.Event) *ledgerv1.Event {
 	env := ev.GetEnvelope()
 	if env.GetRecordedAt() == nil && env.GetActor() == "" && env.GetPrevHash() == nil && env.GetBron() == nil &&
 		env.GetPolicyVersion() == "" && env.GetSchemaVersion() == 0 && ev.GetAanmelding().GetPersoonsgegevens() == nil {

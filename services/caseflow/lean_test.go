@@ -31,7 +31,7 @@ func TestLeanKeepsWhatDecidingReads(t *testing.T) {
 	thin := make([]*ledgerv1.Event, len(history))
 	for i, ev := range history {
 		before[i] = proto.Clone(ev).(*ledgerv1.Event)
-		thin[i] = lean(ev)
+		thin[i] = Lean(ev)
 	}
 	for i := range history {
 		if !proto.Equal(history[i], before[i]) {
@@ -44,7 +44,7 @@ func TestLeanKeepsWhatDecidingReads(t *testing.T) {
 		if string(e.GetCommandDigest()) != "\x01\x02\x03" || e.GetEventId() != history[i].GetEnvelope().GetEventId() {
 			t.Errorf("event %d: lean lost the digest or the id: %v", i, e)
 		}
-		if lean(thin[i]) != thin[i] {
+		if Lean(thin[i]) != thin[i] {
 			t.Errorf("event %d: a lean event is copied again", i)
 		}
 	}

@@ -109,18 +109,7 @@ func figuresAt(b *testing.B, events int) {
 		awaitHead(b, api, head)
 		b.ReportMetric(time.Since(start).Seconds(), "start-s")
 		pprof.StopCPUProfile()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-		if f := os.Getenv("BENCH_FIGURES_HEAP_PROFILE"); f != "" {
-			out, err := os.Create(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			pprof.WriteHeapProfile(out)
-			out.Close()
-		}
+		reportHeap(b, "BENCH_FIGURES_HEAP_PROFILE")
 		b.ReportMetric(rssMB(), "rss-MB")
 
 		gemeenten := reg.Codes()
@@ -341,6 +330,29 @@ func pct(ds []time.Duration, q float64) time.Duration {
 func ms1(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // rssMB is the process's resident size from /proc, 0 where there is none.
+// reportHeap reports the heap in use after a collection (what the
+// collector rescans, and what the heap goal is a multiple of) and, when the
+// variable env names a file, writes a heap profile there.
+func reportHeap(b *testing.B, env string) {
+	b.Helper()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	f := os.Getenv(env)
+	if f == "" {
+		return
+	}
+	out, err := os.Create(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	if err := pprof.WriteHeapProfile(out); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func rssMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -106,20 +105,7 @@ func BenchmarkImport(b *testing.B) {
 		// What the server holds once it has it all: the heap a collection
 		// rescans, which bounds how fast a large import can go.
 		b.StopTimer()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-		if f := os.Getenv("BENCH_IMPORT_HEAP_PROFILE"); f != "" {
-			out, err := os.Create(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pprof.WriteHeapProfile(out); err != nil {
-				b.Fatal(err)
-			}
-			out.Close()
-		}
+		reportHeap(b, "BENCH_IMPORT_HEAP_PROFILE")
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(events), "events")

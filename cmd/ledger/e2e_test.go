@@ -47,6 +47,28 @@ func startServerLine(t testing.TB, data string, clk *clock.Manual, change func(*
 	return addr, line
 }
 
+// serverLog keeps what a test server logs, shown only when the test
+// fails: a rare failure's one clue is often what a projection logged while
+// the test waited for it.
+type serverLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *serverLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// tail is the last n lines.
+func (l *serverLog) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.SplitAfter(l.buf.String(), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "")
+}
+
 // launchServer starts a server as startServerLine does and returns a stop
 // that ends it and waits until it has ended: for a test that starts one
 // server after another on the same data.
@@ -55,12 +77,18 @@ func launchServer(t testing.TB, data string, clk *clock.Manual, change func(*ser
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	logs := &serverLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server on %s logged (last lines):\n%s", data, logs.tail(60))
+		}
+	})
 	go func() {
 		cfg := serveConfig{data: data, http: "127.0.0.1:0", natsAddr: "127.0.0.1:-1", gemeenten: "../../deploy/gemeenten.json", srg: "../../deploy/srg.json", retention: "../../deploy/bewaartermijnen.json", store: "jetstream", replicas: 1, clock: clk.Clock()}
 		if change != nil {
 			change(&cfg)
 		}
-		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pw)
+		done <- runServer(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)), pw)
 		pw.Close()
 	}()
 	var once sync.Once

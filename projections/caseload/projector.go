@@ -39,6 +39,17 @@ const (
 	maxBackoff = 10 * time.Second
 )
 
+// A follower's pull requests expire after pullExpiry and ask for a
+// heartbeat every pullHeartbeat while the bus is quiet. Two missed
+// heartbeats are how a lost pull request is noticed: on a cluster a
+// consumer just created can lose its first one (the store's reader has
+// the same, see natsstore), and with the client's defaults (30 s, 15 s)
+// the view then stood still for 30 s with messages waiting on its stream.
+const (
+	pullExpiry    = 10 * time.Second
+	pullHeartbeat = time.Second
+)
+
 // Config configures a Projector.
 type Config struct {
 	// JS is the bus.
@@ -499,7 +510,13 @@ func (f *follower) run(ctx context.Context) {
 		if f.progress.Applied != before {
 			backoff = minBackoff
 		}
-		f.log.Error("caseload projection interrupted; starting over", "err", err, "retry_in", backoff)
+		level := slog.LevelError
+		if errors.Is(err, jetstream.ErrNoHeartbeat) {
+			// A lost pull request (see pullHeartbeat): routine on a
+			// cluster, and a new one is all it takes.
+			level = slog.LevelWarn
+		}
+		f.log.Log(ctx, level, "caseload projection interrupted; starting over", "err", err, "retry_in", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -527,7 +544,7 @@ func (f *follower) follow(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("read bus %s: %w", bus.StreamName(f.code), err)
 	}

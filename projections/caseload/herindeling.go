@@ -2,6 +2,7 @@ package caseload
 
 import (
 	"maps"
+	"slices"
 	"sort"
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -67,23 +68,30 @@ func carriedCases(h gemeente.Herindeling, pred, succ *View) []carried {
 			continue
 		}
 		later := succ.held[id]
-		for _, ev := range later {
-			if ev.GetCorrectie() != nil {
+		for _, k := range later {
+			if k.kind == keptCorrectie {
 				cc.corrections++
 			} else {
 				cc.orphans++
 			}
 		}
-		events := append(append(make([]*ledgerv1.Event, 0, len(seg.events)+len(later)), seg.events...), later...)
-		state, err := caseflow.Fold(events)
-		eff := events
+		// Decoded only here, on reading: a view keeps its events encoded.
+		events, err := decodeAll(append(slices.Clip(seg.events), later...))
+		var state caseflow.State
+		var eff []*ledgerv1.Event
+		if err == nil {
+			state, err = caseflow.Fold(events)
+		}
 		if err == nil {
 			eff, err = caseflow.Effective(events)
 		}
 		if err != nil {
 			// A later correction that does not fit: the case goes on as
 			// the ended gemeente left it, as View.Apply would leave it.
-			state, eff = seg.state, seg.events
+			state, eff = seg.state, nil
+			if own, derr := decodeAll(seg.events); derr == nil {
+				eff = own
+			}
 		}
 		if state.Gemeente == pred.gemeente {
 			state.Gemeente = succ.gemeente

@@ -464,20 +464,20 @@ func (f *follower) replay(rec journalRecord) string {
 	}
 	switch rec.kind {
 	case recEvent:
-		ev, err := decodeKept(rec.data)
+		ev, data, err := decodeKept(rec.data)
 		if err != nil {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}
-		f.view.apply(ev, true) // decoded here: the view's own
+		f.view.apply(ev, data)
 	case recEventAt:
 		if len(rec.data) < 16 {
 			return fmt.Sprintf("event of sequence %d: too short for its position", rec.seq)
 		}
-		ev, err := decodeKept(rec.data[16:])
+		ev, data, err := decodeKept(rec.data[16:])
 		if err != nil {
 			return fmt.Sprintf("event of sequence %d: %v", rec.seq, err)
 		}
-		f.view.apply(ev, true)
+		f.view.apply(ev, data)
 		f.view.noteAt(positionOf(rec.data))
 	case recMalformed:
 		f.view.recordMalformed(string(rec.data))
@@ -754,6 +754,7 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 	// The journal gets what the view keeps, so that loading it applies the
 	// same (see replay).
 	var rec journalRecord
+	var keptData []byte
 	if decErr != nil {
 		rec = journalRecord{kind: recMalformed, seq: seq, data: []byte(fmt.Sprintf("stream sequence %d (%s): %v", seq, msg.Subject(), decErr))}
 	} else {
@@ -763,18 +764,20 @@ func (f *follower) take(ctx context.Context, stream jetstream.Stream, msg jetstr
 		if perr == nil && event.IsCaseEvent(ev) {
 			rec.kind, rec.data = recEventAt, positionBytes(at)
 		}
-		data, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(rec.data, ev)
+		// Encoded on its own, in a slice of its exact size, because the
+		// view keeps these bytes; the journal copies the record.
+		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("caseload %s: journal record of sequence %d: %w", f.code, seq, err)
 		}
-		rec.data = data
+		rec.data, keptData = append(rec.data, data...), data
 	}
 	f.recs = appendRecord(f.recs, rec)
 	f.mu.Lock()
 	if decErr != nil {
 		f.view.recordMalformed(string(rec.data))
 	} else {
-		f.view.apply(ev, true)
+		f.view.apply(ev, keptData)
 		if rec.kind == recEventAt {
 			f.view.noteAt(positionOf(rec.data))
 		}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/durable"
 	"github.com/gooi-vechtstreek/ledger/services/store"
@@ -110,36 +109,27 @@ func appendSnapshot(buf []byte, s *snapshot) ([]byte, error) {
 		return nil, fmt.Errorf("caseload snapshot %s: %w", s.Gemeente, err)
 	}
 	buf = appendRecord(append(buf, snapshotMagic...), journalRecord{kind: recHeader, data: hdr})
-	opts := proto.MarshalOptions{Deterministic: true}
-	var data, scratch []byte
+	var data []byte
 	seq := uint64(0)
-	appendEvents := func(evs []*ledgerv1.Event) error {
-		data = protowire.AppendVarint(data, uint64(len(evs)))
-		for _, ev := range evs {
-			if scratch, err = opts.MarshalAppend(scratch[:0], ev); err != nil {
-				return err
-			}
-			data = protowire.AppendBytes(data, scratch)
+	appendEvents := func(ks []kept) {
+		data = protowire.AppendVarint(data, uint64(len(ks)))
+		for _, k := range ks {
+			data = protowire.AppendBytes(data, k.data)
 		}
-		return nil
 	}
 	for _, id := range slices.Sorted(maps.Keys(v.cases)) {
 		data = protowire.AppendString(data[:0], id)
 		segs := v.cases[id].segments
 		data = protowire.AppendVarint(data, uint64(len(segs)))
 		for _, sg := range segs {
-			if err := appendEvents(sg.events); err != nil {
-				return nil, fmt.Errorf("caseload snapshot %s: case %s: %w", s.Gemeente, id, err)
-			}
+			appendEvents(sg.events)
 		}
 		seq++
 		buf = appendRecord(buf, journalRecord{kind: recCase, seq: seq, data: data})
 	}
 	for _, id := range slices.Sorted(maps.Keys(v.held)) {
 		data = protowire.AppendString(data[:0], id)
-		if err := appendEvents(v.held[id]); err != nil {
-			return nil, fmt.Errorf("caseload snapshot %s: held event of case %s: %w", s.Gemeente, id, err)
-		}
+		appendEvents(v.held[id])
 		seq++
 		buf = appendRecord(buf, journalRecord{kind: recHeld, seq: seq, data: data})
 	}
@@ -217,7 +207,7 @@ func decodeSnapshot(data []byte, code string) (*snapshot, error) {
 	type restored struct {
 		id   string
 		c    *caseEntry
-		held []*ledgerv1.Event
+		held []kept
 		err  error
 	}
 	out := make([]restored, len(body))
@@ -254,45 +244,49 @@ func decodeSnapshot(data []byte, code string) (*snapshot, error) {
 	return &snapshot{Format: h.Format, Gemeente: h.Gemeente, Stream: h.Stream, StreamCreated: h.StreamCreated, Seq: h.Seq, View: w}, nil
 }
 
-// restoreRecord decodes a case or held record; it only reads w.
-func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []*ledgerv1.Event, error) {
+// restoreRecord decodes a case or held record; it only reads w. The view
+// keeps the events' bytes, which are the record's: data must stay as it is.
+func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []kept, error) {
 	b := rec.data
 	id, n := protowire.ConsumeString(b)
 	if n < 0 {
 		return "", nil, nil, errors.New("case id unreadable")
 	}
 	b = b[n:]
-	events := func() ([]*ledgerv1.Event, error) {
+	events := func() ([]*ledgerv1.Event, []kept, error) {
 		count, n := protowire.ConsumeVarint(b)
 		if n < 0 || count > uint64(len(b)) {
-			return nil, errors.New("event count unreadable")
+			return nil, nil, errors.New("event count unreadable")
 		}
 		b = b[n:]
-		evs := make([]*ledgerv1.Event, count)
+		evs, ks := make([]*ledgerv1.Event, count), make([]kept, count)
 		for j := range evs {
 			raw, n := protowire.ConsumeBytes(b)
 			if n < 0 {
-				return nil, fmt.Errorf("event %d unreadable", j)
+				return nil, nil, fmt.Errorf("event %d unreadable", j)
 			}
 			b = b[n:]
-			ev, err := decodeKept(raw)
+			ev, data, err := decodeKept(raw)
 			if err != nil {
-				return nil, fmt.Errorf("event %d: %w", j, err)
+				return nil, nil, fmt.Errorf("event %d: %w", j, err)
+			}
+			if ks[j], err = keep(ev, data); err != nil {
+				return nil, nil, fmt.Errorf("event %d: %w", j, err)
 			}
 			evs[j] = ev
 		}
-		return evs, nil
+		return evs, ks, nil
 	}
 	switch rec.kind {
 	case recHeld:
-		evs, err := events()
+		_, ks, err := events()
 		switch {
 		case err != nil:
 			return "", nil, nil, fmt.Errorf("held events of case %s: %w", id, err)
 		case len(b) != 0:
 			return "", nil, nil, fmt.Errorf("held events of case %s: %d bytes after them", id, len(b))
 		}
-		return id, nil, evs, nil
+		return id, nil, ks, nil
 	case recCase:
 	default:
 		return "", nil, nil, fmt.Errorf("unknown kind %d", rec.kind)
@@ -304,14 +298,14 @@ func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []*ledgerv1
 	b = b[n:]
 	c := &caseEntry{segments: make([]*segment, nseg)}
 	for i := range c.segments {
-		evs, err := events()
+		evs, ks, err := events()
 		if err != nil {
 			return "", nil, nil, fmt.Errorf("case %s: segment %d: %w", id, i, err)
 		}
 		if len(evs) == 0 {
 			return "", nil, nil, fmt.Errorf("case %s: segment %d is empty", id, i)
 		}
-		sg := &segment{events: evs}
+		sg := &segment{events: ks}
 		if sg.state, sg.flows, err = w.fold(evs); err != nil {
 			return "", nil, nil, fmt.Errorf("case %s: segment %d: %w", id, i, err)
 		}

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gooi-vechtstreek/ledger/services/caseflow"
@@ -63,8 +64,9 @@ const (
 // caseflow.Fold, so corrections and the state machine are exactly the
 // command side's.
 //
-// Totals are kept incrementally: Apply refolds only the segment it touched
-// and swaps that case's old contribution for the new one.
+// Totals are kept incrementally: Apply folds an event onto the segment it
+// belongs to (a correctie: folds the segments it touches again, from their
+// events) and swaps that case's old contribution for the new one.
 //
 // A View is not safe for concurrent use. Its snapshot (snapshot.go) holds
 // the events per segment and the counters; the figures are derived again on
@@ -77,7 +79,7 @@ type View struct {
 	// a herindeling they are the successor's events of a carried case
 	// (whose start is in the ended gemeente's view; see Compose); anything
 	// else is an orphan.
-	held      map[string][]*ledgerv1.Event
+	held      map[string][]kept
 	verwerkt  uint64
 	anomalies Anomalies
 	totals    totals
@@ -114,10 +116,73 @@ type caseEntry struct {
 type segment struct {
 	// The events as G received them, minimised, in arrival order;
 	// corrections sit after the event they correct.
-	events []*ledgerv1.Event
-	// Derived from events by refold.
+	events []kept
+	// Derived from events: folded on as they arrive, folded again from
+	// all of them after a correctie.
 	state caseflow.State
 	flows []flow
+}
+
+// kept is an event as a view holds it: encoded, minimised (see minimise),
+// deterministically. A view holds every event it received, and decoded
+// they took about 670 bytes each, pointers the collector walks on every
+// cycle; a figure needs an event once, when it arrives, and the whole
+// history of a segment again only after a correctie.
+type kept struct {
+	id   uuid.UUID
+	kind keptKind
+	data []byte
+}
+
+// keptKind is what the view must know of a kept event without decoding it.
+type keptKind uint8
+
+const (
+	keptOther keptKind = iota
+	keptCorrectie
+	keptVerhuizing
+)
+
+// keep is ev, minimised, as the view holds it; data is its deterministic
+// encoding when the caller has it already (the follower wrote it to its
+// journal), else nil.
+func keep(ev *ledgerv1.Event, data []byte) (kept, error) {
+	k := kept{id: idOf(ev.GetEnvelope().GetEventId()), data: data}
+	switch {
+	case ev.GetCorrectie() != nil:
+		k.kind = keptCorrectie
+	case ev.GetVerhuizing() != nil:
+		k.kind = keptVerhuizing
+	}
+	if k.data == nil {
+		var err error
+		if k.data, err = (proto.MarshalOptions{Deterministic: true}).Marshal(minimise(ev)); err != nil {
+			return kept{}, err
+		}
+	}
+	return k, nil
+}
+
+// idOf is an event id as a view compares it. Every stored event's id is a
+// UUID (event.Validate); any other string still gets an id of its own.
+func idOf(s string) uuid.UUID {
+	if id, err := uuid.Parse(s); err == nil {
+		return id
+	}
+	return uuid.NewSHA1(uuid.Nil, []byte(s))
+}
+
+// decodeAll decodes kept events, for a fold of a whole segment.
+func decodeAll(ks []kept) ([]*ledgerv1.Event, error) {
+	out := make([]*ledgerv1.Event, len(ks))
+	for i, k := range ks {
+		ev, err := event.Decode(k.data)
+		if err != nil {
+			return nil, fmt.Errorf("kept event %s: %w", k.id, err)
+		}
+		out[i] = ev
+	}
+	return out, nil
 }
 
 // flow is one instroom or uitstroom of a segment.
@@ -129,7 +194,7 @@ type flow struct {
 
 // NewView returns an empty view of gemeente code (GMxxxx) named naam.
 func NewView(code, naam string) *View {
-	return &View{gemeente: code, naam: naam, cases: make(map[string]*caseEntry), held: make(map[string][]*ledgerv1.Event), totals: newTotals()}
+	return &View{gemeente: code, naam: naam, cases: make(map[string]*caseEntry), held: make(map[string][]kept), totals: newTotals()}
 }
 
 // Gemeente is the CBS code of the view's gemeente.
@@ -163,26 +228,21 @@ func (v *View) Actief() int64 { return v.totals.actief }
 // counted as anomalies and otherwise ignored; so are events it can not place
 // (see Anomalies). Applying an event whose id the view already holds changes
 // nothing.
-func (v *View) Apply(ev *ledgerv1.Event) { v.apply(ev, false) }
+func (v *View) Apply(ev *ledgerv1.Event) { v.apply(ev, nil) }
 
 // ApplyAt is Apply of the event stored at position at (a bus message's
 // bus.HeaderPosition): the view then says it holds the store up to there.
 func (v *View) ApplyAt(ev *ledgerv1.Event, at store.Position) {
-	v.apply(ev, false)
+	v.apply(ev, nil)
 	if event.IsCaseEvent(ev) {
 		v.noteAt(at)
 	}
 }
 
-// apply is Apply; kept says ev is already minimised and the view's to keep
-// (the live follower minimises once for its journal and the view).
-func (v *View) apply(ev *ledgerv1.Event, kept bool) {
-	keep := func() *ledgerv1.Event {
-		if kept {
-			return ev
-		}
-		return minimise(ev)
-	}
+// apply is Apply; data, when set, is ev minimised and deterministically
+// encoded (the live follower encodes once for its journal and the view).
+// The view keeps data and reads ev only now.
+func (v *View) apply(ev *ledgerv1.Event, data []byte) {
 	if v.cases == nil {
 		v.cases, v.totals = make(map[string]*caseEntry), newTotals()
 	}
@@ -197,8 +257,16 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 	}
 	env := ev.GetEnvelope()
 	c := v.cases[env.GetCaseId()]
-	if c != nil && c.holds(env.GetEventId()) || v.isHeld(env.GetCaseId(), env.GetEventId()) {
+	id := idOf(env.GetEventId())
+	if c != nil && c.holds(id) || v.isHeld(env.GetCaseId(), id) {
 		v.anomalies.Duplicates++
+		return
+	}
+	k, err := keep(ev, data)
+	if err != nil {
+		// An event that decoded but does not encode: nothing the view
+		// can hold, so nothing it counts.
+		v.recordMalformed(fmt.Sprintf("event %s: %v", env.GetEventId(), err))
 		return
 	}
 	v.verwerkt++
@@ -206,9 +274,9 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 		// Kept, not dropped: after a herindeling this is the successor's
 		// part of a carried case's history.
 		if v.held == nil {
-			v.held = make(map[string][]*ledgerv1.Event)
+			v.held = make(map[string][]kept)
 		}
-		v.held[env.GetCaseId()] = append(v.held[env.GetCaseId()], keep())
+		v.held[env.GetCaseId()] = append(v.held[env.GetCaseId()], k)
 		if ev.GetCorrectie() != nil {
 			v.anomalies.SkippedCorrecties++
 		} else {
@@ -238,22 +306,35 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 	}
 
 	before := v.activeOf(c)
-	mine := keep()
 	for _, seg := range segs {
-		n := len(seg.events)
-		seg.events = append(seg.events, mine)
-		state, flows, err := v.fold(seg.events)
+		if ev.GetCorrectie() == nil {
+			// Any other event comes after what the segment holds, in
+			// its effective history too (caseflow.Effective): fold it on.
+			from := seg.state
+			seg.state = caseflow.Evolve(from, ev)
+			n := len(seg.flows)
+			seg.flows = v.stepFlows(seg.flows, from, seg.state, ev, nil, "")
+			v.totals.flows(seg.flows[n:], +1)
+			seg.events = append(seg.events, k)
+			if len(seg.events) == 1 {
+				c.segments = append(c.segments, seg)
+				v.cases[env.GetCaseId()] = c
+			}
+			continue
+		}
+		evs, err := decodeAll(seg.events)
+		if err != nil {
+			v.recordMalformed(fmt.Sprintf("case %s: %v", env.GetCaseId(), err))
+			continue
+		}
+		state, flows, err := v.fold(append(evs, ev))
 		if err != nil {
 			// Only a correctie can make a fold fail: it does not fit the
 			// event it names. Leave the segment as it was.
-			seg.events = seg.events[:n]
 			v.anomalies.SkippedCorrecties++
 			continue
 		}
-		if n == 0 {
-			c.segments = append(c.segments, seg)
-			v.cases[env.GetCaseId()] = c
-		}
+		seg.events = append(seg.events, k)
 		v.totals.flows(seg.flows, -1)
 		seg.state, seg.flows = state, flows
 		v.totals.flows(seg.flows, +1)
@@ -262,9 +343,9 @@ func (v *View) apply(ev *ledgerv1.Event, kept bool) {
 	v.totals.active(v.activeOf(c), +1)
 }
 
-func (v *View) isHeld(caseID, eventID string) bool {
-	for _, ev := range v.held[caseID] {
-		if ev.GetEnvelope().GetEventId() == eventID {
+func (v *View) isHeld(caseID string, id uuid.UUID) bool {
+	for _, k := range v.held[caseID] {
+		if k.id == id {
 			return true
 		}
 	}
@@ -280,10 +361,10 @@ func (v *View) startsSegment(ev *ledgerv1.Event) bool {
 	return vh != nil && vh.GetNaarGemeente() == v.gemeente && ev.GetEnvelope().GetGemeente() != v.gemeente
 }
 
-func (c *caseEntry) holds(eventID string) bool {
+func (c *caseEntry) holds(id uuid.UUID) bool {
 	for _, s := range c.segments {
-		for _, ev := range s.events {
-			if ev.GetEnvelope().GetEventId() == eventID {
+		for _, k := range s.events {
+			if k.id == id {
 				return true
 			}
 		}
@@ -300,10 +381,10 @@ func (c *caseEntry) correcting(corr *ledgerv1.Correctie, g string) []*segment {
 		return nil
 	}
 	var out []*segment
+	target := idOf(corr.GetCorrigeert())
 	for _, seg := range c.segments {
-		for _, ev := range seg.events {
-			id := ev.GetEnvelope().GetEventId()
-			if id == corr.GetCorrigeert() && ev.GetCorrectie() == nil || handsOver(corr, ev, g) {
+		for _, k := range seg.events {
+			if k.id == target && k.kind != keptCorrectie || handsOver(corr, k, g) {
 				out = append(out, seg)
 				break
 			}
@@ -312,14 +393,14 @@ func (c *caseEntry) correcting(corr *ledgerv1.Correctie, g string) []*segment {
 	return out
 }
 
-// handsOver reports whether correctie corr revises what verhuizing ev
+// handsOver reports whether correctie corr revises what verhuizing k
 // handed over to g.
-func handsOver(corr *ledgerv1.Correctie, ev *ledgerv1.Event, g string) bool {
-	if ev.GetVerhuizing() == nil {
+func handsOver(corr *ledgerv1.Correctie, k kept, g string) bool {
+	if k.kind != keptVerhuizing {
 		return false
 	}
 	for _, o := range corr.GetOverdrachten() {
-		if o.GetVerhuizing() == ev.GetEnvelope().GetEventId() && o.GetNaarGemeente() == g {
+		if idOf(o.GetVerhuizing()) == k.id && o.GetNaarGemeente() == g {
 			return true
 		}
 	}
@@ -351,27 +432,35 @@ func (v *View) flowsOf(eff []*ledgerv1.Event, from *ledgerv1.Date, carriedFrom s
 	for _, ev := range eff {
 		before := s
 		s = caseflow.Evolve(s, ev)
-		if from != nil && event.CompareDates(ev.GetEnvelope().GetOccurredOn(), from) < 0 {
+		flows = v.stepFlows(flows, before, s, ev, from, carriedFrom)
+	}
+	return flows
+}
+
+// stepFlows appends to flows G's instroom and uitstroom of one step of an
+// effective history, ev taking the case from before to after (see flowsOf
+// for from and carriedFrom).
+func (v *View) stepFlows(flows []flow, before, after caseflow.State, ev *ledgerv1.Event, from *ledgerv1.Date, carriedFrom string) []flow {
+	if from != nil && event.CompareDates(ev.GetEnvelope().GetOccurredOn(), from) < 0 {
+		return flows
+	}
+	st, n := caseflow.Stromen(before, after, ev)
+	for _, x := range st[:n] {
+		if x.Gemeente != v.gemeente && (carriedFrom == "" || x.Gemeente != carriedFrom) {
 			continue
 		}
-		st, n := caseflow.Stromen(before, s, ev)
-		for _, x := range st[:n] {
-			if x.Gemeente != v.gemeente && (carriedFrom == "" || x.Gemeente != carriedFrom) {
-				continue
-			}
-			f := flow{maand: event.Month(ev.GetEnvelope().GetOccurredOn()), uit: x.Uit}
-			switch x.Soort {
-			case caseflow.StroomAanmelding:
-				f.reden = RedenAanmelding
-			case caseflow.StroomVerhuizing:
-				f.reden = RedenVerhuizing
-			case caseflow.StroomTerugkeer:
-				f.reden = RedenTerugkeer
-			case caseflow.StroomUitstroom:
-				f.reden = UitstroomReden(x.Reden)
-			}
-			flows = append(flows, f)
+		f := flow{maand: event.Month(ev.GetEnvelope().GetOccurredOn()), uit: x.Uit}
+		switch x.Soort {
+		case caseflow.StroomAanmelding:
+			f.reden = RedenAanmelding
+		case caseflow.StroomVerhuizing:
+			f.reden = RedenVerhuizing
+		case caseflow.StroomTerugkeer:
+			f.reden = RedenTerugkeer
+		case caseflow.StroomUitstroom:
+			f.reden = UitstroomReden(x.Reden)
 		}
+		flows = append(flows, f)
 	}
 	return flows
 }
@@ -443,15 +532,22 @@ func dropKept(env *ledgerv1.Envelope) {
 }
 
 // decodeKept decodes an event as the view kept it, in its base or its
-// journal. One written before 763adb1 may still hold what the view no
-// longer keeps; it is cleared here.
-func decodeKept(data []byte) (*ledgerv1.Event, error) {
+// journal, and returns it with the bytes the view keeps of it: data
+// itself, which the caller must not change. One written before 763adb1 may
+// still hold what the view no longer keeps; it is cleared here and encoded
+// again.
+func decodeKept(data []byte) (*ledgerv1.Event, []byte, error) {
 	ev, err := event.Decode(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dropKept(ev.GetEnvelope())
-	return ev, nil
+	if env := ev.GetEnvelope(); env.GetCommandDigest() != nil || env.GetBron() != nil {
+		dropKept(env)
+		if data, err = (proto.MarshalOptions{Deterministic: true}).Marshal(ev); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ev, data, nil
 }
 
 // recordMalformed notes a bus message that could not be decoded.
@@ -608,32 +704,23 @@ func (v *View) MarshalJSON() ([]byte, error) {
 	if v.tot != store.Start {
 		out.Tot = v.tot.String()
 	}
-	opts := proto.MarshalOptions{Deterministic: true}
 	for id, c := range v.cases {
 		segs := make([]segJSON, len(c.segments))
 		for i, s := range c.segments {
 			segs[i].Events = make([][]byte, len(s.events))
-			for j, ev := range s.events {
-				b, err := opts.Marshal(ev)
-				if err != nil {
-					return nil, fmt.Errorf("caseload view %s: case %s: %w", v.gemeente, id, err)
-				}
-				segs[i].Events[j] = b
+			for j, k := range s.events {
+				segs[i].Events[j] = k.data
 			}
 		}
 		out.Cases[id] = segs
 	}
-	for id, evs := range v.held {
+	for id, ks := range v.held {
 		if out.Held == nil {
 			out.Held = make(map[string]segJSON, len(v.held))
 		}
 		var sj segJSON
-		for _, ev := range evs {
-			b, err := opts.Marshal(ev)
-			if err != nil {
-				return nil, fmt.Errorf("caseload view %s: held event of case %s: %w", v.gemeente, id, err)
-			}
-			sj.Events = append(sj.Events, b)
+		for _, k := range ks {
+			sj.Events = append(sj.Events, k.data)
 		}
 		out.Held[id] = sj
 	}

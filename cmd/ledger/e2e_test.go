@@ -47,25 +47,9 @@ func startServerLine(t testing.TB, data string, clk *clock.Manual, change func(*
 	return addr, line
 }
 
-// serverLog keeps what a test server logs, shown only when the test
-// fails: a rare failure's one clue is often what a projection logged while
-// the test waited for it.
-type serverLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *serverLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// tail is the last n lines.
-func (l *serverLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.SplitAfter(l.buf.String(), "\n")
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "")
 }
 
@@ -77,10 +61,12 @@ func launchServer(t testing.TB, data string, clk *clock.Manual, change func(*ser
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	logs := &serverLog{}
+	// What the server logs is shown only when the test fails: a rare
+	// failure's one clue is often what a projection logged meanwhile.
+	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("the server on %s logged (last lines):\n%s", data, logs.tail(60))
+			t.Logf("the server on %s logged (last lines):\n%s", data, tail(logs.String(), 60))
 		}
 	})
 	go func() {

@@ -270,7 +270,7 @@ func (w *View) restoreRecord(rec journalRecord) (string, *caseEntry, []kept, err
 			if err != nil {
 				return nil, nil, fmt.Errorf("event %d: %w", j, err)
 			}
-			if ks[j], err = keep(ev, data); err != nil {
+			if ks[j], err = keep(ev, idOf(ev.GetEnvelope().GetEventId()), data); err != nil {
 				return nil, nil, fmt.Errorf("event %d: %w", j, err)
 			}
 			evs[j] = ev

@@ -143,11 +143,11 @@ const (
 	keptVerhuizing
 )
 
-// keep is ev, minimised, as the view holds it; data is its deterministic
-// encoding when the caller has it already (the follower wrote it to its
-// journal), else nil.
-func keep(ev *ledgerv1.Event, data []byte) (kept, error) {
-	k := kept{id: idOf(ev.GetEnvelope().GetEventId()), data: data}
+// keep is ev, whose id is id, minimised as the view holds it; data is its
+// deterministic encoding when the caller has it already (the follower
+// wrote it to its journal), else nil.
+func keep(ev *ledgerv1.Event, id uuid.UUID, data []byte) (kept, error) {
+	k := kept{id: id, data: data}
 	switch {
 	case ev.GetCorrectie() != nil:
 		k.kind = keptCorrectie
@@ -262,7 +262,7 @@ func (v *View) apply(ev *ledgerv1.Event, data []byte) {
 		v.anomalies.Duplicates++
 		return
 	}
-	k, err := keep(ev, data)
+	k, err := keep(ev, id, data)
 	if err != nil {
 		// An event that decoded but does not encode: nothing the view
 		// can hold, so nothing it counts.
@@ -380,31 +380,24 @@ func (c *caseEntry) correcting(corr *ledgerv1.Correctie, g string) []*segment {
 	if c == nil {
 		return nil
 	}
-	var out []*segment
 	target := idOf(corr.GetCorrigeert())
+	// The verhuizingen to g whose snapshot the correctie revises.
+	var handed []uuid.UUID
+	for _, o := range corr.GetOverdrachten() {
+		if o.GetNaarGemeente() == g {
+			handed = append(handed, idOf(o.GetVerhuizing()))
+		}
+	}
+	var out []*segment
 	for _, seg := range c.segments {
 		for _, k := range seg.events {
-			if k.id == target && k.kind != keptCorrectie || handsOver(corr, k, g) {
+			if k.id == target && k.kind != keptCorrectie || k.kind == keptVerhuizing && slices.Contains(handed, k.id) {
 				out = append(out, seg)
 				break
 			}
 		}
 	}
 	return out
-}
-
-// handsOver reports whether correctie corr revises what verhuizing k
-// handed over to g.
-func handsOver(corr *ledgerv1.Correctie, k kept, g string) bool {
-	if k.kind != keptVerhuizing {
-		return false
-	}
-	for _, o := range corr.GetOverdrachten() {
-		if idOf(o.GetVerhuizing()) == k.id && o.GetNaarGemeente() == g {
-			return true
-		}
-	}
-	return false
 }
 
 // fold derives a segment's state and flows from its events.
